@@ -1,0 +1,32 @@
+/**
+ * Stable codes of every error Strata throws. Match on `error.code`, never on the message.
+ */
+export type StrataErrorCode =
+  | 'E_CONFIG'
+  | 'E_INVALID_KEY'
+  | 'E_INVALID_TAG'
+  | 'E_UNCACHEABLE_VALUE'
+  | 'E_STORE'
+  | 'E_REDIS_UNAVAILABLE'
+  | 'E_CLOSED'
+  | 'E_DECORATOR_MISUSE';
+
+/**
+ * Base class of every error Strata throws.
+ *
+ * @example
+ * ```ts
+ * try { await cache.set(key, value); }
+ * catch (error) { if (error instanceof StrataError && error.code === 'E_UNCACHEABLE_VALUE') … }
+ * ```
+ */
+export class StrataError extends Error {
+  /** A stable, machine-readable code. */
+  readonly code: StrataErrorCode;
+
+  constructor(code: StrataErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}

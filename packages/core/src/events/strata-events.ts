@@ -1,0 +1,59 @@
+import { EventEmitter } from 'node:events';
+import type { CircuitState } from '../circuit-breaker/circuit-breaker.js';
+
+/** Which layer an event concerns. */
+export type CacheLayerName = 'l1' | 'l2';
+
+/** Payloads of the events a `CacheStack` emits, by event name. */
+export interface StrataEventMap {
+  /** A read found a live entry. */
+  hit: { key: string; layer: CacheLayerName };
+  /** A read found no live entry in any layer. */
+  miss: { key: string };
+  /** A loader ran on a miss. */
+  load: { key: string; durationMs: number; outcome: 'success' | 'error' };
+  /** An L2 (Redis) operation failed; the call fell back. */
+  'l2:error': { operation: string; error: Error };
+  /** The L2 circuit breaker changed state. */
+  'breaker:state': { state: CircuitState };
+}
+
+/** Name of a Strata event. */
+export type StrataEventName = keyof StrataEventMap;
+
+/**
+ * Typed events of a `CacheStack`, for logs and metrics. Emitting costs one property read when
+ * nobody listens to that event.
+ *
+ * @example stack.events.on('l2:error', ({ operation, error }) => logger.warn(`${operation}: ${error.message}`));
+ */
+export class StrataEvents {
+  private readonly emitter = new EventEmitter();
+  private readonly listened: Partial<Record<StrataEventName, boolean>> = {};
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends StrataEventName>(event: E, listener: (payload: StrataEventMap[E]) => void): () => void {
+    this.emitter.on(event, listener);
+    this.listened[event] = true;
+    return () => {
+      this.emitter.off(event, listener);
+      this.listened[event] = this.emitter.listenerCount(event) > 0;
+    };
+  }
+
+  /** Whether anyone listens to `event` (lets callers skip building a payload). */
+  has(event: StrataEventName): boolean {
+    return this.listened[event] === true;
+  }
+
+  /** Emits an event to its listeners, if any. */
+  emit<E extends StrataEventName>(event: E, payload: StrataEventMap[E]): void {
+    if (this.listened[event] === true) this.emitter.emit(event, payload);
+  }
+
+  /** Removes every listener (at shutdown). */
+  clear(): void {
+    this.emitter.removeAllListeners();
+    for (const key of Object.keys(this.listened)) this.listened[key as StrataEventName] = false;
+  }
+}

@@ -1,0 +1,46 @@
+export { CacheStack } from './stack/cache-stack.js';
+export type { LoadOptions, ReadOptions, WriteOptions } from './stack/cache-stack.types.js';
+export { L2Guard } from './stack/l2-guard.js';
+
+export type {
+  BreakerOptions,
+  CacheStackOptions,
+  L1Options,
+  RedisOptions,
+} from './options/cache-stack.options.js';
+export { resolveStackOptions } from './options/resolve-options.js';
+export type { ResolvedStackOptions } from './options/resolve-options.js';
+
+export { parseDuration } from './duration/duration.js';
+export type { Duration } from './duration/duration.js';
+
+export { decodeValue, deepFreeze, encodeValue } from './codec/value.codec.js';
+export type { EncodedValue } from './codec/value.codec.js';
+export { ENTRY_FORMAT_VERSION, parseEntry, serializeEntryTail } from './codec/entry.envelope.js';
+export type { CacheEntry } from './codec/entry.envelope.js';
+
+export { DEFAULT_NAMESPACE, KeyBuilder } from './keys/key-builder.js';
+export { canonicalize, defaultKey } from './keys/default-key.js';
+
+export type { CacheLayer, EntryToWrite, LayerRead } from './layers/cache-layer.interface.js';
+export { MemoryLayer } from './layers/memory.layer.js';
+export type { MemoryLayerOptions } from './layers/memory.layer.js';
+export { RedisLayer } from './layers/redis.layer.js';
+export type { RedisLayerOptions } from './layers/redis.layer.js';
+export { RedisConnection } from './redis/redis-connection.js';
+export type { RedisConnectionOptions } from './redis/redis-connection.js';
+
+export { SingleFlight } from './single-flight/single-flight.js';
+export { CircuitBreaker } from './circuit-breaker/circuit-breaker.js';
+export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker/circuit-breaker.js';
+
+export { StrataEvents } from './events/strata-events.js';
+export type { CacheLayerName, StrataEventMap, StrataEventName } from './events/strata-events.js';
+
+export { StrataError } from './errors/strata.error.js';
+export type { StrataErrorCode } from './errors/strata.error.js';
+export { StrataConfigError } from './errors/strata-config.error.js';
+export { CacheStoreError } from './errors/cache-store.error.js';
+export { InvalidKeyError } from './errors/invalid-key.error.js';
+export { RedisUnavailableError } from './errors/redis-unavailable.error.js';
+export { UncacheableValueError } from './errors/uncacheable-value.error.js';

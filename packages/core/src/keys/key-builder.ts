@@ -1,0 +1,65 @@
+import { hash } from 'node:crypto';
+import { InvalidKeyError } from '../errors/invalid-key.error.js';
+
+/** Namespace of entries stored without an explicit one. */
+export const DEFAULT_NAMESPACE = 'default';
+
+const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Builds every Redis key Strata uses, so the layout lives in one place.
+ *
+ * Layout (prefix `shop`):
+ * - entry: `shop:<namespace>:<key>`: no hash tag, so entries spread over a Redis Cluster's slots;
+ * - tag time: `shop:{shop:tags}:t:<tag>` and namespace time `shop:{shop:tags}:n:<namespace>`:
+ *   all in ONE slot (the `{shop:tags}` hash tag), so invalidating many tags, or reading the tag
+ *   times of an entry, is one command on one node even on a cluster.
+ *
+ * Keys longer than `maxKeyLength` keep a readable head and end in a SHA-256 of the whole key.
+ */
+export class KeyBuilder {
+  private readonly tagPrefix: string;
+  private readonly namespacePrefix: string;
+
+  constructor(
+    /** Global prefix, e.g. the app name. */
+    readonly prefix: string,
+    /** Longest entry key, in characters, before hashing. */
+    readonly maxKeyLength: number,
+  ) {
+    this.tagPrefix = `${prefix}:{${prefix}:tags}:t:`;
+    this.namespacePrefix = `${prefix}:{${prefix}:tags}:n:`;
+  }
+
+  /** The full key of an entry. Throws {@link InvalidKeyError} on an empty key or a bad namespace. */
+  entry(key: string, namespace: string = DEFAULT_NAMESPACE): string {
+    if (key.length === 0) throw new InvalidKeyError('key', key, 'a key must not be empty');
+    const full = `${this.prefix}:${namespace}:${key}`;
+    if (full.length <= this.maxKeyLength) return full;
+    // Keep a readable head for debugging; the hash makes the key unique.
+    const digest = hash('sha256', key, 'base64url');
+    const head = `${this.prefix}:${namespace}:`;
+    const room = Math.max(0, this.maxKeyLength - head.length - digest.length - 1);
+    return `${head}${key.slice(0, room)}#${digest}`;
+  }
+
+  /** The key holding the last invalidation time of a tag. */
+  tag(tag: string): string {
+    if (tag.length === 0 || tag.includes('\n')) {
+      throw new InvalidKeyError('tag', tag, 'a tag must be non-empty and contain no newline');
+    }
+    return this.tagPrefix + tag;
+  }
+
+  /** The key holding the last invalidation time of a namespace. */
+  namespace(namespace: string): string {
+    return this.namespacePrefix + namespace;
+  }
+
+  /** Validates a namespace name: letters, digits, `_`, `.`, `-`. */
+  static assertNamespace(namespace: string): void {
+    if (!NAMESPACE_PATTERN.test(namespace)) {
+      throw new InvalidKeyError('namespace', namespace, 'use letters, digits, "_", "." or "-"');
+    }
+  }
+}

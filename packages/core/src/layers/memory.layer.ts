@@ -1,0 +1,119 @@
+import { LRUCache } from 'lru-cache';
+import type { CacheEntry } from '../codec/entry.envelope.js';
+import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
+
+/** Options of a {@link MemoryLayer}. */
+export interface MemoryLayerOptions {
+  /** Most entries kept (least recently used go first). */
+  readonly maxEntries: number;
+  /** Most bytes kept, estimated from the encoded value and key sizes. */
+  readonly maxBytes: number;
+  /** How long a delete keeps loads that began before it from writing, in ms. */
+  readonly tombstoneTtlMs: number;
+}
+
+type MemoryRecord =
+  | { readonly entry: CacheEntry; readonly shared: unknown; readonly expiresAt: number }
+  | { readonly entry: undefined; readonly deletedAt: number; readonly expiresAt: number };
+
+const RECORD_OVERHEAD_BYTES = 96;
+const PRUNE_THRESHOLD = 10_000;
+
+/**
+ * The in-process layer: an LRU bounded by entries and bytes. It keeps tag and namespace
+ * invalidation times on a logical clock (a counter), so it follows the same rules as Redis
+ * without depending on wall-clock precision. Reads are synchronous: an L1 hit never waits
+ * on the event loop.
+ */
+export class MemoryLayer implements CacheLayer {
+  readonly name = 'l1' as const;
+  private readonly records: LRUCache<string, MemoryRecord>;
+  private readonly invalidations = new Map<string, { readonly at: number; readonly wall: number }>();
+  private clock = 0;
+  private longestLifetimeMs = 0;
+  private lastPruneWall = 0;
+
+  constructor(private readonly options: MemoryLayerOptions) {
+    this.records = new LRUCache<string, MemoryRecord>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (record, key) =>
+        RECORD_OVERHEAD_BYTES + key.length * 2 + (record.entry ? record.entry.value.length * 2 : 0),
+    });
+  }
+
+  /** Number of records held (entries and delete markers). */
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Estimated bytes held. */
+  get bytes(): number {
+    return this.records.calculatedSize;
+  }
+
+  read(key: string): LayerRead {
+    const record = this.records.get(key);
+    if (record?.entry === undefined) return { entry: undefined, token: ++this.clock };
+    if (record.expiresAt <= Date.now() || this.isInvalidated(record.entry)) {
+      this.records.delete(key);
+      return { entry: undefined, token: ++this.clock };
+    }
+    return { entry: record.entry, token: this.clock, shared: record.shared };
+  }
+
+  write(key: string, entry: EntryToWrite, ttlMs: number, token?: number, shared?: unknown): boolean {
+    if (token !== undefined) {
+      const current = this.records.peek(key);
+      if (current && current.expiresAt > Date.now()) {
+        const last = current.entry ? current.entry.created : current.deletedAt;
+        if (last >= token) return false;
+      }
+    }
+    const created = token ?? ++this.clock;
+    this.longestLifetimeMs = Math.max(this.longestLifetimeMs, ttlMs);
+    this.records.set(key, { entry: { ...entry, created }, shared, expiresAt: Date.now() + ttlMs });
+    return true;
+  }
+
+  delete(keys: readonly string[]): void {
+    const deletedAt = ++this.clock;
+    const expiresAt = Date.now() + this.options.tombstoneTtlMs;
+    for (const key of keys) this.records.set(key, { entry: undefined, deletedAt, expiresAt });
+  }
+
+  invalidate(tagKeys: readonly string[]): void {
+    const at = ++this.clock;
+    const wall = Date.now();
+    for (const tagKey of tagKeys) this.invalidations.set(tagKey, { at, wall });
+    this.prune(wall);
+  }
+
+  /** Drops every record (the bus uses this when it may have missed invalidations). */
+  clear(): void {
+    this.records.clear();
+  }
+
+  async close(): Promise<void> {
+    this.records.clear();
+    this.invalidations.clear();
+  }
+
+  private isInvalidated(entry: CacheEntry): boolean {
+    for (const tag of entry.tags) {
+      const invalidation = this.invalidations.get(tag);
+      if (invalidation !== undefined && invalidation.at >= entry.created) return true;
+    }
+    return false;
+  }
+
+  // An invalidation older than the longest lifetime ever written cannot concern a live entry.
+  private prune(now: number): void {
+    if (this.invalidations.size < PRUNE_THRESHOLD || now - this.lastPruneWall < 1000) return;
+    this.lastPruneWall = now;
+    const horizon = now - this.longestLifetimeMs - 1;
+    for (const [tag, invalidation] of this.invalidations) {
+      if (invalidation.wall < horizon) this.invalidations.delete(tag);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { Redis, type Cluster } from 'ioredis';
+import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
+
+/** How the command connection to Redis is made. */
+export interface RedisConnectionOptions {
+  /** `redis://` or `rediss://` URL (ignored when `client` is given). */
+  readonly url?: string;
+  /** A client you own; Strata uses it and never closes it. */
+  readonly client?: Redis | Cluster;
+  /** Bound on every command, in ms. */
+  readonly commandTimeoutMs: number;
+  /** Bound on connecting, in ms. */
+  readonly connectTimeoutMs: number;
+}
+
+/**
+ * The command connection to Redis, configured so that Redis trouble costs a bounded time:
+ * a command timeout, no offline queue (a command while disconnected fails at once instead of
+ * waiting for a reconnect), no retries or re-sends of commands, and reconnection in the
+ * background forever. Subscribing or blocking connections are `duplicate()`s of it without the
+ * command timeout, so they never carry cache commands.
+ */
+export class RedisConnection {
+  /** The command connection. */
+  readonly client: Redis | Cluster;
+  private readonly owned: boolean;
+  private readonly description: string;
+
+  constructor(options: RedisConnectionOptions, onError: (error: Error) => void) {
+    if (options.client) {
+      this.client = options.client;
+      this.owned = false;
+      this.description = 'the provided client';
+    } else {
+      const url = options.url ?? 'redis://127.0.0.1:6379';
+      this.client = new Redis(url, {
+        lazyConnect: true,
+        commandTimeout: options.commandTimeoutMs,
+        connectTimeout: options.connectTimeoutMs,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+      });
+      this.owned = true;
+      this.description = redactUrl(url);
+    }
+    // Without a listener ioredis prints every connection error; the stack reports them instead.
+    this.client.on('error', onError);
+  }
+
+  /** Where the connection points, with any password removed. */
+  get target(): string {
+    return this.description;
+  }
+
+  /** Whether the connection is ready for commands now. */
+  get ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /**
+   * Starts connecting and waits until Redis answers or `timeoutMs` passes. Resolves `true`
+   * when connected; `false` when not yet (ioredis keeps reconnecting in the background), or
+   * throws {@link RedisUnavailableError} when `failIfUnavailable`.
+   */
+  async connect(timeoutMs: number, failIfUnavailable: boolean): Promise<boolean> {
+    const client = this.client;
+    if (client.status === 'wait') {
+      // A failed first connect still leaves ioredis reconnecting with retryStrategy.
+      client.connect().catch(() => undefined);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        if (client.status === 'ready') return resolve();
+        onReady = resolve;
+        client.once('ready', onReady);
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      return true;
+    } catch (error) {
+      if (failIfUnavailable) throw new RedisUnavailableError(this.description, error);
+      return false;
+    } finally {
+      clearTimeout(timer);
+      if (onReady) client.off('ready', onReady);
+    }
+  }
+
+  /** Closes the connection if Strata created it. */
+  async close(): Promise<void> {
+    if (!this.owned) return;
+    if (this.client.status === 'end') return;
+    try {
+      await this.client.quit();
+    } catch {
+      // quit() fails when the server is gone; disconnect() ends reconnect attempts regardless.
+      this.client.disconnect();
+    }
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis';
+  }
+}

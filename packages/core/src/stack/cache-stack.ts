@@ -1,0 +1,292 @@
+import type { CacheEntry } from '../codec/entry.envelope.js';
+import { decodeValue, deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
+import { parseDuration } from '../duration/duration.js';
+import { StrataConfigError } from '../errors/strata-config.error.js';
+import { StrataError } from '../errors/strata.error.js';
+import { StrataEvents } from '../events/strata-events.js';
+import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
+import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js';
+import { MemoryLayer } from '../layers/memory.layer.js';
+import { RedisLayer } from '../layers/redis.layer.js';
+import type { CacheStackOptions } from '../options/cache-stack.options.js';
+import { resolveStackOptions, type ResolvedStackOptions } from '../options/resolve-options.js';
+import { RedisConnection } from '../redis/redis-connection.js';
+import { SingleFlight } from '../single-flight/single-flight.js';
+import type { LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
+import { L2Guard } from './l2-guard.js';
+
+type L2Lookup =
+  | { readonly hit: true; readonly encoded: EncodedValue; readonly shared: unknown }
+  | { readonly hit: false; readonly token: number | undefined };
+
+const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined };
+
+interface Loaded {
+  readonly value: unknown;
+  /** Set when followers must decode their own copy. */
+  readonly encoded: EncodedValue | undefined;
+}
+
+/**
+ * The cache engine: an in-process LRU (L1) and/or Redis (L2), with keys, namespaces, tags,
+ * TTL jitter, single-flight loading and no stale sets. Framework-free; `@strata/nestjs` builds
+ * one per `StrataModule.forRoot`.
+ *
+ * A hit means an entry exists: `0`, `''`, `false` and `null` are cached values. `undefined`
+ * means "do not cache".
+ *
+ * @example
+ * ```ts
+ * const stack = new CacheStack({ prefix: 'shop', redis: { url: 'redis://127.0.0.1:6379' } });
+ * await stack.connect();
+ * const product = await stack.getOrLoad(`product:${id}`, () => db.product(id), { tags: [`product:${id}`] });
+ * await stack.invalidateTags([`product:${id}`]);
+ * await stack.close();
+ * ```
+ */
+export class CacheStack {
+  /** Typed events for logs and metrics. */
+  readonly events = new StrataEvents();
+  /** The key layout. */
+  readonly keys: KeyBuilder;
+  /** The validated options. */
+  readonly options: ResolvedStackOptions;
+  /** The in-process layer, when on. */
+  readonly l1: MemoryLayer | undefined;
+  /** The Redis layer, when configured. */
+  readonly l2: RedisLayer | undefined;
+  private readonly connection: RedisConnection | undefined;
+  private readonly guard: L2Guard | undefined;
+  private readonly flights = new SingleFlight<Loaded>();
+  private readonly knownNamespaces = new Set<string>([DEFAULT_NAMESPACE]);
+  private closed = false;
+
+  /** Validates `options` (throws {@link StrataConfigError}) and builds the layers. Connects nothing yet. */
+  constructor(options: CacheStackOptions = {}) {
+    this.options = resolveStackOptions(options);
+    const o = this.options;
+    this.keys = new KeyBuilder(o.prefix, o.maxKeyLength);
+    this.l1 = o.l1 ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: o.tombstoneTtlMs }) : undefined;
+    if (o.redis) {
+      this.connection = new RedisConnection(o.redis, (error) =>
+        this.events.emit('l2:error', { operation: 'connection', error }),
+      );
+      this.l2 = new RedisLayer(this.connection.client, { tombstoneTtlMs: o.tombstoneTtlMs });
+      this.guard = new L2Guard(this.l2, this.connection, this.events, o.breaker);
+    }
+  }
+
+  /**
+   * Connects to Redis, if configured, waiting up to `redis.connectTimeout`. Resolves `true` when
+   * Redis answered (or none is configured), `false` when the stack starts with L2 skipped (it uses
+   * Redis as soon as it answers); throws `RedisUnavailableError` with `redis.failOnUnavailable`.
+   */
+  async connect(): Promise<boolean> {
+    if (!this.connection || !this.options.redis) return true;
+    return this.connection.connect(this.options.redis.connectTimeoutMs, this.options.redis.failOnUnavailable);
+  }
+
+  /** Whether Redis is configured, connected and its breaker closed. */
+  get l2Available(): boolean {
+    return this.connection?.ready === true && this.guard?.breakerState === 'closed';
+  }
+
+  /** The ioredis command connection, for `duplicate()` by features that subscribe or block. */
+  get redisClient(): RedisConnection['client'] | undefined {
+    return this.connection?.client;
+  }
+
+  /** Reads a value; `undefined` on a miss. */
+  async get<T>(key: string, options?: ReadOptions): Promise<T | undefined> {
+    const full = this.entryKey(key, options?.namespace);
+    const l1Read = this.l1?.read(full);
+    if (l1Read?.entry !== undefined && l1Read.entry.freshUntil > Date.now())
+      return this.fromL1(full, l1Read) as T;
+    const l2 = await this.readL2(full, l1Read?.token);
+    if (l2.hit) return this.materialize(l2.encoded, l2.shared) as T;
+    this.events.emit('miss', { key: full });
+    return undefined;
+  }
+
+  /**
+   * Returns the cached value, or runs `loader` once per key in this process (concurrent callers
+   * share its result or error), stores what it returns, and returns it. A result is not stored
+   * when the key, one of its tags or its namespace was invalidated while the loader ran.
+   */
+  async getOrLoad<T>(key: string, loader: () => T | Promise<T>, options: LoadOptions<T> = {}): Promise<T> {
+    const full = this.entryKey(key, options.namespace);
+    const l1Read = this.l1?.read(full);
+    if (l1Read?.entry !== undefined && l1Read.entry.freshUntil > Date.now())
+      return this.fromL1(full, l1Read) as T;
+    let leader = false;
+    const loaded = await this.flights.run(full, () => {
+      leader = true;
+      return this.load(full, loader as () => unknown, options as LoadOptions<unknown>, l1Read?.token);
+    });
+    if (leader || loaded.encoded === undefined || this.options.shareReferences) return loaded.value as T;
+    return decodeValue(loaded.encoded) as T;
+  }
+
+  /** Stores a value unconditionally (it wins over loads in flight). `undefined` is not stored. */
+  async set<T>(key: string, value: T, options: WriteOptions = {}): Promise<void> {
+    if (value === undefined) return;
+    const full = this.entryKey(key, options.namespace);
+    const ttlMs = this.ttlFor(value, options.ttl, undefined);
+    const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
+    await this.write(
+      full,
+      encodeValue(value, key),
+      ttlMs,
+      this.tagKeys(options),
+      undefined,
+      undefined,
+      shared,
+    );
+  }
+
+  /** Deletes keys; loads in flight for them will not store their result. */
+  async delete(keys: string | readonly string[], options?: ReadOptions): Promise<void> {
+    const list = typeof keys === 'string' ? [keys] : keys;
+    const full = list.map((key) => this.entryKey(key, options?.namespace));
+    this.l1?.delete(full);
+    await this.guard?.delete(full);
+  }
+
+  /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    const tagKeys = tags.map((tag) => this.keys.tag(tag));
+    this.l1?.invalidate(tagKeys);
+    await this.guard?.invalidate(tagKeys);
+  }
+
+  /** Drops every entry of a namespace, in one round trip. */
+  async invalidateNamespace(namespace: string): Promise<void> {
+    this.assertNamespace(namespace);
+    const tagKeys = [this.keys.namespace(namespace)];
+    this.l1?.invalidate(tagKeys);
+    await this.guard?.invalidate(tagKeys);
+  }
+
+  /** Waits for loads in flight, then closes the Redis connection Strata owns. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flights.drain();
+    await this.guard?.drain();
+    await this.connection?.close();
+    await this.l1?.close();
+    this.events.clear();
+  }
+
+  private async load(
+    full: string,
+    loader: () => unknown,
+    options: LoadOptions<unknown>,
+    l1Token: number | undefined,
+  ): Promise<Loaded> {
+    if (this.closed) throw new StrataError('E_CLOSED', 'The cache stack is closed');
+    const l2 = await this.readL2(full, l1Token);
+    if (l2.hit) return { value: this.materialize(l2.encoded, l2.shared), encoded: l2.encoded };
+    this.events.emit('miss', { key: full });
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = await loader();
+    } catch (error) {
+      this.events.emit('load', { key: full, durationMs: performance.now() - started, outcome: 'error' });
+      throw error;
+    }
+    this.events.emit('load', { key: full, durationMs: performance.now() - started, outcome: 'success' });
+    if (value === undefined || (options.shouldCache !== undefined && !options.shouldCache(value))) {
+      return { value, encoded: undefined };
+    }
+    const encoded = encodeValue(value, options.target ?? full);
+    const ttlMs = this.ttlFor(value, options.ttl, options.nullTtl);
+    const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
+    await this.write(full, encoded, ttlMs, this.tagKeys(options), l1Token, l2.token, shared);
+    return { value, encoded };
+  }
+
+  /** Reads L2; on a fresh hit backfills L1. On a miss, returns the token for the write that follows. */
+  private async readL2(full: string, l1Token: number | undefined): Promise<L2Lookup> {
+    if (!this.guard) return MISS_WITHOUT_TOKEN;
+    const read = await this.guard.read(full);
+    if (read === undefined) return MISS_WITHOUT_TOKEN;
+    const entry = read.entry;
+    if (entry === undefined || entry.freshUntil <= Date.now()) return { hit: false, token: read.token };
+    this.events.emit('hit', { key: full, layer: 'l2' });
+    const shared = this.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
+    if (this.l1 && this.options.l1) {
+      const ttlMs = Math.min(entry.freshUntil - Date.now(), this.options.l1.ttlMs);
+      this.l1.write(full, entry, ttlMs, l1Token, shared);
+    }
+    return { hit: true, encoded: entry.value, shared };
+  }
+
+  private async write(
+    full: string,
+    encoded: EncodedValue,
+    ttlMs: number,
+    tags: readonly string[],
+    l1Token: number | undefined,
+    l2Token: number | undefined,
+    shared: unknown,
+  ): Promise<void> {
+    const now = Date.now();
+    const entry: EntryToWrite = { freshUntil: now + ttlMs, staleUntil: now + ttlMs, tags, value: encoded };
+    if (this.guard) {
+      const written = await this.guard.write(full, entry, ttlMs, l2Token);
+      // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
+      if (written === false) return;
+    }
+    if (this.l1 && this.options.l1)
+      this.l1.write(full, entry, Math.min(ttlMs, this.options.l1.ttlMs), l1Token, shared);
+  }
+
+  private fromL1(full: string, read: LayerRead): unknown {
+    this.events.emit('hit', { key: full, layer: 'l1' });
+    return this.materialize((read.entry as CacheEntry).value, read.shared);
+  }
+
+  private materialize(encoded: EncodedValue, shared: unknown): unknown {
+    if (this.options.shareReferences && shared !== undefined) return shared;
+    return decodeValue(encoded);
+  }
+
+  private entryKey(key: string, namespace: string | undefined): string {
+    if (namespace !== undefined && !this.knownNamespaces.has(namespace)) this.assertNamespace(namespace);
+    return this.keys.entry(key, namespace);
+  }
+
+  private assertNamespace(namespace: string): void {
+    KeyBuilder.assertNamespace(namespace);
+    if (this.knownNamespaces.size < 10_000) this.knownNamespaces.add(namespace);
+  }
+
+  private tagKeys(options: WriteOptions): readonly string[] {
+    const namespaceKey = this.keys.namespace(options.namespace ?? DEFAULT_NAMESPACE);
+    if (!options.tags || options.tags.length === 0) return [namespaceKey];
+    return [namespaceKey, ...options.tags.map((tag) => this.keys.tag(tag))];
+  }
+
+  private ttlFor(value: unknown, ttl: WriteOptions['ttl'], nullTtl: LoadOptions<unknown>['nullTtl']): number {
+    const base =
+      value === null
+        ? Math.min(
+            this.durationMs(nullTtl, 'nullTtl') ?? this.options.nullTtlMs,
+            this.durationMs(ttl, 'ttl') ?? this.options.ttlMs,
+          )
+        : (this.durationMs(ttl, 'ttl') ?? this.options.ttlMs);
+    const jitter = this.options.jitter;
+    return jitter === 0 ? base : Math.max(1, Math.round(base * (1 + jitter * (2 * Math.random() - 1))));
+  }
+
+  private durationMs(value: WriteOptions['ttl'], option: string): number | undefined {
+    if (value === undefined) return undefined;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0)
+      throw new StrataConfigError(option, value, 'expected a positive duration such as 30000 or "30s"');
+    return ms;
+  }
+}

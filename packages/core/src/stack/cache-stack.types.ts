@@ -1,0 +1,25 @@
+import type { Duration } from '../duration/duration.js';
+
+/** Options of a read. */
+export interface ReadOptions {
+  /** Namespace of the key (letters, digits, `_`, `.`, `-`). @default 'default' */
+  readonly namespace?: string;
+}
+
+/** Options of a write. */
+export interface WriteOptions extends ReadOptions {
+  /** Time to live; the stack's `ttl` when absent. */
+  readonly ttl?: Duration;
+  /** Tags: `invalidateTags([tag])` drops every entry carrying one of them. */
+  readonly tags?: readonly string[];
+}
+
+/** Options of {@link CacheStack.getOrLoad}. */
+export interface LoadOptions<T> extends WriteOptions {
+  /** Time to live of a `null` result; the stack's `nullTtl` when absent. */
+  readonly nullTtl?: Duration;
+  /** Decides on the loaded value whether to store it (`unless`, inverted). */
+  readonly shouldCache?: (value: T) => boolean;
+  /** Named in errors about the value (e.g. `ProductService.findOne`). */
+  readonly target?: string;
+}

@@ -1,0 +1,135 @@
+import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
+import { CacheStoreError } from '../errors/cache-store.error.js';
+import type { StrataEvents } from '../events/strata-events.js';
+import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js';
+import type { RedisLayer } from '../layers/redis.layer.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
+
+/** Most deletes and invalidations remembered while Redis is unreachable. */
+const MAX_REPAIRS = 100_000;
+
+/**
+ * The one path every L2 operation takes. It skips Redis while the connection is down or the
+ * circuit breaker is open, turns failures into `undefined` (the caller falls back to the loader)
+ * plus an `l2:error` event, and never lets a delete or invalidation be lost: one that could not
+ * reach Redis is remembered and replayed before Redis serves anything again, so an entry
+ * evicted during an outage does not come back when Redis does.
+ */
+export class L2Guard {
+  private readonly breaker: CircuitBreaker;
+  private readonly pendingDeletes = new Set<string>();
+  private readonly pendingInvalidations = new Set<string>();
+  private repairing: Promise<void> | undefined;
+
+  constructor(
+    private readonly layer: RedisLayer,
+    private readonly connection: RedisConnection,
+    private readonly events: StrataEvents,
+    breaker: { failureThreshold: number; breakDurationMs: number },
+  ) {
+    this.breaker = new CircuitBreaker({
+      ...breaker,
+      onStateChange: (state) => events.emit('breaker:state', { state }),
+    });
+  }
+
+  /** The breaker's state, for health checks. */
+  get breakerState(): CircuitBreaker['state'] {
+    return this.breaker.state;
+  }
+
+  /** Deletes and invalidations waiting for Redis to come back. */
+  get pendingRepairs(): number {
+    return this.pendingDeletes.size + this.pendingInvalidations.size;
+  }
+
+  /** Reads through Redis; `undefined` when Redis was skipped or failed. */
+  async read(key: string): Promise<LayerRead | undefined> {
+    const read = await this.run('read', () => this.layer.read(key));
+    if (read?.entry === undefined || this.pendingRepairs === 0) return read;
+    // Replays failed above; do not serve what an unreplayed eviction covers.
+    if (this.pendingDeletes.has(key) || read.entry.tags.some((tag) => this.pendingInvalidations.has(tag))) {
+      return { entry: undefined, token: read.token };
+    }
+    return read;
+  }
+
+  /** Writes through Redis; `false` when a newer write or a delete wins, `undefined` on failure. */
+  async write(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<boolean | undefined> {
+    return this.run('write', () => this.layer.write(key, entry, ttlMs, token));
+  }
+
+  /** Deletes keys in Redis, or remembers them for when Redis is back. */
+  async delete(keys: readonly string[]): Promise<void> {
+    const done = await this.run('delete', async () => {
+      await this.layer.delete(keys);
+      return true;
+    });
+    if (done === undefined) this.remember(this.pendingDeletes, keys);
+  }
+
+  /** Invalidates tag/namespace keys in Redis, or remembers them for when Redis is back. */
+  async invalidate(tagKeys: readonly string[]): Promise<void> {
+    const done = await this.run('invalidate', async () => {
+      await this.layer.invalidate(tagKeys);
+      return true;
+    });
+    if (done === undefined) this.remember(this.pendingInvalidations, tagKeys);
+  }
+
+  /** Waits for a replay in progress (shutdown). */
+  async drain(): Promise<void> {
+    await this.repairing;
+  }
+
+  private async run<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {
+    // No offline queue: while disconnected a command would fail anyway; skip without a round trip.
+    if (!this.connection.ready || !this.breaker.allows()) return undefined;
+    try {
+      if (this.pendingRepairs > 0) await this.repair();
+      const result = await command();
+      this.breaker.succeed();
+      return result;
+    } catch (error) {
+      this.breaker.fail();
+      this.events.emit('l2:error', { operation, error: new CacheStoreError(operation, error) });
+      return undefined;
+    }
+  }
+
+  // One replay at a time; concurrent callers wait for it. A failure leaves the rest pending.
+  private repair(): Promise<void> {
+    this.repairing ??= (async () => {
+      try {
+        if (this.pendingDeletes.size > 0) {
+          const keys = [...this.pendingDeletes];
+          await this.layer.delete(keys);
+          for (const key of keys) this.pendingDeletes.delete(key);
+        }
+        if (this.pendingInvalidations.size > 0) {
+          const tags = [...this.pendingInvalidations];
+          await this.layer.invalidate(tags);
+          for (const tag of tags) this.pendingInvalidations.delete(tag);
+        }
+      } finally {
+        this.repairing = undefined;
+      }
+    })();
+    return this.repairing;
+  }
+
+  private remember(pending: Set<string>, keys: readonly string[]): void {
+    for (const key of keys) pending.add(key);
+    if (this.pendingRepairs > MAX_REPAIRS) {
+      this.events.emit('l2:error', {
+        operation: 'repair',
+        error: new CacheStoreError(
+          'repair',
+          `more than ${MAX_REPAIRS} evictions wait for Redis; oldest dropped`,
+        ),
+      });
+      const oldest = pending.values().next();
+      if (!oldest.done) pending.delete(oldest.value);
+    }
+  }
+}
