@@ -1,0 +1,215 @@
+import {
+  defaultKey,
+  parseDuration,
+  StrataConfigError,
+  UncacheableValueError,
+  type CacheStack,
+  type LoadOptions,
+} from '@strata/core';
+import { defer, EMPTY, from, mergeMap, of, type Observable } from 'rxjs';
+import type {
+  CacheEvictOptions,
+  CacheableOptions,
+  CachePutOptions,
+} from '../decorators/cache-decorator.options.js';
+import { NO_VALUE, settleResult } from './method-result.js';
+
+type AnyArgs = unknown[];
+type Invoke = (self: unknown, args: AnyArgs) => Promise<unknown>;
+type ArgsFn<T> = (...args: AnyArgs) => T;
+
+/** What the explorer found on one method. */
+export interface CacheMethodMetadata {
+  readonly cacheable?: CacheableOptions<AnyArgs>;
+  readonly put?: CachePutOptions<AnyArgs>;
+  readonly evict?: CacheEvictOptions<AnyArgs>;
+}
+
+/**
+ * How a decorated method hands back its result: as declared (`design:returntype`), or `either`
+ * when the declaration was erased (a type-only `Observable` import, no annotation, plain JS):
+ * then an Observable that is also a thenable, which works with `await` and with `subscribe`.
+ */
+export type ResultMode = 'promise' | 'observable' | 'either';
+
+/**
+ * Builds the function that replaces a decorated method: evict-before, then cacheable or put,
+ * then evict-after, around the original. Keeps `this`, the name and the arity.
+ */
+export function wrapCacheMethod(
+  stack: CacheStack,
+  original: (...args: AnyArgs) => unknown,
+  target: string,
+  className: string,
+  metadata: CacheMethodMetadata,
+  mode: ResultMode,
+): (...args: AnyArgs) => unknown {
+  let invoke: Invoke = (self, args) => settleResult(original.apply(self, args), target);
+  if (metadata.cacheable)
+    invoke = cacheable(stack, invoke, target, className, original.name, metadata.cacheable);
+  if (metadata.put) invoke = put(stack, invoke, target, metadata.put);
+  if (metadata.evict) invoke = evict(stack, invoke, metadata.evict);
+
+  const asPromise = async (self: unknown, args: AnyArgs): Promise<unknown> => {
+    const value = await invoke(self, args);
+    return value === NO_VALUE ? undefined : value;
+  };
+  const asObservable = (self: unknown, args: AnyArgs): Observable<unknown> =>
+    defer(() => from(invoke(self, args))).pipe(mergeMap((value) => (value === NO_VALUE ? EMPTY : of(value))));
+  const wrapped =
+    mode === 'promise'
+      ? function (this: unknown, ...args: AnyArgs): Promise<unknown> {
+          return asPromise(this, args);
+        }
+      : mode === 'observable'
+        ? function (this: unknown, ...args: AnyArgs): Observable<unknown> {
+            return asObservable(this, args);
+          }
+        : function (this: unknown, ...args: AnyArgs): Observable<unknown> & PromiseLike<unknown> {
+            return thenableObservable(asObservable(this, args), () => asPromise(this, args));
+          };
+  Object.defineProperty(wrapped, 'name', { value: original.name });
+  Object.defineProperty(wrapped, 'length', { value: original.length });
+  return wrapped;
+}
+
+/** An Observable that `await` also accepts; the promise side runs once, on first `then`. */
+function thenableObservable(
+  observable: Observable<unknown>,
+  run: () => Promise<unknown>,
+): Observable<unknown> & PromiseLike<unknown> & Pick<Promise<unknown>, 'catch' | 'finally'> {
+  let promise: Promise<unknown> | undefined;
+  const once = (): Promise<unknown> => (promise ??= run());
+  return Object.assign(observable, {
+    then: <A = unknown, B = never>(
+      onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
+      onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+    ): Promise<A | B> => once().then(onFulfilled, onRejected),
+    catch: <B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<unknown> =>
+      once().catch(onRejected),
+    finally: (onFinally?: (() => void) | null): Promise<unknown> => once().finally(onFinally),
+  });
+}
+
+function cacheable(
+  stack: CacheStack,
+  next: Invoke,
+  target: string,
+  className: string,
+  methodName: string,
+  options: CacheableOptions<AnyArgs>,
+): Invoke {
+  const ttl = checkDuration(options.ttl, `@Cacheable({ ttl }) on ${target}`);
+  const nullTtl = checkDuration(options.nullTtl, `@Cacheable({ nullTtl }) on ${target}`);
+  const keyOf = keyResolver(options.key, target, (args) => defaultKey(className, methodName, args));
+  const tagsOf = listResolver(options.tags);
+  const { condition, unless, namespace } = options;
+  // Options that do not depend on the call are built once: the hit path allocates nothing extra.
+  const staticOptions: LoadOptions<unknown> = {
+    ttl,
+    nullTtl,
+    namespace,
+    target,
+    tags: Array.isArray(options.tags) ? (options.tags as readonly string[]) : undefined,
+    shouldCache: (value) => value !== NO_VALUE,
+  };
+  const dynamic = typeof options.tags === 'function' || unless !== undefined;
+  return (self, args) => {
+    if (condition && !condition(...args)) return next(self, args);
+    const loadOptions: LoadOptions<unknown> = dynamic
+      ? {
+          ...staticOptions,
+          tags: tagsOf?.(args),
+          shouldCache: (value) => value !== NO_VALUE && !(unless?.(value as never, ...args) ?? false),
+        }
+      : staticOptions;
+    return stack.getOrLoad(keyOf(args), () => next(self, args), loadOptions);
+  };
+}
+
+function put(stack: CacheStack, next: Invoke, target: string, options: CachePutOptions<AnyArgs>): Invoke {
+  const ttl = checkDuration(options.ttl, `@CachePut({ ttl }) on ${target}`);
+  if (options.key === undefined)
+    throw new StrataConfigError(`@CachePut({ key }) on ${target}`, undefined, 'a key is required');
+  const keyOf = keyResolver(options.key, target, () => '');
+  const tagsOf = listResolver(options.tags);
+  return async (self, args) => {
+    const value = await next(self, args);
+    const allowed = options.condition === undefined || options.condition(...args);
+    if (
+      value !== NO_VALUE &&
+      value !== undefined &&
+      allowed &&
+      !(options.unless?.(value as never, ...args) ?? false)
+    ) {
+      await stack.set(keyOf(args), value, { ttl, tags: tagsOf?.(args), namespace: options.namespace });
+    }
+    return value;
+  };
+}
+
+function evict(stack: CacheStack, next: Invoke, options: CacheEvictOptions<AnyArgs>): Invoke {
+  const keysOf = listResolver(options.keys);
+  const tagsOf = listResolver(options.tags);
+  const run = async (args: AnyArgs): Promise<void> => {
+    const keys = keysOf?.(args);
+    if (keys && keys.length > 0) await stack.delete(keys, { namespace: options.namespace });
+    const tags = tagsOf?.(args);
+    if (tags && tags.length > 0) await stack.invalidateTags(tags);
+    if (options.allEntries) await stack.invalidateNamespace(options.namespace ?? 'default');
+  };
+  if (options.beforeInvocation) {
+    return async (self, args) => {
+      await run(args);
+      return next(self, args);
+    };
+  }
+  return async (self, args) => {
+    const value = await next(self, args);
+    await run(args);
+    return value;
+  };
+}
+
+function keyResolver(
+  key: unknown,
+  target: string,
+  fallback: (args: AnyArgs) => string,
+): (args: AnyArgs) => string {
+  if (key === undefined) return fallback;
+  if (typeof key === 'string') return () => key;
+  if (typeof key !== 'function')
+    throw new StrataConfigError(`key on ${target}`, key, 'expected a string or a function');
+  const fn = key as ArgsFn<unknown>;
+  return (args) => {
+    const value = fn(...args);
+    if (typeof value !== 'string' || value === '') {
+      throw new UncacheableValueError(
+        target,
+        `its key function returned ${JSON.stringify(value)}, not a non-empty string`,
+      );
+    }
+    return value;
+  };
+}
+
+function listResolver(value: unknown): ((args: AnyArgs) => readonly string[]) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'function') {
+    const fn = value as ArgsFn<string | readonly string[]>;
+    return (args) => {
+      const result = fn(...args);
+      return typeof result === 'string' ? [result] : result;
+    };
+  }
+  const list: readonly string[] = typeof value === 'string' ? [value] : (value as readonly string[]);
+  return () => list;
+}
+
+function checkDuration(value: number | string | undefined, option: string): number | string | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0)
+    throw new StrataConfigError(option, value, 'expected a positive duration such as 30000 or "30s"');
+  return value;
+}

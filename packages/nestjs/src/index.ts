@@ -1,0 +1,30 @@
+export { StrataModule } from './module/strata.module.js';
+export {
+  STRATA_MODULE_OPTIONS,
+  StrataConfigurableModule,
+  type StrataModuleForRootAsyncOptions,
+  type StrataModuleForRootOptions,
+} from './module/strata-module.definition.js';
+export type { StrataModuleExtras, StrataModuleOptions } from './module/strata-module.options.js';
+export { InjectCacheStack, STRATA_CACHE_STACK } from './module/cache-stack.token.js';
+export { cacheStackProvider } from './module/cache-stack.provider.js';
+export { StrataLifecycle } from './module/strata-lifecycle.service.js';
+
+export { Cacheable } from './decorators/cacheable.decorator.js';
+export { CachePut } from './decorators/cache-put.decorator.js';
+export { CacheEvict } from './decorators/cache-evict.decorator.js';
+export {
+  CACHE_EVICT_METADATA,
+  CACHE_PUT_METADATA,
+  CACHEABLE_METADATA,
+} from './decorators/cache-metadata.constants.js';
+export type {
+  CacheEvictOptions,
+  CacheableOptions,
+  CachePutOptions,
+  FromArgs,
+} from './decorators/cache-decorator.options.js';
+
+export { CacheMethodExplorer } from './explorer/cache-method.explorer.js';
+export { CacheService } from './service/cache.service.js';
+export { DecoratorMisuseError } from './errors/decorator-misuse.error.js';

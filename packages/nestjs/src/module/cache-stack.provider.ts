@@ -1,0 +1,37 @@
+import { Logger, type FactoryProvider } from '@nestjs/common';
+import { CacheStack } from '@strata/core';
+import { STRATA_CACHE_STACK } from './cache-stack.token.js';
+import { STRATA_MODULE_OPTIONS } from './strata-module.definition.js';
+import type { StrataModuleOptions } from './strata-module.options.js';
+
+/**
+ * Builds the module's `CacheStack`: validates the options (a bad one fails boot with a
+ * `StrataConfigError`), then waits up to `redis.connectTimeout` for Redis. A Redis that does not
+ * answer does not stop the app unless `redis.failOnUnavailable` is set: it starts with L2
+ * skipped, logs one warning, and uses Redis as soon as it answers.
+ */
+export const cacheStackProvider: FactoryProvider<CacheStack> = {
+  provide: STRATA_CACHE_STACK,
+  inject: [STRATA_MODULE_OPTIONS],
+  useFactory: async (options: StrataModuleOptions): Promise<CacheStack> => {
+    const stack = new CacheStack(options);
+    const logger = new Logger('Strata');
+    try {
+      const connected = await stack.connect();
+      if (!connected) {
+        logger.warn(
+          `Redis did not answer within ${stack.options.redis?.connectTimeoutMs ?? 0} ms; starting with the Redis layer skipped. It will be used as soon as it answers.`,
+        );
+      }
+    } catch (error) {
+      await stack.close();
+      throw error;
+    }
+    stack.events.on('breaker:state', ({ state }) => {
+      if (state === 'open')
+        logger.warn('Redis is failing; skipping the Redis layer for a while (loaders still run).');
+      if (state === 'closed') logger.log('Redis answers again; the Redis layer is back in use.');
+    });
+    return stack;
+  },
+};
