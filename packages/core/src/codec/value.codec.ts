@@ -42,7 +42,8 @@ const MAX_DEPTH = 1000;
 
 /** True when plain JSON would lose something: then the slower typed form is used. */
 function needsTyping(value: unknown, depth: number): boolean {
-  if (depth > MAX_DEPTH) throw new UncacheableValueError('value', 'nested too deeply (or cyclic)');
+  // encodeValue turns this into an UncacheableValueError naming its target.
+  if (depth > MAX_DEPTH) throw new RangeError('nested too deeply (or cyclic)');
   switch (typeof value) {
     case 'bigint':
       return true;
@@ -89,8 +90,16 @@ function typedReplacer(this: unknown, key: string, value: unknown): unknown {
   return value;
 }
 
+// JSON.parse deletes an array item whose reviver returns undefined, leaving a hole: 'U' items
+// revive as this marker, replaced by a real undefined when their array is revived.
+const UNDEFINED_ITEM = Symbol('undefined item');
+
 function typedReviver(_key: string, value: unknown): unknown {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (value[i] === UNDEFINED_ITEM) value[i] = undefined;
+    return value;
+  }
+  if (value === null || typeof value !== 'object') return value;
   const tagged = value as Tagged;
   const code = tagged[TYPE_KEY];
   if (typeof code !== 'string') return value;
@@ -107,7 +116,7 @@ function typedReviver(_key: string, value: unknown): unknown {
     case 'N':
       return Number(v);
     case 'U':
-      return undefined;
+      return UNDEFINED_ITEM;
     case 'O':
       return Object.fromEntries(v as Iterable<[string, unknown]>);
     default:
