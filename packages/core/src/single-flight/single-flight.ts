@@ -19,14 +19,17 @@ export class SingleFlight<T> {
   run(key: string, task: () => Promise<T>): Promise<T> {
     const running = this.inFlight.get(key);
     if (running) return running;
+    let done = false;
     const started = (async () => {
       try {
         return await task();
       } finally {
+        done = true;
         this.inFlight.delete(key);
       }
     })();
-    this.inFlight.set(key, started);
+    // A task that throws synchronously has already settled: registering it would pin its error.
+    if (!done) this.inFlight.set(key, started);
     return started;
   }
 
