@@ -80,7 +80,7 @@ const schema = z.strictObject({
 export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedStackOptions {
   const parsed = schema.safeParse(options);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const issue = innermostIssue(parsed.error.issues[0]);
     const path = issue?.path ?? [];
     const keys = issue?.code === 'unrecognized_keys' ? issue.keys : [];
     const option = [...path, ...keys.slice(0, 1)].map(String).join('.') || '(options)';
@@ -124,6 +124,22 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     },
     tombstoneTtlMs: ms(o.tombstoneTtl, 60_000),
   };
+}
+
+/**
+ * For a union (`l1: false | {…}`) whose branches all failed, zod reports only the union's path:
+ * take the branch issue that reached deepest, so the error names `l1.ttl`, not `l1`.
+ */
+function innermostIssue(issue: z.core.$ZodIssue | undefined): z.core.$ZodIssue | undefined {
+  if (issue?.code !== 'invalid_union') return issue;
+  let deepest: z.core.$ZodIssue | undefined;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first !== undefined && first.path.length > (deepest?.path.length ?? 0)) deepest = first;
+  }
+  if (deepest === undefined) return issue;
+  const inner = innermostIssue(deepest) ?? deepest;
+  return { ...inner, path: [...issue.path, ...inner.path] };
 }
 
 function isRedisUrl(value: string): boolean {
