@@ -24,7 +24,13 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.spec.ts', 'packages/*/test/**/*.spec.ts', 'libs/*/src/**/*.spec.ts', 'libs/*/test/**/*.spec.ts', 'apps/*/test/**/*.spec.ts'],
+    include: [
+      'packages/*/src/**/*.spec.ts',
+      'packages/*/test/**/*.spec.ts',
+      'libs/*/src/**/*.spec.ts',
+      'libs/*/test/**/*.spec.ts',
+      'apps/*/test/**/*.spec.ts',
+    ],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const publishable = ['packages/core', 'packages/nestjs'];
 const scratch = mkdtempSync(join(tmpdir(), 'strata-pack-check-'));
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, npm_config_loglevel: 'error' } });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, npm_config_loglevel: 'error' } });
 
 try {
   const tarballs = [];
@@ -25,7 +26,10 @@ try {
 
   const consumer = join(scratch, 'consumer');
   execFileSync('mkdir', ['-p', join(consumer, 'src')]);
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2),
+  );
   writeFileSync(
     join(consumer, 'tsconfig.json'),
     JSON.stringify(
@@ -112,7 +116,11 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
     ],
     consumer,
   );
-  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], consumer);
+  run(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+    consumer,
+  );
   run(process.execPath, ['dist/main.js'], consumer);
 } finally {
   rmSync(scratch, { recursive: true, force: true });

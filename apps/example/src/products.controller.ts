@@ -26,7 +26,8 @@ export class ProductsController {
   @Patch(':id')
   async updatePrice(@Param('id') id: string, @Body() body: { price?: unknown }): Promise<Product> {
     const price = Number(body.price);
-    if (!Number.isFinite(price) || price < 0) throw new NotFoundException('price must be a non-negative number');
+    if (!Number.isFinite(price) || price < 0)
+      throw new NotFoundException('price must be a non-negative number');
     const product = await this.products.updatePrice(id, price);
     if (!product) throw new NotFoundException(`No product ${id}`);
     return product;
