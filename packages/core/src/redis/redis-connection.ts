@@ -34,7 +34,6 @@ export class RedisConnection {
     } else {
       const url = options.url ?? 'redis://127.0.0.1:6379';
       this.client = new Redis(url, {
-        lazyConnect: true,
         commandTimeout: options.commandTimeoutMs,
         connectTimeout: options.connectTimeoutMs,
         enableOfflineQueue: false,
@@ -60,16 +59,13 @@ export class RedisConnection {
   }
 
   /**
-   * Starts connecting and waits until Redis answers or `timeoutMs` passes. Resolves `true`
+   * Waits until Redis answers or `timeoutMs` passes (the client connects as soon as it is
+   * created, and ioredis reconnects in the background after any failure). Resolves `true`
    * when connected; `false` when not yet (ioredis keeps reconnecting in the background), or
    * throws {@link RedisUnavailableError} when `failIfUnavailable`.
    */
   async connect(timeoutMs: number, failIfUnavailable: boolean): Promise<boolean> {
     const client = this.client;
-    if (client.status === 'wait') {
-      // A failed first connect still leaves ioredis reconnecting with retryStrategy.
-      client.connect().catch(() => undefined);
-    }
     let timer: NodeJS.Timeout | undefined;
     let onReady: (() => void) | undefined;
     try {
