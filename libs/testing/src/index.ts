@@ -1,0 +1,19 @@
+/**
+ * `@strata/testing`: real Redis and PostgreSQL servers for tests, which tests can stop, kill,
+ * pause and restart. See the README for where the servers come from.
+ *
+ * @packageDocumentation
+ */
+
+/** Start a Redis server (external, container or local binary). */
+export { startRedis } from './redis-server.fixture.js';
+/** Handle and options of a Redis test server. */
+export type { RedisServer, StartRedisOptions } from './redis-server.types.js';
+/** Start a PostgreSQL server (external, container or local binaries). */
+export { startPostgres } from './postgres-server.fixture.js';
+/** Handle and options of a PostgreSQL test server. */
+export type { PostgresServer, StartPostgresOptions } from './postgres-server.types.js';
+/** The typed error every fixture rejects with, and its codes. */
+export { TestServerError, type TestServerErrorCode } from './test-server.error.js';
+/** Ask the kernel for a free loopback port. */
+export { findFreePort } from './free-port.util.js';

@@ -1,0 +1,41 @@
+import { createDatabaseOn, dropDatabaseOn } from './postgres-database.util.js';
+import type { PostgresServer } from './postgres-server.types.js';
+import { EXTERNAL_SERVER_MESSAGE, TestServerError } from './test-server.error.js';
+
+const refuse = async (): Promise<never> => {
+  throw new TestServerError('E_EXTERNAL_SERVER', EXTERNAL_SERVER_MESSAGE);
+};
+
+/**
+ * Wraps a PostgreSQL server this test did not start (from `DATABASE_URL`). `createDatabase()` works
+ * and `dispose()` drops the databases it created; stop, kill and restart reject with `E_EXTERNAL_SERVER`.
+ *
+ * @param url - The server's URL, e.g. `postgres://app:secret@ci-db:5432/app`.
+ * @returns A handle with `external: true`.
+ */
+export function externalPostgres(url: string): PostgresServer {
+  const parsed = new URL(url);
+  const created = new Set<string>();
+  const dispose = async (): Promise<void> => {
+    for (const name of created) await dropDatabaseOn(url, name);
+    created.clear();
+  };
+  return {
+    url,
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
+    port: parsed.port === '' ? 5432 : Number(parsed.port),
+    database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+    user: decodeURIComponent(parsed.username) || 'postgres',
+    external: true,
+    stop: refuse,
+    kill: refuse,
+    restart: refuse,
+    createDatabase: async (name) => {
+      const database = await createDatabaseOn(url, name);
+      created.add(database.name);
+      return database.url;
+    },
+    dispose,
+    [Symbol.asyncDispose]: dispose,
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * Machine-readable reasons for a {@link TestServerError}.
+ *
+ * - `E_NO_REDIS` / `E_NO_POSTGRES`: no Docker engine and no server binary on this machine.
+ * - `E_EXTERNAL_SERVER`: fault injection (stop, kill, restart, pause) was asked of a server this test did not start.
+ * - `E_START_FAILED`: the server process exited, or never answered, while starting.
+ * - `E_NOT_RUNNING`: `pause()` was called while the server is stopped.
+ * - `E_DISPOSED`: the handle was used after `dispose()`.
+ */
+export type TestServerErrorCode =
+  'E_NO_REDIS' | 'E_NO_POSTGRES' | 'E_EXTERNAL_SERVER' | 'E_START_FAILED' | 'E_NOT_RUNNING' | 'E_DISPOSED';
+
+/** Error raised by the test-server fixtures; `code` tells the cases apart without parsing the message. */
+export class TestServerError extends Error {
+  /** Why the fixture failed. */
+  readonly code: TestServerErrorCode;
+
+  /**
+   * @param code - Machine-readable reason.
+   * @param message - Human-readable explanation, including what to install or change.
+   * @param options - Standard error options (`cause`).
+   */
+  constructor(code: TestServerErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TestServerError';
+    this.code = code;
+  }
+}
+
+/** Message used whenever fault injection is attempted on a server supplied through the environment. */
+export const EXTERNAL_SERVER_MESSAGE =
+  'fault injection needs a server this test started: do not pass allowExternal to tests that stop, kill, restart or pause';
