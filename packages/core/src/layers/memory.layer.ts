@@ -32,6 +32,8 @@ export class MemoryLayer implements CacheLayer {
   private clock = 0;
   private longestLifetimeMs = 0;
   private lastPruneWall = 0;
+  /** Latest store time of a record the LRU evicted: a write with an older token may not fill its gap. */
+  private evictedUpTo = 0;
 
   constructor(private readonly options: MemoryLayerOptions) {
     this.records = new LRUCache<string, MemoryRecord>({
@@ -39,6 +41,12 @@ export class MemoryLayer implements CacheLayer {
       maxSize: options.maxBytes,
       sizeCalculation: (record, key) =>
         RECORD_OVERHEAD_BYTES + key.length * 2 + (record.entry ? record.entry.value.length * 2 : 0),
+      // An evicted delete marker or newer entry can no longer stop a load that began before it.
+      dispose: (record, _key, reason) => {
+        if (reason !== 'evict') return;
+        const at = record.entry ? record.entry.created : record.deletedAt;
+        if (at > this.evictedUpTo) this.evictedUpTo = at;
+      },
     });
   }
 
@@ -68,6 +76,8 @@ export class MemoryLayer implements CacheLayer {
       if (current && current.expiresAt > Date.now()) {
         const last = current.entry ? current.entry.created : current.deletedAt;
         if (last >= token) return false;
+      } else if (current === undefined && token <= this.evictedUpTo) {
+        return false;
       }
     }
     const created = token ?? ++this.clock;
