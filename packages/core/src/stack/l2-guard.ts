@@ -56,7 +56,11 @@ export class L2Guard {
 
   /** Writes through Redis; `false` when a newer write or a delete wins, `undefined` on failure. */
   async write(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<boolean | undefined> {
-    return this.run('write', () => this.layer.write(key, entry, ttlMs, token));
+    const written = await this.run('write', () => this.layer.write(key, entry, ttlMs, token));
+    // An unconditional set that did not reach Redis leaves the value it replaces there: evict
+    // that one when Redis is back, as for a delete, so it is not served after the outage.
+    if (written === undefined && token === undefined) this.remember(this.pendingDeletes, [key]);
+    return written;
   }
 
   /** Deletes keys in Redis, or remembers them for when Redis is back. */

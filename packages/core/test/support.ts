@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+
+/** A promise with its resolve and reject exposed, for loaders a test releases at a chosen moment. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A key prefix no other test uses, so tests sharing a Redis never see each other's keys. */
+export function uniquePrefix(): string {
+  return 't' + randomUUID().slice(0, 8);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; returns whether
+ * it became true (callers assert on it, so a timeout fails with their message).
+ */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+/** A loader that counts its calls and returns what `produce` gives for the call number. */
+export function countingLoader<T>(produce: (call: number) => T | Promise<T>): {
+  readonly load: () => Promise<T>;
+  readonly calls: () => number;
+} {
+  let calls = 0;
+  return {
+    load: async () => produce(++calls),
+    calls: () => calls,
+  };
+}
