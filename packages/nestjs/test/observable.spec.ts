@@ -1,0 +1,98 @@
+import 'reflect-metadata';
+import { Injectable } from '@nestjs/common';
+import { Cacheable } from '@strata/nestjs';
+import {
+  EMPTY,
+  firstValueFrom,
+  isObservable,
+  lastValueFrom,
+  Observable,
+  of,
+  timer,
+  map,
+  toArray,
+} from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backends, closeApps, createApp } from './support/app.js';
+import { useRedisServer } from './support/redis.js';
+import { TypeOnlyObservableService } from './fixtures/type-only-observable.service.js';
+
+const redis = useRedisServer();
+
+/** Declares `Observable` through a value import, so `design:returntype` is `Observable`. */
+@Injectable()
+class QuoteService {
+  readonly calls = { quotes: 0, silent: 0, slow: 0 };
+
+  @Cacheable({ key: 'quotes' })
+  quotes(): Observable<{ price: number; run: number }> {
+    this.calls.quotes++;
+    return of({ price: 1, run: 0 }, { price: 2, run: 0 }, { price: 3, run: this.calls.quotes });
+  }
+
+  @Cacheable({ key: 'silent' })
+  silent(): Observable<number> {
+    this.calls.silent++;
+    return EMPTY;
+  }
+
+  @Cacheable({ key: 'slow' })
+  slow(): Observable<string> {
+    this.calls.slow++;
+    return timer(20).pipe(map(() => `tick-${this.calls.slow}`));
+  }
+}
+
+afterEach(closeApps);
+
+describe.each(backends(redis))('Observable-returning methods on $name', (backend) => {
+  it('caches the last value and keeps the declared Observable type (value import)', async () => {
+    const moduleRef = await createApp(backend.options(), [QuoteService]);
+    const quotes = moduleRef.get(QuoteService);
+
+    const first = quotes.quotes();
+    expect(isObservable(first)).toBe(true);
+    expect(first).toBeInstanceOf(Observable);
+    expect('then' in first).toBe(false);
+    expect(await lastValueFrom(first.pipe(toArray()))).toEqual([{ price: 3, run: 1 }]);
+
+    const second = quotes.quotes();
+    expect(second).toBeInstanceOf(Observable);
+    expect(await lastValueFrom(second.pipe(toArray()))).toEqual([{ price: 3, run: 1 }]);
+    expect(quotes.calls.quotes).toBe(1);
+  });
+
+  it('is lazy like an Observable: nothing runs until subscribed', async () => {
+    const moduleRef = await createApp(backend.options(), [QuoteService]);
+    const quotes = moduleRef.get(QuoteService);
+
+    const pending = quotes.slow();
+    expect(quotes.calls.slow).toBe(0);
+    expect(await firstValueFrom(pending)).toBe('tick-1');
+    expect(await firstValueFrom(quotes.slow())).toBe('tick-1');
+    expect(quotes.calls.slow).toBe(1);
+  });
+
+  it('does not cache an Observable that completes without a value, and emits nothing', async () => {
+    const moduleRef = await createApp(backend.options(), [QuoteService]);
+    const quotes = moduleRef.get(QuoteService);
+
+    expect(await lastValueFrom(quotes.silent().pipe(toArray()))).toEqual([]);
+    expect(await lastValueFrom(quotes.silent().pipe(toArray()))).toEqual([]);
+    expect(quotes.calls.silent).toBe(2);
+  });
+
+  it('returns an awaitable Observable when the type was imported with `import type`', async () => {
+    const moduleRef = await createApp(backend.options(), [TypeOnlyObservableService]);
+    const service = moduleRef.get(TypeOnlyObservableService);
+
+    const first = service.rates();
+    expect(isObservable(first)).toBe(true);
+    expect(await first).toEqual({ eur: 0.92, run: 1 });
+
+    // Subscribing works too, and is served from the cache.
+    expect(await lastValueFrom(service.rates().pipe(toArray()))).toEqual([{ eur: 0.92, run: 1 }]);
+    expect(await service.rates()).toEqual({ eur: 0.92, run: 1 });
+    expect(service.calls).toBe(1);
+  });
+});
