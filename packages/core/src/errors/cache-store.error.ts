@@ -1,10 +1,9 @@
 import { StrataError } from './strata.error.js';
 
 /**
- * An L2 (Redis) operation failed or timed out. Strata never lets this reach a caller of
- * `get`/`getOrLoad`: it is reported through the `l2:error` event and the call falls back to
- * the other layers or the loader. It reaches callers only of explicit invalidations, where
- * silently doing nothing would leave stale data.
+ * An L2 (Redis) operation failed or timed out. It never reaches callers: it is reported
+ * through the `l2:error` event, reads fall back to the other layers or the loader, and deletes
+ * and invalidations that could not reach Redis are replayed before Redis serves again.
  */
 export class CacheStoreError extends StrataError {
   /** The operation that failed (`read`, `write`, `delete`, `invalidate`). */

@@ -25,9 +25,6 @@ export interface ResolvedStackOptions {
   readonly tombstoneTtlMs: number;
 }
 
-const duration = z.custom<number | string>((value) => parseDuration(value) !== undefined, {
-  message: 'expected milliseconds (a non-negative number) or a duration string such as "30s" or "5m"',
-});
 const positiveDuration = z.custom<number | string>((value) => (parseDuration(value) ?? 0) > 0, {
   message: 'expected a positive duration: milliseconds or a string such as "250ms" or "5s"',
 });
@@ -42,7 +39,7 @@ const schema = z.strictObject({
     .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"')
     .optional(),
   ttl: positiveDuration.optional(),
-  nullTtl: duration.optional(),
+  nullTtl: positiveDuration.optional(),
   jitter: z.number().min(0).max(1).optional(),
   maxKeyLength: z.number().int().min(128).optional(),
   shareReferences: z.boolean().optional(),

@@ -66,6 +66,9 @@ export class RedisConnection {
    */
   async connect(timeoutMs: number, failIfUnavailable: boolean): Promise<boolean> {
     const client = this.client;
+    // A client given with `lazyConnect` would otherwise never connect; failures are retried by
+    // ioredis and surface through the 'error' listener, so the promise itself carries nothing.
+    if (client.status === 'wait') client.connect().catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     let onReady: (() => void) | undefined;
     try {

@@ -61,7 +61,7 @@ export class CacheStack {
   private readonly knownNamespaces = new Set<string>([DEFAULT_NAMESPACE]);
   private closed = false;
 
-  /** Validates `options` (throws {@link StrataConfigError}) and builds the layers. Connects nothing yet. */
+  /** Validates `options` (throws {@link StrataConfigError}) and builds the layers; an owned Redis client starts connecting at once. */
   constructor(options: CacheStackOptions = {}) {
     this.options = resolveStackOptions(options);
     const o = this.options;
@@ -139,7 +139,7 @@ export class CacheStack {
       ttlMs,
       this.tagKeys(options),
       undefined,
-      undefined,
+      'unconditional',
       shared,
     );
   }
@@ -230,13 +230,17 @@ export class CacheStack {
     ttlMs: number,
     tags: readonly string[],
     l1Token: number | undefined,
-    l2Token: number | undefined,
+    l2Token: number | 'unconditional' | undefined,
     shared: unknown,
   ): Promise<void> {
     const now = Date.now();
     const entry: EntryToWrite = { freshUntil: now + ttlMs, staleUntil: now + ttlMs, tags, value: encoded };
-    if (this.guard) {
-      const written = await this.guard.write(full, entry, ttlMs, l2Token);
+    // A load whose Redis read failed or was skipped has no token: writing it to Redis unguarded
+    // could put its (possibly older) value over a delete made meanwhile, so only L1 gets it.
+    // It also spares a second command timeout when Redis is frozen.
+    if (this.guard && l2Token !== undefined) {
+      const token = l2Token === 'unconditional' ? undefined : l2Token;
+      const written = await this.guard.write(full, entry, ttlMs, token);
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return;
     }

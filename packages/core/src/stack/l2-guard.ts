@@ -132,8 +132,10 @@ export class L2Guard {
           `more than ${MAX_REPAIRS} evictions wait for Redis; oldest dropped`,
         ),
       });
-      const oldest = pending.values().next();
-      if (!oldest.done) pending.delete(oldest.value);
+      for (const oldest of pending) {
+        if (this.pendingRepairs <= MAX_REPAIRS) break;
+        pending.delete(oldest);
+      }
     }
   }
 }

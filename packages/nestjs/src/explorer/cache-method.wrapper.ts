@@ -134,12 +134,13 @@ function put(stack: CacheStack, next: Invoke, target: string, options: CachePutO
   const keyOf = keyResolver(options.key, target, () => '');
   const tagsOf = listResolver(options.tags);
   return async (self, args) => {
-    const value = await next(self, args);
+    // `condition` sees the arguments as they were before the call, as `@Cacheable`'s does.
     const allowed = options.condition === undefined || options.condition(...args);
+    const value = await next(self, args);
     if (
+      allowed &&
       value !== NO_VALUE &&
       value !== undefined &&
-      allowed &&
       !(options.unless?.(value as never, ...args) ?? false)
     ) {
       await stack.set(keyOf(args), value, { ttl, tags: tagsOf?.(args), namespace: options.namespace });
