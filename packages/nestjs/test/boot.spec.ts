@@ -8,6 +8,7 @@ import {
   Module,
   Scope,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
   type OnModuleInit,
   type Provider,
   type Type,
@@ -24,7 +25,7 @@ import {
 } from '@strata/nestjs';
 import { findFreePort } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { closeApp, closeApps, createApp, uniquePrefix } from './support/app.js';
+import { closeApp, closeApps, createApp, RecordingLogger, uniquePrefix } from './support/app.js';
 import { sleep, waitFor } from './support/deferred.js';
 
 @Injectable()
@@ -134,7 +135,7 @@ async function bootError(
   controllers: Type[] = [],
 ): Promise<Error> {
   try {
-    await createApp(options, providers, controllers);
+    await createApp(options, providers, { controllers });
   } catch (error) {
     expect(error).toBeInstanceOf(Error);
     return error as Error;
@@ -258,7 +259,30 @@ const STRATA_CONFIG = Symbol('STRATA_CONFIG');
 })
 class ConfigModule {}
 
+@Injectable()
+class StrataConfigFactory {
+  create(): StrataModuleOptions {
+    return { prefix: uniquePrefix(), ttl: '2m' };
+  }
+}
+
 describe('forRootAsync', () => {
+  it('takes the options from a class with useClass', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [StrataModule.forRootAsync({ useClass: StrataConfigFactory })],
+      providers: [HealthyService],
+    }).compile();
+    try {
+      await moduleRef.init();
+      expect(moduleRef.get(CacheService).stack.options.ttlMs).toBe(120_000);
+      const service = moduleRef.get(HealthyService);
+      expect(await service.value()).toBe(1);
+      expect(await service.value()).toBe(1);
+    } finally {
+      await moduleRef.close();
+    }
+  });
+
   it('builds the module from injected configuration', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
@@ -288,14 +312,19 @@ describe('Redis unavailable at boot', () => {
   it('boots within about a second with the Redis layer skipped, and decorated methods still answer', async () => {
     const port = await findFreePort();
     const started = performance.now();
+    const logger = new RecordingLogger();
     const moduleRef: TestingModule = await createApp(
       { prefix: uniquePrefix(), redis: { url: `redis://127.0.0.1:${port}`, connectTimeout: '300ms' } },
       [HealthyService],
+      { logger },
     );
     const bootMs = performance.now() - started;
     const service = moduleRef.get(HealthyService);
 
     expect(bootMs).toBeLessThan(1_000);
+    const warnings = logger.from('Strata').filter((line) => line.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('300 ms');
     expect(moduleRef.get(CacheService).stack.l2Available).toBe(false);
     for (let i = 1; i <= 3; i++) {
       const callStarted = performance.now();
@@ -341,7 +370,44 @@ class WarmUpService implements OnModuleInit, OnApplicationBootstrap {
   }
 }
 
+/** Two modules below the root: its hooks run before those of non-global modules above it. */
+@Injectable()
+class DeepService implements OnModuleInit, OnApplicationShutdown {
+  runs = 0;
+  readonly seen: (number | string)[] = [];
+
+  @Cacheable({ key: 'deep' })
+  async value(): Promise<number> {
+    return ++this.runs;
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.seen.push(await this.value(), await this.value());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.seen.push(await this.value().catch((error: unknown) => String(error)));
+  }
+}
+
+@Module({ providers: [DeepService], exports: [DeepService] })
+class DeepModule {}
+
+@Module({ imports: [DeepModule], exports: [DeepModule] })
+class MiddleModule {}
+
 describe('lifecycle', () => {
+  it('lets hooks of modules at any depth use the cache, from init to shutdown', async () => {
+    const moduleRef = await createApp({ prefix: uniquePrefix() }, [], { imports: [MiddleModule] });
+    const deep = moduleRef.get(DeepService);
+    expect(deep.seen).toEqual([1, 1]);
+
+    await closeApp(moduleRef);
+
+    expect(deep.seen).toEqual([1, 1, 1]);
+    expect(deep.runs).toBe(1);
+  });
+
   it('caches calls made from onModuleInit of the root module and from onApplicationBootstrap', async () => {
     const moduleRef = await createApp({ prefix: uniquePrefix() }, [WarmUpService]);
     const service = moduleRef.get(WarmUpService);

@@ -33,7 +33,7 @@ class PriceService {
 }
 
 async function cacheApp(backend: Backend): Promise<{ cache: CacheService; prices: PriceService }> {
-  const moduleRef = await createApp(backend.options(), [PriceService], [], [ReportsModule]);
+  const moduleRef = await createApp(backend.options(), [PriceService], { imports: [ReportsModule] });
   const reports = moduleRef.get(ReportService);
   expect(reports.cache).toBe(moduleRef.get(CacheService));
   expect(reports.stack).toBe(reports.cache.stack);

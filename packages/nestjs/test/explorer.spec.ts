@@ -83,7 +83,7 @@ describe('which instances get wrapped', () => {
   });
 
   it('wraps an instance reached through an alias and another module once', async () => {
-    const moduleRef = await createApp({ prefix: uniquePrefix() }, [], [], [LibraryModule]);
+    const moduleRef = await createApp({ prefix: uniquePrefix() }, [], { imports: [LibraryModule] });
     const library = moduleRef.get(LibraryService);
     expect(library.alias).toBe(library.books);
 

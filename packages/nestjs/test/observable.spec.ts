@@ -36,6 +36,21 @@ class QuoteService {
     return EMPTY;
   }
 
+  failure: Error | undefined;
+  failing = 0;
+
+  @Cacheable({ key: 'flaky' })
+  flaky(): Observable<string> {
+    this.failing++;
+    const failure = this.failure;
+    return timer(10).pipe(
+      map(() => {
+        if (failure) throw failure;
+        return `ok-${this.failing}`;
+      }),
+    );
+  }
+
   @Cacheable({ key: 'slow' })
   slow(): Observable<string> {
     this.calls.slow++;
@@ -94,5 +109,22 @@ describe.each(backends(redis))('Observable-returning methods on $name', (backend
     expect(await lastValueFrom(service.rates().pipe(toArray()))).toEqual([{ eur: 0.92, run: 1 }]);
     expect(await service.rates()).toEqual({ eur: 0.92, run: 1 });
     expect(service.calls).toBe(1);
+  });
+
+  it('runs the method once for concurrent subscribers, and passes its error to each of them uncached', async () => {
+    const moduleRef = await createApp(backend.options(), [QuoteService]);
+    const quotes = moduleRef.get(QuoteService);
+    const failure = new Error('feed down');
+    quotes.failure = failure;
+
+    const failed = await Promise.allSettled(Array.from({ length: 20 }, () => lastValueFrom(quotes.flaky())));
+    expect(quotes.failing).toBe(1);
+    for (const outcome of failed) expect(outcome).toEqual({ status: 'rejected', reason: failure });
+
+    quotes.failure = undefined;
+    const values = await Promise.all(Array.from({ length: 20 }, () => lastValueFrom(quotes.flaky())));
+    expect(values).toEqual(Array.from({ length: 20 }, () => 'ok-2'));
+    expect(await lastValueFrom(quotes.flaky())).toBe('ok-2');
+    expect(quotes.failing).toBe(2);
   });
 });

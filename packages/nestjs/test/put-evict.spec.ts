@@ -111,6 +111,11 @@ class UserService {
     if (this.failure) throw this.failure;
   }
 
+  @CacheEvict({ keys: (id: string) => `user:${id}`, namespace: 'archive' })
+  async unarchive(id: string): Promise<void> {
+    void id;
+  }
+
   @CacheEvict({ keys: (id: string) => `user:${id}`, beforeInvocation: true })
   async removeEagerly(id: string): Promise<void> {
     if (this.failure) throw this.failure;
@@ -193,6 +198,19 @@ describe.each(backends(redis))('@CachePut and @CacheEvict on $name', (backend) =
     expect(await users.find('1')).toMatchObject({ name: 'ada2' });
     expect(await users.find('2')).toMatchObject({ name: 'bob2' });
     expect(store.reads).toBe(5);
+  });
+
+  it('@CacheEvict with keys and a namespace removes the key in that namespace only', async () => {
+    const { users, store } = await usersApp(backend);
+    await users.find('1');
+    await users.findArchived('1');
+    users.writeBehindTheCache('1', 'ada2');
+
+    await users.unarchive('1');
+
+    expect(await users.findArchived('1')).toMatchObject({ name: 'ada2' });
+    expect(await users.find('1')).toMatchObject({ name: 'ada' });
+    expect(store.reads).toBe(3);
   });
 
   it('@CacheEvict with allEntries drops its namespace and only that one', async () => {

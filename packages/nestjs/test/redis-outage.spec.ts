@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { Cacheable, CacheEvict, CachePut, CacheService } from '@strata/nestjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeApps, createApp, uniquePrefix } from './support/app.js';
-import { sleep } from './support/deferred.js';
+import { closeApps, createApp, RecordingLogger, uniquePrefix } from './support/app.js';
+import { deferred, sleep, waitFor, type Deferred } from './support/deferred.js';
 import { useRedisServer } from './support/redis.js';
 
 // Append-only, so what was cached before a crash is still in Redis after the restart.
@@ -13,11 +13,15 @@ const redis = useRedisServer({ appendOnly: true });
 class InventoryService {
   readonly stock = new Map<string, number>();
   loads = 0;
+  /** When set, loads of the SKU 'slow' wait for it. */
+  gate: Deferred<void> | undefined;
 
   @Cacheable({ key: (sku: string) => `stock:${sku}`, ttl: '5m' })
   async level(sku: string): Promise<{ sku: string; level: number }> {
     this.loads++;
-    return { sku, level: this.stock.get(sku) ?? 0 };
+    const level = this.stock.get(sku) ?? 0;
+    if (sku === 'slow') await this.gate?.promise;
+    return { sku, level };
   }
 
   @CachePut({ key: (sku: string) => `stock:${sku}` })
@@ -32,9 +36,16 @@ class InventoryService {
   }
 }
 
-afterEach(closeApps);
+const gates: Deferred<void>[] = [];
 
-async function inventoryApp(): Promise<{ inventory: InventoryService; cache: CacheService }> {
+afterEach(async () => {
+  for (const gate of gates.splice(0)) gate.resolve();
+  await closeApps();
+});
+
+async function inventoryApp(
+  logger?: RecordingLogger,
+): Promise<{ inventory: InventoryService; cache: CacheService }> {
   const moduleRef = await createApp(
     {
       prefix: uniquePrefix(),
@@ -43,6 +54,7 @@ async function inventoryApp(): Promise<{ inventory: InventoryService; cache: Cac
       breaker: { breakDuration: '500ms' },
     },
     [InventoryService],
+    { logger },
   );
   return { inventory: moduleRef.get(InventoryService), cache: moduleRef.get(CacheService) };
 }
@@ -83,7 +95,33 @@ describe('Redis outage', () => {
     expect(inventory.loads).toBe(2);
     expect(cache.stack.l2Available).toBe(true);
 
+    // Calls keep coming while Redis dies, and one is in flight across the crash.
+    inventory.gate = deferred();
+    const gate = inventory.gate;
+    gates.push(gate);
+    const inFlight = inventory.level('slow');
+    await waitFor(() => inventory.loads === 3, 2_000, 'the slow call to start');
+    const durations: number[] = [];
+    let running = true;
+    const traffic = (async () => {
+      for (let i = 0; running; i++) {
+        const sku = i % 2 === 0 ? 'pear' : `mid-${i}`;
+        const started = performance.now();
+        const result = await inventory.level(sku);
+        durations.push(performance.now() - started);
+        expect(result).toEqual({ sku, level: sku === 'pear' ? 5 : 0 });
+        await sleep(5);
+      }
+    })();
+    await sleep(100);
     await redis.server.kill();
+    await sleep(400);
+    running = false;
+    await traffic;
+    expect(durations.length).toBeGreaterThan(20);
+    expect(Math.max(...durations)).toBeLessThan(1_000);
+    gate.resolve();
+    expect(await timed(() => inFlight)).toEqual({ sku: 'slow', level: 0 });
 
     // Every call falls back to the method, each within the bound.
     const loadsAtCrash = inventory.loads;
@@ -92,30 +130,33 @@ describe('Redis outage', () => {
       await sleep(50);
     }
     expect(inventory.loads).toBe(loadsAtCrash + 5);
-    // Writes and evictions also answer; the eviction is remembered for when Redis is back.
-    expect(await timed(() => inventory.restock('plum', 3))).toEqual({ sku: 'plum', level: 3 });
+    // Writes and evictions also answer; both are remembered for when Redis is back.
+    expect(await timed(() => inventory.restock('pear', 6))).toEqual({ sku: 'pear', level: 6 });
     await timed(() => inventory.sell('apple'));
     expect(await timed(() => inventory.level('apple'))).toEqual({ sku: 'apple', level: 9 });
     const burst = await timed(() =>
       Promise.all(Array.from({ length: 50 }, (_, i) => inventory.level(i % 2 === 0 ? 'apple' : 'pear'))),
     );
     expect(burst.filter((r) => r.sku === 'apple' && r.level === 9)).toHaveLength(25);
-    expect(burst.filter((r) => r.sku === 'pear' && r.level === 5)).toHaveLength(25);
+    expect(burst.filter((r) => r.sku === 'pear' && r.level === 6)).toHaveLength(25);
 
     await redis.server.restart();
     await waitForCaching(inventory);
 
-    // The eviction made during the outage was replayed: the 'apple' entry persisted from before
-    // the crash (level 10) does not come back.
+    // The eviction and the put made during the outage were replayed: the entries persisted from
+    // before the crash (apple 10, pear 5) do not come back.
     expect(await inventory.level('apple')).toEqual({ sku: 'apple', level: 9 });
+    expect(await inventory.level('pear')).toEqual({ sku: 'pear', level: 6 });
     const loads = inventory.loads;
     expect(await inventory.level('apple')).toEqual({ sku: 'apple', level: 9 });
+    expect(await inventory.level('pear')).toEqual({ sku: 'pear', level: 6 });
     expect(inventory.loads).toBe(loads);
     expect(cache.stack.l2Available).toBe(true);
   });
 
   it('answers within 1 s while Redis hangs (commands time out, the breaker opens), then caches again', async () => {
-    const { inventory } = await inventoryApp();
+    const logger = new RecordingLogger();
+    const { inventory } = await inventoryApp(logger);
     inventory.stock.set('fig', 7);
     expect(await inventory.level('fig')).toEqual({ sku: 'fig', level: 7 });
 
@@ -130,6 +171,13 @@ describe('Redis outage', () => {
     }
 
     await waitForCaching(inventory);
+    // A warning when the breaker opened (again after each failed trial), a line when Redis is back.
+    const lines = logger.from('Strata');
+    const warnings = lines.filter((line) => line.level === 'warn' && /failing/.test(line.message));
+    const recoveries = lines.filter((line) => line.level === 'log' && /answers again/.test(line.message));
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(recoveries).toHaveLength(1);
+    expect(lines.at(-1)).toBe(recoveries[0]);
   });
 
   it('boots while Redis is down, answers from the method, and uses Redis once it is back', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamicModule, Provider, Type } from '@nestjs/common';
+import type { DynamicModule, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { StrataModule, type StrataModuleOptions } from '@strata/nestjs';
 import type { RedisHandle } from './redis.js';
@@ -11,6 +11,36 @@ export function uniquePrefix(): string {
 
 const open = new Set<TestingModule>();
 
+/** What else a test app holds besides Strata and the providers under test. */
+export interface AppExtras {
+  readonly controllers?: Type[];
+  readonly imports?: (Type | DynamicModule)[];
+  /** Receives Nest's (and Strata's) log lines instead of the silent testing logger. */
+  readonly logger?: LoggerService;
+}
+
+/** A logger that keeps what it is given, by level. */
+export class RecordingLogger implements LoggerService {
+  readonly lines: { level: 'log' | 'warn' | 'error'; message: string; context?: string }[] = [];
+
+  log(message: unknown, context?: string): void {
+    this.lines.push({ level: 'log', message: String(message), context });
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.lines.push({ level: 'warn', message: String(message), context });
+  }
+
+  error(message: unknown, ...rest: unknown[]): void {
+    this.lines.push({ level: 'error', message: String(message), context: rest.at(-1) as string | undefined });
+  }
+
+  /** Lines logged with the given context (Strata logs as `Strata`). */
+  from(context: string): { level: string; message: string }[] {
+    return this.lines.filter((line) => line.context === context);
+  }
+}
+
 /**
  * Compiles and initialises a testing module importing `StrataModule.forRoot(options)` (the
  * explorer wraps decorated methods at init). Call {@link closeApps} in `afterEach`.
@@ -18,14 +48,15 @@ const open = new Set<TestingModule>();
 export async function createApp(
   options: StrataModuleOptions,
   providers: Provider[],
-  controllers: Type[] = [],
-  imports: (Type | DynamicModule)[] = [],
+  extras: AppExtras = {},
 ): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [StrataModule.forRoot(options), ...imports],
+  const builder = Test.createTestingModule({
+    imports: [StrataModule.forRoot(options), ...(extras.imports ?? [])],
     providers,
-    controllers,
-  }).compile();
+    controllers: extras.controllers ?? [],
+  });
+  if (extras.logger) builder.setLogger(extras.logger);
+  const moduleRef = await builder.compile();
   open.add(moduleRef);
   await moduleRef.init();
   return moduleRef;
