@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { Cacheable } from '@strata/nestjs';
-import { isObservable, of } from 'rxjs';
+import { isObservable, lastValueFrom, of, type Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeApps, createApp, uniquePrefix } from './support/app.js';
 
@@ -38,6 +38,11 @@ class Untyped {
   @Cacheable({ key: 'untyped-observable' })
   stream() {
     return of(++this.calls);
+  }
+
+  @Cacheable({ key: 'untyped-throws', condition: () => false })
+  explode() {
+    throw new Error('boom');
   }
 }
 
@@ -127,5 +132,11 @@ describe('which instances get wrapped', () => {
     expect(await observable).toBe(2);
     expect(await untyped.stream()).toBe(2);
     expect(untyped.calls).toBe(2);
+
+    // A synchronous throw comes back as a rejection and as an error notification, not a throw.
+    let exploded: unknown;
+    expect(() => (exploded = untyped.explode())).not.toThrow();
+    await expect(exploded).rejects.toThrow('boom');
+    await expect(lastValueFrom(untyped.explode() as unknown as Observable<unknown>)).rejects.toThrow('boom');
   });
 });

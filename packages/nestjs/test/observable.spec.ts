@@ -8,6 +8,7 @@ import {
   lastValueFrom,
   Observable,
   of,
+  retry,
   timer,
   map,
   toArray,
@@ -126,5 +127,14 @@ describe.each(backends(redis))('Observable-returning methods on $name', (backend
     expect(values).toEqual(Array.from({ length: 20 }, () => 'ok-2'));
     expect(await lastValueFrom(quotes.flaky())).toBe('ok-2');
     expect(quotes.failing).toBe(2);
+  });
+
+  it('runs the method again for a new subscription of an `import type` Observable (retry works)', async () => {
+    const moduleRef = await createApp(backend.options(), [TypeOnlyObservableService]);
+    const service = moduleRef.get(TypeOnlyObservableService);
+
+    expect(await lastValueFrom(service.flaky().pipe(retry(1)))).toBe('run-2');
+    expect(await service.flaky()).toBe('run-2');
+    expect(service.flakyRuns).toBe(2);
   });
 });

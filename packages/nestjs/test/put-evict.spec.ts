@@ -116,6 +116,14 @@ class UserService {
     void id;
   }
 
+  /** A synchronous handler (an event listener, say) whose result nobody looks at. */
+  @CacheEvict({ tags: (id: string) => [`user:${id}`] })
+  onUserChanged(id: string): void {
+    this.changed.push(id);
+  }
+
+  readonly changed: string[] = [];
+
   @CacheEvict({ keys: (id: string) => `user:${id}`, beforeInvocation: true })
   async removeEagerly(id: string): Promise<void> {
     if (this.failure) throw this.failure;
@@ -248,6 +256,22 @@ describe.each(backends(redis))('@CachePut and @CacheEvict on $name', (backend) =
     expect(await users.find('1')).toMatchObject({ name: 'ada', version: 1 });
     expect(await users.findArchived('1')).toMatchObject({ name: 'ada', version: 1 });
     expect(store.reads).toBe(2);
+  });
+
+  it('@CacheEvict on a method declared `(): void` runs and evicts when the caller ignores the result', async () => {
+    const { users, store } = await usersApp(backend);
+    await users.find('1');
+    users.writeBehindTheCache('1', 'ada2');
+
+    users.onUserChanged('1');
+    await waitFor(() => users.changed.length === 1, 1_000, 'the method to run');
+
+    // The eviction follows the method; poll, since nobody could wait for it.
+    await expect
+      .poll(async () => (await users.find('1'))?.name, { timeout: 1_000, interval: 20 })
+      .toBe('ada2');
+    expect(users.changed).toEqual(['1']);
+    expect(store.reads).toBeGreaterThanOrEqual(2);
   });
 
   it('@CacheEvict with beforeInvocation evicts even when the method throws', async () => {

@@ -28,7 +28,8 @@ export interface CacheMethodMetadata {
 /**
  * How a decorated method hands back its result: as declared (`design:returntype`), or `either`
  * when the declaration was erased (a type-only `Observable` import, no annotation, plain JS):
- * then an Observable that is also a thenable, which works with `await` and with `subscribe`.
+ * then an Observable that is also a thenable, which works with `await` and with `subscribe`, and
+ * whose call starts at once (see {@link thenableObservable}).
  */
 export type ResultMode = 'promise' | 'observable' | 'either';
 
@@ -66,20 +67,32 @@ export function wrapCacheMethod(
             return asObservable(this, args);
           }
         : function (this: unknown, ...args: AnyArgs): Observable<unknown> & PromiseLike<unknown> {
-            return thenableObservable(asObservable(this, args), () => asPromise(this, args));
+            return thenableObservable(async () => invoke(this, args));
           };
   Object.defineProperty(wrapped, 'name', { value: original.name });
   Object.defineProperty(wrapped, 'length', { value: original.length });
   return wrapped;
 }
 
-/** An Observable that `await` also accepts; the promise side runs once, on first `then`. */
+/**
+ * An Observable that `await` also accepts. The call starts at once, as a Promise's would: the
+ * declared type was erased, so this may be a `(): void` method whose caller never awaits or
+ * subscribes, and it must still run (and evict). `then` and the first subscription share that
+ * run; each later subscription runs the call again, as a cold Observable would (`retry` works).
+ */
 function thenableObservable(
-  observable: Observable<unknown>,
   run: () => Promise<unknown>,
 ): Observable<unknown> & PromiseLike<unknown> & Pick<Promise<unknown>, 'catch' | 'finally'> {
+  let first: Promise<unknown> | undefined = run();
+  const settled = first;
   let promise: Promise<unknown> | undefined;
-  const once = (): Promise<unknown> => (promise ??= run());
+  const once = (): Promise<unknown> =>
+    (promise ??= settled.then((value) => (value === NO_VALUE ? undefined : value)));
+  const observable = defer(() => {
+    const current = first ?? run();
+    first = undefined;
+    return from(current);
+  }).pipe(mergeMap((value) => (value === NO_VALUE ? EMPTY : of(value))));
   return Object.assign(observable, {
     then: <A = unknown, B = never>(
       onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
