@@ -463,4 +463,22 @@ describe('Redis that accepts connections but never answers', () => {
     await sleep(1_500);
     expect(connections).toBe(after);
   });
+
+  it('with failOnUnavailable, fails boot and leaves no connection behind', async () => {
+    const started = performance.now();
+    const error = await bootError(
+      {
+        prefix: uniquePrefix(),
+        redis: { url: `redis://127.0.0.1:${port}`, connectTimeout: '300ms', failOnUnavailable: true },
+      },
+      [HealthyService],
+    );
+
+    expect(error).toBeInstanceOf(RedisUnavailableError);
+    expect(performance.now() - started).toBeLessThan(1_500);
+    await waitFor(() => sockets.size === 0, 2_500, 'the connection to close');
+    const after = connections;
+    await sleep(1_500);
+    expect(connections).toBe(after);
+  });
 });
