@@ -123,7 +123,9 @@ export class CacheStack {
       leader = true;
       return this.load(full, loader as () => unknown, options as LoadOptions<unknown>, l1Read?.token);
     });
-    if (leader || loaded.encoded === undefined || this.options.shareReferences) return loaded.value as T;
+    if (leader || this.options.shareReferences) return loaded.value as T;
+    // Not stored (`shouldCache` said no): followers still get their own copy, not the leader's.
+    if (loaded.encoded === undefined) return cloneForFollower(loaded.value) as T;
     return decodeValue(loaded.encoded) as T;
   }
 
@@ -168,11 +170,22 @@ export class CacheStack {
     await this.guard?.invalidate(tagKeys);
   }
 
-  /** Waits for loads in flight, then closes the Redis connection Strata owns. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Waits for loads in flight (at most `drainTimeoutMs`, so one stuck loader cannot hold shutdown
+   * forever; its callers still get its result), then closes the Redis connection Strata owns.
+   * Idempotent.
+   */
+  async close(drainTimeoutMs = 10_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flights.drain();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flights.drain(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.guard?.drain();
     await this.connection?.close();
     await this.l1?.close();
@@ -292,5 +305,15 @@ export class CacheStack {
     if (ms === undefined || ms <= 0)
       throw new StrataConfigError(option, value, 'expected a positive duration such as 30000 or "30s"');
     return ms;
+  }
+}
+
+function cloneForFollower(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  try {
+    return structuredClone(value);
+  } catch {
+    // Not cloneable (holds functions or class instances with private state): share it.
+    return value;
   }
 }

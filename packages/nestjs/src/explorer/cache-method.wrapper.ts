@@ -1,5 +1,6 @@
 import {
   defaultKey,
+  InvalidKeyError,
   parseDuration,
   StrataConfigError,
   UncacheableValueError,
@@ -114,7 +115,14 @@ function cacheable(
 ): Invoke {
   const ttl = checkDuration(options.ttl, `@Cacheable({ ttl }) on ${target}`);
   const nullTtl = checkDuration(options.nullTtl, `@Cacheable({ nullTtl }) on ${target}`);
-  const keyOf = keyResolver(options.key, target, (args) => defaultKey(className, methodName, args));
+  const keyOf = keyResolver(options.key, target, (args) => {
+    try {
+      return defaultKey(className, methodName, args);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new InvalidKeyError('key', target, `its arguments cannot form a default key (${reason})`);
+    }
+  });
   const tagsOf = listResolver(options.tags);
   const { condition, unless, namespace } = options;
   // Options that do not depend on the call are built once: the hit path allocates nothing extra.

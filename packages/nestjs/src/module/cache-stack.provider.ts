@@ -27,10 +27,17 @@ export const cacheStackProvider: FactoryProvider<CacheStack> = {
       await stack.close();
       throw error;
     }
+    // One warning per outage: the breaker re-opens after each failed trial, which is not news.
+    let degraded = false;
     stack.events.on('breaker:state', ({ state }) => {
-      if (state === 'open')
+      if (state === 'open' && !degraded) {
+        degraded = true;
         logger.warn('Redis is failing; skipping the Redis layer for a while (loaders still run).');
-      if (state === 'closed') logger.log('Redis answers again; the Redis layer is back in use.');
+      }
+      if (state === 'closed' && degraded) {
+        degraded = false;
+        logger.log('Redis answers again; the Redis layer is back in use.');
+      }
     });
     return stack;
   },
