@@ -1,4 +1,4 @@
-export { CacheStack } from './stack/cache-stack.js';
+export { CACHE_MISS, CacheStack } from './stack/cache-stack.js';
 export type { LoadOptions, ReadOptions, WriteOptions } from './stack/cache-stack.types.js';
 export { L2Guard } from './stack/l2-guard.js';
 

@@ -20,6 +20,7 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export class KeyBuilder {
   private readonly tagPrefix: string;
   private readonly namespacePrefix: string;
+  private readonly heads = new Map<string, string>();
 
   constructor(
     /** Global prefix, e.g. the app name. */
@@ -34,11 +35,16 @@ export class KeyBuilder {
   /** The full key of an entry. Throws {@link InvalidKeyError} on an empty key or a bad namespace. */
   entry(key: string, namespace: string = DEFAULT_NAMESPACE): string {
     if (key.length === 0) throw new InvalidKeyError('key', key, 'a key must not be empty');
-    const full = `${this.prefix}:${namespace}:${key}`;
+    // `shop:default:` is built once per namespace; a hit then costs one concatenation.
+    let head = this.heads.get(namespace);
+    if (head === undefined) {
+      head = `${this.prefix}:${namespace}:`;
+      if (this.heads.size < 1_000) this.heads.set(namespace, head);
+    }
+    const full = head + key;
     if (full.length <= this.maxKeyLength) return full;
     // Keep a readable head for debugging; the hash makes the key unique.
     const digest = hash('sha256', key, 'base64url');
-    const head = `${this.prefix}:${namespace}:`;
     const room = Math.max(0, this.maxKeyLength - head.length - digest.length - 1);
     return `${head}${key.slice(0, room)}#${digest}`;
   }

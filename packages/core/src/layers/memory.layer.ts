@@ -61,13 +61,28 @@ export class MemoryLayer implements CacheLayer {
   }
 
   read(key: string): LayerRead {
-    const record = this.records.get(key);
-    if (record?.entry === undefined) return { entry: undefined, token: ++this.clock };
-    if (record.expiresAt <= Date.now() || this.isInvalidated(record.entry)) {
-      this.records.delete(key);
-      return { entry: undefined, token: ++this.clock };
-    }
+    const record = this.lookup(key, Date.now());
+    if (record === undefined) return { entry: undefined, token: this.missToken() };
     return { entry: record.entry, token: this.clock, shared: record.shared };
+  }
+
+  /**
+   * The live record of `key` (not expired, not invalidated), or `undefined`. Allocates nothing:
+   * this is the L1 hit path. After a miss, take a write token with {@link MemoryLayer.missToken}.
+   */
+  lookup(key: string, now: number): { readonly entry: CacheEntry; readonly shared: unknown } | undefined {
+    const record = this.records.get(key);
+    if (record?.entry === undefined) return undefined;
+    if (record.expiresAt <= now || this.isInvalidated(record.entry)) {
+      this.records.delete(key);
+      return undefined;
+    }
+    return record;
+  }
+
+  /** A token for a write that follows a miss (see {@link LayerRead.token}). */
+  missToken(): number {
+    return ++this.clock;
   }
 
   write(key: string, entry: EntryToWrite, ttlMs: number, token?: number, shared?: unknown): boolean {

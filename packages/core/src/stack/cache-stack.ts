@@ -1,11 +1,10 @@
-import type { CacheEntry } from '../codec/entry.envelope.js';
 import { decodeValue, deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
 import { parseDuration } from '../duration/duration.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { StrataError } from '../errors/strata.error.js';
 import { StrataEvents } from '../events/strata-events.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
-import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js';
+import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import { MemoryLayer } from '../layers/memory.layer.js';
 import { RedisLayer } from '../layers/redis.layer.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
@@ -14,6 +13,9 @@ import { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import type { LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
 import { L2Guard } from './l2-guard.js';
+
+/** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
+export const CACHE_MISS: unique symbol = Symbol('strata:cache-miss');
 
 type L2Lookup =
   | { readonly hit: true; readonly encoded: EncodedValue; readonly shared: unknown }
@@ -96,15 +98,37 @@ export class CacheStack {
     return this.connection?.client;
   }
 
+  /**
+   * Synchronous L1-only lookup: the value of a fresh L1 entry, or {@link CACHE_MISS}. Never
+   * touches Redis and allocates nothing on a hit: the hot path of `@Cacheable`, which goes on
+   * to {@link CacheStack.getOrLoad} only on a miss.
+   */
+  peek(key: string, namespace?: string): unknown {
+    return this.l1 === undefined ? CACHE_MISS : this.peekEntry(this.entryKey(key, namespace));
+  }
+
+  /**
+   * {@link CacheStack.peek} by full key (from `stack.keys.entry(key, namespace)`), for callers
+   * that build the key once, such as `@Cacheable` with a constant key.
+   */
+  peekEntry(fullKey: string): unknown {
+    if (this.l1 === undefined) return CACHE_MISS;
+    // One clock read serves both the L1 expiry and the freshness check.
+    const now = Date.now();
+    const record = this.l1.lookup(fullKey, now);
+    if (record === undefined || record.entry.freshUntil <= now) return CACHE_MISS;
+    if (this.events.has('hit')) this.events.emit('hit', { key: fullKey, layer: 'l1' });
+    return this.materialize(record.entry.value, record.shared);
+  }
+
   /** Reads a value; `undefined` on a miss. */
   async get<T>(key: string, options?: ReadOptions): Promise<T | undefined> {
     const full = this.entryKey(key, options?.namespace);
-    const l1Read = this.l1?.read(full);
-    if (l1Read?.entry !== undefined && l1Read.entry.freshUntil > Date.now())
-      return this.fromL1(full, l1Read) as T;
-    const l2 = await this.readL2(full, l1Read?.token);
+    const local = this.peekEntry(full);
+    if (local !== CACHE_MISS) return local as T;
+    const l2 = await this.readL2(full, this.l1?.missToken());
     if (l2.hit) return this.materialize(l2.encoded, l2.shared) as T;
-    this.events.emit('miss', { key: full });
+    if (this.events.has('miss')) this.events.emit('miss', { key: full });
     return undefined;
   }
 
@@ -115,13 +139,13 @@ export class CacheStack {
    */
   async getOrLoad<T>(key: string, loader: () => T | Promise<T>, options: LoadOptions<T> = {}): Promise<T> {
     const full = this.entryKey(key, options.namespace);
-    const l1Read = this.l1?.read(full);
-    if (l1Read?.entry !== undefined && l1Read.entry.freshUntil > Date.now())
-      return this.fromL1(full, l1Read) as T;
+    const local = this.peekEntry(full);
+    if (local !== CACHE_MISS) return local as T;
+    const l1Token = this.l1?.missToken();
     let leader = false;
     const loaded = await this.flights.run(full, () => {
       leader = true;
-      return this.load(full, loader as () => unknown, options as LoadOptions<unknown>, l1Read?.token);
+      return this.load(full, loader as () => unknown, options as LoadOptions<unknown>, l1Token);
     });
     if (leader || this.options.shareReferences) return loaded.value as T;
     // Not stored (`shouldCache` said no): followers still get their own copy, not the leader's.
@@ -201,7 +225,7 @@ export class CacheStack {
     if (this.closed) throw new StrataError('E_CLOSED', 'The cache stack is closed');
     const l2 = await this.readL2(full, l1Token);
     if (l2.hit) return { value: this.materialize(l2.encoded, l2.shared), encoded: l2.encoded };
-    this.events.emit('miss', { key: full });
+    if (this.events.has('miss')) this.events.emit('miss', { key: full });
     const started = performance.now();
     let value: unknown;
     try {
@@ -228,7 +252,7 @@ export class CacheStack {
     if (read === undefined) return MISS_WITHOUT_TOKEN;
     const entry = read.entry;
     if (entry === undefined || entry.freshUntil <= Date.now()) return { hit: false, token: read.token };
-    this.events.emit('hit', { key: full, layer: 'l2' });
+    if (this.events.has('hit')) this.events.emit('hit', { key: full, layer: 'l2' });
     const shared = this.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
     if (this.l1 && this.options.l1) {
       const ttlMs = Math.min(entry.freshUntil - Date.now(), this.options.l1.ttlMs);
@@ -259,11 +283,6 @@ export class CacheStack {
     }
     if (this.l1 && this.options.l1)
       this.l1.write(full, entry, Math.min(ttlMs, this.options.l1.ttlMs), l1Token, shared);
-  }
-
-  private fromL1(full: string, read: LayerRead): unknown {
-    this.events.emit('hit', { key: full, layer: 'l1' });
-    return this.materialize((read.entry as CacheEntry).value, read.shared);
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {

@@ -1,4 +1,5 @@
 import {
+  CACHE_MISS,
   defaultKey,
   InvalidKeyError,
   parseDuration,
@@ -46,22 +47,26 @@ export function wrapCacheMethod(
   metadata: CacheMethodMetadata,
   mode: ResultMode,
 ): (...args: AnyArgs) => unknown {
-  let invoke: Invoke = (self, args) => settleResult(original.apply(self, args), target);
+  // A Promise caller has no use for NO_VALUE: an empty Observable simply resolves to undefined
+  // (which is never cached), so the promise mode needs no extra step on the way out.
+  const empty = mode === 'promise' ? undefined : NO_VALUE;
+  let invoke: Invoke = (self, args) => settleResult(original.apply(self, args), target, empty);
   if (metadata.cacheable)
     invoke = cacheable(stack, invoke, target, className, original.name, metadata.cacheable);
   if (metadata.put) invoke = put(stack, invoke, target, metadata.put);
   if (metadata.evict) invoke = evict(stack, invoke, metadata.evict);
 
-  const asPromise = async (self: unknown, args: AnyArgs): Promise<unknown> => {
-    const value = await invoke(self, args);
-    return value === NO_VALUE ? undefined : value;
-  };
   const asObservable = (self: unknown, args: AnyArgs): Observable<unknown> =>
     defer(() => from(invoke(self, args))).pipe(mergeMap((value) => (value === NO_VALUE ? EMPTY : of(value))));
   const wrapped =
     mode === 'promise'
       ? function (this: unknown, ...args: AnyArgs): Promise<unknown> {
-          return asPromise(this, args);
+          try {
+            return invoke(this, args);
+          } catch (error) {
+            // A key or condition function that throws still rejects, as an async method would.
+            return Promise.reject(error);
+          }
         }
       : mode === 'observable'
         ? function (this: unknown, ...args: AnyArgs): Observable<unknown> {
@@ -135,8 +140,15 @@ function cacheable(
     shouldCache: (value) => value !== NO_VALUE,
   };
   const dynamic = typeof options.tags === 'function' || unless !== undefined;
+  const constantEntryKey =
+    typeof options.key === 'string' ? stack.keys.entry(options.key, namespace) : undefined;
   return (self, args) => {
     if (condition && !condition(...args)) return next(self, args);
+    const key = keyOf(args);
+    // L1 hit: answered synchronously, with no loader closure and no options object.
+    const local =
+      constantEntryKey === undefined ? stack.peek(key, namespace) : stack.peekEntry(constantEntryKey);
+    if (local !== CACHE_MISS) return Promise.resolve(local);
     const loadOptions: LoadOptions<unknown> = dynamic
       ? {
           ...staticOptions,
@@ -144,7 +156,7 @@ function cacheable(
           shouldCache: (value) => value !== NO_VALUE && !(unless?.(value as never, ...args) ?? false),
         }
       : staticOptions;
-    return stack.getOrLoad(keyOf(args), () => next(self, args), loadOptions);
+    return stack.getOrLoad(key, () => next(self, args), loadOptions);
   };
 }
 

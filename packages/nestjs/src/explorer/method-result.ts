@@ -7,11 +7,16 @@ export const NO_VALUE: unique symbol = Symbol('strata:no-value');
 /**
  * Turns what a decorated method returned into the value to cache: awaits a Promise, takes the
  * last value of an Observable, and rejects what cannot be cached (streams, functions) with an
- * error naming the method.
+ * error naming the method. An Observable that completes without a value gives `empty`
+ * ({@link NO_VALUE} unless the caller wants a Promise, which then resolves to `undefined`).
  */
-export async function settleResult(result: unknown, target: string): Promise<unknown> {
+export async function settleResult(
+  result: unknown,
+  target: string,
+  empty: unknown = NO_VALUE,
+): Promise<unknown> {
   const value: unknown = isObservable(result)
-    ? await lastValueFrom(result, { defaultValue: NO_VALUE })
+    ? await lastValueFrom(result, { defaultValue: empty })
     : await result;
   assertCacheable(value, target);
   return value;
