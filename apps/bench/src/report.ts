@@ -1,0 +1,88 @@
+/** A target on a ratio: `<=` for costs (time), `>=` for rates (throughput). */
+export interface Target {
+  readonly op: '<=' | '>=';
+  readonly value: number;
+}
+
+/** One line of the results: a subject compared with its baseline, measured in the same run. */
+export interface ResultRow {
+  readonly scenario: string;
+  readonly subject: string;
+  readonly subjectValue: string;
+  readonly baseline: string;
+  readonly baselineValue: string;
+  readonly ratio: number;
+  /** Interquartile range of the per-round ratios, when rounds are paired. */
+  readonly spread?: { readonly p25: number; readonly p75: number };
+  /** Absent for peers reported for context. */
+  readonly target?: Target;
+}
+
+/** What a scenario hands back: its rows and how it was measured. */
+export interface ScenarioResult {
+  readonly title: string;
+  readonly rows: readonly ResultRow[];
+  readonly method: string;
+  readonly notes?: readonly string[];
+}
+
+/** `PASS`, `FAIL`, or `info` for a row without a target. */
+export function verdict(row: ResultRow): 'PASS' | 'FAIL' | 'info' {
+  if (!row.target) return 'info';
+  const ok = row.target.op === '<=' ? row.ratio <= row.target.value : row.ratio >= row.target.value;
+  return ok ? 'PASS' : 'FAIL';
+}
+
+/** Two decimals; three when two would round onto the target and hide which side it is on. */
+export function formatRatio(ratio: number, target?: Target): string {
+  const short = ratio.toFixed(2);
+  return `${target !== undefined && short === target.value.toFixed(2) ? ratio.toFixed(3) : short}×`;
+}
+
+export function formatTarget(target: Target | undefined): string {
+  return target ? `${target.op === '<=' ? '≤' : '≥'} ${target.value}×` : '—';
+}
+
+export function formatNs(ns: number): string {
+  if (ns < 1_000) return `${ns.toFixed(0)} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(ns < 10_000 ? 2 : 1)} µs`;
+  return `${(ns / 1_000_000).toFixed(2)} ms`;
+}
+
+export function formatRate(perSecond: number): string {
+  return `${Math.round(perSecond).toLocaleString('en-US')} ops/s`;
+}
+
+const HEADERS = ['#', 'Subject', 'Measured', 'Baseline', 'Measured', 'Ratio', 'Target', 'Result'] as const;
+
+function cells(row: ResultRow): string[] {
+  const spread = row.spread ? ` (${row.spread.p25.toFixed(2)}–${row.spread.p75.toFixed(2)})` : '';
+  return [
+    row.scenario,
+    row.subject,
+    row.subjectValue,
+    row.baseline,
+    row.baselineValue,
+    formatRatio(row.ratio, row.target) + spread,
+    formatTarget(row.target),
+    verdict(row),
+  ];
+}
+
+/** A plain-text table for stdout. */
+export function textTable(rows: readonly ResultRow[]): string {
+  const body = rows.map(cells);
+  const widths = HEADERS.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** The same table in Markdown. */
+export function markdownTable(rows: readonly ResultRow[]): string {
+  const escape = (c: string): string => c.replaceAll('|', '\\|');
+  return [
+    `| ${HEADERS.join(' | ')} |`,
+    `|${HEADERS.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
+  ].join('\n');
+}
