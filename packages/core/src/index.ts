@@ -1,5 +1,5 @@
 export { CACHE_MISS, CacheStack } from './stack/cache-stack.js';
-export type { LoadOptions, ReadOptions, WriteOptions } from './stack/cache-stack.types.js';
+export type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './stack/cache-stack.types.js';
 export { L2Guard } from './stack/l2-guard.js';
 
 export type {

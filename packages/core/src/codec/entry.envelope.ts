@@ -41,21 +41,18 @@ export function serializeEntryTail(entry: Omit<CacheEntry, 'created'>): string {
 
 const HEADER_PREFIX = `S${ENTRY_FORMAT_VERSION}|`;
 
-/** Parses the Redis form of an entry; `undefined` for tombstones and unknown formats. */
+/** Parses the Redis form of an entry; `undefined` for delete markers and unknown formats. */
 export function parseEntry(raw: string): CacheEntry | undefined {
+  // Hand-rolled: on the L2 hit path, split('|') + Number() cost three times as much.
   if (!raw.startsWith(HEADER_PREFIX)) return undefined;
-  const headerEnd = raw.indexOf('\n');
-  if (headerEnd < 0) return undefined;
-  const fields = raw.slice(HEADER_PREFIX.length, headerEnd).split('|');
-  if (fields.length !== 4) return undefined;
-  const created = Number(fields[0]);
-  const freshUntil = Number(fields[1]);
-  const staleUntil = Number(fields[2]);
-  const tagCount = Number(fields[3]);
-  if (!Number.isFinite(created) || !Number.isFinite(freshUntil) || !Number.isInteger(tagCount))
-    return undefined;
+  const cursor = { at: HEADER_PREFIX.length };
+  const created = readInt(raw, cursor, 0x7c /* | */);
+  const freshUntil = readInt(raw, cursor, 0x7c);
+  const staleUntil = readInt(raw, cursor, 0x7c);
+  const tagCount = readInt(raw, cursor, 0x0a /* \n */);
+  if (created < 0 || freshUntil < 0 || staleUntil < 0 || tagCount < 0) return undefined;
   const tags: string[] = [];
-  let position = headerEnd + 1;
+  let position = cursor.at;
   for (let i = 0; i < tagCount; i++) {
     const end = raw.indexOf('\n', position);
     if (end < 0) return undefined;
@@ -63,4 +60,20 @@ export function parseEntry(raw: string): CacheEntry | undefined {
     position = end + 1;
   }
   return { created, freshUntil, staleUntil, tags, value: raw.slice(position) };
+}
+
+/** Reads decimal digits up to `terminator`, moving the cursor past it; -1 when malformed. */
+function readInt(raw: string, cursor: { at: number }, terminator: number): number {
+  let value = 0;
+  let i = cursor.at;
+  const start = i;
+  for (; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code === terminator) break;
+    if (code < 0x30 || code > 0x39) return -1;
+    value = value * 10 + (code - 0x30);
+  }
+  if (i === start || i >= raw.length) return -1;
+  cursor.at = i + 1;
+  return value;
 }

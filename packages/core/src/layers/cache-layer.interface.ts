@@ -9,11 +9,12 @@ export interface LayerRead {
    */
   readonly entry: CacheEntry | undefined;
   /**
-   * The read's time on the layer's clock. Passed back to {@link CacheLayer.write} for a value
-   * loaded after this read, it makes the write a no-op if the key was deleted, written, or its
-   * tags or namespace invalidated since (no stale sets: the memcache lease idea).
+   * The read's time on the layer's clock, when the layer has it at no cost (memory); else ask
+   * {@link CacheLayer.missToken}. Passed back to {@link CacheLayer.write} for a value loaded
+   * after this read, it makes the write a no-op if the key was deleted, written, or its tags or
+   * namespace invalidated since (no stale sets: the memcache lease idea).
    */
-  readonly token: number;
+  readonly token?: number;
   /** For the memory layer with `shareReferences`: the frozen stored value. */
   readonly shared?: unknown;
 }
@@ -28,8 +29,13 @@ export type EntryToWrite = Omit<CacheEntry, 'created'>;
 export interface CacheLayer {
   /** `l1` (memory) or `l2` (Redis). */
   readonly name: CacheLayerName;
-  /** Reads a key (full key from `KeyBuilder.entry`). */
-  read(key: string): LayerRead | Promise<LayerRead>;
+  /**
+   * Reads a key (full key from `KeyBuilder.entry`). `tagHint`: the tag keys the caller expects
+   * the entry to carry, which a layer may fetch along with it.
+   */
+  read(key: string, tagHint?: readonly string[]): LayerRead | Promise<LayerRead>;
+  /** A token for a write that follows a miss, taken before the loader runs. */
+  missToken(key: string): number | Promise<number>;
   /**
    * Writes an entry that lives `ttlMs` in the store. With a `token` from an earlier read, the write
    * is skipped (returns false) if the key was deleted or written since that read.

@@ -81,7 +81,7 @@ export class MemoryLayer implements CacheLayer {
   }
 
   /** A token for a write that follows a miss (see {@link LayerRead.token}). */
-  missToken(): number {
+  missToken(_key?: string): number {
     return ++this.clock;
   }
 

@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
 import { parseEntry, serializeEntryTail } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
-import { DELETE_SCRIPT, INVALIDATE_SCRIPT, READ_SCRIPT, WRITE_SCRIPT } from './redis.scripts.js';
+import { DELETE_SCRIPT, INVALIDATE_SCRIPT, NOW_SCRIPT, WRITE_SCRIPT } from './redis.scripts.js';
 
 /** Options of a {@link RedisLayer}. */
 export interface RedisLayerOptions {
@@ -16,8 +16,15 @@ export interface RedisLayerOptions {
   readonly splitReads?: boolean;
 }
 
+const MISS: LayerRead = { entry: undefined };
+
+/** Whether an invalidation time read from Redis supersedes an entry created at `created`. */
+function isAtOrAfter(time: string | null | undefined, created: number): boolean {
+  return time !== null && time !== undefined && Number(time) >= created;
+}
+
 interface StrataScripts {
-  strataRead(key: string, checkTags: '0' | '1'): Promise<[string | number, number]>;
+  strataNow(key: string): Promise<number>;
   strataWrite(key: string, token: string, px: number, tail: string): Promise<number>;
   strataDelete(...args: (string | number)[]): Promise<number>;
   strataInvalidate(...args: (string | number)[]): Promise<number>;
@@ -47,25 +54,50 @@ export class RedisLayer implements CacheLayer {
     this.store = redisInsStore(client);
     this.splitReads = options.splitReads ?? client.isCluster;
     // defineCommand is idempotent per name, so a client shared by two stacks is fine.
-    client.defineCommand('strataRead', { numberOfKeys: 1, lua: READ_SCRIPT });
+    client.defineCommand('strataNow', { numberOfKeys: 1, lua: NOW_SCRIPT });
     client.defineCommand('strataWrite', { numberOfKeys: 1, lua: WRITE_SCRIPT });
     client.defineCommand('strataDelete', { lua: DELETE_SCRIPT });
     client.defineCommand('strataInvalidate', { lua: INVALIDATE_SCRIPT });
     this.client = client as ScriptedClient;
   }
 
-  async read(key: string): Promise<LayerRead> {
-    const [raw, now] = await this.client.strataRead(key, this.splitReads ? '0' : '1');
-    if (typeof raw !== 'string') return { entry: undefined, token: now };
-    const entry = parseEntry(raw);
-    if (entry === undefined) return { entry: undefined, token: now };
-    if (this.splitReads && entry.tags.length > 0) {
-      const times = await this.client.mget(...entry.tags);
-      for (const time of times) {
-        if (time !== null && Number(time) >= entry.created) return { entry: undefined, token: now };
-      }
+  /**
+   * Reads an entry and checks it against its tag and namespace times. On a single Redis, the
+   * times of `tagHint` (the tags the caller expects the entry to carry, namespace included) come
+   * in the same `MGET` as the entry: one round trip. Times of tags the caller did not announce
+   * take one more `MGET` (all tag times share a slot, so this also works on a cluster, where the
+   * entry is read with its own `GET`). Reading a time after the entry can only find it newer, so
+   * the check is never weaker than an atomic one.
+   */
+  async read(key: string, tagHint: readonly string[] = []): Promise<LayerRead> {
+    let values: (string | null)[];
+    let hinted: readonly string[];
+    if (this.splitReads || tagHint.length === 0) {
+      values = [await this.client.get(key)];
+      hinted = [];
+    } else {
+      values = await this.client.mget(key, ...tagHint);
+      hinted = tagHint;
     }
-    return { entry, token: now };
+    const raw = values[0];
+    if (raw === null || raw === undefined) return MISS;
+    const entry = parseEntry(raw);
+    if (entry === undefined) return MISS;
+    let unknown: string[] | undefined;
+    for (const tag of entry.tags) {
+      const at = hinted.indexOf(tag);
+      if (at < 0) (unknown ??= []).push(tag);
+      else if (isAtOrAfter(values[at + 1], entry.created)) return MISS;
+    }
+    if (unknown !== undefined) {
+      const times = await this.client.mget(...unknown);
+      for (const time of times) if (isAtOrAfter(time, entry.created)) return MISS;
+    }
+    return { entry };
+  }
+
+  async missToken(key: string): Promise<number> {
+    return this.client.strataNow(key);
   }
 
   async write(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<boolean> {

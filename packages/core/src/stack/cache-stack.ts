@@ -11,7 +11,7 @@ import type { CacheStackOptions } from '../options/cache-stack.options.js';
 import { resolveStackOptions, type ResolvedStackOptions } from '../options/resolve-options.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
-import type { LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
+import type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
 import { L2Guard } from './l2-guard.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
@@ -61,6 +61,7 @@ export class CacheStack {
   private readonly guard: L2Guard | undefined;
   private readonly flights = new SingleFlight<Loaded>();
   private readonly knownNamespaces = new Set<string>([DEFAULT_NAMESPACE]);
+  private readonly namespaceTagKeys = new Map<string, readonly string[]>();
   private closed = false;
 
   /** Validates `options` (throws {@link StrataConfigError}) and builds the layers; an owned Redis client starts connecting at once. */
@@ -122,11 +123,11 @@ export class CacheStack {
   }
 
   /** Reads a value; `undefined` on a miss. */
-  async get<T>(key: string, options?: ReadOptions): Promise<T | undefined> {
-    const full = this.entryKey(key, options?.namespace);
+  async get<T>(key: string, options: GetOptions = {}): Promise<T | undefined> {
+    const full = this.entryKey(key, options.namespace);
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
-    const l2 = await this.readL2(full, this.l1?.missToken());
+    const l2 = await this.readL2(full, this.l1?.missToken(), this.tagKeys(options), false);
     if (l2.hit) return this.materialize(l2.encoded, l2.shared) as T;
     if (this.events.has('miss')) this.events.emit('miss', { key: full });
     return undefined;
@@ -223,7 +224,8 @@ export class CacheStack {
     l1Token: number | undefined,
   ): Promise<Loaded> {
     if (this.closed) throw new StrataError('E_CLOSED', 'The cache stack is closed');
-    const l2 = await this.readL2(full, l1Token);
+    const tagKeys = this.tagKeys(options);
+    const l2 = await this.readL2(full, l1Token, tagKeys, true);
     if (l2.hit) return { value: this.materialize(l2.encoded, l2.shared), encoded: l2.encoded };
     if (this.events.has('miss')) this.events.emit('miss', { key: full });
     const started = performance.now();
@@ -241,17 +243,25 @@ export class CacheStack {
     const encoded = encodeValue(value, options.target ?? full);
     const ttlMs = this.ttlFor(value, options.ttl, options.nullTtl);
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
-    await this.write(full, encoded, ttlMs, this.tagKeys(options), l1Token, l2.token, shared);
+    await this.write(full, encoded, ttlMs, tagKeys, l1Token, l2.token, shared);
     return { value, encoded };
   }
 
   /** Reads L2; on a fresh hit backfills L1. On a miss, returns the token for the write that follows. */
-  private async readL2(full: string, l1Token: number | undefined): Promise<L2Lookup> {
+  private async readL2(
+    full: string,
+    l1Token: number | undefined,
+    tagKeys: readonly string[],
+    wantToken: boolean,
+  ): Promise<L2Lookup> {
     if (!this.guard) return MISS_WITHOUT_TOKEN;
-    const read = await this.guard.read(full);
+    const read = await this.guard.read(full, tagKeys);
     if (read === undefined) return MISS_WITHOUT_TOKEN;
     const entry = read.entry;
-    if (entry === undefined || entry.freshUntil <= Date.now()) return { hit: false, token: read.token };
+    // The token is taken now, before the loader runs: one more round trip, on misses only.
+    if (entry === undefined || entry.freshUntil <= Date.now()) {
+      return { hit: false, token: wantToken ? await this.guard.missToken(full) : undefined };
+    }
     if (this.events.has('hit')) this.events.emit('hit', { key: full, layer: 'l2' });
     const shared = this.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
     if (this.l1 && this.options.l1) {
@@ -300,10 +310,15 @@ export class CacheStack {
     if (this.knownNamespaces.size < 10_000) this.knownNamespaces.add(namespace);
   }
 
-  private tagKeys(options: WriteOptions): readonly string[] {
-    const namespaceKey = this.keys.namespace(options.namespace ?? DEFAULT_NAMESPACE);
-    if (!options.tags || options.tags.length === 0) return [namespaceKey];
-    return [namespaceKey, ...options.tags.map((tag) => this.keys.tag(tag))];
+  private tagKeys(options: GetOptions): readonly string[] {
+    const namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    let namespaceOnly = this.namespaceTagKeys.get(namespace);
+    if (namespaceOnly === undefined) {
+      namespaceOnly = Object.freeze([this.keys.namespace(namespace)]);
+      if (this.namespaceTagKeys.size < 1_000) this.namespaceTagKeys.set(namespace, namespaceOnly);
+    }
+    if (!options.tags || options.tags.length === 0) return namespaceOnly;
+    return [...namespaceOnly, ...options.tags.map((tag) => this.keys.tag(tag))];
   }
 
   private ttlFor(value: unknown, ttl: WriteOptions['ttl'], nullTtl: LoadOptions<unknown>['nullTtl']): number {

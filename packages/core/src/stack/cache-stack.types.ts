@@ -6,6 +6,15 @@ export interface ReadOptions {
   readonly namespace?: string;
 }
 
+/** Options of {@link CacheStack.get}. */
+export interface GetOptions extends ReadOptions {
+  /**
+   * The tags the entry was stored with, if known: their invalidation times are then read in the
+   * same round trip as the entry. Without them, a tagged entry costs one more round trip.
+   */
+  readonly tags?: readonly string[];
+}
+
 /** Options of a write. */
 export interface WriteOptions extends ReadOptions {
   /** Time to live; the stack's `ttl` when absent. */

@@ -44,14 +44,32 @@ export class L2Guard {
   }
 
   /** Reads through Redis; `undefined` when Redis was skipped or failed. */
-  async read(key: string): Promise<LayerRead | undefined> {
-    const read = await this.run('read', () => this.layer.read(key));
+  async read(key: string, tagHint: readonly string[]): Promise<LayerRead | undefined> {
+    let read: LayerRead | undefined;
+    if (this.pendingRepairs > 0) {
+      read = await this.run('read', () => this.layer.read(key, tagHint));
+    } else {
+      // The hot path of an L2 hit, inlined: one async frame fewer than run().
+      if (!this.connection.ready || !this.breaker.allows()) return undefined;
+      try {
+        read = await this.layer.read(key, tagHint);
+        this.breaker.succeed();
+      } catch (error) {
+        this.failed('read', error);
+        return undefined;
+      }
+    }
     if (read?.entry === undefined || this.pendingRepairs === 0) return read;
     // Replays failed above; do not serve what an unreplayed eviction covers.
     if (this.pendingDeletes.has(key) || read.entry.tags.some((tag) => this.pendingInvalidations.has(tag))) {
-      return { entry: undefined, token: read.token };
+      return { entry: undefined };
     }
     return read;
+  }
+
+  /** The token for a guarded write after a miss; `undefined` when Redis was skipped or failed. */
+  async missToken(key: string): Promise<number | undefined> {
+    return this.run('read', () => this.layer.missToken(key));
   }
 
   /** Writes through Redis; `false` when a newer write or a delete wins, `undefined` on failure. */
@@ -95,10 +113,14 @@ export class L2Guard {
       this.breaker.succeed();
       return result;
     } catch (error) {
-      this.breaker.fail();
-      this.events.emit('l2:error', { operation, error: new CacheStoreError(operation, error) });
+      this.failed(operation, error);
       return undefined;
     }
+  }
+
+  private failed(operation: string, error: unknown): void {
+    this.breaker.fail();
+    this.events.emit('l2:error', { operation, error: new CacheStoreError(operation, error) });
   }
 
   // One replay at a time; concurrent callers wait for it. A failure leaves the rest pending.

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { CacheStack, LoadOptions, ReadOptions, WriteOptions } from '@strata/core';
+import type { CacheStack, GetOptions, LoadOptions, ReadOptions, WriteOptions } from '@strata/core';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 
 /**
@@ -22,7 +22,7 @@ export class CacheService {
   }
 
   /** Reads a value; `undefined` on a miss (`null` is a cached value). */
-  get<T>(key: string, options?: ReadOptions): Promise<T | undefined> {
+  get<T>(key: string, options?: GetOptions): Promise<T | undefined> {
     return this.cacheStack.get<T>(key, options);
   }
 
