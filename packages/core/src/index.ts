@@ -44,3 +44,4 @@ export { CacheStoreError } from './errors/cache-store.error.js';
 export { InvalidKeyError } from './errors/invalid-key.error.js';
 export { RedisUnavailableError } from './errors/redis-unavailable.error.js';
 export { UncacheableValueError } from './errors/uncacheable-value.error.js';
+export { TtlPolicy } from './ttl/ttl-policy.js';

@@ -21,6 +21,7 @@ export class KeyBuilder {
   private readonly tagPrefix: string;
   private readonly namespacePrefix: string;
   private readonly heads = new Map<string, string>();
+  private readonly namespaceOnly = new Map<string, readonly string[]>();
 
   constructor(
     /** Global prefix, e.g. the app name. */
@@ -38,6 +39,7 @@ export class KeyBuilder {
     // `shop:default:` is built once per namespace; a hit then costs one concatenation.
     let head = this.heads.get(namespace);
     if (head === undefined) {
+      KeyBuilder.assertNamespace(namespace);
       head = `${this.prefix}:${namespace}:`;
       if (this.heads.size < 1_000) this.heads.set(namespace, head);
     }
@@ -55,6 +57,21 @@ export class KeyBuilder {
       throw new InvalidKeyError('tag', tag, 'a tag must be non-empty and contain no newline');
     }
     return this.tagPrefix + tag;
+  }
+
+  /**
+   * The time keys an entry depends on: its namespace's, then its tags'. The namespace-only list
+   * is built once per namespace (most entries carry no other tag).
+   */
+  dependencies(namespace: string = DEFAULT_NAMESPACE, tags?: readonly string[]): readonly string[] {
+    let namespaceOnly = this.namespaceOnly.get(namespace);
+    if (namespaceOnly === undefined) {
+      KeyBuilder.assertNamespace(namespace);
+      namespaceOnly = Object.freeze([this.namespace(namespace)]);
+      if (this.namespaceOnly.size < 1_000) this.namespaceOnly.set(namespace, namespaceOnly);
+    }
+    if (!tags || tags.length === 0) return namespaceOnly;
+    return [...namespaceOnly, ...tags.map((tag) => this.tag(tag))];
   }
 
   /** The key holding the last invalidation time of a namespace. */

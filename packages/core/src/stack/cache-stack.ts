@@ -1,9 +1,7 @@
 import { decodeValue, deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
-import { parseDuration } from '../duration/duration.js';
-import { StrataConfigError } from '../errors/strata-config.error.js';
 import { StrataError } from '../errors/strata.error.js';
 import { StrataEvents } from '../events/strata-events.js';
-import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
+import { KeyBuilder } from '../keys/key-builder.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import { MemoryLayer } from '../layers/memory.layer.js';
 import { RedisLayer } from '../layers/redis.layer.js';
@@ -11,6 +9,7 @@ import type { CacheStackOptions } from '../options/cache-stack.options.js';
 import { resolveStackOptions, type ResolvedStackOptions } from '../options/resolve-options.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
+import { TtlPolicy } from '../ttl/ttl-policy.js';
 import type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
 import { L2Guard } from './l2-guard.js';
 
@@ -60,15 +59,15 @@ export class CacheStack {
   private readonly connection: RedisConnection | undefined;
   private readonly guard: L2Guard | undefined;
   private readonly flights = new SingleFlight<Loaded>();
-  private readonly knownNamespaces = new Set<string>([DEFAULT_NAMESPACE]);
-  private readonly namespaceTagKeys = new Map<string, readonly string[]>();
+  private readonly ttl: TtlPolicy;
   private closed = false;
 
-  /** Validates `options` (throws {@link StrataConfigError}) and builds the layers; an owned Redis client starts connecting at once. */
+  /** Validates `options` (throws `StrataConfigError`) and builds the layers; an owned Redis client starts connecting at once. */
   constructor(options: CacheStackOptions = {}) {
     this.options = resolveStackOptions(options);
     const o = this.options;
     this.keys = new KeyBuilder(o.prefix, o.maxKeyLength);
+    this.ttl = new TtlPolicy(o);
     this.l1 = o.l1 ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: o.tombstoneTtlMs }) : undefined;
     if (o.redis) {
       this.connection = new RedisConnection(o.redis, (error) =>
@@ -105,7 +104,7 @@ export class CacheStack {
    * to {@link CacheStack.getOrLoad} only on a miss.
    */
   peek(key: string, namespace?: string): unknown {
-    return this.l1 === undefined ? CACHE_MISS : this.peekEntry(this.entryKey(key, namespace));
+    return this.l1 === undefined ? CACHE_MISS : this.peekEntry(this.keys.entry(key, namespace));
   }
 
   /**
@@ -124,7 +123,7 @@ export class CacheStack {
 
   /** Reads a value; `undefined` on a miss. */
   async get<T>(key: string, options: GetOptions = {}): Promise<T | undefined> {
-    const full = this.entryKey(key, options.namespace);
+    const full = this.keys.entry(key, options.namespace);
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
     const l2 = await this.readL2(full, this.l1?.missToken(), this.tagKeys(options), false);
@@ -139,7 +138,7 @@ export class CacheStack {
    * when the key, one of its tags or its namespace was invalidated while the loader ran.
    */
   async getOrLoad<T>(key: string, loader: () => T | Promise<T>, options: LoadOptions<T> = {}): Promise<T> {
-    const full = this.entryKey(key, options.namespace);
+    const full = this.keys.entry(key, options.namespace);
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
     const l1Token = this.l1?.missToken();
@@ -157,8 +156,8 @@ export class CacheStack {
   /** Stores a value unconditionally (it wins over loads in flight). `undefined` is not stored. */
   async set<T>(key: string, value: T, options: WriteOptions = {}): Promise<void> {
     if (value === undefined) return;
-    const full = this.entryKey(key, options.namespace);
-    const ttlMs = this.ttlFor(value, options.ttl, undefined);
+    const full = this.keys.entry(key, options.namespace);
+    const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
     await this.write(
       full,
@@ -174,7 +173,7 @@ export class CacheStack {
   /** Deletes keys; loads in flight for them will not store their result. */
   async delete(keys: string | readonly string[], options?: ReadOptions): Promise<void> {
     const list = typeof keys === 'string' ? [keys] : keys;
-    const full = list.map((key) => this.entryKey(key, options?.namespace));
+    const full = list.map((key) => this.keys.entry(key, options?.namespace));
     this.l1?.delete(full);
     await this.guard?.delete(full);
   }
@@ -189,7 +188,7 @@ export class CacheStack {
 
   /** Drops every entry of a namespace, in one round trip. */
   async invalidateNamespace(namespace: string): Promise<void> {
-    this.assertNamespace(namespace);
+    KeyBuilder.assertNamespace(namespace);
     const tagKeys = [this.keys.namespace(namespace)];
     this.l1?.invalidate(tagKeys);
     await this.guard?.invalidate(tagKeys);
@@ -241,7 +240,7 @@ export class CacheStack {
       return { value, encoded: undefined };
     }
     const encoded = encodeValue(value, options.target ?? full);
-    const ttlMs = this.ttlFor(value, options.ttl, options.nullTtl);
+    const ttlMs = this.ttl.forValue(value, options.ttl, options.nullTtl);
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
     await this.write(full, encoded, ttlMs, tagKeys, l1Token, l2.token, shared);
     return { value, encoded };
@@ -300,45 +299,8 @@ export class CacheStack {
     return decodeValue(encoded);
   }
 
-  private entryKey(key: string, namespace: string | undefined): string {
-    if (namespace !== undefined && !this.knownNamespaces.has(namespace)) this.assertNamespace(namespace);
-    return this.keys.entry(key, namespace);
-  }
-
-  private assertNamespace(namespace: string): void {
-    KeyBuilder.assertNamespace(namespace);
-    if (this.knownNamespaces.size < 10_000) this.knownNamespaces.add(namespace);
-  }
-
   private tagKeys(options: GetOptions): readonly string[] {
-    const namespace = options.namespace ?? DEFAULT_NAMESPACE;
-    let namespaceOnly = this.namespaceTagKeys.get(namespace);
-    if (namespaceOnly === undefined) {
-      namespaceOnly = Object.freeze([this.keys.namespace(namespace)]);
-      if (this.namespaceTagKeys.size < 1_000) this.namespaceTagKeys.set(namespace, namespaceOnly);
-    }
-    if (!options.tags || options.tags.length === 0) return namespaceOnly;
-    return [...namespaceOnly, ...options.tags.map((tag) => this.keys.tag(tag))];
-  }
-
-  private ttlFor(value: unknown, ttl: WriteOptions['ttl'], nullTtl: LoadOptions<unknown>['nullTtl']): number {
-    const base =
-      value === null
-        ? Math.min(
-            this.durationMs(nullTtl, 'nullTtl') ?? this.options.nullTtlMs,
-            this.durationMs(ttl, 'ttl') ?? this.options.ttlMs,
-          )
-        : (this.durationMs(ttl, 'ttl') ?? this.options.ttlMs);
-    const jitter = this.options.jitter;
-    return jitter === 0 ? base : Math.max(1, Math.round(base * (1 + jitter * (2 * Math.random() - 1))));
-  }
-
-  private durationMs(value: WriteOptions['ttl'], option: string): number | undefined {
-    if (value === undefined) return undefined;
-    const ms = parseDuration(value);
-    if (ms === undefined || ms <= 0)
-      throw new StrataConfigError(option, value, 'expected a positive duration such as 30000 or "30s"');
-    return ms;
+    return this.keys.dependencies(options.namespace, options.tags);
   }
 }
 
