@@ -45,3 +45,12 @@ export { InvalidKeyError } from './errors/invalid-key.error.js';
 export { RedisUnavailableError } from './errors/redis-unavailable.error.js';
 export { UncacheableValueError } from './errors/uncacheable-value.error.js';
 export { TtlPolicy } from './ttl/ttl-policy.js';
+
+export type { CacheLoader } from './strategies/cache-loader.interface.js';
+export type { CacheWriter, DeleteRecord, WriteRecord } from './strategies/cache-writer.interface.js';
+export type { StrategyCache } from './strategies/strategy-cache.interface.js';
+export type { NamedCacheConfig } from './strategies/named-cache.config.js';
+export { HybridClock } from './strategies/hybrid-clock.js';
+export { CacheTransactions } from './strategies/cache-transactions.js';
+export { CacheAsideCache, CacheAsideStrategy } from './strategies/cache-aside.strategy.js';
+export { WriteThroughCache, WriteThroughStrategy } from './strategies/write-through.strategy.js';

@@ -28,3 +28,12 @@ export type {
 export { CacheMethodExplorer } from './explorer/cache-method.explorer.js';
 export { CacheService } from './service/cache.service.js';
 export { DecoratorMisuseError } from './errors/decorator-misuse.error.js';
+
+export { StrataFeatureModule } from './strategies/strata-feature.module.js';
+export type {
+  CacheStrategyName,
+  NamedCacheOptions,
+  StrataFeatureOptions,
+} from './strategies/strata-feature.options.js';
+export { getCacheToken, InjectCache } from './strategies/inject-cache.decorator.js';
+export { strategyProviders } from './strategies/strategy.providers.js';

@@ -1,4 +1,5 @@
-import { Module } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CacheAsideStrategy, CacheTransactions, WriteThroughStrategy } from '@strata/core';
 import { DiscoveryModule } from '@nestjs/core';
 import { CacheMethodExplorer } from '../explorer/cache-method.explorer.js';
 import { CacheService } from '../service/cache.service.js';
@@ -6,6 +7,9 @@ import { cacheStackProvider } from './cache-stack.provider.js';
 import { STRATA_CACHE_STACK } from './cache-stack.token.js';
 import { StrataConfigurableModule } from './strata-module.definition.js';
 import { StrataLifecycle } from './strata-lifecycle.service.js';
+import { StrataFeatureModule } from '../strategies/strata-feature.module.js';
+import type { StrataFeatureOptions } from '../strategies/strata-feature.options.js';
+import { strategyProviders } from '../strategies/strategy.providers.js';
 
 /**
  * Layered caching for a Nest app. `forRoot(options)` / `forRootAsync({ useFactory, inject })`
@@ -20,7 +24,26 @@ import { StrataLifecycle } from './strata-lifecycle.service.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [cacheStackProvider, CacheService, CacheMethodExplorer, StrataLifecycle],
-  exports: [CacheService, STRATA_CACHE_STACK],
+  providers: [cacheStackProvider, CacheService, CacheMethodExplorer, StrataLifecycle, ...strategyProviders],
+  exports: [CacheService, STRATA_CACHE_STACK, CacheAsideStrategy, WriteThroughStrategy, CacheTransactions],
 })
-export class StrataModule extends StrataConfigurableModule {}
+export class StrataModule extends StrataConfigurableModule {
+  /**
+   * Declares named caches bound to strategies, injectable with `@InjectCache(name)`. Loaders and
+   * writers are ordinary providers of the `imports` (or of the app). Needs `forRoot` (global).
+   *
+   * @example
+   * ```ts
+   * StrataModule.forFeature({
+   *   imports: [CatalogDbModule],
+   *   caches: [
+   *     { name: 'products', strategy: 'cache-aside', loader: ProductLoader, ttl: '10m' },
+   *     { name: 'prices', strategy: 'write-through', loader: PriceLoader, writer: PriceWriter },
+   *   ],
+   * })
+   * ```
+   */
+  static forFeature(options: StrataFeatureOptions): DynamicModule {
+    return StrataFeatureModule.register(options);
+  }
+}

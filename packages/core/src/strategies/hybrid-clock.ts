@@ -1,0 +1,21 @@
+/**
+ * A hybrid logical clock for write versions: wall-clock milliseconds times 1 024 plus a counter,
+ * strictly increasing in this process even if the wall clock steps back. It stays below
+ * `Number.MAX_SAFE_INTEGER` until the year 2248, so versions are plain numbers writers can
+ * compare and store in a `bigint` column.
+ */
+export class HybridClock {
+  private last = 0;
+
+  /** The next version. */
+  next(): number {
+    const candidate = Date.now() * 1024;
+    this.last = candidate > this.last ? candidate : this.last + 1;
+    return this.last;
+  }
+
+  /** Moves the clock past a version seen elsewhere (another instance, a journal). */
+  observe(version: number): void {
+    if (version > this.last) this.last = version;
+  }
+}

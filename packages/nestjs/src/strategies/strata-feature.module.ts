@@ -1,0 +1,116 @@
+import { Module, type DynamicModule, type FactoryProvider, type Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import {
+  CacheAsideStrategy,
+  KeyBuilder,
+  parseDuration,
+  StrataConfigError,
+  WriteThroughStrategy,
+  type CacheLoader,
+  type CacheWriter,
+  type StrategyCache,
+} from '@strata/core';
+import { getCacheToken } from './inject-cache.decorator.js';
+import type { NamedCacheOptions, StrataFeatureOptions } from './strata-feature.options.js';
+
+/** The module `StrataModule.forFeature` returns: one provider per named cache. */
+@Module({})
+export class StrataFeatureModule {
+  /** See `StrataModule.forFeature`. */
+  static register(options: StrataFeatureOptions): DynamicModule {
+    const seen = new Set<string>();
+    const providers = options.caches.map((cache, index) => {
+      validate(cache, index, seen);
+      return namedCacheProvider(cache);
+    });
+    return {
+      module: StrataFeatureModule,
+      imports: options.imports ?? [],
+      providers,
+      exports: providers.map((provider) => provider.provide),
+    };
+  }
+}
+
+function namedCacheProvider(cache: NamedCacheOptions): FactoryProvider<StrategyCache<unknown>> {
+  const strategy = cache.strategy === 'write-through' ? WriteThroughStrategy : CacheAsideStrategy;
+  // Loader and writer are injected when an imported module exports them (Nest then builds them
+  // first); otherwise looked up app-wide, or created with their dependencies injected.
+  const optional = (type: Type | undefined) => ({ token: type ?? NO_PROVIDER, optional: true });
+  return {
+    provide: getCacheToken(cache.name),
+    inject: [ModuleRef, strategy, optional(cache.loader), optional(cache.writer)],
+    useFactory: async (
+      moduleRef: ModuleRef,
+      bound: CacheAsideStrategy | WriteThroughStrategy,
+      injectedLoader: CacheLoader<unknown> | undefined,
+      injectedWriter: CacheWriter<unknown> | undefined,
+    ) =>
+      bound.bind({
+        name: cache.name,
+        ttl: cache.ttl,
+        nullTtl: cache.nullTtl,
+        loader: cache.loader
+          ? (injectedLoader ?? (await resolve(moduleRef, cache.loader, cache.name, 'loader')))
+          : undefined,
+        writer: cache.writer
+          ? (injectedWriter ?? (await resolve(moduleRef, cache.writer, cache.name, 'writer')))
+          : undefined,
+      }),
+  };
+}
+
+/** A token nothing provides, injected (optionally) when a cache has no loader or writer. */
+const NO_PROVIDER = Symbol('strata:no-provider');
+
+// A loader or writer is an ordinary provider of an imported module (or anywhere in the app):
+// found without `strict`, or, when nobody registered it, created with its dependencies injected.
+async function resolve<T>(moduleRef: ModuleRef, type: Type<T>, cache: string, role: string): Promise<T> {
+  try {
+    return moduleRef.get(type, { strict: false });
+  } catch {
+    try {
+      return await moduleRef.create(type);
+    } catch (error) {
+      throw new StrataConfigError(
+        `caches[${cache}].${role}`,
+        type.name,
+        `cannot be resolved: provide it in a module listed in forFeature({ imports }) (${error instanceof Error ? error.message : String(error)})`,
+      );
+    }
+  }
+}
+
+function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): void {
+  const at = `caches[${index}]`;
+  try {
+    KeyBuilder.assertNamespace(cache.name);
+  } catch {
+    throw new StrataConfigError(`${at}.name`, cache.name, 'use letters, digits, "_", "." or "-"');
+  }
+  if (seen.has(cache.name)) throw new StrataConfigError(`${at}.name`, cache.name, 'declared twice');
+  seen.add(cache.name);
+  if (cache.strategy === 'write-behind') {
+    throw new StrataConfigError(`${at}.strategy`, cache.strategy, 'write-behind is not available yet');
+  }
+  if (cache.strategy !== 'cache-aside' && cache.strategy !== 'write-through') {
+    throw new StrataConfigError(
+      `${at}.strategy`,
+      cache.strategy,
+      'expected "cache-aside" or "write-through"',
+    );
+  }
+  if (cache.strategy === 'write-through' && cache.writer === undefined) {
+    throw new StrataConfigError(`${at}.writer`, undefined, 'write-through needs a writer');
+  }
+  for (const option of ['ttl', 'nullTtl'] as const) {
+    const value = cache[option];
+    if (value !== undefined && !((parseDuration(value) ?? 0) > 0)) {
+      throw new StrataConfigError(
+        `${at}.${option}`,
+        value,
+        'expected a positive duration such as 30000 or "30s"',
+      );
+    }
+  }
+}
