@@ -26,6 +26,12 @@ export interface CacheableOptions<A extends unknown[] = never[], R = unknown> {
 
 /** Options of `@CachePut`. */
 export interface CachePutOptions<A extends unknown[] = never[], R = unknown> {
+  /**
+   * A named cache of `StrataModule.forFeature`: the result is written through its strategy
+   * (write-through persists it with the writer first). Its name is the namespace; `ttl` and
+   * `namespace` then come from the named cache.
+   */
+  readonly cache?: string;
   /** The key the result is stored under, or a function of the arguments. */
   readonly key: FromArgs<string, A>;
   /** Time to live (ms or `'10m'`). @default the module's `ttl` */
@@ -42,6 +48,11 @@ export interface CachePutOptions<A extends unknown[] = never[], R = unknown> {
 
 /** Options of `@CacheEvict`. */
 export interface CacheEvictOptions<A extends unknown[] = never[]> {
+  /**
+   * A named cache of `StrataModule.forFeature`: `keys` are deleted through its strategy
+   * (write-through deletes them with the writer too), and `allEntries` drops its namespace.
+   */
+  readonly cache?: string;
   /** Keys to delete, or a function of the arguments returning them. */
   readonly keys?: FromArgs<string | readonly string[], A>;
   /** Tags to invalidate, or a function of the arguments returning them. */

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { KeyBuilder, type CacheStack } from '@strata/core';
+import { KeyBuilder, type CacheStack, type StrategyCache } from '@strata/core';
+import { getCacheToken } from '../strategies/inject-cache.decorator.js';
 import {
   CACHE_EVICT_METADATA,
   CACHE_PUT_METADATA,
@@ -9,7 +10,12 @@ import {
 } from '../decorators/cache-metadata.constants.js';
 import { DecoratorMisuseError } from '../errors/decorator-misuse.error.js';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
-import { wrapCacheMethod, type CacheMethodMetadata, type ResultMode } from './cache-method.wrapper.js';
+import {
+  wrapCacheMethod,
+  type CacheMethodMetadata,
+  type NamedCacheResolver,
+  type ResultMode,
+} from './cache-method.wrapper.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -30,7 +36,20 @@ export class CacheMethodExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     @Inject(STRATA_CACHE_STACK) private readonly stack: CacheStack,
+    private readonly moduleRef: ModuleRef,
   ) {}
+
+  // Named caches live in feature modules; all providers exist by the time onModuleInit runs.
+  private readonly namedCache: NamedCacheResolver = (name, target) => {
+    try {
+      return this.moduleRef.get<StrategyCache<unknown>>(getCacheToken(name), { strict: false });
+    } catch {
+      throw new DecoratorMisuseError(
+        target,
+        `no named cache "${name}": declare it in StrataModule.forFeature({ caches })`,
+      );
+    }
+  };
 
   onModuleInit(): void {
     for (const controller of this.discovery.getControllers()) this.rejectControllers(controller);
@@ -86,6 +105,7 @@ export class CacheMethodExplorer implements OnModuleInit {
         className,
         metadata,
         resultMode(prototype, name, target),
+        this.namedCache,
       );
       copyMetadata(original, wrappedMethod);
       instance[name] = wrappedMethod;

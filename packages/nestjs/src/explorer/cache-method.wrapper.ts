@@ -7,6 +7,7 @@ import {
   UncacheableValueError,
   type CacheStack,
   type LoadOptions,
+  type StrategyCache,
 } from '@strata/core';
 import { defer, EMPTY, from, mergeMap, of, type Observable } from 'rxjs';
 import type {
@@ -27,6 +28,13 @@ export interface CacheMethodMetadata {
   readonly evict?: CacheEvictOptions<AnyArgs>;
 }
 
+/** Finds a named cache of `StrataModule.forFeature` (throws when there is none by that name). */
+export type NamedCacheResolver = (name: string, target: string) => StrategyCache<unknown>;
+
+const noNamedCaches: NamedCacheResolver = (name, target) => {
+  throw new StrataConfigError(`cache on ${target}`, name, 'no named cache by that name');
+};
+
 /**
  * How a decorated method hands back its result: as declared (`design:returntype`), or `either`
  * when the declaration was erased (a type-only `Observable` import, no annotation, plain JS):
@@ -46,6 +54,7 @@ export function wrapCacheMethod(
   className: string,
   metadata: CacheMethodMetadata,
   mode: ResultMode,
+  namedCache: NamedCacheResolver = noNamedCaches,
 ): (...args: AnyArgs) => unknown {
   // A Promise caller has no use for NO_VALUE: an empty Observable simply resolves to undefined
   // (which is never cached), so the promise mode needs no extra step on the way out.
@@ -53,8 +62,8 @@ export function wrapCacheMethod(
   let invoke: Invoke = (self, args) => settleResult(original.apply(self, args), target, empty);
   if (metadata.cacheable)
     invoke = cacheable(stack, invoke, target, className, original.name, metadata.cacheable);
-  if (metadata.put) invoke = put(stack, invoke, target, metadata.put);
-  if (metadata.evict) invoke = evict(stack, invoke, metadata.evict);
+  if (metadata.put) invoke = put(stack, invoke, target, metadata.put, namedCache);
+  if (metadata.evict) invoke = evict(stack, invoke, target, metadata.evict, namedCache);
 
   const asObservable = (self: unknown, args: AnyArgs): Observable<unknown> =>
     defer(() => from(invoke(self, args))).pipe(mergeMap((value) => (value === NO_VALUE ? EMPTY : of(value))));
@@ -160,12 +169,19 @@ function cacheable(
   };
 }
 
-function put(stack: CacheStack, next: Invoke, target: string, options: CachePutOptions<AnyArgs>): Invoke {
+function put(
+  stack: CacheStack,
+  next: Invoke,
+  target: string,
+  options: CachePutOptions<AnyArgs>,
+  namedCache: NamedCacheResolver,
+): Invoke {
   const ttl = checkDuration(options.ttl, `@CachePut({ ttl }) on ${target}`);
   if (options.key === undefined)
     throw new StrataConfigError(`@CachePut({ key }) on ${target}`, undefined, 'a key is required');
   const keyOf = keyResolver(options.key, target, () => '');
   const tagsOf = listResolver(options.tags);
+  const named = namedCacheOf(options, target, namedCache);
   return async (self, args) => {
     // `condition` sees the arguments as they were before the call, as `@Cacheable`'s does.
     const allowed = options.condition === undefined || options.condition(...args);
@@ -176,21 +192,35 @@ function put(stack: CacheStack, next: Invoke, target: string, options: CachePutO
       value !== undefined &&
       !(options.unless?.(value as never, ...args) ?? false)
     ) {
-      await stack.set(keyOf(args), value, { ttl, tags: tagsOf?.(args), namespace: options.namespace });
+      // A named cache's write path is its strategy's (write-through persists first).
+      if (named) await named.set(keyOf(args), value);
+      else await stack.set(keyOf(args), value, { ttl, tags: tagsOf?.(args), namespace: options.namespace });
     }
     return value;
   };
 }
 
-function evict(stack: CacheStack, next: Invoke, options: CacheEvictOptions<AnyArgs>): Invoke {
+function evict(
+  stack: CacheStack,
+  next: Invoke,
+  target: string,
+  options: CacheEvictOptions<AnyArgs>,
+  namedCache: NamedCacheResolver,
+): Invoke {
   const keysOf = listResolver(options.keys);
   const tagsOf = listResolver(options.tags);
+  const named = namedCacheOf(options, target, namedCache);
+  const namespace = named?.name ?? options.namespace;
   const run = async (args: AnyArgs): Promise<void> => {
     const keys = keysOf?.(args);
-    if (keys && keys.length > 0) await stack.delete(keys, { namespace: options.namespace });
+    if (keys && keys.length > 0) {
+      // A named cache deletes through its strategy (write-through deletes the row too).
+      if (named) for (const key of keys) await named.delete(key);
+      else await stack.delete(keys, { namespace });
+    }
     const tags = tagsOf?.(args);
     if (tags && tags.length > 0) await stack.invalidateTags(tags);
-    if (options.allEntries) await stack.invalidateNamespace(options.namespace ?? 'default');
+    if (options.allEntries) await stack.invalidateNamespace(namespace ?? 'default');
   };
   if (options.beforeInvocation) {
     return async (self, args) => {
@@ -203,6 +233,22 @@ function evict(stack: CacheStack, next: Invoke, options: CacheEvictOptions<AnyAr
     await run(args);
     return value;
   };
+}
+
+function namedCacheOf(
+  options: { readonly cache?: string; readonly namespace?: string; readonly ttl?: unknown },
+  target: string,
+  resolve: NamedCacheResolver,
+): StrategyCache<unknown> | undefined {
+  if (options.cache === undefined) return undefined;
+  if (options.namespace !== undefined || options.ttl !== undefined) {
+    throw new StrataConfigError(
+      `cache on ${target}`,
+      options.cache,
+      'a named cache has its own namespace (its name) and ttl: drop namespace/ttl',
+    );
+  }
+  return resolve(options.cache, target);
 }
 
 function keyResolver(
