@@ -27,12 +27,22 @@ export class CacheTransactions {
   /**
    * Runs `transaction`; when it resolves, applies the cache operations deferred inside it, in
    * order; when it throws, drops them and rethrows. A nested call joins the outer transaction.
+   * Every deferred operation is attempted even if one fails (the database has committed); the
+   * first failure is then thrown.
    */
   async run<R>(transaction: () => Promise<R>): Promise<R> {
     if (this.active) return transaction();
     const pending: PendingOperation[] = [];
     const result = await this.scope.run(pending, transaction);
-    for (const operation of pending) await operation();
+    const failures: unknown[] = [];
+    for (const operation of pending) {
+      try {
+        await operation();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length > 0) throw failures[0];
     return result;
   }
 

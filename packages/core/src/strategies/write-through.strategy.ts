@@ -1,3 +1,4 @@
+import { encodeValue } from '../codec/value.codec.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import type { CacheStack } from '../stack/cache-stack.js';
 import { CacheAsideCache } from './cache-aside.strategy.js';
@@ -47,6 +48,9 @@ export class WriteThroughCache<T> extends CacheAsideCache<T> {
 
   override set(key: string, value: T): Promise<void> {
     return this.inOrder(key, async () => {
+      // Fail before persisting what could not be cached: else the database would move on while
+      // the cache kept the previous value.
+      encodeValue(value, `${this.name} cache`);
       await this.writer.writeMany([{ key, version: this.clock.next(), value }]);
       await this.stack.set(key, value, { namespace: this.name, ttl: this.config.ttl });
     });

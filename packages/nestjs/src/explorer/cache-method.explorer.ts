@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { KeyBuilder, type CacheStack, type StrategyCache } from '@strata/core';
-import { getCacheToken } from '../strategies/inject-cache.decorator.js';
+import { KeyBuilder, StrataConfigError, type CacheStack, type StrategyCache } from '@strata/core';
+import { cacheNameOfToken, getCacheToken } from '../strategies/inject-cache.decorator.js';
 import {
   CACHE_EVICT_METADATA,
   CACHE_PUT_METADATA,
@@ -52,8 +52,27 @@ export class CacheMethodExplorer implements OnModuleInit {
   };
 
   onModuleInit(): void {
+    this.rejectDuplicateCacheNames();
     for (const controller of this.discovery.getControllers()) this.rejectControllers(controller);
     for (const provider of this.discovery.getProviders()) this.wrapProvider(provider);
+  }
+
+  // Two forFeature calls declaring one name would each get a provider; which one @InjectCache
+  // sees would depend on module imports. Only the whole app can see that, so it is checked here.
+  private rejectDuplicateCacheNames(): void {
+    const names = new Set<string>();
+    for (const wrapper of this.discovery.getProviders()) {
+      const name = cacheNameOfToken(wrapper.token);
+      if (name === undefined) continue;
+      if (names.has(name)) {
+        throw new StrataConfigError(
+          'StrataModule.forFeature caches[].name',
+          name,
+          'declared by two forFeature calls',
+        );
+      }
+      names.add(name);
+    }
   }
 
   private rejectControllers(wrapper: InstanceWrapper): void {

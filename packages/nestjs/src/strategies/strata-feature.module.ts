@@ -19,20 +19,30 @@ export class StrataFeatureModule {
   /** See `StrataModule.forFeature`. */
   static register(options: StrataFeatureOptions): DynamicModule {
     const seen = new Set<string>();
+    const pending: (() => Promise<unknown>)[] = [];
     const providers = options.caches.map((cache, index) => {
       validate(cache, index, seen);
-      return namedCacheProvider(cache);
+      return namedCacheProvider(cache, pending);
     });
+    // Loaders and writers looked up lazily are resolved once every provider is built, so one
+    // that cannot be found still fails at boot, naming its cache.
+    const check: FactoryProvider = {
+      provide: Symbol('strata:feature-check'),
+      useFactory: () => ({ onModuleInit: async () => void (await Promise.all(pending.map((get) => get()))) }),
+    };
     return {
       module: StrataFeatureModule,
       imports: options.imports ?? [],
-      providers,
+      providers: [...providers, check],
       exports: providers.map((provider) => provider.provide),
     };
   }
 }
 
-function namedCacheProvider(cache: NamedCacheOptions): FactoryProvider<StrategyCache<unknown>> {
+function namedCacheProvider(
+  cache: NamedCacheOptions,
+  pending: (() => Promise<unknown>)[],
+): FactoryProvider<StrategyCache<unknown>> {
   const strategy = cache.strategy === 'write-through' ? WriteThroughStrategy : CacheAsideStrategy;
   // Loader and writer are injected when an imported module exports them (Nest then builds them
   // first); otherwise looked up app-wide, or created with their dependencies injected.
@@ -40,7 +50,7 @@ function namedCacheProvider(cache: NamedCacheOptions): FactoryProvider<StrategyC
   return {
     provide: getCacheToken(cache.name),
     inject: [ModuleRef, strategy, optional(cache.loader), optional(cache.writer)],
-    useFactory: async (
+    useFactory: (
       moduleRef: ModuleRef,
       bound: CacheAsideStrategy | WriteThroughStrategy,
       injectedLoader: CacheLoader<unknown> | undefined,
@@ -51,10 +61,10 @@ function namedCacheProvider(cache: NamedCacheOptions): FactoryProvider<StrategyC
         ttl: cache.ttl,
         nullTtl: cache.nullTtl,
         loader: cache.loader
-          ? (injectedLoader ?? (await resolve(moduleRef, cache.loader, cache.name, 'loader')))
+          ? (injectedLoader ?? lazyLoader(moduleRef, cache.loader, cache.name, pending))
           : undefined,
         writer: cache.writer
-          ? (injectedWriter ?? (await resolve(moduleRef, cache.writer, cache.name, 'writer')))
+          ? (injectedWriter ?? lazyWriter(moduleRef, cache.writer, cache.name, pending))
           : undefined,
       }),
   };
@@ -63,22 +73,55 @@ function namedCacheProvider(cache: NamedCacheOptions): FactoryProvider<StrategyC
 /** A token nothing provides, injected (optionally) when a cache has no loader or writer. */
 const NO_PROVIDER = Symbol('strata:no-provider');
 
-// A loader or writer is an ordinary provider of an imported module (or anywhere in the app):
-// found without `strict`, or, when nobody registered it, created with its dependencies injected.
-async function resolve<T>(moduleRef: ModuleRef, type: Type<T>, cache: string, role: string): Promise<T> {
-  try {
-    return moduleRef.get(type, { strict: false });
-  } catch {
-    try {
-      return await moduleRef.create(type);
-    } catch (error) {
-      throw new StrataConfigError(
-        `caches[${cache}].${role}`,
-        type.name,
-        `cannot be resolved: provide it in a module listed in forFeature({ imports }) (${error instanceof Error ? error.message : String(error)})`,
-      );
-    }
-  }
+// A loader or writer that no imported module exports is looked up app-wide on first use, not
+// now: during instantiation a non-strict lookup can return a provider Nest has not built yet.
+// When nobody registered it, it is created with its dependencies injected.
+function lazily<T>(moduleRef: ModuleRef, type: Type<T>, cache: string, role: string): () => Promise<T> {
+  let instance: Promise<T> | undefined;
+  return () =>
+    (instance ??= (async () => {
+      let found: T | undefined;
+      try {
+        found = moduleRef.get(type, { strict: false });
+      } catch {
+        // not registered anywhere: created below
+      }
+      if (found !== undefined) return found;
+      try {
+        return await moduleRef.create(type);
+      } catch (error) {
+        throw new StrataConfigError(
+          `caches[${cache}].${role}`,
+          type.name,
+          `cannot be resolved: export it from a module listed in forFeature({ imports }) (${error instanceof Error ? error.message : String(error)})`,
+        );
+      }
+    })());
+}
+
+function lazyLoader(
+  moduleRef: ModuleRef,
+  type: Type<CacheLoader<unknown>>,
+  cache: string,
+  pending: (() => Promise<unknown>)[],
+): CacheLoader<unknown> {
+  const get = lazily(moduleRef, type, cache, 'loader');
+  pending.push(get);
+  return { load: async (key) => (await get()).load(key) };
+}
+
+function lazyWriter(
+  moduleRef: ModuleRef,
+  type: Type<CacheWriter<unknown>>,
+  cache: string,
+  pending: (() => Promise<unknown>)[],
+): CacheWriter<unknown> {
+  const get = lazily(moduleRef, type, cache, 'writer');
+  pending.push(get);
+  return {
+    writeMany: async (records) => (await get()).writeMany(records),
+    deleteMany: async (records) => (await get()).deleteMany(records),
+  };
 }
 
 function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): void {
