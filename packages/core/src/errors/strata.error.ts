@@ -9,7 +9,8 @@ export type StrataErrorCode =
   | 'E_STORE'
   | 'E_REDIS_UNAVAILABLE'
   | 'E_CLOSED'
-  | 'E_DECORATOR_MISUSE';
+  | 'E_DECORATOR_MISUSE'
+  | 'E_QUEUE_FULL';
 
 /**
  * Base class of every error Strata throws.

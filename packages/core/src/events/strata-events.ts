@@ -16,6 +16,14 @@ export interface StrataEventMap {
   'l2:error': { operation: string; error: Error };
   /** The L2 circuit breaker changed state. */
   'breaker:state': { state: CircuitState };
+  /** A write-behind batch reached the writer. */
+  'write-behind:flushed': { cache: string; size: number; durationMs: number };
+  /** A write-behind record failed and will be retried. */
+  'write-behind:retry': { cache: string; key: string; attempt: number; error: Error };
+  /** A write-behind record failed `maxAttempts` times and was set aside. */
+  'write-behind:dead-letter': { cache: string; key: string; version: number; error: Error };
+  /** Write-behind records still pending when shutdown gave up waiting (memory journal: lost). */
+  'write-behind:abandoned': { cache: string; count: number };
 }
 
 /** Name of a Strata event. */

@@ -5,6 +5,7 @@ import { CacheAsideCache } from './cache-aside.strategy.js';
 import type { CacheWriter } from './cache-writer.interface.js';
 import { CacheTransactions } from './cache-transactions.js';
 import { HybridClock } from './hybrid-clock.js';
+import { PerKeyOrder } from './per-key-order.js';
 import type { NamedCacheConfig } from './named-cache.config.js';
 import type { StrategyCache } from './strategy-cache.interface.js';
 
@@ -36,18 +37,22 @@ export class WriteThroughStrategy {
 
 /** A named cache on the write-through strategy (see {@link WriteThroughStrategy}). */
 export class WriteThroughCache<T> extends CacheAsideCache<T> {
+  private readonly order = new PerKeyOrder();
+
   constructor(
     stack: CacheStack,
     config: NamedCacheConfig<T>,
     private readonly writer: CacheWriter<T>,
     private readonly clock: HybridClock,
   ) {
-    // Writes are synchronous with the writer here, so there is nothing to defer.
+    // Writes are synchronous with the writer here, so there is nothing to defer. Two writes to one
+    // key run one after the other: else a slow persist of A and a fast one of B would leave B in
+    // the database but A in the cache.
     super(stack, config, new CacheTransactions());
   }
 
   override set(key: string, value: T): Promise<void> {
-    return this.inOrder(key, async () => {
+    return this.order.run(key, async () => {
       // Fail before persisting what could not be cached: else the database would move on while
       // the cache kept the previous value.
       encodeValue(value, `${this.name} cache`);
@@ -57,24 +62,9 @@ export class WriteThroughCache<T> extends CacheAsideCache<T> {
   }
 
   override delete(key: string): Promise<void> {
-    return this.inOrder(key, async () => {
+    return this.order.run(key, async () => {
       await this.writer.deleteMany([{ key, version: this.clock.next() }]);
       await this.stack.delete(key, { namespace: this.name });
     });
-  }
-
-  // Two writes to one key run one after the other in this process: otherwise a slow persist of
-  // A and a fast persist of B would leave B in the database but A in the cache.
-  private readonly tails = new Map<string, Promise<void>>();
-
-  private inOrder(key: string, write: () => Promise<void>): Promise<void> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(write);
-    const tail = current.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return current;
   }
 }

@@ -1,5 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CacheAsideStrategy, CacheTransactions, WriteThroughStrategy } from '@strata/core';
+import {
+  CacheAsideStrategy,
+  CacheTransactions,
+  WriteBehindStrategy,
+  WriteThroughStrategy,
+} from '@strata/core';
 import { DiscoveryModule } from '@nestjs/core';
 import { CacheMethodExplorer } from '../explorer/cache-method.explorer.js';
 import { CacheService } from '../service/cache.service.js';
@@ -25,7 +30,14 @@ import { strategyProviders } from '../strategies/strategy.providers.js';
 @Module({
   imports: [DiscoveryModule],
   providers: [cacheStackProvider, CacheService, CacheMethodExplorer, StrataLifecycle, ...strategyProviders],
-  exports: [CacheService, STRATA_CACHE_STACK, CacheAsideStrategy, WriteThroughStrategy, CacheTransactions],
+  exports: [
+    CacheService,
+    STRATA_CACHE_STACK,
+    CacheAsideStrategy,
+    WriteThroughStrategy,
+    WriteBehindStrategy,
+    CacheTransactions,
+  ],
 })
 export class StrataModule extends StrataConfigurableModule {
   /**

@@ -5,6 +5,7 @@ import {
   KeyBuilder,
   parseDuration,
   StrataConfigError,
+  WriteBehindStrategy,
   WriteThroughStrategy,
   type CacheLoader,
   type CacheWriter,
@@ -26,9 +27,17 @@ export class StrataFeatureModule {
     });
     // Loaders and writers looked up lazily are resolved once every provider is built, so one
     // that cannot be found still fails at boot, naming its cache.
+    // On shutdown, write-behind caches drain while the writers' own modules (imported by this
+    // feature, so destroyed after it) are still up.
     const check: FactoryProvider = {
-      provide: Symbol('strata:feature-check'),
-      useFactory: () => ({ onModuleInit: async () => void (await Promise.all(pending.map((get) => get()))) }),
+      provide: Symbol('strata:feature-lifecycle'),
+      inject: providers.map((provider) => provider.provide),
+      useFactory: (...caches: StrategyCache<unknown>[]) => ({
+        onModuleInit: async () => void (await Promise.all(pending.map((get) => get()))),
+        onModuleDestroy: async () => {
+          for (const cache of caches) if (isClosable(cache)) await cache.close();
+        },
+      }),
     };
     return {
       module: StrataFeatureModule,
@@ -43,7 +52,7 @@ function namedCacheProvider(
   cache: NamedCacheOptions,
   pending: (() => Promise<unknown>)[],
 ): FactoryProvider<StrategyCache<unknown>> {
-  const strategy = cache.strategy === 'write-through' ? WriteThroughStrategy : CacheAsideStrategy;
+  const strategy = STRATEGIES[cache.strategy];
   // Loader and writer are injected when an imported module exports them (Nest then builds them
   // first); otherwise looked up app-wide, or created with their dependencies injected.
   const optional = (type: Type | undefined) => ({ token: type ?? NO_PROVIDER, optional: true });
@@ -52,14 +61,12 @@ function namedCacheProvider(
     inject: [ModuleRef, strategy, optional(cache.loader), optional(cache.writer)],
     useFactory: (
       moduleRef: ModuleRef,
-      bound: CacheAsideStrategy | WriteThroughStrategy,
+      bound: CacheAsideStrategy | WriteThroughStrategy | WriteBehindStrategy,
       injectedLoader: CacheLoader<unknown> | undefined,
       injectedWriter: CacheWriter<unknown> | undefined,
     ) =>
       bound.bind({
-        name: cache.name,
-        ttl: cache.ttl,
-        nullTtl: cache.nullTtl,
+        ...cache,
         loader: cache.loader
           ? (injectedLoader ?? lazyLoader(moduleRef, cache.loader, cache.name, pending))
           : undefined,
@@ -68,6 +75,18 @@ function namedCacheProvider(
           : undefined,
       }),
   };
+}
+
+const STRATEGIES = {
+  'cache-aside': CacheAsideStrategy,
+  'write-through': WriteThroughStrategy,
+  'write-behind': WriteBehindStrategy,
+} as const;
+
+function isClosable(
+  cache: StrategyCache<unknown>,
+): cache is StrategyCache<unknown> & { close(): Promise<void> } {
+  return typeof (cache as { close?: unknown }).close === 'function';
 }
 
 /** A token nothing provides, injected (optionally) when a cache has no loader or writer. */
@@ -133,18 +152,12 @@ function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): v
   }
   if (seen.has(cache.name)) throw new StrataConfigError(`${at}.name`, cache.name, 'declared twice');
   seen.add(cache.name);
-  if (cache.strategy === 'write-behind') {
-    throw new StrataConfigError(`${at}.strategy`, cache.strategy, 'write-behind is not available yet');
+  if (!Object.hasOwn(STRATEGIES, cache.strategy)) {
+    const expected = 'expected "cache-aside", "write-through" or "write-behind"';
+    throw new StrataConfigError(`${at}.strategy`, cache.strategy, expected);
   }
-  if (cache.strategy !== 'cache-aside' && cache.strategy !== 'write-through') {
-    throw new StrataConfigError(
-      `${at}.strategy`,
-      cache.strategy,
-      'expected "cache-aside" or "write-through"',
-    );
-  }
-  if (cache.strategy === 'write-through' && cache.writer === undefined) {
-    throw new StrataConfigError(`${at}.writer`, undefined, 'write-through needs a writer');
+  if (cache.strategy !== 'cache-aside' && cache.writer === undefined) {
+    throw new StrataConfigError(`${at}.writer`, undefined, `${cache.strategy} needs a writer`);
   }
   for (const option of ['ttl', 'nullTtl'] as const) {
     const value = cache[option];

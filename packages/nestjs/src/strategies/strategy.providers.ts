@@ -1,5 +1,11 @@
 import type { Provider } from '@nestjs/common';
-import { CacheAsideStrategy, CacheTransactions, WriteThroughStrategy, type CacheStack } from '@strata/core';
+import {
+  CacheAsideStrategy,
+  CacheTransactions,
+  WriteBehindStrategy,
+  WriteThroughStrategy,
+  type CacheStack,
+} from '@strata/core';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 
 /**
@@ -19,5 +25,10 @@ export const strategyProviders: Provider[] = [
     provide: WriteThroughStrategy,
     inject: [STRATA_CACHE_STACK],
     useFactory: (stack: CacheStack) => new WriteThroughStrategy(stack),
+  },
+  {
+    provide: WriteBehindStrategy,
+    inject: [STRATA_CACHE_STACK],
+    useFactory: (stack: CacheStack) => new WriteBehindStrategy(stack),
   },
 ];

@@ -95,24 +95,23 @@ class BrokenLoader implements CacheLoader<string> {
 describe('StrataModule.forFeature boot errors', () => {
   const feature = (caches: readonly NamedCacheOptions[]) => () => StrataModule.forFeature({ caches });
 
-  it('rejects strategy "write-behind" (not available yet), naming caches[i].strategy', async () => {
+  it('rejects write-behind without a writer, and, on a Redis stack, without journal: memory', async () => {
     const error = await configError(
-      feature([{ name: 'prices', strategy: 'write-behind', loader: PriceLoader, writer: PriceWriter }]),
+      feature([{ name: 'prices', strategy: 'write-behind', loader: PriceLoader }]),
     );
-    expect(error.option).toBe('caches[0].strategy');
-    expect(error.value).toBe('write-behind');
-    expect(error.message).toContain('caches[0].strategy');
-    expect(error.message).toMatch(/write-behind is not available/);
+    expect(error.option).toBe('caches[0].writer');
+    expect(error.message).toMatch(/write-behind needs a writer/);
 
-    // The same error fails the app's boot.
+    // The Redis journal does not exist yet: a Redis-backed app must opt into the memory journal.
     const boot = await configError(() =>
       createCatalogApp(
         appOptions({
-          caches: [CATALOG_CACHES[0]!, { name: 'later', strategy: 'write-behind', writer: PriceWriter }],
+          caches: [...CATALOG_CACHES, { name: 'later', strategy: 'write-behind', writer: PriceWriter }],
         }),
       ),
     );
-    expect(boot.option).toBe('caches[1].strategy');
+    expect(boot.option).toBe('caches[later].journal');
+    expect(boot.message).toMatch(/journal: 'memory'/);
   });
 
   it('rejects an unknown strategy name', async () => {
@@ -120,7 +119,7 @@ describe('StrataModule.forFeature boot errors', () => {
       feature([{ name: 'prices', strategy: 'read-through' as 'cache-aside', loader: PriceLoader }]),
     );
     expect(error.option).toBe('caches[0].strategy');
-    expect(error.message).toMatch(/expected "cache-aside" or "write-through"/);
+    expect(error.message).toMatch(/expected "cache-aside", "write-through" or "write-behind"/);
   });
 
   it('rejects write-through without a writer, naming caches[i].writer', async () => {

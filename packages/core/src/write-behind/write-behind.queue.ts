@@ -1,0 +1,209 @@
+import { decodeValue, encodeValue, type EncodedValue } from '../codec/value.codec.js';
+import { QueueFullError } from '../errors/queue-full.error.js';
+import type { StrataEvents } from '../events/strata-events.js';
+import type { CacheWriter, DeleteRecord, WriteRecord } from '../strategies/cache-writer.interface.js';
+import type { HybridClock } from '../strategies/hybrid-clock.js';
+import type { WriteBehindQueueOptions } from './write-behind.options.js';
+
+/** One pending write: the latest value (or delete) of a key, coalesced. */
+interface PendingWrite {
+  readonly key: string;
+  readonly version: number;
+  /** The encoded value; `undefined` for a delete. */
+  readonly value: EncodedValue | undefined;
+  attempts: number;
+  notBefore: number;
+}
+
+/** A record that failed `maxAttempts` times. */
+export interface DeadLetter {
+  readonly key: string;
+  readonly version: number;
+  /** The value that could not be written; `undefined` for a delete. */
+  readonly value: unknown;
+  readonly error: Error;
+}
+
+const MAX_DEAD_LETTERS = 1_000;
+
+/**
+ * The in-memory write-behind journal: the latest write of each key waits here until a flusher
+ * hands it to the writer, in batches, coalesced (ten writes to one key become one; a delete is a
+ * write). Failed records are retried one by one with exponential backoff and jitter, so a poison
+ * record cannot hold back the others, and set aside after `maxAttempts`. It survives a clean
+ * shutdown (which drains it), never a crash: that is what a Redis journal is for.
+ */
+export class WriteBehindQueue<T> {
+  private readonly pending = new Map<string, PendingWrite>();
+  private readonly inFlight = new Map<string, PendingWrite>();
+  private readonly deadLetters: DeadLetter[] = [];
+  private readonly roomWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly writer: CacheWriter<T>,
+    private readonly clock: HybridClock,
+    private readonly events: StrataEvents,
+    private readonly options: WriteBehindQueueOptions,
+  ) {
+    this.schedule();
+  }
+
+  /** Unflushed records (pending and being written). */
+  get length(): number {
+    return this.pending.size + this.inFlight.size;
+  }
+
+  /** Records set aside after `maxAttempts` (the most recent 1 000). */
+  get deadLettered(): readonly DeadLetter[] {
+    return this.deadLetters;
+  }
+
+  /**
+   * The latest unflushed write of `key`: `{ value }` for a write (a fresh copy), `{ deleted: true }`
+   * for a delete, `undefined` when nothing is pending. Reads consult this before the cache, so a
+   * pending write is seen even after its cache entry expired.
+   */
+  latest(key: string): { readonly value: T } | { readonly deleted: true } | undefined {
+    const write = this.pending.get(key) ?? this.inFlight.get(key);
+    if (write === undefined) return undefined;
+    return write.value === undefined ? { deleted: true } : { value: decodeValue(write.value) as T };
+  }
+
+  /** Journals a write (`value`) or a delete (`undefined`); waits or rejects when the queue is full. */
+  async enqueue(key: string, value: T | undefined): Promise<number> {
+    const encoded = value === undefined ? undefined : encodeValue(value, `${this.options.cache} cache`);
+    while (!this.pending.has(key) && this.length >= this.options.maxQueueLength) {
+      if (this.options.onFull === 'reject' || this.closed) {
+        throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
+      }
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+    const version = this.clock.next();
+    // Re-inserting moves the key to the end: the map's order is the flush order.
+    this.pending.delete(key);
+    this.pending.set(key, { key, version, value: encoded, attempts: 0, notBefore: 0 });
+    return version;
+  }
+
+  /** Writes everything pending now, retries included (ignoring backoff), until empty or dead-lettered. */
+  async flush(): Promise<void> {
+    while (this.length > 0) {
+      await this.flushOnce(true);
+      if (this.pending.size === 0 && this.inFlight.size === 0) return;
+    }
+  }
+
+  /**
+   * Stops the flusher and drains the queue for at most `drainTimeoutMs`. What is still pending
+   * then is reported by a `write-behind:abandoned` event (and lost: the journal is in memory).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.options.drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (gaveUp) {
+      this.events.emit('write-behind:abandoned', { cache: this.options.cache, count: this.length });
+      await this.flushing;
+    }
+    for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.flushOnce(false)
+        // Writer failures are handled per record; anything else is a bug worth a loud warning.
+        .catch((error: unknown) => process.emitWarning(`Strata write-behind flush failed: ${String(error)}`))
+        .finally(() => this.schedule());
+    }, this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  // One flush at a time: a second caller waits for the running one.
+  private flushOnce(ignoreBackoff: boolean): Promise<void> {
+    this.flushing ??= this.writeBatch(ignoreBackoff).finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async writeBatch(ignoreBackoff: boolean): Promise<void> {
+    const now = Date.now();
+    const batch: PendingWrite[] = [];
+    for (const write of this.pending.values()) {
+      if (batch.length >= this.options.batchSize) break;
+      if (!ignoreBackoff && write.notBefore > now) continue;
+      batch.push(write);
+    }
+    if (batch.length === 0) return;
+    for (const write of batch) {
+      this.pending.delete(write.key);
+      this.inFlight.set(write.key, write);
+    }
+    // Records that already failed go alone, so one poison record cannot fail a whole batch again.
+    const retries = batch.filter((write) => write.attempts > 0);
+    const fresh = batch.filter((write) => write.attempts === 0);
+    if (fresh.length > 0) await this.deliver(fresh);
+    for (const write of retries) await this.deliver([write]);
+    this.wakeWaiters();
+  }
+
+  private async deliver(writes: PendingWrite[]): Promise<void> {
+    const started = performance.now();
+    const sets: WriteRecord<T>[] = [];
+    const deletes: DeleteRecord[] = [];
+    for (const write of writes) {
+      if (write.value === undefined) deletes.push({ key: write.key, version: write.version });
+      else sets.push({ key: write.key, version: write.version, value: decodeValue(write.value) as T });
+    }
+    try {
+      if (sets.length > 0) await this.writer.writeMany(sets);
+      if (deletes.length > 0) await this.writer.deleteMany(deletes);
+      for (const write of writes) this.inFlight.delete(write.key);
+      const durationMs = performance.now() - started;
+      this.events.emit('write-behind:flushed', {
+        cache: this.options.cache,
+        size: writes.length,
+        durationMs,
+      });
+    } catch (cause) {
+      const error = cause instanceof Error ? cause : new Error(String(cause));
+      for (const write of writes) this.failed(write, error);
+    }
+  }
+
+  private failed(write: PendingWrite, error: Error): void {
+    this.inFlight.delete(write.key);
+    write.attempts++;
+    const cache = this.options.cache;
+    if (write.attempts >= this.options.maxAttempts) {
+      const value = write.value === undefined ? undefined : decodeValue(write.value);
+      this.deadLetters.push({ key: write.key, version: write.version, value, error });
+      if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
+      this.events.emit('write-behind:dead-letter', { cache, key: write.key, version: write.version, error });
+      return;
+    }
+    // A newer write of the key arrived meanwhile: it supersedes this one.
+    if (this.pending.has(write.key)) return;
+    const delay = Math.min(this.options.retryBaseMs * 2 ** (write.attempts - 1), 30_000);
+    write.notBefore = Date.now() + delay * (0.5 + Math.random());
+    this.pending.set(write.key, write);
+    this.events.emit('write-behind:retry', { cache, key: write.key, attempt: write.attempts, error });
+  }
+
+  private wakeWaiters(): void {
+    while (this.roomWaiters.length > 0 && this.length < this.options.maxQueueLength)
+      this.roomWaiters.shift()?.();
+  }
+}
