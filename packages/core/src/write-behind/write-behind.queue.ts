@@ -47,6 +47,8 @@ export class WriteBehindQueue<T> {
     private readonly clock: HybridClock,
     private readonly events: StrataEvents,
     private readonly options: WriteBehindQueueOptions,
+    /** Called (and awaited) when a record is dead-lettered. */
+    private readonly onDeadLetter: (key: string) => Promise<void> = async () => undefined,
   ) {
     this.schedule();
   }
@@ -112,10 +114,8 @@ export class WriteBehindQueue<T> {
       }),
     ]);
     clearTimeout(timer);
-    if (gaveUp) {
-      this.events.emit('write-behind:abandoned', { cache: this.options.cache, count: this.length });
-      await this.flushing;
-    }
+    // A writer call that never settles cannot be cancelled; shutdown stops waiting for it.
+    if (gaveUp) this.events.emit('write-behind:abandoned', { cache: this.options.cache, count: this.length });
     for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
@@ -179,23 +179,25 @@ export class WriteBehindQueue<T> {
       });
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause));
-      for (const write of writes) this.failed(write, error);
+      for (const write of writes) await this.failed(write, error);
     }
   }
 
-  private failed(write: PendingWrite, error: Error): void {
+  private async failed(write: PendingWrite, error: Error): Promise<void> {
     this.inFlight.delete(write.key);
     write.attempts++;
     const cache = this.options.cache;
+    // A newer write of the key arrived meanwhile: it supersedes this one.
+    if (this.pending.has(write.key)) return;
     if (write.attempts >= this.options.maxAttempts) {
       const value = write.value === undefined ? undefined : decodeValue(write.value);
       this.deadLetters.push({ key: write.key, version: write.version, value, error });
       if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
       this.events.emit('write-behind:dead-letter', { cache, key: write.key, version: write.version, error });
+      // The cache holds a value the database never got: drop it, so reads go back to the truth.
+      await this.onDeadLetter(write.key);
       return;
     }
-    // A newer write of the key arrived meanwhile: it supersedes this one.
-    if (this.pending.has(write.key)) return;
     const delay = Math.min(this.options.retryBaseMs * 2 ** (write.attempts - 1), 30_000);
     write.notBefore = Date.now() + delay * (0.5 + Math.random());
     this.pending.set(write.key, write);

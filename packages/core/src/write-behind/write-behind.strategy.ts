@@ -72,16 +72,22 @@ export class WriteBehindStrategy {
         "the Redis journal is not available yet; set journal: 'memory' to accept that pending writes survive only a clean shutdown",
       );
     }
-    const queue = new WriteBehindQueue<T>(config.writer, this.clock, this.stack.events, {
-      cache: config.name,
-      flushIntervalMs: duration(config.flushInterval, 1_000, `${at}.flushInterval`),
-      batchSize: count(config.batchSize, 500, `${at}.batchSize`),
-      maxAttempts: count(config.maxAttempts, 8, `${at}.maxAttempts`),
-      maxQueueLength: count(config.maxQueueLength, 100_000, `${at}.maxQueueLength`),
-      onFull: config.onFull ?? 'wait',
-      retryBaseMs: duration(config.retryBase, 200, `${at}.retryBase`),
-      drainTimeoutMs: duration(config.drainTimeout, 10_000, `${at}.drainTimeout`),
-    } satisfies WriteBehindQueueOptions);
+    const queue = new WriteBehindQueue<T>(
+      config.writer,
+      this.clock,
+      this.stack.events,
+      {
+        cache: config.name,
+        flushIntervalMs: duration(config.flushInterval, 1_000, `${at}.flushInterval`),
+        batchSize: count(config.batchSize, 500, `${at}.batchSize`),
+        maxAttempts: count(config.maxAttempts, 8, `${at}.maxAttempts`),
+        maxQueueLength: count(config.maxQueueLength, 100_000, `${at}.maxQueueLength`),
+        onFull: config.onFull ?? 'wait',
+        retryBaseMs: duration(config.retryBase, 200, `${at}.retryBase`),
+        drainTimeoutMs: duration(config.drainTimeout, 10_000, `${at}.drainTimeout`),
+      } satisfies WriteBehindQueueOptions,
+      (key) => this.stack.delete(key, { namespace: config.name }),
+    );
     return new WriteBehindCache<T>(this.stack, config, queue);
   }
 }
