@@ -5,6 +5,11 @@ import { textTable, type ScenarioResult } from './report.js';
 import { describeMachine, resultsMarkdown } from './results-file.js';
 import { isolatedHitScenario, sharedHitScenario } from './scenarios/l1-hit.scenario.js';
 import { l2LatencyScenario, l2ThroughputScenario } from './scenarios/l2-hit.scenario.js';
+import {
+  coalescingScenario,
+  writeBehindRedisThroughputScenario,
+  writeBehindSetScenario,
+} from './scenarios/write-behind.scenario.js';
 
 interface Scenario {
   readonly id: string;
@@ -27,6 +32,14 @@ const scenarios: readonly Scenario[] = [
     name: 'L2 hit throughput',
     needsRedis: true,
     run: (redis) => l2ThroughputScenario(redis as BenchRedis),
+  },
+  { id: '5', name: 'write-behind coalescing', needsRedis: false, run: () => coalescingScenario() },
+  { id: '6', name: 'write-behind set', needsRedis: false, run: () => writeBehindSetScenario() },
+  {
+    id: '7',
+    name: 'write-behind set throughput (Redis)',
+    needsRedis: true,
+    run: (redis) => writeBehindRedisThroughputScenario(redis as BenchRedis),
   },
 ];
 

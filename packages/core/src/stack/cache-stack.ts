@@ -156,18 +156,23 @@ export class CacheStack {
   /** Stores a value unconditionally (it wins over loads in flight). `undefined` is not stored. */
   async set<T>(key: string, value: T, options: WriteOptions = {}): Promise<void> {
     if (value === undefined) return;
+    await this.setEncoded(key, value, encodeValue(value, key), options);
+  }
+
+  /**
+   * {@link CacheStack.set} for a caller that has already encoded `value` with `encodeValue`
+   * (a write-behind journal does, to snapshot it): the value is not encoded twice.
+   */
+  async setEncoded<T>(
+    key: string,
+    value: T,
+    encoded: EncodedValue,
+    options: WriteOptions = {},
+  ): Promise<void> {
     const full = this.keys.entry(key, options.namespace);
     const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
-    await this.write(
-      full,
-      encodeValue(value, key),
-      ttlMs,
-      this.tagKeys(options),
-      undefined,
-      'unconditional',
-      shared,
-    );
+    await this.write(full, encoded, ttlMs, this.tagKeys(options), undefined, 'unconditional', shared);
   }
 
   /** Deletes keys; loads in flight for them will not store their result. */

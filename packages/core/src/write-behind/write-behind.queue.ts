@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue, type EncodedValue } from '../codec/value.codec.js';
+import { decodeValue, type EncodedValue } from '../codec/value.codec.js';
 import { QueueFullError } from '../errors/queue-full.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { CacheWriter, DeleteRecord, WriteRecord } from '../strategies/cache-writer.interface.js';
@@ -74,9 +74,11 @@ export class WriteBehindQueue<T> {
     return write.value === undefined ? { deleted: true } : { value: decodeValue(write.value) as T };
   }
 
-  /** Journals a write (`value`) or a delete (`undefined`); waits or rejects when the queue is full. */
-  async enqueue(key: string, value: T | undefined): Promise<number> {
-    const encoded = value === undefined ? undefined : encodeValue(value, `${this.options.cache} cache`);
+  /**
+   * Journals a write (`encoded`, from `encodeValue`: a snapshot the caller can no longer change) or
+   * a delete (`undefined`); waits or rejects when the queue is full.
+   */
+  async enqueue(key: string, encoded: EncodedValue | undefined): Promise<number> {
     while (!this.pending.has(key) && this.length >= this.options.maxQueueLength) {
       if (this.options.onFull === 'reject' || this.closed) {
         throw new QueueFullError(this.options.cache, this.options.maxQueueLength);

@@ -1,3 +1,4 @@
+import { encodeValue } from '../codec/value.codec.js';
 import { parseDuration, type Duration } from '../duration/duration.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import type { CacheStack } from '../stack/cache-stack.js';
@@ -122,8 +123,10 @@ export class WriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehi
   override set(key: string, value: T): Promise<void> {
     // In call order per key, so the cache ends with the value the journal ends with.
     return this.order.run(key, async () => {
-      await this.queue.enqueue(key, value);
-      await this.stack.set(key, value, { namespace: this.name, ttl: this.config.ttl });
+      // Encoded once: the journal's snapshot is also what the cache stores.
+      const encoded = encodeValue(value, `${this.name} cache`);
+      await this.queue.enqueue(key, encoded);
+      await this.stack.setEncoded(key, value, encoded, { namespace: this.name, ttl: this.config.ttl });
     });
   }
 
