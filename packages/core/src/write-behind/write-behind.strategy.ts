@@ -120,11 +120,12 @@ export class WriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehi
   }
 
   /** Journals the write (waiting or rejecting when full), then sets the cache. */
-  override set(key: string, value: T): Promise<void> {
+  override async set(key: string, value: T): Promise<void> {
+    // Encoded once, and now: the caller may change `value` as soon as `set` returns, before the
+    // key's earlier writes are done. The journal's snapshot is also what the cache stores.
+    const encoded = encodeValue(value, `${this.name} cache`);
     // In call order per key, so the cache ends with the value the journal ends with.
     return this.order.run(key, async () => {
-      // Encoded once: the journal's snapshot is also what the cache stores.
-      const encoded = encodeValue(value, `${this.name} cache`);
       await this.queue.enqueue(key, encoded);
       await this.stack.setEncoded(key, value, encoded, { namespace: this.name, ttl: this.config.ttl });
     });

@@ -1,0 +1,146 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { StrataConfigError } from '../errors/strata-config.error.js';
+import { UncacheableValueError } from '../errors/uncacheable-value.error.js';
+import { CacheStack } from '../stack/cache-stack.js';
+import type { CacheWriter, DeleteRecord, WriteRecord } from '../strategies/cache-writer.interface.js';
+import {
+  WriteBehindStrategy,
+  type WriteBehindConfig,
+  type WriteBehindStrategyCache,
+} from './write-behind.strategy.js';
+
+interface Doc {
+  n: number;
+  tags: string[];
+}
+
+/** Keeps what it is given; fails the keys in `failing`. */
+class ListWriter implements CacheWriter<Doc> {
+  readonly writes: WriteRecord<Doc>[] = [];
+  readonly deletes: DeleteRecord[] = [];
+  readonly failing = new Set<string>();
+
+  async writeMany(records: readonly WriteRecord<Doc>[]): Promise<void> {
+    if (records.some((record) => this.failing.has(record.key))) throw new Error('rejected');
+    this.writes.push(...records);
+  }
+
+  async deleteMany(records: readonly DeleteRecord[]): Promise<void> {
+    this.deletes.push(...records);
+  }
+}
+
+const stacks: CacheStack[] = [];
+const caches: WriteBehindStrategyCache<Doc>[] = [];
+afterEach(async () => {
+  await Promise.all(caches.splice(0).map((cache) => cache.close()));
+  await Promise.all(stacks.splice(0).map((stack) => stack.close()));
+});
+
+function bind(config: Partial<WriteBehindConfig<Doc>> = {}) {
+  const stack = new CacheStack({ prefix: 'wb' });
+  stacks.push(stack);
+  const writer = new ListWriter();
+  let loads = 0;
+  const cache = new WriteBehindStrategy(stack).bind<Doc>({
+    name: 'docs',
+    writer,
+    loader: {
+      load: async () => {
+        loads++;
+        return null;
+      },
+    },
+    flushInterval: '10s',
+    ...config,
+  });
+  caches.push(cache);
+  return { stack, writer, cache, loads: () => loads };
+}
+
+describe('WriteBehindStrategy.bind', () => {
+  it('needs a writer', () => {
+    const stack = new CacheStack({ prefix: 'wb' });
+    stacks.push(stack);
+    expect(() => new WriteBehindStrategy(stack).bind({ name: 'docs' })).toThrow(
+      expect.objectContaining({ option: 'caches[docs].writer' }),
+    );
+  });
+
+  it.each([
+    ['flushInterval', '0ms'],
+    ['retryBase', 'soon'],
+    ['drainTimeout', -1],
+    ['batchSize', 0],
+    ['maxAttempts', 1.5],
+    ['maxQueueLength', -3],
+  ] as const)('rejects %s: %j with a StrataConfigError naming the option', (option, value) => {
+    let caught: unknown;
+    try {
+      bind({ [option]: value } as Partial<WriteBehindConfig<Doc>>);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(StrataConfigError);
+    expect(caught).toMatchObject({ option: `caches[docs].${option}`, value });
+  });
+});
+
+describe('WriteBehindCache', () => {
+  it('snapshots the value when set is called, not when its turn comes', async () => {
+    const { cache, writer } = bind();
+    const doc: Doc = { n: 1, tags: ['a'] };
+    const first = cache.set('d', doc);
+    doc.n = 2;
+    doc.tags.push('b');
+    const later: Doc = { n: 3, tags: [] };
+    const second = cache.set('d', later);
+    later.n = 4;
+    await Promise.all([first, second]);
+    expect(await cache.get('d')).toEqual({ n: 3, tags: [] });
+    await cache.flush();
+    expect(writer.writes.map((record) => record.value)).toEqual([{ n: 3, tags: [] }]);
+
+    await cache.set('e', doc);
+    doc.n = 5;
+    await cache.flush();
+    expect(writer.writes.at(-1)?.value).toEqual({ n: 2, tags: ['a', 'b'] });
+    expect(await cache.get('e')).toEqual({ n: 2, tags: ['a', 'b'] });
+  });
+
+  it('rejects a value it cannot encode, journaling nothing', async () => {
+    const { cache } = bind();
+    const cyclic: Doc & { self?: unknown } = { n: 1, tags: [] };
+    cyclic.self = cyclic;
+    await expect(cache.set('d', cyclic)).rejects.toBeInstanceOf(UncacheableValueError);
+    expect(cache.pendingWrites).toBe(0);
+  });
+
+  it('reads pending writes and deletes past the TTL without loading', async () => {
+    const { cache, stack, loads } = bind({ ttl: '30ms' });
+    await cache.set('d', { n: 1, tags: [] });
+    await cache.set('gone', { n: 1, tags: [] });
+    await cache.delete('gone');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(await stack.get('d', { namespace: 'docs' })).toBeUndefined();
+    expect(await cache.get('d')).toEqual({ n: 1, tags: [] });
+    expect(await cache.get('gone')).toBeUndefined();
+    expect(loads()).toBe(0);
+    await cache.flush();
+    expect(await cache.get('d')).toBeUndefined();
+    expect(loads()).toBe(1);
+  });
+
+  it('evicts the cache entry of a dead-lettered write', async () => {
+    const { cache, stack, writer } = bind({ maxAttempts: 2 });
+    writer.failing.add('d');
+    await cache.set('d', { n: 1, tags: [] });
+    await cache.set('ok', { n: 1, tags: [] });
+    expect(await stack.get('d', { namespace: 'docs' })).toEqual({ n: 1, tags: [] });
+    await cache.flush();
+    expect(cache.deadLetters.map((letter) => letter.key)).toEqual(['d']);
+    expect(await stack.get('d', { namespace: 'docs' })).toBeUndefined();
+    expect(await stack.get('ok', { namespace: 'docs' })).toEqual({ n: 1, tags: [] });
+    expect(writer.writes.map((record) => record.key)).toEqual(['ok']);
+  });
+});
