@@ -8,7 +8,7 @@ export interface WriteBehindQueueOptions {
   readonly batchSize: number;
   /** Attempts per record before it is dead-lettered. */
   readonly maxAttempts: number;
-  /** Most unflushed records (distinct keys: writes to a pending key coalesce and take no room). */
+  /** Most keys with unflushed writes (a write to a key already pending or being written takes no room). */
   readonly maxQueueLength: number;
   /** A write that finds the queue full waits for room, or is rejected with `QueueFullError`. */
   readonly onFull: 'wait' | 'reject';

@@ -79,7 +79,8 @@ export class WriteBehindQueue<T> {
    * a delete (`undefined`); waits or rejects when the queue is full.
    */
   async enqueue(key: string, encoded: EncodedValue | undefined): Promise<number> {
-    while (!this.pending.has(key) && this.length >= this.options.maxQueueLength) {
+    // Room counts keys: a key with an unflushed write (pending or being written) takes no more.
+    while (!this.pending.has(key) && !this.inFlight.has(key) && this.isFull()) {
       if (this.options.onFull === 'reject' || this.closed) {
         throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
       }
@@ -206,8 +207,16 @@ export class WriteBehindQueue<T> {
     this.events.emit('write-behind:retry', { cache, key: write.key, attempt: write.attempts, error });
   }
 
+  /** Whether `maxQueueLength` distinct keys have unflushed writes (pending, being written, or both). */
+  private isFull(): boolean {
+    const max = this.options.maxQueueLength;
+    if (this.length < max) return false;
+    let both = 0;
+    for (const key of this.inFlight.keys()) if (this.pending.has(key)) both++;
+    return this.length - both >= max;
+  }
+
   private wakeWaiters(): void {
-    while (this.roomWaiters.length > 0 && this.length < this.options.maxQueueLength)
-      this.roomWaiters.shift()?.();
+    while (this.roomWaiters.length > 0 && !this.isFull()) this.roomWaiters.shift()?.();
   }
 }
