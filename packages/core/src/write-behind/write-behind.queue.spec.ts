@@ -307,3 +307,15 @@ describe('WriteBehindQueue', () => {
     expect(abandoned).toHaveLength(1);
   });
 });
+
+describe('WriteBehindQueue after close', () => {
+  it('writes a late write straight through instead of journaling it where nothing would flush it', async () => {
+    const { queue, writer, put } = setup();
+    await queue.close();
+    await put('late', 7);
+    expect(writer.rows.get('late')).toMatchObject({ n: 7 });
+    expect(queue.length).toBe(0);
+    await queue.enqueue('late', undefined);
+    expect(writer.rows.get('late')).toMatchObject({ n: undefined });
+  });
+});

@@ -31,7 +31,8 @@ const MAX_DEAD_LETTERS = 1_000;
  * hands it to the writer, in batches, coalesced (ten writes to one key become one; a delete is a
  * write). Failed records are retried one by one with exponential backoff and jitter, so a poison
  * record cannot hold back the others, and set aside after `maxAttempts`. It survives a clean
- * shutdown (which drains it), never a crash: that is what a Redis journal is for.
+ * shutdown (which drains it; writes arriving after that go straight to the writer), never a
+ * crash: that is what a Redis journal is for.
  */
 export class WriteBehindQueue<T> {
   private readonly pending = new Map<string, PendingWrite>();
@@ -79,12 +80,16 @@ export class WriteBehindQueue<T> {
    * a delete (`undefined`); waits or rejects when the queue is full.
    */
   async enqueue(key: string, encoded: EncodedValue | undefined): Promise<number> {
+    // After close nothing would flush a journaled write: write it through instead, so a request
+    // still running at shutdown loses nothing (and a writer error reaches its caller).
+    if (this.closed) return this.writeNow(key, encoded);
     // Room counts keys: a key with an unflushed write (pending or being written) takes no more.
     while (!this.pending.has(key) && !this.inFlight.has(key) && this.isFull()) {
-      if (this.options.onFull === 'reject' || this.closed) {
+      if (this.options.onFull === 'reject')
         throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
-      }
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+      // Still full when shutdown released it: an explicit error, never a silent loss.
+      if (this.closed) throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
     }
     const version = this.clock.next();
     // Re-inserting moves the key to the end: the map's order is the flush order.
@@ -120,6 +125,13 @@ export class WriteBehindQueue<T> {
     // A writer call that never settles cannot be cancelled; shutdown stops waiting for it.
     if (gaveUp) this.events.emit('write-behind:abandoned', { cache: this.options.cache, count: this.length });
     for (const wake of this.roomWaiters.splice(0)) wake();
+  }
+
+  private async writeNow(key: string, encoded: EncodedValue | undefined): Promise<number> {
+    const version = this.clock.next();
+    if (encoded === undefined) await this.writer.deleteMany([{ key, version }]);
+    else await this.writer.writeMany([{ key, version, value: decodeValue(encoded) as T }]);
+    return version;
   }
 
   private schedule(): void {
