@@ -1,3 +1,4 @@
+import { median, pairedRatioSpread } from './stats.js';
 /** A target on a ratio: `<=` for costs (time), `>=` for rates (throughput). */
 export interface Target {
   readonly op: '<=' | '>=';
@@ -85,4 +86,30 @@ export function markdownTable(rows: readonly ResultRow[]): string {
     `|${HEADERS.map(() => '---').join('|')}|`,
     ...rows.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
   ].join('\n');
+}
+
+/**
+ * A row comparing the medians of a subject's and a baseline's samples (measured in the same run),
+ * with the spread of the per-round ratios.
+ */
+export function ratioRow(
+  scenario: string,
+  samples: Map<string, number[]>,
+  subject: string,
+  baseline: string,
+  target: ResultRow['target'],
+  format: (value: number) => string = formatNs,
+): ResultRow {
+  const s = samples.get(subject) ?? [];
+  const b = samples.get(baseline) ?? [];
+  return {
+    scenario,
+    subject,
+    subjectValue: format(median(s)),
+    baseline,
+    baselineValue: format(median(b)),
+    ratio: median(s) / median(b),
+    spread: pairedRatioSpread(s, b),
+    ...(target ? { target } : {}),
+  };
 }

@@ -4,8 +4,7 @@ import { Cacheable, StrataModule } from '@strata/nestjs';
 import { caching } from 'cache-manager';
 import { isDeepStrictEqual } from 'node:util';
 import { alternateBatches, type BatchOptions, type Subject } from '../measure.js';
-import { formatNs, type ResultRow, type ScenarioResult } from '../report.js';
-import { median, pairedRatioSpread } from '../stats.js';
+import { ratioRow, type ScenarioResult } from '../report.js';
 import { makeValue, VALUE_JSON, type Product } from '../value.js';
 
 const BATCH: BatchOptions = { calls: 5_000, rounds: 40, warmupRounds: 10 };
@@ -39,27 +38,6 @@ async function primed(run: () => Promise<unknown>, name: string): Promise<Subjec
   return { name, run };
 }
 
-function row(
-  scenario: string,
-  samples: Map<string, number[]>,
-  subject: string,
-  baseline: string,
-  target: ResultRow['target'],
-): ResultRow {
-  const s = samples.get(subject) ?? [];
-  const b = samples.get(baseline) ?? [];
-  return {
-    scenario,
-    subject,
-    subjectValue: formatNs(median(s)),
-    baseline,
-    baselineValue: formatNs(median(b)),
-    ratio: median(s) / median(b),
-    spread: pairedRatioSpread(s, b),
-    ...(target ? { target } : {}),
-  };
-}
-
 const METHOD = `${BATCH.warmupRounds} warm-up rounds, then ${BATCH.rounds} rounds; in each round every subject (order rotating) times ${BATCH.calls.toLocaleString('en-US')} sequential awaited calls with process.hrtime.bigint(), after a forced GC. Value: median ns per call; ratio: median / median of the baseline, with the interquartile range of the per-round ratios in parentheses.`;
 
 /** Scenario 1: a `@Cacheable` L1 hit returning the shared, frozen object. */
@@ -85,8 +63,8 @@ export async function sharedHitScenario(): Promise<ScenarioResult> {
         'A Nest application context (NestFactory.createApplicationContext) with StrataModule.forRoot({ shareReferences: true }) and a provider whose `@Cacheable({ key: "k" })` method is called with the entry already cached. Baseline: an async function returning the value from a Map. Peer: cache-manager 5.7 `caching("memory")` + `wrap` on the same key (its memory store returns the stored object too). ' +
         METHOD,
       rows: [
-        row('1', samples, '@Cacheable (shareReferences)', 'async Map.get', { op: '<=', value: 3 }),
-        row('1', samples, 'cache-manager 5 memory wrap', 'async Map.get', undefined),
+        ratioRow('1', samples, '@Cacheable (shareReferences)', 'async Map.get', { op: '<=', value: 3 }),
+        ratioRow('1', samples, 'cache-manager 5 memory wrap', 'async Map.get', undefined),
       ],
     };
   } finally {
@@ -113,7 +91,7 @@ export async function isolatedHitScenario(): Promise<ScenarioResult> {
       method:
         `The same app with StrataModule.forRoot({}) (a fresh decoded copy per hit). Baseline: an async function that takes the value's JSON (${VALUE_JSON.length} bytes) from a Map and returns JSON.parse of it, i.e. the least a copy-per-read cache must do. ` +
         METHOD,
-      rows: [row('2', samples, '@Cacheable (isolated)', 'async JSON.parse', { op: '<=', value: 1.5 })],
+      rows: [ratioRow('2', samples, '@Cacheable (isolated)', 'async JSON.parse', { op: '<=', value: 1.5 })],
     };
   } finally {
     await app.close();

@@ -13,8 +13,7 @@ import {
   type ThroughputOptions,
 } from '../measure.js';
 import type { BenchRedis } from '../redis.js';
-import { formatNs, formatRate, type ResultRow, type ScenarioResult } from '../report.js';
-import { median, pairedRatioSpread } from '../stats.js';
+import { formatNs, formatRate, ratioRow, type ScenarioResult } from '../report.js';
 import { makeValue } from '../value.js';
 
 /** Counts the rows a database would write: one per record handed over. */
@@ -150,26 +149,4 @@ export async function writeBehindRedisThroughputScenario(redis: BenchRedis): Pro
     await cache.close();
     await stack.close();
   }
-}
-
-function ratioRow(
-  scenario: string,
-  samples: Map<string, number[]>,
-  subject: string,
-  baseline: string,
-  target: ResultRow['target'],
-  format: (value: number) => string,
-): ResultRow {
-  const s = samples.get(subject) ?? [];
-  const b = samples.get(baseline) ?? [];
-  return {
-    scenario,
-    subject,
-    subjectValue: format(median(s)),
-    baseline,
-    baselineValue: format(median(b)),
-    ratio: median(s) / median(b),
-    spread: pairedRatioSpread(s, b),
-    ...(target ? { target } : {}),
-  };
 }
