@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { deferred } from '../../test/support.js';
 import { SingleFlight } from './single-flight.js';
-
-function deferred<T>(): {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-} {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe('SingleFlight', () => {
   it('runs one task per key and gives every caller its result', async () => {

@@ -1,31 +1,24 @@
 import 'reflect-metadata';
 import { CacheTransactions } from '@strata/core';
-import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@strata/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import {
   closeCatalogApps,
   createCatalogApp,
-  createSchema,
   type CatalogApp,
   type Product,
+  useCatalogServers,
 } from './pricing.fixture.js';
 
-let postgres: PostgresServer;
-let redis: RedisServer;
-
-beforeAll(async () => {
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
-afterAll(async () => {
-  await Promise.all([postgres?.dispose(), redis?.dispose()]);
-});
+const servers = useCatalogServers();
 
 let app: CatalogApp;
 beforeEach(async () => {
-  const databaseUrl = await postgres.createDatabase();
-  await createSchema(databaseUrl);
-  app = await createCatalogApp({ prefix: uniquePrefix(), redisUrl: redis.url, databaseUrl });
+  app = await createCatalogApp({
+    prefix: uniquePrefix(),
+    redisUrl: servers.redis.url,
+    databaseUrl: servers.databaseUrl,
+  });
 });
 afterEach(closeCatalogApps);
 

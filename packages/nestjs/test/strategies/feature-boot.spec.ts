@@ -9,43 +9,29 @@ import {
   type StrategyCache,
 } from '@strata/core';
 import { getCacheToken, STRATA_CACHE_STACK, StrataModule, type NamedCacheOptions } from '@strata/nestjs';
-import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@strata/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import {
   CATALOG_CACHES,
   closeCatalogApps,
   createCatalogApp,
-  createSchema,
   PriceLoader,
   PriceRepository,
   PriceWriter,
   ProductLoader,
   type CatalogAppOptions,
   type Price,
+  useCatalogServers,
 } from './pricing.fixture.js';
 
-let postgres: PostgresServer;
-let redis: RedisServer;
+const servers = useCatalogServers();
 
-beforeAll(async () => {
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
-afterAll(async () => {
-  await Promise.all([postgres?.dispose(), redis?.dispose()]);
-});
-
-let databaseUrl: string;
-beforeEach(async () => {
-  databaseUrl = await postgres.createDatabase();
-  await createSchema(databaseUrl);
-});
 afterEach(closeCatalogApps);
 
 const appOptions = (extra: Partial<CatalogAppOptions> = {}): CatalogAppOptions => ({
   prefix: uniquePrefix(),
-  redisUrl: redis.url,
-  databaseUrl,
+  redisUrl: servers.redis.url,
+  databaseUrl: servers.databaseUrl,
   ...extra,
 });
 

@@ -20,6 +20,14 @@ import {
 } from '@strata/core';
 import { InjectCache, STRATA_CACHE_STACK, StrataModule, type NamedCacheOptions } from '@strata/nestjs';
 import pg from 'pg';
+import {
+  startPostgres,
+  startRedis,
+  type PostgresServer,
+  type RedisServer,
+  type StartRedisOptions,
+} from '@strata/testing';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 /** A price row as the app sees it. */
 export interface Price {
@@ -320,4 +328,47 @@ export async function closeCatalogApps(): Promise<void> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The servers a strategy spec file shares, and the database of the running test. */
+export interface CatalogServers {
+  readonly postgres: PostgresServer;
+  readonly redis: RedisServer;
+  /** A fresh database with the schema, created before each test. */
+  readonly databaseUrl: string;
+}
+
+/**
+ * Starts a PostgreSQL and a Redis for the spec file (disposed after it) and gives each test a
+ * fresh database with the schema. Call it before the file's own `beforeEach`, which then sees it.
+ */
+export function useCatalogServers(redisOptions: StartRedisOptions = {}): CatalogServers {
+  let postgres: PostgresServer | undefined;
+  let redis: RedisServer | undefined;
+  let databaseUrl: string | undefined;
+  beforeAll(async () => {
+    [postgres, redis] = await Promise.all([startPostgres(), startRedis(redisOptions)]);
+  });
+  afterAll(async () => {
+    await Promise.all([postgres?.dispose(), redis?.dispose()]);
+  });
+  beforeEach(async () => {
+    databaseUrl = await (postgres as PostgresServer).createDatabase();
+    await createSchema(databaseUrl);
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is only available inside tests and hooks`);
+    return value;
+  };
+  return {
+    get postgres() {
+      return ready(postgres, 'the PostgreSQL server');
+    },
+    get redis() {
+      return ready(redis, 'the Redis server');
+    },
+    get databaseUrl() {
+      return ready(databaseUrl, 'the test database');
+    },
+  };
 }

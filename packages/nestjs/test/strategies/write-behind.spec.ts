@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { QueueFullError, StrataConfigError, type StrataEventMap, type StrataEventName } from '@strata/core';
-import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@strata/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { settle, sleep, waitFor } from '../support/deferred.js';
-import { createSchema, type Price } from './pricing.fixture.js';
+import { type Price, useCatalogServers } from './pricing.fixture.js';
 import {
   closeWriteBehindApps,
   createWriteBehindApp,
@@ -13,28 +12,15 @@ import {
   type WriteBehindOptions,
 } from './write-behind.fixture.js';
 
-let postgres: PostgresServer;
-let redis: RedisServer;
+const servers = useCatalogServers();
 
-beforeAll(async () => {
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
-afterAll(async () => {
-  await Promise.all([postgres?.dispose(), redis?.dispose()]);
-});
-
-let databaseUrl: string;
-beforeEach(async () => {
-  databaseUrl = await postgres.createDatabase();
-  await createSchema(databaseUrl);
-});
 afterEach(closeWriteBehindApps);
 
 const price = (id: string, amount: number): Price => ({ id, amount });
 
 /** A memory-only app (no Redis). */
 const memoryApp = (cache: WriteBehindOptions = {}): Promise<WriteBehindApp> =>
-  createWriteBehindApp({ databaseUrl, cache });
+  createWriteBehindApp({ databaseUrl: servers.databaseUrl, cache });
 
 /** Collects the payloads of a stack event. */
 function collect<E extends StrataEventName>(app: WriteBehindApp, event: E): StrataEventMap[E][] {
@@ -84,7 +70,7 @@ describe('write-behind (memory-only stack)', () => {
     await app.prices.flush();
     expect(app.prices.pendingWrites).toBe(0);
 
-    const rows = await readRows(databaseUrl);
+    const rows = await readRows(servers.databaseUrl);
     expect(rows.size).toBe(100);
     for (const key of keys) {
       expect(rows.get(key), key).toMatchObject({ amount: last.get(key), deleted: false });
@@ -118,7 +104,7 @@ describe('write-behind (memory-only stack)', () => {
     await app.prices.flush();
     expect(app.writer.calls.map((call) => call.keys.length)).toEqual([40, 40, 20]);
     expect(app.writer.recordCount).toBe(100);
-    const rows = await readRows(databaseUrl);
+    const rows = await readRows(servers.databaseUrl);
     expect([...rows.values()].every((row) => row.amount === 99 && !row.deleted)).toBe(true);
     expect(rows.size).toBe(100);
   });
@@ -204,7 +190,7 @@ describe('write-behind (memory-only stack)', () => {
     expect(flushesB).toBeGreaterThan(1);
     await app.prices.flush();
 
-    const rows = await readRows(databaseUrl);
+    const rows = await readRows(servers.databaseUrl);
     for (const key of keys) {
       expect(rows.get(key), key).toMatchObject({ amount: 50, deleted: false });
       expect(rows.get(key)?.version).toBe(app.writer.delivered.get(key)?.at(-1)?.version);
@@ -269,7 +255,7 @@ describe('write-behind (memory-only stack)', () => {
     expect(await prices.get('poison')).toEqual(price('poison', -1));
     await prices.flush();
 
-    const rows = await readRows(databaseUrl);
+    const rows = await readRows(servers.databaseUrl);
     for (const key of others) expect(rows.get(key), key).toMatchObject({ deleted: false });
     expect(rows.get('poison')).toEqual(good);
     expect(prices.pendingWrites).toBe(0);
@@ -313,7 +299,7 @@ describe('write-behind (memory-only stack)', () => {
     const app = await memoryApp({ flushInterval: '10s' });
     for (let i = 0; i < 30; i++) await app.prices.set(`sku-${i}`, price(`sku-${i}`, i));
     await app.prices.flush();
-    expect((await readRows(databaseUrl)).size).toBe(30);
+    expect((await readRows(servers.databaseUrl)).size).toBe(30);
     expect(app.prices.pendingWrites).toBe(0);
 
     for (let i = 0; i < 30; i++) await app.prices.set(`sku-${i}`, price(`sku-${i}`, 100 + i));
@@ -327,7 +313,7 @@ describe('write-behind (memory-only stack)', () => {
     const drained = app.writer.calls.slice(callsBefore);
     expect(drained.length).toBeGreaterThan(0);
     expect(drained.every((call) => !call.poolEnding)).toBe(true);
-    const rows = await readRows(databaseUrl);
+    const rows = await readRows(servers.databaseUrl);
     expect(rows.size).toBe(31);
     expect(rows.get('sku-0')).toMatchObject({ deleted: true });
     for (let i = 1; i < 30; i++) expect(rows.get(`sku-${i}`)).toMatchObject({ amount: 100 + i });
@@ -363,7 +349,7 @@ describe('write-behind (memory-only stack)', () => {
     gate.open();
     await flushing;
     await prices.flush();
-    const rows = await readRows(databaseUrl);
+    const rows = await readRows(servers.databaseUrl);
     expect(rows.has('sku-6')).toBe(false);
     expect(rows.has('sku-7')).toBe(false);
     expect(rows.get('sku-1')).toMatchObject({ amount: 11 });
@@ -399,7 +385,7 @@ describe('write-behind (memory-only stack)', () => {
     expect(await prices.get('sku-6')).toEqual(price('sku-6', 6));
     await prices.flush();
     expect(await app.repo.row('sku-6')).toMatchObject({ amount: 6 });
-    expect((await readRows(databaseUrl)).size).toBe(6);
+    expect((await readRows(servers.databaseUrl)).size).toBe(6);
   });
 
   it('gives up draining after drainTimeout and reports what was abandoned', async () => {
@@ -416,7 +402,7 @@ describe('write-behind (memory-only stack)', () => {
     expect(abandoned).toEqual([{ cache: 'prices', count: 3 }]);
     expect(app.writer.calls).toHaveLength(1);
     // The memory journal loses them (documented): nothing reached Postgres.
-    expect((await readRows(databaseUrl)).size).toBe(0);
+    expect((await readRows(servers.databaseUrl)).size).toBe(0);
   });
 
   it('isolates values: mutating an object after set changes neither what is written nor what is read', async () => {
@@ -456,7 +442,7 @@ describe("write-behind on a Redis stack (journal: 'memory')", () => {
   it("fails the boot without journal: 'memory', naming the option", async () => {
     let caught: unknown;
     try {
-      await createWriteBehindApp({ databaseUrl, redisUrl: redis.url });
+      await createWriteBehindApp({ databaseUrl: servers.databaseUrl, redisUrl: servers.redis.url });
     } catch (error) {
       caught = error;
     }
@@ -467,8 +453,8 @@ describe("write-behind on a Redis stack (journal: 'memory')", () => {
 
   it('caches in Redis, reads pending writes, coalesces, and drains on close', async () => {
     const app = await createWriteBehindApp({
-      databaseUrl,
-      redisUrl: redis.url,
+      databaseUrl: servers.databaseUrl,
+      redisUrl: servers.redis.url,
       cache: { journal: 'memory', flushInterval: '10s', ttl: '100ms' },
     });
     expect(app.stack.l2Available).toBe(true);
@@ -492,7 +478,7 @@ describe("write-behind on a Redis stack (journal: 'memory')", () => {
 
     await prices.flush();
     expect(writer.recordCount).toBe(10);
-    let rows = await readRows(databaseUrl);
+    let rows = await readRows(servers.databaseUrl);
     expect(rows.get('sku-0')).toMatchObject({ amount: 20, deleted: false });
     expect(rows.get('sku-9')).toMatchObject({ deleted: true });
     expect(await prices.get('sku-1')).toEqual(price('sku-1', 20));
@@ -502,7 +488,7 @@ describe("write-behind on a Redis stack (journal: 'memory')", () => {
     await prices.set('sku-1', price('sku-1', 21));
     await prices.set('sku-10', price('sku-10', 1));
     await app.close();
-    rows = await readRows(databaseUrl);
+    rows = await readRows(servers.databaseUrl);
     expect(rows.get('sku-1')).toMatchObject({ amount: 21 });
     expect(rows.get('sku-10')).toMatchObject({ amount: 1 });
     expect(writer.calls.every((call) => !call.poolEnding)).toBe(true);

@@ -1,37 +1,30 @@
 import 'reflect-metadata';
 import { UncacheableValueError } from '@strata/core';
-import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import {
   closeCatalogApps,
   createCatalogApp,
-  createSchema,
   PriceLoader,
   PriceWriter,
   sleep,
   type CatalogApp,
   type Price,
+  useCatalogServers,
 } from './pricing.fixture.js';
 
-let postgres: PostgresServer;
-let redis: RedisServer;
-
-beforeAll(async () => {
-  // Append-only, so a value cached before a SIGKILL is still in Redis after the restart.
-  [postgres, redis] = await Promise.all([startPostgres(), startRedis({ appendOnly: true })]);
-});
-afterAll(async () => {
-  await Promise.all([postgres?.dispose(), redis?.dispose()]);
-});
+// Append-only, so a value cached before a SIGKILL is still in Redis after the restart.
+const servers = useCatalogServers({ appendOnly: true });
 
 let app: CatalogApp;
 let loads: number;
 beforeEach(async () => {
-  const databaseUrl = await postgres.createDatabase();
-  await createSchema(databaseUrl);
-  app = await createCatalogApp({ prefix: uniquePrefix(), redisUrl: redis.url, databaseUrl });
+  app = await createCatalogApp({
+    prefix: uniquePrefix(),
+    redisUrl: servers.redis.url,
+    databaseUrl: servers.databaseUrl,
+  });
   loads = 0;
   const loader = app.get(PriceLoader);
   const load = loader.load.bind(loader);
@@ -58,7 +51,7 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number, what: stri
 
 /** Checks, with a client of its own, that Redis still holds the entry of `id` (survived the crash). */
 async function redisHolds(id: string): Promise<boolean> {
-  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Redis(servers.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
     return (await client.exists(app.stack.keys.entry(id, 'prices'))) === 1;
@@ -69,7 +62,7 @@ async function redisHolds(id: string): Promise<boolean> {
 
 /** Restarts Redis and waits until the app uses it again. */
 async function restartRedis(): Promise<void> {
-  await redis.restart();
+  await servers.redis.restart();
   await waitUntil(() => app.stack.l2Available, 5_000, 'the app to reconnect to Redis');
 }
 
@@ -137,7 +130,7 @@ describe('write-through (prices)', () => {
     await catalog.prices.set('sku-1', price('sku-1', 100));
     expect(await cached('sku-1')).toEqual(price('sku-1', 100));
 
-    await redis.kill();
+    await servers.redis.kill();
     const started = performance.now();
     await catalog.prices.set('sku-1', price('sku-1', 200));
     expect(performance.now() - started).toBeLessThan(1_000);
@@ -162,7 +155,7 @@ describe('write-through (prices)', () => {
     let persistedAt = 0;
     repo.afterUpsert = async () => {
       repo.afterUpsert = undefined;
-      await redis.kill();
+      await servers.redis.kill();
       persistedAt = performance.now();
     };
     await catalog.prices.set('sku-1', price('sku-1', 200));
