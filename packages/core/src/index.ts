@@ -47,17 +47,36 @@ export { UncacheableValueError } from './errors/uncacheable-value.error.js';
 export { TtlPolicy } from './ttl/ttl-policy.js';
 
 export type { CacheLoader } from './strategies/cache-loader.interface.js';
-export type { CacheWriter, DeleteRecord, WriteRecord } from './strategies/cache-writer.interface.js';
+export type {
+  CacheWriter,
+  DeleteRecord,
+  IncrementRecord,
+  WriteRecord,
+} from './strategies/cache-writer.interface.js';
 export type { StrategyCache } from './strategies/strategy-cache.interface.js';
 export type { NamedCacheConfig } from './strategies/named-cache.config.js';
 export { HybridClock } from './strategies/hybrid-clock.js';
 export { CacheTransactions } from './strategies/cache-transactions.js';
 export { CacheAsideCache, CacheAsideStrategy } from './strategies/cache-aside.strategy.js';
 export { WriteThroughCache, WriteThroughStrategy } from './strategies/write-through.strategy.js';
-export { WriteBehindCache, WriteBehindStrategy } from './write-behind/write-behind.strategy.js';
-export type { WriteBehindConfig, WriteBehindStrategyCache } from './write-behind/write-behind.strategy.js';
+export { WriteBehindStrategy } from './write-behind/write-behind.strategy.js';
+export { WriteBehindCache } from './write-behind/memory-write-behind.cache.js';
+export { RedisWriteBehindCache } from './write-behind/redis-write-behind.cache.js';
+export type { RedisWriteBehindOptions } from './write-behind/redis-write-behind.cache.js';
+export type { WriteBehindConfig, WriteBehindStrategyCache } from './write-behind/write-behind.config.js';
 export { WriteBehindQueue } from './write-behind/write-behind.queue.js';
-export type { DeadLetter } from './write-behind/write-behind.queue.js';
+export type { DeadLetter, JournalWrite } from './write-behind/write-behind.queue.js';
+export { RedisJournal, JOURNAL_GROUP } from './write-behind/redis-journal.js';
+export type {
+  AppendRequest,
+  PartitionKeys,
+  RedisJournalOptions,
+  StreamRecord,
+} from './write-behind/redis-journal.js';
+export { RedisJournalFlusher } from './write-behind/redis-journal.flusher.js';
+export type { RedisFlusherOptions } from './write-behind/redis-journal.flusher.js';
+export type { JournalRecord } from './write-behind/journal-record.js';
+export { JournalUnavailableError } from './errors/journal-unavailable.error.js';
 export type { WriteBehindQueueOptions } from './write-behind/write-behind.options.js';
 export { QueueFullError } from './errors/queue-full.error.js';
 export { PerKeyOrder } from './strategies/per-key-order.js';

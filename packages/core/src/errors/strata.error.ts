@@ -10,7 +10,9 @@ export type StrataErrorCode =
   | 'E_REDIS_UNAVAILABLE'
   | 'E_CLOSED'
   | 'E_DECORATOR_MISUSE'
-  | 'E_QUEUE_FULL';
+  | 'E_QUEUE_FULL'
+  | 'E_NOT_A_COUNTER'
+  | 'E_JOURNAL_UNAVAILABLE';
 
 /**
  * Base class of every error Strata throws.

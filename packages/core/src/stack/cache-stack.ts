@@ -1,4 +1,5 @@
 import { decodeValue, deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
+import { serializeEntryTail } from '../codec/entry.envelope.js';
 import { StrataError } from '../errors/strata.error.js';
 import { StrataEvents } from '../events/strata-events.js';
 import { KeyBuilder } from '../keys/key-builder.js';
@@ -173,6 +174,27 @@ export class CacheStack {
     const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
     await this.write(full, encoded, ttlMs, this.tagKeys(options), undefined, 'unconditional', shared);
+  }
+
+  /**
+   * What a script that writes an entry itself (the Redis write-behind journal) needs: the full
+   * key, the TTL, and the entry's Redis form up to its value (`serializeEntryTail` without it).
+   */
+  entryHead(
+    key: string,
+    value: unknown,
+    options: WriteOptions = {},
+  ): { full: string; ttlMs: number; head: string } {
+    const full = this.keys.entry(key, options.namespace);
+    const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
+    const now = Date.now();
+    const head = serializeEntryTail({
+      freshUntil: now + ttlMs,
+      staleUntil: now + ttlMs,
+      tags: this.tagKeys(options),
+      value: '',
+    });
+    return { full, ttlMs, head };
   }
 
   /** Deletes keys; loads in flight for them will not store their result. */

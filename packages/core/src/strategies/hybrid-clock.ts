@@ -14,6 +14,11 @@ export class HybridClock {
     return this.last;
   }
 
+  /** The last version handed out or observed (versions from now on are above it). */
+  get current(): number {
+    return this.last;
+  }
+
   /** Moves the clock past a version seen elsewhere (another instance, a journal). */
   observe(version: number): void {
     if (version > this.last) this.last = version;

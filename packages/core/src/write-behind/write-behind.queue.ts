@@ -1,19 +1,26 @@
 import { decodeValue, type EncodedValue } from '../codec/value.codec.js';
+import { StrataError } from '../errors/strata.error.js';
 import { QueueFullError } from '../errors/queue-full.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
-import type { CacheWriter, DeleteRecord, WriteRecord } from '../strategies/cache-writer.interface.js';
+import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { HybridClock } from '../strategies/hybrid-clock.js';
+import { deliverRecords, retryDelay } from './journal-delivery.js';
+import { addDelta, type JournalRecord } from './journal-record.js';
 import type { WriteBehindQueueOptions } from './write-behind.options.js';
 
-/** One pending write: the latest value (or delete) of a key, coalesced. */
+/** One pending write: the latest record of a key (coalesced), with its retry state. */
 interface PendingWrite {
   readonly key: string;
-  readonly version: number;
-  /** The encoded value; `undefined` for a delete. */
-  readonly value: EncodedValue | undefined;
+  readonly record: JournalRecord;
   attempts: number;
   notBefore: number;
 }
+
+/** What a write asks the journal to record. */
+export type JournalWrite =
+  | { readonly kind: 'set'; readonly value: EncodedValue }
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'increment'; readonly delta: number };
 
 /** A record that failed `maxAttempts` times. */
 export interface DeadLetter {
@@ -65,24 +72,23 @@ export class WriteBehindQueue<T> {
   }
 
   /**
-   * The latest unflushed write of `key`: `{ value }` for a write (a fresh copy), `{ deleted: true }`
-   * for a delete, `undefined` when nothing is pending. Reads consult this before the cache, so a
-   * pending write is seen even after its cache entry expired.
+   * The latest unflushed record of `key` (pending, else being written); `undefined` when nothing
+   * is unflushed. Reads consult this on a miss, so a pending write is seen even after its cache
+   * entry expired.
    */
-  latest(key: string): { readonly value: T } | { readonly deleted: true } | undefined {
-    const write = this.pending.get(key) ?? this.inFlight.get(key);
-    if (write === undefined) return undefined;
-    return write.value === undefined ? { deleted: true } : { value: decodeValue(write.value) as T };
+  latest(key: string): JournalRecord | undefined {
+    return (this.pending.get(key) ?? this.inFlight.get(key))?.record;
   }
 
   /**
-   * Journals a write (`encoded`, from `encodeValue`: a snapshot the caller can no longer change) or
-   * a delete (`undefined`); waits or rejects when the queue is full.
+   * Journals a write (a set's value comes from `encodeValue`: a snapshot the caller can no longer
+   * change), a delete or a counter delta; waits or rejects when the queue is full. Throws
+   * `E_NOT_A_COUNTER` when a delta meets a pending value that is not an integer.
    */
-  async enqueue(key: string, encoded: EncodedValue | undefined): Promise<number> {
+  async enqueue(key: string, write: JournalWrite): Promise<number> {
     // After close nothing would flush a journaled write: write it through instead, so a request
     // still running at shutdown loses nothing (and a writer error reaches its caller).
-    if (this.closed) return this.writeNow(key, encoded);
+    if (this.closed) return this.writeNow(key, write);
     // Room counts keys: a key with an unflushed write (pending or being written) takes no more.
     while (!this.pending.has(key) && !this.inFlight.has(key) && this.isFull()) {
       if (this.options.onFull === 'reject')
@@ -92,9 +98,10 @@ export class WriteBehindQueue<T> {
       if (this.closed) throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
     }
     const version = this.clock.next();
+    const record = toRecord(write, version, this.pending.get(key)?.record, key);
     // Re-inserting moves the key to the end: the map's order is the flush order.
     this.pending.delete(key);
-    this.pending.set(key, { key, version, value: encoded, attempts: 0, notBefore: 0 });
+    this.pending.set(key, { key, record, attempts: 0, notBefore: 0 });
     return version;
   }
 
@@ -127,10 +134,10 @@ export class WriteBehindQueue<T> {
     for (const wake of this.roomWaiters.splice(0)) wake();
   }
 
-  private async writeNow(key: string, encoded: EncodedValue | undefined): Promise<number> {
+  private async writeNow(key: string, write: JournalWrite): Promise<number> {
     const version = this.clock.next();
-    if (encoded === undefined) await this.writer.deleteMany([{ key, version }]);
-    else await this.writer.writeMany([{ key, version, value: decodeValue(encoded) as T }]);
+    const record = toRecord(write, version, undefined, key);
+    await deliverRecords(this.writer, this.options.cache, [{ key, record }]);
     return version;
   }
 
@@ -176,15 +183,8 @@ export class WriteBehindQueue<T> {
 
   private async deliver(writes: PendingWrite[]): Promise<void> {
     const started = performance.now();
-    const sets: WriteRecord<T>[] = [];
-    const deletes: DeleteRecord[] = [];
-    for (const write of writes) {
-      if (write.value === undefined) deletes.push({ key: write.key, version: write.version });
-      else sets.push({ key: write.key, version: write.version, value: decodeValue(write.value) as T });
-    }
     try {
-      if (sets.length > 0) await this.writer.writeMany(sets);
-      if (deletes.length > 0) await this.writer.deleteMany(deletes);
+      await deliverRecords(this.writer, this.options.cache, writes);
       for (const write of writes) this.inFlight.delete(write.key);
       const durationMs = performance.now() - started;
       this.events.emit('write-behind:flushed', {
@@ -202,20 +202,42 @@ export class WriteBehindQueue<T> {
     this.inFlight.delete(write.key);
     write.attempts++;
     const cache = this.options.cache;
-    // A newer write of the key arrived meanwhile: it supersedes this one.
-    if (this.pending.has(write.key)) return;
+    const { record } = write;
+    const newer = this.pending.get(write.key);
+    // A newer set or delete of the key arrived meanwhile: it supersedes this one. Deltas add up:
+    // the failed one goes back in front of the newer ones.
+    if (newer !== undefined && (record.kind !== 'increment' || newer.record.kind !== 'increment')) return;
     if (write.attempts >= this.options.maxAttempts) {
-      const value = write.value === undefined ? undefined : decodeValue(write.value);
-      this.deadLetters.push({ key: write.key, version: write.version, value, error });
+      const value =
+        record.kind === 'set'
+          ? decodeValue(record.value)
+          : record.kind === 'increment'
+            ? record.delta
+            : undefined;
+      this.deadLetters.push({ key: write.key, version: record.version, value, error });
       if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
-      this.events.emit('write-behind:dead-letter', { cache, key: write.key, version: write.version, error });
+      this.events.emit('write-behind:dead-letter', { cache, key: write.key, version: record.version, error });
       // The cache holds a value the database never got: drop it, so reads go back to the truth.
       await this.onDeadLetter(write.key);
       return;
     }
-    const delay = Math.min(this.options.retryBaseMs * 2 ** (write.attempts - 1), 30_000);
-    write.notBefore = Date.now() + delay * (0.5 + Math.random());
-    this.pending.set(write.key, write);
+    write.notBefore = Date.now() + retryDelay(this.options.retryBaseMs, write.attempts);
+    if (newer !== undefined && newer.record.kind === 'increment' && record.kind === 'increment') {
+      // Merged: one record carrying both sums, at the newer version, with this one's retry state.
+      const merged = {
+        kind: 'increment',
+        version: newer.record.version,
+        delta: record.delta + newer.record.delta,
+      } as const;
+      this.pending.set(write.key, {
+        key: write.key,
+        record: merged,
+        attempts: write.attempts,
+        notBefore: write.notBefore,
+      });
+    } else {
+      this.pending.set(write.key, write);
+    }
     this.events.emit('write-behind:retry', { cache, key: write.key, attempt: write.attempts, error });
   }
 
@@ -231,4 +253,22 @@ export class WriteBehindQueue<T> {
   private wakeWaiters(): void {
     while (this.roomWaiters.length > 0 && !this.isFull()) this.roomWaiters.shift()?.();
   }
+}
+
+/** The record a write becomes, coalesced with the key's pending record for a delta. */
+function toRecord(
+  write: JournalWrite,
+  version: number,
+  previous: JournalRecord | undefined,
+  key: string,
+): JournalRecord {
+  if (write.kind === 'set') return { kind: 'set', version, value: write.value };
+  if (write.kind === 'delete') return { kind: 'delete', version };
+  const record = addDelta(previous, write.delta, version);
+  if (record === undefined)
+    throw new StrataError(
+      'E_NOT_A_COUNTER',
+      `Cannot increment "${key}": its pending value is not an integer`,
+    );
+  return record;
 }

@@ -3,11 +3,8 @@ import { StrataConfigError } from '../errors/strata-config.error.js';
 import { UncacheableValueError } from '../errors/uncacheable-value.error.js';
 import { CacheStack } from '../stack/cache-stack.js';
 import type { CacheWriter, DeleteRecord, WriteRecord } from '../strategies/cache-writer.interface.js';
-import {
-  WriteBehindStrategy,
-  type WriteBehindConfig,
-  type WriteBehindStrategyCache,
-} from './write-behind.strategy.js';
+import type { WriteBehindConfig, WriteBehindStrategyCache } from './write-behind.config.js';
+import { WriteBehindStrategy } from './write-behind.strategy.js';
 
 interface Doc {
   n: number;
@@ -37,12 +34,12 @@ afterEach(async () => {
   await Promise.all(stacks.splice(0).map((stack) => stack.close()));
 });
 
-function bind(config: Partial<WriteBehindConfig<Doc>> = {}) {
+async function bind(config: Partial<WriteBehindConfig<Doc>> = {}) {
   const stack = new CacheStack({ prefix: 'wb' });
   stacks.push(stack);
   const writer = new ListWriter();
   let loads = 0;
-  const cache = new WriteBehindStrategy(stack).bind<Doc>({
+  const cache = await new WriteBehindStrategy(stack).bind<Doc>({
     name: 'docs',
     writer,
     loader: {
@@ -59,10 +56,10 @@ function bind(config: Partial<WriteBehindConfig<Doc>> = {}) {
 }
 
 describe('WriteBehindStrategy.bind', () => {
-  it('needs a writer', () => {
+  it('needs a writer', async () => {
     const stack = new CacheStack({ prefix: 'wb' });
     stacks.push(stack);
-    expect(() => new WriteBehindStrategy(stack).bind({ name: 'docs' })).toThrow(
+    await expect(new WriteBehindStrategy(stack).bind({ name: 'docs' })).rejects.toThrow(
       expect.objectContaining({ option: 'caches[docs].writer' }),
     );
   });
@@ -74,10 +71,10 @@ describe('WriteBehindStrategy.bind', () => {
     ['batchSize', 0],
     ['maxAttempts', 1.5],
     ['maxQueueLength', -3],
-  ] as const)('rejects %s: %j with a StrataConfigError naming the option', (option, value) => {
+  ] as const)('rejects %s: %j with a StrataConfigError naming the option', async (option, value) => {
     let caught: unknown;
     try {
-      bind({ [option]: value } as Partial<WriteBehindConfig<Doc>>);
+      await bind({ [option]: value } as Partial<WriteBehindConfig<Doc>>);
     } catch (error) {
       caught = error;
     }
@@ -88,7 +85,7 @@ describe('WriteBehindStrategy.bind', () => {
 
 describe('WriteBehindCache', () => {
   it('snapshots the value when set is called, not when its turn comes', async () => {
-    const { cache, writer } = bind();
+    const { cache, writer } = await bind();
     const doc: Doc = { n: 1, tags: ['a'] };
     const first = cache.set('d', doc);
     doc.n = 2;
@@ -109,15 +106,15 @@ describe('WriteBehindCache', () => {
   });
 
   it('rejects a value it cannot encode, journaling nothing', async () => {
-    const { cache } = bind();
+    const { cache } = await bind();
     const cyclic: Doc & { self?: unknown } = { n: 1, tags: [] };
     cyclic.self = cyclic;
     await expect(cache.set('d', cyclic)).rejects.toBeInstanceOf(UncacheableValueError);
-    expect(cache.pendingWrites).toBe(0);
+    expect(await cache.pending()).toBe(0);
   });
 
   it('reads pending writes and deletes past the TTL without loading', async () => {
-    const { cache, stack, loads } = bind({ ttl: '30ms' });
+    const { cache, stack, loads } = await bind({ ttl: '30ms' });
     await cache.set('d', { n: 1, tags: [] });
     await cache.set('gone', { n: 1, tags: [] });
     await cache.delete('gone');
@@ -132,7 +129,7 @@ describe('WriteBehindCache', () => {
   });
 
   it('evicts the cache entry of a dead-lettered write', async () => {
-    const { cache, stack, writer } = bind({ maxAttempts: 2 });
+    const { cache, stack, writer } = await bind({ maxAttempts: 2 });
     writer.failing.add('d');
     await cache.set('d', { n: 1, tags: [] });
     await cache.set('ok', { n: 1, tags: [] });

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type FactoryProvider, type Type } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type FactoryProvider, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import {
   CacheAsideStrategy,
@@ -59,13 +59,13 @@ function namedCacheProvider(
   return {
     provide: getCacheToken(cache.name),
     inject: [ModuleRef, strategy, optional(cache.loader), optional(cache.writer)],
-    useFactory: (
+    useFactory: async (
       moduleRef: ModuleRef,
       bound: CacheAsideStrategy | WriteThroughStrategy | WriteBehindStrategy,
       injectedLoader: CacheLoader<unknown> | undefined,
       injectedWriter: CacheWriter<unknown> | undefined,
-    ) =>
-      bound.bind({
+    ) => {
+      const named = await bound.bind({
         ...cache,
         loader: cache.loader
           ? (injectedLoader ?? lazyLoader(moduleRef, cache.loader, cache.name, pending))
@@ -73,9 +73,18 @@ function namedCacheProvider(
         writer: cache.writer
           ? (injectedWriter ?? lazyWriter(moduleRef, cache.writer, cache.name, pending))
           : undefined,
-      }),
+      });
+      if ('journal' in named && named.journal === 'memory') {
+        logger.log(
+          `Write-behind cache "${cache.name}" journals in memory: pending writes survive a clean shutdown (which drains them), not a crash. Configure redis for a durable journal.`,
+        );
+      }
+      return named;
+    },
   };
 }
+
+const logger = new Logger('Strata');
 
 const STRATEGIES = {
   'cache-aside': CacheAsideStrategy,
@@ -136,11 +145,29 @@ function lazyWriter(
   pending: (() => Promise<unknown>)[],
 ): CacheWriter<unknown> {
   const get = lazily(moduleRef, type, cache, 'writer');
-  pending.push(get);
+  let resolved: CacheWriter<unknown> | undefined;
+  pending.push(async () => (resolved = await get()));
+  const incrementMany: CacheWriter<unknown>['incrementMany'] = async (records) => {
+    const writer = await get();
+    if (writer.incrementMany === undefined) throw missingIncrement(cache);
+    return writer.incrementMany(records);
+  };
   return {
     writeMany: async (records) => (await get()).writeMany(records),
     deleteMany: async (records) => (await get()).deleteMany(records),
+    // Present only when the writer (resolved at boot) has it, so `increment` can say so at once.
+    get incrementMany() {
+      return resolved === undefined || resolved.incrementMany !== undefined ? incrementMany : undefined;
+    },
   };
+}
+
+function missingIncrement(cache: string): StrataConfigError {
+  return new StrataConfigError(
+    `caches[${cache}].writer`,
+    undefined,
+    'increment needs a writer with incrementMany(records)',
+  );
 }
 
 function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): void {

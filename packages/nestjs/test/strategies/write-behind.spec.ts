@@ -68,7 +68,7 @@ describe('write-behind (memory-only stack)', () => {
     }
     const callsDuringSets = app.writer.calls.length;
     await app.prices.flush();
-    expect(app.prices.pendingWrites).toBe(0);
+    expect(await app.prices.pending()).toBe(0);
 
     const rows = await readRows(servers.databaseUrl);
     expect(rows.size).toBe(100);
@@ -99,7 +99,7 @@ describe('write-behind (memory-only stack)', () => {
       for (let i = 0; i < 100; i++) void app.prices.set(`sku-${i}`, price(`sku-${i}`, round));
     }
     await settle();
-    expect(app.prices.pendingWrites).toBe(100);
+    expect(await app.prices.pending()).toBe(100);
     expect(app.writer.calls).toHaveLength(0);
     await app.prices.flush();
     expect(app.writer.calls.map((call) => call.keys.length)).toEqual([40, 40, 20]);
@@ -219,7 +219,7 @@ describe('write-behind (memory-only stack)', () => {
       app.prices.set('flaky', price('flaky', 5)),
       app.prices.set('steady', price('steady', 6)),
     ]);
-    await waitFor(() => app.prices.pendingWrites === 0, 3_000, 'the queue to drain');
+    await waitFor(async () => (await app.prices.pending()) === 0, 3_000, 'the queue to drain');
 
     expect(await app.repo.row('flaky')).toMatchObject({ amount: 5, deleted: false });
     expect(await app.repo.row('steady')).toMatchObject({ amount: 6, deleted: false });
@@ -258,7 +258,7 @@ describe('write-behind (memory-only stack)', () => {
     const rows = await readRows(servers.databaseUrl);
     for (const key of others) expect(rows.get(key), key).toMatchObject({ deleted: false });
     expect(rows.get('poison')).toEqual(good);
-    expect(prices.pendingWrites).toBe(0);
+    expect(await prices.pending()).toBe(0);
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0]).toMatchObject({ cache: 'prices', key: 'poison' });
     expect(deadLetters[0]?.error).toMatchObject({ code: '23514', constraint: 'prices_amount_check' });
@@ -300,12 +300,12 @@ describe('write-behind (memory-only stack)', () => {
     for (let i = 0; i < 30; i++) await app.prices.set(`sku-${i}`, price(`sku-${i}`, i));
     await app.prices.flush();
     expect((await readRows(servers.databaseUrl)).size).toBe(30);
-    expect(app.prices.pendingWrites).toBe(0);
+    expect(await app.prices.pending()).toBe(0);
 
     for (let i = 0; i < 30; i++) await app.prices.set(`sku-${i}`, price(`sku-${i}`, 100 + i));
     await app.prices.delete('sku-0');
     await app.prices.set('late', price('late', 7));
-    expect(app.prices.pendingWrites).toBe(31);
+    expect(await app.prices.pending()).toBe(31);
     const callsBefore = app.writer.calls.length;
     await app.close();
 
@@ -339,7 +339,7 @@ describe('write-behind (memory-only stack)', () => {
     // Full while the writer is held: same.
     const flushing = prices.flush();
     await waitFor(() => writer.calls.length === 1, 2_000, 'the writer call');
-    expect(prices.pendingWrites).toBe(5);
+    expect(await prices.pending()).toBe(5);
     const rejection = prices.set('sku-6', price('sku-6', 6));
     await expect(rejection).rejects.toMatchObject({ code: 'E_QUEUE_FULL', cache: 'prices' });
     await expect(prices.delete('sku-7')).rejects.toBeInstanceOf(QueueFullError);
@@ -439,16 +439,16 @@ describe('write-behind (memory-only stack)', () => {
 });
 
 describe("write-behind on a Redis stack (journal: 'memory')", () => {
-  it("fails the boot without journal: 'memory', naming the option", async () => {
+  it("fails the boot with journal: 'redis' on a memory-only stack, naming the option", async () => {
     let caught: unknown;
     try {
-      await createWriteBehindApp({ databaseUrl: servers.databaseUrl, redisUrl: servers.redis.url });
+      await createWriteBehindApp({ databaseUrl: servers.databaseUrl, cache: { journal: 'redis' } });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(StrataConfigError);
     expect(caught).toMatchObject({ option: 'caches[prices].journal' });
-    expect((caught as Error).message).toMatch(/journal: 'memory'/);
+    expect((caught as Error).message).toMatch(/needs a stack with redis/);
   });
 
   it('caches in Redis, reads pending writes, coalesces, and drains on close', async () => {

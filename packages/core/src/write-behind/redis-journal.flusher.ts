@@ -1,0 +1,254 @@
+import { decodeValue } from '../codec/value.codec.js';
+import { CacheStoreError } from '../errors/cache-store.error.js';
+import type { StrataEvents } from '../events/strata-events.js';
+import type { CacheWriter } from '../strategies/cache-writer.interface.js';
+import { deliverRecords, retryDelay, type KeyedRecord } from './journal-delivery.js';
+import { formatJournalRecord } from './journal-record.js';
+import type { PartitionKeys, RedisJournal, StreamRecord } from './redis-journal.js';
+import type { DeadLetter } from './write-behind.queue.js';
+
+/** Options of a {@link RedisJournalFlusher} (durations in ms). */
+export interface RedisFlusherOptions {
+  readonly cache: string;
+  readonly flushIntervalMs: number;
+  readonly batchSize: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  /** Records another consumer left unacknowledged this long are claimed. */
+  readonly claimIdleMs: number;
+  readonly drainTimeoutMs: number;
+}
+
+/** Stream records of one key this consumer holds, with its retry state. */
+interface Held {
+  readonly records: StreamRecord[];
+  attempts: number;
+  notBefore: number;
+}
+
+const MAX_DEAD_LETTERS = 1_000;
+
+/**
+ * Reads a cache's journal streams through the consumer group and hands the writes to the writer:
+ * new records (`XREADGROUP >`), and records a crashed instance left pending (`XAUTOCLAIM` after
+ * `claimIdle`). The stream records only say "key K changed at version V"; the value delivered is
+ * the key's latest record, taken atomically from the pending hash, so writes to one key coalesce.
+ * Records are acknowledged and deleted only after the writer succeeded (at-least-once: a crash
+ * between the two redelivers the same version, which a versioned writer ignores).
+ */
+export class RedisJournalFlusher<T> {
+  private readonly held = new Map<number, Map<string, Held>>();
+  private readonly deadLetters: DeadLetter[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<boolean> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly journal: RedisJournal,
+    private readonly writer: CacheWriter<T>,
+    private readonly events: StrataEvents,
+    private readonly options: RedisFlusherOptions,
+    /** Called (and awaited) when a record is dead-lettered: evicts the cache entry. */
+    private readonly onDeadLetter: (key: string) => Promise<void>,
+    /** Runs at the start of each pass while Redis answers (replays of the fallback path). */
+    private readonly beforePass: () => Promise<void>,
+  ) {}
+
+  /** Records set aside after `maxAttempts` by this instance (the most recent 1 000). */
+  get deadLettered(): readonly DeadLetter[] {
+    return this.deadLetters;
+  }
+
+  /** Starts the periodic flusher. */
+  start(): void {
+    this.schedule();
+  }
+
+  /**
+   * Writes everything unflushed now, ignoring backoff, until this instance holds nothing and the
+   * streams have no undelivered record (records other live instances hold are theirs). Rejects
+   * when Redis fails.
+   */
+  async flush(): Promise<void> {
+    while (await this.pass(true));
+  }
+
+  /** Delivers one key's latest record now (a read that needs the database to be current). */
+  async flushKey(key: string): Promise<void> {
+    const p = this.journal.partitionOf(key);
+    const [record] = await this.journal.take(p, [key]);
+    if (record === undefined) return;
+    await deliverRecords(this.writer, this.options.cache, [{ key, record }]);
+    // The stream records stay: whoever reads them finds nothing in flight and acknowledges them.
+    await this.journal.ack(p, [{ key, version: record.version }], []);
+  }
+
+  /**
+   * Stops the flusher and drains for at most `drainTimeoutMs`. What is left stays in the Redis
+   * journal, durable: another instance (or this one, restarted) delivers it.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flush().catch((error: unknown) => this.reportRedis(error)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.options.drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    // A pass still running (a writer that never settles) cannot be cancelled; nothing is lost.
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.pass(false)
+        .catch((error: unknown) => this.reportRedis(error))
+        .finally(() => this.schedule());
+    }, this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  private reportRedis(error: unknown): void {
+    this.events.emit('l2:error', { operation: 'journal', error: new CacheStoreError('journal', error) });
+  }
+
+  // One pass at a time; a second caller waits for the running one (and then runs its own).
+  private async pass(force: boolean): Promise<boolean> {
+    while (this.running !== undefined) await this.running.catch(() => undefined);
+    this.running = this.runPass(force).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** One pass over every partition; resolves whether there was anything to do. */
+  private async runPass(force: boolean): Promise<boolean> {
+    await this.beforePass();
+    let busy = false;
+    for (const p of this.journal.partitions) {
+      const held = this.heldOf(p.index);
+      this.hold(held, await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize));
+      const room = this.options.batchSize - held.size;
+      if (room > 0) this.hold(held, await this.journal.readNew(p, room));
+      if (held.size > 0) busy = true;
+      await this.deliverDue(p, held, force);
+    }
+    return busy;
+  }
+
+  private heldOf(partition: number): Map<string, Held> {
+    let held = this.held.get(partition);
+    if (held === undefined) this.held.set(partition, (held = new Map()));
+    return held;
+  }
+
+  private hold(held: Map<string, Held>, records: readonly StreamRecord[]): void {
+    for (const record of records) {
+      const entry = held.get(record.key);
+      if (entry === undefined) held.set(record.key, { records: [record], attempts: 0, notBefore: 0 });
+      else if (!entry.records.some((r) => r.id === record.id)) entry.records.push(record);
+    }
+  }
+
+  private async deliverDue(p: PartitionKeys, held: Map<string, Held>, force: boolean): Promise<void> {
+    const now = Date.now();
+    const due: string[] = [];
+    for (const [key, entry] of held) {
+      if (due.length >= this.options.batchSize) break;
+      if (force || entry.notBefore <= now) due.push(key);
+    }
+    if (due.length === 0) return;
+    const taken = await this.journal.take(p, due);
+    const fresh: KeyedRecord[] = [];
+    const retries: KeyedRecord[] = [];
+    const nothing: string[] = [];
+    due.forEach((key, i) => {
+      const record = taken[i];
+      if (record === undefined) nothing.push(key);
+      else if ((held.get(key)?.attempts ?? 0) > 0) retries.push({ key, record });
+      else fresh.push({ key, record });
+    });
+    // Nothing unflushed for these keys: someone delivered their writes already.
+    if (nothing.length > 0) {
+      await this.journal.ack(
+        p,
+        [],
+        nothing.flatMap((key) => this.release(held, key, Number.MAX_SAFE_INTEGER)),
+      );
+    }
+    // Records that already failed go alone, so one poison record cannot fail a batch again.
+    if (fresh.length > 0) await this.deliver(p, held, fresh);
+    for (const retry of retries) await this.deliver(p, held, [retry]);
+  }
+
+  private async deliver(p: PartitionKeys, held: Map<string, Held>, batch: KeyedRecord[]): Promise<void> {
+    const started = performance.now();
+    try {
+      await deliverRecords(this.writer, this.options.cache, batch);
+    } catch (cause) {
+      const error = cause instanceof Error ? cause : new Error(String(cause));
+      for (const item of batch) await this.failed(p, held, item, error);
+      return;
+    }
+    const ids = batch.flatMap(({ key, record }) => this.release(held, key, record.version));
+    await this.journal.ack(
+      p,
+      batch.map(({ key, record }) => ({ key, version: record.version })),
+      ids,
+    );
+    this.events.emit('write-behind:flushed', {
+      cache: this.options.cache,
+      size: batch.length,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  /**
+   * Forgets the held stream records of `key` up to `version` (their writes were delivered) and
+   * returns their ids. Later records of the key stay held, with a fresh retry state.
+   */
+  private release(held: Map<string, Held>, key: string, version: number): string[] {
+    const entry = held.get(key);
+    if (entry === undefined) return [];
+    const covered = entry.records.filter((r) => r.version <= version);
+    const rest = entry.records.filter((r) => r.version > version);
+    if (rest.length === 0) held.delete(key);
+    else held.set(key, { records: rest, attempts: 0, notBefore: 0 });
+    return covered.map((r) => r.id);
+  }
+
+  private async failed(
+    p: PartitionKeys,
+    held: Map<string, Held>,
+    item: KeyedRecord,
+    error: Error,
+  ): Promise<void> {
+    const { key, record } = item;
+    const entry = held.get(key);
+    if (entry === undefined) return;
+    entry.attempts++;
+    const cache = this.options.cache;
+    if (entry.attempts < this.options.maxAttempts) {
+      entry.notBefore = Date.now() + retryDelay(this.options.retryBaseMs, entry.attempts);
+      this.events.emit('write-behind:retry', { cache, key, attempt: entry.attempts, error });
+      return;
+    }
+    const ids = this.release(held, key, record.version);
+    await this.journal.deadLetter(p, key, record.version, formatJournalRecord(record), error.message, ids);
+    const value =
+      record.kind === 'set'
+        ? decodeValue(record.value)
+        : record.kind === 'increment'
+          ? record.delta
+          : undefined;
+    this.deadLetters.push({ key, version: record.version, value, error });
+    if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
+    this.events.emit('write-behind:dead-letter', { cache, key, version: record.version, error });
+    // The cache holds a value the database never got: drop it, so reads go back to the truth.
+    await this.onDeadLetter(key);
+  }
+}

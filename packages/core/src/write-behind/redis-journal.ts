@@ -1,0 +1,324 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import { StrataError } from '../errors/strata.error.js';
+import { parseJournalRecord, type JournalRecord } from './journal-record.js';
+import {
+  ACK_SCRIPT,
+  APPEND_SCRIPT,
+  DEAD_SCRIPT,
+  SUPERSEDE_SCRIPT,
+  TAKE_SCRIPT,
+} from './redis-journal.scripts.js';
+
+/** One record read from a journal stream: the write of `key` at `version`. */
+export interface StreamRecord {
+  readonly id: string;
+  readonly key: string;
+  readonly version: number;
+}
+
+/** What an append asks of the script. */
+export interface AppendRequest {
+  readonly op: 's' | 'd' | 'i';
+  /** The full key of the cache entry (same partition slot on a cluster). */
+  readonly entryKey: string;
+  /** Encoded value (`s`), integer delta (`i`), '' (`d`). */
+  readonly payload: string;
+  /** The entry tail without its value (`fresh|stale|n\ntags…`); '' for a delete. */
+  readonly entryHead: string;
+  /** PX of the entry. */
+  readonly entryPx: number;
+  /** Versions go above this (the caller's hybrid clock). */
+  readonly floor: number;
+}
+
+/** Options of a {@link RedisJournal}. */
+export interface RedisJournalOptions {
+  readonly prefix: string;
+  readonly cache: string;
+  readonly partitions: number;
+  /** Most unflushed keys in all; each partition holds its share. */
+  readonly maxQueueLength: number;
+  /** PX of delete markers. */
+  readonly tombstoneTtlMs: number;
+  /** Approximate cap of the dead-letter stream. */
+  readonly deadLetterCap: number;
+}
+
+/** The consumer group every instance reads the journal through. */
+export const JOURNAL_GROUP = 'strata';
+
+interface JournalScripts {
+  strataJournalAppend(...args: (string | number)[]): Promise<[string, string] | [string]>;
+  strataJournalTake(...args: (string | number)[]): Promise<string[]>;
+  strataJournalAck(...args: (string | number)[]): Promise<number>;
+  strataJournalDead(...args: (string | number)[]): Promise<number>;
+  strataJournalSupersede(...args: (string | number)[]): Promise<number>;
+}
+
+type JournalClient = (Redis | Cluster) & JournalScripts;
+
+/** The Redis keys of one partition. */
+export interface PartitionKeys {
+  readonly index: number;
+  /** `{prefix:wb:cache:index}`: the hash tag every key of the partition carries. */
+  readonly tag: string;
+  readonly stream: string;
+  readonly pending: string;
+  readonly inflight: string;
+  readonly clock: string;
+  readonly dead: string;
+}
+
+/**
+ * The Redis side of a write-behind journal: the scripts and stream commands of one named cache,
+ * over the stack's command connection. Writes of a key always go to the same partition (a hash
+ * of the key), so per-key order is the order of one stream.
+ */
+export class RedisJournal {
+  /** This instance's consumer name in the group. */
+  readonly consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly partitions: readonly PartitionKeys[];
+  private readonly client: JournalClient;
+  private readonly perPartitionLimit: number;
+  private groupsReady = false;
+
+  constructor(
+    client: Redis | Cluster,
+    private readonly options: RedisJournalOptions,
+  ) {
+    client.defineCommand('strataJournalAppend', { numberOfKeys: 5, lua: APPEND_SCRIPT });
+    client.defineCommand('strataJournalTake', { numberOfKeys: 2, lua: TAKE_SCRIPT });
+    client.defineCommand('strataJournalAck', { numberOfKeys: 2, lua: ACK_SCRIPT });
+    client.defineCommand('strataJournalDead', { numberOfKeys: 3, lua: DEAD_SCRIPT });
+    client.defineCommand('strataJournalSupersede', { numberOfKeys: 2, lua: SUPERSEDE_SCRIPT });
+    this.client = client as JournalClient;
+    this.perPartitionLimit = Math.ceil(options.maxQueueLength / options.partitions);
+    this.partitions = Array.from({ length: options.partitions }, (_, index) => {
+      const tag = `{${options.prefix}:wb:${options.cache}:${index}}`;
+      const base = `${options.prefix}:wb:${tag}`;
+      return {
+        index,
+        tag,
+        stream: `${base}:stream`,
+        pending: `${base}:pending`,
+        inflight: `${base}:inflight`,
+        clock: `${base}:clock`,
+        dead: `${base}:dead`,
+      };
+    });
+  }
+
+  /** Whether entries must carry the partition's hash tag (a cluster: one script, one slot). */
+  get isCluster(): boolean {
+    return this.client.isCluster;
+  }
+
+  /** The partition of a key: FNV-1a of the key, modulo the partition count. */
+  partitionOf(key: string): PartitionKeys {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) {
+      hash ^= key.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    const partition = this.partitions[(hash >>> 0) % this.partitions.length];
+    if (partition === undefined) throw new Error('unreachable: no journal partition');
+    return partition;
+  }
+
+  /** Creates the consumer group of every partition (and the streams), if missing. */
+  async ensureGroups(): Promise<void> {
+    this.groupsReady = true;
+    for (const p of this.partitions) {
+      try {
+        await this.client.xgroup('CREATE', p.stream, JOURNAL_GROUP, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
+          this.groupsReady = false;
+          throw error;
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs a group command, creating the groups first if needed, and again once if Redis lost them
+   * (a restart without persistence).
+   */
+  private async withGroup<R>(command: () => Promise<R>): Promise<R> {
+    if (!this.groupsReady) await this.ensureGroups();
+    try {
+      return await command();
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('NOGROUP'))) throw error;
+      await this.ensureGroups();
+      return command();
+    }
+  }
+
+  /**
+   * Appends a write atomically with the cache write and the version. Resolves the version (and,
+   * for an increment, the cached count when there is one), or `'full'`.
+   */
+  async append(key: string, request: AppendRequest): Promise<{ version: number; count?: number } | 'full'> {
+    const p = this.partitionOf(key);
+    let reply: [string, string] | [string];
+    try {
+      reply = await this.client.strataJournalAppend(
+        request.entryKey,
+        p.stream,
+        p.pending,
+        p.inflight,
+        p.clock,
+        request.op,
+        key,
+        request.floor,
+        request.payload,
+        request.entryHead,
+        request.entryPx,
+        this.options.tombstoneTtlMs,
+        this.perPartitionLimit,
+      );
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('E_NOT_A_COUNTER')) {
+        throw new StrataError(
+          'E_NOT_A_COUNTER',
+          `Cannot increment "${key}" in cache "${this.options.cache}": ${error.message.slice(16)}`,
+        );
+      }
+      throw error;
+    }
+    if (reply[0] === 'FULL') return 'full';
+    const count = reply[1] === undefined || reply[1] === '' ? undefined : Number(reply[1]);
+    return count === undefined ? { version: Number(reply[0]) } : { version: Number(reply[0]), count };
+  }
+
+  /** Waits until `replicas` replicas acknowledged this connection's writes; resolves how many did. */
+  async waitForReplicas(replicas: number, timeoutMs: number): Promise<number> {
+    if (this.client.isCluster) return replicas; // WAIT goes per node; not supported through Cluster yet.
+    return (this.client as Redis).wait(replicas, timeoutMs);
+  }
+
+  /** Records not yet delivered to any consumer, read for this one (non-blocking). */
+  async readNew(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
+    const reply: unknown = await this.withGroup(() =>
+      this.client.xreadgroup('GROUP', JOURNAL_GROUP, this.consumer, 'COUNT', count, 'STREAMS', p.stream, '>'),
+    );
+    if (!Array.isArray(reply)) return [];
+    const stream: unknown = reply[0];
+    return Array.isArray(stream) ? parseEntries(stream[1]) : [];
+  }
+
+  /** Records another consumer left unacknowledged for `minIdleMs`, claimed for this one. */
+  async claim(p: PartitionKeys, minIdleMs: number, count: number): Promise<StreamRecord[]> {
+    const records: StreamRecord[] = [];
+    let cursor = '0-0';
+    do {
+      const start = cursor;
+      const reply: unknown = await this.withGroup(() =>
+        this.client.xautoclaim(p.stream, JOURNAL_GROUP, this.consumer, minIdleMs, start, 'COUNT', count),
+      );
+      if (!Array.isArray(reply)) break;
+      cursor = typeof reply[0] === 'string' ? reply[0] : '0-0';
+      records.push(...parseEntries(reply[1]));
+    } while (cursor !== '0-0' && records.length < count);
+    return records;
+  }
+
+  /** Moves the pending records of `keys` in flight (or returns those already in flight). */
+  async take(p: PartitionKeys, keys: readonly string[]): Promise<(JournalRecord | undefined)[]> {
+    const raw = await this.client.strataJournalTake(p.pending, p.inflight, ...keys);
+    return raw.map((record) => (record === '' ? undefined : parseJournalRecord(record)));
+  }
+
+  /** Drops delivered in-flight records (if still those versions) and acknowledges + deletes `ids`. */
+  async ack(
+    p: PartitionKeys,
+    delivered: readonly { key: string; version: number }[],
+    ids: readonly string[],
+  ): Promise<void> {
+    if (delivered.length === 0 && ids.length === 0) return;
+    const pairs = delivered.flatMap((d) => [d.key, String(d.version)]);
+    await this.client.strataJournalAck(
+      p.stream,
+      p.inflight,
+      JOURNAL_GROUP,
+      delivered.length,
+      ...pairs,
+      ...ids,
+    );
+  }
+
+  /** Moves a record to the dead-letter stream and acknowledges `ids`. */
+  async deadLetter(
+    p: PartitionKeys,
+    key: string,
+    version: number,
+    record: string,
+    error: string,
+    ids: readonly string[],
+  ): Promise<void> {
+    await this.client.strataJournalDead(
+      p.stream,
+      p.inflight,
+      p.dead,
+      JOURNAL_GROUP,
+      key,
+      String(version),
+      record,
+      error,
+      this.options.deadLetterCap,
+      ...ids,
+    );
+  }
+
+  /** Drops a key's unflushed set/delete older than `version` (written past the journal). */
+  async supersede(key: string, version: number): Promise<void> {
+    const p = this.partitionOf(key);
+    await this.client.strataJournalSupersede(p.pending, p.inflight, key, String(version));
+  }
+
+  /** The latest unflushed record of a key (pending, else in flight). */
+  async latest(key: string): Promise<JournalRecord | undefined> {
+    const p = this.partitionOf(key);
+    const pending = await this.client.hget(p.pending, key);
+    const raw = pending ?? (await this.client.hget(p.inflight, key));
+    return raw === null ? undefined : parseJournalRecord(raw);
+  }
+
+  /** Keys with unflushed writes, over all partitions. */
+  async unflushed(): Promise<number> {
+    let total = 0;
+    for (const p of this.partitions)
+      total += (await this.client.hlen(p.pending)) + (await this.client.hlen(p.inflight));
+    return total;
+  }
+
+  /** Records in the streams (unflushed ones only: flushed records are deleted). */
+  async streamLength(): Promise<number> {
+    let total = 0;
+    for (const p of this.partitions) total += await this.client.xlen(p.stream);
+    return total;
+  }
+}
+
+/** Parses `[[id, [field, value, …]], …]` stream entries, skipping malformed or deleted ones. */
+function parseEntries(raw: unknown): StreamRecord[] {
+  if (!Array.isArray(raw)) return [];
+  const records: StreamRecord[] = [];
+  for (const item of raw) {
+    if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) continue;
+    const fields: unknown[] = item[1];
+    let key: string | undefined;
+    let version: number | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === 'k' && typeof fields[i + 1] === 'string') key = fields[i + 1] as string;
+      if (fields[i] === 'v') version = Number(fields[i + 1]);
+    }
+    if (key !== undefined && version !== undefined && Number.isSafeInteger(version)) {
+      records.push({ id: item[0], key, version });
+    }
+  }
+  return records;
+}

@@ -1,0 +1,240 @@
+import { decodeValue, encodeValue } from '../codec/value.codec.js';
+import { JournalUnavailableError } from '../errors/journal-unavailable.error.js';
+import { QueueFullError } from '../errors/queue-full.error.js';
+import { StrataError } from '../errors/strata.error.js';
+import type { CacheStack } from '../stack/cache-stack.js';
+import { CacheAsideCache } from '../strategies/cache-aside.strategy.js';
+import type { CacheWriter } from '../strategies/cache-writer.interface.js';
+import { CacheTransactions } from '../strategies/cache-transactions.js';
+import type { HybridClock } from '../strategies/hybrid-clock.js';
+import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
+import { PerKeyOrder } from '../strategies/per-key-order.js';
+import { deliverRecords, missingIncrementMany } from './journal-delivery.js';
+import { assertDelta, type JournalRecord } from './journal-record.js';
+import type { RedisJournalFlusher } from './redis-journal.flusher.js';
+import type { AppendRequest, RedisJournal } from './redis-journal.js';
+import type { WriteBehindStrategyCache } from './write-behind.config.js';
+import type { DeadLetter } from './write-behind.queue.js';
+
+/** Options of a {@link RedisWriteBehindCache} (durations in ms). */
+export interface RedisWriteBehindOptions {
+  readonly onRedisDown: 'write-through' | 'reject';
+  readonly onFull: 'wait' | 'reject';
+  readonly maxQueueLength: number;
+  readonly flushIntervalMs: number;
+  readonly replicas: { readonly count: number; readonly timeoutMs: number } | undefined;
+}
+
+/** Most fallback writes remembered for superseding older journal records once Redis is back. */
+const MAX_SUPERSEDED = 100_000;
+
+/**
+ * A named cache on the write-behind strategy with the Redis journal: one script writes the cache
+ * entry, assigns the write's version and appends it to the journal, atomically. Reads that miss
+ * consult the journal before the loader, so a pending write is seen even after its entry
+ * expired. With Redis unreachable, writes go synchronously through the writer (or are rejected).
+ */
+export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehindStrategyCache<T> {
+  readonly journal = 'redis' as const;
+  private readonly order = new PerKeyOrder();
+  /** Keys written through the fallback, with their version: journal records below it are stale. */
+  private readonly superseded = new Map<string, number>();
+  private closed = false;
+
+  constructor(
+    stack: CacheStack,
+    config: NamedCacheConfig<T>,
+    private readonly redis: RedisJournal,
+    private readonly flusher: RedisJournalFlusher<T>,
+    private readonly writer: CacheWriter<T>,
+    private readonly clock: HybridClock,
+    private readonly options: RedisWriteBehindOptions,
+  ) {
+    super(stack, config, new CacheTransactions());
+  }
+
+  get deadLetters(): readonly DeadLetter[] {
+    return this.flusher.deadLettered;
+  }
+
+  pending(): Promise<number> {
+    return this.redis.unflushed();
+  }
+
+  /** The key the cache entry is stored under: on a cluster, prefixed with its partition's hash tag. */
+  cacheKey(key: string): string {
+    return this.redis.isCluster ? `${this.redis.partitionOf(key).tag}:${key}` : key;
+  }
+
+  override async get(key: string): Promise<T | undefined> {
+    const value = await this.stack.getOrLoad<T | null | undefined>(
+      this.cacheKey(key),
+      () => this.loadLatest(key),
+      {
+        namespace: this.name,
+        ttl: this.config.ttl,
+        nullTtl: this.config.nullTtl,
+        target: `${this.name} loader`,
+      },
+    );
+    return value ?? undefined;
+  }
+
+  override set(key: string, value: T): Promise<void> {
+    const encoded = encodeValue(value, `${this.name} cache`);
+    return this.order.run(key, async () => {
+      const { full, ttlMs, head } = this.stack.entryHead(this.cacheKey(key), value, this.writeOptions);
+      await this.append(
+        key,
+        full,
+        { op: 's', payload: encoded, entryHead: head, entryPx: ttlMs },
+        { kind: 'set', value: encoded },
+      );
+    });
+  }
+
+  override delete(key: string): Promise<void> {
+    return this.order.run(key, async () => {
+      const full = this.stack.keys.entry(this.cacheKey(key), this.name);
+      await this.append(key, full, { op: 'd', payload: '', entryHead: '', entryPx: 1 }, { kind: 'delete' });
+    });
+  }
+
+  async increment(key: string, delta: number): Promise<number | undefined> {
+    assertDelta(delta);
+    if (this.writer.incrementMany === undefined) throw missingIncrementMany(this.name);
+    let count: number | undefined;
+    await this.order.run(key, async () => {
+      const { full, ttlMs, head } = this.stack.entryHead(this.cacheKey(key), 0, this.writeOptions);
+      const request = { op: 'i', payload: String(delta), entryHead: head, entryPx: ttlMs } as const;
+      count = await this.append(key, full, request, { kind: 'increment', delta });
+    });
+    if (count !== undefined || this.config.loader === undefined) return count;
+    const loaded = await this.get(key);
+    return typeof loaded === 'number' ? loaded : undefined;
+  }
+
+  flush(): Promise<void> {
+    return this.flusher.flush();
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return this.flusher.close();
+  }
+
+  /** Replays fallback writes: journal records older than them must not be read or delivered. */
+  async replaySuperseded(): Promise<void> {
+    for (const [key, version] of this.superseded) {
+      await this.redis.supersede(key, version);
+      if (this.superseded.get(key) === version) this.superseded.delete(key);
+    }
+  }
+
+  private get writeOptions(): { namespace: string; ttl: NamedCacheConfig<T>['ttl'] } {
+    return { namespace: this.name, ttl: this.config.ttl };
+  }
+
+  /** On a miss: the journal's latest record of the key, else the loader. */
+  private async loadLatest(key: string): Promise<T | null | undefined> {
+    let latest: JournalRecord | undefined;
+    try {
+      // A key written through the fallback: its journal records are older than the database.
+      const usable = this.stack.l2Available && !this.superseded.has(key);
+      latest = usable ? await this.redis.latest(key) : undefined;
+    } catch {
+      latest = undefined; // Redis failing: the database is the best we have.
+    }
+    if (latest?.kind === 'set') return decodeValue(latest.value) as T;
+    if (latest?.kind === 'delete') return undefined;
+    // Unflushed deltas: the database must have them before it is read.
+    if (latest?.kind === 'increment') await this.flusher.flushKey(key);
+    return this.config.loader?.load(key);
+  }
+
+  /** Journals one write (cache entry, version and stream record in one script), or falls back. */
+  private async append(
+    key: string,
+    full: string,
+    request: Omit<AppendRequest, 'entryKey' | 'floor'>,
+    fallback: { kind: 'set'; value: string } | { kind: 'delete' } | { kind: 'increment'; delta: number },
+  ): Promise<number | undefined> {
+    for (let waited = 0; ; waited++) {
+      let result: Awaited<ReturnType<RedisJournal['append']>>;
+      if (!this.stack.l2Available) return this.writeThrough(key, fallback);
+      try {
+        result = await this.redis.append(key, { ...request, entryKey: full, floor: this.clock.current });
+      } catch (error) {
+        if (error instanceof StrataError) throw error;
+        return this.writeThrough(key, fallback, error);
+      }
+      if (result === 'full') {
+        // Closed while waiting: an explicit error, never a silent loss.
+        if (this.options.onFull === 'reject' || (this.closed && waited > 0))
+          throw new QueueFullError(this.name, this.options.maxQueueLength);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.options.flushIntervalMs, 50)));
+        continue;
+      }
+      this.clock.observe(result.version);
+      // L1 (when in front of Redis) drops the key; the next read takes the entry from Redis.
+      this.stack.l1?.delete([full]);
+      await this.replicate(key, fallback, result.version);
+      return result.count;
+    }
+  }
+
+  /** With `replicas`: `WAIT`; when too few replicas confirm, persist the write now as well. */
+  private async replicate(
+    key: string,
+    write: Parameters<RedisWriteBehindCache<T>['append']>[3],
+    version: number,
+  ): Promise<void> {
+    const replicas = this.options.replicas;
+    if (replicas === undefined) return;
+    let confirmed = 0;
+    try {
+      confirmed = await this.redis.waitForReplicas(replicas.count, replicas.timeoutMs);
+    } catch {
+      confirmed = 0;
+    }
+    if (confirmed >= replicas.count) return;
+    if (write.kind === 'increment') return; // A delta persisted twice would count twice; see docs.
+    const record: JournalRecord =
+      write.kind === 'set' ? { kind: 'set', version, value: write.value } : { kind: 'delete', version };
+    await deliverRecords(this.writer, this.name, [{ key, record }]);
+  }
+
+  /** Redis unreachable: persist synchronously (version above this instance's journaled writes), or reject. */
+  private async writeThrough(
+    key: string,
+    write: Parameters<RedisWriteBehindCache<T>['append']>[3],
+    cause?: unknown,
+  ): Promise<undefined> {
+    if (this.options.onRedisDown === 'reject') throw new JournalUnavailableError(this.name, cause);
+    const version = this.clock.next();
+    const record: JournalRecord =
+      write.kind === 'set'
+        ? { kind: 'set', version, value: write.value }
+        : write.kind === 'delete'
+          ? { kind: 'delete', version }
+          : { kind: 'increment', version, delta: write.delta };
+    await deliverRecords(this.writer, this.name, [{ key, record }]);
+    if (write.kind !== 'increment') {
+      this.superseded.set(key, version);
+      if (this.superseded.size > MAX_SUPERSEDED)
+        this.superseded.delete(this.superseded.keys().next().value ?? '');
+    }
+    // The stack remembers the key and evicts it from Redis before Redis serves again.
+    if (write.kind === 'set') {
+      await this.stack.setEncoded(
+        this.cacheKey(key),
+        decodeValue(write.value),
+        write.value,
+        this.writeOptions,
+      );
+    } else {
+      await this.stack.delete(this.cacheKey(key), { namespace: this.name });
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,77 @@
+import type { Duration } from '../duration/duration.js';
+import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
+import type { StrategyCache } from '../strategies/strategy-cache.interface.js';
+import type { DeadLetter } from './write-behind.queue.js';
+
+/** Options of a write-behind named cache. */
+export interface WriteBehindConfig<T> extends NamedCacheConfig<T> {
+  /** How often pending writes are flushed. @default '1s' */
+  readonly flushInterval?: Duration;
+  /** Most records per writer call. @default 500 */
+  readonly batchSize?: number;
+  /** Attempts per record before it is dead-lettered. @default 8 */
+  readonly maxAttempts?: number;
+  /** Most keys with unflushed writes (a key written again takes no more room). @default 100_000 */
+  readonly maxQueueLength?: number;
+  /** When full: wait for room, or reject with `QueueFullError`. @default 'wait' */
+  readonly onFull?: 'wait' | 'reject';
+  /** First retry delay (doubles per attempt, ±50 % jitter, at most 30 s). @default '200ms' */
+  readonly retryBase?: Duration;
+  /** How long shutdown waits for the queue to drain. @default '10s' */
+  readonly drainTimeout?: Duration;
+  /**
+   * Where pending writes wait until flushed.
+   * - `'redis'`: a Redis Stream per partition, read through a consumer group; survives a crash of
+   *   the app (another instance claims what it left) and, with AOF, a Redis restart.
+   * - `'memory'`: in this process; survives a clean shutdown (which drains it) and nothing else.
+   * @default 'redis' when the stack has Redis, else 'memory'
+   */
+  readonly journal?: 'memory' | 'redis';
+  /**
+   * Redis journal: streams per cache. A key always goes to the same one. On a Redis Cluster each
+   * partition is one hash slot, and the cache entries of the cache carry that slot's hash tag
+   * (the entry and its journal record are written by one script), so entries spread over
+   * `partitions` slots instead of all of them: raise it to spread the cache over more nodes.
+   * @default 1, or 16 on a cluster
+   */
+  readonly partitions?: number;
+  /** Redis journal: records another instance left unacknowledged this long are claimed. @default '30s' */
+  readonly claimIdle?: Duration;
+  /**
+   * Redis journal: what a write does when Redis is unreachable. `'write-through'` persists it
+   * synchronously through the writer (with a version above every journaled write of this
+   * instance) and evicts the key from Redis once Redis is back; `'reject'` throws
+   * `JournalUnavailableError` and writes nothing.
+   * @default 'write-through'
+   */
+  readonly onRedisDown?: 'write-through' | 'reject';
+  /**
+   * Redis journal: after each append, wait until `count` replicas have it (`WAIT`), at most
+   * `timeout`; when fewer confirm, the write is also persisted synchronously, so a failover
+   * cannot lose it. Without it, a failover can lose the writes of the last moments before it
+   * (replication is asynchronous). Single Redis or Sentinel only.
+   */
+  readonly replicas?: { readonly count: number; readonly timeout: Duration };
+}
+
+/** A write-behind named cache: a {@link StrategyCache} with counters, `flush()` and `close()`. */
+export interface WriteBehindStrategyCache<T> extends StrategyCache<T> {
+  /** Where pending writes wait. */
+  readonly journal: 'memory' | 'redis';
+  /**
+   * Adds `delta` (a safe integer, may be negative) to a counter atomically, and journals the
+   * delta: the writer's `incrementMany` gets the summed deltas. Resolves the new count when the
+   * cache holds the counter or the loader can read it, `undefined` otherwise (a miss without a
+   * loader never resets the database's count). Throws `E_NOT_A_COUNTER` when the key holds a
+   * value that is not an integer.
+   */
+  increment(key: string, delta: number): Promise<number | undefined>;
+  /** Writes everything pending now. */
+  flush(): Promise<void>;
+  /** Stops the flusher and drains (at most `drainTimeout`). */
+  close(): Promise<void>;
+  /** Keys with unflushed writes (with a Redis journal: over all instances). */
+  pending(): Promise<number>;
+  /** Writes this instance set aside after `maxAttempts` (the Redis journal also keeps them in a dead-letter stream). */
+  readonly deadLetters: readonly DeadLetter[];
+}
