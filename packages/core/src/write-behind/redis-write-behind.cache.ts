@@ -61,6 +61,16 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     return this.redis.unflushed();
   }
 
+  /** Records in the journal's streams (unflushed ones: flushed records are deleted with their ack). */
+  streamLength(): Promise<number> {
+    return this.redis.streamLength();
+  }
+
+  /** The Redis keys of the journal's partitions (streams, pending hashes, dead letters). */
+  get partitions(): RedisJournal['partitions'] {
+    return this.redis.partitions;
+  }
+
   /** The key the cache entry is stored under: on a cluster, prefixed with its partition's hash tag. */
   cacheKey(key: string): string {
     return this.redis.isCluster ? `${this.redis.partitionOf(key).tag}:${key}` : key;

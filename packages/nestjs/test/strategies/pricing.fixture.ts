@@ -59,6 +59,7 @@ const SCHEMA = `
     deleted boolean NOT NULL DEFAULT false
   );
   CREATE TABLE products (id text PRIMARY KEY, name text NOT NULL, price int NOT NULL);
+  CREATE TABLE views (id text PRIMARY KEY, count bigint NOT NULL, version bigint NOT NULL);
 `;
 
 /** Creates the tables in a fresh database. */

@@ -2,9 +2,11 @@ import 'reflect-metadata';
 import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type {
+  CacheLoader,
   CacheStack,
   CacheWriter,
   DeleteRecord,
+  IncrementRecord,
   WriteBehindStrategyCache,
   WriteRecord,
 } from '@strata/core';
@@ -114,15 +116,63 @@ export class LedgerPriceWriter implements CacheWriter<Price> {
   }
 }
 
-/** Provides the writer on top of the DbModule (which exports the pool). */
+/**
+ * The writer of view counters: applies each summed delta once per version (`version` is the last
+ * increment included; an equal or older one is a redelivery and changes nothing).
+ */
+@Injectable()
+export class ViewCountWriter implements CacheWriter<number> {
+  /** Increment records received, in arrival order. */
+  readonly increments: IncrementRecord[] = [];
+
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async incrementMany(records: readonly IncrementRecord[]): Promise<void> {
+    this.increments.push(...records);
+    await this.pool.query(
+      `INSERT INTO views (id, count, version)
+       SELECT id, delta, version FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS r(id, delta, version)
+       ON CONFLICT (id) DO UPDATE SET count = views.count + excluded.count, version = excluded.version
+       WHERE views.version < excluded.version`,
+      [records.map((r) => r.key), records.map((r) => r.delta), records.map((r) => r.version)],
+    );
+  }
+
+  async writeMany(records: readonly WriteRecord<number>[]): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO views (id, count, version)
+       SELECT id, value, version FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS r(id, value, version)
+       ON CONFLICT (id) DO UPDATE SET count = excluded.count, version = excluded.version
+       WHERE views.version < excluded.version`,
+      [records.map((r) => r.key), records.map((r) => r.value), records.map((r) => r.version)],
+    );
+  }
+
+  async deleteMany(records: readonly DeleteRecord[]): Promise<void> {
+    await this.writeMany(records.map((r) => ({ key: r.key, version: r.version, value: 0 })));
+  }
+}
+
+/** Reads a view counter from the database. */
+@Injectable()
+export class ViewCountLoader implements CacheLoader<number> {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async load(id: string): Promise<number | null> {
+    const { rows } = await this.pool.query<{ count: string }>('SELECT count FROM views WHERE id = $1', [id]);
+    return rows[0] === undefined ? null : Number(rows[0].count);
+  }
+}
+
+/** Provides the writers on top of the DbModule (which exports the pool). */
 @Module({})
 class LedgerModule {
   static on(db: DynamicModule): DynamicModule {
     return {
       module: LedgerModule,
       imports: [db],
-      providers: [LedgerPriceWriter],
-      exports: [LedgerPriceWriter],
+      providers: [LedgerPriceWriter, ViewCountWriter, ViewCountLoader],
+      exports: [LedgerPriceWriter, ViewCountWriter, ViewCountLoader],
     };
   }
 }
@@ -135,6 +185,10 @@ export interface WriteBehindAppOptions {
   /** A Redis stack when given; memory-only otherwise. */
   readonly redisUrl?: string;
   readonly cache?: WriteBehindOptions;
+  /** Adds the write-behind `views` counter cache (ViewCountWriter; ViewCountLoader when `loader`). */
+  readonly views?: WriteBehindOptions & { readonly loader?: boolean };
+  /** The stack's key prefix (two apps given the same one share a journal). */
+  readonly prefix?: string;
 }
 
 export interface WriteBehindApp {
@@ -162,7 +216,7 @@ export async function createWriteBehindApp(options: WriteBehindAppOptions): Prom
   const moduleRef = await Test.createTestingModule({
     imports: [
       StrataModule.forRoot({
-        prefix: uniquePrefix(),
+        prefix: options.prefix ?? uniquePrefix(),
         jitter: 0,
         ...(options.redisUrl ? { redis: { url: options.redisUrl, commandTimeout: '200ms' } } : {}),
       }),
@@ -176,6 +230,17 @@ export async function createWriteBehindApp(options: WriteBehindAppOptions): Prom
             writer: LedgerPriceWriter,
             ...options.cache,
           },
+          ...(options.views
+            ? [
+                {
+                  name: 'views',
+                  strategy: 'write-behind' as const,
+                  writer: ViewCountWriter,
+                  ...options.views,
+                  loader: options.views.loader ? ViewCountLoader : undefined,
+                },
+              ]
+            : []),
         ],
       }),
       db,
@@ -186,6 +251,9 @@ export async function createWriteBehindApp(options: WriteBehindAppOptions): Prom
   return {
     moduleRef,
     prices: moduleRef.get<WriteBehindStrategyCache<Price>>(getCacheToken('prices'), { strict: false }),
+    get views() {
+      return moduleRef.get<WriteBehindStrategyCache<number>>(getCacheToken('views'), { strict: false });
+    },
     stack: moduleRef.get<CacheStack>(STRATA_CACHE_STACK, { strict: false }),
     writer: moduleRef.get(LedgerPriceWriter, { strict: false }),
     repo: moduleRef.get(PriceRepository, { strict: false }),
@@ -226,5 +294,17 @@ export class Gate {
   readonly opened = new Promise<void>((resolve) => (this.release = resolve));
   open(): void {
     this.release();
+  }
+}
+
+/** Every view counter row. */
+export async function readCounts(databaseUrl: string): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; count: string }>('SELECT id, count FROM views');
+    return new Map(rows.map((row) => [row.id, Number(row.count)]));
+  } finally {
+    await client.end();
   }
 }
