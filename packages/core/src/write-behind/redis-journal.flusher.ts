@@ -28,6 +28,9 @@ interface Held {
 
 const MAX_DEAD_LETTERS = 1_000;
 
+/** Stream records read per pass, per key delivered (`batchSize`). */
+const READ_FACTOR = 10;
+
 /**
  * Reads a cache's journal streams through the consumer group and hands the writes to the writer:
  * new records (`XREADGROUP >`), and records a crashed instance left pending (`XAUTOCLAIM` after
@@ -42,6 +45,8 @@ export class RedisJournalFlusher<T> {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
   private closed = false;
+  /** The last pass read as many records as it asked for: run the next one without waiting. */
+  private backlog = false;
 
   constructor(
     private readonly journal: RedisJournal,
@@ -102,13 +107,13 @@ export class RedisJournalFlusher<T> {
     // A pass still running (a writer that never settles) cannot be cancelled; nothing is lost.
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.options.flushIntervalMs): void {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.pass(false)
         .catch((error: unknown) => this.reportRedis(error))
-        .finally(() => this.schedule());
-    }, this.options.flushIntervalMs);
+        .finally(() => this.schedule(this.backlog ? 0 : this.options.flushIntervalMs));
+    }, delayMs);
     this.timer.unref();
   }
 
@@ -127,13 +132,20 @@ export class RedisJournalFlusher<T> {
 
   /** One pass over every partition; resolves whether there was anything to do. */
   private async runPass(force: boolean): Promise<boolean> {
+    this.backlog = false;
     await this.beforePass();
     let busy = false;
     for (const p of this.journal.partitions) {
       const held = this.heldOf(p.index);
       this.hold(held, await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize));
-      const room = this.options.batchSize - held.size;
-      if (room > 0) this.hold(held, await this.journal.readNew(p, room));
+      // Records of one key coalesce into one delivery, so a pass reads many more records than it
+      // delivers keys: the stream drains faster than writes arrive even when keys are hot.
+      if (held.size < this.options.batchSize) {
+        const wanted = this.options.batchSize * READ_FACTOR;
+        const records = await this.journal.readNew(p, wanted);
+        if (records.length === wanted) this.backlog = true;
+        this.hold(held, records);
+      }
       if (held.size > 0) busy = true;
       await this.deliverDue(p, held, force);
     }
