@@ -195,6 +195,8 @@ export interface WriteBehindApp {
   readonly moduleRef: TestingModule;
   /** The `prices` write-behind cache. */
   readonly prices: WriteBehindStrategyCache<Price>;
+  /** The `views` counter cache (only when asked for). */
+  readonly views: WriteBehindStrategyCache<number>;
   readonly stack: CacheStack;
   readonly writer: LedgerPriceWriter;
   /** Loads (`reads`) and row lookups (`row`). */
