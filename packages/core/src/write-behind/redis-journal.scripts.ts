@@ -113,11 +113,11 @@ for i = 0, n - 1 do
   local record = redis.call('HGET', KEYS[2], field)
   if record and string.sub(record, 1, #version + 1) == version .. '|' then redis.call('HDEL', KEYS[2], field) end
 end
-local first = 3 + 2 * n
-if first <= #ARGV then
-  local ids = {unpack(ARGV, first)}
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-  redis.call('XDEL', KEYS[1], unpack(ids))
+-- In chunks: Lua's unpack is limited to a few thousand values.
+for i = 3 + 2 * n, #ARGV, 1000 do
+  local last = math.min(i + 999, #ARGV)
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, last))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, i, last))
 end
 return n`;
 
@@ -129,10 +129,10 @@ return n`;
 export const DEAD_SCRIPT = `local record = redis.call('HGET', KEYS[2], ARGV[2])
 if record and string.sub(record, 1, #ARGV[3] + 1) == ARGV[3] .. '|' then redis.call('HDEL', KEYS[2], ARGV[2]) end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'k', ARGV[2], 'v', ARGV[3], 'r', ARGV[4], 'e', ARGV[5])
-if #ARGV >= 7 then
-  local ids = {unpack(ARGV, 7)}
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(ids))
-  redis.call('XDEL', KEYS[1], unpack(ids))
+for i = 7, #ARGV, 1000 do
+  local last = math.min(i + 999, #ARGV)
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, last))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, i, last))
 end
 return 1`;
 
