@@ -31,6 +31,9 @@ const MAX_DEAD_LETTERS = 1_000;
 /** Stream records read per pass, per key delivered (`batchSize`). */
 const READ_FACTOR = 10;
 
+/** Most stream records one read asks for (keeps replies well inside the command timeout). */
+const MAX_READ = 5_000;
+
 /**
  * Reads a cache's journal streams through the consumer group and hands the writes to the writer:
  * new records (`XREADGROUP >`), and records a crashed instance left pending (`XAUTOCLAIM` after
@@ -47,6 +50,8 @@ export class RedisJournalFlusher<T> {
   private closed = false;
   /** The last pass read as many records as it asked for: run the next one without waiting. */
   private backlog = false;
+  /** A pass failed: records read for this consumer may not have reached `held`. */
+  private lostReplies = false;
 
   constructor(
     private readonly journal: RedisJournal,
@@ -75,7 +80,17 @@ export class RedisJournalFlusher<T> {
    * when Redis fails.
    */
   async flush(): Promise<void> {
-    while (await this.pass(true));
+    let failures = 0;
+    for (;;) {
+      try {
+        if (!(await this.pass(true))) return;
+        failures = 0;
+      } catch (error) {
+        // A command timeout under load is worth another try; Redis really gone is not.
+        if (++failures >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * failures));
+      }
+    }
   }
 
   /** Delivers one key's latest record now (a read that needs the database to be current). */
@@ -135,21 +150,41 @@ export class RedisJournalFlusher<T> {
     this.backlog = false;
     await this.beforePass();
     let busy = false;
+    // After a failed pass (or when asked to flush), records delivered to this consumer whose
+    // reply was lost (a command timeout) are read back from its own pending list.
+    const recover = force || this.lostReplies;
+    this.lostReplies = false;
     for (const p of this.journal.partitions) {
       const held = this.heldOf(p.index);
-      this.hold(held, await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize));
-      // Records of one key coalesce into one delivery, so a pass reads many more records than it
-      // delivers keys: the stream drains faster than writes arrive even when keys are hot.
-      if (held.size < this.options.batchSize) {
-        const wanted = this.options.batchSize * READ_FACTOR;
-        const records = await this.journal.readNew(p, wanted);
-        if (records.length === wanted) this.backlog = true;
-        this.hold(held, records);
+      try {
+        await this.passOver(p, held, force, recover);
+      } catch (error) {
+        this.lostReplies = true;
+        throw error;
       }
       if (held.size > 0) busy = true;
-      await this.deliverDue(p, held, force);
     }
     return busy;
+  }
+
+  /** One partition: gather records (own pending list, idle ones of others, new ones), deliver. */
+  private async passOver(
+    p: PartitionKeys,
+    held: Map<string, Held>,
+    force: boolean,
+    recover: boolean,
+  ): Promise<void> {
+    const wanted = Math.min(this.options.batchSize * READ_FACTOR, MAX_READ);
+    if (recover) this.hold(held, await this.journal.readOwn(p, wanted));
+    this.hold(held, await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize));
+    // Records of one key coalesce into one delivery, so a pass reads many more records than it
+    // delivers keys: the stream drains faster than writes arrive even when keys are hot.
+    if (held.size < this.options.batchSize) {
+      const records = await this.journal.readNew(p, wanted);
+      if (records.length === wanted) this.backlog = true;
+      this.hold(held, records);
+    }
+    await this.deliverDue(p, held, force);
   }
 
   private heldOf(partition: number): Map<string, Held> {

@@ -210,6 +210,19 @@ export class RedisJournal {
     return Array.isArray(stream) ? parseEntries(stream[1]) : [];
   }
 
+  /**
+   * Records already delivered to this consumer and not acknowledged (its pending list), e.g.
+   * those of a read whose reply was lost to a command timeout.
+   */
+  async readOwn(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
+    const reply: unknown = await this.withGroup(() =>
+      this.client.xreadgroup('GROUP', JOURNAL_GROUP, this.consumer, 'COUNT', count, 'STREAMS', p.stream, '0'),
+    );
+    if (!Array.isArray(reply)) return [];
+    const stream: unknown = reply[0];
+    return Array.isArray(stream) ? parseEntries(stream[1]) : [];
+  }
+
   /** Records another consumer left unacknowledged for `minIdleMs`, claimed for this one. */
   async claim(p: PartitionKeys, minIdleMs: number, count: number): Promise<StreamRecord[]> {
     const records: StreamRecord[] = [];

@@ -7,6 +7,7 @@ import {
   closeWriteBehindApps,
   createWriteBehindApp,
   Gate,
+  readCounts,
   readRows,
   type WriteBehindApp,
   type WriteBehindOptions,
@@ -435,6 +436,41 @@ describe('write-behind (memory-only stack)', () => {
     expect(await app.prices.get('sku-1')).toEqual({ id: 'sku-1', amount: 2, tags: [] });
     await app.prices.flush();
     expect(await app.repo.row('sku-1')).toMatchObject({ amount: 2 });
+  });
+});
+
+describe('write-behind increment (memory journal)', () => {
+  it('sums concurrent increments exactly in the cache and in Postgres', async () => {
+    const app = await createWriteBehindApp({
+      databaseUrl: servers.databaseUrl,
+      views: { flushInterval: '5ms', loader: true },
+    });
+    expect(app.views.journal).toBe('memory');
+    const expected = new Map<string, number>();
+    await Promise.all(
+      Array.from({ length: 600 }, (_, i) => {
+        const key = `p${i % 4}`;
+        expected.set(key, (expected.get(key) ?? 0) + (i % 3) + 1);
+        return app.views.increment(key, (i % 3) + 1);
+      }),
+    );
+    for (const [key, sum] of expected) expect(await app.views.get(key), key).toBe(sum);
+    await app.views.flush();
+    expect(await readCounts(servers.databaseUrl)).toEqual(expected);
+    expect(await app.views.increment('p0', 1)).toBe((expected.get('p0') ?? 0) + 1);
+  });
+
+  it('never resets the database count on a miss without a loader, and refuses a non-integer', async () => {
+    const app = await createWriteBehindApp({
+      databaseUrl: servers.databaseUrl,
+      views: { flushInterval: '10s' },
+    });
+    await app.pool.query("INSERT INTO views (id, count, version) VALUES ('p1', 100, 0)");
+    expect(await app.views.increment('p1', 5)).toBeUndefined();
+    await app.views.flush();
+    expect((await readCounts(servers.databaseUrl)).get('p1')).toBe(105);
+    await app.views.set('p2', 1.5);
+    await expect(app.views.increment('p2', 1)).rejects.toMatchObject({ code: 'E_NOT_A_COUNTER' });
   });
 });
 
