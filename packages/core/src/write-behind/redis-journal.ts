@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { StrataError } from '../errors/strata.error.js';
 import { parseJournalRecord, type JournalRecord } from './journal-record.js';
+import { parseEntries, type StreamRecord } from './stream-entries.js';
 import {
   ACK_SCRIPT,
   APPEND_SCRIPT,
@@ -10,13 +11,6 @@ import {
   SUPERSEDE_SCRIPT,
   TAKE_SCRIPT,
 } from './redis-journal.scripts.js';
-
-/** One record read from a journal stream: the write of `key` at `version`. */
-export interface StreamRecord {
-  readonly id: string;
-  readonly key: string;
-  readonly version: number;
-}
 
 /** What an append asks of the script. */
 export interface AppendRequest {
@@ -48,6 +42,8 @@ export interface RedisJournalOptions {
 
 /** The consumer group every instance reads the journal through. */
 export const JOURNAL_GROUP = 'strata';
+
+export type { StreamRecord } from './stream-entries.js';
 
 interface JournalScripts {
   strataJournalAppend(...args: (string | number)[]): Promise<[string, string] | [string]>;
@@ -314,24 +310,4 @@ export class RedisJournal {
     for (const p of this.partitions) total += await this.client.xlen(p.stream);
     return total;
   }
-}
-
-/** Parses `[[id, [field, value, …]], …]` stream entries, skipping malformed or deleted ones. */
-function parseEntries(raw: unknown): StreamRecord[] {
-  if (!Array.isArray(raw)) return [];
-  const records: StreamRecord[] = [];
-  for (const item of raw) {
-    if (!Array.isArray(item) || typeof item[0] !== 'string' || !Array.isArray(item[1])) continue;
-    const fields: unknown[] = item[1];
-    let key: string | undefined;
-    let version: number | undefined;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === 'k' && typeof fields[i + 1] === 'string') key = fields[i + 1] as string;
-      if (fields[i] === 'v') version = Number(fields[i + 1]);
-    }
-    if (key !== undefined && version !== undefined && Number.isSafeInteger(version)) {
-      records.push({ id: item[0], key, version });
-    }
-  }
-  return records;
 }

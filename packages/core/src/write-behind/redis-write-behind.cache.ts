@@ -176,6 +176,13 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
         result = await this.redis.append(key, { ...request, entryKey: full, floor: this.clock.current });
       } catch (error) {
         if (error instanceof StrataError) throw error;
+        // Sent but not answered: the delta may be journaled already; persisting it too could count it twice.
+        if (fallback.kind === 'increment')
+          throw new JournalUnavailableError(
+            this.name,
+            'the increment was sent but not confirmed (not retried)',
+            error,
+          );
         return this.writeThrough(key, fallback, error);
       }
       if (result === 'full') {
@@ -220,7 +227,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     write: Parameters<RedisWriteBehindCache<T>['append']>[3],
     cause?: unknown,
   ): Promise<undefined> {
-    if (this.options.onRedisDown === 'reject') throw new JournalUnavailableError(this.name, cause);
+    if (this.options.onRedisDown === 'reject')
+      throw new JournalUnavailableError(this.name, "Redis is down and onRedisDown is 'reject'", cause);
     const version = this.clock.next();
     const record: JournalRecord =
       write.kind === 'set'

@@ -222,7 +222,16 @@ export class DbModule implements OnModuleDestroy {
     return {
       module: DbModule,
       providers: [
-        { provide: PG_POOL, useFactory: () => new pg.Pool({ connectionString: url, max: 8 }) },
+        {
+          provide: PG_POOL,
+          useFactory: () => {
+            const pool = new pg.Pool({ connectionString: url, max: 8 });
+            // An idle client whose server went away (a test stopping Postgres) errors on the pool;
+            // without a listener that is an unhandled error. Queries still see their own errors.
+            pool.on('error', () => undefined);
+            return pool;
+          },
+        },
         PriceRepository,
         ProductRepository,
         PriceLoader,
