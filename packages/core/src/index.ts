@@ -65,7 +65,7 @@ export { RedisWriteBehindCache } from './write-behind/redis-write-behind.cache.j
 export type { RedisWriteBehindOptions } from './write-behind/redis-write-behind.cache.js';
 export type { WriteBehindConfig, WriteBehindStrategyCache } from './write-behind/write-behind.config.js';
 export { WriteBehindQueue } from './write-behind/write-behind.queue.js';
-export type { DeadLetter, JournalWrite } from './write-behind/write-behind.queue.js';
+export type { DeadLetter } from './write-behind/journal-delivery.js';
 export { RedisJournal, JOURNAL_GROUP } from './write-behind/redis-journal.js';
 export type {
   AppendRequest,
@@ -75,7 +75,7 @@ export type {
 } from './write-behind/redis-journal.js';
 export { RedisJournalFlusher } from './write-behind/redis-journal.flusher.js';
 export type { RedisFlusherOptions } from './write-behind/redis-journal.flusher.js';
-export type { JournalRecord } from './write-behind/journal-record.js';
+export type { JournalRecord, JournalWrite } from './write-behind/journal-record.js';
 export { JournalUnavailableError } from './errors/journal-unavailable.error.js';
 export type { WriteBehindQueueOptions } from './write-behind/write-behind.options.js';
 export { QueueFullError } from './errors/queue-full.error.js';

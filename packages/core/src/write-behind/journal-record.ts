@@ -9,6 +9,26 @@ export type JournalRecord =
   | { readonly kind: 'delete'; readonly version: number }
   | { readonly kind: 'increment'; readonly version: number; readonly delta: number };
 
+/** What a write asks a journal to record (before it has a version). */
+export type JournalWrite =
+  | { readonly kind: 'set'; readonly value: EncodedValue }
+  | { readonly kind: 'delete' }
+  | { readonly kind: 'increment'; readonly delta: number };
+
+/**
+ * The record a write becomes at `version`; a delta is folded into `previous` (see
+ * {@link addDelta}). `undefined` when a delta meets a value that is not an integer.
+ */
+export function recordFor(
+  write: JournalWrite,
+  version: number,
+  previous?: JournalRecord,
+): JournalRecord | undefined {
+  if (write.kind === 'set') return { kind: 'set', version, value: write.value };
+  if (write.kind === 'delete') return { kind: 'delete', version };
+  return addDelta(previous, write.delta, version);
+}
+
 /** The Redis form of a record: `version|s|<encoded>`, `version|d|`, `version|i|<delta>`. */
 export function parseJournalRecord(raw: string): JournalRecord | undefined {
   const bar = raw.indexOf('|');

@@ -7,7 +7,8 @@ import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
 import { PerKeyOrder } from '../strategies/per-key-order.js';
 import { assertDelta } from './journal-record.js';
 import type { WriteBehindStrategyCache } from './write-behind.config.js';
-import type { DeadLetter, WriteBehindQueue } from './write-behind.queue.js';
+import type { DeadLetter } from './journal-delivery.js';
+import type { WriteBehindQueue } from './write-behind.queue.js';
 
 /**
  * A named cache on the write-behind strategy with the in-memory journal (see

@@ -1,11 +1,15 @@
-import { decodeValue } from '../codec/value.codec.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
-import { deliverRecords, retryDelay, type KeyedRecord } from './journal-delivery.js';
+import {
+  DeadLetterLog,
+  deliverRecords,
+  retryDelay,
+  type DeadLetter,
+  type KeyedRecord,
+} from './journal-delivery.js';
 import { formatJournalRecord } from './journal-record.js';
 import type { PartitionKeys, RedisJournal, StreamRecord } from './redis-journal.js';
-import type { DeadLetter } from './write-behind.queue.js';
 
 /** Options of a {@link RedisJournalFlusher} (durations in ms). */
 export interface RedisFlusherOptions {
@@ -26,8 +30,6 @@ interface Held {
   notBefore: number;
 }
 
-const MAX_DEAD_LETTERS = 1_000;
-
 /** Stream records read per pass, per key delivered (`batchSize`). */
 const READ_FACTOR = 10;
 
@@ -44,7 +46,7 @@ const MAX_READ = 5_000;
  */
 export class RedisJournalFlusher<T> {
   private readonly held = new Map<number, Map<string, Held>>();
-  private readonly deadLetters: DeadLetter[] = [];
+  private readonly deadLetters: DeadLetterLog;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
   private closed = false;
@@ -62,11 +64,13 @@ export class RedisJournalFlusher<T> {
     private readonly onDeadLetter: (key: string) => Promise<void>,
     /** Runs at the start of each pass while Redis answers (replays of the fallback path). */
     private readonly beforePass: () => Promise<void>,
-  ) {}
+  ) {
+    this.deadLetters = new DeadLetterLog(options.cache, events);
+  }
 
   /** Records set aside after `maxAttempts` by this instance (the most recent 1 000). */
   get deadLettered(): readonly DeadLetter[] {
-    return this.deadLetters;
+    return this.deadLetters.entries;
   }
 
   /** Starts the periodic flusher. */
@@ -286,15 +290,7 @@ export class RedisJournalFlusher<T> {
     }
     const ids = this.release(held, key, record.version);
     await this.journal.deadLetter(p, key, record.version, formatJournalRecord(record), error.message, ids);
-    const value =
-      record.kind === 'set'
-        ? decodeValue(record.value)
-        : record.kind === 'increment'
-          ? record.delta
-          : undefined;
-    this.deadLetters.push({ key, version: record.version, value, error });
-    if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
-    this.events.emit('write-behind:dead-letter', { cache, key, version: record.version, error });
+    this.deadLetters.add(key, record, error);
     // The cache holds a value the database never got: drop it, so reads go back to the truth.
     await this.onDeadLetter(key);
   }

@@ -197,22 +197,31 @@ export class RedisJournal {
   }
 
   /** Records not yet delivered to any consumer, read for this one (non-blocking). */
-  async readNew(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
-    const reply: unknown = await this.withGroup(() =>
-      this.client.xreadgroup('GROUP', JOURNAL_GROUP, this.consumer, 'COUNT', count, 'STREAMS', p.stream, '>'),
-    );
-    if (!Array.isArray(reply)) return [];
-    const stream: unknown = reply[0];
-    return Array.isArray(stream) ? parseEntries(stream[1]) : [];
+  readNew(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
+    return this.readGroup(p, count, '>');
   }
 
   /**
    * Records already delivered to this consumer and not acknowledged (its pending list), e.g.
    * those of a read whose reply was lost to a command timeout.
    */
-  async readOwn(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
+  readOwn(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
+    return this.readGroup(p, count, '0');
+  }
+
+  /** `XREADGROUP` from `>` (undelivered records) or `0` (this consumer's pending list). */
+  private async readGroup(p: PartitionKeys, count: number, from: '>' | '0'): Promise<StreamRecord[]> {
     const reply: unknown = await this.withGroup(() =>
-      this.client.xreadgroup('GROUP', JOURNAL_GROUP, this.consumer, 'COUNT', count, 'STREAMS', p.stream, '0'),
+      this.client.xreadgroup(
+        'GROUP',
+        JOURNAL_GROUP,
+        this.consumer,
+        'COUNT',
+        count,
+        'STREAMS',
+        p.stream,
+        from,
+      ),
     );
     if (!Array.isArray(reply)) return [];
     const stream: unknown = reply[0];

@@ -10,11 +10,11 @@ import type { HybridClock } from '../strategies/hybrid-clock.js';
 import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
 import { PerKeyOrder } from '../strategies/per-key-order.js';
 import { deliverRecords, missingIncrementMany } from './journal-delivery.js';
-import { assertDelta, type JournalRecord } from './journal-record.js';
+import { assertDelta, recordFor, type JournalRecord, type JournalWrite } from './journal-record.js';
 import type { RedisJournalFlusher } from './redis-journal.flusher.js';
 import type { AppendRequest, RedisJournal } from './redis-journal.js';
 import type { WriteBehindStrategyCache } from './write-behind.config.js';
-import type { DeadLetter } from './write-behind.queue.js';
+import type { DeadLetter } from './journal-delivery.js';
 
 /** Options of a {@link RedisWriteBehindCache} (durations in ms). */
 export interface RedisWriteBehindOptions {
@@ -167,7 +167,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     key: string,
     full: string,
     request: Omit<AppendRequest, 'entryKey' | 'floor'>,
-    fallback: { kind: 'set'; value: string } | { kind: 'delete' } | { kind: 'increment'; delta: number },
+    fallback: JournalWrite,
   ): Promise<number | undefined> {
     for (let waited = 0; ; waited++) {
       let result: Awaited<ReturnType<RedisJournal['append']>>;
@@ -201,11 +201,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   }
 
   /** With `replicas`: `WAIT`; when too few replicas confirm, persist the write now as well. */
-  private async replicate(
-    key: string,
-    write: Parameters<RedisWriteBehindCache<T>['append']>[3],
-    version: number,
-  ): Promise<void> {
+  private async replicate(key: string, write: JournalWrite, version: number): Promise<void> {
     const replicas = this.options.replicas;
     if (replicas === undefined) return;
     let confirmed = 0;
@@ -216,27 +212,15 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     }
     if (confirmed >= replicas.count) return;
     if (write.kind === 'increment') return; // A delta persisted twice would count twice; see docs.
-    const record: JournalRecord =
-      write.kind === 'set' ? { kind: 'set', version, value: write.value } : { kind: 'delete', version };
-    await deliverRecords(this.writer, this.name, [{ key, record }]);
+    await this.persistNow(key, write, version);
   }
 
   /** Redis unreachable: persist synchronously (version above this instance's journaled writes), or reject. */
-  private async writeThrough(
-    key: string,
-    write: Parameters<RedisWriteBehindCache<T>['append']>[3],
-    cause?: unknown,
-  ): Promise<undefined> {
+  private async writeThrough(key: string, write: JournalWrite, cause?: unknown): Promise<undefined> {
     if (this.options.onRedisDown === 'reject')
       throw new JournalUnavailableError(this.name, "Redis is down and onRedisDown is 'reject'", cause);
     const version = this.clock.next();
-    const record: JournalRecord =
-      write.kind === 'set'
-        ? { kind: 'set', version, value: write.value }
-        : write.kind === 'delete'
-          ? { kind: 'delete', version }
-          : { kind: 'increment', version, delta: write.delta };
-    await deliverRecords(this.writer, this.name, [{ key, record }]);
+    await this.persistNow(key, write, version);
     if (write.kind !== 'increment') {
       this.superseded.set(key, version);
       if (this.superseded.size > MAX_SUPERSEDED)
@@ -254,5 +238,11 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
       await this.stack.delete(this.cacheKey(key), { namespace: this.name });
     }
     return undefined;
+  }
+
+  /** Hands one write straight to the writer (a lone increment is its own delta). */
+  private async persistNow(key: string, write: JournalWrite, version: number): Promise<void> {
+    const record = recordFor(write, version);
+    if (record !== undefined) await deliverRecords(this.writer, this.name, [{ key, record }]);
   }
 }

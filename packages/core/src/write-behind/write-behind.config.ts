@@ -1,7 +1,7 @@
 import type { Duration } from '../duration/duration.js';
 import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
 import type { StrategyCache } from '../strategies/strategy-cache.interface.js';
-import type { DeadLetter } from './write-behind.queue.js';
+import type { DeadLetter } from './journal-delivery.js';
 
 /** Options of a write-behind named cache. */
 export interface WriteBehindConfig<T> extends NamedCacheConfig<T> {

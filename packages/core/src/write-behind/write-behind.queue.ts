@@ -1,11 +1,10 @@
-import { decodeValue, type EncodedValue } from '../codec/value.codec.js';
 import { StrataError } from '../errors/strata.error.js';
 import { QueueFullError } from '../errors/queue-full.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { HybridClock } from '../strategies/hybrid-clock.js';
-import { deliverRecords, retryDelay } from './journal-delivery.js';
-import { addDelta, type JournalRecord } from './journal-record.js';
+import { DeadLetterLog, deliverRecords, retryDelay, type DeadLetter } from './journal-delivery.js';
+import { recordFor, type JournalRecord, type JournalWrite } from './journal-record.js';
 import type { WriteBehindQueueOptions } from './write-behind.options.js';
 
 /** One pending write: the latest record of a key (coalesced), with its retry state. */
@@ -15,23 +14,6 @@ interface PendingWrite {
   attempts: number;
   notBefore: number;
 }
-
-/** What a write asks the journal to record. */
-export type JournalWrite =
-  | { readonly kind: 'set'; readonly value: EncodedValue }
-  | { readonly kind: 'delete' }
-  | { readonly kind: 'increment'; readonly delta: number };
-
-/** A record that failed `maxAttempts` times. */
-export interface DeadLetter {
-  readonly key: string;
-  readonly version: number;
-  /** The value that could not be written; `undefined` for a delete. */
-  readonly value: unknown;
-  readonly error: Error;
-}
-
-const MAX_DEAD_LETTERS = 1_000;
 
 /**
  * The in-memory write-behind journal: the latest write of each key waits here until a flusher
@@ -44,7 +26,7 @@ const MAX_DEAD_LETTERS = 1_000;
 export class WriteBehindQueue<T> {
   private readonly pending = new Map<string, PendingWrite>();
   private readonly inFlight = new Map<string, PendingWrite>();
-  private readonly deadLetters: DeadLetter[] = [];
+  private readonly deadLetters: DeadLetterLog;
   private readonly roomWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -58,6 +40,7 @@ export class WriteBehindQueue<T> {
     /** Called (and awaited) when a record is dead-lettered. */
     private readonly onDeadLetter: (key: string) => Promise<void> = async () => undefined,
   ) {
+    this.deadLetters = new DeadLetterLog(options.cache, events);
     this.schedule();
   }
 
@@ -68,7 +51,7 @@ export class WriteBehindQueue<T> {
 
   /** Records set aside after `maxAttempts` (the most recent 1 000). */
   get deadLettered(): readonly DeadLetter[] {
-    return this.deadLetters;
+    return this.deadLetters.entries;
   }
 
   /**
@@ -208,15 +191,7 @@ export class WriteBehindQueue<T> {
     // the failed one goes back in front of the newer ones.
     if (newer !== undefined && (record.kind !== 'increment' || newer.record.kind !== 'increment')) return;
     if (write.attempts >= this.options.maxAttempts) {
-      const value =
-        record.kind === 'set'
-          ? decodeValue(record.value)
-          : record.kind === 'increment'
-            ? record.delta
-            : undefined;
-      this.deadLetters.push({ key: write.key, version: record.version, value, error });
-      if (this.deadLetters.length > MAX_DEAD_LETTERS) this.deadLetters.shift();
-      this.events.emit('write-behind:dead-letter', { cache, key: write.key, version: record.version, error });
+      this.deadLetters.add(write.key, record, error);
       // The cache holds a value the database never got: drop it, so reads go back to the truth.
       await this.onDeadLetter(write.key);
       return;
@@ -262,9 +237,7 @@ function toRecord(
   previous: JournalRecord | undefined,
   key: string,
 ): JournalRecord {
-  if (write.kind === 'set') return { kind: 'set', version, value: write.value };
-  if (write.kind === 'delete') return { kind: 'delete', version };
-  const record = addDelta(previous, write.delta, version);
+  const record = recordFor(write, version, previous);
   if (record === undefined)
     throw new StrataError(
       'E_NOT_A_COUNTER',
