@@ -41,14 +41,16 @@ export interface WriteBehindConfig<T> extends NamedCacheConfig<T> {
    * Redis journal: what a write does when Redis is unreachable. `'write-through'` persists it
    * synchronously through the writer (with a version above every journaled write of this
    * instance) and evicts the key from Redis once Redis is back; `'reject'` throws
-   * `JournalUnavailableError` and writes nothing.
+   * `JournalUnavailableError` and writes nothing. Either way, an `increment` sent to Redis but
+   * not answered (a timeout) throws `JournalUnavailableError`: it may be journaled already, and
+   * persisting it as well could count it twice.
    * @default 'write-through'
    */
   readonly onRedisDown?: 'write-through' | 'reject';
   /**
    * Redis journal: after each append, wait until `count` replicas have it (`WAIT`), at most
-   * `timeout`; when fewer confirm, the write is also persisted synchronously, so a failover
-   * cannot lose it. Without it, a failover can lose the writes of the last moments before it
+   * `timeout`; when fewer confirm, a set or delete is also persisted synchronously, so a failover
+   * cannot lose it (an increment is not: a delta persisted twice would count twice). Without it, a failover can lose the writes of the last moments before it
    * (replication is asynchronous). Single Redis or Sentinel only.
    */
   readonly replicas?: { readonly count: number; readonly timeout: Duration };
