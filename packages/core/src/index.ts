@@ -73,6 +73,7 @@ export type {
   RedisJournalOptions,
   StreamRecord,
 } from './write-behind/redis-journal.js';
+export type { AppendResult } from './write-behind/journal-append.batcher.js';
 export { RedisJournalFlusher } from './write-behind/redis-journal.flusher.js';
 export type { RedisFlusherOptions } from './write-behind/redis-journal.flusher.js';
 export type { JournalRecord, JournalWrite } from './write-behind/journal-record.js';

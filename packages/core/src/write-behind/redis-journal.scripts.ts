@@ -4,9 +4,11 @@
  * of a journaled key carries the same hash tag, so each script runs on one node.
  *
  * Per partition:
- * - `stream`: a Redis Stream, one record per write (`k` = key, `v` = version), read through a
- *   consumer group; a record is acknowledged and deleted together once its write reached the
- *   database, so the stream holds only unflushed records.
+ * - `stream`: a Redis Stream read through a consumer group, one record (`k` = key, `v` = version)
+ *   per write that found its key without a pending record; later writes of a pending key only
+ *   update `pending`, and the record's reader delivers the latest. A record is acknowledged and
+ *   deleted together once a write at least as new as it reached the database, so the stream
+ *   holds only unflushed records.
  * - `pending`: hash, key → `version|kind|payload`, the latest unflushed write of each key
  *   (`s` = set, payload the encoded value; `d` = delete; `i` = increment, payload the summed
  *   delta). Coalescing happens here: a set replaces, an increment adds.
@@ -15,73 +17,6 @@
  * - `clock`: the partition's last version (hybrid logical clock: Redis ms × 1024 + counter).
  * - `dead`: a stream of records that failed `maxAttempts` times.
  */
-
-const FMT = `local function fmt(n) return string.format('%.0f', n) end`;
-
-/**
- * Append a write. KEYS: entry, stream, pending, inflight, clock.
- * ARGV: [1] op `s`|`d`|`i`; [2] key; [3] the caller's clock (versions go above it);
- * [4] payload (encoded value, or integer delta); [5] entry tail head (`fresh|stale|n\ntags…\n`);
- * [6] PX of the entry; [7] PX of a delete marker; [8] most unflushed keys in this partition.
- * Returns `{version, count}` (count: the counter's cached value after an increment, or '');
- * `{'FULL'}` when the partition is full and the key has no unflushed write;
- * an error `E_NOT_A_COUNTER` when an increment meets a non-integer value.
- */
-export const APPEND_SCRIPT = `${FMT}
-local op, field = ARGV[1], ARGV[2]
-local prev = redis.call('HGET', KEYS[3], field)
-if not prev and redis.call('HEXISTS', KEYS[4], field) == 0
-  and redis.call('HLEN', KEYS[3]) + redis.call('HLEN', KEYS[4]) >= tonumber(ARGV[8]) then
-  return {'FULL'}
-end
-local t = redis.call('TIME')
-local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local record, entry, entryPx, count = nil, nil, nil, ''
-if op == 's' then
-  record = 's|' .. ARGV[4]
-  entry, entryPx = 'S1|' .. fmt(nowUs) .. '|' .. ARGV[5] .. ARGV[4], ARGV[6]
-elseif op == 'd' then
-  record = 'd|'
-  entry, entryPx = 'X|' .. fmt(nowUs), ARGV[7]
-else
-  local delta = tonumber(ARGV[4])
-  if prev then
-    local _, _, kind, payload = string.find(prev, '^%d+|(%a)|(.*)$')
-    if kind == 'i' then record = 'i|' .. fmt(tonumber(payload) + delta)
-    elseif kind == 'd' then record = 's|j' .. fmt(delta)
-    else
-      local _, _, n = string.find(payload, '^j(%-?%d+)$')
-      if not n then return redis.error_reply('E_NOT_A_COUNTER pending value is not an integer') end
-      record = 's|j' .. fmt(tonumber(n) + delta)
-    end
-  else
-    record = 'i|' .. fmt(delta)
-  end
-  local cur = redis.call('GET', KEYS[1])
-  local _, _, created = string.find(cur or '', '^S1|(%d+)|')
-  if created then
-    local _, _, n = string.find(cur, '\\nj(%-?%d+)$')
-    if not n then return redis.error_reply('E_NOT_A_COUNTER cached value is not an integer') end
-    -- The entry keeps its creation time, so an invalidation made since still applies to it.
-    count = fmt(tonumber(n) + delta)
-    entry, entryPx = 'S1|' .. created .. '|' .. ARGV[5] .. 'j' .. count, ARGV[6]
-  else
-    -- No cached count: a marker keeps loads that began before this delta from caching a count
-    -- without it (the next read loads the database after flushing the key).
-    entry, entryPx = 'X|' .. fmt(nowUs), ARGV[7]
-  end
-end
-local version = math.floor(nowUs / 1000) * 1024
-local last = tonumber(redis.call('GET', KEYS[5]) or '0')
-if version <= last then version = last + 1 end
-local floor = tonumber(ARGV[3])
-if version <= floor then version = floor + 1 end
-local v = fmt(version)
-redis.call('SET', KEYS[5], v)
-redis.call('SET', KEYS[1], entry, 'PX', entryPx)
-redis.call('HSET', KEYS[3], field, v .. '|' .. record)
-redis.call('XADD', KEYS[2], '*', 'k', field, 'v', v)
-return {v, count}`;
 
 /**
  * Take records for delivery. KEYS: pending, inflight. ARGV: keys. For each key, the record

@@ -12,6 +12,7 @@ import { PerKeyOrder } from '../strategies/per-key-order.js';
 import { deliverRecords, missingIncrementMany } from './journal-delivery.js';
 import { assertDelta, recordFor, type JournalRecord, type JournalWrite } from './journal-record.js';
 import type { RedisJournalFlusher } from './redis-journal.flusher.js';
+import type { AppendResult } from './journal-append.batcher.js';
 import type { AppendRequest, RedisJournal } from './redis-journal.js';
 import type { WriteBehindStrategyCache } from './write-behind.config.js';
 import type { DeadLetter } from './journal-delivery.js';
@@ -128,9 +129,11 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     return this.flusher.flush();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true;
-    return this.flusher.close();
+    // Appends in flight first: the final flush must see them.
+    await this.redis.appendsSettled();
+    await this.flusher.close();
   }
 
   /** Replays fallback writes: journal records older than them must not be read or delivered. */
@@ -166,14 +169,14 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   private async append(
     key: string,
     full: string,
-    request: Omit<AppendRequest, 'entryKey' | 'floor'>,
+    request: Omit<AppendRequest, 'key' | 'entryKey' | 'floor'>,
     fallback: JournalWrite,
   ): Promise<number | undefined> {
     for (let waited = 0; ; waited++) {
-      let result: Awaited<ReturnType<RedisJournal['append']>>;
+      let result: AppendResult;
       if (!this.stack.l2Available) return this.writeThrough(key, fallback);
       try {
-        result = await this.redis.append(key, { ...request, entryKey: full, floor: this.clock.current });
+        result = await this.redis.append(key, { ...request, key, entryKey: full, floor: this.clock.current });
       } catch (error) {
         if (error instanceof StrataError) throw error;
         // Sent but not answered: the delta may be journaled already; persisting it too could count it twice.

@@ -77,6 +77,47 @@ describe('write-behind with the Redis Stream journal', () => {
     expect(await journalOf(app).streamLength()).toBe(0);
   });
 
+  it('adds a stream record only for a key without an unflushed write: the stream holds at most one per pending key', async () => {
+    const app = await redisApp({ flushInterval: '10s' });
+    for (let i = 0; i < 1_000; i++) await app.prices.set('hot', price('hot', i));
+    await Promise.all(Array.from({ length: 500 }, (_, i) => app.prices.set('hot', price('hot', 1_000 + i))));
+    expect(await journalOf(app).streamLength()).toBe(1);
+    expect(await app.prices.pending()).toBe(1);
+    expect(await app.prices.get('hot')).toEqual(price('hot', 1_499));
+    await app.prices.flush();
+    expect(await app.repo.row('hot')).toMatchObject({ amount: 1_499 });
+    expect(app.writer.recordCount).toBe(1);
+    expect(await journalOf(app).streamLength()).toBe(0);
+    // Taken for delivery, the key has no pending record: the next write adds a record again.
+    await app.prices.set('hot', price('hot', 2_000));
+    expect(await journalOf(app).streamLength()).toBe(1);
+  });
+
+  it('fails only the bad write of a script call: an increment of a non-integer spares the writes sent with it', async () => {
+    const app = await redisApp({}, { views: { flushInterval: '10s', loader: true } });
+    await app.views.set('bad', 1.5);
+    // Issued together, these share one journal script call.
+    const results = await Promise.allSettled([
+      app.views.increment('p1', 1),
+      app.views.increment('bad', 1),
+      app.views.increment('p2', 2),
+      app.views.set('p3', 30),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(results[1]).toMatchObject({ reason: { code: 'E_NOT_A_COUNTER' } });
+    expect(await app.views.get('bad')).toBe(1.5); // unchanged by the failed increment
+    await app.views.delete('bad');
+    await app.views.flush();
+    expect(await readCounts(servers.databaseUrl)).toEqual(
+      new Map([
+        ['p1', 1],
+        ['p2', 2],
+        ['p3', 30],
+        ['bad', 0],
+      ]),
+    );
+  });
+
   it('serves a pending write past its TTL from the journal, without loading, until it is flushed', async () => {
     const app = await redisApp({ flushInterval: '10s', ttl: '100ms' });
     await app.prices.set('sku-1', price('sku-1', 7));
