@@ -38,6 +38,7 @@ class LocalRedisServer implements RedisServer {
     private readonly dir: string,
     readonly port: number,
     private readonly appendOnly: boolean,
+    private readonly replicaOf: { readonly host: string; readonly port: number } | undefined,
   ) {
     this.url = `redis://${HOST}:${port}`;
   }
@@ -54,6 +55,9 @@ class LocalRedisServer implements RedisServer {
       '--dir', this.dir,
       '--daemonize', 'no',
       '--protected-mode', 'no',
+      // A replica syncs at once (the default waits 5 s for more replicas to share the transfer).
+      '--repl-diskless-sync-delay', '0',
+      ...(this.replicaOf ? ['--replicaof', this.replicaOf.host, String(this.replicaOf.port)] : []),
     ];
     const proc = ManagedProcess.spawn(this.binary, args, { cwd: this.dir });
     this.process = proc;
@@ -131,7 +135,13 @@ export async function startRedisProcess(options: StartRedisOptions = {}): Promis
   const dir = await makeTempDir('strata-redis-');
   try {
     for (let attempt = 1; ; attempt++) {
-      const server = new LocalRedisServer(binary, dir, await findFreePort(HOST), options.appendOnly ?? false);
+      const server = new LocalRedisServer(
+        binary,
+        dir,
+        await findFreePort(HOST),
+        options.appendOnly ?? false,
+        options.replicaOf,
+      );
       try {
         await server.start();
         return server;

@@ -9,11 +9,12 @@ import type { RedisServer, StartRedisOptions } from './redis-server.types.js';
  *
  * 1. `REDIS_URL`, only when `allowExternal` is set (the handle refuses fault injection);
  * 2. a container via Testcontainers, when a Docker engine answers;
- * 3. the `redis-server` binary from `PATH`, on a free loopback port and a fresh temp dir.
+ * 3. the `redis-server` binary from `PATH`, on a free loopback port and a fresh temp dir (always,
+ *    for a replica: see {@link StartRedisOptions.replicaOf}).
  *
  * Never skips silently: with none available it rejects with `E_NO_REDIS`.
  *
- * @param options - Persistence and whether an external server is acceptable.
+ * @param options - Persistence, whether an external server is acceptable, and what to replicate.
  * @returns A server that answers PING. Call `dispose()` (or `await using`) when done.
  * @throws TestServerError `E_NO_REDIS` or `E_START_FAILED`.
  */
@@ -22,7 +23,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   if (options.allowExternal === true && externalUrl !== undefined && externalUrl !== '') {
     return externalRedis(externalUrl);
   }
-  if (await isDockerAvailable()) {
+  if (options.replicaOf === undefined && (await isDockerAvailable())) {
     return startRedisContainer(options);
   }
   return startRedisProcess(options);

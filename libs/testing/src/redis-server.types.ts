@@ -11,6 +11,12 @@ export interface StartRedisOptions {
    * Such a handle cannot inject faults; tests that stop, kill, restart or pause must not pass this.
    */
   readonly allowExternal?: boolean;
+  /**
+   * Start a replica of this server (`--replicaof`). A replica is always a local `redis-server`
+   * process (it must reach the primary on loopback), even where a Docker engine answers. Its
+   * `kill()` and `restart()` let a test take replication away and give it back.
+   */
+  readonly replicaOf?: { readonly host: string; readonly port: number };
 }
 
 /** A Redis server for one test (or suite), with fault injection. */

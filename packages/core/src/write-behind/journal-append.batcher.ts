@@ -1,5 +1,12 @@
-/** The outcome of one journal append: its version (and an increment's cached count), or `'full'`. */
-export type AppendResult = { readonly version: number; readonly count?: number } | 'full';
+/** The outcome of one journal append, or `'full'` when its partition had no room. */
+export type AppendResult =
+  | {
+      readonly version: number;
+      readonly count?: number;
+      /** With `replicas`: whether enough replicas confirmed the write in time. */
+      readonly replicated?: boolean;
+    }
+  | 'full';
 
 interface Waiting<R> {
   readonly request: R;

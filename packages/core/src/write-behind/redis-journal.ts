@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { parseJournalRecord, type JournalRecord } from './journal-record.js';
 import { parseEntries, type StreamRecord } from './stream-entries.js';
-import { JournalAppendBatcher, type AppendResult } from './journal-append.batcher.js';
-import { APPEND_SCRIPT } from './journal-append.script.js';
-import { appendArguments, parseAppendReply, type AppendRequest } from './journal-append.request.js';
+import type { AppendResult } from './journal-append.batcher.js';
+import type { AppendRequest } from './journal-append.request.js';
+import { JournalAppender } from './journal-appender.js';
 import { ACK_SCRIPT, DEAD_SCRIPT, SUPERSEDE_SCRIPT, TAKE_SCRIPT } from './redis-journal.scripts.js';
 
 /** Options of a {@link RedisJournal}. */
@@ -19,15 +19,9 @@ export interface RedisJournalOptions {
   readonly tombstoneTtlMs: number;
   /** Approximate cap of the dead-letter stream. */
   readonly deadLetterCap: number;
+  /** `WAIT` for replicas after each append (see {@link JournalAppender}). */
+  readonly replicas?: { readonly count: number; readonly timeoutMs: number };
 }
-
-/**
- * Most appends one script call carries (Redis runs about 8 µs per append), and most calls in
- * flight per partition: apps/bench scenario 7 measured 16 and 4 best at 50 concurrent writers
- * (batches of 128 ran at two thirds of that speed: Redis and the process took turns).
- */
-const MAX_APPEND_BATCH = 16;
-const MAX_APPENDS_IN_FLIGHT = 4;
 
 /** The consumer group every instance reads the journal through. */
 export const JOURNAL_GROUP = 'strata';
@@ -36,7 +30,6 @@ export type { StreamRecord } from './stream-entries.js';
 export type { AppendRequest } from './journal-append.request.js';
 
 interface JournalScripts {
-  strataJournalAppend(...args: (string | number)[]): Promise<string[]>;
   strataJournalTake(...args: (string | number)[]): Promise<string[]>;
   strataJournalAck(...args: (string | number)[]): Promise<number>;
   strataJournalDead(...args: (string | number)[]): Promise<number>;
@@ -69,18 +62,12 @@ export class RedisJournal {
   private readonly client: JournalClient;
   private readonly perPartitionLimit: number;
   private groupsReady = false;
-  private readonly appends = new JournalAppendBatcher<AppendRequest>(
-    (partition, requests) => this.sendAppends(partition, requests),
-    MAX_APPEND_BATCH,
-    MAX_APPENDS_IN_FLIGHT,
-  );
+  private readonly appends: JournalAppender;
 
   constructor(
     client: Redis | Cluster,
     private readonly options: RedisJournalOptions,
   ) {
-    // The key count varies with the batch: it is the first argument.
-    client.defineCommand('strataJournalAppend', { lua: APPEND_SCRIPT });
     client.defineCommand('strataJournalTake', { numberOfKeys: 2, lua: TAKE_SCRIPT });
     client.defineCommand('strataJournalAck', { numberOfKeys: 2, lua: ACK_SCRIPT });
     client.defineCommand('strataJournalDead', { numberOfKeys: 3, lua: DEAD_SCRIPT });
@@ -99,6 +86,12 @@ export class RedisJournal {
         clock: `${base}:clock`,
         dead: `${base}:dead`,
       };
+    });
+    this.appends = new JournalAppender(client, this.partitions, {
+      cache: options.cache,
+      tombstoneTtlMs: options.tombstoneTtlMs,
+      perPartitionLimit: this.perPartitionLimit,
+      replicas: options.replicas,
     });
   }
 
@@ -151,35 +144,21 @@ export class RedisJournal {
 
   /**
    * Appends a write atomically with the cache write and the version. Resolves the version (and,
-   * for an increment, the cached count when there is one), or `'full'`. Concurrent appends to a
-   * partition share script calls (see {@link JournalAppendBatcher}).
+   * for an increment, the cached count when there is one; with `replicas`, whether they confirmed
+   * it), or `'full'`. Concurrent appends to a partition share script calls.
    */
   append(key: string, request: AppendRequest): Promise<AppendResult> {
     return this.appends.append(this.partitionOf(key).index, request);
   }
 
-  /** Resolves once every append made so far has its reply. */
-  appendsSettled(): Promise<void> {
-    return this.appends.idle();
+  /** Connects what appends need beyond the stack's connection (rejects if Redis is unreachable). */
+  connect(): Promise<void> {
+    return this.appends.connect();
   }
 
-  /** One script call for a batch of appends to one partition. */
-  private async sendAppends(
-    partition: number,
-    requests: readonly AppendRequest[],
-  ): Promise<(AppendResult | Error)[]> {
-    const p = this.partitions[partition];
-    if (p === undefined) throw new Error(`unreachable: no journal partition ${partition}`);
-    const reply = await this.client.strataJournalAppend(
-      ...appendArguments(p, requests, this.options.tombstoneTtlMs, this.perPartitionLimit),
-    );
-    return parseAppendReply(reply, requests, this.options.cache);
-  }
-
-  /** Waits until `replicas` replicas acknowledged this connection's writes; resolves how many did. */
-  async waitForReplicas(replicas: number, timeoutMs: number): Promise<number> {
-    if (this.client.isCluster) return replicas; // WAIT goes per node; not supported through Cluster yet.
-    return (this.client as Redis).wait(replicas, timeoutMs);
+  /** Waits for the appends in flight and releases what {@link RedisJournal.connect} opened. */
+  close(): Promise<void> {
+    return this.appends.close();
   }
 
   /** Records not yet delivered to any consumer, read for this one (non-blocking). */

@@ -132,7 +132,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   async close(): Promise<void> {
     this.closed = true;
     // Appends in flight first: the final flush must see them.
-    await this.redis.appendsSettled();
+    await this.redis.close();
     await this.flusher.close();
   }
 
@@ -198,24 +198,12 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
       this.clock.observe(result.version);
       // L1 (when in front of Redis) drops the key; the next read takes the entry from Redis.
       this.stack.l1?.delete([full]);
-      await this.replicate(key, fallback, result.version);
+      // Too few replicas confirmed: a failover could lose the write, so it is persisted now too
+      // (not an increment: a delta persisted twice would count twice; see the docs).
+      if (this.options.replicas !== undefined && result.replicated !== true && fallback.kind !== 'increment')
+        await this.persistNow(key, fallback, result.version);
       return result.count;
     }
-  }
-
-  /** With `replicas`: `WAIT`; when too few replicas confirm, persist the write now as well. */
-  private async replicate(key: string, write: JournalWrite, version: number): Promise<void> {
-    const replicas = this.options.replicas;
-    if (replicas === undefined) return;
-    let confirmed = 0;
-    try {
-      confirmed = await this.redis.waitForReplicas(replicas.count, replicas.timeoutMs);
-    } catch {
-      confirmed = 0;
-    }
-    if (confirmed >= replicas.count) return;
-    if (write.kind === 'increment') return; // A delta persisted twice would count twice; see docs.
-    await this.persistNow(key, write, version);
   }
 
   /** Redis unreachable: persist synchronously (version above this instance's journaled writes), or reject. */

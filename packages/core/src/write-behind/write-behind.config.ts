@@ -48,10 +48,12 @@ export interface WriteBehindConfig<T> extends NamedCacheConfig<T> {
    */
   readonly onRedisDown?: 'write-through' | 'reject';
   /**
-   * Redis journal: after each append, wait until `count` replicas have it (`WAIT`), at most
-   * `timeout`; when fewer confirm, a set or delete is also persisted synchronously, so a failover
-   * cannot lose it (an increment is not: a delta persisted twice would count twice). Without it, a failover can lose the writes of the last moments before it
-   * (replication is asynchronous). Single Redis or Sentinel only.
+   * Redis journal: after each append, wait until `count` replicas have it (`WAIT`, on a
+   * connection of the journal's own), at most `timeout`; when fewer confirm, a set or delete is
+   * also persisted synchronously, so a failover cannot lose it (an increment is not: a delta
+   * persisted twice would count twice). Without it, a failover can lose the writes of the last
+   * moments before it (replication is asynchronous). Single Redis or Sentinel only: on a cluster
+   * client it is a boot error.
    */
   readonly replicas?: { readonly count: number; readonly timeout: Duration };
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Cluster } from 'ioredis';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { UncacheableValueError } from '../errors/uncacheable-value.error.js';
 import { CacheStack } from '../stack/cache-stack.js';
@@ -80,6 +81,23 @@ describe('WriteBehindStrategy.bind', () => {
     }
     expect(caught).toBeInstanceOf(StrataConfigError);
     expect(caught).toMatchObject({ option: `caches[docs].${option}`, value });
+  });
+});
+
+describe('WriteBehindStrategy.bind with replicas', () => {
+  it('is a boot error on a Redis Cluster client, where WAIT would reach one node', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    const stack = new CacheStack({ prefix: 'wb', redis: { client: cluster } });
+    stacks.push(stack);
+    await expect(
+      new WriteBehindStrategy(stack).bind({
+        name: 'docs',
+        writer: { writeMany: async () => undefined, deleteMany: async () => undefined },
+        journal: 'redis',
+        replicas: { count: 1, timeout: '50ms' },
+      }),
+    ).rejects.toThrow(expect.objectContaining({ option: 'caches[docs].replicas', code: 'E_CONFIG' }));
+    cluster.disconnect();
   });
 });
 

@@ -69,6 +69,13 @@ export class WriteBehindStrategy {
         journal,
         'the Redis journal needs a stack with redis configured',
       );
+    const replicaWait = replicas(config.replicas, `${at}.replicas`);
+    if (replicaWait !== undefined && client.isCluster)
+      throw new StrataConfigError(
+        `${at}.replicas`,
+        config.replicas,
+        'WAIT is not available through a Redis Cluster client (it would reach one node only)',
+      );
     const redis = new RedisJournal(client, {
       prefix: this.stack.keys.prefix,
       cache: config.name,
@@ -76,6 +83,7 @@ export class WriteBehindStrategy {
       maxQueueLength: common.maxQueueLength,
       tombstoneTtlMs: this.stack.options.tombstoneTtlMs,
       deadLetterCap: DEAD_LETTER_CAP,
+      replicas: replicaWait,
     });
     const ref: { cache?: RedisWriteBehindCache<T> } = {};
     const flusher = new RedisJournalFlusher<T>(
@@ -96,11 +104,12 @@ export class WriteBehindStrategy {
       onFull: common.onFull,
       maxQueueLength: common.maxQueueLength,
       flushIntervalMs: common.flushIntervalMs,
-      replicas: replicas(config.replicas, `${at}.replicas`),
+      replicas: replicaWait,
     });
     ref.cache = cache;
     // Redis down at boot: the groups are created by the first pass that reaches Redis.
     await redis.ensureGroups().catch(() => undefined);
+    await redis.connect().catch(() => undefined); // appends fall back until it connects
     flusher.start();
     return cache;
   }
