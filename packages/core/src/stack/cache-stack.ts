@@ -173,7 +173,18 @@ export class CacheStack {
     const full = this.keys.entry(key, options.namespace);
     const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
-    await this.write(full, encoded, ttlMs, this.tagKeys(options), undefined, 'unconditional', shared);
+    const since = options.ifUnchangedSince;
+    const l2 = since === undefined ? 'unconditional' : { since };
+    await this.write(full, encoded, ttlMs, this.tagKeys(options), undefined, l2, shared);
+  }
+
+  /**
+   * Redis time (µs) on the node of `key`'s entry, for {@link WriteOptions.ifUnchangedSince}:
+   * take it before changing the source of truth, then write the cache with it. `undefined`
+   * without Redis or when Redis fails (then write unconditionally).
+   */
+  async writeToken(key: string, options: ReadOptions = {}): Promise<number | undefined> {
+    return this.guard?.missToken(this.keys.entry(key, options.namespace));
   }
 
   /**
@@ -303,7 +314,7 @@ export class CacheStack {
     ttlMs: number,
     tags: readonly string[],
     l1Token: number | undefined,
-    l2Token: number | 'unconditional' | undefined,
+    l2Token: number | 'unconditional' | { readonly since: number } | undefined,
     shared: unknown,
   ): Promise<void> {
     const now = Date.now();
@@ -312,8 +323,10 @@ export class CacheStack {
     // could put its (possibly older) value over a delete made meanwhile, so only L1 gets it.
     // It also spares a second command timeout when Redis is frozen.
     if (this.guard && l2Token !== undefined) {
-      const token = l2Token === 'unconditional' ? undefined : l2Token;
-      const written = await this.guard.write(full, entry, ttlMs, token);
+      const token =
+        l2Token === 'unconditional' ? undefined : typeof l2Token === 'number' ? l2Token : l2Token.since;
+      // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
+      const written = await this.guard.write(full, entry, ttlMs, token, typeof l2Token !== 'number');
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return;
     }

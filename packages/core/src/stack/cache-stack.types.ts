@@ -21,6 +21,13 @@ export interface WriteOptions extends ReadOptions {
   readonly ttl?: Duration;
   /** Tags: `invalidateTags([tag])` drops every entry carrying one of them. */
   readonly tags?: readonly string[];
+  /**
+   * A token from {@link CacheStack.writeToken}: the write to Redis is skipped when the entry was
+   * written or deleted at or after it (by any instance), so of two racing writers the one that
+   * took the later token wins. If Redis fails, the key is evicted once Redis is back. Without it,
+   * a `set` is unconditional.
+   */
+  readonly ifUnchangedSince?: number;
 }
 
 /** Options of {@link CacheStack.getOrLoad}. */

@@ -72,12 +72,21 @@ export class L2Guard {
     return this.run('read', () => this.layer.missToken(key));
   }
 
-  /** Writes through Redis; `false` when a newer write or a delete wins, `undefined` on failure. */
-  async write(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<boolean | undefined> {
+  /**
+   * Writes through Redis; `false` when a newer write or a delete wins, `undefined` on failure.
+   * `replaces`: the write stands for a change of the source of truth (a set, not a load's
+   * result), so if it does not reach Redis the value it replaces is evicted once Redis is back.
+   */
+  async write(
+    key: string,
+    entry: EntryToWrite,
+    ttlMs: number,
+    token: number | undefined,
+    replaces: boolean,
+  ): Promise<boolean | undefined> {
     const written = await this.run('write', () => this.layer.write(key, entry, ttlMs, token));
-    // An unconditional set that did not reach Redis leaves the value it replaces there: evict
-    // that one when Redis is back, as for a delete, so it is not served after the outage.
-    if (written === undefined && token === undefined) this.remember(this.pendingDeletes, [key]);
+    // Else the value it replaces would be served after the outage.
+    if (written === undefined && replaces) this.remember(this.pendingDeletes, [key]);
     return written;
   }
 

@@ -15,8 +15,10 @@ import type { StrategyCache } from './strategy-cache.interface.js';
  * caller. If the cache cannot be set after a successful persist (Redis down), the stack
  * remembers the key and evicts it from Redis before Redis serves again, so no stale value
  * survives. Reads load on a miss, as in cache-aside. Writes to one key are applied in call order
- * within a process; across instances, the writer's version check orders the database (the cache
- * itself is last-write-wins until entries carry versions).
+ * within a process. Across instances, a set takes a token (Redis time on the entry's node) before
+ * it persists, derives its version from it, and writes the cache only if no later write or delete
+ * reached the entry, so the cache ends on the write the database keeps (up to clock skew between
+ * an instance and Redis: see docs/strategies.md).
  */
 export class WriteThroughStrategy {
   constructor(
@@ -56,8 +58,17 @@ export class WriteThroughCache<T> extends CacheAsideCache<T> {
       // Fail before persisting what could not be cached: else the database would move on while
       // the cache kept the previous value.
       encodeValue(value, `${this.name} cache`);
-      await this.writer.writeMany([{ key, version: this.clock.next(), value }]);
-      await this.stack.set(key, value, { namespace: this.name, ttl: this.config.ttl });
+      // Across instances, the token orders the cache the way the version orders the database: of
+      // two racing sets, the one with the later token has the higher version and the cache
+      // keeps it (the other's cache write is skipped).
+      const token = await this.stack.writeToken(key, { namespace: this.name });
+      const version = this.clock.next(token === undefined ? 0 : HybridClock.versionAt(token));
+      await this.writer.writeMany([{ key, version, value }]);
+      await this.stack.set(key, value, {
+        namespace: this.name,
+        ttl: this.config.ttl,
+        ifUnchangedSince: token,
+      });
     });
   }
 

@@ -82,6 +82,8 @@ export class PriceRepository {
   readonly upserts: WriteRecord<Price>[] = [];
   /** When set, each upsert waits a random time below this before running (reorders concurrent writes). */
   jitterMs = 0;
+  /** Runs before an upsert's query (holds a writer mid-call to order a race). */
+  beforeUpsert: (() => Promise<void>) | undefined;
   /** Runs after an upsert has committed (fault injection between the persist and the cache write). */
   afterUpsert: (() => Promise<void>) | undefined;
 
@@ -110,6 +112,7 @@ export class PriceRepository {
   async upsert(record: WriteRecord<Price>): Promise<void> {
     this.upserts.push(record);
     if (this.jitterMs > 0) await sleep(Math.random() * this.jitterMs);
+    await this.beforeUpsert?.();
     await this.pool.query(
       `INSERT INTO prices (id, amount, version, deleted) VALUES ($1, $2, $3, false)
        ON CONFLICT (id) DO UPDATE SET amount = excluded.amount, version = excluded.version, deleted = false

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { UncacheableValueError } from '@strata/core';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deferred } from '../support/deferred.js';
 import { uniquePrefix } from '../support/app.js';
 import {
   closeCatalogApps,
@@ -222,6 +223,29 @@ describe('write-through (prices)', () => {
     const versions = repo.upserts.map((record) => record.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(new Set(versions).size).toBe(versions.length);
+  });
+
+  it('across instances, ends racing sets with the cache holding the value Postgres kept', async () => {
+    const prefix = uniquePrefix();
+    const options = { prefix, redisUrl: servers.redis.url, databaseUrl: servers.databaseUrl };
+    const [a, b] = await Promise.all([createCatalogApp(options), createCatalogApp(options)]);
+    const gate = deferred();
+    let held = false;
+    a.priceRepository.beforeUpsert = async () => {
+      held = true;
+      await gate.promise;
+    };
+    // A starts first but its writer stalls; B's set starts later and completes meanwhile.
+    const slow = a.catalog.prices.set('sku-1', price('sku-1', 1));
+    await waitUntil(() => held, 5_000, "A's writer to start");
+    await b.catalog.prices.set('sku-1', price('sku-1', 2));
+    gate.resolve();
+    await slow;
+
+    expect(await a.priceRepository.row('sku-1')).toMatchObject({ amount: 2 }); // B's version is higher
+    expect(await a.stack.get('sku-1', { namespace: 'prices' })).toEqual(price('sku-1', 2));
+    expect(await a.catalog.prices.get('sku-1')).toEqual(price('sku-1', 2));
+    expect(await b.catalog.prices.get('sku-1')).toEqual(price('sku-1', 2));
   });
 
   it('keeps a failed set from blocking the sets queued behind it', async () => {
