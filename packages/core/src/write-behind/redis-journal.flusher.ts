@@ -54,6 +54,8 @@ export class RedisJournalFlusher<T> {
   private backlog = false;
   /** A pass failed: records read for this consumer may not have reached `held`. */
   private lostReplies = false;
+  /** When the next pass removes consumers that hold nothing (at most once per `claimIdle`). */
+  private nextPrune = 0;
 
   constructor(
     private readonly journal: RedisJournal,
@@ -158,9 +160,13 @@ export class RedisJournalFlusher<T> {
     // reply was lost (a command timeout) are read back from its own pending list.
     const recover = force || this.lostReplies;
     this.lostReplies = false;
+    // Every restart adds a consumer name to the group; those holding nothing are dropped.
+    const prune = Date.now() >= this.nextPrune;
+    if (prune) this.nextPrune = Date.now() + this.options.claimIdleMs;
     for (const p of this.journal.partitions) {
       const held = this.heldOf(p.index);
       try {
+        if (prune) await this.journal.pruneConsumers(p, this.options.claimIdleMs);
         await this.passOver(p, held, force, recover);
       } catch (error) {
         this.lostReplies = true;

@@ -84,3 +84,21 @@ for i = 1, 2 do
   end
 end
 return 1`;
+
+/**
+ * Remove consumers that hold nothing (a stopped instance's, or a restarted one's former name).
+ * KEYS: stream. ARGV: [1] group, [2] least idle time in ms, [3] the caller's own consumer.
+ * A consumer with pending records is kept: deleting it would drop them from the group's pending
+ * list, where `XAUTOCLAIM` finds them. Atomic, so a consumer cannot take records between the
+ * check and the delete (one that reads later is simply created again). Returns the count removed.
+ */
+export const PRUNE_SCRIPT = `local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info['name'] ~= ARGV[3] and tonumber(info['pending']) == 0 and tonumber(info['idle']) >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info['name'])
+    removed = removed + 1
+  end
+end
+return removed`;

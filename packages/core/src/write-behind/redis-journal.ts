@@ -6,7 +6,13 @@ import { parseEntries, type StreamRecord } from './stream-entries.js';
 import type { AppendResult } from './journal-append.batcher.js';
 import type { AppendRequest } from './journal-append.request.js';
 import { JournalAppender } from './journal-appender.js';
-import { ACK_SCRIPT, DEAD_SCRIPT, SUPERSEDE_SCRIPT, TAKE_SCRIPT } from './redis-journal.scripts.js';
+import {
+  ACK_SCRIPT,
+  DEAD_SCRIPT,
+  PRUNE_SCRIPT,
+  SUPERSEDE_SCRIPT,
+  TAKE_SCRIPT,
+} from './redis-journal.scripts.js';
 
 /** Options of a {@link RedisJournal}. */
 export interface RedisJournalOptions {
@@ -34,6 +40,7 @@ interface JournalScripts {
   strataJournalAck(...args: (string | number)[]): Promise<number>;
   strataJournalDead(...args: (string | number)[]): Promise<number>;
   strataJournalSupersede(...args: (string | number)[]): Promise<number>;
+  strataJournalPrune(...args: (string | number)[]): Promise<number>;
 }
 
 type JournalClient = (Redis | Cluster) & JournalScripts;
@@ -72,6 +79,7 @@ export class RedisJournal {
     client.defineCommand('strataJournalAck', { numberOfKeys: 2, lua: ACK_SCRIPT });
     client.defineCommand('strataJournalDead', { numberOfKeys: 3, lua: DEAD_SCRIPT });
     client.defineCommand('strataJournalSupersede', { numberOfKeys: 2, lua: SUPERSEDE_SCRIPT });
+    client.defineCommand('strataJournalPrune', { numberOfKeys: 1, lua: PRUNE_SCRIPT });
     this.client = client as JournalClient;
     this.perPartitionLimit = Math.ceil(options.maxQueueLength / options.partitions);
     this.partitions = Array.from({ length: options.partitions }, (_, index) => {
@@ -253,6 +261,13 @@ export class RedisJournal {
       error,
       this.options.deadLetterCap,
       ...ids,
+    );
+  }
+
+  /** Removes other consumers idle for `minIdleMs` that hold no records; resolves how many. */
+  pruneConsumers(p: PartitionKeys, minIdleMs: number): Promise<number> {
+    return this.withGroup(() =>
+      this.client.strataJournalPrune(p.stream, JOURNAL_GROUP, minIdleMs, this.consumer),
     );
   }
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import {
+  JOURNAL_GROUP,
   JournalUnavailableError,
   QueueFullError,
   type RedisWriteBehindCache,
@@ -232,6 +233,38 @@ describe('write-behind with the Redis Stream journal', () => {
     expect(await app.views.increment('p1', 2)).toBeUndefined();
     await app.views.flush();
     expect((await readCounts(servers.databaseUrl)).get('p1')).toBe(107);
+  });
+
+  it("removes a stopped instance's consumer from the group once it holds nothing, after claiming its records", async () => {
+    const app = await redisApp({ flushInterval: '20ms', claimIdle: '100ms' });
+    const stream = journalOf(app).partitions[0]?.stream ?? '';
+    const consumers = () =>
+      inspect(async (redis) => {
+        const reply = (await redis.xinfo('CONSUMERS', stream, JOURNAL_GROUP)) as unknown[][];
+        return reply.map((c) => ({ name: String(c[1]), pending: Number(c[3]) }));
+      });
+    await app.prices.set('sku-1', price('sku-1', 1));
+    await app.prices.flush();
+    // Two former instances: one still holds a record of sku-2, the other holds nothing.
+    await app.prices.set('sku-2', price('sku-2', 2));
+    await inspect(async (redis) => {
+      await redis.xreadgroup('GROUP', JOURNAL_GROUP, 'gone-holding', 'COUNT', 10, 'STREAMS', stream, '>');
+      const id = await redis.xadd(stream, '*', 'k', 'nothing', 'v', '1');
+      await redis.xreadgroup('GROUP', JOURNAL_GROUP, 'gone-empty', 'COUNT', 10, 'STREAMS', stream, '>');
+      await redis.xack(stream, JOURNAL_GROUP, id ?? '');
+      await redis.xdel(stream, id ?? '');
+    });
+    expect((await consumers()).map((c) => c.name)).toEqual(
+      expect.arrayContaining(['gone-holding', 'gone-empty']),
+    );
+    await waitFor(
+      async () => (await consumers()).every((c) => !c.name.startsWith('gone-')),
+      5_000,
+      'the former consumers to be removed',
+    );
+    // sku-2's record was claimed and delivered, not dropped with its consumer.
+    expect(await app.repo.row('sku-2')).toMatchObject({ amount: 2 });
+    expect(await journalOf(app).streamLength()).toBe(0);
   });
 
   it('drains on shutdown', async () => {
