@@ -9,6 +9,15 @@
 export { startRedis } from './redis-server.fixture.js';
 /** Handle and options of a Redis test server. */
 export type { RedisServer, StartRedisOptions } from './redis-server.types.js';
+/** Start a local Redis Cluster (3 primaries, 3 replicas) whose nodes a test can kill, restart and fail over. */
+export { startRedisCluster } from './redis-cluster.fixture.js';
+/** Handle, node handles and options of a Redis Cluster for tests. */
+export type {
+  RedisCluster,
+  RedisClusterAddress,
+  RedisClusterNode,
+  StartRedisClusterOptions,
+} from './redis-cluster.types.js';
 /** Start a PostgreSQL server (external, container or local binaries). */
 export { startPostgres } from './postgres-server.fixture.js';
 /** Handle and options of a PostgreSQL test server. */

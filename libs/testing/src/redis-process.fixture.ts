@@ -20,8 +20,22 @@ const NO_REDIS_MESSAGE =
   'No Redis available: `redis-server` is not in PATH and no Docker engine answers. ' +
   "Install Debian's redis-server package (`apt-get install -y redis-server`) or run a Docker engine.";
 
+/**
+ * Internal options of {@link startRedisProcess}, for fixtures built on it (such as the cluster);
+ * not part of the package's API.
+ */
+export interface RedisProcessOptions extends StartRedisOptions {
+  /**
+   * More `redis-server` arguments, appended to the usual ones. Called once per start attempt (so it can
+   * pick fresh ports, e.g. a cluster bus port), and the result is kept across `restart()`.
+   */
+  readonly extraArgs?: () => Promise<readonly string[]>;
+  /** Name prefix of the temp dir (default `strata-redis-`). */
+  readonly tempDirPrefix?: string;
+}
+
 /** A `redis-server` child process in its own temp dir, on a loopback port chosen at start. */
-class LocalRedisServer implements RedisServer {
+export class LocalRedisServer implements RedisServer {
   readonly host = HOST;
   readonly external = false;
   readonly url: string;
@@ -39,6 +53,7 @@ class LocalRedisServer implements RedisServer {
     readonly port: number,
     private readonly appendOnly: boolean,
     private readonly replicaOf: { readonly host: string; readonly port: number } | undefined,
+    private readonly extraArgs: readonly string[] = [],
   ) {
     this.url = `redis://${HOST}:${port}`;
   }
@@ -58,6 +73,7 @@ class LocalRedisServer implements RedisServer {
       // A replica syncs at once (the default waits 5 s for more replicas to share the transfer).
       '--repl-diskless-sync-delay', '0',
       ...(this.replicaOf ? ['--replicaof', this.replicaOf.host, String(this.replicaOf.port)] : []),
+      ...this.extraArgs,
     ];
     const proc = ManagedProcess.spawn(this.binary, args, { cwd: this.dir });
     this.process = proc;
@@ -66,6 +82,11 @@ class LocalRedisServer implements RedisServer {
       intervalMs: PING_INTERVAL_MS,
       timeoutMs: START_TIMEOUT_MS,
     });
+  }
+
+  /** Whether the server process runs (it may be paused); `false` after stop, kill or a failed start. */
+  get running(): boolean {
+    return this.process?.running ?? false;
   }
 
   /** Whether the last start failed because the port was taken. */
@@ -125,14 +146,14 @@ class LocalRedisServer implements RedisServer {
 /**
  * Starts `redis-server` from `PATH` on a free loopback port, with its data in a fresh temp dir.
  *
- * @param options - Whether to persist writes to an append-only file.
+ * @param options - Whether to persist writes to an append-only file, what to replicate, and (internal) extra arguments.
  * @returns A running server that answers PING.
  * @throws TestServerError `E_NO_REDIS` when the binary is missing, `E_START_FAILED` when it does not come up.
  */
-export async function startRedisProcess(options: StartRedisOptions = {}): Promise<RedisServer> {
+export async function startRedisProcess(options: RedisProcessOptions = {}): Promise<LocalRedisServer> {
   const binary = await findExecutable('redis-server');
   if (binary === undefined) throw new TestServerError('E_NO_REDIS', NO_REDIS_MESSAGE);
-  const dir = await makeTempDir('strata-redis-');
+  const dir = await makeTempDir(options.tempDirPrefix ?? 'strata-redis-');
   try {
     for (let attempt = 1; ; attempt++) {
       const server = new LocalRedisServer(
@@ -141,6 +162,7 @@ export async function startRedisProcess(options: StartRedisOptions = {}): Promis
         await findFreePort(HOST),
         options.appendOnly ?? false,
         options.replicaOf,
+        (await options.extraArgs?.()) ?? [],
       );
       try {
         await server.start();

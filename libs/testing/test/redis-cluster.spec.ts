@@ -1,0 +1,188 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisCluster, type RedisCluster, type RedisClusterAddress } from '../src/index.js';
+
+/** Opens a connection to one node, runs `fn`, closes it. */
+async function withNode<T>(node: RedisClusterAddress, fn: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis({
+    host: node.host,
+    port: node.port,
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    commandTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A `key:value` field of an INFO-style reply. */
+function field(text: string, key: string): string | undefined {
+  return new RegExp(`^${key}:(.*?)\\r?$`, 'm').exec(text)?.[1];
+}
+
+/** Whether a process with this pid exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+describe('startRedisCluster', () => {
+  let cluster: RedisCluster;
+  let client: Cluster;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    client = new Cluster([...cluster.nodes]);
+    client.on('error', () => undefined);
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.dispose();
+  });
+
+  it('has 3 primaries and 3 replicas on loopback, every node reporting cluster_state:ok', async () => {
+    const primaries = await cluster.primaries();
+    const replicas = await cluster.replicas();
+    expect(primaries.map((node) => node.role)).toEqual(['primary', 'primary', 'primary']);
+    expect(replicas.map((node) => node.role)).toEqual(['replica', 'replica', 'replica']);
+    const ports = [...primaries, ...replicas].map((node) => node.port).sort();
+    expect(ports).toEqual(cluster.nodes.map((node) => node.port).sort());
+    expect(new Set(ports).size).toBe(6);
+    for (const node of [...primaries, ...replicas]) {
+      expect(node.url).toBe(`redis://127.0.0.1:${node.port}`);
+      const info = await withNode(node, (c) => c.cluster('INFO'));
+      expect(field(info, 'cluster_state')).toBe('ok');
+      expect(field(info, 'cluster_slots_ok')).toBe('16384');
+    }
+  });
+
+  it('serves SET/GET through a Cluster client, with keys on every primary', async () => {
+    const keys = Array.from({ length: 24 }, (_, index) => `spread:${index}`);
+    for (const key of keys) await client.set(key, `value of ${key}`);
+    const owners = new Set<number>();
+    for (const key of keys) {
+      expect(await client.get(key)).toBe(`value of ${key}`);
+      const primary = await cluster.primaryFor(key);
+      owners.add(primary.port);
+      // primaryFor() names the node that really holds the key.
+      expect(await withNode(primary, (c) => c.get(key))).toBe(`value of ${key}`);
+    }
+    const primaryPorts = (await cluster.primaries()).map((node) => node.port);
+    expect([...owners].sort()).toEqual(primaryPorts.sort());
+  });
+
+  it('runs multi-key commands on keys sharing a hash tag, and refuses keys across slots', async () => {
+    await client.mset('{user:1}:name', 'Ada', '{user:1}:email', 'ada@example.com');
+    expect(await client.mget('{user:1}:name', '{user:1}:email')).toEqual(['Ada', 'ada@example.com']);
+    expect(await client.del('{user:1}:name', '{user:1}:email')).toBe(2);
+    await expect(client.mget('spread:0', 'spread:1')).rejects.toThrow(/CROSSSLOT/);
+  });
+
+  it('failover() refuses a replica', async () => {
+    const [replica] = await cluster.replicas();
+    if (replica === undefined) throw new Error('no replica');
+    await expect(cluster.failover(replica)).rejects.toMatchObject({ code: 'E_CLUSTER_STATE' });
+  });
+
+  it('failover() promotes a replica: data written with WAIT survives, writes go on, the old primary rejoins', async () => {
+    const key = 'failover:key';
+    const [set, wait] = (await client.pipeline().set(key, 'before').call('WAIT', '1', '1000').exec()) ?? [];
+    expect(set).toEqual([null, 'OK']);
+    expect(wait).toEqual([null, 1]);
+    const primary = await cluster.primaryFor(key);
+
+    const successor = await cluster.failover(primary);
+
+    expect(successor.role).toBe('primary');
+    expect(successor.port).not.toBe(primary.port);
+    expect((await cluster.primaryFor(key)).port).toBe(successor.port);
+    expect((await cluster.primaries()).map((node) => node.port)).not.toContain(primary.port);
+    expect(await client.get(key)).toBe('before');
+    await client.set(key, 'after');
+    expect(await client.get(key)).toBe('after');
+
+    await primary.restart();
+    const rejoined = (await cluster.replicas()).find((node) => node.port === primary.port);
+    expect(rejoined?.id).toBe(primary.id);
+    expect(await withNode(primary, (c) => c.call('INFO', 'replication'))).toMatch(
+      new RegExp(`master_port:${successor.port}\\r?\\n`),
+    );
+    expect(await client.get(key)).toBe('after');
+  });
+});
+
+describe('RedisCluster.dispose()', () => {
+  it('stops all six redis-server processes and removes their temp dirs', async () => {
+    const cluster = await startRedisCluster();
+    const nodes = await Promise.all(
+      cluster.nodes.map((node) =>
+        withNode(node, async (c) => ({
+          pid: Number(field(await c.info('server'), 'process_id')),
+          dir: ((await c.config('GET', 'dir')) as string[])[1] ?? '',
+        })),
+      ),
+    );
+    expect(new Set(nodes.map((node) => node.pid)).size).toBe(6);
+    for (const node of nodes) {
+      expect(isAlive(node.pid)).toBe(true);
+      expect(existsSync(join(node.dir, 'nodes.conf'))).toBe(true);
+    }
+
+    await cluster.dispose();
+
+    for (const node of nodes) {
+      expect(isAlive(node.pid)).toBe(false);
+      expect(existsSync(node.dir)).toBe(false);
+    }
+    await cluster.dispose();
+    await expect(cluster.primaries()).rejects.toMatchObject({ code: 'E_DISPOSED' });
+  });
+});
+
+describe('startRedisCluster without the binaries', () => {
+  const savedPath = process.env['PATH'];
+  let bin: string;
+
+  beforeAll(async () => {
+    bin = await mkdtemp(join(tmpdir(), 'strata-no-redis-cli-'));
+    const pathDirs = (savedPath ?? '').split(delimiter);
+    const server = pathDirs.map((dir) => join(dir, 'redis-server')).find((path) => existsSync(path));
+    if (server === undefined) throw new Error('redis-server is not in PATH');
+    await symlink(server, join(bin, 'redis-server'));
+  });
+
+  afterAll(async () => {
+    process.env['PATH'] = savedPath;
+    await rm(bin, { recursive: true, force: true });
+  });
+
+  it('rejects with E_NO_REDIS naming what is missing', async () => {
+    process.env['PATH'] = bin;
+    await expect(startRedisCluster()).rejects.toMatchObject({
+      code: 'E_NO_REDIS',
+      message: expect.stringMatching(/: redis-cli not in PATH/),
+    });
+    process.env['PATH'] = join(bin, 'nothing-here');
+    await expect(startRedisCluster()).rejects.toMatchObject({
+      code: 'E_NO_REDIS',
+      message: expect.stringMatching(/redis-server and redis-cli not in PATH/),
+    });
+    process.env['PATH'] = savedPath;
+  });
+});
