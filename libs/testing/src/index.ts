@@ -18,6 +18,15 @@ export type {
   RedisClusterNode,
   StartRedisClusterOptions,
 } from './redis-cluster.types.js';
+/** Start a local Redis Sentinel setup (1 primary, 2 replicas, 3 sentinels) whose primary a test can fail over. */
+export { startRedisSentinel } from './redis-sentinel.fixture.js';
+/** Handle, node handles and options of a Redis Sentinel setup for tests. */
+export type {
+  RedisSentinel,
+  RedisSentinelAddress,
+  RedisSentinelNode,
+  StartRedisSentinelOptions,
+} from './redis-sentinel.types.js';
 /** Start a PostgreSQL server (external, container or local binaries). */
 export { startPostgres } from './postgres-server.fixture.js';
 /** Handle and options of a PostgreSQL test server. */

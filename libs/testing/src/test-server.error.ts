@@ -2,13 +2,17 @@
  * Machine-readable reasons for a {@link TestServerError}.
  *
  * - `E_NO_REDIS` / `E_NO_POSTGRES`: no Docker engine and no server binary on this machine (for a Redis
- *   Cluster, which never uses Docker: `redis-server` or `redis-cli` missing from `PATH`).
+ *   Cluster or Sentinel setup, which never use Docker: `redis-server`, or for a cluster `redis-cli`, missing
+ *   from `PATH`).
  * - `E_EXTERNAL_SERVER`: fault injection (stop, kill, restart, pause) was asked of a server this test did not start.
  * - `E_START_FAILED`: the server process exited, or never answered, while starting.
  * - `E_NOT_RUNNING`: `pause()` was called while the server is stopped.
  * - `E_DISPOSED`: the handle was used after `dispose()`.
  * - `E_CLUSTER_STATE`: a Redis Cluster is not in the state an operation needs, or did not reach it in time
  *   (e.g. `failover()` of a node that is not a primary, or no replica was promoted).
+ * - `E_SENTINEL_STATE`: a Redis Sentinel setup is not in the state an operation needs, or did not reach it
+ *   in time (e.g. the sentinels disagree on the primary, no replica is left to promote, or no replica was
+ *   promoted).
  */
 export type TestServerErrorCode =
   | 'E_NO_REDIS'
@@ -17,7 +21,8 @@ export type TestServerErrorCode =
   | 'E_START_FAILED'
   | 'E_NOT_RUNNING'
   | 'E_DISPOSED'
-  | 'E_CLUSTER_STATE';
+  | 'E_CLUSTER_STATE'
+  | 'E_SENTINEL_STATE';
 
 /** Error raised by the test-server fixtures; `code` tells the cases apart without parsing the message. */
 export class TestServerError extends Error {
