@@ -4,11 +4,22 @@ export { L2Guard } from './stack/l2-guard.js';
 
 export type {
   BreakerOptions,
+  BusOptions,
   CacheStackOptions,
   L1Options,
   RedisOptions,
 } from './options/cache-stack.options.js';
 export { resolveStackOptions } from './options/resolve-options.js';
+export type {
+  EarlyRefreshOptions,
+  GraceRetryOptions,
+  StaleReadOptions,
+  StaleReadStackOptions,
+} from './options/stale-read.options.js';
+export type { ResolvedStaleReads } from './options/resolve-stale-read-options.js';
+export { resolveReadPolicy } from './stack/stale-policy.js';
+export type { EarlyRefresh, OptionLabel, ReadPolicy } from './stack/stale-policy.js';
+export { isEarlyRefreshDue } from './stack/xfetch.js';
 export type { ResolvedStackOptions } from './options/resolve-options.js';
 
 export { parseDuration } from './duration/duration.js';
@@ -28,6 +39,16 @@ export type { MemoryLayerOptions } from './layers/memory.layer.js';
 export { RedisLayer } from './layers/redis.layer.js';
 export type { RedisLayerOptions } from './layers/redis.layer.js';
 export { RedisConnection } from './redis/redis-connection.js';
+export type {
+  ClusterConnectionOptions,
+  RedisAddress,
+  SentinelConnectionOptions,
+} from './redis/redis-client.factory.js';
+export { InvalidationBus } from './bus/invalidation-bus.js';
+export type { InvalidationBusOptions } from './bus/invalidation-bus.js';
+export { decodeBusMessage, encodeBusMessage } from './bus/bus-message.js';
+export type { BusMessage } from './bus/bus-message.js';
+export type { ResolvedBusOptions } from './options/resolve-bus-options.js';
 export type { RedisConnectionOptions } from './redis/redis-connection.js';
 
 export { SingleFlight } from './single-flight/single-flight.js';
@@ -44,6 +65,7 @@ export { CacheStoreError } from './errors/cache-store.error.js';
 export { InvalidKeyError } from './errors/invalid-key.error.js';
 export { RedisUnavailableError } from './errors/redis-unavailable.error.js';
 export { UncacheableValueError } from './errors/uncacheable-value.error.js';
+export { LoaderTimeoutError } from './errors/loader-timeout.error.js';
 export { TtlPolicy } from './ttl/ttl-policy.js';
 
 export type { CacheLoader } from './strategies/cache-loader.interface.js';

@@ -43,6 +43,8 @@ describe('CacheStack when Redis fails', () => {
       prefix: uniquePrefix(),
       jitter: 0,
       breaker: { breakDuration: '500ms' },
+      // These tests are about L2 fallbacks; L1 and the bus under faults: invalidation-bus.spec.ts.
+      l1: false,
       ...options,
       redis: { url, commandTimeout: `${COMMAND_TIMEOUT_MS}ms`, connectTimeout: '1s', ...options.redis },
     });
@@ -127,8 +129,8 @@ describe('CacheStack when Redis fails', () => {
     expect(await other.get('after-restart')).toMatch(/^heal \d+$/);
   });
 
-  it('keeps serving L1 entries while Redis is down', async () => {
-    const stack = await connectedStack({ l1: {} });
+  it('keeps serving L1 entries while Redis is down, without the bus (with it: invalidation-bus.spec.ts)', async () => {
+    const stack = await connectedStack({ l1: {}, bus: false });
     await stack.set('k', { v: 1 });
     await kill();
     const { value, ms } = await timed(() => stack.get('k'));

@@ -20,7 +20,8 @@ describe('two stacks with different prefixes on one Redis', () => {
   });
 
   async function stackFor(prefix: string): Promise<CacheStack> {
-    const stack = new CacheStack({ prefix, redis: { url: server.url } });
+    // L1 off: what two prefixes share is Redis (L1 coherence across stacks: invalidation-bus.spec.ts).
+    const stack = new CacheStack({ prefix, l1: false, redis: { url: server.url } });
     open.push(stack);
     expect(await stack.connect()).toBe(true);
     return stack;

@@ -34,20 +34,22 @@ async function connected(options: CacheStackOptions): Promise<CacheStack> {
 
 runStackCompliance('memory only', async (options) => new CacheStack(options));
 
-runStackCompliance('Redis only (L1 off)', (options) => connected({ ...options, redis: { url: server.url } }));
+runStackCompliance('Redis only (L1 off)', (options) =>
+  connected({ ...options, l1: false, redis: { url: server.url } }),
+);
 
 runStackCompliance('L1 + Redis', (options) => connected({ ...options, l1: {}, redis: { url: server.url } }));
 
 runStackCompliance('Redis with split reads (tag times checked by MGET, per-key deletes)', (options) =>
-  connected({ ...options, redis: { client: splitReadClient } }),
+  connected({ ...options, l1: false, redis: { client: splitReadClient } }),
 );
 
 describe('compliance variants', () => {
   it('build the layers they claim', async () => {
     const memory = new CacheStack({ prefix: uniquePrefix() });
-    const redis = await connected({ prefix: uniquePrefix(), redis: { url: server.url } });
-    const both = await connected({ prefix: uniquePrefix(), l1: {}, redis: { url: server.url } });
-    const split = await connected({ prefix: uniquePrefix(), redis: { client: splitReadClient } });
+    const redis = await connected({ prefix: uniquePrefix(), l1: false, redis: { url: server.url } });
+    const both = await connected({ prefix: uniquePrefix(), redis: { url: server.url } });
+    const split = await connected({ prefix: uniquePrefix(), l1: false, redis: { client: splitReadClient } });
     try {
       expect([memory.l1 !== undefined, memory.l2 !== undefined]).toStrictEqual([true, false]);
       expect([redis.l1 !== undefined, redis.l2 !== undefined]).toStrictEqual([false, true]);
@@ -58,8 +60,8 @@ describe('compliance variants', () => {
 
       // Split reads still honour tags written by a single-script reader, on the same data.
       const prefix = uniquePrefix();
-      const writer = await connected({ prefix, redis: { url: server.url } });
-      const reader = await connected({ prefix, redis: { client: splitReadClient } });
+      const writer = await connected({ prefix, l1: false, redis: { url: server.url } });
+      const reader = await connected({ prefix, l1: false, redis: { client: splitReadClient } });
       await writer.set('k', 'v', { tags: ['t'] });
       expect(await reader.get('k')).toBe('v');
       await writer.invalidateTags(['t']);

@@ -314,7 +314,12 @@ describe('Redis unavailable at boot', () => {
     const started = performance.now();
     const logger = new RecordingLogger();
     const moduleRef: TestingModule = await createApp(
-      { prefix: uniquePrefix(), redis: { url: `redis://127.0.0.1:${port}`, connectTimeout: '300ms' } },
+      // L1 off: each call shows the method ran (with L1, outage entries live `bus.outageTtl`).
+      {
+        prefix: uniquePrefix(),
+        l1: false,
+        redis: { url: `redis://127.0.0.1:${port}`, connectTimeout: '300ms' },
+      },
       [HealthyService],
       { logger },
     );
@@ -445,7 +450,12 @@ describe('Redis that accepts connections but never answers', () => {
   it('boots within about a second, answers calls, and stops reconnecting once closed', async () => {
     const started = performance.now();
     const moduleRef = await createApp(
-      { prefix: uniquePrefix(), redis: { url: `redis://127.0.0.1:${port}`, connectTimeout: '300ms' } },
+      // L1 off: each call shows the method ran (with L1, outage entries live `bus.outageTtl`).
+      {
+        prefix: uniquePrefix(),
+        l1: false,
+        redis: { url: `redis://127.0.0.1:${port}`, connectTimeout: '300ms' },
+      },
       [HealthyService],
     );
     expect(performance.now() - started).toBeLessThan(1_000);

@@ -118,6 +118,11 @@ describe('two apps sharing one Redis and one prefix (two instances of a service)
     expect(b.accounts.loads).toBe(0);
 
     await b.accounts.forget('1');
+    // A's L1 copy goes when the bus delivers B's eviction (asynchronously, within milliseconds).
+    const deadline = Date.now() + 500;
+    while ((await a.accounts.find('1')).run === 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     expect(await a.accounts.find('1')).toEqual({ id: '1', run: 2 });
 
     await a.accounts.forgetAll();

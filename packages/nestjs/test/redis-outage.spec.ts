@@ -50,6 +50,8 @@ async function inventoryApp(
     {
       prefix: uniquePrefix(),
       jitter: 0,
+      // L1 off: these tests count loader runs against Redis alone (L1 under outages: the bus tests).
+      l1: false,
       redis: { url: redis.url, commandTimeout: '200ms' },
       breaker: { breakDuration: '500ms' },
     },
@@ -187,6 +189,7 @@ describe('Redis outage', () => {
       {
         prefix: uniquePrefix(),
         jitter: 0,
+        l1: false,
         redis: { url: redis.url, connectTimeout: '300ms', commandTimeout: '200ms' },
         breaker: { breakDuration: '500ms' },
       },

@@ -50,11 +50,11 @@ async function otherClients(): Promise<number[]> {
 }
 
 describe('shutdown', () => {
-  it('moduleRef.close() closes the Redis connection Strata opened', async () => {
+  it('moduleRef.close() closes the Redis connections Strata opened (commands and the bus)', async () => {
     expect(await otherClients()).toEqual([]);
     const moduleRef = await createApp({ prefix: uniquePrefix(), redis: { url: redis.url } }, [ReportService]);
     expect(await moduleRef.get(ReportService).build()).toBe('report-1');
-    expect(await otherClients()).toHaveLength(1);
+    expect(await otherClients()).toHaveLength(2);
 
     await closeApp(moduleRef);
 

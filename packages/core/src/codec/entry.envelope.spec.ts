@@ -25,6 +25,14 @@ describe('entry envelope', () => {
     expect(parseEntry(raw)).toStrictEqual({ created: 7, freshUntil: 10, staleUntil: 20, tags: [], value });
   });
 
+  it('carries the load time (ms, rounded up) after the tag count, for early refresh', () => {
+    const tail = serializeEntryTail({ ...entry, loadMs: 12.2 });
+    expect(tail.split('\n')[0]).toBe('1700000060000|1700000120000|2|13');
+    expect(parseEntry(`S1|5|${tail}`)).toStrictEqual({ ...entry, loadMs: 13, created: 5 });
+    // No load time (a set, or a zero): the layout older releases read.
+    expect(serializeEntryTail({ ...entry, loadMs: 0 })).toBe(serializeEntryTail(entry));
+  });
+
   it('rounds fractional times', () => {
     const tail = serializeEntryTail({ freshUntil: 10.6, staleUntil: 20.2, tags: [], value: 'j1' });
     expect(tail).toBe('11|20|0\nj1');
@@ -41,6 +49,8 @@ describe('entry envelope', () => {
     ['a non-numeric created time', 'S1|abc|2|3|0\nj1'],
     ['a non-integer tag count', 'S1|1|2|3|x\nj1'],
     ['fewer tag lines than announced', 'S1|1|2|3|2\nonly-one-tag'],
+    ['a non-numeric load time', 'S1|1|2|3|0|x\nj1'],
+    ['an empty load time', 'S1|1|2|3|0|\nj1'],
   ])('returns undefined for %s', (_label, raw) => {
     expect(parseEntry(raw)).toBeUndefined();
   });

@@ -3,6 +3,10 @@ import type { EncodedValue } from './value.codec.js';
 /**
  * Version of the stored entry layout. An entry whose version Strata does not know (written by an
  * older or newer, incompatible release) is read as a miss, never a crash.
+ *
+ * The optional load time (`|loadMs` after the tag count) did not change it: this release reads
+ * entries without it, and releases before it read entries with it as misses (their parser
+ * rejects the extra field), which is what a new version would have given them.
  */
 export const ENTRY_FORMAT_VERSION = 1;
 
@@ -21,6 +25,11 @@ export interface CacheEntry {
   readonly freshUntil: number;
   /** Wall-clock ms until which the entry may be served stale (grace); `>= freshUntil`. */
   readonly staleUntil: number;
+  /**
+   * How long the loader that produced the value took, in whole ms (rounded up), for early
+   * refresh (XFetch). Absent for values that were set rather than loaded.
+   */
+  readonly loadMs?: number;
   /** Full tag keys (namespace tag included) the entry depends on. */
   readonly tags: readonly string[];
   /** The encoded value. */
@@ -29,12 +38,15 @@ export interface CacheEntry {
 
 /**
  * Everything of the Redis form of an entry but its `created` time, which the write script fills
- * in (from the miss token, or Redis `TIME`): `freshUntil|staleUntil|tagCount\n` + one tag key per
- * line + the encoded value. The full form is `S1|created|` + this. The layout keeps the tag
+ * in (from the miss token, or Redis `TIME`): `freshUntil|staleUntil|tagCount\n` (or
+ * `freshUntil|staleUntil|tagCount|loadMs\n` for a loaded value) + one tag key per line + the
+ * encoded value. The full form is `S1|created|` + this. The layout keeps the tag
  * check in Lua down to `string.find`, without JSON decoding.
  */
 export function serializeEntryTail(entry: Omit<CacheEntry, 'created'>): string {
-  let tail = `${Math.round(entry.freshUntil)}|${Math.round(entry.staleUntil)}|${entry.tags.length}\n`;
+  const loadMs = entry.loadMs;
+  let tail = `${Math.round(entry.freshUntil)}|${Math.round(entry.staleUntil)}|${entry.tags.length}`;
+  tail += loadMs !== undefined && loadMs > 0 ? `|${Math.ceil(loadMs)}\n` : '\n';
   for (const tag of entry.tags) tail += tag + '\n';
   return tail + entry.value;
 }
@@ -49,8 +61,9 @@ export function parseEntry(raw: string): CacheEntry | undefined {
   const created = readInt(raw, cursor, 0x7c /* | */);
   const freshUntil = readInt(raw, cursor, 0x7c);
   const staleUntil = readInt(raw, cursor, 0x7c);
-  const tagCount = readInt(raw, cursor, 0x0a /* \n */);
-  if (created < 0 || freshUntil < 0 || staleUntil < 0 || tagCount < 0) return undefined;
+  const tagCount = readInt(raw, cursor, 0x0a /* \n */, 0x7c);
+  const loadMs = raw.charCodeAt(cursor.at - 1) === 0x7c ? readInt(raw, cursor, 0x0a) : 0;
+  if (created < 0 || freshUntil < 0 || staleUntil < 0 || tagCount < 0 || loadMs < 0) return undefined;
   const tags: string[] = [];
   let position = cursor.at;
   for (let i = 0; i < tagCount; i++) {
@@ -59,17 +72,23 @@ export function parseEntry(raw: string): CacheEntry | undefined {
     tags.push(raw.slice(position, end));
     position = end + 1;
   }
-  return { created, freshUntil, staleUntil, tags, value: raw.slice(position) };
+  const value = raw.slice(position);
+  return loadMs > 0
+    ? { created, freshUntil, staleUntil, loadMs, tags, value }
+    : { created, freshUntil, staleUntil, tags, value };
 }
 
-/** Reads decimal digits up to `terminator`, moving the cursor past it; -1 when malformed. */
-function readInt(raw: string, cursor: { at: number }, terminator: number): number {
+/**
+ * Reads decimal digits up to `terminator` (or `alternative`), moving the cursor past it; -1 when
+ * malformed.
+ */
+function readInt(raw: string, cursor: { at: number }, terminator: number, alternative = terminator): number {
   let value = 0;
   let i = cursor.at;
   const start = i;
   for (; i < raw.length; i++) {
     const code = raw.charCodeAt(i);
-    if (code === terminator) break;
+    if (code === terminator || code === alternative) break;
     if (code < 0x30 || code > 0x39) return -1;
     value = value * 10 + (code - 0x30);
   }

@@ -12,7 +12,8 @@ export type StrataErrorCode =
   | 'E_DECORATOR_MISUSE'
   | 'E_QUEUE_FULL'
   | 'E_NOT_A_COUNTER'
-  | 'E_JOURNAL_UNAVAILABLE';
+  | 'E_JOURNAL_UNAVAILABLE'
+  | 'E_LOAD_TIMEOUT';
 
 /**
  * Base class of every error Strata throws.

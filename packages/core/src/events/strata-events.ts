@@ -12,8 +12,29 @@ export interface StrataEventMap {
   miss: { key: string };
   /** A loader ran on a miss. */
   load: { key: string; durationMs: number; outcome: 'success' | 'error' };
+  /**
+   * A read got an expired entry (inside its `staleWhileRevalidate` or `grace` window): `swr`
+   * (a background refresh replaces it), `error` (the loader failed, or a retry waits for its
+   * backoff), `timeout` (the loader passed its soft or hard timeout).
+   */
+  stale: { key: string; reason: 'swr' | 'error' | 'timeout' };
+  /**
+   * A background refresh settled (stale-while-revalidate, early refresh, a load that went on past
+   * a soft timeout, or a retry). `retryInMs`: when the next retry runs, if one was scheduled.
+   */
+  refresh: {
+    key: string;
+    trigger: 'swr' | 'early' | 'grace' | 'retry';
+    attempt: number;
+    durationMs: number;
+    outcome: 'loaded' | 'hit' | 'dropped' | 'error';
+    error: Error | undefined;
+    retryInMs: number | undefined;
+  };
   /** An L2 (Redis) operation failed; the call fell back. */
   'l2:error': { operation: string; error: Error };
+  /** The invalidation bus subscription dropped (L1 cleared, entries short-lived) or is back. */
+  'bus:state': { connected: boolean };
   /** The L2 circuit breaker changed state. */
   'breaker:state': { state: CircuitState };
   /** A write-behind batch reached the writer. */

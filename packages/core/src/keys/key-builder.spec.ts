@@ -73,6 +73,13 @@ describe('KeyBuilder', () => {
     expect(a).not.toBe(b);
     expect(small.entry(base + 'a')).toBe(a);
     expect(small.entry(base + 'a', 'other')).not.toBe(a);
+    // A hash tag is kept whole, so the short key stays in the long key's cluster slot.
+    const tagged = small.entry(`{p:wb:cache:3}:${base}`);
+    expect(tagged.length).toBeLessThanOrEqual(128);
+    expect(hashTag(tagged)).toBe('p:wb:cache:3');
+    const longTag = `{${'t'.repeat(100)}}`;
+    expect(hashTag(small.entry(`${longTag}:${base}`))).toBe('t'.repeat(100));
+    expect(small.entry(`${longTag}:${base}`)).not.toBe(small.entry(`${longTag}:${base}!`));
     // 1000 long keys sharing a long head: all distinct.
     const many = new Set(Array.from({ length: 1000 }, (_, i) => small.entry(`${base}:${i}`)));
     expect(many.size).toBe(1000);

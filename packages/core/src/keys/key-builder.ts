@@ -15,7 +15,10 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
  *   all in ONE slot (the `{shop:tags}` hash tag), so invalidating many tags, or reading the tag
  *   times of an entry, is one command on one node even on a cluster.
  *
- * Keys longer than `maxKeyLength` keep a readable head and end in a SHA-256 of the whole key.
+ * Keys longer than `maxKeyLength` keep a readable head and end in a SHA-256 of the whole key. A
+ * hash tag in the key (`{…}`, which picks the Redis Cluster slot: a write-behind cache's keys carry
+ * their journal partition's) is kept whole, so a long key keeps its slot; only a tag that itself
+ * ends past the room left by the hash makes the key longer than `maxKeyLength`.
  */
 export class KeyBuilder {
   private readonly tagPrefix: string;
@@ -45,9 +48,10 @@ export class KeyBuilder {
     }
     const full = head + key;
     if (full.length <= this.maxKeyLength) return full;
-    // Keep a readable head for debugging; the hash makes the key unique.
+    // Keep a readable head for debugging; the hash makes the key unique. A hash tag stays whole,
+    // so that the short key lives in the long one's Redis Cluster slot.
     const digest = hash('sha256', key, 'base64url');
-    const room = Math.max(0, this.maxKeyLength - head.length - digest.length - 1);
+    const room = Math.max(hashTagEnd(key), this.maxKeyLength - head.length - digest.length - 1);
     return `${head}${key.slice(0, room)}#${digest}`;
   }
 
@@ -85,4 +89,16 @@ export class KeyBuilder {
       throw new InvalidKeyError('namespace', namespace, 'use letters, digits, "_", "." or "-"');
     }
   }
+}
+
+/**
+ * Where the hash tag of `key` ends (the index after its `}`), or 0 without one. Redis hashes the
+ * part between the first `{` and the next `}` when it is non-empty, else the whole key. Entry
+ * heads (prefix, namespace) hold no braces, so the key's tag is the full key's.
+ */
+function hashTagEnd(key: string): number {
+  const open = key.indexOf('{');
+  if (open < 0) return 0;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? close + 1 : 0;
 }

@@ -103,4 +103,50 @@ describe('MemoryLayer', () => {
     expect(l1.size).toBeLessThan(50);
     expect(l1.read('k49').entry).toBeDefined();
   });
+
+  describe('bus support', () => {
+    it('deleteRemote: a held entry becomes a delete marker; for a key not held, reads in flight cannot store', () => {
+      const l1 = layer(10);
+      l1.write('held', entry('v'), 60_000);
+      const inFlight = l1.missToken();
+      l1.deleteRemote(['held', 'absent']);
+      expect(l1.read('held').entry).toBeUndefined();
+      expect(l1.write('held', entry('old'), 60_000, inFlight)).toBe(false);
+      expect(l1.write('absent', entry('old'), 60_000, inFlight)).toBe(false);
+      // A read that began after the delete stores.
+      expect(l1.write('absent', entry('new'), 60_000, l1.missToken())).toBe(true);
+    });
+
+    it('deleteRemote of keys not held takes no room from entries', () => {
+      const l1 = layer(10);
+      for (let i = 0; i < 10; i++) l1.write(`k${i}`, entry('v'), 60_000);
+      l1.deleteRemote(Array.from({ length: 1_000 }, (_, i) => `other${i}`));
+      for (let i = 0; i < 10; i++) expect(l1.read(`k${i}`).entry).toBeDefined();
+    });
+
+    it('clear() drops everything and refuses writes of reads that began before it', () => {
+      const l1 = layer();
+      l1.write('k', entry('v'), 60_000);
+      const before = l1.missToken();
+      l1.clear();
+      expect(l1.read('k').entry).toBeUndefined();
+      expect(l1.write('x', entry('v'), 60_000, before)).toBe(false);
+      expect(l1.write('x', entry('v'), 60_000, l1.missToken())).toBe(true);
+    });
+
+    it('degrade(cap) shortens lifetimes of new entries, degrade(0) stores nothing, restore() ends it', () => {
+      vi.useFakeTimers();
+      const l1 = layer();
+      l1.degrade(100);
+      expect(l1.write('short', entry('v'), 60_000)).toBe(true);
+      l1.degrade(0);
+      expect(l1.write('none', entry('v'), 60_000)).toBe(false);
+      l1.restore();
+      expect(l1.write('long', entry('v'), 60_000)).toBe(true);
+      vi.advanceTimersByTime(150);
+      expect(l1.read('short').entry).toBeUndefined();
+      expect(l1.read('none').entry).toBeUndefined();
+      expect(l1.read('long').entry).toBeDefined();
+    });
+  });
 });

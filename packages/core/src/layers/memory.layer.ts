@@ -18,6 +18,8 @@ type MemoryRecord =
 
 const RECORD_OVERHEAD_BYTES = 96;
 const PRUNE_THRESHOLD = 10_000;
+/** Most remembered deletes of keys this layer did not hold (announced by other instances). */
+const MAX_REMOTE_DELETES = 10_000;
 
 /**
  * The in-process layer: an LRU bounded by entries and bytes. It keeps tag and namespace
@@ -34,6 +36,14 @@ export class MemoryLayer implements CacheLayer {
   private lastPruneWall = 0;
   /** Latest store time of a record the LRU evicted: a write with an older token may not fill its gap. */
   private evictedUpTo = 0;
+  /**
+   * Deletes announced by other instances for keys this layer did not hold, by store time: a read
+   * in flight for such a key must not store the value it got before the delete. Kept apart from
+   * `records` so that other instances' writes cannot evict this instance's entries.
+   */
+  private readonly remoteDeletes: LRUCache<string, number>;
+  /** While set, the longest an entry may live (`0`: nothing is stored): see {@link MemoryLayer.degrade}. */
+  private lifetimeCapMs: number | undefined;
 
   constructor(private readonly options: MemoryLayerOptions) {
     this.records = new LRUCache<string, MemoryRecord>({
@@ -46,6 +56,13 @@ export class MemoryLayer implements CacheLayer {
         if (reason !== 'evict') return;
         const at = record.entry ? record.entry.created : record.deletedAt;
         if (at > this.evictedUpTo) this.evictedUpTo = at;
+      },
+    });
+    this.remoteDeletes = new LRUCache<string, number>({
+      max: MAX_REMOTE_DELETES,
+      ttl: options.tombstoneTtlMs,
+      dispose: (at, _key, reason) => {
+        if (reason === 'evict' && at > this.evictedUpTo) this.evictedUpTo = at;
       },
     });
   }
@@ -86,12 +103,19 @@ export class MemoryLayer implements CacheLayer {
   }
 
   write(key: string, entry: EntryToWrite, ttlMs: number, token?: number, shared?: unknown): boolean {
+    if (this.lifetimeCapMs !== undefined) {
+      if (this.lifetimeCapMs === 0) return false;
+      ttlMs = Math.min(ttlMs, this.lifetimeCapMs);
+    }
     if (token !== undefined) {
       const current = this.records.peek(key);
       if (current && current.expiresAt > Date.now()) {
         const last = current.entry ? current.entry.created : current.deletedAt;
         if (last >= token) return false;
-      } else if (current === undefined && token <= this.evictedUpTo) {
+      } else if (
+        current === undefined &&
+        (token <= this.evictedUpTo || token <= (this.remoteDeletes.get(key) ?? 0))
+      ) {
         return false;
       }
     }
@@ -107,6 +131,35 @@ export class MemoryLayer implements CacheLayer {
     for (const key of keys) this.records.set(key, { entry: undefined, deletedAt, expiresAt });
   }
 
+  /**
+   * A delete announced by another instance: a held record becomes a delete marker as with
+   * {@link MemoryLayer.delete}; for a key not held, the delete is remembered apart (bounded), so
+   * it stops reads in flight without taking room from this instance's entries.
+   */
+  deleteRemote(keys: readonly string[]): void {
+    const deletedAt = ++this.clock;
+    const expiresAt = Date.now() + this.options.tombstoneTtlMs;
+    for (const key of keys) {
+      if (this.records.peek(key) !== undefined)
+        this.records.set(key, { entry: undefined, deletedAt, expiresAt });
+      else this.remoteDeletes.set(key, deletedAt);
+    }
+  }
+
+  /**
+   * While other instances' invalidations may not arrive (the bus is down): entries written from
+   * now on live at most `capMs` (`0`: none is stored, every read goes past L1). Entries already
+   * held are not touched; {@link MemoryLayer.clear} drops them.
+   */
+  degrade(capMs: number): void {
+    this.lifetimeCapMs = capMs;
+  }
+
+  /** Ends {@link MemoryLayer.degrade}: entries live as long as written again. */
+  restore(): void {
+    this.lifetimeCapMs = undefined;
+  }
+
   invalidate(tagKeys: readonly string[]): void {
     const at = ++this.clock;
     const wall = Date.now();
@@ -114,13 +167,19 @@ export class MemoryLayer implements CacheLayer {
     this.prune(wall);
   }
 
-  /** Drops every record (the bus uses this when it may have missed invalidations). */
+  /**
+   * Drops every record (the bus uses this when it may have missed invalidations), and refuses the
+   * writes of reads that began before, whose values could have missed them too.
+   */
   clear(): void {
     this.records.clear();
+    this.remoteDeletes.clear();
+    this.evictedUpTo = this.clock;
   }
 
   async close(): Promise<void> {
     this.records.clear();
+    this.remoteDeletes.clear();
     this.invalidations.clear();
   }
 

@@ -1,5 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Duration } from '../duration/duration.js';
+import type { ClusterConnectionOptions, SentinelConnectionOptions } from '../redis/redis-client.factory.js';
+import type { StaleReadStackOptions } from './stale-read.options.js';
 
 /** The in-process (L1) layer. */
 export interface L1Options {
@@ -14,19 +16,59 @@ export interface L1Options {
    */
   readonly maxBytes?: number;
   /**
-   * Upper bound on an L1 entry's life when L1 sits in front of Redis, so another instance's
-   * change is seen within this time (until the invalidation bus exists).
-   * @default '10s'
+   * Upper bound on an L1 entry's life when L1 sits in front of Redis. With the invalidation bus,
+   * a safety net (another instance's change reaches L1 through the bus at once); without it
+   * (`bus: false`), how long another instance's change may go unseen.
+   * @default '1m' with the bus, '10s' without
    */
   readonly ttl?: Duration;
 }
 
+/** Cross-instance single-flight: a Redis lease per key being loaded. */
+export interface LeaseOptions {
+  /**
+   * How long a lease lives if its holder never releases it (it crashed): the other instances
+   * load after that. Keep it above your slowest loader, or a second instance starts loading.
+   * @default '5s'
+   */
+  readonly ttl?: Duration;
+}
+
+/** The invalidation bus: Redis pub/sub that keeps every instance's L1 coherent. */
+export interface BusOptions {
+  /**
+   * Pub/sub channel. Instances that share a Redis and a `prefix` must share it (the default does).
+   * @default '<prefix>:bus'
+   */
+  readonly channel?: string;
+  /**
+   * Longest life of an L1 entry while the bus is disconnected (other instances' changes cannot
+   * reach L1 then; L1 is cleared when the bus drops and when it is back). `0`: L1 is not used at
+   * all while the bus is down.
+   * @default '1s'
+   */
+  readonly outageTtl?: Duration | 0;
+}
+
 /** The Redis (L2) layer. */
 export interface RedisOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…`. Ignored when `client` is given. */
+  /**
+   * `redis://[user:password@]host:port[/db]` or `rediss://…`. Give one of `url`, `client`,
+   * `sentinel` and `cluster`.
+   */
   readonly url?: string;
   /** An ioredis client (or `Cluster`) you own; Strata uses it and never closes it. */
   readonly client?: Redis | Cluster;
+  /**
+   * Connect through Redis Sentinel: `{ sentinels: [{ host, port }], name }`. Strata follows the
+   * primary the sentinels name, and reconnects as soon as they announce a failover.
+   */
+  readonly sentinel?: SentinelConnectionOptions;
+  /**
+   * Connect to a Redis Cluster: `{ nodes: [{ host, port }] }` (some startup nodes; the rest are
+   * discovered). Keys, tags, the bus, leases and the write-behind journal are slot-safe.
+   */
+  readonly cluster?: ClusterConnectionOptions;
   /**
    * Bound on every Redis command; past it the call falls back to the loader.
    * @default '250ms'
@@ -67,7 +109,9 @@ export interface BreakerOptions {
  * { prefix: 'shop', ttl: '5m', redis: { url: process.env.REDIS_URL } }
  * ```
  */
-export interface CacheStackOptions {
+// Stale reads (grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh, graceRetry)
+// come from StaleReadStackOptions: see stale-read.options.ts and docs/reads.md.
+export interface CacheStackOptions extends StaleReadStackOptions {
   /**
    * Prefix of every key, so apps can share a Redis. Letters, digits, `_`, `.`, `-`.
    * @default 'strata'
@@ -103,13 +147,26 @@ export interface CacheStackOptions {
   readonly shareReferences?: boolean;
   /**
    * The in-process layer. Without `redis` it is the store and is always on. With `redis`, it
-   * sits in front of Redis only when given (off by default until the invalidation bus exists,
-   * since another instance's writes would not reach it); `false` turns it off.
-   * @default { maxEntries: 10_000, maxBytes: 64 MiB } without redis; off with redis
+   * sits in front of Redis, kept coherent across instances by the bus; `false` turns it off.
+   * With `bus: false` it is off unless given (another instance's writes would then reach it
+   * only when its entries expire, after `l1.ttl`).
+   * @default { maxEntries: 10_000, maxBytes: 64 MiB }
    */
   readonly l1?: L1Options | false;
   /** The Redis layer; absent means memory only. */
   readonly redis?: RedisOptions;
+  /**
+   * The invalidation bus (with `redis` only): every set, delete and invalidation drops the L1
+   * copies of every other instance. `false` turns it off.
+   * @default {} (on) with redis
+   */
+  readonly bus?: BusOptions | false;
+  /**
+   * Cross-instance single-flight (with `redis` only): on a miss, one instance loads under a
+   * lease while the others wait for its value. `false` turns it off.
+   * @default {} (on) with redis
+   */
+  readonly lease?: LeaseOptions | false;
   /** The circuit breaker in front of Redis. */
   readonly breaker?: BreakerOptions;
   /**

@@ -27,23 +27,44 @@ describe('resolveStackOptions', () => {
       redis: undefined,
       breaker: { failureThreshold: 3, breakDurationMs: 5_000 },
       tombstoneTtlMs: 60_000,
+      bus: undefined,
+      lease: undefined,
+      // Stale reads: see resolve-stale-read-options.spec.ts.
+      reads: {
+        graceMs: 0,
+        swrMs: 0,
+        staleMs: 0,
+        softTimeoutMs: undefined,
+        hardTimeoutMs: undefined,
+        early: undefined,
+        earlyRefresh: false,
+        retry: { delayMs: 1_000, maxAttempts: 5 },
+      },
     });
   });
 
-  it('turns L1 off by default with Redis, and applies Redis defaults', () => {
+  it('puts L1 in front of Redis by default with the bus (bounded by 1m), and applies Redis defaults', () => {
     const o = resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' } });
-    expect(o.l1).toBeUndefined();
+    expect(o.l1).toStrictEqual({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 });
+    expect(o.bus).toStrictEqual({ channel: 'strata:bus', outageTtlMs: 1_000 });
+    expect(o.lease).toStrictEqual({ ttlMs: 5_000 });
+    expect(resolveStackOptions({ redis: {}, lease: { ttl: '2s' } }).lease).toStrictEqual({ ttlMs: 2_000 });
+    expect(resolveStackOptions({ redis: {}, lease: false }).lease).toBeUndefined();
     expect(o.redis).toStrictEqual({
       url: 'redis://127.0.0.1:1',
       client: undefined,
+      sentinel: undefined,
+      cluster: undefined,
       commandTimeoutMs: 250,
       connectTimeoutMs: 2_000,
       failOnUnavailable: false,
     });
   });
 
-  it('puts L1 in front of Redis when given, bounded by l1.ttl (10s by default)', () => {
-    expect(resolveStackOptions({ redis: {}, l1: {} }).l1).toStrictEqual({
+  it('without the bus, turns L1 off by default with Redis; puts it in front when given, bounded by l1.ttl (10s by default)', () => {
+    expect(resolveStackOptions({ redis: {}, bus: false }).l1).toBeUndefined();
+    expect(resolveStackOptions({ redis: {}, bus: false }).bus).toBeUndefined();
+    expect(resolveStackOptions({ redis: {}, l1: {}, bus: false }).l1).toStrictEqual({
       maxEntries: 10_000,
       maxBytes: 64 * 1024 * 1024,
       ttlMs: 10_000,
@@ -52,6 +73,16 @@ describe('resolveStackOptions', () => {
       maxEntries: 5,
       ttlMs: 2_000,
     });
+  });
+
+  it('applies bus options: channel, outageTtl (0 allowed), none without Redis', () => {
+    expect(resolveStackOptions({ prefix: 'shop', redis: {} }).bus?.channel).toBe('shop:bus');
+    expect(resolveStackOptions({ redis: {}, bus: { channel: 'c', outageTtl: '250ms' } }).bus).toStrictEqual({
+      channel: 'c',
+      outageTtlMs: 250,
+    });
+    expect(resolveStackOptions({ redis: {}, bus: { outageTtl: 0 } }).bus?.outageTtlMs).toBe(0);
+    expect(resolveStackOptions({ bus: {} }).bus).toBeUndefined();
   });
 
   it('keeps the memory store when l1 is false without Redis', () => {
@@ -74,6 +105,13 @@ describe('resolveStackOptions', () => {
     expect(o.redis).toMatchObject({ commandTimeoutMs: 200, connectTimeoutMs: 300, failOnUnavailable: true });
   });
 
+  it('accepts Sentinel and Cluster settings', () => {
+    const sentinel = { sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'strata' };
+    const cluster = { nodes: [{ host: '127.0.0.1', port: 7000 }] };
+    expect(resolveStackOptions({ redis: { sentinel } }).redis?.sentinel).toStrictEqual(sentinel);
+    expect(resolveStackOptions({ redis: { cluster } }).redis?.cluster).toStrictEqual(cluster);
+  });
+
   it('accepts an ioredis client', () => {
     const client = new Redis({ lazyConnect: true });
     try {
@@ -93,11 +131,22 @@ describe('resolveStackOptions', () => {
     [{ l1: { maxBytes: 0 } }, 'l1.maxBytes', '0'],
     [{ l1: { ttl: 'never' } }, 'l1.ttl', '"never"'],
     [{ l1: 'yes' }, 'l1', '"yes"'],
+    [{ bus: { outageTtl: -1 } }, 'bus.outageTtl', '-1'],
+    [{ bus: { channel: '' } }, 'bus.channel', '""'],
+    [{ lease: { ttl: 0 } }, 'lease.ttl', '0'],
     [{ redis: { url: 'http://x' } }, 'redis.url', '"http://x"'],
     [{ redis: { url: 'not a url' } }, 'redis.url', '"not a url"'],
     [{ redis: { url: 'redis://' } }, 'redis.url', '"redis://"'],
     [{ redis: { commandTimeout: '0ms' } }, 'redis.commandTimeout', '"0ms"'],
     [{ redis: { client: {} } }, 'redis.client', '{}'],
+    [{ redis: { sentinel: { sentinels: [], name: 'm' } } }, 'redis.sentinel.sentinels', '[]'],
+    [{ redis: { sentinel: { sentinels: [{ host: 'h', port: 1 }], name: '' } } }, 'redis.sentinel.name', '""'],
+    [{ redis: { cluster: { nodes: [{ host: 'h', port: 0 }] } } }, 'redis.cluster.nodes.0.port', '0'],
+    [
+      { redis: { url: 'redis://h:1', cluster: { nodes: [{ host: 'h', port: 1 }] } } },
+      'redis.cluster',
+      '{"nodes":[{"host":"h","port":1}]}',
+    ],
     [{ breaker: { breakDuration: 'x' } }, 'breaker.breakDuration', '"x"'],
     [{ breaker: { failureThreshold: 0 } }, 'breaker.failureThreshold', '0'],
     [{ jitter: 2 }, 'jitter', '2'],

@@ -2,6 +2,19 @@ import { z } from 'zod';
 import { parseDuration } from '../duration/duration.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import type { CacheStackOptions, RedisOptions } from './cache-stack.options.js';
+import {
+  busSchema,
+  leaseSchema,
+  resolveBus,
+  resolveLease,
+  type ResolvedBusOptions,
+  type ResolvedLeaseOptions,
+} from './resolve-bus-options.js';
+import {
+  resolveStaleReads,
+  staleReadSchemaShape,
+  type ResolvedStaleReads,
+} from './resolve-stale-read-options.js';
 
 /** {@link CacheStackOptions} validated, with defaults applied and durations in ms. */
 export interface ResolvedStackOptions {
@@ -16,13 +29,23 @@ export interface ResolvedStackOptions {
     | {
         readonly url: string | undefined;
         readonly client: RedisOptions['client'];
+        readonly sentinel: RedisOptions['sentinel'];
+        readonly cluster: RedisOptions['cluster'];
         readonly commandTimeoutMs: number;
         readonly connectTimeoutMs: number;
         readonly failOnUnavailable: boolean;
       }
     | undefined;
   readonly breaker: { readonly failureThreshold: number; readonly breakDurationMs: number };
+  /** Present when Redis is configured and the bus is not turned off. */
+  readonly bus: ResolvedBusOptions | undefined;
+  /** Present when Redis is configured and leases are not turned off. */
+  readonly lease: ResolvedLeaseOptions | undefined;
   readonly tombstoneTtlMs: number;
+  // --- stale reads (resolve-stale-read-options.ts) ---
+  /** Grace, stale-while-revalidate, loader timeouts, early refresh: the stack's defaults. */
+  readonly reads: ResolvedStaleReads;
+  // --- end stale reads ---
 }
 
 const positiveDuration = z.custom<number | string>((value) => (parseDuration(value) ?? 0) > 0, {
@@ -31,6 +54,11 @@ const positiveDuration = z.custom<number | string>((value) => (parseDuration(val
 const positiveInt = z.number().int().positive();
 const redisUrl = z.string().refine(isRedisUrl, {
   message: 'expected a redis:// or rediss:// URL such as "redis://127.0.0.1:6379"',
+});
+
+const address = z.strictObject({
+  host: z.string().min(1, 'expected a host name or address'),
+  port: z.number().int().min(1).max(65_535),
 });
 
 const schema = z.strictObject({
@@ -59,15 +87,49 @@ const schema = z.strictObject({
       client: z
         .custom<NonNullable<RedisOptions['client']>>(isRedisClient, 'expected an ioredis Redis or Cluster')
         .optional(),
+      sentinel: z
+        .strictObject({
+          sentinels: z.array(address).min(1, 'expected at least one sentinel { host, port }'),
+          name: z.string().min(1, 'expected the monitored primary name'),
+          username: z.string().optional(),
+          password: z.string().optional(),
+          sentinelPassword: z.string().optional(),
+          db: z.number().int().min(0).optional(),
+        })
+        .optional(),
+      cluster: z
+        .strictObject({
+          nodes: z.array(address).min(1, 'expected at least one cluster node { host, port }'),
+          username: z.string().optional(),
+          password: z.string().optional(),
+        })
+        .optional(),
       commandTimeout: positiveDuration.optional(),
       connectTimeout: positiveDuration.optional(),
       failOnUnavailable: z.boolean().optional(),
+    })
+    .superRefine((redis, context) => {
+      const given = (['url', 'client', 'sentinel', 'cluster'] as const).filter(
+        (name) => redis[name] !== undefined,
+      );
+      const second = given[1];
+      if (second !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [second],
+          message: `give one of url, client, sentinel or cluster (got ${given.join(' and ')})`,
+        });
+      }
     })
     .optional(),
   breaker: z
     .strictObject({ failureThreshold: positiveInt.optional(), breakDuration: positiveDuration.optional() })
     .optional(),
+  bus: busSchema.optional(),
+  lease: leaseSchema.optional(),
   tombstoneTtl: positiveDuration.optional(),
+  // --- stale reads: checked by resolveStaleReads ---
+  ...staleReadSchemaShape,
 });
 
 /**
@@ -89,10 +151,13 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     parseDuration(value) ?? fallback;
   const ttlMs = ms(o.ttl, 300_000);
   const l1Given = o.l1 !== undefined && o.l1 !== false;
-  const l1Wanted = o.redis === undefined || l1Given;
+  const prefix = o.prefix ?? 'strata';
+  const bus = o.redis === undefined ? undefined : resolveBus(o.bus, prefix);
+  // With the bus, L1 in front of Redis is the default; without it, only when asked for.
+  const l1Wanted = o.redis === undefined || l1Given || (bus !== undefined && o.l1 === undefined);
   const l1Options = o.l1 === false || o.l1 === undefined ? {} : o.l1;
   return {
-    prefix: o.prefix ?? 'strata',
+    prefix,
     ttlMs,
     nullTtlMs: Math.min(ms(o.nullTtl, 60_000), ttlMs),
     jitter: o.jitter ?? 0.1,
@@ -103,13 +168,18 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
       ? {
           maxEntries: l1Options.maxEntries ?? 10_000,
           maxBytes: l1Options.maxBytes ?? 64 * 1024 * 1024,
-          ttlMs: o.redis === undefined ? Number.POSITIVE_INFINITY : ms(l1Options.ttl, 10_000),
+          ttlMs:
+            o.redis === undefined
+              ? Number.POSITIVE_INFINITY
+              : ms(l1Options.ttl, bus === undefined ? 10_000 : 60_000),
         }
       : undefined,
     redis: o.redis
       ? {
           url: o.redis.url,
           client: o.redis.client,
+          sentinel: o.redis.sentinel,
+          cluster: o.redis.cluster,
           commandTimeoutMs: ms(o.redis.commandTimeout, 250),
           connectTimeoutMs: ms(o.redis.connectTimeout, 2_000),
           failOnUnavailable: o.redis.failOnUnavailable ?? false,
@@ -120,6 +190,10 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
       breakDurationMs: ms(o.breaker?.breakDuration, 5_000),
     },
     tombstoneTtlMs: ms(o.tombstoneTtl, 60_000),
+    // --- stale reads ---
+    reads: resolveStaleReads(options),
+    bus,
+    lease: o.redis === undefined ? undefined : resolveLease(o.lease),
   };
 }
 

@@ -1,5 +1,12 @@
-import { Redis, type Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
+import {
+  createClusterClient,
+  createSentinelClient,
+  createUrlClient,
+  type ClusterConnectionOptions,
+  type SentinelConnectionOptions,
+} from './redis-client.factory.js';
 
 /** How the command connection to Redis is made. */
 export interface RedisConnectionOptions {
@@ -7,6 +14,10 @@ export interface RedisConnectionOptions {
   readonly url?: string;
   /** A client you own; Strata uses it and never closes it. */
   readonly client?: Redis | Cluster;
+  /** Connect through Sentinel (ignored when `client` is given). */
+  readonly sentinel?: SentinelConnectionOptions;
+  /** Connect to a Redis Cluster (ignored when `client` is given). */
+  readonly cluster?: ClusterConnectionOptions;
   /** Bound on every command, in ms. */
   readonly commandTimeoutMs: number;
   /** Bound on connecting, in ms. */
@@ -26,21 +37,25 @@ export class RedisConnection {
   private readonly owned: boolean;
   private readonly description: string;
 
-  constructor(options: RedisConnectionOptions, onError: (error: Error) => void) {
+  constructor(
+    options: RedisConnectionOptions,
+    private readonly onError: (error: Error) => void,
+  ) {
     if (options.client) {
       this.client = options.client;
       this.owned = false;
       this.description = 'the provided client';
+    } else if (options.cluster) {
+      this.client = createClusterClient(options.cluster, options);
+      this.owned = true;
+      this.description = `the Redis Cluster at ${describeNodes(options.cluster.nodes)}`;
+    } else if (options.sentinel) {
+      this.client = createSentinelClient(options.sentinel, options);
+      this.owned = true;
+      this.description = `the primary "${options.sentinel.name}" of the sentinels at ${describeNodes(options.sentinel.sentinels)}`;
     } else {
       const url = options.url ?? 'redis://127.0.0.1:6379';
-      this.client = new Redis(url, {
-        commandTimeout: options.commandTimeoutMs,
-        connectTimeout: options.connectTimeoutMs,
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false,
-        retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
-      });
+      this.client = createUrlClient(url, options);
       this.owned = true;
       this.description = redactUrl(url);
     }
@@ -88,9 +103,16 @@ export class RedisConnection {
     }
   }
 
-  /** Closes the connection if Strata created it. */
+  /**
+   * Closes the connection if Strata created it. A client it was given stays open, but loses the
+   * listener Strata added: stacks sharing one client (and closed before it) must not pile up
+   * listeners on it, nor keep reporting its errors to closed stacks.
+   */
   async close(): Promise<void> {
-    if (!this.owned) return;
+    if (!this.owned) {
+      this.client.off('error', this.onError);
+      return;
+    }
     if (this.client.status === 'end') return;
     try {
       await this.client.quit();
@@ -109,4 +131,8 @@ function redactUrl(url: string): string {
   } catch {
     return 'redis';
   }
+}
+
+function describeNodes(nodes: readonly { readonly host: string; readonly port: number }[]): string {
+  return nodes.map(({ host, port }) => `${host}:${port}`).join(', ');
 }

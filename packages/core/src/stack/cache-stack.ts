@@ -1,6 +1,7 @@
 import { decodeValue, deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
 import { serializeEntryTail } from '../codec/entry.envelope.js';
-import { StrataError } from '../errors/strata.error.js';
+import { InvalidationBus } from '../bus/invalidation-bus.js';
+import { LoadLeases } from '../lease/load-lease.js';
 import { StrataEvents } from '../events/strata-events.js';
 import { KeyBuilder } from '../keys/key-builder.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
@@ -13,21 +14,13 @@ import { SingleFlight } from '../single-flight/single-flight.js';
 import { TtlPolicy } from '../ttl/ttl-policy.js';
 import type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
 import { L2Guard } from './l2-guard.js';
+import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
+import { resolveReadPolicy } from './stale-policy.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
 export const CACHE_MISS: unique symbol = Symbol('strata:cache-miss');
 
-type L2Lookup =
-  | { readonly hit: true; readonly encoded: EncodedValue; readonly shared: unknown }
-  | { readonly hit: false; readonly token: number | undefined };
-
-const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined };
-
-interface Loaded {
-  readonly value: unknown;
-  /** Set when followers must decode their own copy. */
-  readonly encoded: EncodedValue | undefined;
-}
+const NO_TAGS: readonly string[] = [];
 
 /**
  * The cache engine: an in-process LRU (L1) and/or Redis (L2), with keys, namespaces, tags,
@@ -57,10 +50,14 @@ export class CacheStack {
   readonly l1: MemoryLayer | undefined;
   /** The Redis layer, when configured. */
   readonly l2: RedisLayer | undefined;
+  /** The invalidation bus, with Redis unless `bus: false`. */
+  readonly bus: InvalidationBus | undefined;
   private readonly connection: RedisConnection | undefined;
   private readonly guard: L2Guard | undefined;
   private readonly flights = new SingleFlight<Loaded>();
   private readonly ttl: TtlPolicy;
+  /** The load path past the L1 fast path: L2 reads, stale reads, early refresh (read-path.ts). */
+  private readonly reader: ReadPath;
   private closed = false;
 
   /** Validates `options` (throws `StrataConfigError`) and builds the layers; an owned Redis client starts connecting at once. */
@@ -76,7 +73,19 @@ export class CacheStack {
       );
       this.l2 = new RedisLayer(this.connection.client, { tombstoneTtlMs: o.tombstoneTtlMs });
       this.guard = new L2Guard(this.l2, this.connection, this.events, o.breaker);
+      if (o.bus) this.bus = new InvalidationBus(this.connection.client, this.l1, o.bus, this.events);
     }
+    this.reader = new ReadPath({
+      options: o,
+      events: this.events,
+      keys: this.keys,
+      ttl: this.ttl,
+      l1: this.l1,
+      guard: this.guard,
+      leases: this.leases(),
+      write: (...args) => this.write(...args),
+      isClosed: () => this.closed,
+    });
   }
 
   /**
@@ -86,7 +95,12 @@ export class CacheStack {
    */
   async connect(): Promise<boolean> {
     if (!this.connection || !this.options.redis) return true;
-    return this.connection.connect(this.options.redis.connectTimeoutMs, this.options.redis.failOnUnavailable);
+    const started = Date.now();
+    const { connectTimeoutMs, failOnUnavailable } = this.options.redis;
+    const connected = await this.connection.connect(connectTimeoutMs, failOnUnavailable);
+    // Until the bus is subscribed, L1 entries live at most `bus.outageTtl`.
+    if (connected) await this.bus?.waitUntilConnected(Math.max(connectTimeoutMs - (Date.now() - started), 0));
+    return connected;
   }
 
   /** Whether Redis is configured, connected and its breaker closed. */
@@ -127,8 +141,8 @@ export class CacheStack {
     const full = this.keys.entry(key, options.namespace);
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
-    const l2 = await this.readL2(full, this.l1?.missToken(), this.tagKeys(options), false);
-    if (l2.hit) return this.materialize(l2.encoded, l2.shared) as T;
+    const l2 = await this.reader.readL2(full, this.l1?.missToken(), this.tagKeys(options), false);
+    if (l2.hit) return this.materialize(l2.entry.value, l2.shared) as T;
     if (this.events.has('miss')) this.events.emit('miss', { key: full });
     return undefined;
   }
@@ -137,16 +151,26 @@ export class CacheStack {
    * Returns the cached value, or runs `loader` once per key in this process (concurrent callers
    * share its result or error), stores what it returns, and returns it. A result is not stored
    * when the key, one of its tags or its namespace was invalidated while the loader ran.
+   * Expired entries may be served inside `grace` / `staleWhileRevalidate`, and fresh ones
+   * refreshed early (`earlyRefresh`): see {@link LoadOptions} and docs/reads.md.
    */
   async getOrLoad<T>(key: string, loader: () => T | Promise<T>, options: LoadOptions<T> = {}): Promise<T> {
     const full = this.keys.entry(key, options.namespace);
-    const local = this.peekEntry(full);
-    if (local !== CACHE_MISS) return local as T;
+    const untyped = options as LoadOptions<unknown>;
+    if ((options.earlyRefresh ?? this.options.reads.earlyRefresh) === false) {
+      const local = this.peekEntry(full);
+      if (local !== CACHE_MISS) return local as T;
+    }
+    const policy = resolveReadPolicy(options, this.options.reads);
+    if (policy.early !== undefined || policy.swrMs > 0) {
+      const local = this.reader.fromL1(full, loader, untyped, policy);
+      if (local !== NOT_SERVED) return local as T;
+    }
     const l1Token = this.l1?.missToken();
     let leader = false;
     const loaded = await this.flights.run(full, () => {
       leader = true;
-      return this.load(full, loader as () => unknown, options as LoadOptions<unknown>, l1Token);
+      return this.reader.load(full, loader, untyped, l1Token, policy);
     });
     if (leader || this.options.shareReferences) return loaded.value as T;
     // Not stored (`shouldCache` said no): followers still get their own copy, not the leader's.
@@ -175,7 +199,9 @@ export class CacheStack {
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
     const since = options.ifUnchangedSince;
     const l2 = since === undefined ? 'unconditional' : { since };
-    await this.write(full, encoded, ttlMs, this.tagKeys(options), undefined, l2, shared);
+    const staleMs = this.options.reads.staleMs;
+    await this.write(full, encoded, ttlMs, this.tagKeys(options), undefined, l2, shared, staleMs, undefined);
+    await this.bus?.announce([full], NO_TAGS);
   }
 
   /**
@@ -189,7 +215,8 @@ export class CacheStack {
 
   /**
    * What a script that writes an entry itself (the Redis write-behind journal) needs: the full
-   * key, the TTL, and the entry's Redis form up to its value (`serializeEntryTail` without it).
+   * key, the entry's life in Redis (`ttlMs`: its TTL plus the stack's stale window, for `PX`), and
+   * its Redis form up to its value (`serializeEntryTail` without it).
    */
   entryHead(
     key: string,
@@ -197,10 +224,11 @@ export class CacheStack {
     options: WriteOptions = {},
   ): { full: string; ttlMs: number; head: string } {
     const full = this.keys.entry(key, options.namespace);
-    const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
+    const freshMs = this.ttl.forValue(value, options.ttl, undefined);
+    const ttlMs = freshMs + this.options.reads.staleMs;
     const now = Date.now();
     const head = serializeEntryTail({
-      freshUntil: now + ttlMs,
+      freshUntil: now + freshMs,
       staleUntil: now + ttlMs,
       tags: this.tagKeys(options),
       value: '',
@@ -214,6 +242,16 @@ export class CacheStack {
     const full = list.map((key) => this.keys.entry(key, options?.namespace));
     this.l1?.delete(full);
     await this.guard?.delete(full);
+    await this.bus?.announce(full, NO_TAGS);
+  }
+
+  /**
+   * Drops full keys (from `keys.entry`) from L1 here and, through the bus, on every instance: for
+   * a feature that has changed the entries in Redis itself (the write-behind journal's script).
+   */
+  async evictLocal(fullKeys: readonly string[]): Promise<void> {
+    this.l1?.delete(fullKeys);
+    await this.bus?.announce(fullKeys, NO_TAGS);
   }
 
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
@@ -222,6 +260,7 @@ export class CacheStack {
     const tagKeys = tags.map((tag) => this.keys.tag(tag));
     this.l1?.invalidate(tagKeys);
     await this.guard?.invalidate(tagKeys);
+    await this.bus?.announce(NO_TAGS, tagKeys);
   }
 
   /** Drops every entry of a namespace, in one round trip. */
@@ -230,6 +269,7 @@ export class CacheStack {
     const tagKeys = [this.keys.namespace(namespace)];
     this.l1?.invalidate(tagKeys);
     await this.guard?.invalidate(tagKeys);
+    await this.bus?.announce(NO_TAGS, tagKeys);
   }
 
   /**
@@ -242,70 +282,17 @@ export class CacheStack {
     this.closed = true;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.flights.drain(),
+      Promise.all([this.flights.drain(), this.reader.drain()]),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, drainTimeoutMs);
       }),
     ]);
     clearTimeout(timer);
     await this.guard?.drain();
+    await this.bus?.close();
     await this.connection?.close();
     await this.l1?.close();
     this.events.clear();
-  }
-
-  private async load(
-    full: string,
-    loader: () => unknown,
-    options: LoadOptions<unknown>,
-    l1Token: number | undefined,
-  ): Promise<Loaded> {
-    if (this.closed) throw new StrataError('E_CLOSED', 'The cache stack is closed');
-    const tagKeys = this.tagKeys(options);
-    const l2 = await this.readL2(full, l1Token, tagKeys, true);
-    if (l2.hit) return { value: this.materialize(l2.encoded, l2.shared), encoded: l2.encoded };
-    if (this.events.has('miss')) this.events.emit('miss', { key: full });
-    const started = performance.now();
-    let value: unknown;
-    try {
-      value = await loader();
-    } catch (error) {
-      this.events.emit('load', { key: full, durationMs: performance.now() - started, outcome: 'error' });
-      throw error;
-    }
-    this.events.emit('load', { key: full, durationMs: performance.now() - started, outcome: 'success' });
-    if (value === undefined || (options.shouldCache !== undefined && !options.shouldCache(value))) {
-      return { value, encoded: undefined };
-    }
-    const encoded = encodeValue(value, options.target ?? full);
-    const ttlMs = this.ttl.forValue(value, options.ttl, options.nullTtl);
-    const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
-    await this.write(full, encoded, ttlMs, tagKeys, l1Token, l2.token, shared);
-    return { value, encoded };
-  }
-
-  /** Reads L2; on a fresh hit backfills L1. On a miss, returns the token for the write that follows. */
-  private async readL2(
-    full: string,
-    l1Token: number | undefined,
-    tagKeys: readonly string[],
-    wantToken: boolean,
-  ): Promise<L2Lookup> {
-    if (!this.guard) return MISS_WITHOUT_TOKEN;
-    const read = await this.guard.read(full, tagKeys);
-    if (read === undefined) return MISS_WITHOUT_TOKEN;
-    const entry = read.entry;
-    // The token is taken now, before the loader runs: one more round trip, on misses only.
-    if (entry === undefined || entry.freshUntil <= Date.now()) {
-      return { hit: false, token: wantToken ? await this.guard.missToken(full) : undefined };
-    }
-    if (this.events.has('hit')) this.events.emit('hit', { key: full, layer: 'l2' });
-    const shared = this.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
-    if (this.l1 && this.options.l1) {
-      const ttlMs = Math.min(entry.freshUntil - Date.now(), this.options.l1.ttlMs);
-      this.l1.write(full, entry, ttlMs, l1Token, shared);
-    }
-    return { hit: true, encoded: entry.value, shared };
   }
 
   private async write(
@@ -316,9 +303,19 @@ export class CacheStack {
     l1Token: number | undefined,
     l2Token: number | 'unconditional' | { readonly since: number } | undefined,
     shared: unknown,
+    staleMs: number,
+    loadMs: number | undefined,
   ): Promise<void> {
     const now = Date.now();
-    const entry: EntryToWrite = { freshUntil: now + ttlMs, staleUntil: now + ttlMs, tags, value: encoded };
+    // Fresh for `ttlMs`; kept (grace, stale-while-revalidate) `staleMs` longer: L1 and Redis expire it then.
+    const lifeMs = ttlMs + staleMs;
+    const entry: EntryToWrite = {
+      freshUntil: now + ttlMs,
+      staleUntil: now + lifeMs,
+      loadMs,
+      tags,
+      value: encoded,
+    };
     // A load whose Redis read failed or was skipped has no token: writing it to Redis unguarded
     // could put its (possibly older) value over a delete made meanwhile, so only L1 gets it.
     // It also spares a second command timeout when Redis is frozen.
@@ -326,12 +323,21 @@ export class CacheStack {
       const token =
         l2Token === 'unconditional' ? undefined : typeof l2Token === 'number' ? l2Token : l2Token.since;
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
-      const written = await this.guard.write(full, entry, ttlMs, token, typeof l2Token !== 'number');
+      const written = await this.guard.write(full, entry, lifeMs, token, typeof l2Token !== 'number');
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return;
     }
     if (this.l1 && this.options.l1)
-      this.l1.write(full, entry, Math.min(ttlMs, this.options.l1.ttlMs), l1Token, shared);
+      this.l1.write(full, entry, Math.min(lifeMs, this.options.l1.ttlMs), l1Token, shared);
+  }
+
+  private leases(): LoadLeases | undefined {
+    const guard = this.guard;
+    if (guard === undefined || this.connection === undefined || this.options.lease === undefined)
+      return undefined;
+    const run = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
+      guard.command(operation, command);
+    return new LoadLeases(this.connection.client, run, this.options.lease, this.options.prefix);
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {

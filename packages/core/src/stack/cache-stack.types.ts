@@ -1,4 +1,5 @@
 import type { Duration } from '../duration/duration.js';
+import type { StaleReadOptions } from '../options/stale-read.options.js';
 
 /** Options of a read. */
 export interface ReadOptions {
@@ -30,8 +31,11 @@ export interface WriteOptions extends ReadOptions {
   readonly ifUnchangedSince?: number;
 }
 
-/** Options of {@link CacheStack.getOrLoad}. */
-export interface LoadOptions<T> extends WriteOptions {
+/**
+ * Options of {@link CacheStack.getOrLoad}. The stale-read ones (`grace`, `staleWhileRevalidate`,
+ * `softTimeout`, `hardTimeout`, `earlyRefresh`) override the stack's defaults for this call.
+ */
+export interface LoadOptions<T> extends WriteOptions, StaleReadOptions {
   /** Time to live of a `null` result; the stack's `nullTtl` when absent. */
   readonly nullTtl?: Duration;
   /** Decides on the loaded value whether to store it (`unless`, inverted). */

@@ -108,6 +108,16 @@ export class L2Guard {
     if (done === undefined) this.remember(this.pendingInvalidations, tagKeys);
   }
 
+  /**
+   * Runs another feature's Redis command the way every L2 command runs (skipped while Redis is
+   * down or the breaker open, failures counted and reported).
+   *
+   * @returns The command's result, or `undefined` when it was skipped or failed.
+   */
+  command<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {
+    return this.run(operation, command);
+  }
+
   /** Waits for a replay in progress (shutdown). */
   async drain(): Promise<void> {
     await this.repairing;

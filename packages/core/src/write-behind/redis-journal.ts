@@ -19,7 +19,10 @@ export interface RedisJournalOptions {
   readonly prefix: string;
   readonly cache: string;
   readonly partitions: number;
-  /** Most unflushed keys in all; each partition holds its share. */
+  /**
+   * Most unflushed keys in all. Each partition holds an equal share, rounded down so that the
+   * partitions together never exceed it (at least one key each: keep `partitions` at most this).
+   */
   readonly maxQueueLength: number;
   /** PX of delete markers. */
   readonly tombstoneTtlMs: number;
@@ -81,7 +84,7 @@ export class RedisJournal {
     client.defineCommand('strataJournalSupersede', { numberOfKeys: 2, lua: SUPERSEDE_SCRIPT });
     client.defineCommand('strataJournalPrune', { numberOfKeys: 1, lua: PRUNE_SCRIPT });
     this.client = client as JournalClient;
-    this.perPartitionLimit = Math.ceil(options.maxQueueLength / options.partitions);
+    this.perPartitionLimit = Math.max(1, Math.floor(options.maxQueueLength / options.partitions));
     this.partitions = Array.from({ length: options.partitions }, (_, index) => {
       const tag = `{${options.prefix}:wb:${options.cache}:${index}}`;
       const base = `${options.prefix}:wb:${tag}`;

@@ -1,4 +1,5 @@
 import { decodeValue, encodeValue } from '../codec/value.codec.js';
+import { CacheStoreError } from '../errors/cache-store.error.js';
 import { JournalUnavailableError } from '../errors/journal-unavailable.error.js';
 import { QueueFullError } from '../errors/queue-full.error.js';
 import { StrataError } from '../errors/strata.error.js';
@@ -179,6 +180,12 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
         result = await this.redis.append(key, { ...request, key, entryKey: full, floor: this.clock.current });
       } catch (error) {
         if (error instanceof StrataError) throw error;
+        // Reported: a script error that persists (not an outage) would otherwise turn write-behind
+        // into write-through without a trace.
+        this.stack.events.emit('l2:error', {
+          operation: 'journal',
+          error: new CacheStoreError('journal', error),
+        });
         // Sent but not answered: the delta may be journaled already; persisting it too could count it twice.
         if (fallback.kind === 'increment')
           throw new JournalUnavailableError(
@@ -196,8 +203,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
         continue;
       }
       this.clock.observe(result.version);
-      // L1 (when in front of Redis) drops the key; the next read takes the entry from Redis.
-      this.stack.l1?.delete([full]);
+      // L1 (here and on every instance) drops the key; the next read takes the entry from Redis.
+      await this.stack.evictLocal([full]);
       // Too few replicas confirmed: a failover could lose the write, so it is persisted now too
       // (not an increment: a delta persisted twice would count twice; see the docs).
       if (this.options.replicas !== undefined && result.replicated !== true && fallback.kind !== 'increment')

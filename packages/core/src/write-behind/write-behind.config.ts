@@ -11,7 +11,11 @@ export interface WriteBehindConfig<T> extends NamedCacheConfig<T> {
   readonly batchSize?: number;
   /** Attempts per record before it is dead-lettered. @default 8 */
   readonly maxAttempts?: number;
-  /** Most keys with unflushed writes (a key written again takes no more room). @default 100_000 */
+  /**
+   * Most keys with unflushed writes (a key written again takes no more room). The Redis journal
+   * gives each partition an equal share (rounded down), so with several partitions a write can
+   * find its own partition full while others have room. @default 100_000
+   */
   readonly maxQueueLength?: number;
   /** When full: wait for room, or reject with `QueueFullError`. @default 'wait' */
   readonly onFull?: 'wait' | 'reject';
@@ -31,8 +35,9 @@ export interface WriteBehindConfig<T> extends NamedCacheConfig<T> {
    * Redis journal: streams per cache. A key always goes to the same one. On a Redis Cluster each
    * partition is one hash slot, and the cache entries of the cache carry that slot's hash tag
    * (the entry and its journal record are written by one script), so entries spread over
-   * `partitions` slots instead of all of them: raise it to spread the cache over more nodes.
-   * @default 1, or 16 on a cluster
+   * `partitions` slots instead of all of them: raise it to spread the cache over more nodes. At
+   * most `maxQueueLength`.
+   * @default 1, or 16 on a cluster (at most `maxQueueLength`)
    */
   readonly partitions?: number;
   /** Redis journal: records another instance left unacknowledged this long are claimed. @default '30s' */

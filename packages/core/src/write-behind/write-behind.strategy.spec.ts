@@ -101,6 +101,24 @@ describe('WriteBehindStrategy.bind with replicas', () => {
   });
 });
 
+describe('WriteBehindStrategy.bind with partitions', () => {
+  it('rejects more partitions than maxQueueLength: each partition holds an equal share', async () => {
+    const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
+    const stack = new CacheStack({ prefix: 'wb', redis: { client: cluster } });
+    stacks.push(stack);
+    await expect(
+      new WriteBehindStrategy(stack).bind({
+        name: 'docs',
+        writer: { writeMany: async () => undefined, deleteMany: async () => undefined },
+        journal: 'redis',
+        maxQueueLength: 3,
+        partitions: 4,
+      }),
+    ).rejects.toThrow(expect.objectContaining({ option: 'caches[docs].partitions', value: 4 }));
+    cluster.disconnect();
+  });
+});
+
 describe('WriteBehindCache', () => {
   it('snapshots the value when set is called, not when its turn comes', async () => {
     const { cache, writer } = await bind();

@@ -76,11 +76,20 @@ export class WriteBehindStrategy {
         config.replicas,
         'WAIT is not available through a Redis Cluster client (it would reach one node only)',
       );
+    // Each partition holds an equal share of maxQueueLength, at least one key.
+    const max = common.maxQueueLength;
+    const partitions = count(config.partitions, client.isCluster ? Math.min(16, max) : 1, `${at}.partitions`);
+    if (partitions > max)
+      throw new StrataConfigError(
+        `${at}.partitions`,
+        partitions,
+        `expected at most maxQueueLength (${max}): each partition holds an equal share of it`,
+      );
     const redis = new RedisJournal(client, {
       prefix: this.stack.keys.prefix,
       cache: config.name,
-      partitions: count(config.partitions, client.isCluster ? 16 : 1, `${at}.partitions`),
-      maxQueueLength: common.maxQueueLength,
+      partitions,
+      maxQueueLength: max,
       tombstoneTtlMs: this.stack.options.tombstoneTtlMs,
       deadLetterCap: DEAD_LETTER_CAP,
       replicas: replicaWait,

@@ -1,10 +1,15 @@
-import type { Duration } from '@strata/core';
+import type { Duration, StaleReadOptions } from '@strata/core';
 
 /** A value given directly, or computed from the decorated method's arguments. */
 export type FromArgs<T, A extends unknown[] = never[]> = T | ((...args: A) => T);
 
-/** Options of `@Cacheable`. */
-export interface CacheableOptions<A extends unknown[] = never[], R = unknown> {
+/**
+ * Options of `@Cacheable`. `grace`, `staleWhileRevalidate`, `softTimeout`, `hardTimeout` and
+ * `earlyRefresh` (from {@link StaleReadOptions}; the module's values by default) work as in
+ * `CacheStack.getOrLoad`: see docs/reads.md. With `earlyRefresh`, hits go through `getOrLoad`
+ * (the XFetch draw needs the entry), so they cost a little more than the plain L1 fast path.
+ */
+export interface CacheableOptions<A extends unknown[] = never[], R = unknown> extends StaleReadOptions {
   /**
    * The cache key, or a function of the method's arguments returning it.
    * @default `ClassName.method:` + a hash of the arguments (object keys sorted)

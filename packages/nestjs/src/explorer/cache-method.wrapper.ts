@@ -3,6 +3,7 @@ import {
   defaultKey,
   InvalidKeyError,
   parseDuration,
+  resolveReadPolicy,
   StrataConfigError,
   UncacheableValueError,
   type CacheStack,
@@ -139,12 +140,19 @@ function cacheable(
   });
   const tagsOf = listResolver(options.tags);
   const { condition, unless, namespace } = options;
+  // Stale reads: checked now (naming the decorator), passed through to getOrLoad as given.
+  const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
+  const reads = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
+  resolveReadPolicy(reads, stack.options.reads, (option) => `@Cacheable({ ${option} }) on ${target}`);
+  // XFetch draws on hits: they must reach getOrLoad, past the synchronous L1 peek.
+  const peekFirst = (earlyRefresh ?? stack.options.reads.earlyRefresh) === false;
   // Options that do not depend on the call are built once: the hit path allocates nothing extra.
   const staticOptions: LoadOptions<unknown> = {
     ttl,
     nullTtl,
     namespace,
     target,
+    ...reads,
     tags: Array.isArray(options.tags) ? (options.tags as readonly string[]) : undefined,
     shouldCache: (value) => value !== NO_VALUE,
   };
@@ -155,9 +163,11 @@ function cacheable(
     if (condition && !condition(...args)) return next(self, args);
     const key = keyOf(args);
     // L1 hit: answered synchronously, with no loader closure and no options object.
-    const local =
-      constantEntryKey === undefined ? stack.peek(key, namespace) : stack.peekEntry(constantEntryKey);
-    if (local !== CACHE_MISS) return Promise.resolve(local);
+    if (peekFirst) {
+      const local =
+        constantEntryKey === undefined ? stack.peek(key, namespace) : stack.peekEntry(constantEntryKey);
+      if (local !== CACHE_MISS) return Promise.resolve(local);
+    }
     const loadOptions: LoadOptions<unknown> = dynamic
       ? {
           ...staticOptions,

@@ -28,6 +28,7 @@ import {
   type StartRedisOptions,
 } from '@strata/testing';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { redisModuleOptions, type RedisTarget } from '../support/redis.js';
 
 /** A price row as the app sees it. */
 export interface Price {
@@ -279,11 +280,13 @@ export const CATALOG_CACHES: readonly NamedCacheOptions[] = [
   { name: 'products', strategy: 'cache-aside', loader: ProductLoader },
 ];
 
-export interface CatalogAppOptions {
+/** Options of {@link createCatalogApp}; the app's Redis is `redisUrl` or `redisClient`. */
+export interface CatalogAppOptions extends RedisTarget {
   readonly prefix: string;
-  readonly redisUrl: string;
   readonly databaseUrl: string;
   readonly caches?: readonly NamedCacheOptions[];
+  /** `false`: no L1 in front of Redis (the default with the bus is on), for tests that count loads. */
+  readonly l1?: false;
   /** Providers of the DbModule that it does not export. */
   readonly hiddenDbProviders?: Provider[];
   readonly providers?: Provider[];
@@ -310,7 +313,8 @@ export async function createCatalogApp(options: CatalogAppOptions): Promise<Cata
       StrataModule.forRoot({
         prefix: options.prefix,
         jitter: 0,
-        redis: { url: options.redisUrl, commandTimeout: '200ms' },
+        ...(options.l1 === false ? { l1: false } : {}),
+        redis: redisModuleOptions(options, '200ms'),
         breaker: { breakDuration: '500ms' },
       }),
       StrataModule.forFeature({ imports: [db], caches: options.caches ?? CATALOG_CACHES }),

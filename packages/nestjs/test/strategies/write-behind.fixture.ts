@@ -13,6 +13,7 @@ import type {
 import { getCacheToken, STRATA_CACHE_STACK, StrataModule, type NamedCacheOptions } from '@strata/nestjs';
 import pg from 'pg';
 import { uniquePrefix } from '../support/app.js';
+import { redisModuleOptions, type RedisTarget } from '../support/redis.js';
 import {
   DbModule,
   PG_POOL,
@@ -180,10 +181,9 @@ class LedgerModule {
 /** Write-behind options of the `prices` cache (name, strategy, loader and writer are fixed). */
 export type WriteBehindOptions = Omit<NamedCacheOptions, 'name' | 'strategy' | 'loader' | 'writer'>;
 
-export interface WriteBehindAppOptions {
+/** Options of {@link createWriteBehindApp}: a Redis stack with `redisUrl` or `redisClient`, memory-only without. */
+export interface WriteBehindAppOptions extends RedisTarget {
   readonly databaseUrl: string;
-  /** A Redis stack when given; memory-only otherwise. */
-  readonly redisUrl?: string;
   readonly cache?: WriteBehindOptions;
   /** Adds the write-behind `views` counter cache (ViewCountWriter; ViewCountLoader when `loader`). */
   readonly views?: WriteBehindOptions & { readonly loader?: boolean };
@@ -220,7 +220,7 @@ export async function createWriteBehindApp(options: WriteBehindAppOptions): Prom
       StrataModule.forRoot({
         prefix: options.prefix ?? uniquePrefix(),
         jitter: 0,
-        ...(options.redisUrl ? { redis: { url: options.redisUrl, commandTimeout: '200ms' } } : {}),
+        ...(options.redisUrl || options.redisClient ? { redis: redisModuleOptions(options, '200ms') } : {}),
       }),
       StrataModule.forFeature({
         imports: [db, LedgerModule.on(db)],

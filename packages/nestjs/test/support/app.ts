@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamicModule, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { StrataModule, type StrataModuleOptions } from '@strata/nestjs';
-import type { RedisHandle } from './redis.js';
+import type { RedisClusterHandle, RedisHandle } from './redis.js';
 
 /** A key prefix no other test uses, so tests never see each other's entries in a shared Redis. */
 export function uniquePrefix(): string {
@@ -102,6 +102,35 @@ export function backends(redis: RedisHandle): Backend[] {
         prefix: uniquePrefix(),
         jitter: 0,
         redis: { url: redis.url },
+        l1: { maxEntries: 1_000 },
+        ...extra,
+      }),
+    },
+  ];
+}
+
+/**
+ * Redis Cluster alone (every hit goes through the cluster), and an L1 in front of it: apps share
+ * the handle's `Cluster` client (`redis: { client }`), which Strata never closes.
+ */
+export function clusterBackends(redis: RedisClusterHandle): Backend[] {
+  return [
+    {
+      name: 'redis cluster',
+      options: (extra = {}) => ({
+        prefix: uniquePrefix(),
+        jitter: 0,
+        l1: false,
+        redis: { client: redis.client },
+        ...extra,
+      }),
+    },
+    {
+      name: 'redis cluster + l1',
+      options: (extra = {}) => ({
+        prefix: uniquePrefix(),
+        jitter: 0,
+        redis: { client: redis.client },
         l1: { maxEntries: 1_000 },
         ...extra,
       }),

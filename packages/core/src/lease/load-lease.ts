@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+
+/** Options of {@link LoadLeases} (durations in ms). */
+export interface LoadLeaseOptions {
+  /** How long a lease lives if its holder never releases it (it crashed): others load after that. */
+  readonly ttlMs: number;
+}
+
+/** What {@link LoadLeases.acquire} found. */
+export type LeaseOutcome =
+  /** This instance holds the lease: load, store, then call `release`. */
+  | { readonly kind: 'acquired'; readonly release: () => Promise<void> }
+  /** Another instance holds it: wait for its value. */
+  | { readonly kind: 'held' }
+  /** Redis did not answer: load without a lease. */
+  | { readonly kind: 'unavailable' };
+
+/** Deletes the lease only if it still holds this holder's token (it may have expired and been retaken). */
+const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+type LeaseClient = (Redis | Cluster) & {
+  strataLeaseRelease(key: string, token: string): Promise<number>;
+};
+
+/** Runs a Redis command the way the stack runs every L2 command (breaker, timeout, events). */
+export type GuardedRun = <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
+
+const RELEASED: LeaseOutcome = { kind: 'unavailable' };
+/** First wait for another instance's value; doubles up to {@link MAX_POLL_MS}. */
+const FIRST_POLL_MS = 5;
+const MAX_POLL_MS = 50;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Cross-instance single-flight: on a miss, one instance takes a lease on the key (`SET NX PX`
+ * with a random token) and loads; the others wait for the value it stores. A lease is released
+ * by a compare-and-delete script, so a holder whose lease expired cannot delete its successor's.
+ * If the holder dies, its lease expires after `ttlMs` and a waiter takes over.
+ */
+export class LoadLeases {
+  private readonly client: LeaseClient;
+
+  constructor(
+    client: Redis | Cluster,
+    private readonly run: GuardedRun,
+    private readonly options: LoadLeaseOptions,
+    private readonly prefix: string,
+  ) {
+    // defineCommand is idempotent per name, so a client shared by two stacks is fine.
+    client.defineCommand('strataLeaseRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    this.client = client as LeaseClient;
+  }
+
+  /** How long a lease lives without release, in ms. */
+  get ttlMs(): number {
+    return this.options.ttlMs;
+  }
+
+  /**
+   * The lease key of an entry. Namespaces cannot contain `~`, so it never equals an entry key;
+   * it keeps the entry key's hash tag, if any, so it lands on the entry's slot.
+   */
+  keyOf(fullKey: string): string {
+    return `${this.prefix}:~lease:${fullKey}`;
+  }
+
+  /**
+   * Tries to take the lease of `fullKey`.
+   *
+   * @returns `acquired` (with `release`), `held` by another instance, or `unavailable`.
+   */
+  async acquire(fullKey: string): Promise<LeaseOutcome> {
+    const key = this.keyOf(fullKey);
+    const token = randomUUID();
+    const reply = await this.run('lease', () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'));
+    if (reply === undefined) return RELEASED;
+    if (reply !== 'OK') return { kind: 'held' };
+    return {
+      kind: 'acquired',
+      release: async () => {
+        // A failed release only delays the waiters until the lease expires.
+        await this.run('lease', () => this.client.strataLeaseRelease(key, token));
+      },
+    };
+  }
+
+  /**
+   * Loads `fullKey` once across instances: under its lease, or, while another instance holds
+   * the lease, by polling `lookup` (the L2 read) until that instance's value lands. When the
+   * lease goes without a value (the holder failed, crashed and its lease expired, or its value
+   * was not cacheable), this instance takes the lease and loads. Without Redis, it just loads.
+   *
+   * @param fullKey - The entry key.
+   * @param load - Runs the loader and stores its result.
+   * @param lookup - Reads the entry another instance may have stored; `undefined` while absent.
+   * @returns What `load` or `lookup` gave.
+   */
+  async loadOnce<T>(
+    fullKey: string,
+    load: () => Promise<T>,
+    lookup: () => Promise<T | undefined>,
+  ): Promise<T> {
+    // A safety net in case SET NX keeps answering "held" (a lease without expiry set by hand).
+    const deadline = Date.now() + this.options.ttlMs + MAX_POLL_MS;
+    let delay = FIRST_POLL_MS;
+    for (;;) {
+      const lease = await this.acquire(fullKey);
+      if (lease.kind === 'unavailable') return load();
+      if (lease.kind === 'acquired') {
+        try {
+          return await load();
+        } finally {
+          await lease.release();
+        }
+      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, MAX_POLL_MS);
+      const found = await lookup();
+      if (found !== undefined) return found;
+      if (Date.now() >= deadline) return load();
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { Cluster, Redis, type ClusterNode, type RedisOptions as IoRedisOptions } from 'ioredis';
+
+/** Where a Redis server, Sentinel or Cluster node listens. */
+export interface RedisAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Connection through Redis Sentinel: Strata follows the primary the sentinels name. */
+export interface SentinelConnectionOptions {
+  /** Some (or all) of the sentinels; ioredis asks them for the current primary. */
+  readonly sentinels: readonly RedisAddress[];
+  /** The monitored primary's name (`sentinel monitor <name> …`). */
+  readonly name: string;
+  /** Username for the Redis servers (ACL). */
+  readonly username?: string;
+  /** Password for the Redis servers. */
+  readonly password?: string;
+  /** Password for the sentinels, if they require one. */
+  readonly sentinelPassword?: string;
+  /** Database number. @default 0 */
+  readonly db?: number;
+}
+
+/** Connection to a Redis Cluster: Strata creates an ioredis `Cluster` from these startup nodes. */
+export interface ClusterConnectionOptions {
+  /** Some (or all) of the cluster's nodes; the rest are discovered. */
+  readonly nodes: readonly RedisAddress[];
+  /** Username for every node (ACL). */
+  readonly username?: string;
+  /** Password for every node. */
+  readonly password?: string;
+}
+
+/** The topology-independent settings of a command connection Strata owns. */
+export interface OwnedClientSettings {
+  readonly commandTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** Reconnects in the background forever, backing off up to 2 s. */
+const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
+
+/**
+ * ioredis settings that make Redis trouble cost a bounded time: a command timeout, no offline
+ * queue (a command while disconnected fails at once), no retries or re-sends of commands.
+ */
+function boundedOptions(settings: OwnedClientSettings): IoRedisOptions {
+  return {
+    commandTimeout: settings.commandTimeoutMs,
+    connectTimeout: settings.connectTimeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy,
+  };
+}
+
+/** A client for a single server, from its URL. */
+export function createUrlClient(url: string, settings: OwnedClientSettings): Redis {
+  return new Redis(url, boundedOptions(settings));
+}
+
+/**
+ * A client that finds the primary through Sentinel and, with `failoverDetector`, reconnects as
+ * soon as the sentinels announce a failover (rather than when the old primary stops answering).
+ */
+export function createSentinelClient(
+  options: SentinelConnectionOptions,
+  settings: OwnedClientSettings,
+): Redis {
+  return new Redis({
+    ...boundedOptions(settings),
+    sentinels: options.sentinels.map(({ host, port }) => ({ host, port })),
+    name: options.name,
+    username: options.username,
+    password: options.password,
+    sentinelPassword: options.sentinelPassword,
+    db: options.db ?? 0,
+    failoverDetector: true,
+    sentinelRetryStrategy: retryStrategy,
+  });
+}
+
+/**
+ * A Cluster client with the same bounds per node; slot map refreshes and redirections are
+ * ioredis's. While a failover is under way, commands for the failed slots fail (the stack falls
+ * back to the loader) instead of queueing.
+ */
+export function createClusterClient(
+  options: ClusterConnectionOptions,
+  settings: OwnedClientSettings,
+): Cluster {
+  const nodes: ClusterNode[] = options.nodes.map(({ host, port }) => ({ host, port }));
+  const { enableOfflineQueue, ...perNode } = boundedOptions(settings);
+  return new Cluster(nodes, {
+    enableOfflineQueue,
+    clusterRetryStrategy: retryStrategy,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    redisOptions: { ...perNode, username: options.username, password: options.password },
+  });
+}

@@ -1,0 +1,308 @@
+import type { CacheEntry } from '../codec/entry.envelope.js';
+import { decodeValue, deepFreeze, type EncodedValue } from '../codec/value.codec.js';
+import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
+import { StrataError } from '../errors/strata.error.js';
+import type { GetOptions, LoadOptions } from './cache-stack.types.js';
+import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
+import type { L2Lookup, Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
+import {
+  RefreshScheduler,
+  type RefreshResult,
+  type RefreshTask,
+  type RefreshTrigger,
+} from './refresh-scheduler.js';
+import { runLoader } from './run-loader.js';
+import type { ReadPolicy } from './stale-policy.js';
+import { isEarlyRefreshDue } from './xfetch.js';
+
+export type { L2Lookup, Loaded, ReadPathDeps, WriteEntry } from './read-path.types.js';
+
+/** What {@link ReadPath.fromL1} returns when L1 has nothing it may serve. */
+export const NOT_SERVED: unique symbol = Symbol('strata:not-served');
+
+const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined, stale: undefined };
+
+type Loader = () => unknown;
+type Options = LoadOptions<unknown>;
+/** How a refresh starts: with the tokens of the read that found the entry stale, by reading again, or at once. */
+type Start = Tokens | 'revalidate' | 'recompute';
+interface StaleRecord {
+  readonly entry: CacheEntry;
+  readonly shared: unknown;
+}
+
+/**
+ * The load path of a `CacheStack` past the L1 fast path: the L2 read, stale serving (grace,
+ * stale-while-revalidate), early refresh, loader timeouts, and the background refreshes behind
+ * them (docs/reads.md).
+ */
+export class ReadPath {
+  private readonly refreshes: RefreshScheduler<Loaded>;
+
+  constructor(private readonly d: ReadPathDeps) {
+    this.refreshes = new RefreshScheduler(d.events, d.options.reads.retry);
+  }
+
+  /** Stops scheduling retries, clears their timers and waits for refreshes in flight. */
+  drain(): Promise<void> {
+    return this.refreshes.drain();
+  }
+
+  /**
+   * L1 for a call with early refresh or stale-while-revalidate: the value of a fresh entry
+   * (starting an early refresh when XFetch draws one), or of an expired one inside the SWR window
+   * (starting a refresh); else {@link NOT_SERVED}.
+   */
+  fromL1(full: string, loader: Loader, options: Options, policy: ReadPolicy): unknown {
+    if (this.d.l1 === undefined) return NOT_SERVED;
+    const now = Date.now();
+    const record = this.d.l1.lookup(full, now);
+    if (record === undefined) return NOT_SERVED;
+    const entry = record.entry;
+    if (entry.freshUntil > now) {
+      if (
+        policy.early !== undefined &&
+        isEarlyRefreshDue(now, entry.freshUntil, entry.loadMs, policy.early)
+      ) {
+        this.background(full, loader, options, policy, entry, 'early', 'recompute');
+      }
+      if (this.d.events.has('hit')) this.d.events.emit('hit', { key: full, layer: 'l1' });
+      return this.materialize(entry.value, record.shared);
+    }
+    if (now - entry.freshUntil >= policy.swrMs) return NOT_SERVED;
+    this.stale(full, 'swr');
+    this.background(full, loader, options, policy, entry, 'swr', 'revalidate');
+    return this.materialize(entry.value, record.shared);
+  }
+
+  /** The load of a `getOrLoad` that L1 did not answer (run once per key by the stack's single-flight). */
+  async load(
+    full: string,
+    loader: Loader,
+    options: Options,
+    l1Token: number | undefined,
+    policy: ReadPolicy,
+  ): Promise<Loaded> {
+    if (this.d.isClosed()) throw new StrataError('E_CLOSED', 'The cache stack is closed');
+    const tagKeys = this.tagKeys(options);
+    const l2 = await this.readL2(full, l1Token, tagKeys, true);
+    if (l2.hit) {
+      const entry = l2.entry;
+      if (
+        policy.early !== undefined &&
+        isEarlyRefreshDue(Date.now(), entry.freshUntil, entry.loadMs, policy.early)
+      ) {
+        this.background(full, loader, options, policy, entry, 'early', 'recompute');
+      }
+      return { value: this.materialize(entry.value, l2.shared), encoded: entry.value };
+    }
+    const tokens: Tokens = { l1: l1Token, l2: l2.token };
+    const stale = policy.staleMs > 0 ? this.staleRecord(full, l2.stale) : undefined;
+    if (stale !== undefined) {
+      const served = await this.fromStale(full, loader, options, policy, stale, tokens);
+      if (served !== undefined) return served;
+    }
+    if (this.d.events.has('miss')) this.d.events.emit('miss', { key: full });
+    return this.loadOnce(full, loader, options, tagKeys, tokens, policy);
+  }
+
+  /**
+   * Runs the loader once across instances: under the key's lease, or, while another instance
+   * holds it, by waiting for the value that instance stores (docs/distributed.md).
+   */
+  private loadOnce(
+    full: string,
+    loader: Loader,
+    options: Options,
+    tagKeys: readonly string[],
+    tokens: Tokens,
+    policy: ReadPolicy,
+  ): Promise<Loaded> {
+    const load = (): Promise<Loaded> => runLoader(this.d, full, loader, options, tagKeys, tokens, policy);
+    if (this.d.leases === undefined) return load();
+    return this.d.leases.loadOnce(full, load, async () => {
+      const l2 = await this.readL2(full, tokens.l1, tagKeys, false);
+      return l2.hit
+        ? { value: this.materialize(l2.entry.value, l2.shared), encoded: l2.entry.value }
+        : undefined;
+    });
+  }
+
+  /**
+   * Reads L2; on a fresh hit backfills L1. Otherwise returns the token for the write that follows
+   * (taken now, before the loader runs: one more round trip, on misses only) and the expired
+   * entry, if Redis still holds one (it keeps entries until their stale window ends).
+   */
+  async readL2(
+    full: string,
+    l1Token: number | undefined,
+    tagKeys: readonly string[],
+    wantToken: boolean,
+  ): Promise<L2Lookup> {
+    const guard = this.d.guard;
+    if (guard === undefined) return MISS_WITHOUT_TOKEN;
+    const read = await guard.read(full, tagKeys);
+    if (read === undefined) return MISS_WITHOUT_TOKEN;
+    const entry = read.entry;
+    if (entry === undefined || entry.freshUntil <= Date.now()) {
+      return { hit: false, token: wantToken ? await guard.missToken(full) : undefined, stale: entry };
+    }
+    if (this.d.events.has('hit')) this.d.events.emit('hit', { key: full, layer: 'l2' });
+    const shared = this.d.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
+    const l1 = this.d.options.l1;
+    if (this.d.l1 && l1) {
+      this.d.l1.write(full, entry, Math.min(entry.staleUntil - Date.now(), l1.ttlMs), l1Token, shared);
+    }
+    return { hit: true, entry, shared };
+  }
+
+  /** Materializes a stored value: the shared frozen one, or a fresh decode. */
+  materialize(encoded: EncodedValue, shared: unknown): unknown {
+    if (this.d.options.shareReferences && shared !== undefined) return shared;
+    return decodeValue(encoded);
+  }
+
+  /**
+   * An expired entry inside the call's stale window: SWR serves it at once; inside grace the
+   * loader runs (once per key, as a refresh) and the entry stands in if it throws, passes its soft
+   * or hard timeout, or a retry waits for its backoff. `undefined`: load as on a miss.
+   */
+  private async fromStale(
+    full: string,
+    loader: Loader,
+    options: Options,
+    policy: ReadPolicy,
+    stale: StaleRecord,
+    tokens: Tokens,
+  ): Promise<Loaded | undefined> {
+    const { entry } = stale;
+    const now = Date.now();
+    const age = now - entry.freshUntil;
+    if (age >= policy.staleMs || now >= entry.staleUntil) return undefined;
+    const served = (): Loaded => ({
+      value: this.materialize(entry.value, stale.shared),
+      encoded: entry.value,
+    });
+    // Written meanwhile by another load of this process: a plain hit.
+    if (age < 0) return served();
+    if (age < policy.swrMs) {
+      this.stale(full, 'swr');
+      this.background(full, loader, options, policy, entry, 'swr', tokens);
+      return served();
+    }
+    const refresh = this.refreshes.start(this.task(full, loader, options, policy, entry, 'grace', tokens));
+    if (refresh === undefined) {
+      // A retry waits for its backoff: spare the source until then.
+      this.stale(full, 'error');
+      return served();
+    }
+    const settled = await waitAtMost(refresh, policy.softTimeoutMs);
+    if (settled === TIMED_OUT) {
+      // The load goes on as a tracked refresh and stores its result if nothing invalidated the key.
+      this.stale(full, 'timeout');
+      return served();
+    }
+    if (settled.ok) return settled.result.value === undefined ? undefined : this.own(settled.result.value);
+    this.stale(full, settled.error instanceof LoaderTimeoutError ? 'timeout' : 'error');
+    return served();
+  }
+
+  /** The fresher of L1's and L2's expired-but-kept entries (neither is ever an invalidated one). */
+  private staleRecord(full: string, fromL2: CacheEntry | undefined): StaleRecord | undefined {
+    const record = this.d.l1?.lookup(full, Date.now());
+    if (record !== undefined && (fromL2 === undefined || record.entry.freshUntil >= fromL2.freshUntil))
+      return record;
+    return fromL2 === undefined ? undefined : { entry: fromL2, shared: undefined };
+  }
+
+  /** Starts a background refresh unless one runs or a retry waits for `full`. */
+  private background(
+    full: string,
+    loader: Loader,
+    options: Options,
+    policy: ReadPolicy,
+    entry: CacheEntry,
+    trigger: RefreshTrigger,
+    start: Start,
+  ): void {
+    if (this.refreshes.isBusy(full)) return;
+    // Tracked by the scheduler until it settles (close waits for it); it never rejects.
+    void this.refreshes.start(this.task(full, loader, options, policy, entry, trigger, start));
+  }
+
+  private task(
+    full: string,
+    loader: Loader,
+    options: Options,
+    policy: ReadPolicy,
+    entry: CacheEntry,
+    trigger: RefreshTrigger,
+    start: Start,
+  ): RefreshTask<Loaded> {
+    return {
+      key: full,
+      trigger,
+      retryUntil: Math.min(entry.staleUntil, entry.freshUntil + policy.staleMs),
+      run: (retry) => this.refresh(full, loader, options, policy, retry ? 'revalidate' : start),
+    };
+  }
+
+  /**
+   * One refresh. `revalidate` (SWR from L1, retries) first looks for a fresh entry another caller
+   * or instance wrote, and gives up when no entry is left (invalidated, or past its stale window).
+   * `recompute` (early refresh) loads at once. Tokens are taken before the loader runs, so a
+   * delete or invalidation made meanwhile keeps its result out of the cache (no stale sets).
+   */
+  private async refresh(
+    full: string,
+    loader: Loader,
+    options: Options,
+    policy: ReadPolicy,
+    start: Start,
+  ): Promise<RefreshResult<Loaded>> {
+    const tagKeys = this.tagKeys(options);
+    let tokens: Tokens;
+    if (typeof start === 'object') {
+      tokens = start;
+    } else if (start === 'recompute') {
+      const l1Token = this.d.l1?.missToken();
+      tokens = { l1: l1Token, l2: await this.d.guard?.missToken(full) };
+    } else {
+      const l1Token = this.d.l1?.missToken();
+      const record = this.d.l1?.lookup(full, Date.now());
+      if (record !== undefined && record.entry.freshUntil > Date.now()) {
+        return {
+          outcome: 'hit',
+          value: { value: this.materialize(record.entry.value, record.shared), encoded: record.entry.value },
+        };
+      }
+      const l2 = await this.readL2(full, l1Token, tagKeys, true);
+      if (l2.hit) {
+        return {
+          outcome: 'hit',
+          value: { value: this.materialize(l2.entry.value, l2.shared), encoded: l2.entry.value },
+        };
+      }
+      if (record === undefined && l2.stale === undefined) return { outcome: 'dropped' };
+      tokens = { l1: l1Token, l2: l2.token };
+    }
+    return {
+      outcome: 'loaded',
+      value: await this.loadOnce(full, loader, options, tagKeys, tokens, policy),
+    };
+  }
+
+  /** A refresh's result may reach several callers: each gets its own copy. */
+  private own(loaded: Loaded): Loaded {
+    if (loaded.encoded === undefined || this.d.options.shareReferences) return loaded;
+    return { value: decodeValue(loaded.encoded), encoded: loaded.encoded };
+  }
+
+  private stale(key: string, reason: 'swr' | 'error' | 'timeout'): void {
+    if (this.d.events.has('stale')) this.d.events.emit('stale', { key, reason });
+  }
+
+  private tagKeys(options: GetOptions): readonly string[] {
+    return this.d.keys.dependencies(options.namespace, options.tags);
+  }
+}

@@ -1,0 +1,54 @@
+import type { CacheEntry } from '../codec/entry.envelope.js';
+import type { EncodedValue } from '../codec/value.codec.js';
+import type { StrataEvents } from '../events/strata-events.js';
+import type { KeyBuilder } from '../keys/key-builder.js';
+import type { LoadLeases } from '../lease/load-lease.js';
+import type { MemoryLayer } from '../layers/memory.layer.js';
+import type { ResolvedStackOptions } from '../options/resolve-options.js';
+import type { TtlPolicy } from '../ttl/ttl-policy.js';
+import type { L2Guard } from './l2-guard.js';
+
+/** A load's result. */
+export interface Loaded {
+  readonly value: unknown;
+  /** Set when followers must decode their own copy. */
+  readonly encoded: EncodedValue | undefined;
+}
+
+/** An L2 read: a fresh entry, or the token for the write that follows (and the stale entry, if any). */
+export type L2Lookup =
+  | { readonly hit: true; readonly entry: CacheEntry; readonly shared: unknown }
+  | { readonly hit: false; readonly token: number | undefined; readonly stale: CacheEntry | undefined };
+
+/** `CacheStack.write`, as the read path calls it. */
+export type WriteEntry = (
+  full: string,
+  encoded: EncodedValue,
+  ttlMs: number,
+  tags: readonly string[],
+  l1Token: number | undefined,
+  l2Token: number | undefined,
+  shared: unknown,
+  staleMs: number,
+  loadMs: number | undefined,
+) => Promise<void>;
+
+/** What the read path uses of its `CacheStack`. */
+export interface ReadPathDeps {
+  readonly options: ResolvedStackOptions;
+  readonly events: StrataEvents;
+  readonly keys: KeyBuilder;
+  readonly ttl: TtlPolicy;
+  readonly l1: MemoryLayer | undefined;
+  readonly guard: L2Guard | undefined;
+  /** Cross-instance single-flight, with Redis unless `lease: false`. */
+  readonly leases: LoadLeases | undefined;
+  readonly write: WriteEntry;
+  readonly isClosed: () => boolean;
+}
+
+/** Write tokens taken before a loader runs (no stale sets): L1's clock, Redis time. */
+export interface Tokens {
+  readonly l1: number | undefined;
+  readonly l2: number | undefined;
+}

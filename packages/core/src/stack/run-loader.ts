@@ -1,0 +1,43 @@
+import { deepFreeze, encodeValue } from '../codec/value.codec.js';
+import type { LoadOptions } from './cache-stack.types.js';
+import { callWithin } from './loader-timeouts.js';
+import type { Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
+import type { ReadPolicy } from './stale-policy.js';
+
+/**
+ * Runs a loader (bounded by the policy's `hardTimeout`), then offers what it returned to the cache
+ * with the tokens taken before it ran, its stale window and its load time (for early refresh).
+ * `undefined`, and values `shouldCache` refuses, are returned but not stored.
+ */
+export async function runLoader(
+  d: ReadPathDeps,
+  full: string,
+  loader: () => unknown,
+  options: LoadOptions<unknown>,
+  tagKeys: readonly string[],
+  tokens: Tokens,
+  policy: ReadPolicy,
+): Promise<Loaded> {
+  const started = performance.now();
+  let value: unknown;
+  try {
+    value =
+      policy.hardTimeoutMs === undefined
+        ? await loader()
+        : await callWithin(loader, policy.hardTimeoutMs, full);
+  } catch (error) {
+    d.events.emit('load', { key: full, durationMs: performance.now() - started, outcome: 'error' });
+    throw error;
+  }
+  const loadMs = performance.now() - started;
+  d.events.emit('load', { key: full, durationMs: loadMs, outcome: 'success' });
+  if (value === undefined || (options.shouldCache !== undefined && !options.shouldCache(value))) {
+    return { value, encoded: undefined };
+  }
+  const encoded = encodeValue(value, options.target ?? full);
+  const ttlMs = d.ttl.forValue(value, options.ttl, options.nullTtl);
+  const shared = d.options.shareReferences ? deepFreeze(value) : undefined;
+  const { l1, l2 } = tokens;
+  await d.write(full, encoded, ttlMs, tagKeys, l1, l2, shared, policy.staleMs, Math.ceil(loadMs));
+  return { value, encoded };
+}

@@ -1,0 +1,129 @@
+import { parseDuration } from '../duration/duration.js';
+import { StrataConfigError } from '../errors/strata-config.error.js';
+import type { StaleReadOptions } from '../options/stale-read.options.js';
+
+/** {@link StaleReadOptions} of one call (or the stack's defaults), in ms. */
+export interface ReadPolicy {
+  /** Stale-if-error window after `freshUntil`; 0: off. */
+  readonly graceMs: number;
+  /** Stale-while-revalidate window after `freshUntil`; 0: off. */
+  readonly swrMs: number;
+  /** `max(graceMs, swrMs)`: how long past its TTL an entry written now is kept. */
+  readonly staleMs: number;
+  readonly softTimeoutMs: number | undefined;
+  readonly hardTimeoutMs: number | undefined;
+  /** XFetch parameters; `undefined`: no early refresh. */
+  readonly early: EarlyRefresh | undefined;
+}
+
+/** Resolved XFetch parameters. */
+export interface EarlyRefresh {
+  readonly beta: number;
+  readonly random: () => number;
+}
+
+/** The built-in defaults: no stale reads, no timeouts, no early refresh. */
+export const NO_STALE_READS: ReadPolicy = {
+  graceMs: 0,
+  swrMs: 0,
+  staleMs: 0,
+  softTimeoutMs: undefined,
+  hardTimeoutMs: undefined,
+  early: undefined,
+};
+
+const DEFAULT_EARLY: EarlyRefresh = { beta: 1, random: Math.random };
+
+/** Names an option in errors: `grace` by default, `@Cacheable({ grace }) on X` for a decorator. */
+export type OptionLabel = (option: string) => string;
+
+const plain: OptionLabel = (option) => option;
+
+/**
+ * The policy of a call: `options` over `defaults`. Returns `defaults` itself (no allocation) when
+ * the call sets none of the stale-read options. Throws {@link StrataConfigError} naming the bad
+ * option.
+ */
+export function resolveReadPolicy(
+  options: StaleReadOptions,
+  defaults: ReadPolicy,
+  label: OptionLabel = plain,
+): ReadPolicy {
+  const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
+  if (
+    grace === undefined &&
+    staleWhileRevalidate === undefined &&
+    softTimeout === undefined &&
+    hardTimeout === undefined &&
+    earlyRefresh === undefined
+  ) {
+    return defaults;
+  }
+  const graceMs = window(grace, label('grace')) ?? defaults.graceMs;
+  const swrMs = window(staleWhileRevalidate, label('staleWhileRevalidate')) ?? defaults.swrMs;
+  const softTimeoutMs = timeout(softTimeout, label('softTimeout')) ?? defaults.softTimeoutMs;
+  const hardTimeoutMs = timeout(hardTimeout, label('hardTimeout')) ?? defaults.hardTimeoutMs;
+  if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs >= hardTimeoutMs) {
+    throw new StrataConfigError(
+      label('softTimeout'),
+      softTimeout ?? softTimeoutMs,
+      `must be shorter than hardTimeout (${hardTimeoutMs} ms)`,
+    );
+  }
+  return {
+    graceMs,
+    swrMs,
+    staleMs: Math.max(graceMs, swrMs),
+    softTimeoutMs,
+    hardTimeoutMs,
+    early: early(earlyRefresh, defaults.early, label),
+  };
+}
+
+function window(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms === Number.POSITIVE_INFINITY) {
+    throw new StrataConfigError(option, value, 'expected a duration such as 30000 or "30s" (0: off)');
+  }
+  return ms;
+}
+
+function timeout(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    throw new StrataConfigError(option, value, 'expected a positive duration such as 500 or "2s"');
+  }
+  return ms;
+}
+
+function early(
+  value: unknown,
+  fallback: EarlyRefresh | undefined,
+  label: OptionLabel,
+): EarlyRefresh | undefined {
+  if (value === undefined) return fallback;
+  if (value === false) return undefined;
+  const base = fallback ?? DEFAULT_EARLY;
+  if (value === true) return base;
+  if (typeof value !== 'object' || value === null) {
+    throw new StrataConfigError(label('earlyRefresh'), value, 'expected a boolean or { beta?, random? }');
+  }
+  const { beta, random, ...rest } = value as { beta?: unknown; random?: unknown };
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) {
+    throw new StrataConfigError(label(`earlyRefresh.${unknownKey}`), value, 'unknown option');
+  }
+  if (beta !== undefined && (typeof beta !== 'number' || !Number.isFinite(beta) || beta <= 0)) {
+    throw new StrataConfigError(label('earlyRefresh.beta'), beta, 'expected a positive number');
+  }
+  if (random !== undefined && typeof random !== 'function') {
+    throw new StrataConfigError(label('earlyRefresh.random'), random, 'expected a function returning [0, 1)');
+  }
+  if (beta === undefined && random === undefined) return base;
+  return {
+    beta: (beta as number | undefined) ?? base.beta,
+    random: (random as (() => number) | undefined) ?? base.random,
+  };
+}

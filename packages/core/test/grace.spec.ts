@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { LoaderTimeoutError, type CacheStack } from '../src/index.js';
+import { recordEvents, staleReadVariants, storedEntry } from './stale-reads.support.js';
+import { deferred, eventually, sleep } from './support.js';
+
+const variants = staleReadVariants();
+
+describe.each(variants)('grace (stale-if-error): $name', (variant) => {
+  it('keeps an entry past its TTL for grace: PX and staleUntil cover the window, freshness does not', async () => {
+    const stack = await variant.make({ grace: '30s' });
+    const before = Date.now();
+    await stack.getOrLoad('k', () => 'v1', { ttl: 1_000 });
+    const entry = await storedEntry(stack, 'k');
+    expect(entry?.freshUntil).toBeGreaterThanOrEqual(before + 1_000);
+    expect(entry?.staleUntil).toBe((entry?.freshUntil ?? 0) + 30_000);
+    if (variant.redis) {
+      const pttl = await stack.redisClient!.pttl(stack.keys.entry('k'));
+      expect(pttl).toBeGreaterThan(30_000);
+      expect(pttl).toBeLessThanOrEqual(31_000);
+    }
+  });
+
+  it('serves the stale value when the loader throws, skips the loader during the backoff, and a retry stores a fresh value', async () => {
+    const stack = await variant.make({ graceRetry: { delay: 150 } });
+    const events = recordEvents(stack, 'stale', 'refresh');
+    const options = { ttl: 200, grace: '5s' };
+    await stack.getOrLoad('k', () => 'v1', options);
+    await sleep(260);
+
+    let calls = 0;
+    const flaky = async (): Promise<string> => {
+      calls++;
+      if (calls === 1) throw new Error('source down');
+      return 'v2';
+    };
+    expect(await stack.getOrLoad('k', flaky, options)).toBe('v1');
+    expect(calls).toBe(1);
+    expect(events.stale).toStrictEqual([{ key: stack.keys.entry('k'), reason: 'error' }]);
+    expect(events.refresh[0]).toMatchObject({ trigger: 'grace', outcome: 'error', retryInMs: 150 });
+
+    // During the backoff a read gets the stale value without calling the loader.
+    expect(await stack.getOrLoad('k', flaky, options)).toBe('v1');
+    expect(calls).toBe(1);
+
+    expect(await eventually(() => events.refresh.some((e) => e.trigger === 'retry'), 2_000, 10)).toBe(true);
+    expect(events.refresh.at(-1)).toMatchObject({ trigger: 'retry', attempt: 1, outcome: 'loaded' });
+    expect(calls).toBe(2);
+    expect(await stack.get('k')).toBe('v2');
+    expect(await stack.getOrLoad('k', flaky, options)).toBe('v2');
+    expect(calls).toBe(2);
+  });
+
+  it('past grace, the loader error reaches the caller', async () => {
+    const stack = await variant.make();
+    await stack.getOrLoad('k', () => 'v1', { ttl: 50, grace: 100 });
+    await sleep(200);
+    await expect(
+      stack.getOrLoad('k', () => Promise.reject(new Error('source down')), { ttl: 50, grace: 100 }),
+    ).rejects.toThrow('source down');
+  });
+
+  it('soft timeout: the stale value comes back quickly, the late result is stored, and no second load starts', async () => {
+    const stack = await variant.make();
+    const events = recordEvents(stack, 'stale', 'refresh');
+    const options = { ttl: 100, grace: '5s', softTimeout: 50 };
+    await stack.getOrLoad('k', () => 'v1', options);
+    await sleep(150);
+
+    const release = deferred();
+    let calls = 0;
+    const slow = async (): Promise<string> => {
+      calls++;
+      await release.promise;
+      return 'v2';
+    };
+    const started = Date.now();
+    expect(await stack.getOrLoad('k', slow, options)).toBe('v1');
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(events.stale).toStrictEqual([{ key: stack.keys.entry('k'), reason: 'timeout' }]);
+    // A read while the load goes on joins it instead of calling the loader again.
+    expect(await stack.getOrLoad('k', slow, options)).toBe('v1');
+    expect(calls).toBe(1);
+
+    release.resolve();
+    expect(await eventually(() => events.refresh.length > 0, 2_000, 10)).toBe(true);
+    expect(events.refresh[0]).toMatchObject({ trigger: 'grace', outcome: 'loaded' });
+    expect(await stack.get('k')).toBe('v2');
+  });
+
+  it('hard timeout without a stale value: LoaderTimeoutError, and the late result is discarded', async () => {
+    const stack = await variant.make();
+    const started = Date.now();
+    const error = await stack
+      .getOrLoad('k', () => sleep(300).then(() => 'late'), { hardTimeout: 50 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LoaderTimeoutError);
+    expect(error).toMatchObject({ code: 'E_LOAD_TIMEOUT', key: stack.keys.entry('k'), timeoutMs: 50 });
+    expect(Date.now() - started).toBeLessThan(250);
+    await sleep(350);
+    expect(await stack.get('k')).toBeUndefined();
+  });
+
+  it('hard timeout inside grace: the stale value is served', async () => {
+    const stack = await variant.make({ graceRetry: { maxAttempts: 0 } });
+    const events = recordEvents(stack, 'stale');
+    await stack.getOrLoad('k', () => 'v1', { ttl: 50 });
+    await sleep(100);
+    // The first entry had no grace: it is gone.
+    expect(await stack.getOrLoad('k', () => 'v2', { ttl: 50, grace: '5s' })).toBe('v2');
+    await sleep(100);
+    const hung = (): Promise<string> => new Promise(() => undefined);
+    expect(await stack.getOrLoad('k', hung, { ttl: 50, grace: '5s', hardTimeout: 50 })).toBe('v2');
+    expect(events.stale).toStrictEqual([{ key: stack.keys.entry('k'), reason: 'timeout' }]);
+  });
+
+  it.each([
+    ['a key delete', async (s: CacheStack) => s.delete('k')],
+    ['a tag invalidation', async (s: CacheStack) => s.invalidateTags(['t'])],
+    ['a namespace invalidation', async (s: CacheStack) => s.invalidateNamespace('default')],
+  ])('never serves stale an entry dropped by %s inside its grace window', async (_label, drop) => {
+    const stack = await variant.make();
+    const options = { ttl: 100, grace: '5s', tags: ['t'] };
+    await stack.getOrLoad('k', () => 'v1', options);
+    await sleep(150);
+    await drop(stack);
+    await expect(
+      stack.getOrLoad('k', () => Promise.reject(new Error('source down')), options),
+    ).rejects.toThrow('source down');
+  });
+
+  it('close() clears retry timers: no retry runs after it', async () => {
+    const stack = await variant.make({ graceRetry: { delay: 100 } });
+    const events = recordEvents(stack, 'refresh');
+    await stack.getOrLoad('k', () => 'v1', { ttl: 50, grace: '5s' });
+    await sleep(100);
+    let calls = 0;
+    const failing = (): Promise<string> => {
+      calls++;
+      return Promise.reject(new Error('source down'));
+    };
+    expect(await stack.getOrLoad('k', failing, { ttl: 50, grace: '5s' })).toBe('v1');
+    expect(events.refresh[0]?.retryInMs).toBe(100);
+    const started = Date.now();
+    await stack.close();
+    expect(Date.now() - started).toBeLessThan(100);
+    await sleep(250);
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,199 @@
+import { startRedis, type RedisServer } from '@strata/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CACHE_MISS, CacheStack, type CacheStackOptions } from '../src/index.js';
+import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
+
+/** Bus delivery on a loaded CI machine: asserted with margin (the bench measures the real figure). */
+const DELIVERY_MS = 500;
+
+describe('invalidation bus (L1 coherence across instances)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  let serverDown = false;
+  const open: CacheStack[] = [];
+
+  beforeAll(async () => {
+    server = await startRedis();
+    admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => undefined); // tests kill the server
+  });
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((stack) => stack.close()));
+    if (serverDown) {
+      await server.restart();
+      serverDown = false;
+    }
+  });
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.dispose();
+  });
+
+  /** Stacks of one app (same prefix), each connected with its bus subscribed. */
+  async function instances(count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> {
+    const prefix = uniquePrefix();
+    const stacks: CacheStack[] = [];
+    for (let i = 0; i < count; i++) {
+      const stack = new CacheStack({
+        prefix,
+        jitter: 0,
+        ...options,
+        redis: { url: server.url, ...options.redis },
+      });
+      open.push(stack);
+      expect(await stack.connect()).toBe(true);
+      expect(stack.bus?.connected).toBe(true);
+      stacks.push(stack);
+    }
+    return stacks;
+  }
+
+  /**
+   * Reads `key` on `stack` until L1 holds it. A read right after another instance's write may
+   * not fill L1: if that write's bus message arrives while the read is in flight, the read's
+   * result is refused (it could predate the write), and the next read fills L1.
+   */
+  async function inL1(stack: CacheStack, key: string, namespace?: string): Promise<unknown> {
+    const filled = await eventually(
+      async () => {
+        await stack.get(key, { namespace });
+        return stack.peek(key, namespace) !== CACHE_MISS;
+      },
+      DELIVERY_MS,
+      5,
+    );
+    if (!filled) throw new Error(`${key} did not reach L1`);
+    return stack.peek(key, namespace);
+  }
+
+  function pair(stacks: CacheStack[]): [CacheStack, CacheStack] {
+    const [a, b] = stacks;
+    if (a === undefined || b === undefined) throw new Error('two stacks expected');
+    return [a, b];
+  }
+
+  it('puts L1 in front of Redis by default, and a set on one instance reaches the L1 of the others', async () => {
+    const [a, b, c] = await instances(3);
+    if (a === undefined || b === undefined || c === undefined) throw new Error('three stacks expected');
+    expect([a.l1, b.l1, c.l1].every((l1) => l1 !== undefined)).toBe(true);
+    await a.set('product:1', { price: 10 });
+    // B and C take the entry from Redis into their L1.
+    expect(await inL1(b, 'product:1')).toStrictEqual({ price: 10 });
+    expect(await inL1(c, 'product:1')).toStrictEqual({ price: 10 });
+
+    await a.set('product:1', { price: 12 });
+    expect(await eventually(() => b.peek('product:1') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await eventually(() => c.peek('product:1') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await b.get('product:1')).toStrictEqual({ price: 12 });
+    expect(await c.get('product:1')).toStrictEqual({ price: 12 });
+  });
+
+  it('carries deletes, tag and namespace invalidations; the sender keeps its own L1 entries', async () => {
+    const [a, b] = pair(await instances(2));
+    await a.set('k1', 'one', { tags: ['product:1'] });
+    await a.set('k2', 'two', { namespace: 'catalog' });
+    await a.set('k3', 'three');
+    expect(await inL1(b, 'k1')).toBe('one');
+    expect(await inL1(b, 'k2', 'catalog')).toBe('two');
+    expect(await inL1(b, 'k3')).toBe('three');
+
+    await a.invalidateTags(['product:1']);
+    await a.invalidateNamespace('catalog');
+    await a.delete('k3');
+    expect(await eventually(() => b.peek('k1') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await eventually(() => b.peek('k2', 'catalog') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await eventually(() => b.peek('k3') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await b.get('k1', { tags: ['product:1'] })).toBeUndefined();
+    expect(await b.get('k2', { namespace: 'catalog' })).toBeUndefined();
+    expect(await b.get('k3')).toBeUndefined();
+
+    // The other direction, and the sender's own L1: B's set does not evict B's entry.
+    await b.set('k4', 'from b');
+    await sleep(100); // time for B's own message to come back (it is skipped)
+    expect(b.peek('k4')).toBe('from b');
+  });
+
+  it('an instance without L1 still announces its writes to instances with L1', async () => {
+    const prefix = uniquePrefix();
+    const reader = new CacheStack({ prefix, redis: { url: server.url } });
+    const writer = new CacheStack({ prefix, l1: false, redis: { url: server.url } });
+    open.push(reader, writer);
+    await Promise.all([reader.connect(), writer.connect()]);
+    expect(writer.l1).toBeUndefined();
+    await writer.set('k', 1);
+    expect(await inL1(reader, 'k')).toBe(1);
+    await writer.set('k', 2);
+    expect(await eventually(() => reader.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await reader.get('k')).toBe(2);
+  });
+
+  it('ignores messages it cannot read on its channel', async () => {
+    const [a] = await instances(1, { prefix: 'busgarbage' });
+    await a?.set('k', 'v');
+    await admin.publish('busgarbage:bus', 'not json');
+    await admin.publish('busgarbage:bus', JSON.stringify({ s: 1, k: 'k' }));
+    await sleep(100);
+    expect(a?.peek('k')).toBe('v');
+  });
+
+  it('clears L1 when the bus connection drops, keeps entries short-lived until it is back, then uses L1 again', async () => {
+    const [a, b] = pair(await instances(2, { bus: { outageTtl: '300ms' } }));
+    const states: boolean[] = [];
+    b.events.on('bus:state', ({ connected }) => states.push(connected));
+    await a.set('k', 'v1');
+    expect(await inL1(b, 'k')).toBe('v1');
+
+    // Only the subscribed connections go: Redis itself keeps serving.
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    expect(await eventually(() => states.includes(false), DELIVERY_MS, 5)).toBe(true);
+    expect(b.peek('k')).toBe(CACHE_MISS);
+
+    // While down (or just back), a loaded value is cached in L1 for at most outageTtl.
+    expect(await eventually(() => states.includes(true), 5_000, 5)).toBe(true);
+    expect(b.bus?.connected).toBe(true);
+    await a.set('k', 'v2');
+    expect(await inL1(b, 'k')).toBe('v2');
+    await a.set('k', 'v3');
+    expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+  });
+
+  it('with Redis killed: L1 cleared, loads cached at most outageTtl; after the restart L1 holds entries again', async () => {
+    const [stack] = await instances(1, { bus: { outageTtl: '200ms' }, redis: { commandTimeout: '200ms' } });
+    if (stack === undefined) throw new Error('one stack expected');
+    await stack.set('before', 'cached');
+    expect(stack.peek('before')).toBe('cached');
+
+    await server.kill();
+    serverDown = true;
+    expect(await eventually(() => stack.bus?.connected === false, 2_000, 5)).toBe(true);
+    expect(stack.peek('before')).toBe(CACHE_MISS);
+
+    const loader = countingLoader((call) => `loaded ${call}`);
+    expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 1');
+    expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 1'); // L1, short-lived
+    await sleep(300);
+    expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 2'); // past outageTtl
+
+    await server.restart();
+    serverDown = false;
+    expect(await eventually(() => stack.bus?.connected === true, 5_000, 10)).toBe(true);
+    await stack.set('after', 'cached again');
+    await sleep(300);
+    expect(stack.peek('after')).toBe('cached again');
+  });
+
+  it('with outageTtl 0, L1 is not used while the bus is down', async () => {
+    const [stack] = await instances(1, { bus: { outageTtl: 0 }, redis: { commandTimeout: '200ms' } });
+    if (stack === undefined) throw new Error('one stack expected');
+    await server.kill();
+    serverDown = true;
+    expect(await eventually(() => stack.bus?.connected === false, 2_000, 5)).toBe(true);
+    const loader = countingLoader((call) => call);
+    expect(await stack.getOrLoad('k', loader.load)).toBe(1);
+    expect(await stack.getOrLoad('k', loader.load)).toBe(2);
+    expect(stack.peek('k')).toBe(CACHE_MISS);
+  });
+});

@@ -1,0 +1,114 @@
+import { startRedis, type RedisServer } from '@strata/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CacheStack, type CacheStackOptions } from '../src/index.js';
+import { countingLoader, sleep, uniquePrefix } from './support.js';
+
+describe('cross-instance single-flight (Redis lease)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  const open: CacheStack[] = [];
+
+  beforeAll(async () => {
+    server = await startRedis();
+    admin = new Redis(server.url);
+  });
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((stack) => stack.close()));
+  });
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.dispose();
+  });
+
+  /** Stacks of one app (same prefix), as separate instances would be. */
+  async function instances(count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> {
+    const prefix = uniquePrefix();
+    const stacks: CacheStack[] = [];
+    for (let i = 0; i < count; i++) {
+      const stack = new CacheStack({ prefix, jitter: 0, ...options, redis: { url: server.url } });
+      open.push(stack);
+      expect(await stack.connect()).toBe(true);
+      stacks.push(stack);
+    }
+    return stacks;
+  }
+
+  const at = (stacks: CacheStack[], index: number): CacheStack => {
+    const stack = stacks[index % stacks.length];
+    if (stack === undefined) throw new Error('no stack');
+    return stack;
+  };
+
+  it('200 concurrent cold calls spread over 3 instances run the loader once, and the lease is released', async () => {
+    const stacks = await instances(3);
+    const loader = countingLoader(async (call) => {
+      await sleep(100);
+      return { product: 42, call };
+    });
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => at(stacks, i).getOrLoad('product:42', loader.load)),
+    );
+    expect(loader.calls()).toBe(1);
+    expect(results.every((result) => result.call === 1)).toBe(true);
+    const leaseKey = `${at(stacks, 0).options.prefix}:~lease:${at(stacks, 0).keys.entry('product:42')}`;
+    expect(await admin.exists(leaseKey)).toBe(0);
+  });
+
+  it('without leases, each instance loads (the baseline the lease improves on)', async () => {
+    const stacks = await instances(3, { lease: false });
+    const loader = countingLoader(async () => {
+      await sleep(50);
+      return 'v';
+    });
+    await Promise.all(Array.from({ length: 30 }, (_, i) => at(stacks, i).getOrLoad('k', loader.load)));
+    expect(loader.calls()).toBe(3);
+  });
+
+  it('a lease whose holder died (never released): another instance loads once it expires', async () => {
+    const [stack] = await instances(1, { lease: { ttl: '300ms' } });
+    if (stack === undefined) throw new Error('one stack expected');
+    // What a crashed holder leaves behind: a lease with its expiry, and no value.
+    const leaseKey = `${stack.options.prefix}:~lease:${stack.keys.entry('k')}`;
+    expect(await admin.set(leaseKey, 'crashed-holder', 'PX', 300, 'NX')).toBe('OK');
+    const loader = countingLoader(() => 'loaded after expiry');
+    const started = Date.now();
+    expect(await stack.getOrLoad('k', loader.load)).toBe('loaded after expiry');
+    const waited = Date.now() - started;
+    expect(loader.calls()).toBe(1);
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(2_000);
+  });
+
+  it("the holder's loader throws: its callers get the error, a waiting instance loads itself", async () => {
+    const [a, b] = await instances(2);
+    if (a === undefined || b === undefined) throw new Error('two stacks expected');
+    const failing = a.getOrLoad('k', async () => {
+      await sleep(100);
+      throw new Error('database down for A');
+    });
+    await sleep(20); // A holds the lease
+    const loader = countingLoader(() => 'from B');
+    const waiting = b.getOrLoad('k', loader.load);
+    await expect(failing).rejects.toThrow('database down for A');
+    expect(await waiting).toBe('from B');
+    expect(loader.calls()).toBe(1);
+  });
+
+  it('a value the holder does not cache: waiters load themselves, one at a time', async () => {
+    const [a, b] = await instances(2);
+    if (a === undefined || b === undefined) throw new Error('two stacks expected');
+    const first = a.getOrLoad('k', async () => {
+      await sleep(80);
+      return undefined; // "do not cache"
+    });
+    await sleep(20);
+    const loader = countingLoader(() => 'b');
+    const second = b.getOrLoad('k', loader.load);
+    expect(await first).toBeUndefined();
+    expect(await second).toBe('b');
+    expect(loader.calls()).toBe(1);
+  });
+});
