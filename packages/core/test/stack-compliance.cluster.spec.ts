@@ -137,13 +137,16 @@ describe('CacheStack on a Redis Cluster during a failover', () => {
       const loader = countingLoader((call) => `loaded ${call}`);
 
       await primary.kill();
+      // Waits for the promotion from now on (started while the killed node still owns its slots:
+      // the cluster fails it over by itself within about cluster-node-timeout).
+      const failingOver = cluster.failover(primary);
       const started = Date.now();
       expect(await stack.getOrLoad('k', loader.load)).toBe('loaded 1');
       await stack.delete('k'); // cannot reach Redis: remembered and replayed once it can
       expect(Date.now() - started).toBeLessThan(5_000);
       if (other.port !== primary.port) expect(await client.get(stack.keys.entry('elsewhere'))).not.toBeNull();
 
-      const successor = await cluster.failover(primary);
+      const successor = await failingOver;
       expect(await eventually(() => stack.l2Available, 10_000)).toBe(true);
       // The replica may hold 'before' (replication is asynchronous): the replayed delete keeps it out.
       expect(

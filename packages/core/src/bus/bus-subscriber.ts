@@ -11,6 +11,7 @@ export interface BusSubscriberHandlers {
 }
 
 const MAX_RETRY_DELAY_MS = 2_000;
+const CLOSE_TIMEOUT_MS = 1_000;
 
 /**
  * The bus's subscribed connection. It is a connection of its own (a subscribed connection can
@@ -55,9 +56,15 @@ export class BusSubscriber {
     this.connection = undefined;
     this.up = false;
     if (connection === undefined || connection.status === 'end') return;
-    const ended = new Promise<void>((resolve) => connection.once('end', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const ended = new Promise<void>((resolve) => {
+      connection.once('end', () => resolve());
+      // ioredis always ends a disconnected connection; the bound only guards shutdown against a surprise.
+      timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+    });
     connection.disconnect();
     await ended;
+    clearTimeout(timer);
   }
 
   private open(): void {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
+import type { GuardedRun } from '../lease/load-lease.js';
 import { decodeBusMessage, encodeBusMessage } from './bus-message.js';
 import { BusSubscriber } from './bus-subscriber.js';
 
@@ -46,6 +46,8 @@ export class InvalidationBus {
 
   constructor(
     private readonly client: Redis | Cluster,
+    /** Runs the PUBLISH like every L2 command: skipped while Redis is down or the breaker open. */
+    private readonly run: GuardedRun,
     private readonly l1: MemoryLayer | undefined,
     private readonly options: InvalidationBusOptions,
     private readonly events: StrataEvents,
@@ -125,13 +127,9 @@ export class InvalidationBus {
       const chunkKeys = keyList.slice(at, at + MAX_KEYS_PER_MESSAGE);
       const chunkTags = tagList.slice(at, at + MAX_KEYS_PER_MESSAGE);
       const message = encodeBusMessage({ sender: this.id, keys: chunkKeys, tags: chunkTags });
-      try {
-        if (this.client.status !== 'ready') throw new Error('not connected');
-        await this.client.publish(this.options.channel, message);
-      } catch (error) {
-        this.keepUnsent(chunkKeys, chunkTags);
-        this.events.emit('l2:error', { operation: 'publish', error: new CacheStoreError('publish', error) });
-      }
+      // Skipped or failed (reported by the guard): kept for the next announcement.
+      const sent = await this.run('publish', () => this.client.publish(this.options.channel, message));
+      if (sent === undefined) this.keepUnsent(chunkKeys, chunkTags);
     }
   }
 

@@ -73,7 +73,15 @@ export class CacheStack {
       );
       this.l2 = new RedisLayer(this.connection.client, { tombstoneTtlMs: o.tombstoneTtlMs });
       this.guard = new L2Guard(this.l2, this.connection, this.events, o.breaker);
-      if (o.bus) this.bus = new InvalidationBus(this.connection.client, this.l1, o.bus, this.events);
+      if (o.bus) {
+        this.bus = new InvalidationBus(
+          this.connection.client,
+          this.guard.command,
+          this.l1,
+          o.bus,
+          this.events,
+        );
+      }
     }
     this.reader = new ReadPath({
       options: o,
@@ -332,12 +340,9 @@ export class CacheStack {
   }
 
   private leases(): LoadLeases | undefined {
-    const guard = this.guard;
-    if (guard === undefined || this.connection === undefined || this.options.lease === undefined)
-      return undefined;
-    const run = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
-      guard.command(operation, command);
-    return new LoadLeases(this.connection.client, run, this.options.lease, this.options.prefix);
+    const { guard, connection } = this;
+    if (guard === undefined || connection === undefined || this.options.lease === undefined) return undefined;
+    return new LoadLeases(connection.client, guard.command, this.options.lease, this.options.prefix);
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {

@@ -114,9 +114,8 @@ export class L2Guard {
    *
    * @returns The command's result, or `undefined` when it was skipped or failed.
    */
-  command<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {
-    return this.run(operation, command);
-  }
+  readonly command = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
+    this.run(operation, command);
 
   /** Waits for a replay in progress (shutdown). */
   async drain(): Promise<void> {
