@@ -82,6 +82,19 @@ describe('cross-instance single-flight (Redis lease)', () => {
     expect(waited).toBeLessThan(2_000);
   });
 
+  it('a holder slower than its lease renews it: the others wait for its value instead of loading', async () => {
+    const stacks = await instances(4, { lease: { ttl: '200ms' } });
+    const loader = countingLoader(async (call) => {
+      await sleep(500);
+      return call;
+    });
+    const first = at(stacks, 0).getOrLoad('slow', loader.load);
+    await sleep(20); // the first instance holds the lease
+    const others = [1, 2, 3].map((index) => at(stacks, index).getOrLoad('slow', loader.load));
+    await Promise.all([first, ...others]);
+    expect(loader.calls()).toBe(1);
+  });
+
   it("the holder's loader throws: its callers get the error, a waiting instance loads itself", async () => {
     const [a, b] = await instances(2);
     if (a === undefined || b === undefined) throw new Error('two stacks expected');

@@ -260,6 +260,30 @@ describe('CacheStack when Redis fails', () => {
     }
   });
 
+  it('with no calls at all, replays evictions and closes the breaker once Redis is back (a probe)', async () => {
+    // Without the bus, whose resent announcements would also go through the guard.
+    const stack = await connectedStack({ bus: false });
+    await stack.set('victim', 'old');
+    await stack.set('tagged', 'old', { tags: ['gone'] });
+    await kill();
+    await stack.delete('victim');
+    await stack.invalidateTags(['gone']);
+    await restart();
+    // Nothing calls the stack from here on: only its probe can replay and close the breaker.
+    const raw = new Redis(server.url);
+    try {
+      expect(
+        await eventually(async () => /^X\|/.test((await raw.get(stack.keys.entry('victim'))) ?? ''), 8_000),
+      ).toBe(true);
+      expect(await eventually(() => stack.l2Available, 8_000)).toBe(true);
+      const other = stackWith({ prefix: stack.options.prefix, l1: false });
+      expect(await other.connect()).toBe(true);
+      expect(await other.get('tagged')).toBeUndefined();
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('does not serve the older Redis value after a set that could not reach Redis', async () => {
     const stack = await connectedStack();
     await stack.set('k', 'v1');

@@ -18,9 +18,12 @@ export type LeaseOutcome =
 
 /** Deletes the lease only if it still holds this holder's token (it may have expired and been retaken). */
 const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+/** Extends the lease only if it still holds this holder's token. */
+const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 type LeaseClient = (Redis | Cluster) & {
   strataLeaseRelease(key: string, token: string): Promise<number>;
+  strataLeaseRenew(key: string, token: string, ttlMs: number): Promise<number>;
 };
 
 /** Runs a Redis command the way the stack runs every L2 command (breaker, timeout, events). */
@@ -50,6 +53,7 @@ export class LoadLeases {
   ) {
     // defineCommand is idempotent per name, so a client shared by two stacks is fine.
     client.defineCommand('strataLeaseRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    client.defineCommand('strataLeaseRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });
     this.client = client as LeaseClient;
   }
 
@@ -77,9 +81,23 @@ export class LoadLeases {
     const reply = await this.run('lease', () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'));
     if (reply === undefined) return RELEASED;
     if (reply !== 'OK') return { kind: 'held' };
+    // While the holder loads, its lease is extended every third of its life: only a holder that
+    // stopped (crashed) lets it expire, however slow the loader.
+    let renewal: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        renewal = renewal.then(() =>
+          this.run('lease', () => this.client.strataLeaseRenew(key, token, this.options.ttlMs)),
+        );
+      },
+      Math.max(Math.floor(this.options.ttlMs / 3), 1),
+    );
+    timer.unref();
     return {
       kind: 'acquired',
       release: async () => {
+        clearInterval(timer);
+        await renewal;
         // A failed release only delays the waiters until the lease expires.
         await this.run('lease', () => this.client.strataLeaseRelease(key, token));
       },
@@ -102,8 +120,9 @@ export class LoadLeases {
     load: () => Promise<T>,
     lookup: () => Promise<T | undefined>,
   ): Promise<T> {
-    // A safety net in case SET NX keeps answering "held" (a lease without expiry set by hand).
-    const deadline = Date.now() + this.options.ttlMs + MAX_POLL_MS;
+    // The holder renews its lease while it loads, so waiters wait as long as it lives. The bound
+    // is for a lease that never expires (set by hand without PX): past it, a waiter loads itself.
+    const deadline = Date.now() + Math.max(10 * this.options.ttlMs, 60_000);
     let delay = FIRST_POLL_MS;
     for (;;) {
       const lease = await this.acquire(fullKey);

@@ -27,8 +27,8 @@ export interface L1Options {
 /** Cross-instance single-flight: a Redis lease per key being loaded. */
 export interface LeaseOptions {
   /**
-   * How long a lease lives if its holder never releases it (it crashed): the other instances
-   * load after that. Keep it above your slowest loader, or a second instance starts loading.
+   * How long a lease lives if its holder stops renewing it (it crashed): the other instances
+   * load after that. A live holder renews its lease every third of this while its loader runs.
    * @default '5s'
    */
   readonly ttl?: Duration;

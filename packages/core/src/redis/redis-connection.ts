@@ -29,7 +29,8 @@ export interface RedisConnectionOptions {
  * a command timeout, no offline queue (a command while disconnected fails at once instead of
  * waiting for a reconnect), no retries or re-sends of commands, and reconnection in the
  * background forever. Subscribing or blocking connections are `duplicate()`s of it without the
- * command timeout, so they never carry cache commands.
+ * command timeout (on a Cluster, the bus subscribes on a plain connection to one node), so they
+ * never carry cache commands.
  */
 export class RedisConnection {
   /** The command connection. */

@@ -20,6 +20,14 @@ export class L2Guard {
   private readonly pendingDeletes = new Set<string>();
   private readonly pendingInvalidations = new Set<string>();
   private repairing: Promise<void> | undefined;
+  /** A trial command scheduled for when an open breaker lets one through (see {@link L2Guard.probeLater}). */
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing: Promise<unknown> | undefined;
+  private stopped = false;
+  /** On reconnection: replay what waits and close the breaker without waiting for a call. */
+  private readonly onReady = (): void => {
+    if (this.pendingRepairs > 0 || this.breaker.state !== 'closed') this.probeLater(0);
+  };
 
   constructor(
     private readonly layer: RedisLayer,
@@ -29,8 +37,12 @@ export class L2Guard {
   ) {
     this.breaker = new CircuitBreaker({
       ...breaker,
-      onStateChange: (state) => events.emit('breaker:state', { state }),
+      onStateChange: (state) => {
+        events.emit('breaker:state', { state });
+        if (state === 'open') this.probeLater(breaker.breakDurationMs);
+      },
     });
+    connection.client.on('ready', this.onReady);
   }
 
   /** The breaker's state, for health checks. */
@@ -117,9 +129,34 @@ export class L2Guard {
   readonly command = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
     this.run(operation, command);
 
-  /** Waits for a replay in progress (shutdown). */
+  /** Stops probing and waits for a replay or probe in progress (shutdown). */
   async drain(): Promise<void> {
+    this.stopped = true;
+    this.connection.client.off('ready', this.onReady);
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    await this.probing;
     await this.repairing;
+  }
+
+  /**
+   * Once the breaker lets a trial through, sends one (replaying pending evictions first, then
+   * `PING`), so the breaker closes and evictions are replayed when Redis is back even when no
+   * call comes: `l2Available` (health checks, write-behind) then tells the truth. A failed trial
+   * reopens the breaker, which schedules the next one.
+   */
+  private probeLater(delayMs: number): void {
+    if (this.stopped || this.probeTimer !== undefined) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.stopped) return;
+      // Still disconnected (ioredis reconnects meanwhile): look again later.
+      if (!this.connection.ready) return this.probeLater(delayMs);
+      this.probing = this.run('probe', () => this.connection.client.ping()).finally(() => {
+        this.probing = undefined;
+      });
+    }, delayMs);
+    this.probeTimer.unref();
   }
 
   private async run<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {

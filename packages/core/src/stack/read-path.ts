@@ -119,7 +119,9 @@ export class ReadPath {
     policy: ReadPolicy,
   ): Promise<Loaded> {
     const load = (): Promise<Loaded> => runLoader(this.d, full, loader, options, tagKeys, tokens, policy);
-    if (this.d.leases === undefined) return load();
+    // No write token: Redis failed or was skipped on this miss, so a lease would only cost one
+    // more command timeout (and the result is not written to Redis for others anyway).
+    if (this.d.leases === undefined || tokens.l2 === undefined) return load();
     return this.d.leases.loadOnce(full, load, async () => {
       const l2 = await this.readL2(full, tokens.l1, tagKeys, false);
       return l2.hit
