@@ -84,8 +84,9 @@ export function createSentinelClient(
 
 /**
  * A Cluster client with the same bounds per node; slot map refreshes and redirections are
- * ioredis's. While a failover is under way, commands for the failed slots fail (the stack falls
- * back to the loader) instead of queueing.
+ * ioredis's. While a failover is under way, a command for the failed slots is retried by ioredis
+ * after 100 ms (on a closed node connection or `CLUSTERDOWN`, up to its redirection limit), each
+ * attempt bounded by the command timeout; when it fails, the stack falls back to the loader.
  */
 export function createClusterClient(
   options: ClusterConnectionOptions,

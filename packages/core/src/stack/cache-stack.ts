@@ -157,7 +157,8 @@ export class CacheStack {
 
   /**
    * Returns the cached value, or runs `loader` once per key in this process (concurrent callers
-   * share its result or error), stores what it returns, and returns it. A result is not stored
+   * share its result or error) and, with Redis, once across instances (a lease: the others wait
+   * for the value; docs/distributed.md), stores what it returns, and returns it. A result is not stored
    * when the key, one of its tags or its namespace was invalidated while the loader ran.
    * Expired entries may be served inside `grace` / `staleWhileRevalidate`, and fresh ones
    * refreshed early (`earlyRefresh`): see {@link LoadOptions} and docs/reads.md.
