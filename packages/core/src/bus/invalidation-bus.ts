@@ -63,6 +63,11 @@ export class InvalidationBus {
     this.subscriber.start();
   }
 
+  /** The channel and this instance's id: for scripts that announce their changes themselves. */
+  get address(): { readonly channel: string; readonly sender: string } {
+    return { channel: this.options.channel, sender: this.id };
+  }
+
   /** Whether the subscription is live (L1 is then fully used); always `true` without L1. */
   get connected(): boolean {
     return this.subscriber === undefined || this.subscriber.subscribed;

@@ -254,15 +254,6 @@ export class CacheStack {
     await this.bus?.announce(full, NO_TAGS);
   }
 
-  /**
-   * Drops full keys (from `keys.entry`) from L1 here and, through the bus, on every instance: for
-   * a feature that has changed the entries in Redis itself (the write-behind journal's script).
-   */
-  async evictLocal(fullKeys: readonly string[]): Promise<void> {
-    this.l1?.delete(fullKeys);
-    await this.bus?.announce(fullKeys, NO_TAGS);
-  }
-
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return;

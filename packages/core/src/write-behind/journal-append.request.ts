@@ -2,6 +2,12 @@ import { StrataError } from '../errors/strata.error.js';
 import type { AppendResult } from './journal-append.batcher.js';
 import type { PartitionKeys } from './redis-journal.js';
 
+/** Where the append script announces the entries it changed: the bus channel and this instance's id. */
+export interface BusAddress {
+  readonly channel: string;
+  readonly sender: string;
+}
+
 /** What an append asks of the script. */
 export interface AppendRequest {
   readonly op: 's' | 'd' | 'i';
@@ -29,6 +35,7 @@ export function appendArguments(
   requests: readonly AppendRequest[],
   tombstoneTtlMs: number,
   perPartitionLimit: number,
+  bus: BusAddress | undefined,
 ): (string | number)[] {
   let floor = 0;
   const perWrite: (string | number)[] = [];
@@ -48,6 +55,8 @@ export function appendArguments(
     perPartitionLimit,
     requests.length,
     ...perWrite,
+    bus?.channel ?? '',
+    bus?.sender ?? '',
   ];
 }
 

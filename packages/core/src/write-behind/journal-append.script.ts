@@ -9,7 +9,10 @@
  * ARGV: [1] the callers' clock (versions go above it), [2] PX of a delete marker, [3] most
  * unflushed keys in this partition, [4] n, then five values per write: op `s`|`d`|`i`, key,
  * payload (encoded value, or integer delta), entry tail head (`fresh|stale|n\ntags…\n`), PX of
- * the entry.
+ * the entry; then the invalidation bus's channel ('' without a bus) and this instance's id on it.
+ * With a channel, the entry keys the batch changed are announced in the same script (one
+ * `PUBLISH`, the bus's message format), so other instances drop their L1 copies without another
+ * round trip.
  *
  * Returns two values per write: the version (or `FULL` when the partition is full and the key
  * has no unflushed write, or `E_NOT_A_COUNTER <reason>` when an increment meets a non-integer
@@ -28,6 +31,7 @@ if version <= last then version = last + 1 end
 if version <= floor then version = floor + 1 end
 local used = false
 local out = {}
+local changed = {}
 for w = 0, n - 1 do
   local a = 5 + w * 5
   local op, field, payload, head, px = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
@@ -94,6 +98,7 @@ for w = 0, n - 1 do
     used = true
     local v = fmt(version)
     redis.call('SET', entryKey, entry, 'PX', entryPx)
+    changed[#changed + 1] = entryKey
     redis.call('HSET', pending, field, v .. '|' .. record)
     -- A key already pending has its stream record: whoever takes it takes this write too.
     if not exists then redis.call('XADD', stream, '*', 'k', field, 'v', v) end
@@ -102,4 +107,8 @@ for w = 0, n - 1 do
   end
 end
 if used then redis.call('SET', KEYS[4], fmt(version)) end
+local channel = ARGV[5 + n * 5]
+if channel and channel ~= '' and #changed > 0 then
+  redis.call('PUBLISH', channel, cjson.encode({ s = ARGV[6 + n * 5], k = changed }))
+end
 return out`;

@@ -1,7 +1,12 @@
 import type { Cluster, Redis } from 'ioredis';
 import { JournalAppendBatcher, type AppendResult } from './journal-append.batcher.js';
 import { APPEND_SCRIPT } from './journal-append.script.js';
-import { appendArguments, parseAppendReply, type AppendRequest } from './journal-append.request.js';
+import {
+  appendArguments,
+  parseAppendReply,
+  type AppendRequest,
+  type BusAddress,
+} from './journal-append.request.js';
 import type { PartitionKeys } from './redis-journal.js';
 
 /**
@@ -21,6 +26,8 @@ export interface JournalAppenderOptions {
   readonly perPartitionLimit: number;
   /** `WAIT` for this many replicas after each script call, at most `timeoutMs` (single Redis only). */
   readonly replicas?: { readonly count: number; readonly timeoutMs: number };
+  /** The invalidation bus the script announces changed entries on, if the stack has one. */
+  readonly bus?: BusAddress;
 }
 
 interface AppendCommand {
@@ -92,9 +99,9 @@ export class JournalAppender {
   ): Promise<(AppendResult | Error)[]> {
     const p = this.partitions[partition];
     if (p === undefined) throw new Error(`unreachable: no journal partition ${partition}`);
-    const { tombstoneTtlMs, perPartitionLimit, cache, replicas } = this.options;
+    const { tombstoneTtlMs, perPartitionLimit, cache, replicas, bus } = this.options;
     const reply = await this.client.strataJournalAppend(
-      ...appendArguments(p, requests, tombstoneTtlMs, perPartitionLimit),
+      ...appendArguments(p, requests, tombstoneTtlMs, perPartitionLimit, bus),
     );
     const results = parseAppendReply(reply, requests, cache);
     if (replicas === undefined) return results;

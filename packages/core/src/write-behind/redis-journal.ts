@@ -30,6 +30,8 @@ export interface RedisJournalOptions {
   readonly deadLetterCap: number;
   /** `WAIT` for replicas after each append (see {@link JournalAppender}). */
   readonly replicas?: { readonly count: number; readonly timeoutMs: number };
+  /** The invalidation bus appends announce changed entries on (in the append script). */
+  readonly bus?: { readonly channel: string; readonly sender: string };
 }
 
 /** The consumer group every instance reads the journal through. */
@@ -103,6 +105,7 @@ export class RedisJournal {
       tombstoneTtlMs: options.tombstoneTtlMs,
       perPartitionLimit: this.perPartitionLimit,
       replicas: options.replicas,
+      bus: options.bus,
     });
   }
 

@@ -203,8 +203,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
         continue;
       }
       this.clock.observe(result.version);
-      // L1 (here and on every instance) drops the key; the next read takes the entry from Redis.
-      await this.stack.evictLocal([full]);
+      // L1 drops the key here; the append script announced it to the other instances' L1.
+      this.stack.l1?.delete([full]);
       // Too few replicas confirmed: a failover could lose the write, so it is persisted now too
       // (not an increment: a delta persisted twice would count twice; see the docs).
       if (this.options.replicas !== undefined && result.replicated !== true && fallback.kind !== 'increment')

@@ -93,6 +93,7 @@ export class WriteBehindStrategy {
       tombstoneTtlMs: this.stack.options.tombstoneTtlMs,
       deadLetterCap: DEAD_LETTER_CAP,
       replicas: replicaWait,
+      bus: this.stack.bus?.address,
     });
     const ref: { cache?: RedisWriteBehindCache<T> } = {};
     const flusher = new RedisJournalFlusher<T>(

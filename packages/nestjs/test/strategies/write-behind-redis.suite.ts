@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import {
+  CACHE_MISS,
   JOURNAL_GROUP,
   JournalUnavailableError,
   QueueFullError,
@@ -109,6 +110,27 @@ function journalTests(servers: StrategyServers): void {
     expect(app.writer.recordCount).toBeLessThan(10_000 / 5);
     expect(await app.prices.pending()).toBe(0);
     expect(await journalOf(app).streamLength()).toBe(0);
+  });
+
+  it("announces its writes on the bus from the append script: another instance's L1 copy goes", async () => {
+    const prefix = uniquePrefix();
+    const a = await redisApp({ flushInterval: '10s' }, { prefix });
+    const b = await redisApp({ flushInterval: '10s' }, { prefix });
+    const cacheKey = journalOf(b).cacheKey('sku-1');
+    await a.prices.set('sku-1', price('sku-1', 1));
+    // B reads it into its L1 (a read racing A's announcement may not fill L1: read again).
+    await waitFor(
+      async () =>
+        (await b.prices.get('sku-1')) !== undefined && b.stack.peek(cacheKey, 'prices') !== CACHE_MISS,
+      2_000,
+      "B's L1 to hold sku-1",
+    );
+    await a.prices.set('sku-1', price('sku-1', 2));
+    await a.prices.delete('sku-1');
+    await waitFor(() => b.stack.peek(cacheKey, 'prices') === CACHE_MISS, 2_000, "B's L1 copy to go");
+    expect(await b.prices.get('sku-1')).toBeUndefined();
+    await a.prices.set('sku-1', price('sku-1', 3));
+    await waitFor(async () => (await b.prices.get('sku-1'))?.amount === 3, 2_000, 'B to read the new value');
   });
 
   it('adds a stream record only for a key without an unflushed write: the stream holds at most one per pending key', async () => {
