@@ -3,6 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { benchRedis, type BenchRedis } from './redis.js';
 import { textTable, type ScenarioResult } from './report.js';
 import { describeMachine, resultsMarkdown } from './results-file.js';
+import { coldLoadScenario } from './scenarios/cold-load.scenario.js';
+import { invalidationScenario } from './scenarios/invalidation.scenario.js';
+import { l1WithRedisScenario } from './scenarios/l1-with-redis.scenario.js';
 import { isolatedHitScenario, sharedHitScenario } from './scenarios/l1-hit.scenario.js';
 import { l2LatencyScenario, l2ThroughputScenario } from './scenarios/l2-hit.scenario.js';
 import {
@@ -40,6 +43,24 @@ const scenarios: readonly Scenario[] = [
     name: 'write-behind set throughput (Redis)',
     needsRedis: true,
     run: (redis) => writeBehindRedisThroughputScenario(redis as BenchRedis),
+  },
+  {
+    id: '8',
+    name: 'cold loads over 3 processes',
+    needsRedis: true,
+    run: (redis) => coldLoadScenario(redis as BenchRedis),
+  },
+  {
+    id: '9',
+    name: 'invalidation propagation',
+    needsRedis: true,
+    run: (redis) => invalidationScenario(redis as BenchRedis),
+  },
+  {
+    id: '10',
+    name: 'L1 hit with Redis vs L1 only',
+    needsRedis: true,
+    run: (redis) => l1WithRedisScenario(redis as BenchRedis),
   },
 ];
 

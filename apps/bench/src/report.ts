@@ -1,8 +1,18 @@
 import { median, pairedRatioSpread } from './stats.js';
-/** A target on a ratio: `<=` for costs (time), `>=` for rates (throughput). */
+/**
+ * A target on a ratio: `<=` for costs (time), `>=` for rates (throughput). With `absolute`, it
+ * bounds a measured value of the subject instead (an issue's goal in its own unit, such as
+ * "p99 ≤ 5 ms"), and the ratio is for context.
+ */
 export interface Target {
   readonly op: '<=' | '>=';
   readonly value: number;
+  readonly absolute?: {
+    /** The value compared with `value`, in the same unit. */
+    readonly measured: number;
+    /** The target as shown, e.g. `p99 ≤ 5 ms`. */
+    readonly label: string;
+  };
 }
 
 /** One line of the results: a subject compared with its baseline, measured in the same run. */
@@ -30,17 +40,20 @@ export interface ScenarioResult {
 /** `PASS`, `FAIL`, or `info` for a row without a target. */
 export function verdict(row: ResultRow): 'PASS' | 'FAIL' | 'info' {
   if (!row.target) return 'info';
-  const ok = row.target.op === '<=' ? row.ratio <= row.target.value : row.ratio >= row.target.value;
+  const measured = row.target.absolute?.measured ?? row.ratio;
+  const ok = row.target.op === '<=' ? measured <= row.target.value : measured >= row.target.value;
   return ok ? 'PASS' : 'FAIL';
 }
 
 /** Two decimals; three when two would round onto the target and hide which side it is on. */
 export function formatRatio(ratio: number, target?: Target): string {
   const short = ratio.toFixed(2);
-  return `${target !== undefined && short === target.value.toFixed(2) ? ratio.toFixed(3) : short}×`;
+  const onTarget = target !== undefined && target.absolute === undefined && short === target.value.toFixed(2);
+  return `${onTarget ? ratio.toFixed(3) : short}×`;
 }
 
 export function formatTarget(target: Target | undefined): string {
+  if (target?.absolute) return target.absolute.label;
   return target ? `${target.op === '<=' ? '≤' : '≥'} ${target.value}×` : '—';
 }
 

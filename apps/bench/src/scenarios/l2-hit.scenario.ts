@@ -109,7 +109,7 @@ export async function l2LatencyScenario(redis: BenchRedis): Promise<ScenarioResu
     return {
       title: '3. L2 hit latency, untagged entry, sequential calls',
       method:
-        `A CacheStack with \`redis\` only (no L1) calling get(key) on an untagged ~1 KB entry; baseline: GET + JSON.parse of the same JSON on a separate plain ioredis client; peer: cache-manager-ioredis-yet's \`redisInsStore(client).get\` on a third client, value written through its \`set\` (its telejson codec also revives the ISO date string as a Date). ${LATENCY.warmupCalls.toLocaleString('en-US')} warm-up calls each, then ${LATENCY.blocks} blocks of ${LATENCY.callsPerBlock} sequential awaited calls per subject, blocks alternating (order rotating); every call timed on its own with process.hrtime.bigint(), no forced GC. Ratio: p50 / p50 of the baseline. ` +
+        `A CacheStack with \`redis\` and \`l1: false\` (with Redis, L1 is on by default; the invalidation bus, on, only announces writes and does nothing on a read) calling get(key) on an untagged ~1 KB entry; baseline: GET + JSON.parse of the same JSON on a separate plain ioredis client; peer: cache-manager-ioredis-yet's \`redisInsStore(client).get\` on a third client, value written through its \`set\` (its telejson codec also revives the ISO date string as a Date). ${LATENCY.warmupCalls.toLocaleString('en-US')} warm-up calls each, then ${LATENCY.blocks} blocks of ${LATENCY.callsPerBlock} sequential awaited calls per subject, blocks alternating (order rotating); every call timed on its own with process.hrtime.bigint(), no forced GC. Ratio: p50 / p50 of the baseline. ` +
         describe(redis),
       rows: [row(STRATA, { op: '<=', value: 1.25 }), row(PEER, undefined)],
       notes: [

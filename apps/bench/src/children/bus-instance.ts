@@ -1,0 +1,135 @@
+// Scenario 9's child: an instance with a CacheStack on the shared Redis (defaults: L1 and the
+// invalidation bus on), acting as the writer (sets, deletes, raw PUBLISHes) or as a reader that
+// records, on its own clock, when each watched key leaves its L1.
+import { CACHE_MISS, CacheStack } from '@strata/core';
+import { Redis } from 'ioredis';
+import { makeValue } from '../value.js';
+import { wallClockMs } from './protocol.js';
+import { serve } from './serve.js';
+
+/** How the writer changes a key: Strata `set` or `delete`, or a raw ioredis `PUBLISH` of the key. */
+export type WriteOp = 'set' | 'delete' | 'publish';
+
+/** One write as the writer timed it (wall clock, ms). */
+export interface TimedWrite {
+  readonly key: string;
+  /** Just before the call. */
+  readonly start: number;
+  /** When the call resolved. */
+  readonly end: number;
+}
+
+export type BusCommands = {
+  /** Connects the stack (prefix shared by all instances) and two plain clients for the raw baseline. */
+  init(url: string, prefix: string, rawChannel: string): void;
+  /** Writer: stores every key (its set also announces them on the bus). */
+  fill(keys: readonly string[]): void;
+  /** Reader: reads every key from Redis into L1, and watches them; returns how many are in L1. */
+  prime(keys: readonly string[]): number;
+  /** Reader: watches raw messages carrying these keys. */
+  watchRaw(keys: readonly string[]): void;
+  /** Writer: one op per key, sequential, `gapMs` apart. */
+  write(op: WriteOp, keys: readonly string[], gapMs: number): TimedWrite[];
+  /** Reader: when each watched key was seen dropped (or its raw message arrived), then stops watching. */
+  collect(): [string, number][];
+  /** This process's wall clock, for the parent's offset estimate. */
+  clock(): number;
+};
+
+let stack: CacheStack | undefined;
+let publisher: Redis | undefined;
+let subscriber: Redis | undefined;
+let channel = '';
+let l2Errors = 0;
+/** Full entry key or raw key -> key as the parent named it, for the keys watched now. */
+const watched = new Map<string, string>();
+const seen = new Map<string, number>();
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('not initialized: call init first');
+  return value;
+}
+
+await serve<BusCommands>(
+  {
+    async init(url, prefix, rawChannel) {
+      const created = new CacheStack({ prefix, redis: { url, failOnUnavailable: true } });
+      stack = created;
+      created.events.on('l2:error', () => l2Errors++);
+      await created.connect();
+      const l1 = created.l1;
+      if (l1 === undefined || created.bus?.connected !== true)
+        throw new Error('expected L1 and a connected bus');
+      // The moment the bus handler drops a remote key from L1: wrap the layer's deleteRemote (the
+      // bus's only way into L1 for keys) and check, right after it, that peek now misses.
+      const deleteRemote = l1.deleteRemote.bind(l1);
+      l1.deleteRemote = (keys: readonly string[]): void => {
+        deleteRemote(keys);
+        const at = wallClockMs();
+        for (const full of keys) {
+          const key = watched.get(full);
+          if (key !== undefined && !seen.has(key) && created.peekEntry(full) === CACHE_MISS)
+            seen.set(key, at);
+        }
+      };
+      channel = rawChannel;
+      publisher = new Redis(url, { lazyConnect: true });
+      await publisher.connect();
+      subscriber = new Redis(url, { lazyConnect: true });
+      await subscriber.connect();
+      subscriber.on('message', (from: string, key: string) => {
+        const at = wallClockMs();
+        if (from === channel && watched.get(key) === key && !seen.has(key)) seen.set(key, at);
+      });
+      await subscriber.subscribe(rawChannel);
+    },
+    async fill(keys) {
+      const value = makeValue();
+      await Promise.all(keys.map((key) => must(stack).set(key, value, { ttl: '10m' })));
+    },
+    async prime(keys) {
+      const s = must(stack);
+      let inL1 = 0;
+      for (const key of keys) {
+        if ((await s.get(key)) === undefined) throw new Error(`prime: "${key}" is not in Redis`);
+        if (s.peek(key) !== CACHE_MISS) inL1++;
+        watched.set(s.keys.entry(key), key);
+      }
+      return inL1;
+    },
+    watchRaw(keys) {
+      for (const key of keys) watched.set(key, key);
+    },
+    async write(op, keys, gapMs) {
+      const s = must(stack);
+      const pub = must(publisher);
+      const value = makeValue();
+      const timed: TimedWrite[] = [];
+      const errorsBefore = l2Errors;
+      for (const key of keys) {
+        const start = wallClockMs();
+        if (op === 'set') await s.set(key, value, { ttl: '10m' });
+        else if (op === 'delete') await s.delete(key);
+        else await pub.publish(channel, key);
+        timed.push({ key, start, end: wallClockMs() });
+        await sleep(gapMs);
+      }
+      if (l2Errors > errorsBefore) throw new Error(`${l2Errors - errorsBefore} L2 errors while writing`);
+      return timed;
+    },
+    collect() {
+      const result = [...seen];
+      seen.clear();
+      watched.clear();
+      return result;
+    },
+    clock: () => wallClockMs(),
+  },
+  async () => {
+    await stack?.close();
+    await publisher?.quit();
+    await subscriber?.quit();
+  },
+);
