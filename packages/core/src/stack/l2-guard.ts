@@ -5,6 +5,9 @@ import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js
 import type { RedisLayer } from '../layers/redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 
+/** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
+const PROBE_RETRY_MS = 100;
+
 /** Most deletes and invalidations remembered while Redis is unreachable. */
 const MAX_REPAIRS = 100_000;
 
@@ -154,6 +157,9 @@ export class L2Guard {
       if (!this.connection.ready) return this.probeLater(delayMs);
       this.probing = this.run('probe', () => this.connection.client.ping()).finally(() => {
         this.probing = undefined;
+        // Skipped (a timer may fire a moment before the breaker lets a trial through, or another
+        // call's trial was in flight) or failed: try again until the breaker is closed.
+        if (this.breaker.state !== 'closed') this.probeLater(Math.max(delayMs, PROBE_RETRY_MS));
       });
     }, delayMs);
     this.probeTimer.unref();

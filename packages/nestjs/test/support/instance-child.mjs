@@ -189,6 +189,10 @@ const commands = {
     loadDelayMs: service.loadDelayMs,
     l1: stack.l1 !== undefined,
     l2Available: stack.l2Available,
+    redisStatus: stack.redisClient?.status,
+    // The breaker's state (read from the stack's private guard: this is a test fixture).
+    breaker: stack.guard?.breakerState,
+    busConnected: stack.bus?.connected,
     ...counters,
   }),
   close,

@@ -85,6 +85,12 @@ export interface InstanceStats {
   /** Whether the stack has an L1. */
   readonly l1: boolean;
   readonly l2Available: boolean;
+  /** The command connection's ioredis status (`ready`, `reconnecting`, …). */
+  readonly redisStatus: string | undefined;
+  /** The L2 circuit breaker's state. */
+  readonly breaker: 'closed' | 'open' | 'half-open' | undefined;
+  /** Whether the invalidation bus is subscribed (always `true` without L1). */
+  readonly busConnected: boolean | undefined;
   /** Stack `hit` events from L1 and from L2, `miss` events and `l2:error` events. */
   readonly l1Hits: number;
   readonly l2Hits: number;
