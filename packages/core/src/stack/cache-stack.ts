@@ -4,7 +4,6 @@ import { InvalidationBus } from '../bus/invalidation-bus.js';
 import { LoadLeases } from '../lease/load-lease.js';
 import { StrataEvents } from '../events/strata-events.js';
 import { KeyBuilder } from '../keys/key-builder.js';
-import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import { MemoryLayer } from '../layers/memory.layer.js';
 import { RedisLayer } from '../layers/redis.layer.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
@@ -13,6 +12,7 @@ import { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { TtlPolicy } from '../ttl/ttl-policy.js';
 import type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
+import { EntryWriter } from './entry-writer.js';
 import { L2Guard } from './l2-guard.js';
 import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
 import { resolveReadPolicy } from './stale-policy.js';
@@ -56,6 +56,7 @@ export class CacheStack {
   private readonly guard: L2Guard | undefined;
   private readonly flights = new SingleFlight<Loaded>();
   private readonly ttl: TtlPolicy;
+  private readonly writer: EntryWriter;
   /** The load path past the L1 fast path: L2 reads, stale reads, early refresh (read-path.ts). */
   private readonly reader: ReadPath;
   private closed = false;
@@ -83,6 +84,7 @@ export class CacheStack {
         );
       }
     }
+    this.writer = new EntryWriter(this.guard, this.l1, this.options.l1?.ttlMs);
     this.reader = new ReadPath({
       options: o,
       events: this.events,
@@ -91,7 +93,7 @@ export class CacheStack {
       l1: this.l1,
       guard: this.guard,
       leases: this.leases(),
-      write: (...args) => this.write(...args),
+      write: (write, l1Token, l2Token) => this.writer.write(write, l1Token, l2Token),
       isClosed: () => this.closed,
     });
   }
@@ -209,7 +211,8 @@ export class CacheStack {
     const since = options.ifUnchangedSince;
     const l2 = since === undefined ? 'unconditional' : { since };
     const staleMs = this.options.reads.staleMs;
-    await this.write(full, encoded, ttlMs, this.tagKeys(options), undefined, l2, shared, staleMs, undefined);
+    const write = { full, encoded, ttlMs, staleMs, tags: this.tagKeys(options), loadMs: undefined, shared };
+    await this.writer.write(write, undefined, l2);
     await this.bus?.announce([full], NO_TAGS);
   }
 
@@ -293,42 +296,6 @@ export class CacheStack {
     await this.connection?.close();
     await this.l1?.close();
     this.events.clear();
-  }
-
-  private async write(
-    full: string,
-    encoded: EncodedValue,
-    ttlMs: number,
-    tags: readonly string[],
-    l1Token: number | undefined,
-    l2Token: number | 'unconditional' | { readonly since: number } | undefined,
-    shared: unknown,
-    staleMs: number,
-    loadMs: number | undefined,
-  ): Promise<void> {
-    const now = Date.now();
-    // Fresh for `ttlMs`; kept (grace, stale-while-revalidate) `staleMs` longer: L1 and Redis expire it then.
-    const lifeMs = ttlMs + staleMs;
-    const entry: EntryToWrite = {
-      freshUntil: now + ttlMs,
-      staleUntil: now + lifeMs,
-      loadMs,
-      tags,
-      value: encoded,
-    };
-    // A load whose Redis read failed or was skipped has no token: writing it to Redis unguarded
-    // could put its (possibly older) value over a delete made meanwhile, so only L1 gets it.
-    // It also spares a second command timeout when Redis is frozen.
-    if (this.guard && l2Token !== undefined) {
-      const token =
-        l2Token === 'unconditional' ? undefined : typeof l2Token === 'number' ? l2Token : l2Token.since;
-      // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
-      const written = await this.guard.write(full, entry, lifeMs, token, typeof l2Token !== 'number');
-      // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
-      if (written === false) return;
-    }
-    if (this.l1 && this.options.l1)
-      this.l1.write(full, entry, Math.min(lifeMs, this.options.l1.ttlMs), l1Token, shared);
   }
 
   private leases(): LoadLeases | undefined {

@@ -6,6 +6,7 @@ import type { LoadLeases } from '../lease/load-lease.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import type { TtlPolicy } from '../ttl/ttl-policy.js';
+import type { EntryWriter } from './entry-writer.js';
 import type { L2Guard } from './l2-guard.js';
 
 /** A load's result. */
@@ -21,17 +22,7 @@ export type L2Lookup =
   | { readonly hit: false; readonly token: number | undefined; readonly stale: CacheEntry | undefined };
 
 /** `CacheStack.write`, as the read path calls it. */
-export type WriteEntry = (
-  full: string,
-  encoded: EncodedValue,
-  ttlMs: number,
-  tags: readonly string[],
-  l1Token: number | undefined,
-  l2Token: number | undefined,
-  shared: unknown,
-  staleMs: number,
-  loadMs: number | undefined,
-) => Promise<void>;
+export type WriteEntry = EntryWriter['write'];
 
 /** What the read path uses of its `CacheStack`. */
 export interface ReadPathDeps {

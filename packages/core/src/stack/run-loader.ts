@@ -38,6 +38,15 @@ export async function runLoader(
   const ttlMs = d.ttl.forValue(value, options.ttl, options.nullTtl);
   const shared = d.options.shareReferences ? deepFreeze(value) : undefined;
   const { l1, l2 } = tokens;
-  await d.write(full, encoded, ttlMs, tagKeys, l1, l2, shared, policy.staleMs, Math.ceil(loadMs));
+  const write = {
+    full,
+    encoded,
+    ttlMs,
+    staleMs: policy.staleMs,
+    tags: tagKeys,
+    loadMs: Math.ceil(loadMs),
+    shared,
+  };
+  await d.write(write, l1, l2);
   return { value, encoded };
 }

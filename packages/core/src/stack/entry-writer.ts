@@ -1,0 +1,65 @@
+import type { EncodedValue } from '../codec/value.codec.js';
+import type { EntryToWrite } from '../layers/cache-layer.interface.js';
+import type { MemoryLayer } from '../layers/memory.layer.js';
+import type { L2Guard } from './l2-guard.js';
+
+/**
+ * How a write may land in Redis: unconditionally (a set), if nothing changed the entry since a
+ * token (a load's miss token, or `ifUnchangedSince`), or not at all (`undefined`: the load's Redis
+ * read failed or was skipped).
+ */
+export type L2WriteToken = number | 'unconditional' | { readonly since: number } | undefined;
+
+/** What a write stores besides its value. */
+export interface EntryWrite {
+  readonly full: string;
+  readonly encoded: EncodedValue;
+  /** Fresh for this long. */
+  readonly ttlMs: number;
+  /** Kept this much longer for grace / stale-while-revalidate (L1 and Redis expire it then). */
+  readonly staleMs: number;
+  readonly tags: readonly string[];
+  /** The load's duration, for early refresh; `undefined` for a set. */
+  readonly loadMs: number | undefined;
+  /** The frozen value with `shareReferences`. */
+  readonly shared: unknown;
+}
+
+/**
+ * Writes an entry to Redis, then L1: the one write path of a `CacheStack`, for loads and sets.
+ * L1 follows Redis: when Redis refuses the write (a newer write or a delete happened meanwhile),
+ * L1 does not take it either.
+ */
+export class EntryWriter {
+  constructor(
+    private readonly guard: L2Guard | undefined,
+    private readonly l1: MemoryLayer | undefined,
+    /** L1's lifetime cap in front of Redis (`l1.ttl`), when L1 is on. */
+    private readonly l1TtlMs: number | undefined,
+  ) {}
+
+  async write(w: EntryWrite, l1Token: number | undefined, l2Token: L2WriteToken): Promise<void> {
+    const now = Date.now();
+    const lifeMs = w.ttlMs + w.staleMs;
+    const entry: EntryToWrite = {
+      freshUntil: now + w.ttlMs,
+      staleUntil: now + lifeMs,
+      loadMs: w.loadMs,
+      tags: w.tags,
+      value: w.encoded,
+    };
+    // A load whose Redis read failed or was skipped has no token: writing it to Redis unguarded
+    // could put its (possibly older) value over a delete made meanwhile, so only L1 gets it.
+    // It also spares a second command timeout when Redis is frozen.
+    if (this.guard && l2Token !== undefined) {
+      const token =
+        l2Token === 'unconditional' ? undefined : typeof l2Token === 'number' ? l2Token : l2Token.since;
+      // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
+      const written = await this.guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number');
+      // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
+      if (written === false) return;
+    }
+    if (this.l1 && this.l1TtlMs !== undefined)
+      this.l1.write(w.full, entry, Math.min(lifeMs, this.l1TtlMs), l1Token, w.shared);
+  }
+}
