@@ -1,0 +1,171 @@
+/**
+ * The stored form of an HTTP response: status, the headers a cache may keep, the body bytes as
+ * base64 and what the lookup needs (`etag`, `varyNames`, `storedAt`, `tags`). Plain strings,
+ * numbers and arrays only, so it survives `@strata/core`'s value codec and JSON unchanged; the
+ * body comes back byte for byte.
+ *
+ * @module
+ */
+import { type HeaderValue, splitList } from './http-headers.js';
+
+/** Version of {@link StoredResponse}'s shape; an entry of another version reads as a miss. */
+export const STORED_RESPONSE_VERSION = 1;
+
+/** An HTTP response as the cache keeps it. */
+export interface StoredResponse {
+  /** Shape version: {@link STORED_RESPONSE_VERSION}. */
+  readonly v: typeof STORED_RESPONSE_VERSION;
+  /** The status code. */
+  readonly status: number;
+  /** Lowercase names; without hop-by-hop headers, `Set-Cookie`, `Content-Length` and `Age`. */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  /** The body bytes, base64. */
+  readonly body: string;
+  /** The `ETag` sent with the response (also in `headers.etag`). */
+  readonly etag: string;
+  /** When it was stored, in ms since the epoch. */
+  readonly storedAt: number;
+  /** Lowercase header names from the response's `Vary`, for the variant key. */
+  readonly varyNames: readonly string[];
+  /** The tags the entry was stored with. */
+  readonly tags: readonly string[];
+}
+
+/** A stored response made ready to send: body as a `Buffer`, headers a fresh mutable copy. */
+export interface ReplayableResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: Buffer;
+  readonly etag: string;
+  readonly storedAt: number;
+  readonly varyNames: readonly string[];
+  readonly tags: readonly string[];
+}
+
+/**
+ * Headers never stored. Hop-by-hop (RFC 9110 §7.6.1, RFC 9111 §3.1), `Set-Cookie` (one client's
+ * cookie must never reach another), `Content-Length` (the adapter computes it from the stored
+ * body, also for HEAD) and `Age` (computed on each hit).
+ */
+export const UNSTORED_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authentication-info',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'set-cookie',
+  'content-length',
+  'age',
+]);
+
+/**
+ * The headers a cache may keep: names lowercased, numbers turned into strings, arrays copied,
+ * minus {@link UNSTORED_HEADERS} and the headers named in `Connection` (RFC 9110 §7.6.1).
+ */
+export function storableHeaders(
+  headers: Readonly<Record<string, HeaderValue>>,
+): Record<string, string | string[]> {
+  const lower = new Map<string, HeaderValue>();
+  for (const [name, value] of Object.entries(headers)) lower.set(name.toLowerCase(), value);
+  const connection = lower.get('connection');
+  const listed = new Set(
+    (typeof connection === 'object' ? connection : [String(connection ?? '')]).flatMap((line) =>
+      splitList(line).map((name) => name.toLowerCase()),
+    ),
+  );
+  const kept: [string, string | string[]][] = [];
+  for (const [name, value] of lower) {
+    if (value === undefined || UNSTORED_HEADERS.has(name) || listed.has(name)) continue;
+    kept.push([name, typeof value === 'object' ? [...value] : String(value)]);
+  }
+  // fromEntries defines own properties: a header named `__proto__` stays a header.
+  return Object.fromEntries(kept);
+}
+
+/** What {@link toStoredResponse} needs. */
+export interface StoredResponseInput {
+  readonly status: number;
+  /** The response headers as the handler left them (any case). */
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  /** The exact bytes sent to the client. */
+  readonly body: Uint8Array;
+  /** The `ETag` the response carries (see `responseEtag`). */
+  readonly etag: string;
+  /** Now, in ms since the epoch. */
+  readonly storedAt: number;
+  /** From the response's `Vary` (see `parseVary`). */
+  readonly varyNames?: readonly string[];
+  readonly tags?: readonly string[];
+}
+
+/** Builds the stored form; `etag` is also written to `headers.etag`. */
+export function toStoredResponse(input: StoredResponseInput): StoredResponse {
+  const headers = storableHeaders(input.headers);
+  headers.etag = input.etag;
+  const bytes = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
+  return {
+    v: STORED_RESPONSE_VERSION,
+    status: input.status,
+    headers,
+    body: bytes.toString('base64'),
+    etag: input.etag,
+    storedAt: input.storedAt,
+    varyNames: [...(input.varyNames ?? [])],
+    tags: [...(input.tags ?? [])],
+  };
+}
+
+/** Turns a stored response back into one ready to send. */
+export function fromStored(stored: StoredResponse): ReplayableResponse {
+  const headers: Record<string, string | string[]> = Object.fromEntries(
+    Object.entries(stored.headers).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : [...value],
+    ]),
+  );
+  return {
+    status: stored.status,
+    headers,
+    body: Buffer.from(stored.body, 'base64'),
+    etag: stored.etag,
+    storedAt: stored.storedAt,
+    varyNames: stored.varyNames,
+    tags: stored.tags,
+  };
+}
+
+/** The `Age` of a stored response in whole seconds (RFC 9111 §5.1); never negative, even with clock skew. */
+export function ageSeconds(stored: Pick<StoredResponse, 'storedAt'>, now: number): number {
+  return Math.max(0, Math.floor((now - stored.storedAt) / 1000));
+}
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/**
+ * True when `value` (read back from a store) has the current stored shape. Anything else, an
+ * older version included, should be treated as a miss, not trusted.
+ */
+export function isStoredResponse(value: unknown): value is StoredResponse {
+  if (value === null || typeof value !== 'object') return false;
+  const entry = value as Record<string, unknown>;
+  const headers = entry.headers;
+  return (
+    entry.v === STORED_RESPONSE_VERSION &&
+    Number.isInteger(entry.status) &&
+    typeof entry.body === 'string' &&
+    typeof entry.etag === 'string' &&
+    typeof entry.storedAt === 'number' &&
+    isStringArray(entry.varyNames) &&
+    isStringArray(entry.tags) &&
+    headers !== null &&
+    typeof headers === 'object' &&
+    !Array.isArray(headers) &&
+    Object.values(headers).every((item) => typeof item === 'string' || isStringArray(item))
+  );
+}
