@@ -37,3 +37,24 @@ export type {
 } from './strategies/strata-feature.options.js';
 export { getCacheToken, InjectCache } from './strategies/inject-cache.decorator.js';
 export { strategyProviders } from './strategies/strategy.providers.js';
+
+export {
+  HttpCache,
+  NoHttpCache,
+  HTTP_CACHE_METADATA,
+  NO_HTTP_CACHE_METADATA,
+} from './http/http-cache.decorator.js';
+export { HttpCacheInterceptor, httpPathTag } from './http/http-cache.interceptor.js';
+export type { HttpCachePlan } from './http/http-cache.interceptor.js';
+export type { HttpCacheRoute } from './http/http-cache-routes.js';
+export { HttpCacheModule } from './http/http-cache.module.js';
+export { HTTP_CACHE_MODULE_OPTIONS } from './http/http-cache.module-definition.js';
+export { resolveRoutePolicy } from './http/http-cache.options.js';
+export type {
+  HttpCacheModuleOptions,
+  HttpCacheOptions,
+  HttpCacheRequest,
+  HttpCacheRoutePolicy,
+  HttpCacheRouteScope,
+} from './http/http-cache.options.js';
+export type { ExchangeRequest, ExchangeResponse } from './http/http-exchange.js';

@@ -1,0 +1,103 @@
+/**
+ * The responses the interceptor sends: a miss built from the handler's value (serialized once,
+ * with the headers the cache adds), and a hit replayed from a stored response.
+ *
+ * @module
+ */
+import { buildCacheControl, type HttpCacheScope } from './cache-control.js';
+import { responseEtag } from './etag.js';
+import { parseVary } from './http-cache-key.js';
+import { type HeaderSource, type HeaderValue, headerString } from './http-headers.js';
+import { type BytesAnswer, serializeBody } from './http-response-body.js';
+import { isNotModified, notModifiedHeaders } from './not-modified.js';
+import { ageSeconds, fromStored, type StoredResponse } from './stored-response.js';
+
+/** A handler's answer as bytes, with every header it goes out with. */
+export interface CapturedResponse {
+  readonly status: number;
+  /** The handler's headers (lowercase) and {@link CapturedResponse.added}. */
+  readonly headers: Readonly<Record<string, HeaderValue>>;
+  /** What the cache adds: `Content-Type` when the handler set none, `ETag`, `Cache-Control`. */
+  readonly added: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  readonly etag: string;
+  /** The lowercase names of its `Vary` (`Vary: *` makes it unstorable, see storable-response.ts). */
+  readonly varyNames: readonly string[];
+}
+
+/** What {@link captureResponse} needs. */
+export interface CaptureInput {
+  /** The handler's value (not a stream). */
+  readonly value: unknown;
+  readonly status: number;
+  /** The response headers the handler (and Nest, and middleware) set so far. */
+  readonly handlerHeaders: Readonly<Record<string, HeaderValue>>;
+  /** The route's scope and freshness, for the `Cache-Control` it emits. */
+  readonly scope: HttpCacheScope;
+  readonly ttlMs: number;
+}
+
+/**
+ * Serializes the handler's value once and completes its headers: `Content-Type` from the value
+ * when the handler set none, its own `ETag` kept or a strong one over the bytes, and the route's
+ * `Cache-Control` unless the handler set its own.
+ */
+export function captureResponse(input: CaptureInput): CapturedResponse {
+  const body = serializeBody(input.value);
+  // fromEntries defines own properties: a header named `__proto__` stays a header.
+  const handlerHeaders: Record<string, HeaderValue> = Object.fromEntries(
+    Object.entries(input.handlerHeaders).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  const added: Record<string, string> = {};
+  if (handlerHeaders['content-type'] === undefined && body.contentType !== undefined) {
+    added['content-type'] = body.contentType;
+  }
+  const etag = responseEtag(headerString(handlerHeaders, 'etag'), body.bytes);
+  added.etag = etag;
+  if (handlerHeaders['cache-control'] === undefined) {
+    added['cache-control'] = buildCacheControl({ scope: input.scope, ttlMs: input.ttlMs });
+  }
+  const headers = { ...handlerHeaders, ...added };
+  const varyNames = parseVary(headerString(headers, 'vary')).names;
+  return { status: input.status, headers, added, body: body.bytes, etag, varyNames };
+}
+
+/** The request fields the answers depend on. */
+export interface CacheableRequest {
+  readonly method: string;
+  readonly headers: HeaderSource;
+}
+
+function conditionalMatches(request: CacheableRequest, status: number, etag: string): boolean {
+  const ifNoneMatch = headerString(request.headers, 'if-none-match');
+  return isNotModified({ method: request.method, ifNoneMatch, status, etag });
+}
+
+/**
+ * The answer to a miss: the captured bytes with what the cache added and `X-Cache: MISS` (the
+ * handler's own headers are already on the response object), or a 304 when `If-None-Match`
+ * matches the new `ETag`.
+ */
+export function missResponse(request: CacheableRequest, captured: CapturedResponse): BytesAnswer {
+  if (conditionalMatches(request, captured.status, captured.etag)) {
+    const headers = { ...notModifiedHeaders(captured.added), 'x-cache': 'MISS' };
+    return { status: 304, headers, body: undefined };
+  }
+  const headers = { ...captured.added, 'x-cache': 'MISS' };
+  return { status: captured.status, headers, body: captured.body };
+}
+
+/**
+ * The answer to a hit: a 304 with the headers RFC 9110 §15.4.5 lists when `If-None-Match`
+ * matches, else the stored status, headers and exact bytes; both with `Age` and `X-Cache: HIT`.
+ */
+export function replayResponse(request: CacheableRequest, stored: StoredResponse): BytesAnswer {
+  const age = String(ageSeconds(stored, Date.now()));
+  if (conditionalMatches(request, stored.status, stored.etag)) {
+    const headers = { ...notModifiedHeaders(stored.headers), age, 'x-cache': 'HIT' };
+    return { status: 304, headers, body: undefined };
+  }
+  const replayable = fromStored(stored);
+  const headers = { ...replayable.headers, age, 'x-cache': 'HIT' };
+  return { status: replayable.status, headers, body: replayable.body };
+}

@@ -1,0 +1,133 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Duration, parseDuration, StrataConfigError } from '@strata/core';
+import type { UnkeyedHeaderDecision } from './http-cache-key.js';
+
+/**
+ * The request as `@HttpCache` callbacks see it: the fields Express and Fastify requests share.
+ * Pass your own type (`@HttpCache<AuthedRequest>({ … })`) to read more, such as `req.user`.
+ */
+export interface HttpCacheRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  /** Route parameters (`:id`). */
+  readonly params: Readonly<Record<string, string>>;
+  /** The parsed query string. */
+  readonly query: unknown;
+}
+
+/**
+ * Who may share a cached response.
+ *
+ * - `public`: one answer for every caller, authenticated or not (RFC 9111 §3.5).
+ * - `private`: one answer per user, keyed by `varyBy`; sent with `Cache-Control: private`, so
+ *   browsers keep it and shared caches (CDNs) do not.
+ */
+export type HttpCacheRouteScope = 'public' | 'private';
+
+/** Options of `@HttpCache`. */
+export interface HttpCacheOptions<Req extends object = HttpCacheRequest> {
+  /** How long a stored response is served (`max-age`): ms or a string such as `'30s'`. */
+  readonly ttl: Duration;
+  /**
+   * Tags of the stored entry: `CacheService.invalidateTags([tag])` drops the page.
+   * @default none
+   */
+  readonly tags?: (req: Req) => readonly string[];
+  /**
+   * `public` or `private` (see {@link HttpCacheRouteScope}). Without it, requests carrying
+   * `Authorization` or a session cookie bypass the cache, and the response is shared by the
+   * anonymous callers.
+   * @default undefined
+   */
+  readonly scope?: HttpCacheRouteScope;
+  /**
+   * The per-user part of the key of a `private` route (a user id). Required when `scope` is
+   * `private`; a request for which it returns `undefined` or `''` bypasses the cache.
+   */
+  readonly varyBy?: (req: Req) => string | undefined;
+  /**
+   * Store the 404 and 410 raised by the handler (`NotFoundException`, `GoneException`) for this
+   * long. Off when absent.
+   * @default undefined
+   */
+  readonly negativeTtl?: Duration;
+}
+
+/** A route's options after validation: times in ms. */
+export interface HttpCacheRoutePolicy {
+  readonly ttlMs: number;
+  readonly negativeTtlMs: number | undefined;
+  readonly scope: HttpCacheRouteScope | undefined;
+  readonly tags: ((req: object) => readonly string[]) | undefined;
+  readonly varyBy: ((req: object) => string | undefined) | undefined;
+}
+
+/**
+ * Validates `@HttpCache` options; throws {@link StrataConfigError} naming the option and the
+ * value. Runs when the decorator is applied, so a bad route fails the app before it serves.
+ */
+export function resolveRoutePolicy<Req extends object>(
+  options: HttpCacheOptions<Req>,
+  where = 'HttpCache',
+): HttpCacheRoutePolicy {
+  const ttlMs = parseDuration(options.ttl);
+  if (ttlMs === undefined || ttlMs <= 0) {
+    throw new StrataConfigError(`${where}.ttl`, options.ttl, 'must be a duration > 0 (ms or "30s")');
+  }
+  let negativeTtlMs: number | undefined;
+  if (options.negativeTtl !== undefined) {
+    negativeTtlMs = parseDuration(options.negativeTtl);
+    if (negativeTtlMs === undefined || negativeTtlMs <= 0) {
+      throw new StrataConfigError(`${where}.negativeTtl`, options.negativeTtl, 'must be a duration > 0');
+    }
+  }
+  const scope: unknown = options.scope;
+  if (scope !== undefined && scope !== 'public' && scope !== 'private') {
+    throw new StrataConfigError(`${where}.scope`, scope, 'must be "public" or "private"');
+  }
+  if (scope === 'private' && typeof options.varyBy !== 'function') {
+    throw new StrataConfigError(
+      `${where}.varyBy`,
+      options.varyBy,
+      'a private route needs varyBy (the per-user part of its key), or its users would share one page',
+    );
+  }
+  if (scope !== 'private' && options.varyBy !== undefined) {
+    throw new StrataConfigError(`${where}.varyBy`, options.varyBy, 'only a private route takes varyBy');
+  }
+  // The callbacks receive whatever request the adapter gives; `Req` is the caller's promise about it.
+  return {
+    ttlMs,
+    negativeTtlMs,
+    scope,
+    tags: options.tags as HttpCacheRoutePolicy['tags'],
+    varyBy: options.varyBy as HttpCacheRoutePolicy['varyBy'],
+  };
+}
+
+/** Options of `HttpCacheModule.forRoot`, shared by every route the interceptor handles. */
+export interface HttpCacheModuleOptions {
+  /**
+   * Applied to GET routes without `@HttpCache` (and without `@NoHttpCache`). Without it, only
+   * routes with `@HttpCache` are cached.
+   * @default undefined
+   */
+  readonly defaultPolicy?: HttpCacheOptions;
+  /**
+   * Cookie names that mark a user session (a request carrying one bypasses routes that are
+   * neither `private` nor `public`).
+   * @default DEFAULT_SESSION_COOKIES
+   */
+  readonly sessionCookieNames?: readonly string[];
+  /**
+   * Request headers that can change a response without being in the key: `bypass` (skip the
+   * cache) or `key` (add the value to the key).
+   * @default DEFAULT_UNKEYED_HEADERS
+   */
+  readonly unkeyedHeaders?: Readonly<Record<string, UnkeyedHeaderDecision>>;
+  /**
+   * Namespace of the HTTP entries in the cache stack.
+   * @default 'http'
+   */
+  readonly namespace?: string;
+}

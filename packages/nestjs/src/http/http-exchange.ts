@@ -1,0 +1,65 @@
+/**
+ * What the interceptor reads from a request and a response, on Express and Fastify alike, and
+ * what it reads from a route's Nest metadata.
+ *
+ * @module
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { HttpStatus, RequestMethod } from '@nestjs/common';
+import {
+  HTTP_CODE_METADATA,
+  RESPONSE_PASSTHROUGH_METADATA,
+  ROUTE_ARGS_METADATA,
+} from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import type { HeaderValue } from './http-headers.js';
+
+/** The request fields both adapters have (`originalUrl`: Express, and Fastify since v4). */
+export interface ExchangeRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly url: string;
+  readonly originalUrl?: string;
+}
+
+/** The response fields both adapters have (Express `res`, Fastify `reply`). */
+export interface ExchangeResponse {
+  getHeaders(): Readonly<Record<string, HeaderValue>>;
+}
+
+/** The request target as received (path and query, not decoded). */
+export function requestTarget(req: ExchangeRequest): string {
+  return req.originalUrl ?? req.url;
+}
+
+/**
+ * The status Nest sends for a handler's value: its `@HttpCode()`, else 201 for POST and 200
+ * otherwise (Nest's own rule; a status set on the response object is overridden by it).
+ */
+export function routeStatus(handler: Function, method: string): number {
+  const code: unknown = Reflect.getMetadata(HTTP_CODE_METADATA, handler);
+  if (typeof code === 'number') return code;
+  return method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK;
+}
+
+/**
+ * True when the handler sends the response itself: `@Res()` or `@Next()` without
+ * `passthrough`. Its value never reaches the interceptor as a response, so it is never cached.
+ */
+export function sendsItsOwnResponse(controller: Function, handler: Function): boolean {
+  const args: unknown = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name);
+  if (args === null || typeof args !== 'object') return false;
+  const own = Object.keys(args).some((key) => {
+    const type = Number(key.split(':')[0]);
+    return type === RouteParamtypes.RESPONSE || type === RouteParamtypes.NEXT;
+  });
+  return own && Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, controller, handler.name) !== true;
+}
+
+/** The methods whose 2xx answer invalidates the cached GETs of their path. */
+export const INVALIDATING_METHODS: ReadonlySet<string> = new Set([
+  RequestMethod[RequestMethod.POST],
+  RequestMethod[RequestMethod.PUT],
+  RequestMethod[RequestMethod.PATCH],
+  RequestMethod[RequestMethod.DELETE],
+]);

@@ -1,0 +1,78 @@
+/**
+ * Stored responses in the cache stack, looked up in two stages (RFC 9111 §4.1). The primary
+ * entry, under the request's primary key, holds either the response itself (when it has no
+ * `Vary`) or a {@link VaryIndex}: the header names its `Vary` listed. The variant entry, under
+ * the primary key plus the request's values of those headers, holds the response.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { CacheStack } from '@strata/core';
+import type { HeaderSource } from './http-headers.js';
+import { variantKey } from './http-cache-key.js';
+import { isStoredResponse, type StoredResponse } from './stored-response.js';
+
+/** The primary entry of a response that varies: the `Vary` names its variants are keyed by. */
+export interface VaryIndex {
+  readonly v: 1;
+  readonly kind: 'vary';
+  readonly varyNames: readonly string[];
+}
+
+function isVaryIndex(value: unknown): value is VaryIndex {
+  if (value === null || typeof value !== 'object') return false;
+  const entry = value as Record<string, unknown>;
+  return (
+    entry.v === 1 &&
+    entry.kind === 'vary' &&
+    Array.isArray(entry.varyNames) &&
+    entry.varyNames.every((name) => typeof name === 'string')
+  );
+}
+
+/** The key of a variant entry: the primary key and a digest of the variant (any length, any bytes). */
+export function variantEntryKey(primary: string, variant: string): string {
+  return `${primary}|v:${createHash('sha256').update(variant).digest('base64url')}`;
+}
+
+/** Reads and writes stored responses in one namespace of a {@link CacheStack}. */
+export class HttpResponseStore {
+  constructor(
+    private readonly stack: CacheStack,
+    private readonly namespace: string,
+  ) {}
+
+  /**
+   * The stored response for a request, or `undefined`. Entries of another shape read as a miss.
+   *
+   * @param primary - the request's primary key (with any per-user or keyed-header parts).
+   * @param request - the request headers, for the variant key.
+   */
+  async lookup(primary: string, request: HeaderSource): Promise<StoredResponse | undefined> {
+    const head: unknown = await this.stack.get(primary, { namespace: this.namespace });
+    if (isStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
+    if (!isVaryIndex(head)) return undefined;
+    const variant = variantKey(head.varyNames, request);
+    const stored: unknown = await this.stack.get(variantEntryKey(primary, variant), {
+      namespace: this.namespace,
+    });
+    // The names are checked again: the index may have changed since this variant was written.
+    return isStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
+  }
+
+  /**
+   * Stores a response for `ttlMs` with its tags: in the primary entry when it has no `Vary`,
+   * else as a variant, with the index of its `Vary` names in the primary entry.
+   */
+  async store(primary: string, request: HeaderSource, stored: StoredResponse, ttlMs: number): Promise<void> {
+    const options = { namespace: this.namespace, ttl: ttlMs, tags: stored.tags };
+    if (stored.varyNames.length === 0) {
+      await this.stack.set(primary, stored, options);
+      return;
+    }
+    const variant = variantKey(stored.varyNames, request);
+    const index: VaryIndex = { v: 1, kind: 'vary', varyNames: stored.varyNames };
+    await this.stack.set(variantEntryKey(primary, variant), stored, options);
+    await this.stack.set(primary, index, options);
+  }
+}
