@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { HttpException } from '@nestjs/common';
 import { buildCacheControl, type HttpCacheScope } from './cache-control.js';
 import { responseEtag } from './etag.js';
 import { parseVary } from './http-cache-key.js';
@@ -35,6 +36,9 @@ export interface CaptureInput {
   /** The route's scope and freshness, for the `Cache-Control` it emits. */
   readonly scope: HttpCacheScope;
   readonly ttlMs: number;
+  /** RFC 5861 windows emitted in `Cache-Control` when set. */
+  readonly staleWhileRevalidateMs?: number;
+  readonly staleIfErrorMs?: number;
 }
 
 /**
@@ -55,7 +59,12 @@ export function captureResponse(input: CaptureInput): CapturedResponse {
   const etag = responseEtag(headerString(handlerHeaders, 'etag'), body.bytes);
   added.etag = etag;
   if (handlerHeaders['cache-control'] === undefined) {
-    added['cache-control'] = buildCacheControl({ scope: input.scope, ttlMs: input.ttlMs });
+    added['cache-control'] = buildCacheControl({
+      scope: input.scope,
+      ttlMs: input.ttlMs,
+      staleWhileRevalidateMs: input.staleWhileRevalidateMs,
+      staleIfErrorMs: input.staleIfErrorMs,
+    });
   }
   const headers = { ...handlerHeaders, ...added };
   const varyNames = parseVary(headerString(headers, 'vary')).names;
@@ -89,15 +98,26 @@ export function missResponse(request: CacheableRequest, captured: CapturedRespon
 
 /**
  * The answer to a hit: a 304 with the headers RFC 9110 §15.4.5 lists when `If-None-Match`
- * matches, else the stored status, headers and exact bytes; both with `Age` and `X-Cache: HIT`.
+ * matches, else the stored status, headers and exact bytes; both with `Age` and `X-Cache: HIT`
+ * (`STALE` for a response served past its freshness).
  */
-export function replayResponse(request: CacheableRequest, stored: StoredResponse): BytesAnswer {
+export function replayResponse(
+  request: CacheableRequest,
+  stored: StoredResponse,
+  cache: 'HIT' | 'STALE' = 'HIT',
+): BytesAnswer {
   const age = String(ageSeconds(stored, Date.now()));
   if (conditionalMatches(request, stored.status, stored.etag)) {
-    const headers = { ...notModifiedHeaders(stored.headers), age, 'x-cache': 'HIT' };
+    const headers = { ...notModifiedHeaders(stored.headers), age, 'x-cache': cache };
     return { status: 304, headers, body: undefined };
   }
   const replayable = fromStored(stored);
-  const headers = { ...replayable.headers, age, 'x-cache': 'HIT' };
+  const headers = { ...replayable.headers, age, 'x-cache': cache };
   return { status: replayable.status, headers, body: replayable.body };
+}
+
+/** The body Nest's exception filter would send for an `HttpException`. */
+export function errorBody(error: HttpException): unknown {
+  const response = error.getResponse();
+  return typeof response === 'string' ? { statusCode: error.getStatus(), message: response } : response;
 }

@@ -7,16 +7,17 @@ import {
   Injectable,
   Logger,
   type NestInterceptor,
+  type OnModuleDestroy,
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { CacheStack } from '@strata/core';
-import { from, lastValueFrom, mergeMap, type Observable } from 'rxjs';
+import { from, lastValueFrom, type Observable } from 'rxjs';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import { checkUnkeyedHeaders, DEFAULT_UNKEYED_HEADERS, primaryKey, variantKey } from './http-cache-key.js';
 import { HTTP_CACHE_MODULE_OPTIONS } from './http-cache.module-definition.js';
 import { type HttpCacheModuleOptions, resolveRoutePolicy } from './http-cache.options.js';
-import { captureResponse, missResponse, replayResponse } from './http-cache-response.js';
+import { captureResponse, errorBody, missResponse, replayResponse } from './http-cache-response.js';
 import { type HttpCacheRoute, HttpCacheRoutes } from './http-cache-routes.js';
 import {
   type ExchangeRequest,
@@ -25,16 +26,27 @@ import {
   requestTarget,
   routeStatus,
 } from './http-exchange.js';
+import { afterResponseDetached, restoreHeaders } from './detached-response.js';
 import { headerString } from './http-headers.js';
-import { type BytesAnswer, isStreamingValue, sendBytes } from './http-response-body.js';
+import { type BytesAnswer, isStreamingValue, sendBytes, setResponseHeader } from './http-response-body.js';
 import { HttpResponseStore } from './http-response.store.js';
+import { httpPathTag, PathInvalidations } from './path-invalidation.js';
 import { ResponseFlights } from './response-flights.js';
+import {
+  failedStatus,
+  freshness,
+  StaleRefreshes,
+  staleOnError,
+  storedLifetimeMs,
+} from './stale-responses.js';
 import {
   checkCacheableRequest,
   checkStorableResponse,
   DEFAULT_SESSION_COOKIES,
 } from './storable-response.js';
 import { type StoredResponse, toStoredResponse } from './stored-response.js';
+
+export { httpPathTag };
 
 /** What one request needs to use the cache: its primary key and the tags of what it stores. */
 export interface HttpCachePlan {
@@ -46,7 +58,7 @@ export interface HttpCachePlan {
 
 /** The leader's outcome, also seen by the requests that waited for it. */
 type Outcome =
-  | { readonly kind: 'hit'; readonly stored: StoredResponse; readonly variant: string }
+  | { readonly kind: 'hit' | 'stale'; readonly stored: StoredResponse; readonly variant: string }
   | {
       readonly kind: 'miss';
       readonly answer: BytesAnswer;
@@ -54,11 +66,6 @@ type Outcome =
       readonly variant: string;
     }
   | { readonly kind: 'pass'; readonly value: unknown };
-
-/** Tag every cached GET of a path carries: a 2xx POST/PUT/PATCH/DELETE to the path drops them all. */
-export function httpPathTag(hostAndPath: string): string {
-  return `http:path:${hostAndPath}`;
-}
 
 /**
  * Caches the responses of GET routes marked `@HttpCache` (RFC 9111 semantics) in the module's
@@ -71,6 +78,13 @@ export function httpPathTag(hostAndPath: string): string {
  *   when storable, stored with a strong `ETag` and the route's `Cache-Control`.
  * - Concurrent misses for one key run the handler once; a waiter reuses the result only if it
  *   was stored and its variant matches the waiter's own request.
+ * - Stale (RFC 5861; entries live `ttl + max(staleWhileRevalidate, staleIfError)` and know
+ *   their `freshUntil`, see stale-responses.ts): inside `staleWhileRevalidate` the entry is sent
+ *   at once (`X-Cache: STALE`, its `Age`) and ONE tracked refresh per key and variant re-runs the
+ *   handler through this request's pipeline after the answer was sent, with the response's
+ *   header methods shadowed (detached-response.ts): what it sets is stored, never sent. Inside
+ *   `staleIfError` the handler runs; if it throws (not a 4xx) or answers a 5xx, the entry is
+ *   sent instead, without the failed run's headers.
  *
  * Subclass it and override {@link HttpCacheInterceptor.planRequest} to change keys or bypasses.
  *
@@ -80,28 +94,27 @@ export function httpPathTag(hostAndPath: string): string {
  * ```
  */
 @Injectable()
-export class HttpCacheInterceptor implements NestInterceptor {
+export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   private readonly logger = new Logger('Strata');
   private readonly store: HttpResponseStore;
   private readonly flights = new ResponseFlights<Outcome>();
+  private readonly refreshes = new StaleRefreshes((error) =>
+    this.logger.warn(`HTTP stale refresh failed: ${error instanceof Error ? error.message : String(error)}`),
+  );
   private readonly routes: HttpCacheRoutes;
   private readonly sessionCookieNames: readonly string[];
   private readonly unkeyedHeaders: HttpCacheModuleOptions['unkeyedHeaders'];
-  /**
-   * Bumped before and after each invalidation this interceptor makes. A load that saw it change
-   * while its handler ran may have read the old data, so it does not store its response (the
-   * "no stale sets" rule of the core, for the writes that go through this instance).
-   */
-  private invalidations = 0;
+  private readonly invalidations: PathInvalidations;
 
   constructor(
-    @Inject(STRATA_CACHE_STACK) private readonly stack: CacheStack,
+    @Inject(STRATA_CACHE_STACK) stack: CacheStack,
     reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(HTTP_CACHE_MODULE_OPTIONS) options: HttpCacheModuleOptions | null = null,
   ) {
     const o = options ?? {};
     this.store = new HttpResponseStore(stack, o.namespace ?? 'http');
+    this.invalidations = new PathInvalidations(stack);
     const defaultPolicy =
       o.defaultPolicy === undefined ? undefined : resolveRoutePolicy(o.defaultPolicy, 'defaultPolicy');
     this.routes = new HttpCacheRoutes(reflector, defaultPolicy);
@@ -109,12 +122,19 @@ export class HttpCacheInterceptor implements NestInterceptor {
     this.unkeyedHeaders = o.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS;
   }
 
+  /** Waits for the background refreshes in progress (while the cache stack is still open); no new one starts. */
+  async onModuleDestroy(): Promise<void> {
+    await this.refreshes.drain();
+  }
+
   /** @inheritdoc */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<ExchangeRequest>();
     const method = req.method.toUpperCase();
-    if (INVALIDATING_METHODS.has(method)) return this.invalidateAfter(context, req, method, next);
+    if (INVALIDATING_METHODS.has(method)) {
+      return this.invalidations.after(req, routeStatus(context.getHandler(), method), next);
+    }
     if (method !== 'GET' && method !== 'HEAD') return next.handle();
     const route = this.routes.resolve(context.getClass(), context.getHandler());
     if (route === null) return next.handle();
@@ -167,7 +187,11 @@ export class HttpCacheInterceptor implements NestInterceptor {
       if (outcome !== undefined && outcome.kind !== 'pass' && outcome.stored !== undefined) {
         const { stored, variant } = outcome;
         if (variantKey(stored.varyNames, req.headers) === variant) {
-          return this.send(res, route, replayResponse(req, stored));
+          return this.answer(req, res, route, {
+            kind: outcome.kind === 'stale' ? 'stale' : 'hit',
+            stored,
+            variant,
+          });
         }
       }
       return this.answer(req, res, route, await this.lookupOrLoad(req, res, route, plan, next));
@@ -185,10 +209,11 @@ export class HttpCacheInterceptor implements NestInterceptor {
     outcome: Outcome,
   ): unknown {
     if (outcome.kind === 'pass') return outcome.value;
+    if (outcome.kind === 'miss') return this.send(res, route, outcome.answer);
     return this.send(
       res,
       route,
-      outcome.kind === 'hit' ? replayResponse(req, outcome.stored) : outcome.answer,
+      replayResponse(req, outcome.stored, outcome.kind === 'hit' ? 'HIT' : 'STALE'),
     );
   }
 
@@ -204,9 +229,50 @@ export class HttpCacheInterceptor implements NestInterceptor {
     next: CallHandler,
   ): Promise<Outcome> {
     const stored = await this.store.lookup(plan.primary, req.headers);
-    if (stored !== undefined)
-      return { kind: 'hit', stored, variant: variantKey(stored.varyNames, req.headers) };
-    return this.load(req, res, route, plan, next);
+    if (stored === undefined) return this.load(req, res, route, plan, next);
+    const variant = variantKey(stored.varyNames, req.headers);
+    switch (freshness(stored, route.policy, Date.now())) {
+      case 'fresh':
+        return { kind: 'hit', stored, variant };
+      case 'revalidate': {
+        // Taken before the stale answer sets its headers: the refresh starts from the same ones.
+        const before = { ...res.getHeaders() };
+        // A HEAD is not stored (see load): only a GET refreshes.
+        if (req.method.toUpperCase() === 'GET')
+          this.refreshes.start(`${plan.primary}\n${variant}`, async () => {
+            await afterResponseDetached(res, before, () => this.load(req, res, route, plan, next));
+          });
+        return { kind: 'stale', stored, variant };
+      }
+      case 'if-error':
+        return this.loadOrStale(req, res, route, plan, next, { kind: 'stale', stored, variant });
+      case 'expired':
+        return this.load(req, res, route, plan, next);
+    }
+  }
+
+  /** Runs the handler as on a miss; `stale` is the answer if it throws or answers a 5xx. */
+  private loadOrStale(
+    req: ExchangeRequest,
+    res: ExchangeResponse,
+    route: HttpCacheRoute,
+    plan: HttpCachePlan,
+    next: CallHandler,
+    stale: Outcome,
+  ): Promise<Outcome> {
+    const before = { ...res.getHeaders() };
+    return staleOnError(
+      () => this.load(req, res, route, plan, next),
+      (outcome) =>
+        failedStatus(outcome.kind === 'miss' ? outcome.answer : outcome.kind === 'pass' && outcome.value),
+      () => {
+        // The failed handler's headers (a passthrough `res.header()`) must not go out with it.
+        restoreHeaders(res, before, (name, value) =>
+          setResponseHeader(this.adapterHost.httpAdapter, res, name, value),
+        );
+        return stale;
+      },
+    );
   }
 
   private async load(
@@ -218,7 +284,7 @@ export class HttpCacheInterceptor implements NestInterceptor {
   ): Promise<Outcome> {
     const { policy } = route;
     let status = route.status;
-    const invalidationsBefore = this.invalidations;
+    const invalidationsBefore = this.invalidations.count;
     let value: unknown;
     try {
       value = await lastValueFrom(next.handle(), { defaultValue: undefined });
@@ -236,6 +302,10 @@ export class HttpCacheInterceptor implements NestInterceptor {
       handlerHeaders: res.getHeaders(),
       scope: route.scope,
       ttlMs,
+      ...(status === route.status && {
+        staleWhileRevalidateMs: policy.staleWhileRevalidateMs,
+        staleIfErrorMs: policy.staleIfErrorMs,
+      }),
     });
     const decision = checkStorableResponse(
       { method: req.method, headers: req.headers },
@@ -247,10 +317,19 @@ export class HttpCacheInterceptor implements NestInterceptor {
       },
     );
     let stored: StoredResponse | undefined;
-    if (decision.ok && this.invalidations === invalidationsBefore) {
-      const candidate = toStoredResponse({ ...captured, storedAt: Date.now(), tags: plan.tags });
+    if (decision.ok && this.invalidations.count === invalidationsBefore) {
+      const storedAt = Date.now();
+      // A negative entry gets no stale window: it is fresh for its whole (short) life.
+      const normal = status === route.status;
+      const candidate = toStoredResponse({
+        ...captured,
+        storedAt,
+        tags: plan.tags,
+        freshUntil: normal ? storedAt + ttlMs : undefined,
+      });
       try {
-        await this.store.store(plan.primary, req.headers, candidate, ttlMs);
+        const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
+        await this.store.store(plan.primary, req.headers, candidate, lifetimeMs);
         stored = candidate;
       } catch (error) {
         // A response that could not be stored is still sent; waiters run their own handler.
@@ -262,40 +341,4 @@ export class HttpCacheInterceptor implements NestInterceptor {
     const variant = variantKey(captured.varyNames, req.headers);
     return { kind: 'miss', answer: missResponse(req, captured), stored, variant };
   }
-
-  private invalidateAfter(
-    context: ExecutionContext,
-    req: ExchangeRequest,
-    method: string,
-    next: CallHandler,
-  ): Observable<unknown> {
-    const status = routeStatus(context.getHandler(), method);
-    return next.handle().pipe(
-      mergeMap(async (value: unknown) => {
-        const answered = value instanceof Response ? value.status : status;
-        const target = requestTarget(req);
-        const mark = target.indexOf('?');
-        const primary = primaryKey({
-          host: headerString(req.headers, 'host'),
-          url: mark === -1 ? target : target.slice(0, mark),
-        });
-        // Awaited before the answer is sent: the client's next GET must not see the old page.
-        if (answered >= 200 && answered < 300 && primary.ok) {
-          this.invalidations++;
-          try {
-            await this.stack.invalidateTags([httpPathTag(primary.key)]);
-          } finally {
-            this.invalidations++;
-          }
-        }
-        return value;
-      }),
-    );
-  }
-}
-
-/** The body Nest's exception filter would send for an `HttpException`. */
-function errorBody(error: HttpException): unknown {
-  const response = error.getResponse();
-  return typeof response === 'string' ? { statusCode: error.getStatus(), message: response } : response;
 }

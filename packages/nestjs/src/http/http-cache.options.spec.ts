@@ -10,6 +10,8 @@ describe('@HttpCache options', () => {
   it('parses durations', () => {
     const policy = resolveRoutePolicy({ ttl: '30s', negativeTtl: 5_000, scope: 'public' });
     expect(policy).toMatchObject({ ttlMs: 30_000, negativeTtlMs: 5_000, scope: 'public' });
+    const stale = resolveRoutePolicy({ ttl: '30s', staleWhileRevalidate: '1m', staleIfError: 600_000 });
+    expect(stale).toMatchObject({ staleWhileRevalidateMs: 60_000, staleIfErrorMs: 600_000 });
   });
 
   it('rejects a private route without varyBy when the decorator is applied', () => {
@@ -22,6 +24,9 @@ describe('@HttpCache options', () => {
     [{ ttl: 'soon' }, 'HttpCache.ttl'],
     [{ ttl: 0 }, 'HttpCache.ttl'],
     [{ ttl: '1m', negativeTtl: -1 }, 'HttpCache.negativeTtl'],
+    [{ ttl: '1m', staleWhileRevalidate: 'later' }, 'HttpCache.staleWhileRevalidate'],
+    [{ ttl: '1m', staleWhileRevalidate: 0 }, 'HttpCache.staleWhileRevalidate'],
+    [{ ttl: '1m', staleIfError: -5 }, 'HttpCache.staleIfError'],
     [{ ttl: '1m', scope: 'shared' as 'public' }, 'HttpCache.scope'],
     [{ ttl: '1m', varyBy: () => 'u' }, 'HttpCache.varyBy'],
   ])('rejects %j naming the option', (options, option) => {

@@ -51,12 +51,28 @@ export interface HttpCacheOptions<Req extends object = HttpCacheRequest> {
    * @default undefined
    */
   readonly negativeTtl?: Duration;
+  /**
+   * After `ttl`, keep serving the stored response for this long (`X-Cache: STALE`) while one
+   * background run of the handler refreshes it (RFC 5861 `stale-while-revalidate`, also emitted
+   * in `Cache-Control`). Off when absent.
+   * @default undefined
+   */
+  readonly staleWhileRevalidate?: Duration;
+  /**
+   * After `ttl`, when the handler throws or answers a 5xx, serve the stored response for this
+   * long instead (`X-Cache: STALE`; RFC 5861 `stale-if-error`, also emitted in `Cache-Control`).
+   * Off when absent.
+   * @default undefined
+   */
+  readonly staleIfError?: Duration;
 }
 
 /** A route's options after validation: times in ms. */
 export interface HttpCacheRoutePolicy {
   readonly ttlMs: number;
   readonly negativeTtlMs: number | undefined;
+  readonly staleWhileRevalidateMs: number | undefined;
+  readonly staleIfErrorMs: number | undefined;
   readonly scope: HttpCacheRouteScope | undefined;
   readonly tags: ((req: object) => readonly string[]) | undefined;
   readonly varyBy: ((req: object) => string | undefined) | undefined;
@@ -74,13 +90,12 @@ export function resolveRoutePolicy<Req extends object>(
   if (ttlMs === undefined || ttlMs <= 0) {
     throw new StrataConfigError(`${where}.ttl`, options.ttl, 'must be a duration > 0 (ms or "30s")');
   }
-  let negativeTtlMs: number | undefined;
-  if (options.negativeTtl !== undefined) {
-    negativeTtlMs = parseDuration(options.negativeTtl);
-    if (negativeTtlMs === undefined || negativeTtlMs <= 0) {
-      throw new StrataConfigError(`${where}.negativeTtl`, options.negativeTtl, 'must be a duration > 0');
-    }
-  }
+  const negativeTtlMs = optionalDuration(options.negativeTtl, `${where}.negativeTtl`);
+  const staleWhileRevalidateMs = optionalDuration(
+    options.staleWhileRevalidate,
+    `${where}.staleWhileRevalidate`,
+  );
+  const staleIfErrorMs = optionalDuration(options.staleIfError, `${where}.staleIfError`);
   const scope: unknown = options.scope;
   if (scope !== undefined && scope !== 'public' && scope !== 'private') {
     throw new StrataConfigError(`${where}.scope`, scope, 'must be "public" or "private"');
@@ -99,10 +114,20 @@ export function resolveRoutePolicy<Req extends object>(
   return {
     ttlMs,
     negativeTtlMs,
+    staleWhileRevalidateMs,
+    staleIfErrorMs,
     scope,
     tags: options.tags as HttpCacheRoutePolicy['tags'],
     varyBy: options.varyBy as HttpCacheRoutePolicy['varyBy'],
   };
+}
+
+/** An optional duration option in ms: `undefined` when absent, else a duration > 0. */
+function optionalDuration(value: Duration | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new StrataConfigError(option, value, 'must be a duration > 0');
+  return ms;
 }
 
 /** Options of `HttpCacheModule.forRoot`, shared by every route the interceptor handles. */

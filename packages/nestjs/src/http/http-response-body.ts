@@ -92,6 +92,22 @@ export interface BytesAnswer {
   readonly body: Buffer | undefined;
 }
 
+/** Sets a header through the adapter, one line per member of an array. */
+export function setResponseHeader(
+  adapter: AbstractHttpAdapter,
+  response: unknown,
+  name: string,
+  value: string | readonly string[],
+): void {
+  if (typeof value === 'string') {
+    adapter.setHeader(response, name, value);
+    return;
+  }
+  value.forEach((line, i) =>
+    i === 0 ? adapter.setHeader(response, name, line) : adapter.appendHeader(response, name, line),
+  );
+}
+
 /**
  * What the interceptor returns so that Nest sends `answer` byte for byte.
  *
@@ -114,13 +130,7 @@ export function sendBytes(
   }
   for (const [name, value] of Object.entries(answer.headers)) {
     if (name === 'content-length' || name === 'set-cookie') continue;
-    if (typeof value === 'string') {
-      adapter.setHeader(response, name, value);
-      continue;
-    }
-    value.forEach((line, i) =>
-      i === 0 ? adapter.setHeader(response, name, line) : adapter.appendHeader(response, name, line),
-    );
+    setResponseHeader(adapter, response, name, value);
   }
   adapter.setHeader(response, 'content-length', String(body.byteLength));
   return adapter.getType() === 'fastify' ? body : new StreamableFile(body);

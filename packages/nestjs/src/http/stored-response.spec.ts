@@ -159,6 +159,9 @@ describe('ageSeconds', () => {
 describe('isStoredResponse', () => {
   it('accepts the current shape', () => {
     expect(isStoredResponse(store())).toBe(true);
+    const stale = store({ freshUntil: 1_700_000_030_000 });
+    expect(stale.freshUntil).toBe(1_700_000_030_000);
+    expect(isStoredResponse(JSON.parse(JSON.stringify(stale)))).toBe(true);
   });
 
   it('rejects other shapes and versions', () => {
@@ -174,6 +177,7 @@ describe('isStoredResponse', () => {
       { ...valid, storedAt: '1' },
       { ...valid, varyNames: 'accept' },
       { ...valid, tags: [1] },
+      { ...valid, freshUntil: '1' },
       { ...valid, headers: null },
       { ...valid, headers: ['a'] },
       { ...valid, headers: { a: 1 } },

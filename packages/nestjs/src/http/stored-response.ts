@@ -29,6 +29,12 @@ export interface StoredResponse {
   readonly varyNames: readonly string[];
   /** The tags the entry was stored with. */
   readonly tags: readonly string[];
+  /**
+   * Until when it is fresh, in ms since the epoch. The entry outlives it by the route's
+   * `staleWhileRevalidate` / `staleIfError` window, in which it is only served stale. Absent:
+   * fresh as long as it is stored.
+   */
+  readonly freshUntil?: number;
 }
 
 /** A stored response made ready to send: body as a `Buffer`, headers a fresh mutable copy. */
@@ -101,6 +107,8 @@ export interface StoredResponseInput {
   /** From the response's `Vary` (see `parseVary`). */
   readonly varyNames?: readonly string[];
   readonly tags?: readonly string[];
+  /** See {@link StoredResponse.freshUntil}. */
+  readonly freshUntil?: number;
 }
 
 /** Builds the stored form; `etag` is also written to `headers.etag`. */
@@ -117,6 +125,8 @@ export function toStoredResponse(input: StoredResponseInput): StoredResponse {
     storedAt: input.storedAt,
     varyNames: [...(input.varyNames ?? [])],
     tags: [...(input.tags ?? [])],
+    // Only when set: an absent field stays absent through JSON and the value codec.
+    ...(input.freshUntil === undefined ? {} : { freshUntil: input.freshUntil }),
   };
 }
 
@@ -163,6 +173,7 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
     typeof entry.storedAt === 'number' &&
     isStringArray(entry.varyNames) &&
     isStringArray(entry.tags) &&
+    (entry.freshUntil === undefined || typeof entry.freshUntil === 'number') &&
     headers !== null &&
     typeof headers === 'object' &&
     !Array.isArray(headers) &&

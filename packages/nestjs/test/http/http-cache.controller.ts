@@ -39,6 +39,12 @@ interface Sender {
   send(body: string): unknown;
 }
 
+/** Per `:id`: a promise the `swr` handler waits for, so a test can hold a refresh. */
+export const gates = new Map<string, Promise<void>>();
+
+/** Per `:id`: how the `sie` handler fails (`throw`: a plain error, `503`: an HttpException). */
+export const failures = new Map<string, 'throw' | '503' | '404'>();
+
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const user = (req: HttpCacheRequest): string | undefined => {
@@ -173,6 +179,35 @@ export class HttpCacheTestController {
   @HttpCache({ ttl: '1m' })
   file(@Param('id') id: string): StreamableFile {
     return new StreamableFile(Buffer.from(`file ${bump(`file:${id}`)}`));
+  }
+
+  @Get('swr/:id')
+  @HttpCache({ ttl: 300, staleWhileRevalidate: '10s', tags: (req) => [`swr:${req.params.id ?? ''}`] })
+  async swr(@Param('id') id: string, @Res({ passthrough: true }) res: HeaderSetter): Promise<object> {
+    const n = bump(`swr:${id}`);
+    res.header('X-Handler', String(n));
+    await gates.get(id);
+    // Set again after the wait: on Express this would throw if the response were already sent.
+    res.header('X-Handler-Done', String(n));
+    return { id, n };
+  }
+
+  @Post('swr/:id')
+  updateSwr(@Param('id') id: string): { updated: string } {
+    return { updated: id };
+  }
+
+  @Get('sie/:id')
+  @HttpCache({ ttl: 300, staleIfError: 1500, tags: (req) => [`sie:${req.params.id ?? ''}`] })
+  sie(@Param('id') id: string, @Res({ passthrough: true }) res: HeaderSetter): object {
+    const n = bump(`sie:${id}`);
+    res.header('X-Handler', String(n));
+    const failure = failures.get(id);
+    if (failure !== undefined) res.header('X-Failed', failure);
+    if (failure === 'throw') throw new Error('database down');
+    if (failure === '404') throw new NotFoundException(`no item ${id}`);
+    if (failure === '503') throw new ServiceUnavailableException('down');
+    return { id, n };
   }
 
   @Get('never/:id')

@@ -11,10 +11,10 @@ import {
 } from '@strata/nestjs';
 import type { CacheStack } from '@strata/core';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { useRedisServer } from '../support/redis.js';
-import { HttpCacheTestController, RAW_BYTES, runs } from './http-cache.controller.js';
+import { failures, gates, HttpCacheTestController, RAW_BYTES, runs } from './http-cache.controller.js';
 
 const redis = useRedisServer();
 
@@ -68,6 +68,8 @@ interface Raw {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: Buffer;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let seq = 0;
 const nextId = (): string => `${Date.now().toString(36)}-${++seq}`;
@@ -343,6 +345,112 @@ describe.each(adapters)('HttpCacheInterceptor on $name', (adapter) => {
       const file = await get(`/t/file/${id}`);
       expect(file.body.toString()).toBe('file 2');
       expect(file.headers['x-cache']).toBeUndefined();
+    });
+
+    it('serves a stale page at once, refreshes it once in the background, then serves the fresh one', async () => {
+      const id = nextId();
+      const first = await get(`/t/swr/${id}`);
+      expect(first.headers['x-cache']).toBe('MISS');
+      expect(first.headers['cache-control']).toBe('max-age=0, stale-while-revalidate=10');
+      await sleep(1100);
+      // The refresh is held at the gate: every answer below was sent before it could finish.
+      let release = (): void => undefined;
+      gates.set(id, new Promise((resolve) => (release = resolve)));
+      try {
+        const stale = await Promise.all(Array.from({ length: 20 }, () => get(`/t/swr/${id}`)));
+        for (const res of stale) {
+          expect(res.status).toBe(200);
+          expect(res.headers['x-cache']).toBe('STALE');
+          expect(res.headers.age).toBe('1');
+          expect(res.headers.etag).toBe(first.headers.etag);
+          expect(res.body.equals(first.body)).toBe(true);
+          // The handler headers of the stored run, none of the refresh's.
+          expect(res.headers['x-handler']).toBe('1');
+          expect(res.headers['x-handler-done']).toBe('1');
+        }
+        await vi.waitFor(() => expect(runs(`swr:${id}`)).toBe(2));
+      } finally {
+        release();
+      }
+      await vi.waitFor(async () => expect((await get(`/t/swr/${id}`)).headers['x-cache']).toBe('HIT'));
+      const fresh = await get(`/t/swr/${id}`);
+      expect(json(fresh)).toEqual({ id, n: 2 });
+      // Its own ETag: the stale answer's headers (ETag, Age, X-Cache) did not leak into the refresh.
+      expect(fresh.headers.etag).not.toBe(first.headers.etag);
+      // What the refresh's handler set after the stale answer was sent is in the new entry.
+      expect(fresh.headers['x-handler']).toBe('2');
+      expect(fresh.headers['x-handler-done']).toBe('2');
+      expect(runs(`swr:${id}`)).toBe(2);
+    });
+
+    it('never serves a stale page after its path or route tag was invalidated', async () => {
+      const id = nextId();
+      await get(`/t/swr/${id}`);
+      await sleep(400);
+      expect((await send('post', `/t/swr/${id}`)).status).toBe(201);
+      const afterPost = await get(`/t/swr/${id}`);
+      expect(afterPost.headers['x-cache']).toBe('MISS');
+      expect(json(afterPost).n).toBe(2);
+      await sleep(400);
+      await app.get<CacheStack>(STRATA_CACHE_STACK).invalidateTags([`swr:${id}`]);
+      const afterTag = await get(`/t/swr/${id}`);
+      expect(afterTag.headers['x-cache']).toBe('MISS');
+      expect(json(afterTag).n).toBe(3);
+
+      const failing = nextId();
+      await get(`/t/sie/${failing}`);
+      await sleep(400);
+      await app.get<CacheStack>(STRATA_CACHE_STACK).invalidateTags([`sie:${failing}`]);
+      failures.set(failing, 'throw');
+      expect((await get(`/t/sie/${failing}`)).status).toBe(500);
+      failures.delete(failing);
+    });
+
+    it('serves a stale page when the handler throws or answers a 5xx, without its headers', async () => {
+      const id = nextId();
+      const first = await get(`/t/sie/${id}`);
+      expect(first.headers['cache-control']).toBe('max-age=0, stale-if-error=1');
+      // Still fresh: a hit, the handler does not run.
+      failures.set(id, 'throw');
+      expect((await get(`/t/sie/${id}`)).headers['x-cache']).toBe('HIT');
+      await sleep(400);
+      try {
+        for (const failure of ['throw', '503'] as const) {
+          failures.set(id, failure);
+          const stale = await get(`/t/sie/${id}`);
+          expect(stale.status).toBe(200);
+          expect(stale.headers['x-cache']).toBe('STALE');
+          expect(stale.body.equals(first.body)).toBe(true);
+          expect(stale.headers['x-handler']).toBe('1');
+          expect(stale.headers['x-failed']).toBeUndefined();
+        }
+        // A 4xx is the handler's answer, not a failure.
+        failures.set(id, '404');
+        expect((await get(`/t/sie/${id}`)).status).toBe(404);
+      } finally {
+        failures.delete(id);
+      }
+      const recovered = await get(`/t/sie/${id}`);
+      expect(recovered.headers['x-cache']).toBe('MISS');
+      expect(json(recovered).n).toBe(5);
+      expect((await get(`/t/sie/${id}`)).headers['x-cache']).toBe('HIT');
+    });
+
+    it('answers past the stale window as a miss', async () => {
+      const id = nextId();
+      await get(`/t/sie/${id}`);
+      await sleep(2000);
+      failures.set(id, '503');
+      try {
+        const res = await get(`/t/sie/${id}`);
+        expect(res.status).toBe(503);
+        expect(res.headers['x-cache']).toBeUndefined();
+      } finally {
+        failures.delete(id);
+      }
+      const fresh = await get(`/t/sie/${id}`);
+      expect(fresh.headers['x-cache']).toBe('MISS');
+      expect(runs(`sie:${id}`)).toBe(3);
     });
 
     it('leaves @NoHttpCache routes alone', async () => {
