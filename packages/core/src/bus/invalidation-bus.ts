@@ -42,6 +42,8 @@ export class InvalidationBus {
   private readonly unsentKeys = new Set<string>();
   private readonly unsentTags = new Set<string>();
   private resend: Promise<void> | undefined;
+  /** Batches being published: `close` waits for them. */
+  private readonly publishing = new Set<Promise<void>>();
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -105,6 +107,9 @@ export class InvalidationBus {
         if (this.batch === created) this.batch = undefined;
         return this.publish(created.keys, created.tags);
       });
+      const done = created.done;
+      this.publishing.add(done);
+      void done.finally(() => this.publishing.delete(done));
       this.batch = batch = created;
     }
     for (const key of keys) batch.keys.add(key);
@@ -114,7 +119,7 @@ export class InvalidationBus {
 
   /** Sends what is queued, then closes the subscription. */
   async close(): Promise<void> {
-    await this.batch?.done;
+    await Promise.all([...this.publishing]);
     await this.resend;
     for (const waiter of this.waiters) waiter();
     this.waiters = [];
