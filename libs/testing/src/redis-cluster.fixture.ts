@@ -16,7 +16,7 @@ import type {
 import { sendRedisCommands, textReply } from './redis-command.util.js';
 import { startRedisProcess, type LocalRedisServer } from './redis-process.fixture.js';
 import { TestServerError, type TestServerErrorCode } from './test-server.error.js';
-import { waitUntilReady } from './wait-until-ready.util.js';
+import { waitForState } from './wait-until-ready.util.js';
 
 const HOST = '127.0.0.1';
 const PRIMARY_COUNT = 3;
@@ -119,27 +119,16 @@ class LocalRedisCluster implements RedisCluster {
     code: TestServerErrorCode,
     check: (view: readonly ClusterNodeEntry[]) => T,
   ): Promise<T> {
-    let result: { readonly value: T } | undefined;
-    const probe = async (): Promise<void> => {
+    const probe = async (): Promise<T> => {
       const running = this.servers.filter((server) => server.running);
-      result = { value: check(await checkClusterHealth(running, this.servers.length)) };
+      return check(await checkClusterHealth(running, this.servers.length));
     };
-    try {
-      await waitUntilReady(probe, {
-        what,
-        intervalMs: POLL_INTERVAL_MS,
-        timeoutMs: this.timeoutMs,
-        abort: () => (this.disposal ? disposedError() : undefined),
-      });
-    } catch (error) {
-      if (!(error instanceof TestServerError) || error.code !== 'E_START_FAILED') throw error;
-      const reason = error.cause instanceof Error ? error.cause.message : String(error.cause);
-      throw new TestServerError(code, `${what} did not finish within ${this.timeoutMs} ms: ${reason}`, {
-        cause: error.cause,
-      });
-    }
-    if (result === undefined) throw new Error(`${what}: no result`);
-    return result.value;
+    return waitForState(probe, code, {
+      what,
+      intervalMs: POLL_INTERVAL_MS,
+      timeoutMs: this.timeoutMs,
+      abort: () => (this.disposal ? disposedError() : undefined),
+    });
   }
 
   private async readView(): Promise<ClusterNodeEntry[]> {

@@ -18,7 +18,7 @@ import type {
   StartRedisSentinelOptions,
 } from './redis-sentinel.types.js';
 import { TestServerError, type TestServerErrorCode } from './test-server.error.js';
-import { waitUntilReady } from './wait-until-ready.util.js';
+import { waitForState, waitUntilReady } from './wait-until-ready.util.js';
 
 const REPLICA_COUNT = 2;
 const SENTINEL_COUNT = 3;
@@ -140,23 +140,12 @@ class LocalRedisSentinel implements RedisSentinel {
    */
   private async waitFor<T>(what: string, code: TestServerErrorCode, probe: () => Promise<T>): Promise<T> {
     this.assertUsable();
-    let result: { readonly value: T } | undefined;
-    try {
-      await waitUntilReady(async () => void (result = { value: await probe() }), {
-        what,
-        intervalMs: POLL_INTERVAL_MS,
-        timeoutMs: this.timeoutMs,
-        abort: () => (this.disposal ? disposedError() : undefined),
-      });
-    } catch (error) {
-      if (!(error instanceof TestServerError) || error.code !== 'E_START_FAILED') throw error;
-      const reason = error.cause instanceof Error ? error.cause.message : String(error.cause);
-      throw new TestServerError(code, `${what} did not finish within ${this.timeoutMs} ms: ${reason}`, {
-        cause: error.cause,
-      });
-    }
-    if (result === undefined) throw new Error(`${what}: no result`);
-    return result.value;
+    return waitForState(probe, code, {
+      what,
+      intervalMs: POLL_INTERVAL_MS,
+      timeoutMs: this.timeoutMs,
+      abort: () => (this.disposal ? disposedError() : undefined),
+    });
   }
 
   /** One check of {@link waitUntilSettled}: the agreed primary, or an error saying what is missing. */

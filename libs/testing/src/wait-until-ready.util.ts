@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManagedProcess } from './managed-process.util.js';
-import { TestServerError } from './test-server.error.js';
+import { TestServerError, type TestServerErrorCode } from './test-server.error.js';
 
 /** Options for {@link waitUntilReady}. */
 export interface WaitUntilReadyOptions {
@@ -49,6 +49,39 @@ export async function waitUntilReady(
     }
     await sleep(options.intervalMs);
   }
+}
+
+/**
+ * {@link waitUntilReady} for a state of several servers (a cluster or a Sentinel setup): retries
+ * `probe` until it returns a value, and reports a timeout with the caller's error code.
+ *
+ * @param probe - One check: the value once the state is reached, else throws what is missing.
+ * @param code - The code of the timeout error (e.g. `E_CLUSTER_STATE`).
+ * @param options - Timing and abort (e.g. disposal of the setup).
+ * @returns What `probe` returned.
+ * @throws TestServerError `code` on timeout; what `abort` returns when it stops the wait.
+ */
+export async function waitForState<T>(
+  probe: () => Promise<T>,
+  code: TestServerErrorCode,
+  options: WaitUntilReadyOptions,
+): Promise<T> {
+  let result: { readonly value: T } | undefined;
+  try {
+    await waitUntilReady(async () => void (result = { value: await probe() }), options);
+  } catch (error) {
+    if (!(error instanceof TestServerError) || error.code !== 'E_START_FAILED') throw error;
+    const reason = error.cause instanceof Error ? error.cause.message : String(error.cause);
+    throw new TestServerError(
+      code,
+      `${options.what} did not finish within ${options.timeoutMs} ms: ${reason}`,
+      {
+        cause: error.cause,
+      },
+    );
+  }
+  if (result === undefined) throw new Error(`${options.what}: no result`);
+  return result.value;
 }
 
 /** Internal signal: the server process exited while we waited for it. */

@@ -1,23 +1,15 @@
 import type { RedisCluster } from '@strata/testing';
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { createClusterClient } from '../src/redis/redis-client.factory.js';
 
 /**
- * A `Cluster` client over a test cluster, configured like the client Strata creates for itself
- * (`src/redis/redis-connection.ts`): no offline queue (a command while the cluster is not ready
- * fails at once), bounded commands and connects, no retries or re-sends of commands, and
- * reconnection in the background. Strata never closes a client it is given: call `disconnect()`.
+ * A `Cluster` client over a test cluster, made by the factory Strata uses for `redis.cluster`
+ * (no offline queue, bounded commands and connects, no command retries, background
+ * reconnection), for tests that pass it as `redis.client`. Strata never closes a client it is
+ * given: call `disconnect()`.
  */
 export function clusterClient(cluster: RedisCluster, commandTimeoutMs = 1_000): Cluster {
-  const client = new Cluster([...cluster.nodes], {
-    enableOfflineQueue: false,
-    clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000),
-    redisOptions: {
-      commandTimeout: commandTimeoutMs,
-      connectTimeout: 2_000,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-    },
-  });
+  const client = createClusterClient({ nodes: cluster.nodes }, { commandTimeoutMs, connectTimeoutMs: 2_000 });
   // Stacks report errors through their own listener; this one keeps ioredis from printing them.
   client.on('error', () => undefined);
   return client;

@@ -126,9 +126,7 @@ export class MemoryLayer implements CacheLayer {
   }
 
   delete(keys: readonly string[]): void {
-    const deletedAt = ++this.clock;
-    const expiresAt = Date.now() + this.options.tombstoneTtlMs;
-    for (const key of keys) this.records.set(key, { entry: undefined, deletedAt, expiresAt });
+    this.markDeleted(keys, false);
   }
 
   /**
@@ -137,12 +135,16 @@ export class MemoryLayer implements CacheLayer {
    * it stops reads in flight without taking room from this instance's entries.
    */
   deleteRemote(keys: readonly string[]): void {
+    this.markDeleted(keys, true);
+  }
+
+  /** Delete markers for `keys`; `remote`: a key not held is remembered apart instead. */
+  private markDeleted(keys: readonly string[], remote: boolean): void {
     const deletedAt = ++this.clock;
     const expiresAt = Date.now() + this.options.tombstoneTtlMs;
     for (const key of keys) {
-      if (this.records.peek(key) !== undefined)
-        this.records.set(key, { entry: undefined, deletedAt, expiresAt });
-      else this.remoteDeletes.set(key, deletedAt);
+      if (remote && this.records.peek(key) === undefined) this.remoteDeletes.set(key, deletedAt);
+      else this.records.set(key, { entry: undefined, deletedAt, expiresAt });
     }
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import type { GuardedRun } from '../stack/l2-guard.js';
 
 /** Options of {@link LoadLeases} (durations in ms). */
 export interface LoadLeaseOptions {
@@ -25,9 +26,6 @@ type LeaseClient = (Redis | Cluster) & {
   strataLeaseRelease(key: string, token: string): Promise<number>;
   strataLeaseRenew(key: string, token: string, ttlMs: number): Promise<number>;
 };
-
-/** Runs a Redis command the way the stack runs every L2 command (breaker, timeout, events). */
-export type GuardedRun = <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
 
 const RELEASED: LeaseOutcome = { kind: 'unavailable' };
 /** First wait for another instance's value; doubles up to {@link MAX_POLL_MS}. */

@@ -5,6 +5,9 @@ import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js
 import type { RedisLayer } from '../layers/redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 
+/** Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed. */
+export type GuardedRun = <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
+
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
 const PROBE_RETRY_MS = 100;
 
@@ -129,7 +132,7 @@ export class L2Guard {
    *
    * @returns The command's result, or `undefined` when it was skipped or failed.
    */
-  readonly command = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
+  readonly command: GuardedRun = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
     this.run(operation, command);
 
   /** Stops probing and waits for a replay or probe in progress (shutdown). */
