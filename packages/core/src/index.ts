@@ -56,7 +56,15 @@ export { CircuitBreaker } from './circuit-breaker/circuit-breaker.js';
 export type { CircuitBreakerOptions, CircuitState } from './circuit-breaker/circuit-breaker.js';
 
 export { StrataEvents } from './events/strata-events.js';
-export type { CacheLayerName, StrataEventMap, StrataEventName } from './events/strata-events.js';
+export type {
+  CacheLayerName,
+  ListenerErrorHandler,
+  StrataEventMap,
+  StrataEventName,
+  StrataListener,
+} from './events/strata-events.js';
+export { cacheOfEntry } from './events/entry-cache.js';
+export { STRATA_SPANS, STRATA_TRACER_NAME, withSpan } from './tracing/strata-tracing.js';
 
 export { StrataError } from './errors/strata.error.js';
 export type { StrataErrorCode } from './errors/strata.error.js';

@@ -1,88 +1,114 @@
-import { EventEmitter } from 'node:events';
-import type { CircuitState } from '../circuit-breaker/circuit-breaker.js';
+import type { StrataEventMap, StrataEventName } from './strata-event-map.js';
 
-/** Which layer an event concerns. */
-export type CacheLayerName = 'l1' | 'l2';
+export type { CacheLayerName, StrataEventMap, StrataEventName } from './strata-event-map.js';
 
-/** Payloads of the events a `CacheStack` emits, by event name. */
-export interface StrataEventMap {
-  /** A read found a live entry. */
-  hit: { key: string; layer: CacheLayerName };
-  /** A read found no live entry in any layer. */
-  miss: { key: string };
-  /** A loader ran on a miss. */
-  load: { key: string; durationMs: number; outcome: 'success' | 'error' };
-  /**
-   * A read got an expired entry (inside its `staleWhileRevalidate` or `grace` window): `swr`
-   * (a background refresh replaces it), `error` (the loader failed, or a retry waits for its
-   * backoff), `timeout` (the loader passed its soft or hard timeout).
-   */
-  stale: { key: string; reason: 'swr' | 'error' | 'timeout' };
-  /**
-   * A background refresh settled (stale-while-revalidate, early refresh, a load that went on past
-   * a soft timeout, or a retry). `retryInMs`: when the next retry runs, if one was scheduled.
-   */
-  refresh: {
-    key: string;
-    trigger: 'swr' | 'early' | 'grace' | 'retry';
-    attempt: number;
-    durationMs: number;
-    outcome: 'loaded' | 'hit' | 'dropped' | 'error';
-    error: Error | undefined;
-    retryInMs: number | undefined;
-  };
-  /** An L2 (Redis) operation failed; the call fell back. */
-  'l2:error': { operation: string; error: Error };
-  /** The invalidation bus subscription dropped (L1 cleared, entries short-lived) or is back. */
-  'bus:state': { connected: boolean };
-  /** The L2 circuit breaker changed state. */
-  'breaker:state': { state: CircuitState };
-  /** A write-behind batch reached the writer. */
-  'write-behind:flushed': { cache: string; size: number; durationMs: number };
-  /** A write-behind record failed and will be retried. */
-  'write-behind:retry': { cache: string; key: string; attempt: number; error: Error };
-  /** A write-behind record failed `maxAttempts` times and was set aside. */
-  'write-behind:dead-letter': { cache: string; key: string; version: number; error: Error };
-  /** Write-behind records still pending when shutdown gave up waiting (memory journal: lost). */
-  'write-behind:abandoned': { cache: string; count: number };
-}
-
-/** Name of a Strata event. */
-export type StrataEventName = keyof StrataEventMap;
+/** A listener of event `E`. A returned promise is watched for rejection, never awaited. */
+export type StrataListener<E extends StrataEventName> = (payload: StrataEventMap[E]) => unknown;
 
 /**
- * Typed events of a `CacheStack`, for logs and metrics. Emitting costs one property read when
- * nobody listens to that event.
+ * Where a listener's error goes (the first one of each listener and event only: a listener that
+ * throws on every event must not flood the log). Nest apps get the Nest `Logger`.
+ */
+export type ListenerErrorHandler = (error: unknown, event: StrataEventName) => void;
+
+/** One subscription; `reported`: its first error was handed to the error handler. */
+interface Subscription {
+  readonly listener: (payload: never) => unknown;
+  reported: boolean;
+}
+
+const warnOnce: ListenerErrorHandler = (error, event) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.emitWarning(
+    `A listener of the Strata "${event}" event threw (its later errors are not reported): ${message}`,
+    { code: 'STRATA_LISTENER_ERROR' },
+  );
+};
+
+/**
+ * Typed events of a `CacheStack`, for logs, metrics and traces (the list: {@link StrataEventMap},
+ * docs/observability.md). Emitting costs one property read when nobody listens to that event,
+ * so emitters check {@link StrataEvents.has} before building a payload.
+ *
+ * Listeners run synchronously inside the cache call, and are isolated from it: an error a
+ * listener throws (or a promise it returns that rejects) never reaches the cache call; the first
+ * one of each listener and event goes to the handler set by
+ * {@link StrataEvents.handleListenerErrors} (a process warning by default), and all are counted
+ * in {@link StrataEvents.listenerErrors}.
  *
  * @example stack.events.on('l2:error', ({ operation, error }) => logger.warn(`${operation}: ${error.message}`));
  */
 export class StrataEvents {
-  private readonly emitter = new EventEmitter();
-  private readonly listened: Partial<Record<StrataEventName, boolean>> = {};
+  // One array per event, replaced (never mutated) on subscribe and unsubscribe, so an emit in
+  // progress keeps the list it started with. `undefined` when empty: `has` is one property read.
+  private readonly lists: { [E in StrataEventName]?: readonly Subscription[] } = {};
+  private onError: ListenerErrorHandler = warnOnce;
+  private errors = 0;
 
   /** Subscribes to an event; returns a function that unsubscribes. */
-  on<E extends StrataEventName>(event: E, listener: (payload: StrataEventMap[E]) => void): () => void {
-    this.emitter.on(event, listener);
-    this.listened[event] = true;
+  on<E extends StrataEventName>(event: E, listener: StrataListener<E>): () => void {
+    const subscription: Subscription = { listener, reported: false };
+    this.lists[event] = [...(this.lists[event] ?? []), subscription];
     return () => {
-      this.emitter.off(event, listener);
-      this.listened[event] = this.emitter.listenerCount(event) > 0;
+      const rest = (this.lists[event] ?? []).filter((s) => s !== subscription);
+      this.lists[event] = rest.length === 0 ? undefined : rest;
     };
   }
 
   /** Whether anyone listens to `event` (lets callers skip building a payload). */
   has(event: StrataEventName): boolean {
-    return this.listened[event] === true;
+    return this.lists[event] !== undefined;
   }
 
-  /** Emits an event to its listeners, if any. */
+  /** Emits an event to its listeners, if any; never throws what a listener throws. */
   emit<E extends StrataEventName>(event: E, payload: StrataEventMap[E]): void {
-    if (this.listened[event] === true) this.emitter.emit(event, payload);
+    const list = this.lists[event];
+    if (list === undefined) return;
+    for (const subscription of list) {
+      try {
+        const result = (subscription.listener as StrataListener<E>)(payload);
+        if (isThenable(result)) result.then(undefined, (error: unknown) => this.failed(subscription, event, error));
+      } catch (error) {
+        this.failed(subscription, event, error);
+      }
+    }
+  }
+
+  /**
+   * Sets where listener errors are reported (the first of each listener and event).
+   *
+   * @example stack.events.handleListenerErrors((error, event) => logger.error(`${event} listener: ${String(error)}`));
+   */
+  handleListenerErrors(handler: ListenerErrorHandler): void {
+    this.onError = handler;
+  }
+
+  /** Errors thrown (or rejected) by listeners so far, reported or not. */
+  get listenerErrors(): number {
+    return this.errors;
   }
 
   /** Removes every listener (at shutdown). */
   clear(): void {
-    this.emitter.removeAllListeners();
-    for (const key of Object.keys(this.listened)) this.listened[key as StrataEventName] = false;
+    for (const event of Object.keys(this.lists) as StrataEventName[]) this.lists[event] = undefined;
   }
+
+  private failed(subscription: Subscription, event: StrataEventName, error: unknown): void {
+    this.errors++;
+    if (subscription.reported) return;
+    subscription.reported = true;
+    try {
+      this.onError(error, event);
+    } catch {
+      // A failing error handler must not reach the cache call either.
+    }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -3,7 +3,9 @@ import { serializeEntryTail } from '../codec/entry.envelope.js';
 import { InvalidationBus } from '../bus/invalidation-bus.js';
 import { LoadLeases } from '../lease/load-lease.js';
 import { StrataEvents } from '../events/strata-events.js';
-import { KeyBuilder } from '../keys/key-builder.js';
+import { cacheOfEntry } from '../events/entry-cache.js';
+import type { CircuitState } from '../circuit-breaker/circuit-breaker.js';
+import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import { MemoryLayer } from '../layers/memory.layer.js';
 import { RedisLayer } from '../layers/redis.layer.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
@@ -118,6 +120,11 @@ export class CacheStack {
     return this.connection?.ready === true && this.guard?.breakerState === 'closed';
   }
 
+  /** The L2 circuit breaker's state (`undefined` without Redis), for health checks and metrics. */
+  get breakerState(): CircuitState | undefined {
+    return this.guard?.breakerState;
+  }
+
   /** The ioredis command connection, for `duplicate()` by features that subscribe or block. */
   get redisClient(): RedisConnection['client'] | undefined {
     return this.connection?.client;
@@ -142,7 +149,7 @@ export class CacheStack {
     const now = Date.now();
     const record = this.l1.lookup(fullKey, now);
     if (record === undefined || record.entry.freshUntil <= now) return CACHE_MISS;
-    if (this.events.has('hit')) this.events.emit('hit', { key: fullKey, layer: 'l1' });
+    if (this.events.has('hit')) this.emitHit(fullKey);
     return this.materialize(record.entry.value, record.shared);
   }
 
@@ -153,7 +160,7 @@ export class CacheStack {
     if (local !== CACHE_MISS) return local as T;
     const l2 = await this.reader.readL2(full, this.l1?.missToken(), this.tagKeys(options), false);
     if (l2.hit) return this.materialize(l2.entry.value, l2.shared) as T;
-    if (this.events.has('miss')) this.events.emit('miss', { key: full });
+    if (this.events.has('miss')) this.events.emit('miss', { cache: this.cacheOf(full), key: full });
     return undefined;
   }
 
@@ -214,6 +221,7 @@ export class CacheStack {
     const write = { full, encoded, ttlMs, staleMs, tags: this.tagKeys(options), loadMs: undefined, shared };
     await this.writer.write(write, undefined, l2);
     await this.bus?.announce([full], NO_TAGS);
+    if (this.events.has('set')) this.events.emit('set', { cache: this.cacheOf(full), key: full });
   }
 
   /**
@@ -255,6 +263,8 @@ export class CacheStack {
     this.l1?.delete(full);
     await this.guard?.delete(full);
     await this.bus?.announce(full, NO_TAGS);
+    if (this.events.has('delete'))
+      this.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
   }
 
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
@@ -264,6 +274,7 @@ export class CacheStack {
     this.l1?.invalidate(tagKeys);
     await this.guard?.invalidate(tagKeys);
     await this.bus?.announce(NO_TAGS, tagKeys);
+    if (this.events.has('invalidate:tags')) this.events.emit('invalidate:tags', { tags });
   }
 
   /** Drops every entry of a namespace, in one round trip. */
@@ -273,6 +284,7 @@ export class CacheStack {
     this.l1?.invalidate(tagKeys);
     await this.guard?.invalidate(tagKeys);
     await this.bus?.announce(NO_TAGS, tagKeys);
+    if (this.events.has('invalidate:namespace')) this.events.emit('invalidate:namespace', { cache: namespace });
   }
 
   /**
@@ -302,6 +314,16 @@ export class CacheStack {
     const { guard, connection } = this;
     if (guard === undefined || connection === undefined || this.options.lease === undefined) return undefined;
     return new LoadLeases(connection.client, guard.command, this.options.lease, this.options.prefix);
+  }
+
+  /** The cache (namespace) of a full key, for event payloads (built only when someone listens). */
+  private cacheOf(full: string): string {
+    return cacheOfEntry(this.keys.prefix, full);
+  }
+
+  // Out of line, so the L1 hit path stays small when nobody listens.
+  private emitHit(full: string): void {
+    this.events.emit('hit', { cache: this.cacheOf(full), key: full, layer: 'l1' });
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {

@@ -2,6 +2,8 @@ import type { CacheEntry } from '../codec/entry.envelope.js';
 import { decodeValue, deepFreeze, type EncodedValue } from '../codec/value.codec.js';
 import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
 import { StrataError } from '../errors/strata.error.js';
+import { cacheOfEntry } from '../events/entry-cache.js';
+import type { CacheLayerName } from '../events/strata-events.js';
 import type { GetOptions, LoadOptions } from './cache-stack.types.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import type { L2Lookup, Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
@@ -29,6 +31,8 @@ type Start = Tokens | 'revalidate' | 'recompute';
 interface StaleRecord {
   readonly entry: CacheEntry;
   readonly shared: unknown;
+  /** Set on an entry read from Redis (for the `stale` event); L1 records have none. */
+  readonly layer?: 'l2';
 }
 
 /**
@@ -66,7 +70,7 @@ export class ReadPath {
       ) {
         this.background(full, loader, options, policy, entry, 'early', 'recompute');
       }
-      if (this.d.events.has('hit')) this.d.events.emit('hit', { key: full, layer: 'l1' });
+      if (this.d.events.has('hit')) this.emitHit(full, 'l1');
       return this.materialize(entry.value, record.shared);
     }
     if (now - entry.freshUntil >= policy.swrMs) return NOT_SERVED;
@@ -102,7 +106,7 @@ export class ReadPath {
       const served = await this.fromStale(full, loader, options, policy, stale, tokens);
       if (served !== undefined) return served;
     }
-    if (this.d.events.has('miss')) this.d.events.emit('miss', { key: full });
+    this.miss(full);
     return this.loadOnce(full, loader, options, tagKeys, tokens, policy);
   }
 
@@ -149,7 +153,7 @@ export class ReadPath {
     if (entry === undefined || entry.freshUntil <= Date.now()) {
       return { hit: false, token: wantToken ? await guard.missToken(full) : undefined, stale: entry };
     }
-    if (this.d.events.has('hit')) this.d.events.emit('hit', { key: full, layer: 'l2' });
+    if (this.d.events.has('hit')) this.emitHit(full, 'l2');
     const shared = this.d.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
     const l1 = this.d.options.l1;
     if (this.d.l1 && l1) {
@@ -187,25 +191,30 @@ export class ReadPath {
     });
     // Written meanwhile by another load of this process: a plain hit.
     if (age < 0) return served();
+    const layer = stale.layer ?? 'l1';
     if (age < policy.swrMs) {
-      this.stale(full, 'swr');
+      this.stale(full, 'swr', layer);
       this.background(full, loader, options, policy, entry, 'swr', tokens);
       return served();
     }
     const refresh = this.refreshes.start(this.task(full, loader, options, policy, entry, 'grace', tokens));
     if (refresh === undefined) {
       // A retry waits for its backoff: spare the source until then.
-      this.stale(full, 'error');
+      this.stale(full, 'error', layer);
       return served();
     }
     const settled = await waitAtMost(refresh, policy.softTimeoutMs);
     if (settled === TIMED_OUT) {
       // The load goes on as a tracked refresh and stores its result if nothing invalidated the key.
-      this.stale(full, 'timeout');
+      this.stale(full, 'timeout', layer);
       return served();
     }
-    if (settled.ok) return settled.result.value === undefined ? undefined : this.own(settled.result.value);
-    this.stale(full, settled.error instanceof LoaderTimeoutError ? 'timeout' : 'error');
+    if (settled.ok) {
+      // The expired entry was replaced by a load: for hit rates, a miss.
+      if (settled.result.outcome === 'loaded') this.miss(full);
+      return settled.result.value === undefined ? undefined : this.own(settled.result.value);
+    }
+    this.stale(full, settled.error instanceof LoaderTimeoutError ? 'timeout' : 'error', layer);
     return served();
   }
 
@@ -214,7 +223,7 @@ export class ReadPath {
     const record = this.d.l1?.lookup(full, Date.now());
     if (record !== undefined && (fromL2 === undefined || record.entry.freshUntil >= fromL2.freshUntil))
       return record;
-    return fromL2 === undefined ? undefined : { entry: fromL2, shared: undefined };
+    return fromL2 === undefined ? undefined : { entry: fromL2, shared: undefined, layer: 'l2' };
   }
 
   /** Starts a background refresh unless one runs or a retry waits for `full`. */
@@ -300,8 +309,21 @@ export class ReadPath {
     return { value: decodeValue(loaded.encoded), encoded: loaded.encoded };
   }
 
-  private stale(key: string, reason: 'swr' | 'error' | 'timeout'): void {
-    if (this.d.events.has('stale')) this.d.events.emit('stale', { key, reason });
+  private stale(key: string, reason: 'swr' | 'error' | 'timeout', layer: CacheLayerName = 'l1'): void {
+    if (this.d.events.has('stale'))
+      this.d.events.emit('stale', { cache: this.cacheOf(key), key, layer, reason });
+  }
+
+  private miss(key: string): void {
+    if (this.d.events.has('miss')) this.d.events.emit('miss', { cache: this.cacheOf(key), key });
+  }
+
+  private emitHit(key: string, layer: CacheLayerName): void {
+    this.d.events.emit('hit', { cache: this.cacheOf(key), key, layer });
+  }
+
+  private cacheOf(full: string): string {
+    return cacheOfEntry(this.d.keys.prefix, full);
   }
 
   private tagKeys(options: GetOptions): readonly string[] {

@@ -1,6 +1,8 @@
 import { deepFreeze, encodeValue } from '../codec/value.codec.js';
 import type { LoadOptions } from './cache-stack.types.js';
 import { callWithin } from './loader-timeouts.js';
+import { cacheOfEntry } from '../events/entry-cache.js';
+import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
 import type { ReadPolicy } from './stale-policy.js';
 
@@ -18,19 +20,23 @@ export async function runLoader(
   tokens: Tokens,
   policy: ReadPolicy,
 ): Promise<Loaded> {
+  const cache = cacheOfEntry(d.keys.prefix, full);
+  if (d.events.has('load:start')) d.events.emit('load:start', { cache, key: full });
   const started = performance.now();
   let value: unknown;
+  const untraced = (): unknown =>
+    policy.hardTimeoutMs === undefined ? loader() : callWithin(loader, policy.hardTimeoutMs, full);
   try {
-    value =
-      policy.hardTimeoutMs === undefined
-        ? await loader()
-        : await callWithin(loader, policy.hardTimeoutMs, full);
+    // The span is active while the loader runs: its own spans (a query) nest under it.
+    value = await withSpan(STRATA_SPANS.load, { 'strata.cache': cache, 'strata.key': full }, async () =>
+      untraced(),
+    );
   } catch (error) {
-    d.events.emit('load', { key: full, durationMs: performance.now() - started, outcome: 'error' });
+    d.events.emit('load', { cache, key: full, durationMs: performance.now() - started, outcome: 'error' });
     throw error;
   }
   const loadMs = performance.now() - started;
-  d.events.emit('load', { key: full, durationMs: loadMs, outcome: 'success' });
+  d.events.emit('load', { cache, key: full, durationMs: loadMs, outcome: 'success' });
   if (value === undefined || (options.shouldCache !== undefined && !options.shouldCache(value))) {
     return { value, encoded: undefined };
   }

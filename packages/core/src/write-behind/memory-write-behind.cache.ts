@@ -34,6 +34,11 @@ export class WriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehi
     return Promise.resolve(this.queue.length);
   }
 
+  oldestPendingAge(): Promise<number | undefined> {
+    const since = this.queue.oldestPendingAt;
+    return Promise.resolve(since === undefined ? undefined : Math.max(0, Date.now() - since));
+  }
+
   override async get(key: string): Promise<T | undefined> {
     const pending = this.queue.latest(key);
     if (pending === undefined) return super.get(key);

@@ -1,5 +1,6 @@
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
+import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import {
   DeadLetterLog,
@@ -245,7 +246,10 @@ export class RedisJournalFlusher<T> {
   private async deliver(p: PartitionKeys, held: Map<string, Held>, batch: KeyedRecord[]): Promise<void> {
     const started = performance.now();
     try {
-      await deliverRecords(this.writer, this.options.cache, batch);
+      const cache = this.options.cache;
+      await withSpan(STRATA_SPANS.flush, { 'strata.cache': cache, 'strata.batch_size': batch.length }, () =>
+        deliverRecords(this.writer, cache, batch),
+      );
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause));
       for (const item of batch) await this.failed(p, held, item, error);

@@ -299,6 +299,22 @@ export class RedisJournal {
     return total;
   }
 
+  /**
+   * How long ago (ms) the oldest record in the streams was appended, by the Redis server's clock
+   * (the time part of its stream id against `TIME`); `undefined` when the streams are empty.
+   */
+  async oldestPendingAge(): Promise<number | undefined> {
+    let oldest: number | undefined;
+    for (const p of this.partitions) {
+      const first = parseEntries(await this.client.xrange(p.stream, '-', '+', 'COUNT', 1))[0];
+      const at = first === undefined ? Number.NaN : Number(first.id.slice(0, first.id.indexOf('-')));
+      if (Number.isFinite(at) && (oldest === undefined || at < oldest)) oldest = at;
+    }
+    if (oldest === undefined) return undefined;
+    const [seconds, micros] = await this.client.time();
+    return Math.max(0, Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - oldest);
+  }
+
   /** Records in the streams (unflushed ones only: flushed records are deleted). */
   async streamLength(): Promise<number> {
     let total = 0;

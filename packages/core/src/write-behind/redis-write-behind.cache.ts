@@ -63,6 +63,10 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     return this.redis.unflushed();
   }
 
+  oldestPendingAge(): Promise<number | undefined> {
+    return this.redis.oldestPendingAge();
+  }
+
   /** Records in the journal's streams (unflushed ones: flushed records are deleted with their ack). */
   streamLength(): Promise<number> {
     return this.redis.streamLength();
@@ -203,6 +207,9 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
         continue;
       }
       this.clock.observe(result.version);
+      const events = this.stack.events;
+      if (events.has('write-behind:enqueued'))
+        events.emit('write-behind:enqueued', { cache: this.name, key, kind: fallback.kind });
       // L1 drops the key here; the append script announced it to the other instances' L1.
       this.stack.l1?.delete([full]);
       // Too few replicas confirmed: a failover could lose the write, so it is persisted now too

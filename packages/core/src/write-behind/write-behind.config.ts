@@ -81,6 +81,12 @@ export interface WriteBehindStrategyCache<T> extends StrategyCache<T> {
   close(): Promise<void>;
   /** Keys with unflushed writes (with a Redis journal: over all instances). */
   pending(): Promise<number>;
+  /**
+   * How long ago (ms) the oldest unflushed write was journaled; `undefined` when nothing is
+   * unflushed. With a Redis journal: the oldest record in its streams, over all instances (by
+   * the Redis server's clock). The lag health checks and `strata_write_behind_oldest_pending_age_seconds` watch.
+   */
+  oldestPendingAge(): Promise<number | undefined>;
   /** Writes this instance set aside after `maxAttempts` (the Redis journal also keeps them in a dead-letter stream). */
   readonly deadLetters: readonly DeadLetter[];
 }

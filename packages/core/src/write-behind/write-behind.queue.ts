@@ -1,6 +1,7 @@
 import { StrataError } from '../errors/strata.error.js';
 import { QueueFullError } from '../errors/queue-full.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
+import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { HybridClock } from '../strategies/hybrid-clock.js';
 import { DeadLetterLog, deliverRecords, retryDelay, type DeadLetter } from './journal-delivery.js';
@@ -13,6 +14,8 @@ interface PendingWrite {
   readonly record: JournalRecord;
   attempts: number;
   notBefore: number;
+  /** When the key's oldest unflushed write was journaled (coalesced writes keep it). */
+  readonly since: number;
 }
 
 /**
@@ -49,6 +52,14 @@ export class WriteBehindQueue<T> {
     return this.pending.size + this.inFlight.size;
   }
 
+  /** When the oldest unflushed write was journaled (epoch ms); `undefined` when none is. */
+  get oldestPendingAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const map of [this.pending, this.inFlight])
+      for (const write of map.values()) if (oldest === undefined || write.since < oldest) oldest = write.since;
+    return oldest;
+  }
+
   /** Records set aside after `maxAttempts` (the most recent 1 000). */
   get deadLettered(): readonly DeadLetter[] {
     return this.deadLetters.entries;
@@ -81,10 +92,14 @@ export class WriteBehindQueue<T> {
       if (this.closed) throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
     }
     const version = this.clock.next();
-    const record = toRecord(write, version, this.pending.get(key)?.record, key);
+    const previous = this.pending.get(key);
+    const record = toRecord(write, version, previous?.record, key);
+    const since = previous?.since ?? this.inFlight.get(key)?.since ?? Date.now();
     // Re-inserting moves the key to the end: the map's order is the flush order.
     this.pending.delete(key);
-    this.pending.set(key, { key, record, attempts: 0, notBefore: 0 });
+    this.pending.set(key, { key, record, attempts: 0, notBefore: 0, since });
+    if (this.events.has('write-behind:enqueued'))
+      this.events.emit('write-behind:enqueued', { cache: this.options.cache, key, kind: write.kind });
     return version;
   }
 
@@ -167,7 +182,10 @@ export class WriteBehindQueue<T> {
   private async deliver(writes: PendingWrite[]): Promise<void> {
     const started = performance.now();
     try {
-      await deliverRecords(this.writer, this.options.cache, writes);
+      const cache = this.options.cache;
+      await withSpan(STRATA_SPANS.flush, { 'strata.cache': cache, 'strata.batch_size': writes.length }, () =>
+        deliverRecords(this.writer, cache, writes),
+      );
       for (const write of writes) this.inFlight.delete(write.key);
       const durationMs = performance.now() - started;
       this.events.emit('write-behind:flushed', {
@@ -209,6 +227,7 @@ export class WriteBehindQueue<T> {
         record: merged,
         attempts: write.attempts,
         notBefore: write.notBefore,
+        since: write.since,
       });
     } else {
       this.pending.set(write.key, write);

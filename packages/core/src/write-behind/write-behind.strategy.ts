@@ -23,11 +23,21 @@ const DEAD_LETTER_CAP = 10_000;
  * in memory.
  */
 export class WriteBehindStrategy {
+  private readonly bound = new Map<string, WriteBehindStrategyCache<unknown>>();
+
   constructor(
     protected readonly stack: CacheStack,
     /** Versions of this instance's writes (also the floor of the Redis journal's versions). */
     readonly clock: HybridClock = new HybridClock(),
   ) {}
+
+  /**
+   * The caches bound so far, by name: what metrics and health checks read their queue depth,
+   * lag and dead letters from.
+   */
+  get caches(): ReadonlyMap<string, WriteBehindStrategyCache<unknown>> {
+    return this.bound;
+  }
 
   /**
    * Binds a named cache and starts its flusher; throws `StrataConfigError` on a bad option or
@@ -60,7 +70,7 @@ export class WriteBehindStrategy {
         common satisfies WriteBehindQueueOptions,
         evict,
       );
-      return new WriteBehindCache<T>(this.stack, config, queue);
+      return this.track(new WriteBehindCache<T>(this.stack, config, queue));
     }
     const client = this.stack.redisClient;
     if (client === undefined)
@@ -121,6 +131,11 @@ export class WriteBehindStrategy {
     await redis.ensureGroups().catch(() => undefined);
     await redis.connect().catch(() => undefined); // appends fall back until it connects
     flusher.start();
+    return this.track(cache);
+  }
+
+  private track<C extends WriteBehindStrategyCache<T>, T>(cache: C): C {
+    this.bound.set(cache.name, cache as unknown as WriteBehindStrategyCache<unknown>);
     return cache;
   }
 }

@@ -16,6 +16,12 @@ export const cacheStackProvider: FactoryProvider<CacheStack> = {
   useFactory: async (options: StrataModuleOptions): Promise<CacheStack> => {
     const stack = new CacheStack(options);
     const logger = new Logger('Strata');
+    // A throwing event listener never reaches a cache call; its first error is logged here.
+    stack.events.handleListenerErrors((error, event) =>
+      logger.error(
+        `A listener of the "${event}" event threw (its later errors are not logged): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      ),
+    );
     try {
       const connected = await stack.connect();
       if (!connected) {
