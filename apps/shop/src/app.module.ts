@@ -1,0 +1,57 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { HttpCacheInterceptor, HttpCacheModule, StrataModule } from '@strata/nestjs';
+import { AdminModule } from './admin/admin.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { CartsModule } from './carts/carts.module.js';
+import { CatalogModule } from './catalog/catalog.module.js';
+import { SHOP_CONFIG, type ShopConfig } from './config/shop-config.js';
+import { DatabaseModule } from './db/database.module.js';
+import { OrdersModule } from './orders/orders.module.js';
+import { ViewsModule } from './views/views.module.js';
+
+/**
+ * The shop. One cache stack for the app (`StrataModule.forRoot`): memory only, or L1 in front of
+ * Redis with `REDIS_URL`. With `cacheEnabled: false` (the load script's baseline), the same code
+ * runs on a stack whose L1 keeps nothing (`maxBytes: 1`: every entry is larger) and without the
+ * HTTP cache, so every read goes to the database.
+ */
+@Module({})
+export class ShopModule {
+  static forRoot(config: ShopConfig): DynamicModule {
+    const httpCache: Provider[] = config.cacheEnabled
+      ? [{ provide: APP_INTERCEPTOR, useExisting: HttpCacheInterceptor }]
+      : [];
+    return {
+      module: ShopModule,
+      imports: [
+        {
+          module: ShopConfigModule,
+          global: true,
+          providers: [{ provide: SHOP_CONFIG, useValue: config }],
+          exports: [SHOP_CONFIG],
+        },
+        DatabaseModule.forRoot(config),
+        StrataModule.forRoot({
+          prefix: config.cachePrefix,
+          ttl: '5m',
+          redis: config.cacheEnabled && config.redisUrl ? { url: config.redisUrl } : undefined,
+          l1: config.cacheEnabled ? { maxEntries: 50_000 } : { maxBytes: 1 },
+        }),
+        HttpCacheModule.forRoot({}),
+        AuthModule,
+        CatalogModule,
+        CartsModule.forRoot(config),
+        ViewsModule.forRoot(config),
+        OrdersModule,
+        AdminModule,
+        // Issue 7 (observability: /metrics, /health, the dashboard) plugs in here as its own module.
+      ],
+      providers: httpCache,
+    };
+  }
+}
+
+/** Holds the {@link ShopConfig} provider (global, so any module can inject `SHOP_CONFIG`). */
+@Module({})
+class ShopConfigModule {}

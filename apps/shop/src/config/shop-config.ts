@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/** Where the shop keeps its data: embedded PGlite (a folder, or memory), or a PostgreSQL server. */
+export type DatabaseConfig =
+  | { readonly kind: 'pglite'; readonly dataDir: string | undefined }
+  | { readonly kind: 'postgres'; readonly url: string };
+
+/** Log levels accepted by `LOG_LEVEL`, from the most to the least verbose. */
+export const LOG_LEVELS = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Everything the shop reads from its environment, validated once at boot. Tests build it directly
+ * (a PGlite in memory, a small seed, a fresh Redis prefix).
+ */
+export interface ShopConfig {
+  /** HTTP port. @default 3000 */
+  readonly port: number;
+  readonly database: DatabaseConfig;
+  /** Redis for the cache and the write-behind journal; absent: memory cache and memory journal. */
+  readonly redisUrl: string | undefined;
+  /** The lowest level logged. @default 'log' */
+  readonly logLevel: LogLevel;
+  /** Products created by the seed when the database is empty. @default 10_000 */
+  readonly seedProducts: number;
+  /**
+   * `false` runs the same code with a cache that keeps nothing (every read loads from the
+   * database) and no HTTP cache: the baseline of the load script.
+   * @default true
+   */
+  readonly cacheEnabled: boolean;
+  /** Prefix of every Redis key, so several shops (or tests) can share a Redis. @default 'shop' */
+  readonly cachePrefix: string;
+  /** How often write-behind caches (carts, views) flush to the database. @default '1s' */
+  readonly flushInterval: string;
+}
+
+/** The token under which the {@link ShopConfig} is provided. */
+export const SHOP_CONFIG = Symbol('SHOP_CONFIG');
+
+/** A bad environment variable: the message names the variable, its value and what was expected. */
+export class ShopConfigError extends Error {
+  override readonly name = 'ShopConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid shop configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const url = (schemes: readonly string[], example: string) =>
+  z
+    .string()
+    .refine((value) => schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
+      message: `expected a ${schemes.join(':// or ')}:// URL such as "${example}"`,
+    })
+    .optional();
+
+const env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://shop:shop@127.0.0.1:5432/shop'),
+  REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
+  PGLITE_DIR: z.string().min(1).optional(),
+  SHOP_SEED_PRODUCTS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  SHOP_CACHE: z.enum(['on', 'off']).default('on'),
+  SHOP_CACHE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default('shop'),
+});
+
+/**
+ * Reads the shop's configuration from environment variables (empty values count as unset) and
+ * throws a {@link ShopConfigError} listing every bad one, e.g.
+ * `PORT = "abc": Invalid input: expected number, received NaN`.
+ *
+ * @param defaultDataDir where PGlite keeps its files when neither `DATABASE_URL` nor `PGLITE_DIR` is set
+ */
+export function loadShopConfig(source: NodeJS.ProcessEnv, defaultDataDir: string): ShopConfig {
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = env.safeParse(present);
+  if (!parsed.success) {
+    throw new ShopConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return `${name} = ${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
+      }),
+    );
+  }
+  const v = parsed.data;
+  return {
+    port: v.PORT,
+    database: v.DATABASE_URL
+      ? { kind: 'postgres', url: v.DATABASE_URL }
+      : { kind: 'pglite', dataDir: v.PGLITE_DIR ?? defaultDataDir },
+    redisUrl: v.REDIS_URL,
+    logLevel: v.LOG_LEVEL,
+    seedProducts: v.SHOP_SEED_PRODUCTS,
+    cacheEnabled: v.SHOP_CACHE === 'on',
+    cachePrefix: v.SHOP_CACHE_PREFIX,
+    flushInterval: '1s',
+  };
+}
+
+/** The Nest log levels to enable for a `LOG_LEVEL` (that level and every more severe one). */
+export function nestLogLevels(level: LogLevel): LogLevel[] {
+  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level));
+}

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
+import { createShopApp } from './bootstrap.js';
+import { loadShopConfig, ShopConfigError } from './config/shop-config.js';
+import { shopPackageRoot } from './db/package-root.js';
+
+let config;
+try {
+  config = loadShopConfig(process.env, join(shopPackageRoot(), '.data', 'pglite'));
+} catch (error) {
+  if (!(error instanceof ShopConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const app = await createShopApp(config);
+app.enableShutdownHooks();
+await app.listen(config.port, '127.0.0.1');
+const url = `http://127.0.0.1:${config.port}`;
+new Logger('Shop').log(
+  `Listening on ${url} (cache: ${config.cacheEnabled ? (config.redisUrl ? 'memory + Redis' : 'memory') : 'off'}). ` +
+    `Swagger UI: ${url}/docs. Try: curl -i ${url}/products/42 (twice: X-Cache: HIT the second time)`,
+);
