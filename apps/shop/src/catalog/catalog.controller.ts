@@ -5,12 +5,22 @@ import { AuthGuard } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { ShopRequest, ShopUser } from '../auth/shop-user.js';
 import { idParam, ZodPipe } from '../common/zod.pipe.js';
-import { NewReview, ReviewsService, type ReviewView } from '../reviews/reviews.service.js';
+import {
+  NewReviewSchema,
+  ReviewsService,
+  type NewReview,
+  type ReviewView,
+} from '../reviews/reviews.service.js';
 import { ViewsService, type TrendingProduct } from '../views/views.service.js';
 import { CategoriesService } from './categories.service.js';
 import { categoryForest, type CategoryNode } from './category-tree.js';
 import { ProductDetailService, type ProductDetail } from './product-detail.service.js';
-import { ProductQuery, ProductSearchService, type ProductPage } from './product-search.service.js';
+import {
+  ProductQuerySchema,
+  ProductSearchService,
+  type ProductPage,
+  type ProductQuery,
+} from './product-search.service.js';
 
 const productTag = (request: ShopRequest): string[] => [`product:${request.params.id ?? ''}`];
 
@@ -49,7 +59,7 @@ export class CatalogController {
   @ApiQuery({ name: 'page', required: false })
   @ApiQuery({ name: 'pageSize', required: false })
   @HttpCache({ ttl: '10s', scope: 'public', staleWhileRevalidate: '30s', tags: () => ['product-list'] })
-  list(@Query(new ZodPipe(ProductQuery)) query: ProductQuery): Promise<ProductPage> {
+  list(@Query(new ZodPipe(ProductQuerySchema)) query: ProductQuery): Promise<ProductPage> {
     return this.search.search(query);
   }
 
@@ -84,7 +94,7 @@ export class CatalogController {
   addReview(
     @Param('id') id: string,
     @CurrentUser() user: ShopUser,
-    @Body(new ZodPipe(NewReview)) body: NewReview,
+    @Body(new ZodPipe(NewReviewSchema)) body: NewReview,
   ): Promise<{ id: number }> {
     return this.reviews.add(idParam(id), user, body);
   }

@@ -8,7 +8,7 @@ import { CategoriesService } from './categories.service.js';
 import { categoryAndDescendants } from './category-tree.js';
 
 /** Query string of `GET /products`, normalized (defaults filled in) before it becomes a cache key. */
-export const ProductQuery = z.object({
+export const ProductQuerySchema = z.object({
   q: z.string().trim().min(1).max(100).optional(),
   category: z.coerce.number().int().positive().optional(),
   minPrice: z.coerce.number().int().min(0).optional(),
@@ -17,8 +17,8 @@ export const ProductQuery = z.object({
   page: z.coerce.number().int().min(1).max(500).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
 });
-/** A validated {@link ProductQuery}. */
-export type ProductQuery = z.infer<typeof ProductQuery>;
+/** A validated {@link ProductQuerySchema}. */
+export type ProductQuery = z.infer<typeof ProductQuerySchema>;
 
 /** One line of a listing. */
 export interface ProductSummary {

@@ -5,7 +5,7 @@ import { AuthGuard } from '../auth/auth.guard.js';
 import { byUser, CurrentUser } from '../auth/current-user.decorator.js';
 import type { ShopRequest, ShopUser } from '../auth/shop-user.js';
 import { ZodPipe } from '../common/zod.pipe.js';
-import { NewOrder, OrdersService, type OrderView } from './orders.service.js';
+import { NewOrderSchema, OrdersService, type NewOrder, type OrderView } from './orders.service.js';
 
 /** Checkout and order history of the signed-in user. */
 @ApiTags('orders')
@@ -32,7 +32,10 @@ export class OrdersController {
   }
 
   @Post()
-  checkout(@CurrentUser() user: ShopUser, @Body(new ZodPipe(NewOrder)) body: NewOrder): Promise<OrderView> {
+  checkout(
+    @CurrentUser() user: ShopUser,
+    @Body(new ZodPipe(NewOrderSchema)) body: NewOrder,
+  ): Promise<OrderView> {
     return this.orders.checkout(user.id, body);
   }
 }

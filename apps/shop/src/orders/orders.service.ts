@@ -9,15 +9,15 @@ import { orderItems, orders, prices, stock } from '../db/schema.js';
 import { StockService } from '../inventory/stock.service.js';
 
 /** The body of `POST /orders`: the lines to buy, or none to check out the cart. */
-export const NewOrder = z.object({
+export const NewOrderSchema = z.object({
   items: z
     .array(z.object({ productId: z.number().int().positive(), quantity: z.number().int().min(1).max(99) }))
     .min(1)
     .max(50)
     .optional(),
 });
-/** A validated {@link NewOrder}. */
-export type NewOrder = z.infer<typeof NewOrder>;
+/** A validated {@link NewOrderSchema}. */
+export type NewOrder = z.infer<typeof NewOrderSchema>;
 
 /** An order as returned and listed. */
 export interface OrderView {

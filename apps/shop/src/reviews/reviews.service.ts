@@ -7,12 +7,12 @@ import { DATABASE, type Database } from '../db/database.js';
 import { products, reviews, users } from '../db/schema.js';
 
 /** The body of `POST /products/:id/reviews`. */
-export const NewReview = z.object({
+export const NewReviewSchema = z.object({
   rating: z.number().int().min(1).max(5),
   body: z.string().trim().min(1).max(2_000),
 });
-/** A validated {@link NewReview}. */
-export type NewReview = z.infer<typeof NewReview>;
+/** A validated {@link NewReviewSchema}. */
+export type NewReview = z.infer<typeof NewReviewSchema>;
 
 /** A review as listed on a product page. */
 export interface ReviewView {
