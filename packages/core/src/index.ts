@@ -1,5 +1,13 @@
 export { CACHE_MISS, CacheStack } from './stack/cache-stack.js';
-export type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './stack/cache-stack.types.js';
+export type {
+  GetOptions,
+  LoadOptions,
+  ReadOptions,
+  WriteOptions,
+  WriteTicket,
+} from './stack/cache-stack.types.js';
+export { DependencyTracker } from './dependencies/dependency-tracker.js';
+export type { Collected } from './dependencies/dependency-tracker.js';
 export { L2Guard } from './stack/l2-guard.js';
 
 export type {

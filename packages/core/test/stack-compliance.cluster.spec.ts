@@ -3,6 +3,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, WriteBehindStrategy, type CacheStackOptions, type WriteRecord } from '../src/index.js';
 import { clusterClient, clusterReady } from './redis-cluster.support.js';
+import { runDependencyCompliance } from './dependency-compliance.suite.js';
 import { runStackCompliance } from './store-compliance.suite.js';
 import { countingLoader, eventually, uniquePrefix } from './support.js';
 
@@ -32,6 +33,13 @@ runStackCompliance('Redis Cluster (L1 off)', (options) =>
 );
 
 runStackCompliance('L1 + Redis Cluster', (options) => connected({ ...options, l1: {}, redis: { client } }));
+
+runDependencyCompliance('Redis Cluster (L1 off)', (options) =>
+  connected({ ...options, l1: false, redis: { client } }),
+);
+runDependencyCompliance('L1 + Redis Cluster', (options) =>
+  connected({ ...options, l1: {}, redis: { client } }),
+);
 
 describe('CacheStack on a Redis Cluster', () => {
   it('spreads entries over the primaries and keeps every tag and namespace time in one slot', async () => {

@@ -2,6 +2,7 @@ import { startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
+import { runDependencyCompliance } from './dependency-compliance.suite.js';
 import { runStackCompliance } from './store-compliance.suite.js';
 import { uniquePrefix } from './support.js';
 
@@ -41,6 +42,17 @@ runStackCompliance('Redis only (L1 off)', (options) =>
 runStackCompliance('L1 + Redis', (options) => connected({ ...options, l1: {}, redis: { url: server.url } }));
 
 runStackCompliance('Redis with split reads (tag times checked by MGET, per-key deletes)', (options) =>
+  connected({ ...options, l1: false, redis: { client: splitReadClient } }),
+);
+
+runDependencyCompliance('memory only', async (options) => new CacheStack(options));
+runDependencyCompliance('Redis only (L1 off)', (options) =>
+  connected({ ...options, l1: false, redis: { url: server.url } }),
+);
+runDependencyCompliance('L1 + Redis', (options) =>
+  connected({ ...options, l1: {}, redis: { url: server.url } }),
+);
+runDependencyCompliance('Redis with split reads', (options) =>
   connected({ ...options, l1: false, redis: { client: splitReadClient } }),
 );
 

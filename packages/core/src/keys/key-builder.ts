@@ -23,6 +23,8 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export class KeyBuilder {
   private readonly tagPrefix: string;
   private readonly namespacePrefix: string;
+  /** Prefix of key dependency times (see {@link KeyBuilder.keyDependency}). */
+  readonly keyDependencyPrefix: string;
   private readonly heads = new Map<string, string>();
   private readonly namespaceOnly = new Map<string, readonly string[]>();
 
@@ -34,6 +36,7 @@ export class KeyBuilder {
   ) {
     this.tagPrefix = `${prefix}:{${prefix}:tags}:t:`;
     this.namespacePrefix = `${prefix}:{${prefix}:tags}:n:`;
+    this.keyDependencyPrefix = `${prefix}:{${prefix}:tags}:k:`;
   }
 
   /** The full key of an entry. Throws {@link InvalidKeyError} on an empty key or a bad namespace. */
@@ -76,6 +79,21 @@ export class KeyBuilder {
     }
     if (!tags || tags.length === 0) return namespaceOnly;
     return [...namespaceOnly, ...tags.map((tag) => this.tag(tag))];
+  }
+
+  /**
+   * The key holding the last time the entry `full` (a full entry key) was set or deleted: an
+   * entry whose value was computed from `full`'s (an HTTP page, a cached method that called
+   * another) carries it like a tag, so changing `full` drops it too (docs/dependencies.md). It
+   * lives in the tags slot, so a set's dependency time and the tag times of a read share a node.
+   */
+  keyDependency(full: string): string {
+    return this.keyDependencyPrefix + full;
+  }
+
+  /** Whether a dependency key (from an entry's tags) is a key dependency rather than a tag or namespace. */
+  isKeyDependency(dependency: string): boolean {
+    return dependency.startsWith(this.keyDependencyPrefix);
   }
 
   /** The key holding the last invalidation time of a namespace. */

@@ -2,7 +2,13 @@ import type { Cluster, Redis } from 'ioredis';
 import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
 import { parseEntry, serializeEntryTail } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
-import { DELETE_SCRIPT, INVALIDATE_SCRIPT, NOW_SCRIPT, WRITE_SCRIPT } from './redis.scripts.js';
+import {
+  DELETE_SCRIPT,
+  EXTEND_DEPENDENCIES_SCRIPT,
+  INVALIDATE_SCRIPT,
+  NOW_SCRIPT,
+  WRITE_SCRIPT,
+} from './redis.scripts.js';
 
 /** Options of a {@link RedisLayer}. */
 export interface RedisLayerOptions {
@@ -14,6 +20,13 @@ export interface RedisLayerOptions {
    * automatically for an ioredis `Cluster`.
    */
   readonly splitReads?: boolean;
+  /**
+   * Prefix of key dependency times (`KeyBuilder.keyDependencyPrefix`): invalidating one gives it
+   * a TTL of at least `dependencyTtlMs`. Absent: every invalidated key is a tag time (no TTL).
+   */
+  readonly keyDependencyPrefix?: string;
+  /** Least life of a key dependency time, in ms. @default 600_000 */
+  readonly dependencyTtlMs?: number;
 }
 
 const MISS: LayerRead = { entry: undefined };
@@ -28,6 +41,7 @@ interface StrataScripts {
   strataWrite(key: string, token: string, px: number, tail: string): Promise<number>;
   strataDelete(...args: (string | number)[]): Promise<number>;
   strataInvalidate(...args: (string | number)[]): Promise<number>;
+  strataExtendDependencies(...args: (string | number)[]): Promise<number>;
 }
 
 type ScriptedClient = (Redis | Cluster) & StrataScripts;
@@ -58,6 +72,7 @@ export class RedisLayer implements CacheLayer {
     client.defineCommand('strataWrite', { numberOfKeys: 1, lua: WRITE_SCRIPT });
     client.defineCommand('strataDelete', { lua: DELETE_SCRIPT });
     client.defineCommand('strataInvalidate', { lua: INVALIDATE_SCRIPT });
+    client.defineCommand('strataExtendDependencies', { lua: EXTEND_DEPENDENCIES_SCRIPT });
     this.client = client as ScriptedClient;
   }
 
@@ -96,6 +111,15 @@ export class RedisLayer implements CacheLayer {
     return { entry };
   }
 
+  /**
+   * Whether two commands issued one after the other are run by Redis in that order: on one
+   * connection to one server (or a Sentinel's primary), yes; on a Cluster, keys of different
+   * slots go to different nodes.
+   */
+  get ordered(): boolean {
+    return !this.client.isCluster;
+  }
+
   async missToken(key: string): Promise<number> {
     return this.client.strataNow(key);
   }
@@ -123,7 +147,22 @@ export class RedisLayer implements CacheLayer {
 
   async invalidate(tagKeys: readonly string[]): Promise<void> {
     if (tagKeys.length === 0) return;
-    await this.client.strataInvalidate(tagKeys.length, ...tagKeys);
+    await this.client.strataInvalidate(
+      tagKeys.length,
+      ...tagKeys,
+      this.options.keyDependencyPrefix ?? '',
+      this.options.dependencyTtlMs ?? 600_000,
+    );
+  }
+
+  /**
+   * Keeps key dependency times (all in the tags slot) alive at least `ttlMs`, the life of an entry
+   * that depends on them; creates those not set yet (at 0).
+   */
+  async extendDependencies(keyDependencies: readonly string[], ttlMs: number): Promise<void> {
+    if (keyDependencies.length === 0) return;
+    const px = Math.max(1, Math.ceil(ttlMs));
+    await this.client.strataExtendDependencies(keyDependencies.length, ...keyDependencies, px);
   }
 
   /** Remaining time to live of a raw key in ms (through the `cache-manager` store). */

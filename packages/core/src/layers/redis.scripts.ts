@@ -51,9 +51,36 @@ return #KEYS`;
 
 /**
  * Invalidate tags or namespaces: KEYS are their time keys (all in the `{prefix:tags}` slot).
- * The keys carry no TTL, so a `volatile-*` eviction policy never drops them.
+ * Tag and namespace times carry no TTL, so a `volatile-*` eviction policy never drops them.
+ * Key dependency times (KEYS starting with ARGV[1], the key dependency prefix) are one per key
+ * ever changed, so they expire: after at least ARGV[2] ms, and never before the entries that
+ * depend on them (whose writes extend them, see EXTEND_DEPENDENCIES_SCRIPT).
  */
 export const INVALIDATE_SCRIPT = `${NOW}
 local stamp = string.format('%.0f', now)
-for i = 1, #KEYS do redis.call('SET', KEYS[i], stamp) end
+local least = tonumber(ARGV[2])
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  if ARGV[1] ~= '' and string.sub(key, 1, #ARGV[1]) == ARGV[1] then
+    local left = redis.call('PTTL', key)
+    if left == -1 then redis.call('SET', key, stamp, 'KEEPTTL')
+    else redis.call('SET', key, stamp, 'PX', math.max(left, least)) end
+  else
+    redis.call('SET', key, stamp)
+  end
+end
+return #KEYS`;
+
+/**
+ * Keep key dependency times (KEYS, in the `{prefix:tags}` slot) at least as long as an entry that
+ * depends on them lives (ARGV[1] ms): once a time expired, the entry would pass its check again.
+ * A time not set yet is created at 0 (older than every entry), so a later change keeps the
+ * remaining life instead of starting from `dependencyTtl`.
+ */
+export const EXTEND_DEPENDENCIES_SCRIPT = `local life = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local left = redis.call('PTTL', KEYS[i])
+  if left == -2 then redis.call('SET', KEYS[i], '0', 'PX', life)
+  elseif left >= 0 and left < life then redis.call('PEXPIRE', KEYS[i], life) end
+end
 return #KEYS`;

@@ -175,4 +175,22 @@ export interface CacheStackOptions extends StaleReadStackOptions {
    * @default '1m'
    */
   readonly tombstoneTtl?: Duration;
+  /**
+   * Dependency tracking (docs/dependencies.md): inside `CacheStack.trackDependencies` (the HTTP
+   * cache runs each handler in it), every key and tag read through the stack is recorded, and an
+   * entry computed there (a page, a cached method that called other cached methods) depends on
+   * them: changing or deleting one of those keys, or invalidating one of those tags, drops it.
+   * For that, `set` and `delete` record when each key changed (with Redis: one more command per
+   * call, and a small key in the tags slot that lives `dependencyTtl` or as long as a dependent
+   * entry). `false` turns both off: `trackDependencies` then records nothing.
+   * @default true
+   */
+  readonly dependencies?: boolean;
+  /**
+   * How long the time of a key's last change is kept in Redis when no entry depends on the key
+   * yet. It must exceed the longest computation that reads the key before storing a dependent
+   * entry (a handler, a loader); past that, a change during such a computation can be missed.
+   * @default '10m'
+   */
+  readonly dependencyTtl?: Duration;
 }

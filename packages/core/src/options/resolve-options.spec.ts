@@ -27,6 +27,8 @@ describe('resolveStackOptions', () => {
       redis: undefined,
       breaker: { failureThreshold: 3, breakDurationMs: 5_000 },
       tombstoneTtlMs: 60_000,
+      dependencies: true,
+      dependencyTtlMs: 600_000,
       bus: undefined,
       lease: undefined,
       // Stale reads: see resolve-stale-read-options.spec.ts.

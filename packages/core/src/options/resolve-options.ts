@@ -42,6 +42,10 @@ export interface ResolvedStackOptions {
   /** Present when Redis is configured and leases are not turned off. */
   readonly lease: ResolvedLeaseOptions | undefined;
   readonly tombstoneTtlMs: number;
+  /** Whether key and tag reads are tracked and key changes recorded (see `dependencies`). */
+  readonly dependencies: boolean;
+  /** Least life of a key's change time in Redis (see `dependencyTtl`). */
+  readonly dependencyTtlMs: number;
   // --- stale reads (resolve-stale-read-options.ts) ---
   /** Grace, stale-while-revalidate, loader timeouts, early refresh: the stack's defaults. */
   readonly reads: ResolvedStaleReads;
@@ -128,6 +132,8 @@ const schema = z.strictObject({
   bus: busSchema.optional(),
   lease: leaseSchema.optional(),
   tombstoneTtl: positiveDuration.optional(),
+  dependencies: z.boolean().optional(),
+  dependencyTtl: positiveDuration.optional(),
   // --- stale reads: checked by resolveStaleReads ---
   ...staleReadSchemaShape,
 });
@@ -190,6 +196,8 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
       breakDurationMs: ms(o.breaker?.breakDuration, 5_000),
     },
     tombstoneTtlMs: ms(o.tombstoneTtl, 60_000),
+    dependencies: o.dependencies ?? true,
+    dependencyTtlMs: ms(o.dependencyTtl, 600_000),
     // --- stale reads ---
     reads: resolveStaleReads(options),
     bus,

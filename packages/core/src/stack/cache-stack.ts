@@ -1,6 +1,7 @@
 import { decodeValue, deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
 import { serializeEntryTail } from '../codec/entry.envelope.js';
 import { InvalidationBus } from '../bus/invalidation-bus.js';
+import { type Collected, DependencyTracker } from '../dependencies/dependency-tracker.js';
 import { LoadLeases } from '../lease/load-lease.js';
 import { StrataEvents } from '../events/strata-events.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
@@ -13,10 +14,18 @@ import { resolveStackOptions, type ResolvedStackOptions } from '../options/resol
 import { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { TtlPolicy } from '../ttl/ttl-policy.js';
-import type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './cache-stack.types.js';
+import type {
+  GetOptions,
+  LoadOptions,
+  ReadOptions,
+  WriteOptions,
+  WriteTicket,
+} from './cache-stack.types.js';
 import { EntryWriter } from './entry-writer.js';
+import { KeyChanges, l2WriteToken } from './key-changes.js';
 import { L2Guard } from './l2-guard.js';
 import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
+import { mergeDependencies } from './run-loader.js';
 import { resolveReadPolicy } from './stale-policy.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
@@ -61,6 +70,9 @@ export class CacheStack {
   private readonly writer: EntryWriter;
   /** The load path past the L1 fast path: L2 reads, stale reads, early refresh (read-path.ts). */
   private readonly reader: ReadPath;
+  /** What a computation inside {@link CacheStack.trackDependencies} read. */
+  private readonly tracker: DependencyTracker;
+  private readonly changes: KeyChanges;
   private closed = false;
 
   /** Validates `options` (throws `StrataConfigError`) and builds the layers; an owned Redis client starts connecting at once. */
@@ -74,7 +86,11 @@ export class CacheStack {
       this.connection = new RedisConnection(o.redis, (error) =>
         this.events.emit('l2:error', { operation: 'connection', error }),
       );
-      this.l2 = new RedisLayer(this.connection.client, { tombstoneTtlMs: o.tombstoneTtlMs });
+      this.l2 = new RedisLayer(this.connection.client, {
+        tombstoneTtlMs: o.tombstoneTtlMs,
+        keyDependencyPrefix: this.keys.keyDependencyPrefix,
+        dependencyTtlMs: o.dependencyTtlMs,
+      });
       this.guard = new L2Guard(this.l2, this.connection, this.events, o.breaker);
       if (o.bus) {
         this.bus = new InvalidationBus(
@@ -86,7 +102,18 @@ export class CacheStack {
         );
       }
     }
-    this.writer = new EntryWriter(this.guard, this.l1, this.options.l1?.ttlMs);
+    this.tracker = new DependencyTracker(o.dependencies, this.keys);
+    this.changes = new KeyChanges({
+      enabled: o.dependencies,
+      keys: this.keys,
+      l1: this.l1,
+      l2: this.l2,
+      guard: this.guard,
+      bus: this.bus,
+    });
+    this.writer = new EntryWriter(this.guard, this.l1, this.options.l1?.ttlMs, (dependency) =>
+      this.keys.isKeyDependency(dependency),
+    );
     this.reader = new ReadPath({
       options: o,
       events: this.events,
@@ -97,6 +124,7 @@ export class CacheStack {
       leases: this.leases(),
       write: (write, l1Token, l2Token) => this.writer.write(write, l1Token, l2Token),
       isClosed: () => this.closed,
+      tracker: this.tracker,
     });
   }
 
@@ -150,6 +178,7 @@ export class CacheStack {
     const record = this.l1.lookup(fullKey, now);
     if (record === undefined || record.entry.freshUntil <= now) return CACHE_MISS;
     if (this.events.has('hit')) this.emitHit(fullKey);
+    this.tracker.record(fullKey, record.entry.tags);
     return this.materialize(record.entry.value, record.shared);
   }
 
@@ -159,8 +188,13 @@ export class CacheStack {
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
     const l2 = await this.reader.readL2(full, this.l1?.missToken(), this.tagKeys(options), false);
-    if (l2.hit) return this.materialize(l2.entry.value, l2.shared) as T;
+    if (l2.hit) {
+      this.tracker.record(full, l2.entry.tags);
+      return this.materialize(l2.entry.value, l2.shared) as T;
+    }
     if (this.events.has('miss')) this.events.emit('miss', { cache: this.cacheOf(full), key: full });
+    // A later set of the key would change what the caller read.
+    this.tracker.record(full, NO_TAGS);
     return undefined;
   }
 
@@ -190,6 +224,7 @@ export class CacheStack {
       leader = true;
       return this.reader.load(full, loader, untyped, l1Token, policy);
     });
+    this.tracker.record(full, loaded.tags ?? this.tagKeys(options));
     if (leader || this.options.shareReferences) return loaded.value as T;
     // Not stored (`shouldCache` said no): followers still get their own copy, not the leader's.
     if (loaded.encoded === undefined) return cloneForFollower(loaded.value) as T;
@@ -215,13 +250,46 @@ export class CacheStack {
     const full = this.keys.entry(key, options.namespace);
     const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
     const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
-    const since = options.ifUnchangedSince;
-    const l2 = since === undefined ? 'unconditional' : { since };
     const staleMs = this.options.reads.staleMs;
-    const write = { full, encoded, ttlMs, staleMs, tags: this.tagKeys(options), loadMs: undefined, shared };
-    await this.writer.write(write, undefined, l2);
-    await this.bus?.announce([full], NO_TAGS);
+    const own = this.tagKeys(options);
+    const dependsOn = options.dependsOn;
+    const tags = dependsOn === undefined || dependsOn.length === 0 ? own : mergeDependencies(own, dependsOn);
+    const write = { full, encoded, ttlMs, staleMs, tags, loadMs: undefined, shared };
+    const ticket = options.ticket;
+    await this.changes.after([full], this.writer.write(write, ticket?.l1, l2WriteToken(options)));
     if (this.events.has('set')) this.events.emit('set', { cache: this.cacheOf(full), key: full });
+  }
+
+  /**
+   * Tokens for a value computed outside `getOrLoad` (an HTTP page): take them before computing
+   * it, then give them to `set` as {@link WriteOptions.ticket}, so that a change made meanwhile
+   * (by any instance) to the entry, its tags or its dependencies keeps the older value out.
+   * With Redis, one round trip.
+   */
+  async writeTicket(key: string, options: ReadOptions = {}): Promise<WriteTicket> {
+    const l1 = this.l1?.missToken();
+    const l2 = await this.guard?.missToken(this.keys.entry(key, options.namespace));
+    return { l1, l2 };
+  }
+
+  /**
+   * Runs `fn` and returns, with its result, the full dependency keys of every entry it read
+   * through this stack, hit or miss (the key itself, and the tags and namespace the entry
+   * carries, including what its own loader read when it was computed under tracking). Store a
+   * value computed from them with `set(key, value, { dependsOn: dependencies })`: setting or
+   * deleting one of those keys, or invalidating one of those tags or namespaces, then drops it.
+   * Nested calls record into the enclosing ones too. With `dependencies: false`, records nothing.
+   *
+   * @example
+   * ```ts
+   * const ticket = await stack.writeTicket(pageKey);
+   * const { value: page, dependencies } = await stack.trackDependencies(() => render(id));
+   * await stack.set(pageKey, page, { ticket, dependsOn: dependencies });
+   * await stack.delete(`product:${id}`); // render() read it: the page is gone too
+   * ```
+   */
+  trackDependencies<T>(fn: () => T | Promise<T>): Promise<Collected<T>> {
+    return this.tracker.collect(fn);
   }
 
   /**
@@ -261,8 +329,7 @@ export class CacheStack {
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => this.keys.entry(key, options?.namespace));
     this.l1?.delete(full);
-    await this.guard?.delete(full);
-    await this.bus?.announce(full, NO_TAGS);
+    await this.changes.after(full, this.guard?.delete(full));
     if (this.events.has('delete'))
       this.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
   }

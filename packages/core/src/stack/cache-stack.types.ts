@@ -29,6 +29,28 @@ export interface WriteOptions extends ReadOptions {
    * a `set` is unconditional.
    */
   readonly ifUnchangedSince?: number;
+  /**
+   * A ticket from {@link CacheStack.writeTicket}, taken before the value was computed: the write
+   * is skipped when the entry was written or deleted after it, and the entry is stored as of the
+   * ticket's time, so an invalidation of one of its tags or dependencies made meanwhile (by any
+   * instance) drops it at once. Replaces `ifUnchangedSince`.
+   */
+  readonly ticket?: WriteTicket;
+  /**
+   * Full dependency keys from {@link CacheStack.trackDependencies}: the entry is dropped when one
+   * of those keys is set or deleted, or one of those tags or namespaces invalidated.
+   */
+  readonly dependsOn?: readonly string[];
+}
+
+/**
+ * The write tokens of both layers for a value computed outside `getOrLoad` (no stale sets): L1's
+ * logical clock and Redis time on the entry's node, each `undefined` when that layer is absent or
+ * (Redis) did not answer.
+ */
+export interface WriteTicket {
+  readonly l1: number | undefined;
+  readonly l2: number | undefined;
 }
 
 /**

@@ -36,6 +36,8 @@ export class EntryWriter {
     private readonly l1: MemoryLayer | undefined,
     /** L1's lifetime cap in front of Redis (`l1.ttl`), when L1 is on. */
     private readonly l1TtlMs: number | undefined,
+    /** Whether a dependency key of an entry is a key dependency (`KeyBuilder.isKeyDependency`). */
+    private readonly isKeyDependency: (dependency: string) => boolean = () => false,
   ) {}
 
   async write(w: EntryWrite, l1Token: number | undefined, l2Token: L2WriteToken): Promise<void> {
@@ -54,11 +56,24 @@ export class EntryWriter {
     if (this.guard && l2Token !== undefined) {
       const token =
         l2Token === 'unconditional' ? undefined : typeof l2Token === 'number' ? l2Token : l2Token.since;
+      // Before the entry: a key dependency time that expired before its dependent would let it
+      // pass its check again. If Redis did not confirm, the entry stays out of Redis (L1 only).
+      const keyDependencies = w.tags.filter(this.isKeyDependency);
+      if (keyDependencies.length > 0 && !(await this.guard.extendDependencies(keyDependencies, lifeMs))) {
+        // A set replaces what Redis holds: evict that (now, or once Redis is back).
+        if (typeof l2Token !== 'number') await this.guard.delete([w.full]);
+        this.writeL1(w, entry, lifeMs, l1Token);
+        return;
+      }
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
       const written = await this.guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number');
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return;
     }
+    this.writeL1(w, entry, lifeMs, l1Token);
+  }
+
+  private writeL1(w: EntryWrite, entry: EntryToWrite, lifeMs: number, l1Token: number | undefined): void {
     if (this.l1 && this.l1TtlMs !== undefined)
       this.l1.write(w.full, entry, Math.min(lifeMs, this.l1TtlMs), l1Token, w.shared);
   }

@@ -127,6 +127,19 @@ export class L2Guard {
   }
 
   /**
+   * Keeps key dependency times alive as long as an entry that depends on them (`ttlMs`).
+   *
+   * @returns Whether Redis confirmed it; if not, the dependent entry must not be written to Redis.
+   */
+  async extendDependencies(keyDependencies: readonly string[], ttlMs: number): Promise<boolean> {
+    const done = await this.run('write', async () => {
+      await this.layer.extendDependencies(keyDependencies, ttlMs);
+      return true;
+    });
+    return done === true;
+  }
+
+  /**
    * Runs another feature's Redis command the way every L2 command runs (skipped while Redis is
    * down or the breaker open, failures counted and reported).
    *

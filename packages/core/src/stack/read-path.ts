@@ -71,9 +71,11 @@ export class ReadPath {
         this.background(full, loader, options, policy, entry, 'early', 'recompute');
       }
       if (this.d.events.has('hit')) this.emitHit(full, 'l1');
+      this.d.tracker.record(full, entry.tags);
       return this.materialize(entry.value, record.shared);
     }
     if (now - entry.freshUntil >= policy.swrMs) return NOT_SERVED;
+    this.d.tracker.record(full, entry.tags);
     this.stale(full, 'swr');
     this.background(full, loader, options, policy, entry, 'swr', 'revalidate');
     return this.materialize(entry.value, record.shared);
@@ -98,7 +100,7 @@ export class ReadPath {
       ) {
         this.background(full, loader, options, policy, entry, 'early', 'recompute');
       }
-      return { value: this.materialize(entry.value, l2.shared), encoded: entry.value };
+      return { value: this.materialize(entry.value, l2.shared), encoded: entry.value, tags: entry.tags };
     }
     const tokens: Tokens = { l1: l1Token, l2: l2.token };
     const stale = policy.staleMs > 0 ? this.staleRecord(full, l2.stale) : undefined;
@@ -129,7 +131,7 @@ export class ReadPath {
     return this.d.leases.loadOnce(full, load, async () => {
       const l2 = await this.readL2(full, tokens.l1, tagKeys, false);
       return l2.hit
-        ? { value: this.materialize(l2.entry.value, l2.shared), encoded: l2.entry.value }
+        ? { value: this.materialize(l2.entry.value, l2.shared), encoded: l2.entry.value, tags: l2.entry.tags }
         : undefined;
     });
   }
@@ -188,6 +190,7 @@ export class ReadPath {
     const served = (): Loaded => ({
       value: this.materialize(entry.value, stale.shared),
       encoded: entry.value,
+      tags: entry.tags,
     });
     // Written meanwhile by another load of this process: a plain hit.
     if (age < 0) return served();
@@ -284,14 +287,22 @@ export class ReadPath {
       if (record !== undefined && record.entry.freshUntil > Date.now()) {
         return {
           outcome: 'hit',
-          value: { value: this.materialize(record.entry.value, record.shared), encoded: record.entry.value },
+          value: {
+            value: this.materialize(record.entry.value, record.shared),
+            encoded: record.entry.value,
+            tags: record.entry.tags,
+          },
         };
       }
       const l2 = await this.readL2(full, l1Token, tagKeys, true);
       if (l2.hit) {
         return {
           outcome: 'hit',
-          value: { value: this.materialize(l2.entry.value, l2.shared), encoded: l2.entry.value },
+          value: {
+            value: this.materialize(l2.entry.value, l2.shared),
+            encoded: l2.entry.value,
+            tags: l2.entry.tags,
+          },
         };
       }
       if (record === undefined && l2.stale === undefined) return { outcome: 'dropped' };
@@ -306,7 +317,7 @@ export class ReadPath {
   /** A refresh's result may reach several callers: each gets its own copy. */
   private own(loaded: Loaded): Loaded {
     if (loaded.encoded === undefined || this.d.options.shareReferences) return loaded;
-    return { value: decodeValue(loaded.encoded), encoded: loaded.encoded };
+    return { value: decodeValue(loaded.encoded), encoded: loaded.encoded, tags: loaded.tags };
   }
 
   private stale(key: string, reason: 'swr' | 'error' | 'timeout', layer: CacheLayerName = 'l1'): void {

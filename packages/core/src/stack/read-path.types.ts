@@ -1,6 +1,7 @@
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { StrataEvents } from '../events/strata-events.js';
+import type { DependencyTracker } from '../dependencies/dependency-tracker.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
 import type { LoadLeases } from '../lease/load-lease.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
@@ -14,6 +15,11 @@ export interface Loaded {
   readonly value: unknown;
   /** Set when followers must decode their own copy. */
   readonly encoded: EncodedValue | undefined;
+  /**
+   * The dependency keys the value carries (its entry's tags, with what its loader read inside a
+   * tracked computation); absent: those of the call's options.
+   */
+  readonly tags?: readonly string[];
 }
 
 /** An L2 read: a fresh entry, or the token for the write that follows (and the stale entry, if any). */
@@ -36,6 +42,8 @@ export interface ReadPathDeps {
   readonly leases: LoadLeases | undefined;
   readonly write: WriteEntry;
   readonly isClosed: () => boolean;
+  /** Records the keys and tags read inside `CacheStack.trackDependencies`. */
+  readonly tracker: DependencyTracker;
 }
 
 /** Write tokens taken before a loader runs (no stale sets): L1's clock, Redis time. */

@@ -24,13 +24,22 @@ export async function runLoader(
   if (d.events.has('load:start')) d.events.emit('load:start', { cache, key: full });
   const started = performance.now();
   let value: unknown;
+  let tags = tagKeys;
   const untraced = (): unknown =>
     policy.hardTimeoutMs === undefined ? loader() : callWithin(loader, policy.hardTimeoutMs, full);
   try {
     // The span is active while the loader runs: its own spans (a query) nest under it.
-    value = await withSpan(STRATA_SPANS.load, { 'strata.cache': cache, 'strata.key': full }, async () =>
-      untraced(),
-    );
+    const call = (): Promise<unknown> =>
+      withSpan(STRATA_SPANS.load, { 'strata.cache': cache, 'strata.key': full }, async () => untraced());
+    if (d.tracker.active) {
+      // Inside a tracked computation (an HTTP page): what this loader reads through the stack
+      // becomes the entry's dependencies too, so a later hit hands them to the page that reads it.
+      const collected = await d.tracker.collect(call);
+      value = collected.value;
+      if (collected.dependencies.length > 0) tags = mergeDependencies(tagKeys, collected.dependencies);
+    } else {
+      value = await call();
+    }
   } catch (error) {
     d.events.emit('load', { cache, key: full, durationMs: performance.now() - started, outcome: 'error' });
     throw error;
@@ -38,7 +47,7 @@ export async function runLoader(
   const loadMs = performance.now() - started;
   d.events.emit('load', { cache, key: full, durationMs: loadMs, outcome: 'success' });
   if (value === undefined || (options.shouldCache !== undefined && !options.shouldCache(value))) {
-    return { value, encoded: undefined };
+    return { value, encoded: undefined, tags };
   }
   const encoded = encodeValue(value, options.target ?? full);
   const ttlMs = d.ttl.forValue(value, options.ttl, options.nullTtl);
@@ -49,10 +58,17 @@ export async function runLoader(
     encoded,
     ttlMs,
     staleMs: policy.staleMs,
-    tags: tagKeys,
+    tags,
     loadMs: Math.ceil(loadMs),
     shared,
   };
   await d.write(write, l1, l2);
-  return { value, encoded };
+  return { value, encoded, tags };
+}
+
+/** The entry's own tags, then the dependencies its loader read that are not among them. */
+export function mergeDependencies(own: readonly string[], read: readonly string[]): readonly string[] {
+  const merged = new Set(own);
+  for (const dependency of read) merged.add(dependency);
+  return [...merged];
 }

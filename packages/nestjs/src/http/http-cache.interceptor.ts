@@ -11,7 +11,8 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { CacheStack } from '@strata/core';
+import type { CacheStack, StrataEvents } from '@strata/core';
+import { reportHttpCacheAnswer } from '../metrics/http-cache-report.js';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import { checkUnkeyedHeaders, DEFAULT_UNKEYED_HEADERS, primaryKey, variantKey } from './http-cache-key.js';
@@ -105,15 +106,18 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   private readonly sessionCookieNames: readonly string[];
   private readonly unkeyedHeaders: HttpCacheModuleOptions['unkeyedHeaders'];
   private readonly invalidations: PathInvalidations;
+  /** Where answers are reported (`http:response`, for metrics). */
+  private readonly events: StrataEvents;
 
   constructor(
-    @Inject(STRATA_CACHE_STACK) stack: CacheStack,
+    @Inject(STRATA_CACHE_STACK) private readonly stack: CacheStack,
     reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(HTTP_CACHE_MODULE_OPTIONS) options: HttpCacheModuleOptions | null = null,
   ) {
     const o = options ?? {};
     this.store = new HttpResponseStore(stack, o.namespace ?? 'http');
+    this.events = stack.events;
     this.invalidations = new PathInvalidations(stack);
     const defaultPolicy =
       o.defaultPolicy === undefined ? undefined : resolveRoutePolicy(o.defaultPolicy, 'defaultPolicy');
@@ -209,12 +213,12 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     outcome: Outcome,
   ): unknown {
     if (outcome.kind === 'pass') return outcome.value;
-    if (outcome.kind === 'miss') return this.send(res, route, outcome.answer);
-    return this.send(
-      res,
-      route,
-      replayResponse(req, outcome.stored, outcome.kind === 'hit' ? 'HIT' : 'STALE'),
-    );
+    const answer =
+      outcome.kind === 'miss'
+        ? outcome.answer
+        : replayResponse(req, outcome.stored, outcome.kind === 'hit' ? 'HIT' : 'STALE');
+    reportHttpCacheAnswer(this.events, req, answer);
+    return this.send(res, route, answer);
   }
 
   private send(res: ExchangeResponse, route: HttpCacheRoute, answer: BytesAnswer): unknown {
@@ -284,11 +288,21 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   ): Promise<Outcome> {
     const { policy } = route;
     let status = route.status;
-    const invalidationsBefore = this.invalidations.count;
+    // Before the handler: what is invalidated while it runs keeps its response out.
+    const ticket = await this.store.ticket(plan.primary);
+    // What the handler reads through @Cacheable or CacheService (a 404 included: creating the
+    // missing entry then drops the negative page): invalidating any of it drops the page.
+    const handled = await this.stack.trackDependencies(() =>
+      lastValueFrom(next.handle(), { defaultValue: undefined }).then(
+        (result: unknown) => ({ ok: true as const, result }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    );
+    const dependsOn = handled.dependencies;
     let value: unknown;
-    try {
-      value = await lastValueFrom(next.handle(), { defaultValue: undefined });
-    } catch (error) {
+    if (handled.value.ok) value = handled.value.result;
+    else {
+      const { error } = handled.value;
       const negative = error instanceof HttpException && [404, 410].includes(error.getStatus());
       if (!negative || policy.negativeTtlMs === undefined) throw error;
       status = error.getStatus();
@@ -317,7 +331,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
       },
     );
     let stored: StoredResponse | undefined;
-    if (decision.ok && this.invalidations.count === invalidationsBefore) {
+    if (decision.ok) {
       const storedAt = Date.now();
       // A negative entry gets no stale window: it is fresh for its whole (short) life.
       const normal = status === route.status;
@@ -329,7 +343,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
       });
       try {
         const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
-        await this.store.store(plan.primary, req.headers, candidate, lifetimeMs);
+        await this.store.store(plan.primary, req.headers, candidate, lifetimeMs, { ticket, dependsOn });
         stored = candidate;
       } catch (error) {
         // A response that could not be stored is still sent; waiters run their own handler.

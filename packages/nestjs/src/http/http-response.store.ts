@@ -7,7 +7,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { CacheStack } from '@strata/core';
+import type { CacheStack, WriteTicket } from '@strata/core';
 import type { HeaderSource } from './http-headers.js';
 import { variantKey } from './http-cache-key.js';
 import { isStoredResponse, type StoredResponse } from './stored-response.js';
@@ -61,11 +61,33 @@ export class HttpResponseStore {
   }
 
   /**
-   * Stores a response for `ttlMs` with its tags: in the primary entry when it has no `Vary`,
-   * else as a variant, with the index of its `Vary` names in the primary entry.
+   * The ticket to store a response under: take it before the handler runs, so that whatever is
+   * invalidated while it runs (its tags, the path, the keys and tags it read) keeps the response
+   * out (see `CacheStack.writeTicket`).
    */
-  async store(primary: string, request: HeaderSource, stored: StoredResponse, ttlMs: number): Promise<void> {
-    const options = { namespace: this.namespace, ttl: ttlMs, tags: stored.tags };
+  ticket(primary: string): Promise<WriteTicket> {
+    return this.stack.writeTicket(primary, { namespace: this.namespace });
+  }
+
+  /**
+   * Stores a response for `ttlMs` with its tags: in the primary entry when it has no `Vary`,
+   * else as a variant, with the index of its `Vary` names in the primary entry. Both depend on
+   * `dependsOn` (what the handler read through the stack) and are written under `ticket`.
+   */
+  async store(
+    primary: string,
+    request: HeaderSource,
+    stored: StoredResponse,
+    ttlMs: number,
+    written: { readonly ticket: WriteTicket; readonly dependsOn: readonly string[] },
+  ): Promise<void> {
+    const options = {
+      namespace: this.namespace,
+      ttl: ttlMs,
+      tags: stored.tags,
+      ticket: written.ticket,
+      dependsOn: written.dependsOn,
+    };
     if (stored.varyNames.length === 0) {
       await this.stack.set(primary, stored, options);
       return;

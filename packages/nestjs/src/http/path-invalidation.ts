@@ -17,20 +17,12 @@ export function httpPathTag(hostAndPath: string): string {
 }
 
 /**
- * Runs the invalidations of unsafe requests and counts them: {@link PathInvalidations.count} is
- * bumped before and after each one. A load that saw it change while its handler ran may have
- * read the old data, so it does not store its response (the "no stale sets" rule of the core, for
- * the writes that go through this instance).
+ * Runs the invalidations of unsafe requests. A GET whose handler ran while one landed does not
+ * keep its page: the page is stored under a ticket taken before the handler ran, so an
+ * invalidation after it (by this instance or another) drops it at once.
  */
 export class PathInvalidations {
-  private bumps = 0;
-
   constructor(private readonly stack: CacheStack) {}
-
-  /** Changes whenever an invalidation starts or ends. */
-  get count(): number {
-    return this.bumps;
-  }
 
   /**
    * The handler's answer, once the cached GETs of its path are dropped when `status` (the
@@ -48,12 +40,7 @@ export class PathInvalidations {
         });
         // Awaited before the answer is sent: the client's next GET must not see the old page.
         if (answered >= 200 && answered < 300 && primary.ok) {
-          this.bumps++;
-          try {
-            await this.stack.invalidateTags([httpPathTag(primary.key)]);
-          } finally {
-            this.bumps++;
-          }
+          await this.stack.invalidateTags([httpPathTag(primary.key)]);
         }
         return value;
       }),

@@ -1,0 +1,65 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { KeyBuilder } from '../keys/key-builder.js';
+
+/** What {@link DependencyTracker.collect} returns. */
+export interface Collected<T> {
+  /** What the function returned. */
+  readonly value: T;
+  /**
+   * The full dependency keys read while it ran (key dependencies, tag and namespace time keys),
+   * each once, in the order first read. Give them to `WriteOptions.dependsOn`.
+   */
+  readonly dependencies: readonly string[];
+}
+
+/**
+ * Records which keys and tags a computation read through the stack, across `await`s, with an
+ * `AsyncLocalStorage` of its own (one per `CacheStack`, not a process-wide singleton).
+ *
+ * Nothing is recorded outside {@link DependencyTracker.collect}, and until the first `collect`
+ * the store is never entered: an app that tracks nothing never turns `AsyncLocalStorage` on
+ * (on Node 20 that installs promise hooks, a cost every `await` of the process would pay).
+ */
+export class DependencyTracker {
+  private readonly storage = new AsyncLocalStorage<Set<string>>();
+  /** Set by the first `collect`: until then every check is one property read. */
+  private used = false;
+
+  constructor(
+    /** `false` (the stack's `dependencies: false`): `collect` records nothing. */
+    private readonly enabled: boolean,
+    private readonly keys: KeyBuilder,
+  ) {}
+
+  /** Whether a collection is in progress in the current async context. */
+  get active(): boolean {
+    return this.used && this.storage.getStore() !== undefined;
+  }
+
+  /**
+   * Runs `fn`, recording what it reads; nested collections also record into the enclosing one
+   * (their reads are the enclosing computation's reads too).
+   */
+  async collect<T>(fn: () => T | Promise<T>): Promise<Collected<T>> {
+    if (!this.enabled) return { value: await fn(), dependencies: [] };
+    this.used = true;
+    const parent = this.storage.getStore();
+    const own = new Set<string>();
+    const value = await this.storage.run(own, fn);
+    if (parent !== undefined) for (const dependency of own) parent.add(dependency);
+    return { value, dependencies: [...own] };
+  }
+
+  /**
+   * Records a read of the entry `full` (hit or miss: a later set of that key changes what the
+   * computation would read), and the dependencies the entry carries (its namespace, tags, and
+   * what its own loader read).
+   */
+  record(full: string, carried: readonly string[]): void {
+    if (!this.used) return;
+    const store = this.storage.getStore();
+    if (store === undefined) return;
+    store.add(this.keys.keyDependency(full));
+    for (const dependency of carried) store.add(dependency);
+  }
+}

@@ -1,0 +1,60 @@
+import type { InvalidationBus } from '../bus/invalidation-bus.js';
+import type { KeyBuilder } from '../keys/key-builder.js';
+import type { MemoryLayer } from '../layers/memory.layer.js';
+import type { RedisLayer } from '../layers/redis.layer.js';
+import type { WriteOptions } from './cache-stack.types.js';
+import type { L2WriteToken } from './entry-writer.js';
+import type { L2Guard } from './l2-guard.js';
+
+const NO_TAGS: readonly string[] = [];
+
+/** What {@link KeyChanges} uses of its `CacheStack`. */
+export interface KeyChangesDeps {
+  /** The stack's `dependencies` option. */
+  readonly enabled: boolean;
+  readonly keys: KeyBuilder;
+  readonly l1: MemoryLayer | undefined;
+  readonly l2: RedisLayer | undefined;
+  readonly guard: L2Guard | undefined;
+  readonly bus: InvalidationBus | undefined;
+}
+
+/**
+ * The end of every set and delete of a `CacheStack`: records when each key changed (its key
+ * dependency time, docs/dependencies.md), so entries computed from the old value are dropped, and
+ * announces the change on the bus.
+ */
+export class KeyChanges {
+  constructor(private readonly d: KeyChangesDeps) {}
+
+  /**
+   * After a set or delete of `full` whose Redis command was started as `write`. The dependency
+   * time must land after the write (a reader in between would compute from the old value under a
+   * later ticket): on one server it is pipelined right behind it (Redis runs a connection's
+   * commands in order); on a Cluster, the keys live on other nodes, so it waits for the write.
+   */
+  async after(full: readonly string[], write: Promise<unknown> | undefined): Promise<void> {
+    const { keys, l1, l2, guard, bus } = this.d;
+    if (!this.d.enabled) {
+      await write;
+      await bus?.announce(full, NO_TAGS);
+      return;
+    }
+    const dependencies = full.map((key) => keys.keyDependency(key));
+    if (l2?.ordered === true) await Promise.all([write, guard?.invalidate(dependencies)]);
+    else {
+      await write;
+      await guard?.invalidate(dependencies);
+    }
+    l1?.invalidate(dependencies);
+    await bus?.announce(full, dependencies);
+  }
+}
+
+/** How a set lands in Redis: under its ticket, if unchanged since a token, or unconditionally. */
+export function l2WriteToken(options: WriteOptions): L2WriteToken {
+  const ticket = options.ticket;
+  if (ticket !== undefined) return ticket.l2 === undefined ? undefined : { since: ticket.l2 };
+  const since = options.ifUnchangedSince;
+  return since === undefined ? 'unconditional' : { since };
+}
