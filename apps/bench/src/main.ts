@@ -4,6 +4,7 @@ import { benchRedis, type BenchRedis } from './redis.js';
 import { textTable, type ScenarioResult } from './report.js';
 import { describeMachine, resultsMarkdown } from './results-file.js';
 import { coldLoadScenario } from './scenarios/cold-load.scenario.js';
+import { httpCacheScenario } from './scenarios/http-cache.scenario.js';
 import { invalidationScenario } from './scenarios/invalidation.scenario.js';
 import { l1WithRedisScenario } from './scenarios/l1-with-redis.scenario.js';
 import { isolatedHitScenario, sharedHitScenario } from './scenarios/l1-hit.scenario.js';
@@ -61,6 +62,12 @@ const scenarios: readonly Scenario[] = [
     name: 'L1 hit with Redis vs L1 only',
     needsRedis: true,
     run: (redis) => l1WithRedisScenario(redis as BenchRedis),
+  },
+  {
+    id: '11',
+    name: 'cached HTTP route',
+    needsRedis: true,
+    run: (redis) => httpCacheScenario(redis as BenchRedis),
   },
 ];
 

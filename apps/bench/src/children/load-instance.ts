@@ -1,7 +1,7 @@
 // Scenario 8's child: one "instance" of an app on a shared Redis, holding three caches side by
 // side (each under its own prefix), and starting many concurrent loads of one cold key on command.
 import { CacheStack } from '@strata/core';
-import { caching, type Cache } from 'cache-manager';
+import { caching, type Cache } from 'cache-manager-v5';
 import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
 import { Redis } from 'ioredis';
 import { makeValue, VALUE_JSON, type Product } from '../value.js';

@@ -1,7 +1,7 @@
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Cacheable, StrataModule } from '@strata/nestjs';
-import { caching } from 'cache-manager';
+import { caching } from 'cache-manager-v5';
 import { isDeepStrictEqual } from 'node:util';
 import { alternateBatches, type BatchOptions, type Subject } from '../measure.js';
 import { ratioRow, type ScenarioResult } from '../report.js';

@@ -1,0 +1,121 @@
+/**
+ * The Nest apps of scenario 11, one per subject: the same controller method returning the ~1 KB
+ * object of `value.ts`, bare, under Strata's `HttpCacheInterceptor` or under `@nestjs/cache-manager`'s
+ * `CacheInterceptor`, each set up the way its documentation shows (a global interceptor).
+ */
+import { createKeyv } from '@keyv/redis';
+import { CacheInterceptor, CacheModule, CacheTTL } from '@nestjs/cache-manager';
+import { Controller, Get, type INestApplication, Module, type Type } from '@nestjs/common';
+import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { HttpCache, HttpCacheInterceptor, HttpCacheModule, StrataModule } from '@strata/nestjs';
+import { makeValue, type Product } from '../value.js';
+import type { HttpSubject } from './http-subjects.js';
+
+/** How many times the handler ran in this process (one app per process). */
+export const handlerRuns = { count: 0 };
+
+/** 1 minute, as `@HttpCache({ ttl: '1m' })`. */
+const TTL_MS = 60_000;
+
+@Controller()
+class BareController {
+  @Get('product')
+  product(): Product {
+    handlerRuns.count++;
+    return makeValue();
+  }
+}
+
+@Controller()
+class StrataController {
+  @Get('product')
+  @HttpCache({ ttl: '1m' })
+  product(): Product {
+    handlerRuns.count++;
+    return makeValue();
+  }
+}
+
+@Controller()
+class CacheManagerController {
+  @Get('product')
+  @CacheTTL(TTL_MS)
+  product(): Product {
+    handlerRuns.count++;
+    return makeValue();
+  }
+}
+
+/** Where the Redis subjects keep their entries (under the run's prefix, which the bench deletes). */
+export interface RedisTarget {
+  readonly url: string;
+  readonly prefix: string;
+}
+
+function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
+  const needRedis = (): RedisTarget => {
+    if (redis === undefined) throw new Error(`${subject.name} needs Redis`);
+    return redis;
+  };
+  let imports: unknown[];
+  let controller: Type;
+  // @nestjs/cache-manager's documented global setup.
+  const cmInterceptor = [{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }];
+  switch (subject.stack) {
+    case 'bare':
+      imports = [];
+      controller = BareController;
+      break;
+    case 'strata-memory':
+      imports = [StrataModule.forRoot({ prefix: 'bench-http' }), HttpCacheModule.forRoot({})];
+      controller = StrataController;
+      break;
+    case 'strata-redis': {
+      const { url, prefix } = needRedis();
+      // Redis as the only layer: every hit is a Redis read.
+      const strata = StrataModule.forRoot({ prefix: `${prefix}-s11`, l1: false, redis: { url } });
+      imports = [strata, HttpCacheModule.forRoot({})];
+      controller = StrataController;
+      break;
+    }
+    case 'cm-memory':
+      imports = [CacheModule.register({ ttl: TTL_MS })];
+      controller = CacheManagerController;
+      break;
+    case 'cm-redis': {
+      const { url, prefix } = needRedis();
+      imports = [
+        CacheModule.register({ ttl: TTL_MS, stores: [createKeyv(url, { namespace: `${prefix}-cm11` })] }),
+      ];
+      controller = CacheManagerController;
+      break;
+    }
+  }
+  const providers = controller === CacheManagerController ? cmInterceptor : [];
+  @Module({ imports: imports as Type[], controllers: [controller], providers })
+  class HttpBenchModule {}
+  return HttpBenchModule;
+}
+
+/** Builds, configures and starts the app of `subject` on a free loopback port; returns it and the port. */
+export async function startApp(
+  subject: HttpSubject,
+  redis: RedisTarget | undefined,
+): Promise<{ readonly app: INestApplication; readonly port: number }> {
+  const module = moduleOf(subject, redis);
+  const options = { logger: false as const, abortOnError: false };
+  const app =
+    subject.adapter === 'express'
+      ? await NestFactory.create(module, new ExpressAdapter(), options)
+      : await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), options);
+  if (subject.stack === 'strata-memory' || subject.stack === 'strata-redis') {
+    app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
+  }
+  await app.listen(0, '127.0.0.1');
+  const address: unknown = app.getHttpServer().address();
+  if (address === null || typeof address !== 'object' || !('port' in address))
+    throw new Error(`${subject.name}: no port`);
+  return { app, port: Number(address.port) };
+}

@@ -1,0 +1,33 @@
+/**
+ * One timed load run against a server in another process: autocannon (in this process, the
+ * parent's event loop) keeps `connections` keep-alive connections busy, one request in flight
+ * each, for `seconds`.
+ */
+import autocannon from 'autocannon';
+
+/** What one run measured. */
+export interface LoadRun {
+  /** Completed responses per second. */
+  readonly rps: number;
+  readonly requests: number;
+  /** CPU time this process (the load generator) used, as a fraction of one core. */
+  readonly generatorCpu: number;
+}
+
+/** Runs the load; throws if any request failed, timed out or got a non-2xx status. */
+export async function runLoad(url: string, connections: number, seconds: number): Promise<LoadRun> {
+  const cpuBefore = process.cpuUsage();
+  const result = await autocannon({ url, connections, pipelining: 1, duration: seconds });
+  const cpu = process.cpuUsage(cpuBefore);
+  const wallSeconds = (result.finish.getTime() - result.start.getTime()) / 1000;
+  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {
+    throw new Error(
+      `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx of ${result.requests.total} requests`,
+    );
+  }
+  return {
+    rps: result.requests.total / wallSeconds,
+    requests: result.requests.total,
+    generatorCpu: (cpu.user + cpu.system) / 1e6 / wallSeconds,
+  };
+}
