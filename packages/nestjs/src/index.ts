@@ -62,3 +62,16 @@ export type {
   HttpCacheRouteScope,
 } from './http/http-cache.options.js';
 export type { ExchangeRequest, ExchangeResponse } from './http/http-exchange.js';
+
+export { StrataMetricsModule } from './metrics/strata-metrics.module.js';
+export { STRATA_METRICS_OPTIONS } from './metrics/strata-metrics.module-definition.js';
+export { StrataMetrics } from './metrics/strata-metrics.js';
+export type { PromClient, WriteBehindCaches } from './metrics/strata-metrics.js';
+export {
+  DEFAULT_FLUSH_BUCKETS,
+  DEFAULT_LOAD_BUCKETS,
+  type StrataMetricsOptions,
+} from './metrics/strata-metrics.options.js';
+export { reportHttpCacheAnswer, routePattern } from './metrics/http-cache-report.js';
+export { StrataHealthIndicator } from './health/strata-health.indicator.js';
+export type { StrataHealthOptions } from './health/strata-health.options.js';

@@ -85,7 +85,9 @@ describe('StrataEvents', () => {
     await stack.delete(['c1'], { namespace: 'carts' });
     await stack.invalidateTags(['t1']);
     await stack.invalidateNamespace('products');
-    await expect(stack.getOrLoad('boom', () => Promise.reject(new Error('db down')))).rejects.toThrow('db down');
+    await expect(stack.getOrLoad('boom', () => Promise.reject(new Error('db down')))).rejects.toThrow(
+      'db down',
+    );
 
     expect(log).toEqual([
       'miss products',

@@ -67,7 +67,8 @@ export class StrataEvents {
     for (const subscription of list) {
       try {
         const result = (subscription.listener as StrataListener<E>)(payload);
-        if (isThenable(result)) result.then(undefined, (error: unknown) => this.failed(subscription, event, error));
+        if (isThenable(result))
+          result.then(undefined, (error: unknown) => this.failed(subscription, event, error));
       } catch (error) {
         this.failed(subscription, event, error);
       }

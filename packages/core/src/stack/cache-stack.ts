@@ -351,7 +351,8 @@ export class CacheStack {
     this.l1?.invalidate(tagKeys);
     await this.guard?.invalidate(tagKeys);
     await this.bus?.announce(NO_TAGS, tagKeys);
-    if (this.events.has('invalidate:namespace')) this.events.emit('invalidate:namespace', { cache: namespace });
+    if (this.events.has('invalidate:namespace'))
+      this.events.emit('invalidate:namespace', { cache: namespace });
   }
 
   /**

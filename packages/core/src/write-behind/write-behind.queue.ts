@@ -56,7 +56,8 @@ export class WriteBehindQueue<T> {
   get oldestPendingAt(): number | undefined {
     let oldest: number | undefined;
     for (const map of [this.pending, this.inFlight])
-      for (const write of map.values()) if (oldest === undefined || write.since < oldest) oldest = write.since;
+      for (const write of map.values())
+        if (oldest === undefined || write.since < oldest) oldest = write.since;
     return oldest;
   }
 
