@@ -55,6 +55,7 @@ export { DEFAULT_UNKEYED_HEADERS } from './http/http-cache-key.js';
 /** Session cookie names that keep a request off shared cached pages by default. */
 export { DEFAULT_SESSION_COOKIES } from './http/storable-response.js';
 export type {
+  CdnTagHeader,
   HttpCacheModuleOptions,
   HttpCacheOptions,
   HttpCacheRequest,

@@ -39,6 +39,10 @@ export interface CaptureInput {
   /** RFC 5861 windows emitted in `Cache-Control` when set. */
   readonly staleWhileRevalidateMs?: number;
   readonly staleIfErrorMs?: number;
+  /** `s-maxage` emitted in `Cache-Control` when set (not on private routes). */
+  readonly sMaxAgeMs?: number;
+  /** Headers the cache adds as they are (CDN tag headers), unless the handler set them. */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -64,7 +68,11 @@ export function captureResponse(input: CaptureInput): CapturedResponse {
       ttlMs: input.ttlMs,
       staleWhileRevalidateMs: input.staleWhileRevalidateMs,
       staleIfErrorMs: input.staleIfErrorMs,
+      sMaxAgeMs: input.sMaxAgeMs,
     });
+  }
+  for (const [name, value] of Object.entries(input.extraHeaders ?? {})) {
+    if (handlerHeaders[name] === undefined) added[name] = value;
   }
   const headers = { ...handlerHeaders, ...added };
   const varyNames = parseVary(headerString(headers, 'vary')).names;

@@ -17,7 +17,8 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import { checkUnkeyedHeaders, DEFAULT_UNKEYED_HEADERS, primaryKey, variantKey } from './http-cache-key.js';
 import { HTTP_CACHE_MODULE_OPTIONS } from './http-cache.module-definition.js';
-import { type HttpCacheModuleOptions, resolveRoutePolicy } from './http-cache.options.js';
+import { type CdnTagHeader, type HttpCacheModuleOptions, resolveRoutePolicy } from './http-cache.options.js';
+import { cdnTagHeaders, resolveCdnTagHeaders } from './cdn-tags.js';
 import { captureResponse, errorBody, missResponse, replayResponse } from './http-cache-response.js';
 import { type HttpCacheRoute, HttpCacheRoutes } from './http-cache-routes.js';
 import {
@@ -55,6 +56,8 @@ export interface HttpCachePlan {
   readonly primary: string;
   /** The path tag and the route's tags. */
   readonly tags: readonly string[];
+  /** The route's own tags (what `cdnTagHeaders` sends to a CDN). */
+  readonly routeTags?: readonly string[];
 }
 
 /** The leader's outcome, also seen by the requests that waited for it. */
@@ -106,6 +109,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   private readonly sessionCookieNames: readonly string[];
   private readonly unkeyedHeaders: HttpCacheModuleOptions['unkeyedHeaders'];
   private readonly invalidations: PathInvalidations;
+  private readonly cdnTagHeaders: readonly CdnTagHeader[];
   /** Where answers are reported (`http:response`, for metrics). */
   private readonly events: StrataEvents;
 
@@ -124,6 +128,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     this.routes = new HttpCacheRoutes(reflector, defaultPolicy);
     this.sessionCookieNames = o.sessionCookieNames ?? DEFAULT_SESSION_COOKIES;
     this.unkeyedHeaders = o.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS;
+    this.cdnTagHeaders = resolveCdnTagHeaders(o.cdnTagHeaders);
   }
 
   /** Waits for the background refreshes in progress (while the cache stack is still open); no new one starts. */
@@ -168,13 +173,14 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     }
     const mark = primary.key.indexOf('?');
     const path = mark === -1 ? primary.key : primary.key.slice(0, mark);
-    const tags = [httpPathTag(path), ...(route.policy.tags?.(req) ?? [])];
-    if (unkeyed.keyPart.length === 0 && user.length === 0) return { primary: primary.key, tags };
+    const routeTags = route.policy.tags?.(req) ?? [];
+    const tags = [httpPathTag(path), ...routeTags];
+    if (unkeyed.keyPart.length === 0 && user.length === 0) return { primary: primary.key, tags, routeTags };
     // A digest: a user id or a header value stays out of the key's readable part.
     const extra = createHash('sha256')
       .update(JSON.stringify([unkeyed.keyPart, user]))
       .digest('base64url');
-    return { primary: `${primary.key}|k:${extra}`, tags };
+    return { primary: `${primary.key}|k:${extra}`, tags, routeTags };
   }
 
   private async serve(
@@ -319,7 +325,9 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
       ...(status === route.status && {
         staleWhileRevalidateMs: policy.staleWhileRevalidateMs,
         staleIfErrorMs: policy.staleIfErrorMs,
+        sMaxAgeMs: policy.sMaxAgeMs,
       }),
+      extraHeaders: cdnTagHeaders(this.cdnTagHeaders, plan.routeTags ?? []),
     });
     const decision = checkStorableResponse(
       { method: req.method, headers: req.headers },

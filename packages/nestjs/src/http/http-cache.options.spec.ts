@@ -12,6 +12,7 @@ describe('@HttpCache options', () => {
     expect(policy).toMatchObject({ ttlMs: 30_000, negativeTtlMs: 5_000, scope: 'public' });
     const stale = resolveRoutePolicy({ ttl: '30s', staleWhileRevalidate: '1m', staleIfError: 600_000 });
     expect(stale).toMatchObject({ staleWhileRevalidateMs: 60_000, staleIfErrorMs: 600_000 });
+    expect(resolveRoutePolicy({ ttl: '30s', sMaxAge: '1h' })).toMatchObject({ sMaxAgeMs: 3_600_000 });
   });
 
   it('rejects a private route without varyBy when the decorator is applied', () => {
@@ -27,6 +28,7 @@ describe('@HttpCache options', () => {
     [{ ttl: '1m', staleWhileRevalidate: 'later' }, 'HttpCache.staleWhileRevalidate'],
     [{ ttl: '1m', staleWhileRevalidate: 0 }, 'HttpCache.staleWhileRevalidate'],
     [{ ttl: '1m', staleIfError: -5 }, 'HttpCache.staleIfError'],
+    [{ ttl: '1m', sMaxAge: 'forever' }, 'HttpCache.sMaxAge'],
     [{ ttl: '1m', scope: 'shared' as 'public' }, 'HttpCache.scope'],
     [{ ttl: '1m', varyBy: () => 'u' }, 'HttpCache.varyBy'],
   ])('rejects %j naming the option', (options, option) => {

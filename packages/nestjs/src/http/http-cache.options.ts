@@ -65,6 +65,13 @@ export interface HttpCacheOptions<Req extends object = HttpCacheRequest> {
    * @default undefined
    */
   readonly staleIfError?: Duration;
+  /**
+   * Freshness for shared caches in front of the app (a CDN): emitted as `s-maxage` in
+   * `Cache-Control`, so a CDN can keep the page longer (or shorter) than browsers. Not emitted
+   * on `private` routes. The server cache itself keeps the page for `ttl`.
+   * @default undefined
+   */
+  readonly sMaxAge?: Duration;
 }
 
 /** A route's options after validation: times in ms. */
@@ -73,6 +80,7 @@ export interface HttpCacheRoutePolicy {
   readonly negativeTtlMs: number | undefined;
   readonly staleWhileRevalidateMs: number | undefined;
   readonly staleIfErrorMs: number | undefined;
+  readonly sMaxAgeMs: number | undefined;
   readonly scope: HttpCacheRouteScope | undefined;
   readonly tags: ((req: object) => readonly string[]) | undefined;
   readonly varyBy: ((req: object) => string | undefined) | undefined;
@@ -96,6 +104,7 @@ export function resolveRoutePolicy<Req extends object>(
     `${where}.staleWhileRevalidate`,
   );
   const staleIfErrorMs = optionalDuration(options.staleIfError, `${where}.staleIfError`);
+  const sMaxAgeMs = optionalDuration(options.sMaxAge, `${where}.sMaxAge`);
   const scope: unknown = options.scope;
   if (scope !== undefined && scope !== 'public' && scope !== 'private') {
     throw new StrataConfigError(`${where}.scope`, scope, 'must be "public" or "private"');
@@ -116,6 +125,7 @@ export function resolveRoutePolicy<Req extends object>(
     negativeTtlMs,
     staleWhileRevalidateMs,
     staleIfErrorMs,
+    sMaxAgeMs,
     scope,
     tags: options.tags as HttpCacheRoutePolicy['tags'],
     varyBy: options.varyBy as HttpCacheRoutePolicy['varyBy'],
@@ -155,4 +165,16 @@ export interface HttpCacheModuleOptions {
    * @default 'http'
    */
   readonly namespace?: string;
+  /**
+   * Send the route's `tags` to a CDN in front of the app, so it can purge by them too:
+   * `'Surrogate-Key'` (Fastly, space-separated) and/or `'Cache-Tag'` (Cloudflare, Akamai,
+   * comma-separated). The headers are stored with the page and sent on hits too; tags containing
+   * whitespace, a comma or a control character are left out of them. Neither by default: most
+   * apps have no such CDN, and the tags would only reveal internals.
+   * @default []
+   */
+  readonly cdnTagHeaders?: readonly CdnTagHeader[];
 }
+
+/** A response header that carries the route's tags to a CDN (see `cdnTagHeaders`). */
+export type CdnTagHeader = 'Surrogate-Key' | 'Cache-Tag';
