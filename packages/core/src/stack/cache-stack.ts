@@ -1,12 +1,11 @@
-import { decodeValue, deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
-import { serializeEntryTail } from '../codec/entry.envelope.js';
+import { decodeValue, encodeValue, type EncodedValue } from '../codec/value.codec.js';
 import { InvalidationBus } from '../bus/invalidation-bus.js';
 import { type Collected, DependencyTracker } from '../dependencies/dependency-tracker.js';
 import { LoadLeases } from '../lease/load-lease.js';
 import { StrataEvents } from '../events/strata-events.js';
-import { cacheOfEntry } from '../events/entry-cache.js';
+import { EntryCacheNames } from '../events/entry-cache.js';
 import type { CircuitState } from '../circuit-breaker/circuit-breaker.js';
-import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
+import { KeyBuilder } from '../keys/key-builder.js';
 import { MemoryLayer } from '../layers/memory.layer.js';
 import { RedisLayer } from '../layers/redis.layer.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
@@ -14,18 +13,12 @@ import { resolveStackOptions, type ResolvedStackOptions } from '../options/resol
 import { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { TtlPolicy } from '../ttl/ttl-policy.js';
-import type {
-  GetOptions,
-  LoadOptions,
-  ReadOptions,
-  WriteOptions,
-  WriteTicket,
-} from './cache-stack.types.js';
+import type { GetOptions, LoadOptions, ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
 import { EntryWriter } from './entry-writer.js';
-import { KeyChanges, l2WriteToken } from './key-changes.js';
+import { KeyChanges } from './key-changes.js';
+import { WritePath } from './write-path.js';
 import { L2Guard } from './l2-guard.js';
 import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
-import { mergeDependencies } from './run-loader.js';
 import { resolveReadPolicy } from './stale-policy.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
@@ -72,7 +65,8 @@ export class CacheStack {
   private readonly reader: ReadPath;
   /** What a computation inside {@link CacheStack.trackDependencies} read. */
   private readonly tracker: DependencyTracker;
-  private readonly changes: KeyChanges;
+  /** Sets, deletes and invalidations (write-path.ts). */
+  private readonly writes: WritePath;
   private closed = false;
 
   /** Validates `options` (throws `StrataConfigError`) and builds the layers; an owned Redis client starts connecting at once. */
@@ -103,17 +97,11 @@ export class CacheStack {
       }
     }
     this.tracker = new DependencyTracker(o.dependencies, this.keys);
-    this.changes = new KeyChanges({
-      enabled: o.dependencies,
-      keys: this.keys,
-      l1: this.l1,
-      l2: this.l2,
-      guard: this.guard,
-      bus: this.bus,
-    });
-    this.writer = new EntryWriter(this.guard, this.l1, this.options.l1?.ttlMs, (dependency) =>
-      this.keys.isKeyDependency(dependency),
-    );
+    const { keys, l1, l2, guard, bus } = this;
+    this.writer = new EntryWriter(guard, l1, o.l1?.ttlMs, (dependency) => keys.isKeyDependency(dependency));
+    const changes = new KeyChanges({ enabled: o.dependencies, keys, l1, l2, guard, bus });
+    const { events, ttl, writer } = this;
+    this.writes = new WritePath({ options: o, events, keys, ttl, l1, guard, bus, writer, changes });
     this.reader = new ReadPath({
       options: o,
       events: this.events,
@@ -247,17 +235,7 @@ export class CacheStack {
     encoded: EncodedValue,
     options: WriteOptions = {},
   ): Promise<void> {
-    const full = this.keys.entry(key, options.namespace);
-    const ttlMs = this.ttl.forValue(value, options.ttl, undefined);
-    const shared = this.options.shareReferences ? deepFreeze(value) : undefined;
-    const staleMs = this.options.reads.staleMs;
-    const own = this.tagKeys(options);
-    const dependsOn = options.dependsOn;
-    const tags = dependsOn === undefined || dependsOn.length === 0 ? own : mergeDependencies(own, dependsOn);
-    const write = { full, encoded, ttlMs, staleMs, tags, loadMs: undefined, shared };
-    const ticket = options.ticket;
-    await this.changes.after([full], this.writer.write(write, ticket?.l1, l2WriteToken(options)));
-    if (this.events.has('set')) this.events.emit('set', { cache: this.cacheOf(full), key: full });
+    await this.writes.setEncoded(key, value, encoded, options);
   }
 
   /**
@@ -267,9 +245,7 @@ export class CacheStack {
    * With Redis, one round trip.
    */
   async writeTicket(key: string, options: ReadOptions = {}): Promise<WriteTicket> {
-    const l1 = this.l1?.missToken();
-    const l2 = await this.guard?.missToken(this.keys.entry(key, options.namespace));
-    return { l1, l2 };
+    return this.writes.writeTicket(key, options);
   }
 
   /**
@@ -311,48 +287,22 @@ export class CacheStack {
     value: unknown,
     options: WriteOptions = {},
   ): { full: string; ttlMs: number; head: string } {
-    const full = this.keys.entry(key, options.namespace);
-    const freshMs = this.ttl.forValue(value, options.ttl, undefined);
-    const ttlMs = freshMs + this.options.reads.staleMs;
-    const now = Date.now();
-    const head = serializeEntryTail({
-      freshUntil: now + freshMs,
-      staleUntil: now + ttlMs,
-      tags: this.tagKeys(options),
-      value: '',
-    });
-    return { full, ttlMs, head };
+    return this.writes.entryHead(key, value, options);
   }
 
   /** Deletes keys; loads in flight for them will not store their result. */
   async delete(keys: string | readonly string[], options?: ReadOptions): Promise<void> {
-    const list = typeof keys === 'string' ? [keys] : keys;
-    const full = list.map((key) => this.keys.entry(key, options?.namespace));
-    this.l1?.delete(full);
-    await this.changes.after(full, this.guard?.delete(full));
-    if (this.events.has('delete'))
-      this.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
+    await this.writes.delete(keys, options);
   }
 
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    const tagKeys = tags.map((tag) => this.keys.tag(tag));
-    this.l1?.invalidate(tagKeys);
-    await this.guard?.invalidate(tagKeys);
-    await this.bus?.announce(NO_TAGS, tagKeys);
-    if (this.events.has('invalidate:tags')) this.events.emit('invalidate:tags', { tags });
+    await this.writes.invalidateTags(tags);
   }
 
   /** Drops every entry of a namespace, in one round trip. */
   async invalidateNamespace(namespace: string): Promise<void> {
-    KeyBuilder.assertNamespace(namespace);
-    const tagKeys = [this.keys.namespace(namespace)];
-    this.l1?.invalidate(tagKeys);
-    await this.guard?.invalidate(tagKeys);
-    await this.bus?.announce(NO_TAGS, tagKeys);
-    if (this.events.has('invalidate:namespace'))
-      this.events.emit('invalidate:namespace', { cache: namespace });
+    await this.writes.invalidateNamespace(namespace);
   }
 
   /**
@@ -384,9 +334,13 @@ export class CacheStack {
     return new LoadLeases(connection.client, guard.command, this.options.lease, this.options.prefix);
   }
 
+  /** Names of caches for event payloads (made when someone first listens). */
+  private cacheNames: EntryCacheNames | undefined;
+
   /** The cache (namespace) of a full key, for event payloads (built only when someone listens). */
   private cacheOf(full: string): string {
-    return cacheOfEntry(this.keys.prefix, full);
+    this.cacheNames ??= new EntryCacheNames(this.keys.prefix);
+    return this.cacheNames.of(full);
   }
 
   // Out of line, so the L1 hit path stays small when nobody listens.

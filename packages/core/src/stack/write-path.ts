@@ -1,0 +1,105 @@
+import { serializeEntryTail } from '../codec/entry.envelope.js';
+import { deepFreeze, type EncodedValue } from '../codec/value.codec.js';
+import type { InvalidationBus } from '../bus/invalidation-bus.js';
+import { cacheOfEntry } from '../events/entry-cache.js';
+import type { StrataEvents } from '../events/strata-events.js';
+import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
+import type { MemoryLayer } from '../layers/memory.layer.js';
+import type { ResolvedStackOptions } from '../options/resolve-options.js';
+import type { TtlPolicy } from '../ttl/ttl-policy.js';
+import type { ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
+import type { EntryWriter } from './entry-writer.js';
+import { type KeyChanges, l2WriteToken } from './key-changes.js';
+import type { L2Guard } from './l2-guard.js';
+import { mergeDependencies } from './run-loader.js';
+
+const NO_TAGS: readonly string[] = [];
+
+/** What the write path uses of its `CacheStack`. */
+export interface WritePathDeps {
+  readonly options: ResolvedStackOptions;
+  readonly events: StrataEvents;
+  readonly keys: KeyBuilder;
+  readonly ttl: TtlPolicy;
+  readonly l1: MemoryLayer | undefined;
+  readonly guard: L2Guard | undefined;
+  readonly bus: InvalidationBus | undefined;
+  readonly writer: EntryWriter;
+  readonly changes: KeyChanges;
+}
+
+/**
+ * The writes of a `CacheStack` (sets, deletes, tag and namespace invalidations, write tickets),
+ * each announced on the bus and, for sets and deletes, recorded as a key change
+ * (docs/dependencies.md). The stack's public methods delegate here.
+ */
+export class WritePath {
+  constructor(private readonly d: WritePathDeps) {}
+
+  async setEncoded(key: string, value: unknown, encoded: EncodedValue, options: WriteOptions): Promise<void> {
+    const { d } = this;
+    const full = d.keys.entry(key, options.namespace);
+    const ttlMs = d.ttl.forValue(value, options.ttl, undefined);
+    const shared = d.options.shareReferences ? deepFreeze(value) : undefined;
+    const own = d.keys.dependencies(options.namespace, options.tags);
+    const dependsOn = options.dependsOn;
+    const tags = dependsOn === undefined || dependsOn.length === 0 ? own : mergeDependencies(own, dependsOn);
+    const write = { full, encoded, ttlMs, staleMs: d.options.reads.staleMs, tags, loadMs: undefined, shared };
+    await d.changes.after([full], d.writer.write(write, options.ticket?.l1, l2WriteToken(options)));
+    if (d.events.has('set')) d.events.emit('set', { cache: cacheOfEntry(d.keys.prefix, full), key: full });
+  }
+
+  async writeTicket(key: string, options: ReadOptions): Promise<WriteTicket> {
+    const l1 = this.d.l1?.missToken();
+    const l2 = await this.d.guard?.missToken(this.d.keys.entry(key, options.namespace));
+    return { l1, l2 };
+  }
+
+  entryHead(
+    key: string,
+    value: unknown,
+    options: WriteOptions,
+  ): { full: string; ttlMs: number; head: string } {
+    const { d } = this;
+    const full = d.keys.entry(key, options.namespace);
+    const freshMs = d.ttl.forValue(value, options.ttl, undefined);
+    const ttlMs = freshMs + d.options.reads.staleMs;
+    const now = Date.now();
+    const head = serializeEntryTail({
+      freshUntil: now + freshMs,
+      staleUntil: now + ttlMs,
+      tags: d.keys.dependencies(options.namespace, options.tags),
+      value: '',
+    });
+    return { full, ttlMs, head };
+  }
+
+  async delete(keys: string | readonly string[], options: ReadOptions | undefined): Promise<void> {
+    const { d } = this;
+    const list = typeof keys === 'string' ? [keys] : keys;
+    const full = list.map((key) => d.keys.entry(key, options?.namespace));
+    d.l1?.delete(full);
+    await d.changes.after(full, d.guard?.delete(full));
+    if (d.events.has('delete'))
+      d.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return;
+    await this.invalidate(tags.map((tag) => this.d.keys.tag(tag)));
+    if (this.d.events.has('invalidate:tags')) this.d.events.emit('invalidate:tags', { tags });
+  }
+
+  async invalidateNamespace(namespace: string): Promise<void> {
+    KeyBuilder.assertNamespace(namespace);
+    await this.invalidate([this.d.keys.namespace(namespace)]);
+    if (this.d.events.has('invalidate:namespace'))
+      this.d.events.emit('invalidate:namespace', { cache: namespace });
+  }
+
+  private async invalidate(tagKeys: readonly string[]): Promise<void> {
+    this.d.l1?.invalidate(tagKeys);
+    await this.d.guard?.invalidate(tagKeys);
+    await this.d.bus?.announce(NO_TAGS, tagKeys);
+  }
+}
