@@ -9,6 +9,7 @@ import { invalidationScenario } from './scenarios/invalidation.scenario.js';
 import { l1WithRedisScenario } from './scenarios/l1-with-redis.scenario.js';
 import { isolatedHitScenario, sharedHitScenario } from './scenarios/l1-hit.scenario.js';
 import { l2LatencyScenario, l2ThroughputScenario } from './scenarios/l2-hit.scenario.js';
+import { metricsScenario } from './scenarios/metrics.scenario.js';
 import {
   coalescingScenario,
   writeBehindRedisThroughputScenario,
@@ -69,6 +70,7 @@ const scenarios: readonly Scenario[] = [
     needsRedis: true,
     run: (redis) => httpCacheScenario(redis as BenchRedis),
   },
+  { id: '12', name: 'L1 hit with metrics on vs off', needsRedis: false, run: () => metricsScenario() },
 ];
 
 /** `BENCH_ONLY=1,3` runs a subset (and leaves RESULTS.md alone). */

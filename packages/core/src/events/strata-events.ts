@@ -64,10 +64,11 @@ export class StrataEvents {
   emit<E extends StrataEventName>(event: E, payload: StrataEventMap[E]): void {
     const list = this.lists[event];
     if (list === undefined) return;
-    for (const subscription of list) {
+    for (let i = 0; i < list.length; i++) {
+      const subscription = list[i] as Subscription;
       try {
         const result = (subscription.listener as StrataListener<E>)(payload);
-        if (isThenable(result))
+        if (result !== undefined && isThenable(result))
           result.then(undefined, (error: unknown) => this.failed(subscription, event, error));
       } catch (error) {
         this.failed(subscription, event, error);

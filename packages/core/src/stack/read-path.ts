@@ -2,7 +2,7 @@ import type { CacheEntry } from '../codec/entry.envelope.js';
 import { decodeValue, deepFreeze, type EncodedValue } from '../codec/value.codec.js';
 import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
 import { StrataError } from '../errors/strata.error.js';
-import { cacheOfEntry } from '../events/entry-cache.js';
+import { EntryCacheNames } from '../events/entry-cache.js';
 import type { CacheLayerName } from '../events/strata-events.js';
 import type { GetOptions, LoadOptions } from './cache-stack.types.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
@@ -320,6 +320,9 @@ export class ReadPath {
     return { value: decodeValue(loaded.encoded), encoded: loaded.encoded, tags: loaded.tags };
   }
 
+  /** Names of caches for event payloads (made when someone first listens). */
+  private cacheNames: EntryCacheNames | undefined;
+
   private stale(key: string, reason: 'swr' | 'error' | 'timeout', layer: CacheLayerName = 'l1'): void {
     if (this.d.events.has('stale'))
       this.d.events.emit('stale', { cache: this.cacheOf(key), key, layer, reason });
@@ -334,7 +337,8 @@ export class ReadPath {
   }
 
   private cacheOf(full: string): string {
-    return cacheOfEntry(this.d.keys.prefix, full);
+    this.cacheNames ??= new EntryCacheNames(this.d.keys.prefix);
+    return this.cacheNames.of(full);
   }
 
   private tagKeys(options: GetOptions): readonly string[] {
