@@ -14,6 +14,7 @@ export interface CacheCounters {
 export interface CacheStats {
   readonly since: Date;
   readonly caches: Record<string, CacheCounters & { hitRate: number | null }>;
+  /** Every cache but the write-behind counters (see {@link COUNTER_CACHES}). */
   readonly total: CacheCounters & { hitRate: number | null };
   readonly database: {
     /** SQL statements sent since `since`. */
@@ -22,6 +23,13 @@ export interface CacheStats {
     readonly queriesSavedEstimate: number;
   };
 }
+
+/**
+ * Write-behind counters: each `increment` of a count that is not cached is reported as a miss
+ * (the `views` cache has no loader, on purpose: a view costs no database read). They are writes,
+ * so they are listed but left out of the total hit rate.
+ */
+export const COUNTER_CACHES: ReadonlySet<string> = new Set(['views']);
 
 /**
  * Hit rates per cache and layer, from the stack's typed events (`hit`, `miss`, `load`). A key
@@ -60,6 +68,7 @@ export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
     const total: CacheCounters = { hits: { l1: 0, l2: 0 }, misses: 0, loads: 0 };
     for (const [name, c] of [...this.counters].sort(([a], [b]) => a.localeCompare(b))) {
       caches[name] = { ...c, hits: { ...c.hits }, hitRate: hitRate(c) };
+      if (COUNTER_CACHES.has(name)) continue;
       total.hits.l1 += c.hits.l1;
       total.hits.l2 += c.hits.l2;
       total.misses += c.misses;
