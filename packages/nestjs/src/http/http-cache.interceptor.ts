@@ -1,8 +1,6 @@
-import { createHash } from 'node:crypto';
 import {
   type CallHandler,
   type ExecutionContext,
-  HttpException,
   Inject,
   Injectable,
   Logger,
@@ -12,64 +10,37 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { CacheStack, StrataEvents } from '@strata/core';
+import { from, type Observable } from 'rxjs';
 import { reportHttpCacheAnswer } from '../metrics/http-cache-report.js';
-import { from, lastValueFrom, type Observable } from 'rxjs';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
-import { checkUnkeyedHeaders, DEFAULT_UNKEYED_HEADERS, primaryKey, variantKey } from './http-cache-key.js';
+import { resolveCdnTagHeaders } from './cdn-tags.js';
+import { afterResponseDetached, restoreHeaders } from './detached-response.js';
+import { DEFAULT_UNKEYED_HEADERS, variantKey } from './http-cache-key.js';
 import { HTTP_CACHE_MODULE_OPTIONS } from './http-cache.module-definition.js';
-import { type CdnTagHeader, type HttpCacheModuleOptions, resolveRoutePolicy } from './http-cache.options.js';
-import { cdnTagHeaders, resolveCdnTagHeaders } from './cdn-tags.js';
-import { captureResponse, errorBody, missResponse, replayResponse } from './http-cache-response.js';
+import { type HttpCacheModuleOptions, resolveRoutePolicy } from './http-cache.options.js';
+import { type HttpCachePlan, planCacheRequest, type PlanSettings } from './http-cache-plan.js';
+import { replayResponse } from './http-cache-response.js';
 import { type HttpCacheRoute, HttpCacheRoutes } from './http-cache-routes.js';
 import {
   type ExchangeRequest,
   type ExchangeResponse,
   INVALIDATING_METHODS,
-  requestTarget,
   routeStatus,
 } from './http-exchange.js';
-import { afterResponseDetached, restoreHeaders } from './detached-response.js';
-import { headerString } from './http-headers.js';
-import { type BytesAnswer, isStreamingValue, sendBytes, setResponseHeader } from './http-response-body.js';
+import { HttpPageLoader, type PageOutcome } from './http-page-loader.js';
+import { type BytesAnswer, sendBytes, setResponseHeader } from './http-response-body.js';
 import { HttpResponseStore } from './http-response.store.js';
 import { httpPathTag, PathInvalidations } from './path-invalidation.js';
 import { ResponseFlights } from './response-flights.js';
-import {
-  failedStatus,
-  freshness,
-  StaleRefreshes,
-  staleOnError,
-  storedLifetimeMs,
-} from './stale-responses.js';
-import {
-  checkCacheableRequest,
-  checkStorableResponse,
-  DEFAULT_SESSION_COOKIES,
-} from './storable-response.js';
-import { type StoredResponse, toStoredResponse } from './stored-response.js';
+import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-responses.js';
+import { DEFAULT_SESSION_COOKIES } from './storable-response.js';
 
 export { httpPathTag };
 
-/** What one request needs to use the cache: its primary key and the tags of what it stores. */
-export interface HttpCachePlan {
-  /** The primary key, with a digest of the per-user and keyed-header parts when there are. */
-  readonly primary: string;
-  /** The path tag and the route's tags. */
-  readonly tags: readonly string[];
-  /** The route's own tags (what `cdnTagHeaders` sends to a CDN). */
-  readonly routeTags?: readonly string[];
-}
+export type { HttpCachePlan };
 
 /** The leader's outcome, also seen by the requests that waited for it. */
-type Outcome =
-  | { readonly kind: 'hit' | 'stale'; readonly stored: StoredResponse; readonly variant: string }
-  | {
-      readonly kind: 'miss';
-      readonly answer: BytesAnswer;
-      readonly stored?: StoredResponse;
-      readonly variant: string;
-    }
-  | { readonly kind: 'pass'; readonly value: unknown };
+type Outcome = PageOutcome;
 
 /**
  * Caches the responses of GET routes marked `@HttpCache` (RFC 9111 semantics) in the module's
@@ -106,15 +77,15 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     this.logger.warn(`HTTP stale refresh failed: ${error instanceof Error ? error.message : String(error)}`),
   );
   private readonly routes: HttpCacheRoutes;
-  private readonly sessionCookieNames: readonly string[];
-  private readonly unkeyedHeaders: HttpCacheModuleOptions['unkeyedHeaders'];
+  private readonly settings: PlanSettings;
   private readonly invalidations: PathInvalidations;
-  private readonly cdnTagHeaders: readonly CdnTagHeader[];
+  /** Runs the handler on a miss and stores its page (http-page-loader.ts). */
+  private readonly pages: HttpPageLoader;
   /** Where answers are reported (`http:response`, for metrics). */
   private readonly events: StrataEvents;
 
   constructor(
-    @Inject(STRATA_CACHE_STACK) private readonly stack: CacheStack,
+    @Inject(STRATA_CACHE_STACK) stack: CacheStack,
     reflector: Reflector,
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(HTTP_CACHE_MODULE_OPTIONS) options: HttpCacheModuleOptions | null = null,
@@ -126,9 +97,11 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     const defaultPolicy =
       o.defaultPolicy === undefined ? undefined : resolveRoutePolicy(o.defaultPolicy, 'defaultPolicy');
     this.routes = new HttpCacheRoutes(reflector, defaultPolicy);
-    this.sessionCookieNames = o.sessionCookieNames ?? DEFAULT_SESSION_COOKIES;
-    this.unkeyedHeaders = o.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS;
-    this.cdnTagHeaders = resolveCdnTagHeaders(o.cdnTagHeaders);
+    const sessionCookieNames = o.sessionCookieNames ?? DEFAULT_SESSION_COOKIES;
+    this.settings = { sessionCookieNames, unkeyedHeaders: o.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS };
+    const cdnTagHeaders = resolveCdnTagHeaders(o.cdnTagHeaders);
+    const { store, logger } = this;
+    this.pages = new HttpPageLoader({ stack, store, logger, sessionCookieNames, cdnTagHeaders });
   }
 
   /** Waits for the background refreshes in progress (while the cache stack is still open); no new one starts. */
@@ -159,28 +132,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
    * private route's `varyBy` giving no user.
    */
   protected planRequest(req: ExchangeRequest, route: HttpCacheRoute): HttpCachePlan | undefined {
-    const options = { scope: route.scope, sessionCookieNames: this.sessionCookieNames };
-    if (!checkCacheableRequest({ method: req.method, headers: req.headers }, options).ok) return undefined;
-    const unkeyed = checkUnkeyedHeaders(req.headers, this.unkeyedHeaders);
-    if (!unkeyed.ok) return undefined;
-    const primary = primaryKey({ host: headerString(req.headers, 'host'), url: requestTarget(req) });
-    if (!primary.ok) return undefined;
-    let user = '';
-    if (route.policy.varyBy !== undefined) {
-      const id = route.policy.varyBy(req);
-      if (typeof id !== 'string' || id.length === 0) return undefined;
-      user = id;
-    }
-    const mark = primary.key.indexOf('?');
-    const path = mark === -1 ? primary.key : primary.key.slice(0, mark);
-    const routeTags = route.policy.tags?.(req) ?? [];
-    const tags = [httpPathTag(path), ...routeTags];
-    if (unkeyed.keyPart.length === 0 && user.length === 0) return { primary: primary.key, tags, routeTags };
-    // A digest: a user id or a header value stays out of the key's readable part.
-    const extra = createHash('sha256')
-      .update(JSON.stringify([unkeyed.keyPart, user]))
-      .digest('base64url');
-    return { primary: `${primary.key}|k:${extra}`, tags, routeTags };
+    return planCacheRequest(req, route, this.settings);
   }
 
   private async serve(
@@ -239,7 +191,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     next: CallHandler,
   ): Promise<Outcome> {
     const stored = await this.store.lookup(plan.primary, req.headers);
-    if (stored === undefined) return this.load(req, res, route, plan, next);
+    if (stored === undefined) return this.pages.load(req, res, route, plan, next);
     const variant = variantKey(stored.varyNames, req.headers);
     switch (freshness(stored, route.policy, Date.now())) {
       case 'fresh':
@@ -250,14 +202,14 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
         // A HEAD is not stored (see load): only a GET refreshes.
         if (req.method.toUpperCase() === 'GET')
           this.refreshes.start(`${plan.primary}\n${variant}`, async () => {
-            await afterResponseDetached(res, before, () => this.load(req, res, route, plan, next));
+            await afterResponseDetached(res, before, () => this.pages.load(req, res, route, plan, next));
           });
         return { kind: 'stale', stored, variant };
       }
       case 'if-error':
         return this.loadOrStale(req, res, route, plan, next, { kind: 'stale', stored, variant });
       case 'expired':
-        return this.load(req, res, route, plan, next);
+        return this.pages.load(req, res, route, plan, next);
     }
   }
 
@@ -272,7 +224,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   ): Promise<Outcome> {
     const before = { ...res.getHeaders() };
     return staleOnError(
-      () => this.load(req, res, route, plan, next),
+      () => this.pages.load(req, res, route, plan, next),
       (outcome) =>
         failedStatus(outcome.kind === 'miss' ? outcome.answer : outcome.kind === 'pass' && outcome.value),
       () => {
@@ -283,84 +235,5 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
         return stale;
       },
     );
-  }
-
-  private async load(
-    req: ExchangeRequest,
-    res: ExchangeResponse,
-    route: HttpCacheRoute,
-    plan: HttpCachePlan,
-    next: CallHandler,
-  ): Promise<Outcome> {
-    const { policy } = route;
-    let status = route.status;
-    // Before the handler: what is invalidated while it runs keeps its response out.
-    const ticket = await this.store.ticket(plan.primary);
-    // What the handler reads through @Cacheable or CacheService (a 404 included: creating the
-    // missing entry then drops the negative page): invalidating any of it drops the page.
-    const handled = await this.stack.trackDependencies(() =>
-      lastValueFrom(next.handle(), { defaultValue: undefined }).then(
-        (result: unknown) => ({ ok: true as const, result }),
-        (error: unknown) => ({ ok: false as const, error }),
-      ),
-    );
-    const dependsOn = handled.dependencies;
-    let value: unknown;
-    if (handled.value.ok) value = handled.value.result;
-    else {
-      const { error } = handled.value;
-      const negative = error instanceof HttpException && [404, 410].includes(error.getStatus());
-      if (!negative || policy.negativeTtlMs === undefined) throw error;
-      status = error.getStatus();
-      value = errorBody(error);
-    }
-    if (isStreamingValue(value)) return { kind: 'pass', value };
-    const ttlMs = status === route.status ? policy.ttlMs : (policy.negativeTtlMs ?? policy.ttlMs);
-    const captured = captureResponse({
-      value,
-      status,
-      handlerHeaders: res.getHeaders(),
-      scope: route.scope,
-      ttlMs,
-      ...(status === route.status && {
-        staleWhileRevalidateMs: policy.staleWhileRevalidateMs,
-        staleIfErrorMs: policy.staleIfErrorMs,
-        sMaxAgeMs: policy.sMaxAgeMs,
-      }),
-      extraHeaders: cdnTagHeaders(this.cdnTagHeaders, plan.routeTags ?? []),
-    });
-    const decision = checkStorableResponse(
-      { method: req.method, headers: req.headers },
-      { status, headers: captured.headers },
-      {
-        scope: route.scope,
-        sessionCookieNames: this.sessionCookieNames,
-        negativeCaching: policy.negativeTtlMs !== undefined,
-      },
-    );
-    let stored: StoredResponse | undefined;
-    if (decision.ok) {
-      const storedAt = Date.now();
-      // A negative entry gets no stale window: it is fresh for its whole (short) life.
-      const normal = status === route.status;
-      const candidate = toStoredResponse({
-        ...captured,
-        storedAt,
-        tags: plan.tags,
-        freshUntil: normal ? storedAt + ttlMs : undefined,
-      });
-      try {
-        const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
-        await this.store.store(plan.primary, req.headers, candidate, lifetimeMs, { ticket, dependsOn });
-        stored = candidate;
-      } catch (error) {
-        // A response that could not be stored is still sent; waiters run their own handler.
-        this.logger.warn(
-          `HTTP response not cached: ${error instanceof Error ? error.message : String(error)}`,
-        );
-      }
-    }
-    const variant = variantKey(captured.varyNames, req.headers);
-    return { kind: 'miss', answer: missResponse(req, captured), stored, variant };
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * Which key and tags a request uses in the HTTP cache, or why it bypasses it.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { checkUnkeyedHeaders, primaryKey, type UnkeyedHeaderDecision } from './http-cache-key.js';
+import type { HttpCacheRoute } from './http-cache-routes.js';
+import { type ExchangeRequest, requestTarget } from './http-exchange.js';
+import { headerString } from './http-headers.js';
+import { httpPathTag } from './path-invalidation.js';
+import { checkCacheableRequest } from './storable-response.js';
+
+/** What one request needs to use the cache: its primary key and the tags of what it stores. */
+export interface HttpCachePlan {
+  /** The primary key, with a digest of the per-user and keyed-header parts when there are. */
+  readonly primary: string;
+  /** The path tag and the route's tags. */
+  readonly tags: readonly string[];
+  /** The route's own tags (what `cdnTagHeaders` sends to a CDN). */
+  readonly routeTags?: readonly string[];
+}
+
+/** The module-wide settings a plan depends on. */
+export interface PlanSettings {
+  readonly sessionCookieNames: readonly string[];
+  readonly unkeyedHeaders: Readonly<Record<string, UnkeyedHeaderDecision>> | undefined;
+}
+
+/**
+ * The key and tags of a request, or `undefined` when it must bypass the cache: a personal
+ * request on a shared route, a header that could poison the cache, an invalid `Host`, or a
+ * private route's `varyBy` giving no user.
+ */
+export function planCacheRequest(
+  req: ExchangeRequest,
+  route: HttpCacheRoute,
+  settings: PlanSettings,
+): HttpCachePlan | undefined {
+  const options = { scope: route.scope, sessionCookieNames: settings.sessionCookieNames };
+  if (!checkCacheableRequest({ method: req.method, headers: req.headers }, options).ok) return undefined;
+  const unkeyed = checkUnkeyedHeaders(req.headers, settings.unkeyedHeaders);
+  if (!unkeyed.ok) return undefined;
+  const primary = primaryKey({ host: headerString(req.headers, 'host'), url: requestTarget(req) });
+  if (!primary.ok) return undefined;
+  let user = '';
+  if (route.policy.varyBy !== undefined) {
+    const id = route.policy.varyBy(req);
+    if (typeof id !== 'string' || id.length === 0) return undefined;
+    user = id;
+  }
+  const mark = primary.key.indexOf('?');
+  const path = mark === -1 ? primary.key : primary.key.slice(0, mark);
+  const routeTags = route.policy.tags?.(req) ?? [];
+  const tags = [httpPathTag(path), ...routeTags];
+  if (unkeyed.keyPart.length === 0 && user.length === 0) return { primary: primary.key, tags, routeTags };
+  // A digest: a user id or a header value stays out of the key's readable part.
+  const extra = createHash('sha256')
+    .update(JSON.stringify([unkeyed.keyPart, user]))
+    .digest('base64url');
+  return { primary: `${primary.key}|k:${extra}`, tags, routeTags };
+}

@@ -1,0 +1,125 @@
+/**
+ * A miss: runs the handler, serializes its value once, and stores the page when it may be
+ * stored, under a ticket taken before the handler ran and with what the handler read.
+ *
+ * @module
+ */
+import { type CallHandler, HttpException, type Logger } from '@nestjs/common';
+import type { CacheStack } from '@strata/core';
+import { lastValueFrom } from 'rxjs';
+import { cdnTagHeaders } from './cdn-tags.js';
+import { variantKey } from './http-cache-key.js';
+import type { CdnTagHeader } from './http-cache.options.js';
+import type { HttpCachePlan } from './http-cache-plan.js';
+import { captureResponse, errorBody, missResponse } from './http-cache-response.js';
+import type { HttpCacheRoute } from './http-cache-routes.js';
+import type { ExchangeRequest, ExchangeResponse } from './http-exchange.js';
+import { type BytesAnswer, isStreamingValue } from './http-response-body.js';
+import type { HttpResponseStore } from './http-response.store.js';
+import { storedLifetimeMs } from './stale-responses.js';
+import { checkStorableResponse } from './storable-response.js';
+import { type StoredResponse, toStoredResponse } from './stored-response.js';
+
+/** The outcome of a request that used the cache, also seen by the requests that waited for it. */
+export type PageOutcome =
+  | { readonly kind: 'hit' | 'stale'; readonly stored: StoredResponse; readonly variant: string }
+  | {
+      readonly kind: 'miss';
+      readonly answer: BytesAnswer;
+      readonly stored?: StoredResponse;
+      readonly variant: string;
+    }
+  | { readonly kind: 'pass'; readonly value: unknown };
+
+/** What {@link HttpPageLoader} shares with the interceptor. */
+export interface PageLoaderDeps {
+  readonly stack: CacheStack;
+  readonly store: HttpResponseStore;
+  readonly logger: Logger;
+  readonly sessionCookieNames: readonly string[];
+  readonly cdnTagHeaders: readonly CdnTagHeader[];
+}
+
+/** Runs a cached route's handler on a miss (or a refresh) and stores its page. */
+export class HttpPageLoader {
+  constructor(private readonly d: PageLoaderDeps) {}
+
+  async load(
+    req: ExchangeRequest,
+    res: ExchangeResponse,
+    route: HttpCacheRoute,
+    plan: HttpCachePlan,
+    next: CallHandler,
+  ): Promise<PageOutcome> {
+    const { policy } = route;
+    let status = route.status;
+    // Before the handler: what is invalidated while it runs keeps its response out.
+    const ticket = await this.d.store.ticket(plan.primary);
+    // What the handler reads through @Cacheable or CacheService (a 404 included: creating the
+    // missing entry then drops the negative page): invalidating any of it drops the page.
+    const handled = await this.d.stack.trackDependencies(() =>
+      lastValueFrom(next.handle(), { defaultValue: undefined }).then(
+        (result: unknown) => ({ ok: true as const, result }),
+        (error: unknown) => ({ ok: false as const, error }),
+      ),
+    );
+    let value: unknown;
+    if (handled.value.ok) value = handled.value.result;
+    else {
+      const { error } = handled.value;
+      const negative = error instanceof HttpException && [404, 410].includes(error.getStatus());
+      if (!negative || policy.negativeTtlMs === undefined) throw error;
+      status = error.getStatus();
+      value = errorBody(error);
+    }
+    if (isStreamingValue(value)) return { kind: 'pass', value };
+    // A negative entry (404/410 under negativeTtl) gets no stale window and no s-maxage.
+    const normal = status === route.status;
+    const ttlMs = normal ? policy.ttlMs : (policy.negativeTtlMs ?? policy.ttlMs);
+    const captured = captureResponse({
+      value,
+      status,
+      handlerHeaders: res.getHeaders(),
+      scope: route.scope,
+      ttlMs,
+      ...(normal && {
+        staleWhileRevalidateMs: policy.staleWhileRevalidateMs,
+        staleIfErrorMs: policy.staleIfErrorMs,
+        sMaxAgeMs: policy.sMaxAgeMs,
+      }),
+      extraHeaders: cdnTagHeaders(this.d.cdnTagHeaders, plan.routeTags ?? []),
+    });
+    const decision = checkStorableResponse(
+      { method: req.method, headers: req.headers },
+      { status, headers: captured.headers },
+      {
+        scope: route.scope,
+        sessionCookieNames: this.d.sessionCookieNames,
+        negativeCaching: policy.negativeTtlMs !== undefined,
+      },
+    );
+    let stored: StoredResponse | undefined;
+    if (decision.ok) {
+      const storedAt = Date.now();
+      const candidate = toStoredResponse({
+        ...captured,
+        storedAt,
+        tags: plan.tags,
+        freshUntil: normal ? storedAt + ttlMs : undefined,
+      });
+      try {
+        const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
+        const dependsOn = handled.dependencies;
+        await this.d.store.store(plan.primary, req.headers, candidate, lifetimeMs, { ticket, dependsOn });
+        stored = candidate;
+      } catch (error) {
+        // A response that could not be stored is still sent; waiters run their own handler.
+        this.d.logger.warn(
+          `HTTP response not cached: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    const variant = variantKey(captured.varyNames, req.headers);
+    return { kind: 'miss', answer: missResponse(req, captured), stored, variant };
+  }
+}
