@@ -9,6 +9,7 @@ import {
   StrataModule,
 } from '@strata/nestjs';
 import type { CacheStack } from '@strata/core';
+import { readFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
@@ -24,13 +25,13 @@ describe('StrataMetricsModule', () => {
     app = undefined;
   });
 
-  async function boot(registry: Registry, redisUrl?: string): Promise<INestApplication> {
+  async function boot(registry: Registry, redisUrl?: string, l1 = false): Promise<INestApplication> {
     const moduleRef = await Test.createTestingModule({
       imports: [
         StrataModule.forRoot({
           prefix: uniquePrefix(),
           jitter: 0,
-          ...(redisUrl !== undefined && { redis: { url: redisUrl }, l1: false }),
+          ...(redisUrl !== undefined && { redis: { url: redisUrl }, ...(!l1 && { l1: false as const }) }),
         }),
         StrataModule.forFeature({
           caches: [
@@ -188,6 +189,27 @@ describe('StrataMetricsModule', () => {
     );
     expect(await sample(registry, 'strata_write_behind_flushed_total', { cache: 'carts' })).toBe(2);
     expect(nest.get(CartWriter).written).toEqual(['a=1', 'b=2']);
+  });
+
+  it('docs/observability.md documents every metric, and the Grafana dashboard uses only real ones', async () => {
+    const registry = new Registry();
+    await boot(registry, redis.url, true);
+    const names = new Set<string>();
+    for (const metric of registry.getMetricsAsArray()) {
+      const { name, type } = await metric.get();
+      names.add(name);
+      if (type === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) names.add(name + suffix);
+    }
+    const root = new URL('../../../../', import.meta.url);
+    const docs = await readFile(new URL('docs/observability.md', root), 'utf8');
+    const dashboard = await readFile(new URL('docs/grafana/strata-dashboard.json', root), 'utf8');
+    const mentioned = (text: string) => new Set(text.match(/strata_[a-z0-9_]+/g) ?? []);
+    expect([...mentioned(dashboard)].filter((name) => !names.has(name))).toEqual([]);
+    expect([...mentioned(docs)].filter((name) => !names.has(name))).toEqual([]);
+    const documented = mentioned(docs);
+    const registered = registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
+    expect(registered.filter((name) => !documented.has(name))).toEqual([]);
+    expect(registered).toHaveLength(23);
   });
 
   it('removes its metrics when the app closes, so a new app can register them again', async () => {
