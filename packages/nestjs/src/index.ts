@@ -74,5 +74,13 @@ export {
   type StrataMetricsOptions,
 } from './metrics/strata-metrics.options.js';
 export { reportHttpCacheAnswer, routePattern } from './metrics/http-cache-report.js';
+export { quantileFromBuckets, subtractHistograms } from './metrics/metrics-snapshot.js';
+export type {
+  HistogramSnapshot,
+  LoadSnapshot,
+  LookupCount,
+  StrataMetricsSnapshot,
+  WriteBehindSnapshot,
+} from './metrics/metrics-snapshot.js';
 export { StrataHealthIndicator } from './health/strata-health.indicator.js';
 export type { StrataHealthOptions } from './health/strata-health.options.js';

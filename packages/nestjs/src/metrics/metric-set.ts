@@ -14,7 +14,8 @@ export class MetricSet {
   constructor(
     private readonly prom: PromClient,
     readonly registry: Registry,
-    private readonly prefix: string,
+    /** Prefix of every metric name. */
+    readonly prefix: string,
   ) {}
 
   /** Keeps an event subscription's `off` for {@link MetricSet.clear}. */

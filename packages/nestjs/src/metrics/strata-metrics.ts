@@ -1,6 +1,7 @@
 import type { CacheStack } from '@strata/core';
 import type { Registry } from 'prom-client';
 import { MetricSet, type PromClient } from './metric-set.js';
+import { takeSnapshot, type StrataMetricsSnapshot } from './metrics-snapshot.js';
 import { RequestCounts } from './request-counts.js';
 import { DEFAULT_LOAD_BUCKETS, type StrataMetricsOptions } from './strata-metrics.options.js';
 import { registerWriteBehindMetrics, type WriteBehindCaches } from './write-behind.metrics.js';
@@ -47,6 +48,16 @@ export class StrataMetrics {
     this.stackGauges();
     registerWriteBehindMetrics(this.set, this.stack.events, this.writeBehind, this.options.flushBuckets);
     this.httpMetrics();
+  }
+
+  /**
+   * What a live dashboard draws, as JSON-ready data: lookups by cache, layer and result, load
+   * histograms, write-behind depth and lag, L1 size (cumulative; see {@link StrataMetricsSnapshot}).
+   *
+   * @example @Get('cache-stats') stats() { return this.metrics.snapshot(); }
+   */
+  snapshot(): Promise<StrataMetricsSnapshot> {
+    return takeSnapshot(this.set.registry, this.set.prefix);
   }
 
   /** Unsubscribes and removes the metrics from the registry. */

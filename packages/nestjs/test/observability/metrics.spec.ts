@@ -145,6 +145,22 @@ describe('StrataMetricsModule', () => {
     expect(await sample(registry, 'strata_deletes_total', { cache: 'orders' })).toBe(1);
     // A memory-only stack has no Redis metrics.
     expect(registry.getSingleMetric('strata_breaker_state')).toBeUndefined();
+
+    // The same numbers as JSON, for a live dashboard.
+    const snapshot = await nest.get(StrataMetrics).snapshot();
+    expect(snapshot.lookups).toEqual(
+      expect.arrayContaining([
+        { cache: 'products', layer: 'l1', result: 'hit', count: 3 },
+        { cache: 'products', layer: 'none', result: 'miss', count: 3 },
+      ]),
+    );
+    const success = snapshot.loads.find((l) => l.cache === 'products' && l.outcome === 'success');
+    expect(success?.count).toBe(2);
+    expect(success?.buckets.at(-1)).toEqual({ le: 10, count: 2 });
+    expect(snapshot.writeBehind).toEqual(
+      expect.arrayContaining([{ cache: 'carts', depth: 0, oldestPendingAgeSeconds: 0 }]),
+    );
+    expect(snapshot.l1?.entries).toBeGreaterThanOrEqual(2);
   });
 
   it('with Redis: L2 hits, sets, invalidations, breaker, bus and Redis journal depth', async () => {
