@@ -7,7 +7,7 @@ import { startRedis, type RedisServer } from '@strata/testing';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
-import { CartWriter, FailingWriter } from './observability.fixture.js';
+import { CartWriter, FailingWriter, writeBehindFeature } from './observability.fixture.js';
 
 /** The thresholds the next app's /health uses. */
 let thresholds: StrataHealthOptions = {};
@@ -37,25 +37,7 @@ async function boot(redisUrl: string | undefined): Promise<INestApplication> {
           breaker: { failureThreshold: 1, breakDuration: '100ms' },
         }),
       }),
-      StrataModule.forFeature({
-        caches: [
-          {
-            name: 'carts',
-            strategy: 'write-behind',
-            writer: CartWriter,
-            flushInterval: '1h',
-            journal: 'memory',
-          },
-          {
-            name: 'orders',
-            strategy: 'write-behind',
-            writer: FailingWriter,
-            flushInterval: '1h',
-            maxAttempts: 1,
-            journal: 'memory',
-          },
-        ],
-      }),
+      writeBehindFeature('memory', 1),
     ],
     controllers: [HealthController],
     providers: [StrataHealthIndicator, CartWriter, FailingWriter],

@@ -14,7 +14,13 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { useRedisServer } from '../support/redis.js';
-import { CartWriter, FailingWriter, ProductService, sample } from './observability.fixture.js';
+import {
+  CartWriter,
+  FailingWriter,
+  writeBehindFeature,
+  ProductService,
+  sample,
+} from './observability.fixture.js';
 
 const redis = useRedisServer();
 
@@ -33,26 +39,7 @@ describe('StrataMetricsModule', () => {
           jitter: 0,
           ...(redisUrl !== undefined && { redis: { url: redisUrl }, ...(!l1 && { l1: false as const }) }),
         }),
-        StrataModule.forFeature({
-          caches: [
-            {
-              name: 'carts',
-              strategy: 'write-behind',
-              writer: CartWriter,
-              flushInterval: '1h',
-              journal: redisUrl === undefined ? 'memory' : 'redis',
-            },
-            {
-              name: 'orders',
-              strategy: 'write-behind',
-              writer: FailingWriter,
-              flushInterval: '1h',
-              maxAttempts: 2,
-              retryBase: '1ms',
-              journal: 'memory',
-            },
-          ],
-        }),
+        writeBehindFeature(redisUrl === undefined ? 'memory' : 'redis', 2),
         StrataMetricsModule.forRoot({ registry }),
       ],
       providers: [ProductService, CartWriter, FailingWriter],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { CacheWriter, DeleteRecord, WriteRecord } from '@strata/core';
-import { Cacheable } from '@strata/nestjs';
+import { Cacheable, StrataModule } from '@strata/nestjs';
+import type { DynamicModule } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 
 /** A product service whose loads the tests count. */
@@ -55,4 +56,34 @@ export async function sample(
       Object.entries(labels).every(([k, value]) => String(v.labels[k]) === value),
   );
   return found?.value ?? 0;
+}
+
+/**
+ * Two write-behind caches that flush only when told: `carts` (a working writer) and `orders`
+ * (a writer that always fails, dead-lettered after `ordersMaxAttempts`).
+ */
+export function writeBehindFeature(
+  cartsJournal: 'memory' | 'redis',
+  ordersMaxAttempts: number,
+): DynamicModule {
+  return StrataModule.forFeature({
+    caches: [
+      {
+        name: 'carts',
+        strategy: 'write-behind',
+        writer: CartWriter,
+        flushInterval: '1h',
+        journal: cartsJournal,
+      },
+      {
+        name: 'orders',
+        strategy: 'write-behind',
+        writer: FailingWriter,
+        flushInterval: '1h',
+        maxAttempts: ordersMaxAttempts,
+        retryBase: '1ms',
+        journal: 'memory',
+      },
+    ],
+  });
 }
