@@ -198,10 +198,10 @@ describe('StrataMetricsModule', () => {
     const registry = new Registry();
     await boot(registry, redis.url, true);
     const names = new Set<string>();
-    for (const metric of registry.getMetricsAsArray()) {
-      const { name, type } = await metric.get();
+    for (const { name, type } of await registry.getMetricsAsJSON()) {
       names.add(name);
-      if (type === 'histogram') for (const suffix of ['_bucket', '_count', '_sum']) names.add(name + suffix);
+      if (String(type) === 'histogram')
+        for (const suffix of ['_bucket', '_count', '_sum']) names.add(name + suffix);
     }
     const root = new URL('../../../../', import.meta.url);
     const docs = await readFile(new URL('docs/observability.md', root), 'utf8');
