@@ -1,5 +1,5 @@
 import { Module, type FactoryProvider } from '@nestjs/common';
-import { WriteBehindStrategy, type CacheStack } from '@strata/core';
+import { StrataConfigError, WriteBehindStrategy, type CacheStack } from '@strata/core';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import {
   STRATA_METRICS_OPTIONS,
@@ -20,7 +20,13 @@ const metricsProvider: FactoryProvider<StrataMetrics> = {
     options: StrataMetricsOptions,
     writeBehind: WriteBehindStrategy | undefined,
   ): Promise<StrataMetrics> => {
-    const prom = await import('prom-client');
+    const prom = await import('prom-client').catch((error: unknown) => {
+      throw new StrataConfigError(
+        'StrataMetricsModule',
+        'prom-client',
+        `cannot be imported: install it (a peer dependency of @strata/nestjs) (${error instanceof Error ? error.message : String(error)})`,
+      );
+    });
     const metrics = new StrataMetrics(prom, stack, writeBehind, options);
     metrics.start();
     return metrics;
