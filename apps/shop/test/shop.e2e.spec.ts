@@ -86,6 +86,21 @@ describe.each(backends)('shop on $name', (backend) => {
     expect(after.body.items.find((p: { id: number }) => p.id === 8).amountCents).toBe(1234);
   });
 
+  it('stores an edited product with @CachePut and drops only its page', async () => {
+    const productLoads = async (): Promise<number> =>
+      (await shop.http.get('/admin/cache/stats').set(ADMIN).expect(200)).body.caches.product.loads;
+    await shop.http.get('/products/18').expect(200);
+    const loads = await productLoads();
+
+    await shop.http.patch('/admin/products/18').set(ADMIN).send({ name: 'Renamed 18' }).expect(200);
+
+    const page = await shop.http.get('/products/18').expect(200);
+    expect(page.headers['x-cache']).toBe('MISS');
+    expect(page.body.name).toBe('Renamed 18');
+    expect(await productLoads()).toBe(loads); // the page was rebuilt from the entry the put stored
+    await shop.http.patch('/admin/products/99999').set(ADMIN).send({ name: 'x' }).expect(404);
+  });
+
   it('shows a posted review in the rating summary on the next read', async () => {
     const before = (await shop.http.get('/products/9').expect(200)).body.rating;
     await shop.http.get('/products/9/reviews').expect(200);

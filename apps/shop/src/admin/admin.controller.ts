@@ -6,6 +6,7 @@ import {
   HttpCode,
   NotFoundException,
   Param,
+  Patch,
   Post,
   Put,
   UseGuards,
@@ -15,6 +16,12 @@ import { CacheService, NoHttpCache } from '@strata/nestjs';
 import { z } from 'zod';
 import { AdminGuard } from '../auth/auth.guard.js';
 import { CartsService } from '../carts/carts.service.js';
+import type { ProductDetail } from '../catalog/product-detail.service.js';
+import {
+  ProductEditorService,
+  ProductPatchSchema,
+  type ProductPatch,
+} from '../catalog/product-editor.service.js';
 import { idParam, ZodPipe } from '../common/zod.pipe.js';
 import { StockService } from '../inventory/stock.service.js';
 import { PricesService } from '../pricing/prices.service.js';
@@ -53,6 +60,7 @@ export class AdminController {
     private readonly stock: StockService,
     private readonly carts: CartsService,
     private readonly views: ViewsService,
+    private readonly editor: ProductEditorService,
   ) {}
 
   /** Hit rate per cache and layer, database queries, queries saved (estimate). */
@@ -95,6 +103,17 @@ export class AdminController {
       throw new NotFoundException(`No price for product ${id}`);
     await this.prices.changePrice(productId, body);
     return { productId, ...body };
+  }
+
+  /** Edits a product's name or description (`@CachePut` of the detail, the page evicted). */
+  @Patch('products/:id')
+  async editProduct(
+    @Param('id') id: string,
+    @Body(new ZodPipe(ProductPatchSchema)) body: ProductPatch,
+  ): Promise<ProductDetail> {
+    const detail = await this.editor.update(idParam(id), body);
+    if (!detail) throw new NotFoundException(`No product ${id}`);
+    return detail;
   }
 
   /** Sets stock (a restock); the cached quantity is evicted after COMMIT. */

@@ -22,7 +22,11 @@ import {
   type ProductQuery,
 } from './product-search.service.js';
 
-const productTag = (request: ShopRequest): string[] => [`product:${request.params.id ?? ''}`];
+/** A product page's tags: its data (`product:<id>`), and the page alone (`product-page:<id>`). */
+const productTags = (request: ShopRequest): string[] => [
+  `product:${request.params.id ?? ''}`,
+  `product-page:${request.params.id ?? ''}`,
+];
 
 /**
  * The catalog. Its GET routes are HTTP-cached with `scope: 'public'`: the pages are the same for
@@ -71,7 +75,7 @@ export class CatalogController {
   }
 
   @Get('products/:id')
-  @HttpCache<ShopRequest>({ ttl: '30s', scope: 'public', staleWhileRevalidate: '1m', tags: productTag })
+  @HttpCache<ShopRequest>({ ttl: '30s', scope: 'public', staleWhileRevalidate: '1m', tags: productTags })
   async product(@Param('id') id: string): Promise<ProductDetail> {
     const detail = await this.details.detail(idParam(id));
     if (!detail) throw new NotFoundException(`No product ${id}`);

@@ -44,7 +44,12 @@ export class ProductDetailService {
 
   /** The detail, or `null` for an unknown id (cached for `nullTtl`, so probing ids stays cheap). */
   @Cacheable({ key: (id: number) => `product:${id}`, ttl: '10m', tags: (id: number) => [`product:${id}`] })
-  async detail(id: number): Promise<ProductDetail | null> {
+  detail(id: number): Promise<ProductDetail | null> {
+    return this.assemble(id);
+  }
+
+  /** The detail read from its sources, bypassing this object's own cache entry (for `@CachePut`). */
+  async assemble(id: number): Promise<ProductDetail | null> {
     const [row] = await this.db.select().from(products).where(eq(products.id, id));
     if (!row) return null;
     const [all, price, inStock, rating] = await Promise.all([
