@@ -3,6 +3,12 @@ import { LoaderTimeoutError, type CacheStack } from '../src/index.js';
 import { recordEvents, staleReadVariants, storedEntry } from './stale-reads.support.js';
 import { deferred, eventually, sleep } from './support.js';
 
+/** The `stale` event of key `k` (default namespace), served from L1 when the stack has one. */
+function staleEvent(stack: CacheStack, reason: 'error' | 'timeout') {
+  const layer = stack.l1 === undefined ? 'l2' : 'l1';
+  return { cache: 'default', key: stack.keys.entry('k'), layer, reason };
+}
+
 const variants = staleReadVariants();
 
 describe.each(variants)('grace (stale-if-error): $name', (variant) => {
@@ -35,7 +41,7 @@ describe.each(variants)('grace (stale-if-error): $name', (variant) => {
     };
     expect(await stack.getOrLoad('k', flaky, options)).toBe('v1');
     expect(calls).toBe(1);
-    expect(events.stale).toStrictEqual([{ key: stack.keys.entry('k'), reason: 'error' }]);
+    expect(events.stale).toStrictEqual([staleEvent(stack, 'error')]);
     expect(events.refresh[0]).toMatchObject({ trigger: 'grace', outcome: 'error', retryInMs: 150 });
 
     // During the backoff a read gets the stale value without calling the loader.
@@ -76,7 +82,7 @@ describe.each(variants)('grace (stale-if-error): $name', (variant) => {
     const started = Date.now();
     expect(await stack.getOrLoad('k', slow, options)).toBe('v1');
     expect(Date.now() - started).toBeLessThan(400);
-    expect(events.stale).toStrictEqual([{ key: stack.keys.entry('k'), reason: 'timeout' }]);
+    expect(events.stale).toStrictEqual([staleEvent(stack, 'timeout')]);
     // A read while the load goes on joins it instead of calling the loader again.
     expect(await stack.getOrLoad('k', slow, options)).toBe('v1');
     expect(calls).toBe(1);
@@ -110,7 +116,7 @@ describe.each(variants)('grace (stale-if-error): $name', (variant) => {
     await sleep(100);
     const hung = (): Promise<string> => new Promise(() => undefined);
     expect(await stack.getOrLoad('k', hung, { ttl: 50, grace: '5s', hardTimeout: 50 })).toBe('v2');
-    expect(events.stale).toStrictEqual([{ key: stack.keys.entry('k'), reason: 'timeout' }]);
+    expect(events.stale).toStrictEqual([staleEvent(stack, 'timeout')]);
   });
 
   it.each([

@@ -32,6 +32,7 @@ export interface StrataEventMap {
    * a soft timeout, or a retry). `retryInMs`: when the next retry runs, if one was scheduled.
    */
   refresh: {
+    cache: string;
     key: string;
     trigger: 'swr' | 'early' | 'grace' | 'retry';
     attempt: number;

@@ -255,6 +255,7 @@ export class ReadPath {
   ): RefreshTask<Loaded> {
     return {
       key: full,
+      cache: this.cacheOf(full),
       trigger,
       retryUntil: Math.min(entry.staleUntil, entry.freshUntil + policy.staleMs),
       run: (retry) => this.refresh(full, loader, options, policy, retry ? 'revalidate' : start),

@@ -25,6 +25,8 @@ export type SettledRefresh<T> =
 export interface RefreshTask<T> {
   /** Full key: at most one refresh (running or waiting to retry) per key. */
   readonly key: string;
+  /** The key's cache (namespace), for the `refresh` event. */
+  readonly cache: string;
   readonly trigger: RefreshTrigger;
   /** Wall-clock ms past which no retry is scheduled (the end of the entry's stale window). */
   readonly retryUntil: number;
@@ -100,6 +102,7 @@ export class RefreshScheduler<T> {
     const retryInMs = settled.ok ? undefined : this.scheduleRetry(task, attempt + 1);
     if (this.events.has('refresh')) {
       this.events.emit('refresh', {
+        cache: task.cache,
         key: task.key,
         trigger: attempt > 0 ? 'retry' : task.trigger,
         attempt,
