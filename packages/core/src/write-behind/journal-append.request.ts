@@ -1,5 +1,6 @@
 import { StrataError } from '../errors/strata.error.js';
 import type { AppendResult } from './journal-append.batcher.js';
+import type { JournalWrite } from './journal-record.js';
 import type { PartitionKeys } from './redis-journal.js';
 
 /** Where the append script announces the entries it changed: the bus channel and this instance's id. */
@@ -25,10 +26,18 @@ export interface AppendRequest {
   readonly floor: number;
 }
 
+/** The write an append request journals, for the paths that persist it without the journal. */
+export function journalWriteOf(request: AppendRequest): JournalWrite {
+  if (request.op === 's') return { kind: 'set', value: request.payload };
+  if (request.op === 'd') return { kind: 'delete' };
+  return { kind: 'increment', delta: Number(request.payload) };
+}
+
 /**
  * The arguments of one call of the append script (`journal-append.script.ts`) for a batch of
  * appends to partition `p`: the key count, the keys, then the arguments. Versions of the batch
- * go above the highest of its callers' clocks.
+ * go above the highest of its callers' clocks. Built in one array (numbers as strings, which the
+ * client would otherwise convert one by one).
  */
 export function appendArguments(
   p: PartitionKeys,
@@ -36,48 +45,42 @@ export function appendArguments(
   tombstoneTtlMs: number,
   perPartitionLimit: number,
   bus: BusAddress | undefined,
-): (string | number)[] {
+): string[] {
+  const args = [String(4 + requests.length), p.stream, p.pending, p.inflight, p.clock];
   let floor = 0;
-  const perWrite: (string | number)[] = [];
   for (const r of requests) {
-    floor = Math.max(floor, r.floor);
-    perWrite.push(r.op, r.key, r.payload, r.entryHead, r.entryPx);
+    args.push(r.entryKey);
+    if (r.floor > floor) floor = r.floor;
   }
-  return [
-    4 + requests.length,
-    p.stream,
-    p.pending,
-    p.inflight,
-    p.clock,
-    ...requests.map((r) => r.entryKey),
-    floor,
-    tombstoneTtlMs,
-    perPartitionLimit,
-    requests.length,
-    ...perWrite,
-    bus?.channel ?? '',
-    bus?.sender ?? '',
-  ];
+  args.push(String(floor), String(tombstoneTtlMs), String(perPartitionLimit), String(requests.length));
+  for (const r of requests) args.push(r.op, r.key, r.payload, r.entryHead, String(r.entryPx));
+  args.push(bus?.channel ?? '', bus?.sender ?? '');
+  return args;
 }
 
-/** One result per request from the script's reply: a version (and count), `'full'`, or its error. */
+/**
+ * One result per request from the script's reply (one line per request): a version (and the
+ * count after an increment), `'full'`, or its error.
+ */
 export function parseAppendReply(
-  reply: readonly string[],
+  reply: string,
   requests: readonly AppendRequest[],
   cache: string,
 ): (AppendResult | Error)[] {
+  const lines = reply.split('\n');
   return requests.map((r, i) => {
-    const result = reply[2 * i];
-    const count = reply[2 * i + 1];
-    if (result === 'FULL') return 'full';
-    if (result === undefined) return new Error('journal append: the reply has too few results');
-    if (result.startsWith('E_NOT_A_COUNTER')) {
+    const line = lines[i];
+    if (line === 'FULL') return 'full';
+    if (line === undefined || line === '') return new Error('journal append: the reply has too few results');
+    if (line.startsWith('E_NOT_A_COUNTER')) {
       return new StrataError(
         'E_NOT_A_COUNTER',
-        `Cannot increment "${r.key}" in cache "${cache}": ${result.slice(16)}`,
+        `Cannot increment "${r.key}" in cache "${cache}": ${line.slice(16)}`,
       );
     }
-    const version = Number(result);
-    return count === undefined || count === '' ? { version } : { version, count: Number(count) };
+    const space = line.indexOf(' ');
+    return space < 0
+      ? { version: Number(line) }
+      : { version: Number(line.slice(0, space)), count: Number(line.slice(space + 1)) };
   });
 }

@@ -31,7 +31,7 @@ export interface JournalAppenderOptions {
 }
 
 interface AppendCommand {
-  strataJournalAppend(...args: (string | number)[]): Promise<string[]>;
+  strataJournalAppend(...args: string[]): Promise<string>;
 }
 
 /**

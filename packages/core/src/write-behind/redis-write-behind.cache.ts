@@ -12,6 +12,7 @@ import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
 import { PerKeyOrder } from '../strategies/per-key-order.js';
 import { deliverRecords, missingIncrementMany } from './journal-delivery.js';
 import { assertDelta, recordFor, type JournalRecord, type JournalWrite } from './journal-record.js';
+import { journalWriteOf } from './journal-append.request.js';
 import type { RedisJournalFlusher } from './redis-journal.flusher.js';
 import type { AppendResult } from './journal-append.batcher.js';
 import type { AppendRequest, RedisJournal } from './redis-journal.js';
@@ -42,6 +43,9 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   /** Keys written through the fallback, with their version: journal records below it are stale. */
   private readonly superseded = new Map<string, number>();
   private closed = false;
+  /** Built once: every write uses them. */
+  private readonly writeOptions: { readonly namespace: string; readonly ttl: NamedCacheConfig<T>['ttl'] };
+  private readonly encodeTarget: string;
 
   constructor(
     stack: CacheStack,
@@ -53,6 +57,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     private readonly options: RedisWriteBehindOptions,
   ) {
     super(stack, config, new CacheTransactions());
+    this.writeOptions = { namespace: config.name, ttl: config.ttl };
+    this.encodeTarget = `${config.name} cache`;
   }
 
   get deadLetters(): readonly DeadLetter[] {
@@ -97,22 +103,33 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   }
 
   override set(key: string, value: T): Promise<void> {
-    const encoded = encodeValue(value, `${this.name} cache`);
+    const payload = encodeValue(value, this.encodeTarget);
     return this.order.run(key, async () => {
       const { full, ttlMs, head } = this.stack.entryHead(this.cacheKey(key), value, this.writeOptions);
-      await this.append(
+      await this.append({
+        op: 's',
         key,
-        full,
-        { op: 's', payload: encoded, entryHead: head, entryPx: ttlMs },
-        { kind: 'set', value: encoded },
-      );
+        entryKey: full,
+        payload,
+        entryHead: head,
+        entryPx: ttlMs,
+        floor: this.clock.current,
+      });
     });
   }
 
   override delete(key: string): Promise<void> {
     return this.order.run(key, async () => {
       const full = this.stack.keys.entry(this.cacheKey(key), this.name);
-      await this.append(key, full, { op: 'd', payload: '', entryHead: '', entryPx: 1 }, { kind: 'delete' });
+      await this.append({
+        op: 'd',
+        key,
+        entryKey: full,
+        payload: '',
+        entryHead: '',
+        entryPx: 1,
+        floor: this.clock.current,
+      });
     });
   }
 
@@ -122,8 +139,15 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     let count: number | undefined;
     await this.order.run(key, async () => {
       const { full, ttlMs, head } = this.stack.entryHead(this.cacheKey(key), 0, this.writeOptions);
-      const request = { op: 'i', payload: String(delta), entryHead: head, entryPx: ttlMs } as const;
-      count = await this.append(key, full, request, { kind: 'increment', delta });
+      count = await this.append({
+        op: 'i',
+        key,
+        entryKey: full,
+        payload: String(delta),
+        entryHead: head,
+        entryPx: ttlMs,
+        floor: this.clock.current,
+      });
     });
     if (count !== undefined || this.config.loader === undefined) return count;
     const loaded = await this.get(key);
@@ -149,10 +173,6 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     }
   }
 
-  private get writeOptions(): { namespace: string; ttl: NamedCacheConfig<T>['ttl'] } {
-    return { namespace: this.name, ttl: this.config.ttl };
-  }
-
   /** On a miss: the journal's latest record of the key, else the loader. */
   private async loadLatest(key: string): Promise<T | null | undefined> {
     let latest: JournalRecord | undefined;
@@ -170,18 +190,18 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     return this.config.loader?.load(key);
   }
 
-  /** Journals one write (cache entry, version and stream record in one script), or falls back. */
-  private async append(
-    key: string,
-    full: string,
-    request: Omit<AppendRequest, 'key' | 'entryKey' | 'floor'>,
-    fallback: JournalWrite,
-  ): Promise<number | undefined> {
+  /**
+   * Journals one write (cache entry, version and stream record in one script), or falls back.
+   * `request.floor` is the clock when the request was made (the caller makes it just before).
+   */
+  private async append(request: AppendRequest): Promise<number | undefined> {
     for (let waited = 0; ; waited++) {
+      // Retried after a wait: versions go above what the clock saw meanwhile.
+      if (waited > 0) request = { ...request, floor: this.clock.current };
       let result: AppendResult;
-      if (!this.stack.l2Available) return this.writeThrough(key, fallback);
+      if (!this.stack.l2Available) return this.writeThrough(request.key, journalWriteOf(request));
       try {
-        result = await this.redis.append(key, { ...request, key, entryKey: full, floor: this.clock.current });
+        result = await this.redis.append(request.key, request);
       } catch (error) {
         if (error instanceof StrataError) throw error;
         // Reported: a script error that persists (not an outage) would otherwise turn write-behind
@@ -191,13 +211,13 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
           error: new CacheStoreError('journal', error),
         });
         // Sent but not answered: the delta may be journaled already; persisting it too could count it twice.
-        if (fallback.kind === 'increment')
+        if (request.op === 'i')
           throw new JournalUnavailableError(
             this.name,
             'the increment was sent but not confirmed (not retried)',
             error,
           );
-        return this.writeThrough(key, fallback, error);
+        return this.writeThrough(request.key, journalWriteOf(request), error);
       }
       if (result === 'full') {
         // Closed while waiting: an explicit error, never a silent loss.
@@ -209,13 +229,17 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
       this.clock.observe(result.version);
       const events = this.stack.events;
       if (events.has('write-behind:enqueued'))
-        events.emit('write-behind:enqueued', { cache: this.name, key, kind: fallback.kind });
+        events.emit('write-behind:enqueued', {
+          cache: this.name,
+          key: request.key,
+          kind: journalWriteOf(request).kind,
+        });
       // L1 drops the key here; the append script announced it to the other instances' L1.
-      this.stack.l1?.delete([full]);
+      this.stack.l1?.delete([request.entryKey]);
       // Too few replicas confirmed: a failover could lose the write, so it is persisted now too
       // (not an increment: a delta persisted twice would count twice; see the docs).
-      if (this.options.replicas !== undefined && result.replicated !== true && fallback.kind !== 'increment')
-        await this.persistNow(key, fallback, result.version);
+      if (this.options.replicas !== undefined && result.replicated !== true && request.op !== 'i')
+        await this.persistNow(request.key, journalWriteOf(request), result.version);
       return result.count;
     }
   }

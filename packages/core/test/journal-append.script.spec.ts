@@ -1,0 +1,158 @@
+import { startRedis, type RedisServer } from '@strata/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StrataError } from '../src/index.js';
+import { JournalAppender } from '../src/write-behind/journal-appender.js';
+import type { AppendRequest } from '../src/write-behind/journal-append.request.js';
+import type { PartitionKeys } from '../src/write-behind/redis-journal.js';
+import { uniquePrefix } from './support.js';
+
+/**
+ * The append script on a real Redis, through the appender that batches it: what one call leaves
+ * in the entries, the pending hash and the stream, and what it answers per write.
+ */
+describe('journal append script', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let subscriber: Redis;
+  const appenders: JournalAppender[] = [];
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+    subscriber = new Redis(server.url);
+  });
+
+  afterEach(async () => {
+    await Promise.all(appenders.splice(0).map((a) => a.close()));
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    subscriber?.disconnect();
+    await server?.dispose();
+  });
+
+  function partition(): PartitionKeys {
+    const base = `${uniquePrefix()}:wb:{p}`;
+    return {
+      index: 0,
+      tag: '{p}',
+      stream: `${base}:stream`,
+      pending: `${base}:pending`,
+      inflight: `${base}:inflight`,
+      clock: `${base}:clock`,
+      dead: `${base}:dead`,
+    };
+  }
+
+  function appender(p: PartitionKeys, perPartitionLimit = 100, channel = ''): JournalAppender {
+    const a = new JournalAppender(redis, [p], {
+      cache: 'carts',
+      tombstoneTtlMs: 60_000,
+      perPartitionLimit,
+      bus: channel === '' ? undefined : { channel, sender: 'me' },
+    });
+    appenders.push(a);
+    return a;
+  }
+
+  const HEAD = '4000000000000|4000000000000|0\n';
+  const write = (op: AppendRequest['op'], key: string, payload = ''): AppendRequest => ({
+    op,
+    key,
+    entryKey: `{p}:entry:${key}`,
+    payload,
+    entryHead: op === 'd' ? '' : HEAD,
+    entryPx: 60_000,
+    floor: 0,
+  });
+
+  it('applies a batch in order: entries, pending records, a stream record per newly pending key, rising versions, one announcement', async () => {
+    const p = partition();
+    const channel = `${uniquePrefix()}:bus`;
+    const messages: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+    await subscriber.subscribe(channel);
+    const journal = appender(p, 100, channel);
+
+    const results = await Promise.all([
+      journal.append(0, write('s', 'a', 'j{"n":1}')),
+      journal.append(0, write('s', 'a', 'j{"n":2}')),
+      journal.append(0, write('d', 'b')),
+    ]);
+
+    const versions = results.map((r) => (r === 'full' ? Number.NaN : r.version));
+    expect(versions[1]).toBeGreaterThan(versions[0] as number);
+    expect(versions[2]).toBeGreaterThan(versions[1] as number);
+    expect(await redis.hgetall(p.pending)).toEqual({
+      a: `${versions[1]}|s|j{"n":2}`,
+      b: `${versions[2]}|d|`,
+    });
+    // a was pending after its first write: its second one adds no stream record.
+    const stream = await redis.xrange(p.stream, '-', '+');
+    expect(stream.map(([, fields]) => fields)).toEqual([
+      ['k', 'a', 'v', String(versions[0])],
+      ['k', 'b', 'v', String(versions[2])],
+    ]);
+    expect(await redis.get('{p}:entry:a')).toMatch(new RegExp(`^S1\\|\\d+\\|${HEAD}j\\{"n":2\\}$`));
+    expect(await redis.get('{p}:entry:b')).toMatch(/^X\|\d+$/);
+    expect(await redis.get(p.clock)).toBe(String(versions[2]));
+    await expect.poll(() => messages.length).toBe(1);
+    expect(JSON.parse(messages[0] as string)).toEqual({
+      s: 'me',
+      k: ['{p}:entry:a', '{p}:entry:a', '{p}:entry:b'],
+    });
+  });
+
+  it('takes back a write that finds its partition full, and still applies the others of the call', async () => {
+    const p = partition();
+    const journal = appender(p, 2);
+    await Promise.all([journal.append(0, write('s', 'a', 'j1')), journal.append(0, write('s', 'b', 'j1'))]);
+
+    const [c, d, a] = await Promise.all([
+      journal.append(0, write('s', 'c', 'j1')),
+      journal.append(0, write('d', 'd')),
+      journal.append(0, write('s', 'a', 'j2')),
+    ]);
+
+    expect(c).toBe('full');
+    expect(d).toBe('full');
+    expect(a).toMatchObject({ version: expect.any(Number) });
+    expect(Object.keys(await redis.hgetall(p.pending)).sort()).toEqual(['a', 'b']);
+    expect(await redis.hget(p.pending, 'a')).toMatch(/\|s\|j2$/);
+    expect(await redis.exists('{p}:entry:c', '{p}:entry:d')).toBe(0);
+    expect(await redis.xlen(p.stream)).toBe(2);
+  });
+
+  it('lets a key held by a flusher write again when the partition is full', async () => {
+    const p = partition();
+    const journal = appender(p, 1);
+    await journal.append(0, write('s', 'a', 'j1'));
+    // What a flusher's take does: the key moves from pending to in flight.
+    await redis.hset(p.inflight, 'a', await redis.hget(p.pending, 'a').then(String));
+    await redis.hdel(p.pending, 'a');
+
+    expect(await journal.append(0, write('s', 'a', 'j2'))).toMatchObject({ version: expect.any(Number) });
+    expect(await journal.append(0, write('s', 'b', 'j1'))).toBe('full');
+  });
+
+  it('answers an increment with the cached count, and rejects one on a value that is not an integer, changing nothing', async () => {
+    const p = partition();
+    const journal = appender(p);
+    await journal.append(0, write('s', 'n', 'j5'));
+    await journal.append(0, write('s', 'x', 'j"five"'));
+    const before = await redis.hgetall(p.pending);
+
+    const [n, x] = await Promise.all([
+      journal.append(0, write('i', 'n', '3')),
+      journal.append(0, write('i', 'x', '3')).catch((error: unknown) => error),
+    ]);
+
+    expect(n).toMatchObject({ count: 8 });
+    expect(await redis.hget(p.pending, 'n')).toBe(`${n === 'full' ? '' : n.version}|s|j8`);
+    expect(x).toBeInstanceOf(StrataError);
+    expect(x).toMatchObject({ code: 'E_NOT_A_COUNTER' });
+    expect(await redis.hget(p.pending, 'x')).toBe(before['x']);
+  });
+});
