@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { HttpCache } from '@strata/nestjs';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
-import type { ShopRequest, ShopUser } from '../auth/shop-user.js';
+import type { ShopUser } from '../auth/shop-user.js';
 import { idParam, ZodPipe } from '../common/zod.pipe.js';
 import {
   NewReviewSchema,
@@ -22,16 +22,11 @@ import {
   type ProductQuery,
 } from './product-search.service.js';
 
-/** A product page's tags: its data (`product:<id>`), and the page alone (`product-page:<id>`). */
-const productTags = (request: ShopRequest): string[] => [
-  `product:${request.params.id ?? ''}`,
-  `product-page:${request.params.id ?? ''}`,
-];
-
 /**
  * The catalog. Its GET routes are HTTP-cached with `scope: 'public'`: the pages are the same for
- * everyone, so signed-in shoppers (who send `Authorization`) share them too. Each page carries the
- * tags its data is invalidated by, so a price change, a checkout or a review drops it at once.
+ * everyone, so signed-in shoppers (who send `Authorization`) share them too. Product and review
+ * pages rely on dependency invalidation (a page is dropped with the cached entries its handler
+ * read); listings, the category tree and trending carry route tags as well, the explicit way.
  */
 @ApiTags('catalog')
 @Controller()
@@ -75,7 +70,9 @@ export class CatalogController {
   }
 
   @Get('products/:id')
-  @HttpCache<ShopRequest>({ ttl: '30s', scope: 'public', staleWhileRevalidate: '1m', tags: productTags })
+  // No tags: the page depends on what its handler read (HTTP dependency invalidation), so evicting
+  // or invalidating `product:<id>`, `rating:<id>`, a price or a stock entry drops it.
+  @HttpCache({ ttl: '30s', scope: 'public', staleWhileRevalidate: '1m' })
   async product(@Param('id') id: string): Promise<ProductDetail> {
     const detail = await this.details.detail(idParam(id));
     if (!detail) throw new NotFoundException(`No product ${id}`);
@@ -83,11 +80,7 @@ export class CatalogController {
   }
 
   @Get('products/:id/reviews')
-  @HttpCache<ShopRequest>({
-    ttl: '1m',
-    scope: 'public',
-    tags: (request) => [`reviews:${request.params.id ?? ''}`],
-  })
+  @HttpCache({ ttl: '1m', scope: 'public' }) // dropped with `reviews:<id>`, which it read
   reviewsOf(@Param('id') id: string): Promise<ReviewView[]> {
     return this.reviews.latest(idParam(id));
   }

@@ -19,10 +19,10 @@ export const ProductPatchSchema = z
 export type ProductPatch = z.infer<typeof ProductPatchSchema>;
 
 /**
- * Edits product texts. `@CachePut` stores the freshly assembled detail under `product:<id>`, so
- * the next page build reads it from the cache instead of reloading it; `@CacheEvict` then drops
- * the product's HTTP page (tag `product-page:<id>`, which the page carries besides `product:<id>`)
- * and the listings, which show names. Evicting `product:<id>` instead would drop the entry just put.
+ * Edits product texts. `@CachePut` stores the freshly assembled detail under `product:<id>`: the
+ * product's HTTP page, which read that key, is dropped by dependency invalidation, and its next
+ * build reads the new detail from the cache instead of reloading it. `@CacheEvict` drops the
+ * listings (tag `product-list`), which show names but never read `product:<id>`.
  */
 @Injectable()
 export class ProductEditorService {
@@ -33,7 +33,7 @@ export class ProductEditorService {
 
   /** The updated detail, or `null` for an unknown product. */
   @CachePut({ key: (id: number) => `product:${id}`, tags: (id: number) => [`product:${id}`] })
-  @CacheEvict({ tags: (id: number) => [`product-page:${id}`, 'product-list'] })
+  @CacheEvict({ tags: ['product-list'] })
   async update(id: number, patch: ProductPatch): Promise<ProductDetail | null> {
     const updated = await this.db
       .update(products)

@@ -43,7 +43,7 @@ export class StockService {
         return rows.length > 0;
       }),
     );
-    await this.evictPages([productId]);
+    await this.evictDetails([productId]);
     return updated;
   }
 
@@ -56,10 +56,11 @@ export class StockService {
   }
 
   /**
-   * Drops the product details and pages that show these quantities. Tag invalidations are not
-   * queued by `transactions.run`: call this once the transaction has committed.
+   * Drops the product details that show these quantities (tag `product:<id>`), and with them the
+   * pages built from them. Tag invalidations are not queued by `transactions.run`: call this once
+   * the transaction has committed.
    */
-  evictPages(productIds: readonly number[]): Promise<void> {
+  evictDetails(productIds: readonly number[]): Promise<void> {
     return this.cache.invalidateTags(productIds.map((id) => `product:${id}`));
   }
 }

@@ -94,7 +94,7 @@ export class OrdersService {
         };
       }),
     );
-    await this.stock.evictPages(ids);
+    await this.stock.evictDetails(ids);
     await this.cache.invalidateTags([`orders:${userId}`]);
     if (fromCart) await this.carts.clear(userId);
     return order;
