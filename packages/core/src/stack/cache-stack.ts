@@ -1,23 +1,23 @@
 import { decodeValue, encodeValue, type EncodedValue } from '../codec/value.codec.js';
-import { InvalidationBus } from '../bus/invalidation-bus.js';
+import type { InvalidationBus } from '../bus/invalidation-bus.js';
 import { type Collected, DependencyTracker } from '../dependencies/dependency-tracker.js';
-import { LoadLeases } from '../lease/load-lease.js';
 import { StrataEvents } from '../events/strata-events.js';
-import { EntryCacheNames } from '../events/entry-cache.js';
+import { EntryEvents } from '../events/entry-events.js';
 import type { CircuitState } from '../circuit-breaker/circuit-breaker.js';
 import { KeyBuilder } from '../keys/key-builder.js';
-import { MemoryLayer } from '../layers/memory.layer.js';
-import { RedisLayer } from '../layers/redis.layer.js';
+import type { MemoryLayer } from '../layers/memory.layer.js';
+import type { RedisLayer } from '../layers/redis.layer.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
 import { resolveStackOptions, type ResolvedStackOptions } from '../options/resolve-options.js';
-import { RedisConnection } from '../redis/redis-connection.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { TtlPolicy } from '../ttl/ttl-policy.js';
 import type { GetOptions, LoadOptions, ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
 import { EntryWriter } from './entry-writer.js';
 import { KeyChanges } from './key-changes.js';
 import { WritePath } from './write-path.js';
-import { L2Guard } from './l2-guard.js';
+import type { L2Guard } from './l2-guard.js';
+import { buildStackLayers } from './stack-layers.js';
 import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
 import { resolveReadPolicy } from './stale-policy.js';
 
@@ -67,6 +67,7 @@ export class CacheStack {
   private readonly tracker: DependencyTracker;
   /** Sets, deletes and invalidations (write-path.ts). */
   private readonly writes: WritePath;
+  private readonly entryEvents: EntryEvents;
   private closed = false;
 
   /** Validates `options` (throws `StrataConfigError`) and builds the layers; an owned Redis client starts connecting at once. */
@@ -75,28 +76,10 @@ export class CacheStack {
     const o = this.options;
     this.keys = new KeyBuilder(o.prefix, o.maxKeyLength);
     this.ttl = new TtlPolicy(o);
-    this.l1 = o.l1 ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: o.tombstoneTtlMs }) : undefined;
-    if (o.redis) {
-      this.connection = new RedisConnection(o.redis, (error) =>
-        this.events.emit('l2:error', { operation: 'connection', error }),
-      );
-      this.l2 = new RedisLayer(this.connection.client, {
-        tombstoneTtlMs: o.tombstoneTtlMs,
-        keyDependencyPrefix: this.keys.keyDependencyPrefix,
-        dependencyTtlMs: o.dependencyTtlMs,
-      });
-      this.guard = new L2Guard(this.l2, this.connection, this.events, o.breaker);
-      if (o.bus) {
-        this.bus = new InvalidationBus(
-          this.connection.client,
-          this.guard.command,
-          this.l1,
-          o.bus,
-          this.events,
-        );
-      }
-    }
+    const layers = buildStackLayers(o, this.keys, this.events);
+    ({ l1: this.l1, l2: this.l2, bus: this.bus, connection: this.connection, guard: this.guard } = layers);
     this.tracker = new DependencyTracker(o.dependencies, this.keys);
+    this.entryEvents = new EntryEvents(this.events, this.keys.prefix);
     const { keys, l1, l2, guard, bus } = this;
     this.writer = new EntryWriter(guard, l1, o.l1?.ttlMs, (dependency) => keys.isKeyDependency(dependency));
     const changes = new KeyChanges({ enabled: o.dependencies, keys, l1, l2, guard, bus });
@@ -109,7 +92,7 @@ export class CacheStack {
       ttl: this.ttl,
       l1: this.l1,
       guard: this.guard,
-      leases: this.leases(),
+      leases: layers.leases,
       write: (write, l1Token, l2Token) => this.writer.write(write, l1Token, l2Token),
       isClosed: () => this.closed,
       tracker: this.tracker,
@@ -165,7 +148,7 @@ export class CacheStack {
     const now = Date.now();
     const record = this.l1.lookup(fullKey, now);
     if (record === undefined || record.entry.freshUntil <= now) return CACHE_MISS;
-    if (this.events.has('hit')) this.emitHit(fullKey);
+    if (this.events.has('hit')) this.entryEvents.hit(fullKey, 'l1');
     this.tracker.record(fullKey, record.entry.tags);
     return this.materialize(record.entry.value, record.shared);
   }
@@ -180,7 +163,7 @@ export class CacheStack {
       this.tracker.record(full, l2.entry.tags);
       return this.materialize(l2.entry.value, l2.shared) as T;
     }
-    if (this.events.has('miss')) this.events.emit('miss', { cache: this.cacheOf(full), key: full });
+    this.entryEvents.miss(full);
     // A later set of the key would change what the caller read.
     this.tracker.record(full, NO_TAGS);
     return undefined;
@@ -326,26 +309,6 @@ export class CacheStack {
     await this.connection?.close();
     await this.l1?.close();
     this.events.clear();
-  }
-
-  private leases(): LoadLeases | undefined {
-    const { guard, connection } = this;
-    if (guard === undefined || connection === undefined || this.options.lease === undefined) return undefined;
-    return new LoadLeases(connection.client, guard.command, this.options.lease, this.options.prefix);
-  }
-
-  /** Names of caches for event payloads (made when someone first listens). */
-  private cacheNames: EntryCacheNames | undefined;
-
-  /** The cache (namespace) of a full key, for event payloads (built only when someone listens). */
-  private cacheOf(full: string): string {
-    this.cacheNames ??= new EntryCacheNames(this.keys.prefix);
-    return this.cacheNames.of(full);
-  }
-
-  // Out of line, so the L1 hit path stays small when nobody listens.
-  private emitHit(full: string): void {
-    this.events.emit('hit', { cache: this.cacheOf(full), key: full, layer: 'l1' });
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {

@@ -2,8 +2,7 @@ import type { CacheEntry } from '../codec/entry.envelope.js';
 import { decodeValue, deepFreeze, type EncodedValue } from '../codec/value.codec.js';
 import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
 import { StrataError } from '../errors/strata.error.js';
-import { EntryCacheNames } from '../events/entry-cache.js';
-import type { CacheLayerName } from '../events/strata-events.js';
+import { EntryEvents } from '../events/entry-events.js';
 import type { GetOptions, LoadOptions } from './cache-stack.types.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import type { L2Lookup, Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
@@ -42,9 +41,11 @@ interface StaleRecord {
  */
 export class ReadPath {
   private readonly refreshes: RefreshScheduler<Loaded>;
+  private readonly entryEvents: EntryEvents;
 
   constructor(private readonly d: ReadPathDeps) {
     this.refreshes = new RefreshScheduler(d.events, d.options.reads.retry);
+    this.entryEvents = new EntryEvents(d.events, d.keys.prefix);
   }
 
   /** Stops scheduling retries, clears their timers and waits for refreshes in flight. */
@@ -70,13 +71,13 @@ export class ReadPath {
       ) {
         this.background(full, loader, options, policy, entry, 'early', 'recompute');
       }
-      if (this.d.events.has('hit')) this.emitHit(full, 'l1');
+      if (this.d.events.has('hit')) this.entryEvents.hit(full, 'l1');
       this.d.tracker.record(full, entry.tags);
       return this.materialize(entry.value, record.shared);
     }
     if (now - entry.freshUntil >= policy.swrMs) return NOT_SERVED;
     this.d.tracker.record(full, entry.tags);
-    this.stale(full, 'swr');
+    this.entryEvents.stale(full, 'swr');
     this.background(full, loader, options, policy, entry, 'swr', 'revalidate');
     return this.materialize(entry.value, record.shared);
   }
@@ -100,7 +101,7 @@ export class ReadPath {
       ) {
         this.background(full, loader, options, policy, entry, 'early', 'recompute');
       }
-      return { value: this.materialize(entry.value, l2.shared), encoded: entry.value, tags: entry.tags };
+      return this.loaded(entry, l2.shared);
     }
     const tokens: Tokens = { l1: l1Token, l2: l2.token };
     const stale = policy.staleMs > 0 ? this.staleRecord(full, l2.stale) : undefined;
@@ -108,7 +109,7 @@ export class ReadPath {
       const served = await this.fromStale(full, loader, options, policy, stale, tokens);
       if (served !== undefined) return served;
     }
-    this.miss(full);
+    this.entryEvents.miss(full);
     return this.loadOnce(full, loader, options, tagKeys, tokens, policy);
   }
 
@@ -130,9 +131,7 @@ export class ReadPath {
     if (this.d.leases === undefined || tokens.l2 === undefined) return load();
     return this.d.leases.loadOnce(full, load, async () => {
       const l2 = await this.readL2(full, tokens.l1, tagKeys, false);
-      return l2.hit
-        ? { value: this.materialize(l2.entry.value, l2.shared), encoded: l2.entry.value, tags: l2.entry.tags }
-        : undefined;
+      return l2.hit ? this.loaded(l2.entry, l2.shared) : undefined;
     });
   }
 
@@ -155,7 +154,7 @@ export class ReadPath {
     if (entry === undefined || entry.freshUntil <= Date.now()) {
       return { hit: false, token: wantToken ? await guard.missToken(full) : undefined, stale: entry };
     }
-    if (this.d.events.has('hit')) this.emitHit(full, 'l2');
+    if (this.d.events.has('hit')) this.entryEvents.hit(full, 'l2');
     const shared = this.d.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
     const l1 = this.d.options.l1;
     if (this.d.l1 && l1) {
@@ -187,37 +186,33 @@ export class ReadPath {
     const now = Date.now();
     const age = now - entry.freshUntil;
     if (age >= policy.staleMs || now >= entry.staleUntil) return undefined;
-    const served = (): Loaded => ({
-      value: this.materialize(entry.value, stale.shared),
-      encoded: entry.value,
-      tags: entry.tags,
-    });
+    const served = (): Loaded => this.loaded(entry, stale.shared);
     // Written meanwhile by another load of this process: a plain hit.
     if (age < 0) return served();
     const layer = stale.layer ?? 'l1';
     if (age < policy.swrMs) {
-      this.stale(full, 'swr', layer);
+      this.entryEvents.stale(full, 'swr', layer);
       this.background(full, loader, options, policy, entry, 'swr', tokens);
       return served();
     }
     const refresh = this.refreshes.start(this.task(full, loader, options, policy, entry, 'grace', tokens));
     if (refresh === undefined) {
       // A retry waits for its backoff: spare the source until then.
-      this.stale(full, 'error', layer);
+      this.entryEvents.stale(full, 'error', layer);
       return served();
     }
     const settled = await waitAtMost(refresh, policy.softTimeoutMs);
     if (settled === TIMED_OUT) {
       // The load goes on as a tracked refresh and stores its result if nothing invalidated the key.
-      this.stale(full, 'timeout', layer);
+      this.entryEvents.stale(full, 'timeout', layer);
       return served();
     }
     if (settled.ok) {
       // The expired entry was replaced by a load: for hit rates, a miss.
-      if (settled.result.outcome === 'loaded') this.miss(full);
+      if (settled.result.outcome === 'loaded') this.entryEvents.miss(full);
       return settled.result.value === undefined ? undefined : this.own(settled.result.value);
     }
-    this.stale(full, settled.error instanceof LoaderTimeoutError ? 'timeout' : 'error', layer);
+    this.entryEvents.stale(full, settled.error instanceof LoaderTimeoutError ? 'timeout' : 'error', layer);
     return served();
   }
 
@@ -255,7 +250,7 @@ export class ReadPath {
   ): RefreshTask<Loaded> {
     return {
       key: full,
-      cache: this.cacheOf(full),
+      cache: this.entryEvents.cacheOf(full),
       trigger,
       retryUntil: Math.min(entry.staleUntil, entry.freshUntil + policy.staleMs),
       run: (retry) => this.refresh(full, loader, options, policy, retry ? 'revalidate' : start),
@@ -286,25 +281,11 @@ export class ReadPath {
       const l1Token = this.d.l1?.missToken();
       const record = this.d.l1?.lookup(full, Date.now());
       if (record !== undefined && record.entry.freshUntil > Date.now()) {
-        return {
-          outcome: 'hit',
-          value: {
-            value: this.materialize(record.entry.value, record.shared),
-            encoded: record.entry.value,
-            tags: record.entry.tags,
-          },
-        };
+        return { outcome: 'hit', value: this.loaded(record.entry, record.shared) };
       }
       const l2 = await this.readL2(full, l1Token, tagKeys, true);
       if (l2.hit) {
-        return {
-          outcome: 'hit',
-          value: {
-            value: this.materialize(l2.entry.value, l2.shared),
-            encoded: l2.entry.value,
-            tags: l2.entry.tags,
-          },
-        };
+        return { outcome: 'hit', value: this.loaded(l2.entry, l2.shared) };
       }
       if (record === undefined && l2.stale === undefined) return { outcome: 'dropped' };
       tokens = { l1: l1Token, l2: l2.token };
@@ -315,31 +296,15 @@ export class ReadPath {
     };
   }
 
+  /** A load's result from a stored entry: its value, and what it depends on for the caller to record. */
+  private loaded(entry: CacheEntry, shared: unknown): Loaded {
+    return { value: this.materialize(entry.value, shared), encoded: entry.value, tags: entry.tags };
+  }
+
   /** A refresh's result may reach several callers: each gets its own copy. */
   private own(loaded: Loaded): Loaded {
     if (loaded.encoded === undefined || this.d.options.shareReferences) return loaded;
     return { value: decodeValue(loaded.encoded), encoded: loaded.encoded, tags: loaded.tags };
-  }
-
-  /** Names of caches for event payloads (made when someone first listens). */
-  private cacheNames: EntryCacheNames | undefined;
-
-  private stale(key: string, reason: 'swr' | 'error' | 'timeout', layer: CacheLayerName = 'l1'): void {
-    if (this.d.events.has('stale'))
-      this.d.events.emit('stale', { cache: this.cacheOf(key), key, layer, reason });
-  }
-
-  private miss(key: string): void {
-    if (this.d.events.has('miss')) this.d.events.emit('miss', { cache: this.cacheOf(key), key });
-  }
-
-  private emitHit(key: string, layer: CacheLayerName): void {
-    this.d.events.emit('hit', { cache: this.cacheOf(key), key, layer });
-  }
-
-  private cacheOf(full: string): string {
-    this.cacheNames ??= new EntryCacheNames(this.d.keys.prefix);
-    return this.cacheNames.of(full);
   }
 
   private tagKeys(options: GetOptions): readonly string[] {

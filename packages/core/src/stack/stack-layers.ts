@@ -1,0 +1,48 @@
+import { InvalidationBus } from '../bus/invalidation-bus.js';
+import type { StrataEvents } from '../events/strata-events.js';
+import type { KeyBuilder } from '../keys/key-builder.js';
+import { MemoryLayer } from '../layers/memory.layer.js';
+import { RedisLayer } from '../layers/redis.layer.js';
+import { LoadLeases } from '../lease/load-lease.js';
+import type { ResolvedStackOptions } from '../options/resolve-options.js';
+import { RedisConnection } from '../redis/redis-connection.js';
+import { L2Guard } from './l2-guard.js';
+
+/** The layers of a `CacheStack` and what connects them, each absent when not configured. */
+export interface StackLayers {
+  readonly l1: MemoryLayer | undefined;
+  readonly connection: RedisConnection | undefined;
+  readonly l2: RedisLayer | undefined;
+  /** Every Redis command of the stack goes through it (timeouts, breaker, replayed evictions). */
+  readonly guard: L2Guard | undefined;
+  readonly bus: InvalidationBus | undefined;
+  readonly leases: LoadLeases | undefined;
+}
+
+/**
+ * Builds the layers the options ask for: L1, and with `redis` the connection (which starts
+ * connecting at once when Strata owns the client), the Redis layer, its guard, the bus and the
+ * leases.
+ */
+export function buildStackLayers(
+  o: ResolvedStackOptions,
+  keys: KeyBuilder,
+  events: StrataEvents,
+): StackLayers {
+  const l1 = o.l1 ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: o.tombstoneTtlMs }) : undefined;
+  if (!o.redis)
+    return { l1, connection: undefined, l2: undefined, guard: undefined, bus: undefined, leases: undefined };
+  const connection = new RedisConnection(o.redis, (error) =>
+    events.emit('l2:error', { operation: 'connection', error }),
+  );
+  const l2 = new RedisLayer(connection.client, {
+    tombstoneTtlMs: o.tombstoneTtlMs,
+    keyDependencyPrefix: keys.keyDependencyPrefix,
+    dependencyTtlMs: o.dependencyTtlMs,
+  });
+  const guard = new L2Guard(l2, connection, events, o.breaker);
+  const bus = o.bus ? new InvalidationBus(connection.client, guard.command, l1, o.bus, events) : undefined;
+  const leases =
+    o.lease === undefined ? undefined : new LoadLeases(connection.client, guard.command, o.lease, o.prefix);
+  return { l1, connection, l2, guard, bus, leases };
+}
