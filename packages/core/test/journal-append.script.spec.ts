@@ -105,6 +105,20 @@ describe('journal append script', () => {
     });
   });
 
+  it('keeps a key of any characters whole, and the entry head after it', async () => {
+    const p = partition();
+    const journal = appender(p);
+    const key = 'ключ 1|2 \n 3';
+    const head = '4000000000000|4000000000000|1\n{p}:t:étiquette 7\n';
+
+    await journal.append(0, { ...write('s', key, 'j"v"'), entryHead: head });
+
+    expect(Object.keys(await redis.hgetall(p.pending))).toEqual([key]);
+    expect(await redis.get(`{p}:entry:${key}`)).toMatch(
+      /^S1\|\d+\|4000000000000\|4000000000000\|1\n\{p\}:t:étiquette 7\nj"v"$/,
+    );
+  });
+
   it('takes back a write that finds its partition full, and still applies the others of the call', async () => {
     const p = partition();
     const journal = appender(p, 2);
@@ -130,7 +144,7 @@ describe('journal append script', () => {
     const journal = appender(p, 1);
     await journal.append(0, write('s', 'a', 'j1'));
     // What a flusher's take does: the key moves from pending to in flight.
-    await redis.hset(p.inflight, 'a', await redis.hget(p.pending, 'a').then(String));
+    await redis.hset(p.inflight, 'a', (await redis.hget(p.pending, 'a')) ?? '');
     await redis.hdel(p.pending, 'a');
 
     expect(await journal.append(0, write('s', 'a', 'j2'))).toMatchObject({ version: expect.any(Number) });

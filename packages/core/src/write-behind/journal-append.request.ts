@@ -53,7 +53,10 @@ export function appendArguments(
     if (r.floor > floor) floor = r.floor;
   }
   args.push(String(floor), String(tombstoneTtlMs), String(perPartitionLimit), String(requests.length));
-  for (const r of requests) args.push(r.op, r.key, r.payload, r.entryHead, String(r.entryPx));
+  // Two arguments per write, not five: the client copies the arguments of a call one by one
+  // (ioredis flattens them at about 0.15 µs each), and so does Redis.
+  for (const r of requests)
+    args.push(`${r.op}${r.entryPx} ${Buffer.byteLength(r.key)} ${r.key}${r.entryHead}`, r.payload);
   args.push(bus?.channel ?? '', bus?.sender ?? '');
   return args;
 }

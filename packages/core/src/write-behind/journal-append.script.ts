@@ -7,9 +7,10 @@
  *
  * KEYS: [1] stream, [2] pending, [3] inflight, [4] clock, then one cache entry key per write.
  * ARGV: [1] the callers' clock (versions go above it), [2] PX of a delete marker, [3] most
- * unflushed keys in this partition, [4] n, then five values per write: op `s`|`d`|`i`, key,
- * payload (encoded value, or integer delta), entry tail head (`fresh|stale|n\ntags…\n`), PX of
- * the entry; then the invalidation bus's channel ('' without a bus) and this instance's id on it.
+ * unflushed keys in this partition, [4] n, then two values per write: its description
+ * (`<op><entry PX> <key length in bytes> <key><entry tail head>`, op `s`|`d`|`i`, the head
+ * `fresh|stale|n\ntags…\n` or '' for a delete) and its payload (encoded value, integer delta, or
+ * ''); then the invalidation bus's channel ('' without a bus) and this instance's id on it.
  * With a channel, the entry keys the batch changed are announced in the same script (one
  * `PUBLISH`, the bus's message format), so other instances drop their L1 copies without another
  * round trip.
@@ -46,8 +47,10 @@ local used = false
 local out = {}
 local changed = {}
 for w = 0, n - 1 do
-  local a = 5 + w * 5
-  local op, field, payload, head, px = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local meta, payload = ARGV[5 + w * 2], ARGV[6 + w * 2]
+  local op, px, keyBytes, at = string.match(meta, '^(%a)(%d+) (%d+) ()')
+  local keyEnd = at + tonumber(keyBytes)
+  local field, head = string.sub(meta, at, keyEnd - 1), string.sub(meta, keyEnd)
   local entryKey = KEYS[5 + w]
   local v = fmt(used and version + 1 or version)
   local result, count, entry, entryPx, added = nil, nil, nil, nil, false
@@ -118,8 +121,8 @@ for w = 0, n - 1 do
   end
 end
 if used then redis.call('SET', KEYS[4], fmt(version)) end
-local channel = ARGV[5 + n * 5]
+local channel = ARGV[5 + n * 2]
 if channel and channel ~= '' and #changed > 0 then
-  redis.call('PUBLISH', channel, cjson.encode({ s = ARGV[6 + n * 5], k = changed }))
+  redis.call('PUBLISH', channel, cjson.encode({ s = ARGV[6 + n * 2], k = changed }))
 end
 return table.concat(out, '\\n')`;

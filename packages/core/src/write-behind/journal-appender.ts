@@ -10,12 +10,15 @@ import {
 import type { PartitionKeys } from './redis-journal.js';
 
 /**
- * Most appends one script call carries (Redis runs about 8 µs per append), and most calls in
- * flight per partition: apps/bench scenario 7 measured 16 and 4 best at 50 concurrent writers
- * (batches of 128 ran at two thirds of that speed: Redis and the process took turns).
+ * Most appends one script call carries (Redis runs about 10 µs per append, so a full call holds
+ * Redis for about 0.3 ms), and most calls in flight per partition. Each call costs the process a
+ * fixed part (the command, its timer, the socket write, the reply), so fuller calls cost less per
+ * append; two in flight still let Redis run one while the process prepares the next. At 50
+ * concurrent writers (apps/bench scenario 7, several A/B runs in one process) 32 and 2 used 0.74x
+ * the process CPU per append of 16 and 4, and ran 1.1-1.3x as many; 48 or 64 gained nothing more.
  */
-const MAX_APPEND_BATCH = 16;
-const MAX_APPENDS_IN_FLIGHT = 4;
+const MAX_APPEND_BATCH = 32;
+const MAX_APPENDS_IN_FLIGHT = 2;
 
 /** Options of a {@link JournalAppender}. */
 export interface JournalAppenderOptions {
