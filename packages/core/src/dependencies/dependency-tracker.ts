@@ -29,6 +29,8 @@ export class DependencyTracker {
     /** `false` (the stack's `dependencies: false`): `collect` records nothing. */
     private readonly enabled: boolean,
     private readonly keys: KeyBuilder,
+    /** Told of each key read while tracking, so L1 remembers its changes from now on. */
+    private readonly watch: (keyDependency: string) => void = () => undefined,
   ) {}
 
   /** Whether a collection is in progress in the current async context. */
@@ -59,7 +61,9 @@ export class DependencyTracker {
     if (!this.used) return;
     const store = this.storage.getStore();
     if (store === undefined) return;
-    store.add(this.keys.keyDependency(full));
+    const keyDependency = this.keys.keyDependency(full);
+    if (!store.has(keyDependency)) this.watch(keyDependency);
+    store.add(keyDependency);
     for (const dependency of carried) store.add(dependency);
   }
 }

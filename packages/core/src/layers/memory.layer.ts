@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
+import { KeyDependencyWatch } from './key-dependency-watch.js';
 
 /** Options of a {@link MemoryLayer}. */
 export interface MemoryLayerOptions {
@@ -10,6 +11,12 @@ export interface MemoryLayerOptions {
   readonly maxBytes: number;
   /** How long a delete keeps loads that began before it from writing, in ms. */
   readonly tombstoneTtlMs: number;
+  /**
+   * Prefix of key dependency times (`KeyBuilder.keyDependencyPrefix`): their changes are kept
+   * only for keys an entry may depend on (see {@link KeyDependencyWatch}). Absent: no key
+   * dependencies (every invalidated key is a tag).
+   */
+  readonly keyDependencyPrefix?: string;
 }
 
 type MemoryRecord =
@@ -44,6 +51,8 @@ export class MemoryLayer implements CacheLayer {
   private readonly remoteDeletes: LRUCache<string, number>;
   /** While set, the longest an entry may live (`0`: nothing is stored): see {@link MemoryLayer.degrade}. */
   private lifetimeCapMs: number | undefined;
+  /** Which key dependencies an entry may carry; absent without key dependencies. */
+  private readonly keyDependencies: KeyDependencyWatch | undefined;
 
   constructor(private readonly options: MemoryLayerOptions) {
     this.records = new LRUCache<string, MemoryRecord>({
@@ -58,6 +67,10 @@ export class MemoryLayer implements CacheLayer {
         if (at > this.evictedUpTo) this.evictedUpTo = at;
       },
     });
+    this.keyDependencies =
+      options.keyDependencyPrefix === undefined
+        ? undefined
+        : new KeyDependencyWatch(options.keyDependencyPrefix, () => this.clock);
     this.remoteDeletes = new LRUCache<string, number>({
       max: MAX_REMOTE_DELETES,
       ttl: options.tombstoneTtlMs,
@@ -120,6 +133,7 @@ export class MemoryLayer implements CacheLayer {
       }
     }
     const created = token ?? ++this.clock;
+    this.keyDependencies?.watch(entry.tags);
     this.longestLifetimeMs = Math.max(this.longestLifetimeMs, ttlMs);
     this.records.set(key, { entry: { ...entry, created }, shared, expiresAt: Date.now() + ttlMs });
     return true;
@@ -162,10 +176,21 @@ export class MemoryLayer implements CacheLayer {
     this.lifetimeCapMs = undefined;
   }
 
+  /**
+   * Watches key dependencies a tracked computation read (docs/dependencies.md), so that their
+   * changes from now on are remembered for the entry it will store.
+   */
+  watchDependencies(dependencies: readonly string[]): void {
+    this.keyDependencies?.watch(dependencies);
+  }
+
   invalidate(tagKeys: readonly string[]): void {
     const at = ++this.clock;
     const wall = Date.now();
-    for (const tagKey of tagKeys) this.invalidations.set(tagKey, { at, wall });
+    const watch = this.keyDependencies;
+    for (const tagKey of tagKeys) {
+      if (watch === undefined || watch.matters(tagKey)) this.invalidations.set(tagKey, { at, wall });
+    }
     this.prune(wall);
   }
 
@@ -189,6 +214,7 @@ export class MemoryLayer implements CacheLayer {
     for (const tag of entry.tags) {
       const invalidation = this.invalidations.get(tag);
       if (invalidation !== undefined && invalidation.at >= entry.created) return true;
+      if (this.keyDependencies?.missed(tag, entry.created) === true) return true;
     }
     return false;
   }

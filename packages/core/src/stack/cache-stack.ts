@@ -78,7 +78,8 @@ export class CacheStack {
     this.ttl = new TtlPolicy(o);
     const layers = buildStackLayers(o, this.keys, this.events);
     ({ l1: this.l1, l2: this.l2, bus: this.bus, connection: this.connection, guard: this.guard } = layers);
-    this.tracker = new DependencyTracker(o.dependencies, this.keys);
+    const watch = (dependency: string): void => this.l1?.watchDependencies([dependency]);
+    this.tracker = new DependencyTracker(o.dependencies, this.keys, watch);
     this.entryEvents = new EntryEvents(this.events, this.keys.prefix);
     const { keys, l1, l2, guard, bus } = this;
     this.writer = new EntryWriter(guard, l1, o.l1?.ttlMs, (dependency) => keys.isKeyDependency(dependency));

@@ -29,7 +29,10 @@ export function buildStackLayers(
   keys: KeyBuilder,
   events: StrataEvents,
 ): StackLayers {
-  const l1 = o.l1 ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: o.tombstoneTtlMs }) : undefined;
+  const keyDependencyPrefix = o.dependencies ? keys.keyDependencyPrefix : undefined;
+  const l1 = o.l1
+    ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: o.tombstoneTtlMs, keyDependencyPrefix })
+    : undefined;
   if (!o.redis)
     return { l1, connection: undefined, l2: undefined, guard: undefined, bus: undefined, leases: undefined };
   const connection = new RedisConnection(o.redis, (error) =>
