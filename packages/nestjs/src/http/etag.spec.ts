@@ -39,6 +39,11 @@ describe('strongEtag', () => {
     expect(strongEtag(a)).not.toBe(strongEtag(new Uint8Array([0, 1, 2, 0xfe])));
   });
 
+  it('tags a string body as its UTF-8 bytes', () => {
+    const text = '{"name":"Grüße 🙂"}';
+    expect(strongEtag(text)).toBe(strongEtag(Buffer.from(text, 'utf8')));
+  });
+
   it('hashes only the view of a Uint8Array, not its whole buffer', () => {
     const buffer = new Uint8Array([9, 9, 1, 2, 3, 9]);
     expect(strongEtag(buffer.subarray(2, 5))).toBe(strongEtag(new Uint8Array([1, 2, 3])));

@@ -26,9 +26,10 @@ export function parseEntityTag(value: string): EntityTag | undefined {
 
 /**
  * A strong entity tag over the body bytes: the base64url SHA-256 of the bytes, quoted. Equal
- * bytes give equal tags on every instance; the full digest keeps collisions out of reach.
+ * bytes give equal tags on every instance; the full digest keeps collisions out of reach. A
+ * string body stands for its UTF-8 bytes (hashed without building a `Buffer`).
  */
-export function strongEtag(body: Uint8Array): string {
+export function strongEtag(body: string | Uint8Array): string {
   return `"${hash('sha256', body, 'base64url')}"`;
 }
 
@@ -40,7 +41,7 @@ export function strongEtag(body: Uint8Array): string {
  * Note: Express's `res.send` sets a weak `ETag` by default; a caller that wants the body hash
  * must pass only the `ETag` the handler itself set.
  */
-export function responseEtag(handlerEtag: string | undefined, body: Uint8Array): string {
+export function responseEtag(handlerEtag: string | undefined, body: string | Uint8Array): string {
   if (handlerEtag !== undefined && parseEntityTag(handlerEtag) !== undefined) return handlerEtag.trim();
   return strongEtag(body);
 }

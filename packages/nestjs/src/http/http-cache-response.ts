@@ -9,9 +9,9 @@ import { buildCacheControl, type HttpCacheScope } from './cache-control.js';
 import { responseEtag } from './etag.js';
 import { parseVary } from './http-cache-key.js';
 import { type HeaderSource, type HeaderValue, headerString } from './http-headers.js';
-import { type BytesAnswer, serializeBody } from './http-response-body.js';
+import { type BytesAnswer, type ResponseBody, serializeBody } from './http-response-body.js';
 import { isNotModified, notModifiedHeaders } from './not-modified.js';
-import { ageSeconds, fromStored, type StoredResponse } from './stored-response.js';
+import { ageSeconds, type StoredResponse, storedBody } from './stored-response.js';
 
 /** A handler's answer as bytes, with every header it goes out with. */
 export interface CapturedResponse {
@@ -20,7 +20,7 @@ export interface CapturedResponse {
   readonly headers: Readonly<Record<string, HeaderValue>>;
   /** What the cache adds: `Content-Type` when the handler set none, `ETag`, `Cache-Control`. */
   readonly added: Readonly<Record<string, string>>;
-  readonly body: Buffer;
+  readonly body: ResponseBody;
   readonly etag: string;
   /** The lowercase names of its `Vary` (`Vary: *` makes it unstorable, see storable-response.ts). */
   readonly varyNames: readonly string[];
@@ -60,7 +60,7 @@ export function captureResponse(input: CaptureInput): CapturedResponse {
   if (handlerHeaders['content-type'] === undefined && body.contentType !== undefined) {
     added['content-type'] = body.contentType;
   }
-  const etag = responseEtag(headerString(handlerHeaders, 'etag'), body.bytes);
+  const etag = responseEtag(headerString(handlerHeaders, 'etag'), body.body);
   added.etag = etag;
   if (handlerHeaders['cache-control'] === undefined) {
     added['cache-control'] = buildCacheControl({
@@ -76,7 +76,7 @@ export function captureResponse(input: CaptureInput): CapturedResponse {
   }
   const headers = { ...handlerHeaders, ...added };
   const varyNames = parseVary(headerString(headers, 'vary')).names;
-  return { status: input.status, headers, added, body: body.bytes, etag, varyNames };
+  return { status: input.status, headers, added, body: body.body, etag, varyNames };
 }
 
 /** The request fields the answers depend on. */
@@ -119,9 +119,9 @@ export function replayResponse(
     const headers = { ...notModifiedHeaders(stored.headers), age, 'x-cache': cache };
     return { status: 304, headers, body: undefined };
   }
-  const replayable = fromStored(stored);
-  const headers = { ...replayable.headers, age, 'x-cache': cache };
-  return { status: replayable.status, headers, body: replayable.body };
+  // A spread, not a copy of each value: the stored record is never changed (it may be shared).
+  const headers = { ...stored.headers, age, 'x-cache': cache };
+  return { status: stored.status, headers, body: storedBody(stored) };
 }
 
 /** The body Nest's exception filter would send for an `HttpException`. */

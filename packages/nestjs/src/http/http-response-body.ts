@@ -7,14 +7,23 @@
  * unchanged (see {@link sendBytes}). A hit sends the stored bytes the same way, so miss and hit
  * bodies are byte-identical.
  *
+ * A body is a {@link ResponseBody}: JSON and strings stay text (a string stands for its UTF-8
+ * bytes), so neither a miss nor a hit converts them to a `Buffer` and back.
+ *
  * @module
  */
 import { StreamableFile } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 
-/** A handler's value as bytes, with the `Content-Type` it implies. */
+/**
+ * Body bytes: a `Buffer`, or a string standing for its UTF-8 encoding (the form JSON and text
+ * are produced in, sent and stored; see {@link bodyBytes}).
+ */
+export type ResponseBody = string | Buffer;
+
+/** A handler's value as a body, with the `Content-Type` it implies. */
 export interface SerializedBody {
-  readonly bytes: Buffer;
+  readonly body: ResponseBody;
   /** `undefined` for an empty body (`null` / `undefined` returned). */
   readonly contentType: string | undefined;
 }
@@ -26,7 +35,15 @@ export const TEXT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 /** `Content-Type` of a body returned as bytes. */
 export const BYTES_CONTENT_TYPE = 'application/octet-stream';
 
-const EMPTY = Buffer.alloc(0);
+/** The bytes of a body (a string is encoded as UTF-8). */
+export function bodyBytes(body: ResponseBody): Buffer {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+/** The length of a body in bytes. */
+export function bodyLength(body: ResponseBody): number {
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
+}
 
 /**
  * True for values that are sent as streams (never cached): `StreamableFile`, a web `Response` or
@@ -40,23 +57,24 @@ export function isStreamingValue(value: unknown): boolean {
 }
 
 /**
- * Serializes a handler's value: bytes as they are, a string as UTF-8, `null` / `undefined` as an
- * empty body, anything else as JSON. Call {@link isStreamingValue} first: streams are not values.
+ * Serializes a handler's value: bytes as they are, a string as its text, `null` / `undefined` as
+ * an empty body, anything else as JSON text. Call {@link isStreamingValue} first: streams are not
+ * values.
  */
 export function serializeBody(value: unknown): SerializedBody {
-  if (value === null || value === undefined) return { bytes: EMPTY, contentType: undefined };
-  if (Buffer.isBuffer(value)) return { bytes: value, contentType: BYTES_CONTENT_TYPE };
+  if (value === null || value === undefined) return { body: '', contentType: undefined };
+  if (Buffer.isBuffer(value)) return { body: value, contentType: BYTES_CONTENT_TYPE };
   if (value instanceof Uint8Array) {
     return {
-      bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
+      body: Buffer.from(value.buffer, value.byteOffset, value.byteLength),
       contentType: BYTES_CONTENT_TYPE,
     };
   }
-  if (typeof value === 'string') return { bytes: Buffer.from(value, 'utf8'), contentType: TEXT_CONTENT_TYPE };
+  if (typeof value === 'string') return { body: value, contentType: TEXT_CONTENT_TYPE };
   const json: unknown = JSON.stringify(value);
   // JSON.stringify gives undefined for a function or a symbol: nothing to send.
-  if (typeof json !== 'string') return { bytes: EMPTY, contentType: undefined };
-  return { bytes: Buffer.from(json, 'utf8'), contentType: JSON_CONTENT_TYPE };
+  if (typeof json !== 'string') return { body: '', contentType: undefined };
+  return { body: json, contentType: JSON_CONTENT_TYPE };
 }
 
 /** Statuses whose response has no content (RFC 9110 §6.4.1). */
@@ -70,7 +88,7 @@ const NO_CONTENT = new Set([204, 304]);
 export function bytesResponse(
   status: number,
   headers: Readonly<Record<string, string | readonly string[]>>,
-  body: Buffer | undefined,
+  body: ResponseBody | undefined,
 ): Response {
   const out = new Headers();
   for (const [name, value] of Object.entries(headers)) {
@@ -79,17 +97,18 @@ export function bytesResponse(
     else for (const line of value) out.append(name, line);
   }
   if (NO_CONTENT.has(status) || body === undefined) return new Response(null, { status, headers: out });
-  out.set('content-length', String(body.byteLength));
+  const bytes = bodyBytes(body);
+  out.set('content-length', String(bytes.byteLength));
   // A view, not a copy: the Response reads the bytes once, as they are.
-  const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-  return new Response(body.byteLength === 0 ? null : bytes, { status, headers: out });
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return new Response(bytes.byteLength === 0 ? null : view, { status, headers: out });
 }
 
-/** A response to send: status, headers (lowercase names) and body bytes (`undefined`: none). */
+/** A response to send: status, headers (lowercase names) and body (`undefined`: none). */
 export interface BytesAnswer {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
-  readonly body: Buffer | undefined;
+  readonly body: ResponseBody | undefined;
 }
 
 /** Sets a header through the adapter, one line per member of an array. */
@@ -109,14 +128,36 @@ export function setResponseHeader(
 }
 
 /**
+ * A `Content-Type` that Express's `res.send(string)` leaves exactly as it is: it re-formats the
+ * type with `charset=utf-8` (content-type's `format`: lowercase type, `; charset=utf-8`), which
+ * is a no-op only for a value already in that form.
+ */
+const EXPRESS_TEXT_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+; charset=utf-8$/;
+
+/** The response's `Content-Type` as a string, on Express (`res`) and Fastify (`reply`) alike. */
+function contentTypeOf(response: unknown): unknown {
+  const getHeader = (response as { getHeader?: unknown }).getHeader;
+  return typeof getHeader === 'function'
+    ? (getHeader as (name: string) => unknown).call(response, 'content-type')
+    : undefined;
+}
+
+/**
  * What the interceptor returns so that Nest sends `answer` byte for byte.
  *
  * The common case, a body with the route's own status: the headers go on the response through
- * the adapter, and the value is the bytes as Fastify sends them (`reply.send(buffer)`), or on
- * Express a `StreamableFile` of them (Nest's Express reply would `res.json` a `Buffer`). Any other
- * status (a 304, a cached 404) cannot be set that way, as Nest applies the route's status to the
- * value; it goes as a web `Response`, whose status and headers Nest sends as they are (slower:
- * it is streamed).
+ * the adapter, and the value is what the adapter sends unchanged:
+ * - Fastify: the bytes (`reply.send(buffer)` writes them as they are, whatever the
+ *   `Content-Type` or a custom reply serializer).
+ * - Express: a text body whose `Content-Type` already reads `type/subtype; charset=utf-8` (JSON
+ *   and text from {@link serializeBody} do) goes as the string: Nest calls `res.send(string)`,
+ *   which encodes it as UTF-8 and ends the response in one write. Any other body is a
+ *   `StreamableFile` of its bytes (Nest's Express reply would `res.json` a `Buffer`), which is
+ *   slower: it is piped.
+ *
+ * Any other status (a 304, a cached 404) cannot be set that way, as Nest applies the route's
+ * status to the value; it goes as a web `Response`, whose status and headers Nest sends as they
+ * are (slower too: it is streamed).
  */
 export function sendBytes(
   adapter: AbstractHttpAdapter,
@@ -125,13 +166,24 @@ export function sendBytes(
   answer: BytesAnswer,
 ): unknown {
   const { body } = answer;
-  if (answer.status !== routeStatus || body === undefined || body.byteLength === 0) {
+  if (answer.status !== routeStatus || body === undefined || body.length === 0) {
     return bytesResponse(answer.status, answer.headers, body);
   }
-  for (const [name, value] of Object.entries(answer.headers)) {
-    if (name === 'content-length' || name === 'set-cookie') continue;
-    setResponseHeader(adapter, response, name, value);
+  for (const name in answer.headers) {
+    if (name === 'content-length' || name === 'set-cookie' || !Object.hasOwn(answer.headers, name)) continue;
+    setResponseHeader(adapter, response, name, answer.headers[name] as string | readonly string[]);
   }
-  adapter.setHeader(response, 'content-length', String(body.byteLength));
-  return adapter.getType() === 'fastify' ? body : new StreamableFile(body);
+  if (adapter.getType() === 'fastify') {
+    const bytes = bodyBytes(body);
+    adapter.setHeader(response, 'content-length', String(bytes.byteLength));
+    return bytes;
+  }
+  // Express sets Content-Length itself for a string.
+  if (typeof body === 'string') {
+    const type = contentTypeOf(response);
+    if (typeof type === 'string' && EXPRESS_TEXT_TYPE.test(type)) return body;
+  }
+  const bytes = bodyBytes(body);
+  adapter.setHeader(response, 'content-length', String(bytes.byteLength));
+  return new StreamableFile(bytes);
 }

@@ -4,9 +4,9 @@ import {
   STORED_RESPONSE_VERSION,
   type StoredResponse,
   ageSeconds,
-  fromStored,
   isStoredResponse,
   storableHeaders,
+  storedBody,
   toStoredResponse,
 } from './stored-response.js';
 
@@ -74,14 +74,21 @@ describe('storableHeaders', () => {
   });
 });
 
-describe('toStoredResponse / fromStored', () => {
-  it('stores the body as base64 and the etag in the headers too', () => {
-    const stored = store({ body: Buffer.from('hi') });
+/** The bytes a stored body sends (a string: its UTF-8 encoding). */
+const sentBytes = (stored: StoredResponse): Buffer => {
+  const body = storedBody(stored);
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+};
+
+describe('toStoredResponse / storedBody', () => {
+  it('stores binary bytes as base64 and the etag in the headers too', () => {
+    const stored = store({ body: Buffer.from([0xff, 0x68, 0x69]) });
     expect(stored).toEqual({
       v: STORED_RESPONSE_VERSION,
       status: 200,
       headers: { 'content-type': 'application/octet-stream', etag: '"e1"' },
-      body: 'aGk=',
+      body: '/2hp',
+      bodyEncoding: 'base64',
       etag: '"e1"',
       storedAt: 1_700_000_000_000,
       varyNames: ['accept-language'],
@@ -89,22 +96,39 @@ describe('toStoredResponse / fromStored', () => {
     });
   });
 
+  it('stores a string body as its text, and gives that same string back', () => {
+    const json = '{"name":"Grüße","emoji":"🙂"}';
+    const stored = store({ body: json });
+    expect(stored).toMatchObject({ body: json, bodyEncoding: 'utf8' });
+    expect(storedBody(stored)).toBe(json);
+  });
+
+  it('stores UTF-8 bytes as text, byte for byte (a BOM included)', () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('héllo 🙂', 'utf8')]);
+    const stored = store({ body: bytes });
+    expect(stored.bodyEncoding).toBe('utf8');
+    expect(sentBytes(stored).equals(bytes)).toBe(true);
+  });
+
   it('gives back a byte-identical binary body, bytes >= 0x80 included', () => {
     const body = allBytes();
-    const replay = fromStored(store({ body }));
-    expect(Buffer.isBuffer(replay.body)).toBe(true);
-    expect(replay.body.equals(Buffer.from(body))).toBe(true);
+    const stored = store({ body });
+    expect(stored.bodyEncoding).toBe('base64');
+    const replay = storedBody(stored);
+    expect(Buffer.isBuffer(replay)).toBe(true);
+    expect(sentBytes(stored).equals(Buffer.from(body))).toBe(true);
   });
 
   it('stores only the bytes of a view, not its whole buffer', () => {
-    const backing = Buffer.from('xxHELLOxx');
-    expect(fromStored(store({ body: backing.subarray(2, 7) })).body.toString()).toBe('HELLO');
+    const backing = Buffer.from('xx\xffHELLOxx', 'latin1');
+    expect(sentBytes(store({ body: backing.subarray(2, 8) })).toString('latin1')).toBe('\xffHELLO');
+    expect(storedBody(store({ body: Buffer.from('xxHELLOxx').subarray(2, 7) }))).toBe('HELLO');
   });
 
   it('round-trips an empty body (204)', () => {
-    const replay = fromStored(store({ status: 204, body: new Uint8Array() }));
-    expect(replay.status).toBe(204);
-    expect(replay.body.length).toBe(0);
+    const stored = store({ status: 204, body: new Uint8Array() });
+    expect(stored.status).toBe(204);
+    expect(sentBytes(stored).length).toBe(0);
   });
 
   it('never stores Set-Cookie', () => {
@@ -115,22 +139,16 @@ describe('toStoredResponse / fromStored', () => {
     expect(JSON.stringify(stored)).not.toContain('sid=abc');
   });
 
-  it("round-trips through @strata/core's value codec and plain JSON", () => {
-    const stored = store({ headers: { link: ['</a>', '</b>'], 'content-type': 'image/png' } });
-    const viaCodec = decodeValue(encodeValue(stored));
-    expect(viaCodec).toStrictEqual(stored);
-    expect(encodeValue(stored)[0]).toBe('j'); // plain JSON, no typed revival needed
-    expect(JSON.parse(JSON.stringify(stored))).toStrictEqual(stored);
-    expect(isStoredResponse(viaCodec)).toBe(true);
-    expect(fromStored(viaCodec as StoredResponse).body.equals(Buffer.from(allBytes()))).toBe(true);
-  });
-
-  it('gives headers the caller may change without touching the stored entry', () => {
-    const stored = store({ headers: { link: ['</a>'] } });
-    const replay = fromStored(stored);
-    replay.headers['x-cache'] = 'HIT';
-    (replay.headers.link as string[]).push('</b>');
-    expect(stored.headers).toEqual({ link: ['</a>'], etag: '"e1"' });
+  it("round-trips through @strata/core's value codec and plain JSON, text and binary bodies alike", () => {
+    for (const body of [allBytes(), '{"a":"\\"quoted\\"","b":"\u2028"}']) {
+      const stored = store({ body, headers: { link: ['</a>', '</b>'], 'content-type': 'image/png' } });
+      const viaCodec = decodeValue(encodeValue(stored));
+      expect(viaCodec).toStrictEqual(stored);
+      expect(encodeValue(stored)[0]).toBe('j'); // plain JSON, no typed revival needed
+      expect(JSON.parse(JSON.stringify(stored))).toStrictEqual(stored);
+      expect(isStoredResponse(viaCodec)).toBe(true);
+      expect(sentBytes(viaCodec as StoredResponse).equals(sentBytes(stored))).toBe(true);
+    }
   });
 
   it('copies varyNames and tags on the way in', () => {
@@ -171,6 +189,10 @@ describe('isStoredResponse', () => {
       'text',
       [],
       { ...valid, v: 0 },
+      // A version 1 entry (base64 body, no bodyEncoding), left by an older release.
+      { ...valid, v: 1, bodyEncoding: undefined },
+      { ...valid, bodyEncoding: undefined },
+      { ...valid, bodyEncoding: 'hex' },
       { ...valid, status: '200' },
       { ...valid, body: Buffer.from('x') },
       { ...valid, etag: undefined },

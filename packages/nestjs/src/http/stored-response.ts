@@ -1,15 +1,20 @@
 /**
- * The stored form of an HTTP response: status, the headers a cache may keep, the body bytes as
- * base64 and what the lookup needs (`etag`, `varyNames`, `storedAt`, `tags`). Plain strings,
- * numbers and arrays only, so it survives `@strata/core`'s value codec and JSON unchanged; the
- * body comes back byte for byte.
+ * The stored form of an HTTP response: status, the headers a cache may keep, the body (its text
+ * when it is UTF-8, which JSON and text always are, else its bytes as base64) and what the lookup
+ * needs (`etag`, `varyNames`, `storedAt`, `tags`). Plain strings, numbers and arrays only, so it
+ * survives `@strata/core`'s value codec and JSON unchanged; the body comes back byte for byte.
  *
  * @module
  */
+import { isUtf8 } from 'node:buffer';
 import { type HeaderValue, splitList } from './http-headers.js';
+import type { ResponseBody } from './http-response-body.js';
 
-/** Version of {@link StoredResponse}'s shape; an entry of another version reads as a miss. */
-export const STORED_RESPONSE_VERSION = 1;
+/**
+ * Version of {@link StoredResponse}'s shape; an entry of another version reads as a miss.
+ * 2: the body is text when it is UTF-8 (`bodyEncoding`); 1 stored base64 only.
+ */
+export const STORED_RESPONSE_VERSION = 2;
 
 /** An HTTP response as the cache keeps it. */
 export interface StoredResponse {
@@ -19,8 +24,13 @@ export interface StoredResponse {
   readonly status: number;
   /** Lowercase names; without hop-by-hop headers, `Set-Cookie`, `Content-Length` and `Age`. */
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
-  /** The body bytes, base64. */
+  /** The body: its text when {@link StoredResponse.bodyEncoding} is `utf8`, else its bytes in base64. */
   readonly body: string;
+  /**
+   * `utf8` for a body that is valid UTF-8 (JSON, text: stored and sent as the string, with no
+   * conversion on a hit), `base64` for other bytes.
+   */
+  readonly bodyEncoding: 'utf8' | 'base64';
   /** The `ETag` sent with the response (also in `headers.etag`). */
   readonly etag: string;
   /** When it was stored, in ms since the epoch. */
@@ -35,17 +45,6 @@ export interface StoredResponse {
    * fresh as long as it is stored.
    */
   readonly freshUntil?: number;
-}
-
-/** A stored response made ready to send: body as a `Buffer`, headers a fresh mutable copy. */
-export interface ReplayableResponse {
-  readonly status: number;
-  readonly headers: Record<string, string | string[]>;
-  readonly body: Buffer;
-  readonly etag: string;
-  readonly storedAt: number;
-  readonly varyNames: readonly string[];
-  readonly tags: readonly string[];
 }
 
 /**
@@ -98,8 +97,8 @@ export interface StoredResponseInput {
   readonly status: number;
   /** The response headers as the handler left them (any case). */
   readonly headers: Readonly<Record<string, HeaderValue>>;
-  /** The exact bytes sent to the client. */
-  readonly body: Uint8Array;
+  /** The exact bytes sent to the client (a string: its UTF-8 encoding). */
+  readonly body: ResponseBody | Uint8Array;
   /** The `ETag` the response carries (see `responseEtag`). */
   readonly etag: string;
   /** Now, in ms since the epoch. */
@@ -115,12 +114,11 @@ export interface StoredResponseInput {
 export function toStoredResponse(input: StoredResponseInput): StoredResponse {
   const headers = storableHeaders(input.headers);
   headers.etag = input.etag;
-  const bytes = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
   return {
     v: STORED_RESPONSE_VERSION,
     status: input.status,
     headers,
-    body: bytes.toString('base64'),
+    ...storableBody(input.body),
     etag: input.etag,
     storedAt: input.storedAt,
     varyNames: [...(input.varyNames ?? [])],
@@ -130,23 +128,20 @@ export function toStoredResponse(input: StoredResponseInput): StoredResponse {
   };
 }
 
-/** Turns a stored response back into one ready to send. */
-export function fromStored(stored: StoredResponse): ReplayableResponse {
-  const headers: Record<string, string | string[]> = Object.fromEntries(
-    Object.entries(stored.headers).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : [...value],
-    ]),
-  );
-  return {
-    status: stored.status,
-    headers,
-    body: Buffer.from(stored.body, 'base64'),
-    etag: stored.etag,
-    storedAt: stored.storedAt,
-    varyNames: stored.varyNames,
-    tags: stored.tags,
-  };
+function storableBody(body: ResponseBody | Uint8Array): Pick<StoredResponse, 'body' | 'bodyEncoding'> {
+  if (typeof body === 'string') return { body, bodyEncoding: 'utf8' };
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  // Valid UTF-8 decodes and re-encodes to the same bytes (a BOM included), and is a third shorter than base64.
+  if (isUtf8(bytes)) return { body: bytes.toString('utf8'), bodyEncoding: 'utf8' };
+  return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
+}
+
+/**
+ * The body of a stored response, to send: the stored string itself for a UTF-8 body (no copy,
+ * no decoding), the decoded bytes otherwise.
+ */
+export function storedBody(stored: Pick<StoredResponse, 'body' | 'bodyEncoding'>): ResponseBody {
+  return stored.bodyEncoding === 'utf8' ? stored.body : Buffer.from(stored.body, 'base64');
 }
 
 /** The `Age` of a stored response in whole seconds (RFC 9111 §5.1); never negative, even with clock skew. */
@@ -169,6 +164,7 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
     entry.v === STORED_RESPONSE_VERSION &&
     Number.isInteger(entry.status) &&
     typeof entry.body === 'string' &&
+    (entry.bodyEncoding === 'utf8' || entry.bodyEncoding === 'base64') &&
     typeof entry.etag === 'string' &&
     typeof entry.storedAt === 'number' &&
     isStringArray(entry.varyNames) &&
