@@ -7,6 +7,7 @@ import { CartsModule } from './carts/carts.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import { SHOP_CONFIG, type ShopConfig } from './config/shop-config.js';
 import { DatabaseModule } from './db/database.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { ViewsModule } from './views/views.module.js';
 
@@ -45,7 +46,8 @@ export class ShopModule {
         ViewsModule.forRoot(config),
         OrdersModule,
         AdminModule,
-        // Issue 7 (observability: /metrics, /health, the dashboard) plugs in here as its own module.
+        // Issue 7: /metrics, /health and the live cache dashboard (src/observability).
+        ObservabilityModule.forRoot(),
       ],
       providers: httpCache,
     };

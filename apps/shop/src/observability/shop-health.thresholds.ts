@@ -1,0 +1,19 @@
+import type { StrataHealthOptions } from '@strata/nestjs';
+
+/**
+ * What the shop's `/health` counts as unhealthy (503).
+ *
+ * - Redis: no `PONG` within 500 ms, a round trip over 250 ms (loopback or same-zone Redis answers
+ *   in well under 1 ms; 250 ms means it is swapping or saturated), or the breaker open. `'down'`:
+ *   the shop still answers without Redis (L1 and the database), but an operator must hear of it.
+ * - Write-behind: a cart or view count waiting more than 30 s (30 flush intervals) means the
+ *   writer cannot keep up or keeps failing; any dead letter is a shopper's cart edit the database
+ *   refused `maxAttempts` times, which no retry will fix.
+ */
+export const SHOP_HEALTH_THRESHOLDS: StrataHealthOptions = {
+  pingTimeout: '500ms',
+  maxRoundTrip: '250ms',
+  onRedisProblem: 'down',
+  maxWriteBehindLag: '30s',
+  maxDeadLetters: 0,
+};
