@@ -215,7 +215,7 @@ describe('shop observability (PGlite + Redis)', () => {
     expect(flushed.dataset['points']).toBe(String(flushed.data[0]?.length));
     expect(problems).toEqual([]);
     await page.close();
-  });
+  }, 60_000);
 
   it('serves the page files uPlot and the dashboard need, and nothing else', async () => {
     const uplot = await shop.http.get('/dashboard/assets/uPlot.min.js').expect(200);
@@ -254,5 +254,5 @@ describe('shop observability (PGlite + Redis)', () => {
     );
     const back = await shop.http.get('/health').expect(200);
     expect(back.body.info.cache.redis).toMatchObject({ reachable: true, breaker: 'closed' });
-  });
+  }, 60_000);
 });
