@@ -15,10 +15,11 @@ export const IDLE_STOP_MS = 60_000;
 
 /**
  * Takes a `StrataMetrics` snapshot every second while the dashboard is open and turns each one
- * into a chart point (`dashboardPoint`: the difference with the snapshot 5 s before). Kept on
- * the server, so every open page sees the same history from its first poll and the windowed
- * percentiles are computed once, with the library's own `quantileFromBuckets`. It starts on the
- * first `read()` and stops after a minute without one: an app nobody watches pays nothing.
+ * into a chart point (`dashboardPoint`: the difference with the snapshot 5 s before; the first
+ * points after a start cover what has been sampled so far, 1 to 4 s). Kept on the server, so
+ * every open page sees the same history from its first poll and the windowed percentiles are
+ * computed once, with the library's own `quantileFromBuckets`. It starts on the first `read()`
+ * and stops after a minute without one: an app nobody watches pays nothing.
  */
 @Injectable()
 export class DashboardSampler implements OnModuleDestroy {

@@ -44,10 +44,12 @@ export class DashboardSeries {
 
   constructor(private readonly capacity: number) {}
 
+  /** Points held. */
   get length(): number {
     return this.time.length;
   }
 
+  /** Appends a point to every line (a gap for lines it has no value for), dropping the oldest past capacity. */
   push(point: DashboardPoint): void {
     this.time.push(point.at / 1000);
     const latency = new Map<string, number>(
@@ -69,11 +71,13 @@ export class DashboardSeries {
     }
   }
 
+  /** Forgets every point and line (sampling restarts after an idle stop). */
   clear(): void {
     this.time.length = 0;
     for (const lines of Object.values(this.charts)) lines.clear();
   }
 
+  /** A copy of the columns, lines sorted by label so colours stay put between polls. */
   toJSON(intervalMs: number, windowMs: number): DashboardData {
     const lines = (chart: Chart): SeriesData[] =>
       [...this.charts[chart]]
