@@ -102,6 +102,8 @@ export function strongMatch(a: EntityTag, b: EntityTag): boolean {
 export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
   const condition = parseIfNoneMatch(header);
   if (condition === '*') return true;
+  // Most requests carry no If-None-Match: no need to parse the stored tag for them.
+  if (condition.length === 0) return false;
   const current = parseEntityTag(etag);
   if (current === undefined) return false;
   return condition.some((tag) => weakMatch(tag, current));
