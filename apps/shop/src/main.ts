@@ -2,23 +2,27 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { createShopApp } from './bootstrap.js';
-import { loadShopConfig, ShopConfigError } from './config/shop-config.js';
+import { loadShopConfig, ShopConfigError, type ShopConfig } from './config/shop-config.js';
 import { shopPackageRoot } from './db/package-root.js';
 
-let config;
-try {
-  config = loadShopConfig(process.env, join(shopPackageRoot(), '.data', 'pglite'));
-} catch (error) {
-  if (!(error instanceof ShopConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
+/** The configuration, or exit 1 with the list of bad variables (no stack trace: it is not a bug). */
+function configOrExit(): ShopConfig {
+  try {
+    return loadShopConfig(process.env, join(shopPackageRoot(), '.data', 'pglite'));
+  } catch (error) {
+    if (!(error instanceof ShopConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }
 
+const config = configOrExit();
 const app = await createShopApp(config);
 app.enableShutdownHooks();
 await app.listen(config.port, '127.0.0.1');
 const url = `http://127.0.0.1:${config.port}`;
+const cache = config.cacheEnabled ? (config.redisUrl ? 'memory + Redis' : 'memory') : 'off';
 new Logger('Shop').log(
-  `Listening on ${url} (cache: ${config.cacheEnabled ? (config.redisUrl ? 'memory + Redis' : 'memory') : 'off'}). ` +
-    `Swagger UI: ${url}/docs. Try: curl -i ${url}/products/42 (twice: X-Cache: HIT the second time)`,
+  `Listening on ${url} (cache: ${cache}). Swagger UI: ${url}/docs. ` +
+    `Try: curl -i ${url}/products/42 (twice: X-Cache: HIT the second time)`,
 );
