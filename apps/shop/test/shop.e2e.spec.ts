@@ -240,5 +240,10 @@ describe.each(backends)('shop on $name', (backend) => {
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining(['/products/{id}', '/orders', '/cart']),
     );
+    // Bodies are described from the zod schemas that validate them.
+    const review =
+      doc.body.paths['/products/{id}/reviews'].post.requestBody.content['application/json'].schema;
+    expect(review).toMatchObject({ type: 'object', required: ['rating', 'body'] });
+    expect(review.properties.rating).toMatchObject({ type: 'integer', minimum: 1, maximum: 5 });
   });
 });

@@ -22,6 +22,7 @@ import {
   ProductPatchSchema,
   type ProductPatch,
 } from '../catalog/product-editor.service.js';
+import { ZodApiBody } from '../common/zod-api-body.decorator.js';
 import { idParam, ZodPipe } from '../common/zod.pipe.js';
 import { StockService } from '../inventory/stock.service.js';
 import { PricesService } from '../pricing/prices.service.js';
@@ -80,6 +81,7 @@ export class AdminController {
    * or `{ "namespace": "http" }` (every cached page).
    */
   @Post('cache/invalidate')
+  @ZodApiBody(InvalidateBody)
   @HttpCode(204)
   async invalidate(@Body(new ZodPipe(InvalidateBody)) body: z.infer<typeof InvalidateBody>): Promise<void> {
     if (body.key !== undefined) await this.cache.delete(body.key, { namespace: body.namespace ?? 'default' });
@@ -97,6 +99,7 @@ export class AdminController {
 
   /** Changes a price (write-through): visible on the next read, no stale page. */
   @Put('products/:id/price')
+  @ZodApiBody(PriceBody)
   async setPrice(@Param('id') id: string, @Body(new ZodPipe(PriceBody)) body: z.infer<typeof PriceBody>) {
     const productId = idParam(id);
     if ((await this.prices.priceOf(productId)) === undefined)
@@ -107,6 +110,7 @@ export class AdminController {
 
   /** Edits a product's name or description (`@CachePut` of the detail, the page evicted). */
   @Patch('products/:id')
+  @ZodApiBody(ProductPatchSchema)
   async editProduct(
     @Param('id') id: string,
     @Body(new ZodPipe(ProductPatchSchema)) body: ProductPatch,
@@ -118,6 +122,7 @@ export class AdminController {
 
   /** Sets stock (a restock); the cached quantity is evicted after COMMIT. */
   @Put('products/:id/stock')
+  @ZodApiBody(StockBody)
   async setStock(@Param('id') id: string, @Body(new ZodPipe(StockBody)) body: z.infer<typeof StockBody>) {
     const productId = idParam(id);
     if (!(await this.stock.setQuantity(productId, body.quantity)))

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { ShopUser } from '../auth/shop-user.js';
+import { ZodApiBody } from '../common/zod-api-body.decorator.js';
 import { idParam, ZodPipe } from '../common/zod.pipe.js';
 import type { Cart } from './cart.js';
 import { CartsService } from './carts.service.js';
@@ -29,6 +30,7 @@ export class CartsController {
   }
 
   @Put('items/:productId')
+  @ZodApiBody(CartItemBody)
   setItem(
     @CurrentUser() user: ShopUser,
     @Param('productId') productId: string,

@@ -4,6 +4,7 @@ import { HttpCache } from '@strata/nestjs';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { ShopUser } from '../auth/shop-user.js';
+import { ZodApiBody } from '../common/zod-api-body.decorator.js';
 import { idParam, ZodPipe } from '../common/zod.pipe.js';
 import {
   NewReviewSchema,
@@ -86,6 +87,7 @@ export class CatalogController {
   }
 
   @Post('products/:id/reviews')
+  @ZodApiBody(NewReviewSchema)
   @ApiBearerAuth()
   @UseGuards(AuthGuard)
   addReview(

@@ -4,6 +4,7 @@ import { HttpCache } from '@strata/nestjs';
 import { AuthGuard } from '../auth/auth.guard.js';
 import { byUser, CurrentUser } from '../auth/current-user.decorator.js';
 import type { ShopRequest, ShopUser } from '../auth/shop-user.js';
+import { ZodApiBody } from '../common/zod-api-body.decorator.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 import { NewOrderSchema, OrdersService, type NewOrder, type OrderView } from './orders.service.js';
 
@@ -32,6 +33,7 @@ export class OrdersController {
   }
 
   @Post()
+  @ZodApiBody(NewOrderSchema)
   checkout(
     @CurrentUser() user: ShopUser,
     @Body(new ZodPipe(NewOrderSchema)) body: NewOrder,
