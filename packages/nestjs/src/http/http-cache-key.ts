@@ -163,20 +163,36 @@ export type UnkeyedHeadersResult =
       readonly header: string;
     };
 
+/** Each policy object's decisions by lowercase name, built on its first use (per request, it cost ~2 µs). */
+const policyDecisions = new WeakMap<object, ReadonlyMap<string, UnkeyedHeaderDecision>>();
+
+function decisionsOf(
+  policy: Readonly<Record<string, UnkeyedHeaderDecision>>,
+): ReadonlyMap<string, UnkeyedHeaderDecision> {
+  let decisions = policyDecisions.get(policy);
+  if (decisions === undefined) {
+    // Lowercased in order, so `{ ...DEFAULT_UNKEYED_HEADERS, 'X-Forwarded-Host': 'key' }` overrides.
+    const built = new Map<string, UnkeyedHeaderDecision>();
+    for (const [name, decision] of Object.entries(policy)) built.set(name.toLowerCase(), decision);
+    policyDecisions.set(policy, built);
+    decisions = built;
+  }
+  return decisions;
+}
+
 /**
  * Checks a request for unkeyed headers: any `bypass` header present (even empty) means bypass;
  * the `key` headers present give the extra key part.
  *
  * @param policy - header name (any case) → decision; extend the defaults with a spread:
- *   `{ ...DEFAULT_UNKEYED_HEADERS, 'x-forwarded-proto': 'key' }`.
+ *   `{ ...DEFAULT_UNKEYED_HEADERS, 'x-forwarded-proto': 'key' }`. Read once per object (it is
+ *   module configuration): later changes to the same object are not seen.
  */
 export function checkUnkeyedHeaders(
   request: HeaderSource,
   policy: Readonly<Record<string, UnkeyedHeaderDecision>> = DEFAULT_UNKEYED_HEADERS,
 ): UnkeyedHeadersResult {
-  // Lowercased in order, so `{ ...DEFAULT_UNKEYED_HEADERS, 'X-Forwarded-Host': 'key' }` overrides.
-  const decisions = new Map<string, UnkeyedHeaderDecision>();
-  for (const [name, decision] of Object.entries(policy)) decisions.set(name.toLowerCase(), decision);
+  const decisions = decisionsOf(policy);
   const keyed: [string, string][] = [];
   for (const [name, decision] of decisions) {
     const value = normalizeHeaderValue(request, name);
