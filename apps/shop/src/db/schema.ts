@@ -30,6 +30,7 @@ export interface CartLine {
   quantity: number;
 }
 
+/** Categories: a two-level tree (departments and their aisles) through `parent_id`. */
 export const categories = pgTable('categories', {
   id: integer('id').primaryKey(),
   parentId: integer('parent_id'),
@@ -37,6 +38,7 @@ export const categories = pgTable('categories', {
   slug: text('slug').notNull().unique(),
 });
 
+/** Products; price and stock live in their own tables, each with its own caching strategy. */
 export const products = pgTable(
   'products',
   {
@@ -87,6 +89,7 @@ export const stock = pgTable(
   (t) => [check('stock_quantity_non_negative', sql`${t.quantity} >= 0`)],
 );
 
+/** Demo users and their bearer tokens (`role: 'admin'` may use the admin routes). */
 export const users = pgTable('users', {
   id: integer('id').primaryKey(),
   name: text('name').notNull(),
@@ -94,6 +97,7 @@ export const users = pgTable('users', {
   role: text('role', { enum: ['shopper', 'admin'] }).notNull(),
 });
 
+/** Product reviews; the rating summary is computed from them and cached per product. */
 export const reviews = pgTable(
   'reviews',
   {
@@ -134,6 +138,7 @@ export const productViews = pgTable(
   (t) => [index('product_views_count_idx').on(t.count)],
 );
 
+/** Orders, written by checkout in the same transaction that decrements stock. */
 export const orders = pgTable(
   'orders',
   {
@@ -148,6 +153,7 @@ export const orders = pgTable(
   (t) => [index('orders_user_idx').on(t.userId)],
 );
 
+/** Order lines, with the unit price read inside the checkout transaction. */
 export const orderItems = pgTable(
   'order_items',
   {
