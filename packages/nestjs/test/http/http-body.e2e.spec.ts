@@ -8,9 +8,9 @@ import {
   StrataModule,
   type StrataModuleOptions,
 } from '@strata/nestjs';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
+import { rawRequest } from '../support/raw-response.js';
 import { useRedisServer } from '../support/redis.js';
 import { BOM_BYTES, bodyRuns, HttpBodyTestController, TRICKY_TEXT } from './http-body.controller.js';
 
@@ -36,12 +36,6 @@ async function createApp(
   await app.listen(0, '127.0.0.1');
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;
-}
-
-interface Raw {
-  readonly status: number;
-  readonly headers: Record<string, string | undefined>;
-  readonly body: Buffer;
 }
 
 let seq = 0;
@@ -88,22 +82,7 @@ describe.each(['express', 'fastify'] as const)('HttpCacheInterceptor bodies on %
       await app.close();
     });
 
-    const send = async (method: 'get' | 'head', path: string): Promise<Raw> => {
-      const agent = request(app.getHttpServer());
-      const res = await (method === 'get' ? agent.get(path) : agent.head(path))
-        .buffer(true)
-        .parse((stream, done) => {
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('end', () => done(null, Buffer.concat(chunks)));
-        });
-      const body: unknown = res.body;
-      return {
-        status: res.status,
-        headers: res.headers as Raw['headers'],
-        body: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
-      };
-    };
+    const send = (method: 'get' | 'head', path: string) => rawRequest(app, method, path);
 
     it.each(cases)('$route: miss, hit and HEAD send the same bytes and Content-Type', async (c) => {
       const id = nextId();
