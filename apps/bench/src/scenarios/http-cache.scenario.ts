@@ -65,7 +65,7 @@ interface Measured {
   readonly rps: Map<string, number[]>;
   /** Server CPU during each run, as a fraction of one core. */
   readonly serverCpu: Map<string, number[]>;
-  /** Server CPU time per request in each run, µs: less sensitive than req/s to other load on the machine. */
+  /** Server CPU time per request in each run, µs (user and system, so the kernel's cost of each write too). */
   readonly cpuPerRequest: Map<string, number[]>;
   /** Load generator CPU during each run, as a fraction of one core. */
   readonly generatorCpu: Map<string, number[]>;
@@ -213,7 +213,7 @@ function cpuNote(group: Group, measured: Measured): string {
     const perRequest = at(measured.cpuPerRequest, s.name).toFixed(0);
     return `${s.name}: ${perRequest} µs, server ${server} %, generator ${generator} %, handler runs ${runs.toLocaleString('en-US')}`;
   });
-  return `Server CPU time per request (median over the rounds; less sensitive than req/s to other load on the machine), CPU use of the server and of the load generator in % of one core, and handler runs over the whole scenario. ${parts.join('; ')}.`;
+  return `Server CPU time per request (median over the rounds; user and system: a write costs the kernel more when the load generator sleeps between responses, so a route that answers in batches, as the Redis ones do after each burst of Redis replies, can cost less per request than one answering each request at once), CPU use of the server and of the load generator in % of one core, and handler runs over the whole scenario. ${parts.join('; ')}.`;
 }
 
 /**
