@@ -28,11 +28,14 @@
  * Lua string for the entry and one for the record.
  */
 export const APPEND_SCRIPT = `local function fmt(n) return string.format('%.0f', n) end
+-- Versions and times are integers far below 2^63: '%d' formats them exactly (a 64-bit long) at
+-- about a third of the cost of '%.0f', once per write.
+local function int(n) return string.format('%d', n) end
 local stream, pending, inflight = KEYS[1], KEYS[2], KEYS[3]
 local floor, tombPx, limit, n = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local t = redis.call('TIME')
 local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local created = fmt(nowUs)
+local created = int(nowUs)
 local version = math.floor(nowUs / 1000) * 1024
 local last = tonumber(redis.call('GET', KEYS[4]) or '0')
 if version <= last then version = last + 1 end
@@ -52,7 +55,7 @@ for w = 0, n - 1 do
   local keyEnd = at + tonumber(keyBytes)
   local field, head = string.sub(meta, at, keyEnd - 1), string.sub(meta, keyEnd)
   local entryKey = KEYS[5 + w]
-  local v = fmt(used and version + 1 or version)
+  local v = int(used and version + 1 or version)
   local result, count, entry, entryPx, added = nil, nil, nil, nil, false
   if op == 'i' then
     local prev = redis.call('HGET', pending, field)
@@ -120,7 +123,7 @@ for w = 0, n - 1 do
     out[#out + 1] = count and v .. ' ' .. count or v
   end
 end
-if used then redis.call('SET', KEYS[4], fmt(version)) end
+if used then redis.call('SET', KEYS[4], int(version)) end
 local channel = ARGV[5 + n * 2]
 if channel and channel ~= '' and #changed > 0 then
   redis.call('PUBLISH', channel, cjson.encode({ s = ARGV[6 + n * 2], k = changed }))
