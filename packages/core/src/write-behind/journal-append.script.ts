@@ -24,8 +24,11 @@
  * Per write, Redis work is kept to what the write needs (apps/bench scenario 7 is bound by it
  * as much as by the client): a set or delete learns whether its key was pending from `HSET`'s
  * reply instead of asking first (a write that then finds its partition full is taken back with
- * `HDEL`), and the pending record is built in one concatenation, so the value is copied into one
- * Lua string for the entry and one for the record.
+ * `HDEL`); the pending record is built in one concatenation; and a set's entry is written as its
+ * header, then `APPEND`ed its value, so the value becomes one new Lua string per write (the
+ * record) instead of two. Making a 1 KB Lua string costs more than a command: Redis 7.0, 20 000
+ * entry writes of the bench value in one script, 3.1-3.5 µs each as SET of the joined string,
+ * 2.4-2.5 µs as SET + APPEND.
  */
 export const APPEND_SCRIPT = `local function fmt(n) return string.format('%.0f', n) end
 -- Versions and times are integers far below 2^63: '%d' formats them exactly (a 64-bit long) at
@@ -56,7 +59,7 @@ for w = 0, n - 1 do
   local field, head = string.sub(meta, at, keyEnd - 1), string.sub(meta, keyEnd)
   local entryKey = KEYS[5 + w]
   local v = int(used and version + 1 or version)
-  local result, count, entry, entryPx, added = nil, nil, nil, nil, false
+  local result, count, entry, entryPx, added, tail = nil, nil, nil, nil, false, nil
   if op == 'i' then
     local prev = redis.call('HGET', pending, field)
     local record
@@ -106,7 +109,7 @@ for w = 0, n - 1 do
       redis.call('HDEL', pending, field)
       result = 'FULL'
     elseif op == 's' then
-      entry, entryPx = 'S1|' .. created .. '|' .. head .. payload, px
+      entry, entryPx, tail = 'S1|' .. created .. '|' .. head, px, payload
     else
       entry, entryPx = 'X|' .. created, tombPx
     end
@@ -117,6 +120,8 @@ for w = 0, n - 1 do
     if used then version = version + 1 end
     used = true
     redis.call('SET', entryKey, entry, 'PX', entryPx)
+    -- The value is appended by Redis, not joined in Lua (see above). Same entry, TTL kept.
+    if tail then redis.call('APPEND', entryKey, tail) end
     changed[#changed + 1] = entryKey
     -- A key already pending has its stream record: whoever takes it takes this write too.
     if added then redis.call('XADD', stream, '*', 'k', field, 'v', v) end
