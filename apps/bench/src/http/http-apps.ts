@@ -72,6 +72,14 @@ function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
       imports = [StrataModule.forRoot({ prefix: 'bench-http' }), HttpCacheModule.forRoot({})];
       controller = StrataController;
       break;
+    case 'strata-shared':
+      // L1 hands out the stored (frozen) entry instead of decoding a copy per hit.
+      imports = [
+        StrataModule.forRoot({ prefix: 'bench-http', shareReferences: true }),
+        HttpCacheModule.forRoot({}),
+      ];
+      controller = StrataController;
+      break;
     case 'strata-redis': {
       const { url, prefix } = needRedis();
       // Redis as the only layer: every hit is a Redis read.
@@ -110,7 +118,7 @@ export async function startApp(
     subject.adapter === 'express'
       ? await NestFactory.create(module, new ExpressAdapter(), options)
       : await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), options);
-  if (subject.stack === 'strata-memory' || subject.stack === 'strata-redis') {
+  if (subject.stack.startsWith('strata-')) {
     app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
   }
   await app.listen(0, '127.0.0.1');

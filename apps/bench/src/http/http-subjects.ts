@@ -3,8 +3,12 @@
  * which drives the load, and the server child, which builds the app of one subject.
  */
 
-/** What serves `GET /product`: no cache, Strata's interceptor, or `@nestjs/cache-manager`'s. */
-export type HttpStackKind = 'bare' | 'strata-memory' | 'strata-redis' | 'cm-memory' | 'cm-redis';
+/**
+ * What serves `GET /product`: no cache, Strata's interceptor (memory, memory with
+ * `shareReferences: true`, Redis only), or `@nestjs/cache-manager`'s (memory, `@keyv/redis`).
+ */
+export type HttpStackKind =
+  'bare' | 'strata-memory' | 'strata-shared' | 'strata-redis' | 'cm-memory' | 'cm-redis';
 
 /** The Nest HTTP adapter of a subject. */
 export type HttpAdapterKind = 'express' | 'fastify';
