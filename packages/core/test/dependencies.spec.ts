@@ -2,7 +2,8 @@ import { startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_MISS, CacheStack, type CacheStackOptions } from '../src/index.js';
-import { eventually, uniquePrefix } from './support.js';
+import { appInstances } from './instances.support.js';
+import { eventually } from './support.js';
 
 /** Bus delivery on a loaded CI machine: asserted with margin. */
 const DELIVERY_MS = 500;
@@ -33,17 +34,8 @@ describe('dependency tracking with Redis', () => {
     await server?.dispose();
   });
 
-  async function instances(count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> {
-    const prefix = uniquePrefix();
-    const stacks: CacheStack[] = [];
-    for (let i = 0; i < count; i++) {
-      const stack = new CacheStack({ prefix, jitter: 0, ...options, redis: { url: server.url } });
-      open.push(stack);
-      expect(await stack.connect()).toBe(true);
-      stacks.push(stack);
-    }
-    return stacks;
-  }
+  const instances = (count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> =>
+    appInstances(server.url, count, open, options);
 
   async function storePage(
     stack: CacheStack,

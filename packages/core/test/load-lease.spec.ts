@@ -2,7 +2,8 @@ import { startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
-import { countingLoader, sleep, uniquePrefix } from './support.js';
+import { appInstances } from './instances.support.js';
+import { countingLoader, sleep } from './support.js';
 
 describe('cross-instance single-flight (Redis lease)', () => {
   let server: RedisServer;
@@ -23,18 +24,8 @@ describe('cross-instance single-flight (Redis lease)', () => {
     await server?.dispose();
   });
 
-  /** Stacks of one app (same prefix), as separate instances would be. */
-  async function instances(count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> {
-    const prefix = uniquePrefix();
-    const stacks: CacheStack[] = [];
-    for (let i = 0; i < count; i++) {
-      const stack = new CacheStack({ prefix, jitter: 0, ...options, redis: { url: server.url } });
-      open.push(stack);
-      expect(await stack.connect()).toBe(true);
-      stacks.push(stack);
-    }
-    return stacks;
-  }
+  const instances = (count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> =>
+    appInstances(server.url, count, open, options);
 
   const at = (stacks: CacheStack[], index: number): CacheStack => {
     const stack = stacks[index % stacks.length];
