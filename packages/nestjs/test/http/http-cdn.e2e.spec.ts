@@ -1,11 +1,9 @@
 import { Controller, Get, type INestApplication, Param } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { HttpCache, HttpCacheInterceptor, HttpCacheModule, StrataModule } from '@strata/nestjs';
+import { HttpCache, HttpCacheModule, StrataModule } from '@strata/nestjs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
+import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
 
 @Controller('cdn')
 class CdnController {
@@ -22,25 +20,17 @@ class CdnController {
   }
 }
 
-const adapters = [
-  { name: 'express', adapter: () => new ExpressAdapter() },
-  { name: 'fastify', adapter: () => new FastifyAdapter() },
-];
-
-describe.each(adapters)('CDN headers on $name', ({ adapter }) => {
+describe.each(HTTP_ADAPTERS)('CDN headers on %s', (adapter) => {
   let app: INestApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
+    app = await createHttpCacheApp(adapter, {
       imports: [
         StrataModule.forRoot({ prefix: uniquePrefix() }),
         HttpCacheModule.forRoot({ cdnTagHeaders: ['Surrogate-Key', 'Cache-Tag'] }),
       ],
       controllers: [CdnController],
-    }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(adapter(), { logger: false });
-    app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
-    await app.listen(0, '127.0.0.1');
+    });
   });
   afterAll(async () => {
     await app.close();

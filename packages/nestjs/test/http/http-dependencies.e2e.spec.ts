@@ -1,17 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import {
-  CacheService,
-  HttpCacheInterceptor,
-  HttpCacheModule,
-  StrataModule,
-  type StrataModuleOptions,
-} from '@strata/nestjs';
+import { CacheService, HttpCacheModule, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
+import { createHttpCacheApp, HTTP_ADAPTERS, type HttpAdapterName } from '../support/http-app.js';
 import { useRedisServer } from '../support/redis.js';
 import {
   CatalogService,
@@ -24,44 +16,13 @@ import {
 const redis = useRedisServer();
 
 /** `table`: one database shared by several app instances. */
-type Create = (options: StrataModuleOptions, table?: ProductTable) => Promise<INestApplication>;
-
-async function compile(options: StrataModuleOptions, table = new ProductTable()) {
-  return Test.createTestingModule({
+function createApp(adapter: HttpAdapterName, options: StrataModuleOptions, table = new ProductTable()) {
+  return createHttpCacheApp(adapter, {
     imports: [StrataModule.forRoot(options), HttpCacheModule.forRoot({})],
     controllers: [DependencyTestController],
     providers: [CatalogService, { provide: ProductTable, useValue: table }],
-  }).compile();
+  });
 }
-
-const adapters: { name: string; create: Create }[] = [
-  {
-    name: 'express',
-    async create(options, table) {
-      const app = (await compile(options, table)).createNestApplication(new ExpressAdapter(), {
-        logger: false,
-      });
-      app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
-      await app.listen(0, '127.0.0.1');
-      return app;
-    },
-  },
-  {
-    name: 'fastify',
-    async create(options, table) {
-      const app = (await compile(options, table)).createNestApplication<NestFastifyApplication>(
-        new FastifyAdapter(),
-        {
-          logger: false,
-        },
-      );
-      app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
-      await app.listen(0, '127.0.0.1');
-      await app.getHttpAdapter().getInstance().ready();
-      return app;
-    },
-  },
-];
 
 const backends: { name: string; redis: boolean }[] = [
   { name: 'memory', redis: false },
@@ -71,7 +32,7 @@ const backends: { name: string; redis: boolean }[] = [
 let seq = 0;
 const nextId = (): string => `${Date.now().toString(36)}-${++seq}`;
 
-describe.each(adapters)('HTTP dependency invalidation on $name', (adapter) => {
+describe.each(HTTP_ADAPTERS)('HTTP dependency invalidation on %s', (adapter) => {
   describe.each(backends)('with $name', (backend) => {
     let app: INestApplication;
     let table: ProductTable;
@@ -79,7 +40,7 @@ describe.each(adapters)('HTTP dependency invalidation on $name', (adapter) => {
       backend.redis ? { prefix, jitter: 0, redis: { url: redis.url } } : { prefix, jitter: 0 };
 
     beforeAll(async () => {
-      app = await adapter.create(options(uniquePrefix()));
+      app = await createApp(adapter, options(uniquePrefix()));
       table = app.get(ProductTable);
     });
     afterAll(async () => {
@@ -172,8 +133,8 @@ describe.each(adapters)('HTTP dependency invalidation on $name', (adapter) => {
       async () => {
         const prefix = uniquePrefix();
         const shared = new ProductTable();
-        const first = await adapter.create(options(prefix), shared);
-        const second = await adapter.create(options(prefix), shared);
+        const first = await createApp(adapter, options(prefix), shared);
+        const second = await createApp(adapter, options(prefix), shared);
         try {
           const id = nextId();
           shared.rows.set(id, { id, name: 'kettle', category: 'c' });
