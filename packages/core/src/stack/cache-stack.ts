@@ -159,7 +159,13 @@ export class CacheStack {
     const full = this.keys.entry(key, options.namespace);
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
-    const l2 = await this.reader.readL2(full, this.l1?.missToken(), this.tagKeys(options), false);
+    const l2 = await this.reader.readL2(
+      full,
+      this.l1?.missToken(),
+      this.tagKeys(options),
+      false,
+      options.share,
+    );
     if (l2.hit) {
       this.tracker.record(full, l2.entry.tags);
       return this.materialize(l2.entry.value, l2.shared) as T;
@@ -197,7 +203,7 @@ export class CacheStack {
       return this.reader.load(full, loader, untyped, l1Token, policy);
     });
     this.tracker.record(full, loaded.tags ?? this.tagKeys(options));
-    if (leader || this.options.shareReferences) return loaded.value as T;
+    if (leader || this.options.shareReferences || options.share === true) return loaded.value as T;
     // Not stored (`shouldCache` said no): followers still get their own copy, not the leader's.
     if (loaded.encoded === undefined) return cloneForFollower(loaded.value) as T;
     return decodeValue(loaded.encoded) as T;
@@ -313,7 +319,7 @@ export class CacheStack {
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {
-    if (this.options.shareReferences && shared !== undefined) return shared;
+    if (shared !== undefined) return shared;
     return decodeValue(encoded);
   }
 

@@ -14,6 +14,14 @@ export interface GetOptions extends ReadOptions {
    * same round trip as the entry. Without them, a tagged entry costs one more round trip.
    */
   readonly tags?: readonly string[];
+  /**
+   * Hand out the stored object itself, frozen, instead of a fresh copy, and keep it so in L1
+   * when the read fills L1 from Redis: for values callers only read, such as stored HTTP pages,
+   * where decoding on every hit is the main cost. A caller that tries to change it gets a
+   * `TypeError` (strict mode). The stack's `shareReferences` does this for every entry.
+   * @default false
+   */
+  readonly share?: boolean;
 }
 
 /** Options of a write. */
@@ -41,6 +49,12 @@ export interface WriteOptions extends ReadOptions {
    * of those keys is set or deleted, or one of those tags or namespaces invalidated.
    */
   readonly dependsOn?: readonly string[];
+  /**
+   * Keep the value frozen in L1 and hand it out as it is on L1 hits, to every reader (see
+   * {@link GetOptions.share}). The value is frozen in place (`Object.freeze`, deeply).
+   * @default false
+   */
+  readonly share?: boolean;
 }
 
 /**

@@ -92,7 +92,7 @@ export class ReadPath {
   ): Promise<Loaded> {
     if (this.d.isClosed()) throw new StrataError('E_CLOSED', 'The cache stack is closed');
     const tagKeys = this.tagKeys(options);
-    const l2 = await this.readL2(full, l1Token, tagKeys, true);
+    const l2 = await this.readL2(full, l1Token, tagKeys, true, options.share === true);
     if (l2.hit) {
       const entry = l2.entry;
       if (
@@ -145,6 +145,7 @@ export class ReadPath {
     l1Token: number | undefined,
     tagKeys: readonly string[],
     wantToken: boolean,
+    share = false,
   ): Promise<L2Lookup> {
     const guard = this.d.guard;
     if (guard === undefined) return MISS_WITHOUT_TOKEN;
@@ -155,7 +156,7 @@ export class ReadPath {
       return { hit: false, token: wantToken ? await guard.missToken(full) : undefined, stale: entry };
     }
     if (this.d.events.has('hit')) this.entryEvents.hit(full, 'l2');
-    const shared = this.d.options.shareReferences ? deepFreeze(decodeValue(entry.value)) : undefined;
+    const shared = this.d.options.shareReferences || share ? deepFreeze(decodeValue(entry.value)) : undefined;
     const l1 = this.d.options.l1;
     if (this.d.l1 && l1) {
       this.d.l1.write(full, entry, Math.min(entry.staleUntil - Date.now(), l1.ttlMs), l1Token, shared);
@@ -163,10 +164,12 @@ export class ReadPath {
     return { hit: true, entry, shared };
   }
 
-  /** Materializes a stored value: the shared frozen one, or a fresh decode. */
+  /**
+   * Materializes a stored value: the shared frozen one (kept with `shareReferences`, or for an
+   * entry written or read with `share`), or a fresh decode.
+   */
   materialize(encoded: EncodedValue, shared: unknown): unknown {
-    if (this.d.options.shareReferences && shared !== undefined) return shared;
-    return decodeValue(encoded);
+    return shared !== undefined ? shared : decodeValue(encoded);
   }
 
   /**

@@ -51,7 +51,7 @@ export async function runLoader(
   }
   const encoded = encodeValue(value, options.target ?? full);
   const ttlMs = d.ttl.forValue(value, options.ttl, options.nullTtl);
-  const shared = d.options.shareReferences ? deepFreeze(value) : undefined;
+  const shared = d.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
   const { l1, l2 } = tokens;
   const write = {
     full,

@@ -40,7 +40,7 @@ export class WritePath {
     const { d } = this;
     const full = d.keys.entry(key, options.namespace);
     const ttlMs = d.ttl.forValue(value, options.ttl, undefined);
-    const shared = d.options.shareReferences ? deepFreeze(value) : undefined;
+    const shared = d.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
     const own = d.keys.dependencies(options.namespace, options.tags);
     const dependsOn = options.dependsOn;
     const tags = dependsOn === undefined || dependsOn.length === 0 ? own : mergeDependencies(own, dependsOn);

@@ -49,12 +49,13 @@ export class HttpResponseStore {
    * @param request - the request headers, for the variant key.
    */
   async lookup(primary: string, request: HeaderSource): Promise<StoredResponse | undefined> {
-    const head: unknown = await this.stack.get(primary, { namespace: this.namespace });
+    const head: unknown = await this.stack.get(primary, { namespace: this.namespace, share: true });
     if (isStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
     if (!isVaryIndex(head)) return undefined;
     const variant = variantKey(head.varyNames, request);
     const stored: unknown = await this.stack.get(variantEntryKey(primary, variant), {
       namespace: this.namespace,
+      share: true,
     });
     // The names are checked again: the index may have changed since this variant was written.
     return isStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
@@ -87,6 +88,8 @@ export class HttpResponseStore {
       tags: stored.tags,
       ticket: written.ticket,
       dependsOn: written.dependsOn,
+      // Pages are only read: L1 hands out the stored object instead of decoding it per hit.
+      share: true,
     };
     if (stored.varyNames.length === 0) {
       await this.stack.set(primary, stored, options);
