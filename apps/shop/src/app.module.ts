@@ -5,7 +5,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CartsModule } from './carts/carts.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
-import { SHOP_CONFIG, type ShopConfig } from './config/shop-config.js';
+import { SHOP_CONFIG, type ShopConfig, shopRedisOptions } from './config/shop-config.js';
 import { DatabaseModule } from './db/database.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { OrdersModule } from './orders/orders.module.js';
@@ -36,7 +36,7 @@ export class ShopModule {
         StrataModule.forRoot({
           prefix: config.cachePrefix,
           ttl: '5m',
-          redis: config.cacheEnabled && config.redisUrl ? { url: config.redisUrl } : undefined,
+          redis: shopRedisOptions(config),
           l1: config.cacheEnabled ? { maxEntries: 50_000 } : { maxBytes: 1 },
         }),
         HttpCacheModule.forRoot({}),

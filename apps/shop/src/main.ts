@@ -21,7 +21,8 @@ const app = await createShopApp(config);
 app.enableShutdownHooks();
 await app.listen(config.port, '127.0.0.1');
 const url = `http://127.0.0.1:${config.port}`;
-const cache = config.cacheEnabled ? (config.redisUrl ? 'memory + Redis' : 'memory') : 'off';
+const redis = config.redisCluster === true ? 'Redis Cluster' : 'Redis';
+const cache = config.cacheEnabled ? (config.redisUrl ? `memory + ${redis}` : 'memory') : 'off';
 new Logger('Shop').log(
   `Listening on ${url} (cache: ${cache}). Swagger UI: ${url}/docs. ` +
     `Try: curl -i ${url}/products/42 (twice: X-Cache: HIT the second time)`,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadShopConfig, nestLogLevels, ShopConfigError } from '../src/config/shop-config.js';
+import {
+  loadShopConfig,
+  nestLogLevels,
+  ShopConfigError,
+  shopRedisOptions,
+} from '../src/config/shop-config.js';
 
 describe('shop configuration from the environment', () => {
   it('defaults to PGlite in the given folder, memory cache, port 3000', () => {
@@ -28,6 +33,18 @@ describe('shop configuration from the environment', () => {
     expect(config.redisUrl).toBe('redis://cache:6379');
     expect(config.port).toBe(8080);
     expect(config.logLevel).toBe('log');
+  });
+
+  it('uses a Redis Cluster seeded by the REDIS_URL node with REDIS_CLUSTER=on, and refuses it without REDIS_URL', () => {
+    const single = loadShopConfig({ REDIS_URL: 'redis://cache:6379' }, '/unused');
+    expect(shopRedisOptions(single)).toEqual({ url: 'redis://cache:6379' });
+    const cluster = loadShopConfig({ REDIS_URL: 'redis://node-1:7000', REDIS_CLUSTER: 'on' }, '/unused');
+    expect(shopRedisOptions(cluster)).toEqual({ cluster: { nodes: [{ host: 'node-1', port: 7000 }] } });
+    expect(shopRedisOptions(loadShopConfig({}, '/unused'))).toBeUndefined();
+    expect(() => loadShopConfig({ REDIS_CLUSTER: 'on' }, '/unused')).toThrow(
+      /REDIS_CLUSTER = "on": needs REDIS_URL/,
+    );
+    expect(() => loadShopConfig({ REDIS_CLUSTER: 'yes' }, '/unused')).toThrow(/REDIS_CLUSTER = "yes"/);
   });
 
   it('rejects bad values with one message naming each variable and its value', () => {

@@ -1,3 +1,4 @@
+import type { RedisOptions } from '@strata/core';
 import { z } from 'zod';
 
 /** Where the shop keeps its data: embedded PGlite (a folder, or memory), or a PostgreSQL server. */
@@ -20,6 +21,11 @@ export interface ShopConfig {
   readonly database: DatabaseConfig;
   /** Redis for the cache and the write-behind journal; absent: memory cache and memory journal. */
   readonly redisUrl: string | undefined;
+  /**
+   * `redisUrl` names one node of a Redis Cluster (the others are discovered): Strata's
+   * `redis.cluster` instead of `redis.url`. @default false
+   */
+  readonly redisCluster?: boolean;
   /** The lowest level logged. @default 'log' */
   readonly logLevel: LogLevel;
   /** Products created by the seed when the database is empty. @default 10_000 */
@@ -59,6 +65,7 @@ const env = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://shop:shop@127.0.0.1:5432/shop'),
   REDIS_URL: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  REDIS_CLUSTER: z.enum(['on', 'off']).default('off'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('log'),
   PGLITE_DIR: z.string().min(1).optional(),
   SHOP_SEED_PRODUCTS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
@@ -90,12 +97,16 @@ export function loadShopConfig(source: NodeJS.ProcessEnv, defaultDataDir: string
     );
   }
   const v = parsed.data;
+  if (v.REDIS_CLUSTER === 'on' && v.REDIS_URL === undefined) {
+    throw new ShopConfigError(['REDIS_CLUSTER = "on": needs REDIS_URL, the address of one cluster node']);
+  }
   return {
     port: v.PORT,
     database: v.DATABASE_URL
       ? { kind: 'postgres', url: v.DATABASE_URL }
       : { kind: 'pglite', dataDir: v.PGLITE_DIR ?? defaultDataDir },
     redisUrl: v.REDIS_URL,
+    redisCluster: v.REDIS_CLUSTER === 'on',
     logLevel: v.LOG_LEVEL,
     seedProducts: v.SHOP_SEED_PRODUCTS,
     cacheEnabled: v.SHOP_CACHE === 'on',
@@ -107,4 +118,15 @@ export function loadShopConfig(source: NodeJS.ProcessEnv, defaultDataDir: string
 /** The Nest log levels to enable for a `LOG_LEVEL` (that level and every more severe one). */
 export function nestLogLevels(level: LogLevel): LogLevel[] {
   return LOG_LEVELS.slice(LOG_LEVELS.indexOf(level));
+}
+
+/**
+ * Strata's `redis` option for the shop: absent without `REDIS_URL` (or with caching off), one
+ * server from the URL, or a Redis Cluster seeded by the node the URL names (`REDIS_CLUSTER=on`).
+ */
+export function shopRedisOptions(config: ShopConfig): RedisOptions | undefined {
+  if (!config.cacheEnabled || config.redisUrl === undefined) return undefined;
+  if (config.redisCluster !== true) return { url: config.redisUrl };
+  const node = new URL(config.redisUrl);
+  return { cluster: { nodes: [{ host: node.hostname, port: Number(node.port || 6379) }] } };
 }
