@@ -45,6 +45,16 @@ async function waitForReplicaLink(): Promise<void> {
       10_000,
       'the replica to connect',
     );
+    // "online" on the primary can come before the replica applies the stream (it may still be
+    // loading the snapshot): wait until a write is confirmed by WAIT, as the tests' writes are.
+    await waitFor(
+      async () => {
+        await primary.set('replica-probe', String(Date.now()));
+        return Number(await primary.call('WAIT', '1', '500')) >= 1;
+      },
+      10_000,
+      'the replica to acknowledge a write',
+    );
   } finally {
     primary.disconnect();
   }
