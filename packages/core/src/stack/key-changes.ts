@@ -32,8 +32,10 @@ export class KeyChanges {
    * time must land after the write (a reader in between would compute from the old value under a
    * later ticket): on one server it is pipelined right behind it (Redis runs a connection's
    * commands in order); on a Cluster, the keys live on other nodes, so it waits for the write.
+   * `issued`: whether the write's command was sent when `write` was created (a write that first
+   * extends its own dependencies' times sends it later, so it is waited for too).
    */
-  async after(full: readonly string[], write: Promise<unknown> | undefined): Promise<void> {
+  async after(full: readonly string[], write: Promise<unknown> | undefined, issued = true): Promise<void> {
     const { keys, l1, l2, guard, bus } = this.d;
     if (!this.d.enabled) {
       await write;
@@ -41,7 +43,7 @@ export class KeyChanges {
       return;
     }
     const dependencies = full.map((key) => keys.keyDependency(key));
-    if (l2?.ordered === true) await Promise.all([write, guard?.invalidate(dependencies)]);
+    if (l2?.ordered === true && issued) await Promise.all([write, guard?.invalidate(dependencies)]);
     else {
       await write;
       await guard?.invalidate(dependencies);

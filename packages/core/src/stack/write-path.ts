@@ -45,7 +45,9 @@ export class WritePath {
     const dependsOn = options.dependsOn;
     const tags = dependsOn === undefined || dependsOn.length === 0 ? own : mergeDependencies(own, dependsOn);
     const write = { full, encoded, ttlMs, staleMs: d.options.reads.staleMs, tags, loadMs: undefined, shared };
-    await d.changes.after([full], d.writer.write(write, options.ticket?.l1, l2WriteToken(options)));
+    // With dependencies, the writer extends their times before it sends the entry (entry-writer.ts).
+    const issued = tags === own;
+    await d.changes.after([full], d.writer.write(write, options.ticket?.l1, l2WriteToken(options)), issued);
     if (d.events.has('set')) d.events.emit('set', { cache: cacheOfEntry(d.keys.prefix, full), key: full });
   }
 
