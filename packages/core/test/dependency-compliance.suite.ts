@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CacheStack, CacheStackOptions } from '../src/index.js';
-import type { StackFactory } from './store-compliance.suite.js';
-import { uniquePrefix } from './support.js';
+import type { CacheStack } from '../src/index.js';
+import { openStacks, type StackFactory } from './store-compliance.suite.js';
 
 /** A page built from what a render read, stored the way the HTTP cache stores one. */
 async function storePage(
@@ -26,12 +25,7 @@ const page = (stack: CacheStack, key: string): Promise<string | undefined> =>
 export function runDependencyCompliance(name: string, makeStack: StackFactory): void {
   describe(`CacheStack dependencies: ${name}`, () => {
     const open: CacheStack[] = [];
-
-    async function stackWith(options: CacheStackOptions = {}): Promise<CacheStack> {
-      const stack = await makeStack({ prefix: uniquePrefix(), jitter: 0, ...options });
-      open.push(stack);
-      return stack;
-    }
+    const stackWith = openStacks(makeStack, open);
 
     afterEach(async () => {
       await Promise.all(open.splice(0).map((stack) => stack.close()));

@@ -2,6 +2,7 @@ import { startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_MISS, CacheStack, type CacheStackOptions } from '../src/index.js';
+import { appInstances } from './instances.support.js';
 import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
 
 /** Bus delivery on a loaded CI machine: asserted with margin (the bench measures the real figure). */
@@ -34,20 +35,8 @@ describe('invalidation bus (L1 coherence across instances)', () => {
 
   /** Stacks of one app (same prefix), each connected with its bus subscribed. */
   async function instances(count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> {
-    const prefix = uniquePrefix();
-    const stacks: CacheStack[] = [];
-    for (let i = 0; i < count; i++) {
-      const stack = new CacheStack({
-        prefix,
-        jitter: 0,
-        ...options,
-        redis: { url: server.url, ...options.redis },
-      });
-      open.push(stack);
-      expect(await stack.connect()).toBe(true);
-      expect(stack.bus?.connected).toBe(true);
-      stacks.push(stack);
-    }
+    const stacks = await appInstances(server.url, count, open, options);
+    for (const stack of stacks) expect(stack.bus?.connected).toBe(true);
     return stacks;
   }
 

@@ -17,6 +17,21 @@ interface Order {
 const order = (id: string): Order => ({ id, lines: [{ sku: 'kettle', qty: 1 }] });
 
 /**
+ * A stack of the variant for one test, with a prefix of its own and no jitter; pushed to `open`,
+ * which the suite's `afterEach` closes.
+ */
+export function openStacks(
+  makeStack: StackFactory,
+  open: CacheStack[],
+): (options?: CacheStackOptions) => Promise<CacheStack> {
+  return async (options = {}) => {
+    const stack = await makeStack({ prefix: uniquePrefix(), jitter: 0, ...options });
+    open.push(stack);
+    return stack;
+  };
+}
+
+/**
  * The behaviour every `CacheStack` configuration must have, whatever its layers: hits and misses,
  * types, single-flight, invalidation by key, tag and namespace, no stale sets, value isolation,
  * null TTL and unknown entry formats.
@@ -24,12 +39,7 @@ const order = (id: string): Order => ({ id, lines: [{ sku: 'kettle', qty: 1 }] }
 export function runStackCompliance(name: string, makeStack: StackFactory): void {
   describe(`CacheStack compliance: ${name}`, () => {
     const open: CacheStack[] = [];
-
-    async function stackWith(options: CacheStackOptions = {}): Promise<CacheStack> {
-      const stack = await makeStack({ prefix: uniquePrefix(), jitter: 0, ...options });
-      open.push(stack);
-      return stack;
-    }
+    const stackWith = openStacks(makeStack, open);
 
     afterEach(async () => {
       vi.useRealTimers();

@@ -67,3 +67,10 @@ export class DependencyTracker {
     for (const dependency of carried) store.add(dependency);
   }
 }
+
+/** An entry's own tags, then the dependencies it read that are not among them (once each). */
+export function mergeDependencies(own: readonly string[], read: readonly string[]): readonly string[] {
+  const merged = new Set(own);
+  for (const dependency of read) merged.add(dependency);
+  return [...merged];
+}

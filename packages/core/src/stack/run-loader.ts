@@ -2,6 +2,7 @@ import { deepFreeze, encodeValue } from '../codec/value.codec.js';
 import type { LoadOptions } from './cache-stack.types.js';
 import { callWithin } from './loader-timeouts.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
+import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
 import type { ReadPolicy } from './stale-policy.js';
@@ -64,11 +65,4 @@ export async function runLoader(
   };
   await d.write(write, l1, l2);
   return { value, encoded, tags };
-}
-
-/** The entry's own tags, then the dependencies its loader read that are not among them. */
-export function mergeDependencies(own: readonly string[], read: readonly string[]): readonly string[] {
-  const merged = new Set(own);
-  for (const dependency of read) merged.add(dependency);
-  return [...merged];
 }

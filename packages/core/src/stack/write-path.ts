@@ -1,6 +1,7 @@
 import { serializeEntryTail } from '../codec/entry.envelope.js';
 import { deepFreeze, type EncodedValue } from '../codec/value.codec.js';
 import type { InvalidationBus } from '../bus/invalidation-bus.js';
+import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
@@ -11,7 +12,6 @@ import type { ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types
 import type { EntryWriter } from './entry-writer.js';
 import { type KeyChanges, l2WriteToken } from './key-changes.js';
 import type { L2Guard } from './l2-guard.js';
-import { mergeDependencies } from './run-loader.js';
 
 const NO_TAGS: readonly string[] = [];
 

@@ -39,9 +39,6 @@ export { httpPathTag };
 
 export type { HttpCachePlan };
 
-/** The leader's outcome, also seen by the requests that waited for it. */
-type Outcome = PageOutcome;
-
 /**
  * Caches the responses of GET routes marked `@HttpCache` (RFC 9111 semantics) in the module's
  * cache stack, and invalidates them when the same path answers a POST, PUT, PATCH or DELETE with
@@ -72,7 +69,7 @@ type Outcome = PageOutcome;
 export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   private readonly logger = new Logger('Strata');
   private readonly store: HttpResponseStore;
-  private readonly flights = new ResponseFlights<Outcome>();
+  private readonly flights = new ResponseFlights<PageOutcome>();
   private readonly refreshes = new StaleRefreshes((error) =>
     this.logger.warn(`HTTP stale refresh failed: ${error instanceof Error ? error.message : String(error)}`),
   );
@@ -168,7 +165,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     req: ExchangeRequest,
     res: ExchangeResponse,
     route: HttpCacheRoute,
-    outcome: Outcome,
+    outcome: PageOutcome,
   ): unknown {
     if (outcome.kind === 'pass') return outcome.value;
     const answer =
@@ -189,7 +186,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     route: HttpCacheRoute,
     plan: HttpCachePlan,
     next: CallHandler,
-  ): Promise<Outcome> {
+  ): Promise<PageOutcome> {
     const stored = await this.store.lookup(plan.primary, req.headers);
     if (stored === undefined) return this.pages.load(req, res, route, plan, next);
     const variant = variantKey(stored.varyNames, req.headers);
@@ -220,8 +217,8 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     route: HttpCacheRoute,
     plan: HttpCachePlan,
     next: CallHandler,
-    stale: Outcome,
-  ): Promise<Outcome> {
+    stale: PageOutcome,
+  ): Promise<PageOutcome> {
     const before = { ...res.getHeaders() };
     return staleOnError(
       () => this.pages.load(req, res, route, plan, next),

@@ -1,15 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import {
-  HttpCacheInterceptor,
-  HttpCacheModule,
-  StrataModule,
-  type StrataModuleOptions,
-} from '@strata/nestjs';
+import { HttpCacheModule, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
+import { createHttpCacheApp, HTTP_ADAPTERS, type HttpAdapterName } from '../support/http-app.js';
 import { rawRequest } from '../support/raw-response.js';
 import { useRedisServer } from '../support/redis.js';
 import { BOM_BYTES, bodyRuns, HttpBodyTestController, TRICKY_TEXT } from './http-body.controller.js';
@@ -20,22 +13,11 @@ import { BOM_BYTES, bodyRuns, HttpBodyTestController, TRICKY_TEXT } from './http
 
 const redis = useRedisServer();
 
-async function createApp(
-  adapter: 'express' | 'fastify',
-  options: StrataModuleOptions,
-): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
+function createApp(adapter: HttpAdapterName, options: StrataModuleOptions): Promise<INestApplication> {
+  return createHttpCacheApp(adapter, {
     imports: [StrataModule.forRoot(options), HttpCacheModule.forRoot({})],
     controllers: [HttpBodyTestController],
-  }).compile();
-  const app =
-    adapter === 'express'
-      ? moduleRef.createNestApplication(new ExpressAdapter(), { logger: false })
-      : moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-  app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
-  await app.listen(0, '127.0.0.1');
-  if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
-  return app;
+  });
 }
 
 let seq = 0;
@@ -67,7 +49,7 @@ const cases: {
   },
 ];
 
-describe.each(['express', 'fastify'] as const)('HttpCacheInterceptor bodies on %s', (adapter) => {
+describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor bodies on %s', (adapter) => {
   describe.each(['memory', 'redis'] as const)('with %s', (backend) => {
     let app: INestApplication;
 

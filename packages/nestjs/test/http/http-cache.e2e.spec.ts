@@ -1,109 +1,43 @@
 import type { INestApplication } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import {
-  HttpCacheInterceptor,
-  HttpCacheModule,
-  STRATA_CACHE_STACK,
-  StrataModule,
-  type StrataModuleOptions,
-} from '@strata/nestjs';
+import { HttpCacheModule, STRATA_CACHE_STACK, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
 import type { CacheStack } from '@strata/core';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
+import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
+import { rawRequest, type RawResponse } from '../support/raw-response.js';
 import { useRedisServer } from '../support/redis.js';
 import { failures, gates, HttpCacheTestController, RAW_BYTES, runs } from './http-cache.controller.js';
 
 const redis = useRedisServer();
-
-interface AdapterCase {
-  readonly name: string;
-  create(options: StrataModuleOptions): Promise<INestApplication>;
-}
-
-async function compile(options: StrataModuleOptions) {
-  return Test.createTestingModule({
-    imports: [StrataModule.forRoot(options), HttpCacheModule.forRoot({})],
-    controllers: [HttpCacheTestController],
-  }).compile();
-}
-
-const adapters: AdapterCase[] = [
-  {
-    name: 'express',
-    async create(options) {
-      const app = (await compile(options)).createNestApplication(new ExpressAdapter(), { logger: false });
-      app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
-      await app.listen(0, '127.0.0.1');
-      return app;
-    },
-  },
-  {
-    name: 'fastify',
-    async create(options) {
-      const app = (await compile(options)).createNestApplication<NestFastifyApplication>(
-        new FastifyAdapter(),
-        {
-          logger: false,
-        },
-      );
-      app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
-      await app.listen(0, '127.0.0.1');
-      await app.getHttpAdapter().getInstance().ready();
-      return app;
-    },
-  },
-];
 
 const backends: { name: string; options: () => StrataModuleOptions }[] = [
   { name: 'memory', options: () => ({ prefix: uniquePrefix(), jitter: 0 }) },
   { name: 'redis', options: () => ({ prefix: uniquePrefix(), jitter: 0, redis: { url: redis.url } }) },
 ];
 
-/** A response with its body as raw bytes, whatever its content type. */
-interface Raw {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Buffer;
-}
+type Raw = RawResponse;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let seq = 0;
 const nextId = (): string => `${Date.now().toString(36)}-${++seq}`;
 
-describe.each(adapters)('HttpCacheInterceptor on $name', (adapter) => {
+describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
   describe.each(backends)('with $name', (backend) => {
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await adapter.create(backend.options());
+      app = await createHttpCacheApp(adapter, {
+        imports: [StrataModule.forRoot(backend.options()), HttpCacheModule.forRoot({})],
+        controllers: [HttpCacheTestController],
+      });
     });
     afterAll(async () => {
       await app.close();
     });
 
-    const send = async (
-      method: 'get' | 'head' | 'post',
-      path: string,
-      headers: Record<string, string> = {},
-    ): Promise<Raw> => {
-      let test = request(app.getHttpServer())[method](path);
-      for (const [name, value] of Object.entries(headers)) test = test.set(name, value);
-      const res = await test.buffer(true).parse((stream, done) => {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => done(null, Buffer.concat(chunks)));
-      });
-      const body: unknown = res.body;
-      return {
-        status: res.status,
-        headers: res.headers as Raw['headers'],
-        body: Buffer.isBuffer(body) ? body : Buffer.alloc(0),
-      };
-    };
+    const send = (method: 'get' | 'head' | 'post', path: string, headers: Record<string, string> = {}) =>
+      rawRequest(app, method, path, headers);
     const get = (path: string, headers?: Record<string, string>): Promise<Raw> => send('get', path, headers);
     const json = (raw: Raw): Record<string, unknown> =>
       JSON.parse(raw.body.toString('utf8')) as Record<string, unknown>;

@@ -4,22 +4,22 @@ import request from 'supertest';
 /** A response with its body as the raw bytes received, whatever its content type. */
 export interface RawResponse {
   readonly status: number;
-  readonly headers: Record<string, string | undefined>;
+  readonly headers: Record<string, string | string[] | undefined>;
   readonly body: Buffer;
 }
 
 /**
- * Sends a GET or HEAD through supertest and keeps the body as bytes, so a test can compare
+ * Sends a GET, HEAD or POST through supertest and keeps the body as bytes, so a test can compare
  * bodies byte for byte (supertest would otherwise parse JSON and text).
  */
 export async function rawRequest(
   app: INestApplication,
-  method: 'get' | 'head',
+  method: 'get' | 'head' | 'post',
   path: string,
   headers: Readonly<Record<string, string>> = {},
 ): Promise<RawResponse> {
   const agent = request(app.getHttpServer());
-  let test = method === 'get' ? agent.get(path) : agent.head(path);
+  let test = agent[method](path);
   for (const [name, value] of Object.entries(headers)) test = test.set(name, value);
   const res = await test.buffer(true).parse((stream, done) => {
     const chunks: Buffer[] = [];
