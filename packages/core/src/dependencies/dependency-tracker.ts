@@ -16,14 +16,17 @@ export interface Collected<T> {
  * Records which keys and tags a computation read through the stack, across `await`s, with an
  * `AsyncLocalStorage` of its own (one per `CacheStack`, not a process-wide singleton).
  *
- * Nothing is recorded outside {@link DependencyTracker.collect}, and until the first `collect`
- * the store is never entered: an app that tracks nothing never turns `AsyncLocalStorage` on
- * (on Node 20 that installs promise hooks, a cost every `await` of the process would pay).
+ * Nothing is recorded outside {@link DependencyTracker.collect}, and the store is switched on
+ * only while a collection runs: on Node 20, an entered `AsyncLocalStorage` installs promise
+ * hooks, a cost every `await` of the process pays (measured: about a tenth of the throughput of
+ * a bare Express route). So the first `collect` turns it on and the last one to finish turns it
+ * off again (`disable()`), and a process serving hits between misses runs without the hooks.
+ * A task a computation left running after its collection finished records nothing more.
  */
 export class DependencyTracker {
   private readonly storage = new AsyncLocalStorage<Set<string>>();
-  /** Set by the first `collect`: until then every check is one property read. */
-  private used = false;
+  /** Collections in progress: while 0, every check is one property read and the store is off. */
+  private running = 0;
 
   constructor(
     /** `false` (the stack's `dependencies: false`): `collect` records nothing. */
@@ -35,7 +38,7 @@ export class DependencyTracker {
 
   /** Whether a collection is in progress in the current async context. */
   get active(): boolean {
-    return this.used && this.storage.getStore() !== undefined;
+    return this.running > 0 && this.storage.getStore() !== undefined;
   }
 
   /**
@@ -44,10 +47,17 @@ export class DependencyTracker {
    */
   async collect<T>(fn: () => T | Promise<T>): Promise<Collected<T>> {
     if (!this.enabled) return { value: await fn(), dependencies: [] };
-    this.used = true;
-    const parent = this.storage.getStore();
+    const parent = this.running > 0 ? this.storage.getStore() : undefined;
     const own = new Set<string>();
-    const value = await this.storage.run(own, fn);
+    this.running++;
+    let value: T;
+    try {
+      value = await this.storage.run(own, fn);
+    } finally {
+      this.running--;
+      // No collection left anywhere: nothing can need the store until the next one enters it.
+      if (this.running === 0) this.storage.disable();
+    }
     if (parent !== undefined) for (const dependency of own) parent.add(dependency);
     return { value, dependencies: [...own] };
   }
@@ -58,7 +68,7 @@ export class DependencyTracker {
    * what its own loader read).
    */
   record(full: string, carried: readonly string[]): void {
-    if (!this.used) return;
+    if (this.running === 0) return;
     const store = this.storage.getStore();
     if (store === undefined) return;
     const keyDependency = this.keys.keyDependency(full);

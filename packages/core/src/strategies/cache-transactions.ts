@@ -18,10 +18,16 @@ type PendingOperation = () => Promise<void>;
  */
 export class CacheTransactions {
   private readonly scope = new AsyncLocalStorage<PendingOperation[]>();
+  /**
+   * Transactions in progress. The store is on only while one runs: on Node 20 an entered
+   * `AsyncLocalStorage` costs every `await` of the process a promise hook, so the last
+   * transaction to finish turns it off (see `DependencyTracker`).
+   */
+  private running = 0;
 
   /** Whether the caller is inside {@link CacheTransactions.run}. */
   get active(): boolean {
-    return this.scope.getStore() !== undefined;
+    return this.running > 0 && this.scope.getStore() !== undefined;
   }
 
   /**
@@ -33,7 +39,14 @@ export class CacheTransactions {
   async run<R>(transaction: () => Promise<R>): Promise<R> {
     if (this.active) return transaction();
     const pending: PendingOperation[] = [];
-    const result = await this.scope.run(pending, transaction);
+    this.running++;
+    let result: R;
+    try {
+      result = await this.scope.run(pending, transaction);
+    } finally {
+      this.running--;
+      if (this.running === 0) this.scope.disable();
+    }
     const failures: unknown[] = [];
     for (const operation of pending) {
       try {
@@ -48,7 +61,7 @@ export class CacheTransactions {
 
   /** Applies `operation` now, or after the surrounding transaction commits. */
   async defer(operation: PendingOperation): Promise<void> {
-    const pending = this.scope.getStore();
+    const pending = this.running > 0 ? this.scope.getStore() : undefined;
     if (pending === undefined) return operation();
     pending.push(operation);
   }

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import type { CacheStack, StrataEvents } from '@strata/core';
-import { from, type Observable } from 'rxjs';
+import { from, type Observable, of } from 'rxjs';
 import { reportHttpCacheAnswer } from '../metrics/http-cache-report.js';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import { resolveCdnTagHeaders } from './cdn-tags.js';
@@ -36,6 +36,9 @@ import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-r
 import { DEFAULT_SESSION_COOKIES } from './storable-response.js';
 
 export { httpPathTag };
+
+/** What `serveFresh` returns when the response is not answered from L1. */
+const NOT_IN_L1: unique symbol = Symbol('not in L1');
 
 export type { HttpCachePlan };
 
@@ -120,7 +123,24 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     const plan = this.planRequest(req, route);
     if (plan === undefined) return next.handle();
     const res = context.switchToHttp().getResponse<ExchangeResponse>();
-    return from(this.serve(req, res, route, plan, next));
+    const local = this.serveFresh(req, res, route, plan);
+    return local === NOT_IN_L1 ? from(this.serve(req, res, route, plan, next)) : of(local);
+  }
+
+  /**
+   * The hot path: a fresh response in L1 is answered synchronously (no promise, no flight: a
+   * miss in flight for the key can only be storing the same or a newer response than this one).
+   * Anything else, {@link NOT_IN_L1}: the full lookup of `serve`.
+   */
+  private serveFresh(
+    req: ExchangeRequest,
+    res: ExchangeResponse,
+    route: HttpCacheRoute,
+    plan: HttpCachePlan,
+  ): unknown {
+    const stored = this.store.peek(plan.primary, req.headers);
+    if (stored === undefined || freshness(stored, route.policy, Date.now()) !== 'fresh') return NOT_IN_L1;
+    return this.send(req, res, route, replayResponse(req, stored, 'HIT'));
   }
 
   /**
@@ -172,11 +192,17 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
       outcome.kind === 'miss'
         ? outcome.answer
         : replayResponse(req, outcome.stored, outcome.kind === 'hit' ? 'HIT' : 'STALE');
-    reportHttpCacheAnswer(this.events, req, answer);
-    return this.send(res, route, answer);
+    return this.send(req, res, route, answer);
   }
 
-  private send(res: ExchangeResponse, route: HttpCacheRoute, answer: BytesAnswer): unknown {
+  /** Reports the answer (metrics) and hands it to the adapter; returns what Nest sends. */
+  private send(
+    req: ExchangeRequest,
+    res: ExchangeResponse,
+    route: HttpCacheRoute,
+    answer: BytesAnswer,
+  ): unknown {
+    reportHttpCacheAnswer(this.events, req, answer);
     return sendBytes(this.adapterHost.httpAdapter, res, route.status, answer);
   }
 
