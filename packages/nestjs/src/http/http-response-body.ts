@@ -128,6 +128,24 @@ export function setResponseHeader(
 }
 
 /**
+ * On Express, the response's own `setHeader` (Node's `ServerResponse`), which takes a header
+ * line or an array of lines as it is: `res.set()`, the adapter's way, only converts the value
+ * to a string and completes a `Content-Type` charset, and the values stored here are strings
+ * taken from a response Express already completed. `undefined` on Fastify, whose `reply` keeps
+ * its headers apart from Node's (the adapter's `reply.header()` it is).
+ */
+function rawHeaderSetter(
+  adapter: AbstractHttpAdapter,
+  response: unknown,
+): ((name: string, value: string | readonly string[]) => void) | undefined {
+  if (adapter.getType() !== 'express') return undefined;
+  const setHeader = (response as { setHeader?: unknown }).setHeader;
+  return typeof setHeader === 'function'
+    ? (setHeader as (name: string, value: string | readonly string[]) => void)
+    : undefined;
+}
+
+/**
  * A `Content-Type` both adapters leave exactly as it is when they send a string: Express's
  * `res.send(string)` re-formats the type with `charset=utf-8` (content-type's `format`: lowercase
  * type, `; charset=utf-8`), a no-op only for a value already in that form, and Fastify appends
@@ -172,9 +190,12 @@ export function sendBytes(
   if (answer.status !== routeStatus || body === undefined || body.length === 0) {
     return bytesResponse(answer.status, answer.headers, body);
   }
+  const raw = rawHeaderSetter(adapter, response);
   for (const name in answer.headers) {
     if (name === 'content-length' || name === 'set-cookie' || !Object.hasOwn(answer.headers, name)) continue;
-    setResponseHeader(adapter, response, name, answer.headers[name] as string | readonly string[]);
+    const value = answer.headers[name] as string | readonly string[];
+    if (raw !== undefined && name !== 'content-type') raw.call(response, name, value);
+    else setResponseHeader(adapter, response, name, value);
   }
   // Both adapters set Content-Length themselves for a string.
   if (typeof body === 'string') {
