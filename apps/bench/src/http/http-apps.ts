@@ -3,14 +3,27 @@
  * object of `value.ts`, bare, under Strata's `HttpCacheInterceptor` or under `@nestjs/cache-manager`'s
  * `CacheInterceptor`, each set up the way its documentation shows (a global interceptor).
  */
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { createKeyv } from '@keyv/redis';
 import { CacheInterceptor, CacheModule, CacheTTL } from '@nestjs/cache-manager';
-import { Controller, Get, type INestApplication, Module, type Type } from '@nestjs/common';
+import {
+  type CallHandler,
+  Controller,
+  type ExecutionContext,
+  Get,
+  type INestApplication,
+  Injectable,
+  Module,
+  type NestInterceptor,
+  type Type,
+} from '@nestjs/common';
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HttpCache, HttpCacheInterceptor, HttpCacheModule, StrataModule } from '@strata/nestjs';
-import { makeValue, type Product } from '../value.js';
+import { type Observable, of } from 'rxjs';
+import { makeValue, type Product, VALUE_JSON } from '../value.js';
 import type { HttpSubject } from './http-subjects.js';
 
 /** How many times the handler ran in this process (one app per process). */
@@ -48,6 +61,34 @@ class CacheManagerController {
   }
 }
 
+/** A reference, not a cache: Nest's interceptor pipeline around the bare route. */
+@Injectable()
+class NoopInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle();
+  }
+}
+
+/**
+ * A reference, not a cache: every request answered with the value's JSON computed once, with the
+ * headers a Strata hit sends (Content-Type, a strong ETag, Cache-Control, Age, X-Cache), the
+ * handler never run. The least an interceptor answering from a cache can do.
+ */
+@Injectable()
+class FloorInterceptor implements NestInterceptor {
+  private readonly etag = `"${createHash('sha256').update(VALUE_JSON).digest('base64url')}"`;
+
+  intercept(context: ExecutionContext): Observable<unknown> {
+    const res = context.switchToHttp().getResponse<ServerResponse>();
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('etag', this.etag);
+    res.setHeader('cache-control', 'public, max-age=60');
+    res.setHeader('age', '0');
+    res.setHeader('x-cache', 'HIT');
+    return of(VALUE_JSON);
+  }
+}
+
 /** Where the Redis subjects keep their entries (under the run's prefix, which the bench deletes). */
 export interface RedisTarget {
   readonly url: string;
@@ -63,10 +104,21 @@ function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
   let controller: Type;
   // @nestjs/cache-manager's documented global setup.
   const cmInterceptor = [{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }];
+  let interceptor: Type<NestInterceptor> | undefined;
   switch (subject.stack) {
     case 'bare':
       imports = [];
       controller = BareController;
+      break;
+    case 'noop-interceptor':
+      imports = [];
+      controller = BareController;
+      interceptor = NoopInterceptor;
+      break;
+    case 'floor-interceptor':
+      imports = [];
+      controller = BareController;
+      interceptor = FloorInterceptor;
       break;
     case 'strata-memory':
       imports = [StrataModule.forRoot({ prefix: 'bench-http' }), HttpCacheModule.forRoot({})];
@@ -101,7 +153,12 @@ function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
       break;
     }
   }
-  const providers = controller === CacheManagerController ? cmInterceptor : [];
+  const providers =
+    controller === CacheManagerController
+      ? cmInterceptor
+      : interceptor === undefined
+        ? []
+        : [{ provide: APP_INTERCEPTOR, useClass: interceptor }];
   @Module({ imports: imports as Type[], controllers: [controller], providers })
   class HttpBenchModule {}
   return HttpBenchModule;

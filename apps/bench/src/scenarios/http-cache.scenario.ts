@@ -1,7 +1,13 @@
 import { type ChildHandle, closeAll, startChildren } from '../child-process.js';
 import type { HttpServerCommands, ServerStats } from '../children/http-server.js';
 import { runLoad } from '../http/http-load.js';
-import { type HttpAdapterKind, type HttpSubject, PRODUCT_PATH, usesRedis } from '../http/http-subjects.js';
+import {
+  answersFromCache,
+  type HttpAdapterKind,
+  type HttpSubject,
+  PRODUCT_PATH,
+  usesRedis,
+} from '../http/http-subjects.js';
 import { collectGarbage } from '../measure.js';
 import type { BenchRedis } from '../redis.js';
 import { ratioRow, type ResultRow, type ScenarioResult } from '../report.js';
@@ -33,6 +39,8 @@ const EXPRESS: Group = {
     subject('express', 'strata-redis', '@HttpCache, Redis only (l1: false)'),
     subject('express', 'cm-memory', 'CacheInterceptor, memory'),
     subject('express', 'cm-redis', 'CacheInterceptor + @keyv/redis'),
+    subject('express', 'floor-interceptor', 'reference: interceptor answering a constant'),
+    subject('express', 'noop-interceptor', 'reference: bare route + no-op interceptor'),
   ],
   warmupSeconds: 2,
   roundSeconds: 2,
@@ -100,7 +108,7 @@ async function verify(server: Server): Promise<void> {
   if (second.status !== 200) throw new Error(`${s.name}: status ${second.status}`);
   if (second.body !== expected) throw new Error(`${s.name}: the body differs from the value's JSON`);
   if (!second.type?.startsWith('application/json')) throw new Error(`${s.name}: Content-Type ${second.type}`);
-  if (s.stack !== 'bare' && second.cache !== 'HIT')
+  if (answersFromCache(s.stack) && second.cache !== 'HIT')
     throw new Error(`${s.name}: X-Cache ${second.cache}, not HIT`);
 }
 
@@ -168,7 +176,7 @@ async function measure(group: Group, servers: readonly Server[]): Promise<Measur
     // A cached route that runs its handler for more than 1 % of requests is not measuring hits
     // (expected: about one run per expiry of the 1-minute entry, up to 50 for CacheInterceptor).
     const requests = measured.requests.get(server.subject.name) ?? 0;
-    if (server.subject.stack !== 'bare' && stats.handlerRuns > requests / 100) {
+    if (answersFromCache(server.subject.stack) && stats.handlerRuns > requests / 100) {
       throw new Error(
         `${server.subject.name}: the handler ran ${stats.handlerRuns} times for ${requests} requests`,
       );
@@ -229,7 +237,7 @@ export async function httpCacheScenario(redis: BenchRedis): Promise<ScenarioResu
     `${g.adapter}: one ${g.warmupSeconds} s warm-up run per subject, then ${g.rounds} rounds of ${g.roundSeconds} s per subject`;
   return {
     title: `11. Cached HTTP route vs bare route, ${CONNECTIONS} connections`,
-    method: `Each subject is a Nest app (logger off) in its own child process, serving GET ${PRODUCT_PATH} whose handler returns the ~1 KB object of value.ts (${VALUE_JSON.length} bytes of JSON): bare; under Strata's HttpCacheInterceptor (global, @HttpCache({ ttl: '1m' }), HttpCacheModule) with StrataModule.forRoot defaults (memory), with shareReferences: true (Fastify only: L1 hands out the stored entry instead of decoding a copy per hit), or with Redis as the only layer (l1: false); under @nestjs/cache-manager 12's CacheInterceptor (global APP_INTERCEPTOR, @CacheTTL(60000)) with cache-manager 7's default memory store, or with a @keyv/redis store. Before timing, every subject's second response is checked: status 200, the value's JSON byte for byte, application/json, and X-Cache: HIT for the cached ones. The load generator is autocannon 9 in the bench process (not the servers' event loop): ${CONNECTIONS} keep-alive connections, one request in flight each; any error, timeout or non-2xx fails the scenario. ${describeGroup(EXPRESS)}; ${describeGroup(FASTIFY)}; subjects alternate within a round (order rotating). Value: median completed requests per second; ratio: subject / bare route of the same adapter (≥ target is good), with the interquartile range of the per-round ratios. Targets (issue 4) on Express; Fastify rows are for context. 2 cores: server, load generator and Redis compete for them. Redis ${redis.version} (${redis.source}).`,
+    method: `Each subject is a Nest app (logger off) in its own child process, serving GET ${PRODUCT_PATH} whose handler returns the ~1 KB object of value.ts (${VALUE_JSON.length} bytes of JSON): bare; under Strata's HttpCacheInterceptor (global, @HttpCache({ ttl: '1m' }), HttpCacheModule) with StrataModule.forRoot defaults (memory), with shareReferences: true (Fastify only: L1 hands out the stored entry instead of decoding a copy per hit), or with Redis as the only layer (l1: false); under @nestjs/cache-manager 12's CacheInterceptor (global APP_INTERCEPTOR, @CacheTTL(60000)) with cache-manager 7's default memory store, or with a @keyv/redis store. Two references on Express, not caches, bound what any interceptor can reach: the bare route behind a global interceptor returning next.handle() (Nest's interceptor pipeline alone), and a global interceptor answering every request with the value's JSON computed once and the five headers a Strata hit sends (Content-Type, a strong ETag, Cache-Control, Age, X-Cache), the least an interceptor serving from a cache can do. Before timing, every subject's second response is checked: status 200, the value's JSON byte for byte, application/json, and X-Cache: HIT for the cached ones. The load generator is autocannon 9 in the bench process (not the servers' event loop): ${CONNECTIONS} keep-alive connections, one request in flight each; any error, timeout or non-2xx fails the scenario. ${describeGroup(EXPRESS)}; ${describeGroup(FASTIFY)}; subjects alternate within a round (order rotating). Value: median completed requests per second; ratio: subject / bare route of the same adapter (≥ target is good), with the interquartile range of the per-round ratios. Targets (issue 4) on Express; Fastify rows are for context. 2 cores: server, load generator and Redis compete for them. Redis ${redis.version} (${redis.source}).`,
     rows: [
       ...rows(EXPRESS, express, { 'strata-memory': 1, 'strata-redis': 0.9 }),
       ...rows(FASTIFY, fastify, {}),

@@ -18,10 +18,10 @@ export interface Collected<T> {
  *
  * Nothing is recorded outside {@link DependencyTracker.collect}, and the store is switched on
  * only while a collection runs: on Node 20, an entered `AsyncLocalStorage` installs promise
- * hooks, a cost every `await` of the process pays (measured: about a tenth of the throughput of
- * a bare Express route). So the first `collect` turns it on and the last one to finish turns it
- * off again (`disable()`), and a process serving hits between misses runs without the hooks.
- * A task a computation left running after its collection finished records nothing more.
+ * hooks, a cost every `await` of the process pays, the app's own included. So the first
+ * `collect` turns it on and the last one to finish turns it off again (`disable()`), and a
+ * process serving hits between misses runs without the hooks. A task a computation left
+ * running after its collection finished records nothing more.
  */
 export class DependencyTracker {
   private readonly storage = new AsyncLocalStorage<Set<string>>();
