@@ -44,7 +44,7 @@ const EXPRESS: Group = {
   ],
   warmupSeconds: 2,
   roundSeconds: 2,
-  rounds: 6,
+  rounds: 10,
 };
 
 // Fastify is reported for context (the targets are on Express): fewer, shorter rounds.
