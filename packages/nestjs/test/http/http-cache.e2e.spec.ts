@@ -10,9 +10,15 @@ import { failures, gates, HttpCacheTestController, RAW_BYTES, runs } from './htt
 
 const redis = useRedisServer();
 
+// With Redis, L1 is on (the bus keeps it coherent) and a fresh page in it is answered without a
+// promise; `l1: false` sends every lookup through the full, asynchronous path to Redis.
 const backends: { name: string; options: () => StrataModuleOptions }[] = [
   { name: 'memory', options: () => ({ prefix: uniquePrefix(), jitter: 0 }) },
   { name: 'redis', options: () => ({ prefix: uniquePrefix(), jitter: 0, redis: { url: redis.url } }) },
+  {
+    name: 'redis only (l1: false)',
+    options: () => ({ prefix: uniquePrefix(), jitter: 0, redis: { url: redis.url }, l1: false }),
+  },
 ];
 
 type Raw = RawResponse;
