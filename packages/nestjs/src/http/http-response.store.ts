@@ -63,8 +63,8 @@ export class HttpResponseStore {
 
   /**
    * {@link HttpResponseStore.lookup} in the in-process layer (L1) only, synchronously: the
-   * stored response when its entries are there and fresh, else `undefined` (look it up then).
-   * A hit this way costs no promise, which is most of what a cached page costs the cache.
+   * stored response when its entries are in L1, else `undefined` (then look it up). Whether the
+   * response is still fresh for its route is the caller's check (`freshness`). No promise.
    */
   peek(primary: string, request: HeaderSource): StoredResponse | undefined {
     const head: unknown = this.stack.peek(primary, this.namespace);
