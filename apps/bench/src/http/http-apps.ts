@@ -82,7 +82,7 @@ class FloorInterceptor implements NestInterceptor {
     const res = context.switchToHttp().getResponse<ServerResponse>();
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('etag', this.etag);
-    res.setHeader('cache-control', 'public, max-age=60');
+    res.setHeader('cache-control', 'max-age=60');
     res.setHeader('age', '0');
     res.setHeader('x-cache', 'HIT');
     return of(VALUE_JSON);
