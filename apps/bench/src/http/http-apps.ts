@@ -102,8 +102,7 @@ function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
   };
   let imports: unknown[];
   let controller: Type;
-  // @nestjs/cache-manager's documented global setup.
-  const cmInterceptor = [{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }];
+  // A global interceptor (APP_INTERCEPTOR): @nestjs/cache-manager's documented setup, and the references'.
   let interceptor: Type<NestInterceptor> | undefined;
   switch (subject.stack) {
     case 'bare':
@@ -143,6 +142,7 @@ function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
     case 'cm-memory':
       imports = [CacheModule.register({ ttl: TTL_MS })];
       controller = CacheManagerController;
+      interceptor = CacheInterceptor;
       break;
     case 'cm-redis': {
       const { url, prefix } = needRedis();
@@ -150,15 +150,11 @@ function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
         CacheModule.register({ ttl: TTL_MS, stores: [createKeyv(url, { namespace: `${prefix}-cm11` })] }),
       ];
       controller = CacheManagerController;
+      interceptor = CacheInterceptor;
       break;
     }
   }
-  const providers =
-    controller === CacheManagerController
-      ? cmInterceptor
-      : interceptor === undefined
-        ? []
-        : [{ provide: APP_INTERCEPTOR, useClass: interceptor }];
+  const providers = interceptor === undefined ? [] : [{ provide: APP_INTERCEPTOR, useClass: interceptor }];
   @Module({ imports: imports as Type[], controllers: [controller], providers })
   class HttpBenchModule {}
   return HttpBenchModule;

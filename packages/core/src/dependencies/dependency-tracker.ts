@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopedStorage } from '../async/scoped-storage.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
 
 /** What {@link DependencyTracker.collect} returns. */
@@ -16,17 +16,14 @@ export interface Collected<T> {
  * Records which keys and tags a computation read through the stack, across `await`s, with an
  * `AsyncLocalStorage` of its own (one per `CacheStack`, not a process-wide singleton).
  *
- * Nothing is recorded outside {@link DependencyTracker.collect}, and the store is switched on
- * only while a collection runs: on Node 20, an entered `AsyncLocalStorage` installs promise
- * hooks, a cost every `await` of the process pays, the app's own included. So the first
- * `collect` turns it on and the last one to finish turns it off again (`disable()`), and a
- * process serving hits between misses runs without the hooks. A task a computation left
- * running after its collection finished records nothing more.
+ * Nothing is recorded outside {@link DependencyTracker.collect}, and the store is on only while
+ * a collection runs ({@link ScopedStorage}): on Node 20 an entered `AsyncLocalStorage` costs
+ * every `await` of the process a promise hook, so a process serving hits between misses runs
+ * without them. A task a computation left running after its collection finished records
+ * nothing more.
  */
 export class DependencyTracker {
-  private readonly storage = new AsyncLocalStorage<Set<string>>();
-  /** Collections in progress: while 0, every check is one property read and the store is off. */
-  private running = 0;
+  private readonly scope = new ScopedStorage<Set<string>>();
 
   constructor(
     /** `false` (the stack's `dependencies: false`): `collect` records nothing. */
@@ -38,7 +35,7 @@ export class DependencyTracker {
 
   /** Whether a collection is in progress in the current async context. */
   get active(): boolean {
-    return this.running > 0 && this.storage.getStore() !== undefined;
+    return this.scope.store !== undefined;
   }
 
   /**
@@ -47,17 +44,9 @@ export class DependencyTracker {
    */
   async collect<T>(fn: () => T | Promise<T>): Promise<Collected<T>> {
     if (!this.enabled) return { value: await fn(), dependencies: [] };
-    const parent = this.running > 0 ? this.storage.getStore() : undefined;
+    const parent = this.scope.store;
     const own = new Set<string>();
-    this.running++;
-    let value: T;
-    try {
-      value = await this.storage.run(own, fn);
-    } finally {
-      this.running--;
-      // No collection left anywhere: nothing can need the store until the next one enters it.
-      if (this.running === 0) this.storage.disable();
-    }
+    const value = await this.scope.run(own, fn);
     if (parent !== undefined) for (const dependency of own) parent.add(dependency);
     return { value, dependencies: [...own] };
   }
@@ -68,8 +57,7 @@ export class DependencyTracker {
    * what its own loader read).
    */
   record(full: string, carried: readonly string[]): void {
-    if (this.running === 0) return;
-    const store = this.storage.getStore();
+    const store = this.scope.store;
     if (store === undefined) return;
     const keyDependency = this.keys.keyDependency(full);
     if (!store.has(keyDependency)) this.watch(keyDependency);

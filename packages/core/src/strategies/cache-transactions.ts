@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopedStorage } from '../async/scoped-storage.js';
 
 type PendingOperation = () => Promise<void>;
 
@@ -17,17 +17,12 @@ type PendingOperation = () => Promise<void>;
  * ```
  */
 export class CacheTransactions {
-  private readonly scope = new AsyncLocalStorage<PendingOperation[]>();
-  /**
-   * Transactions in progress. The store is on only while one runs: on Node 20 an entered
-   * `AsyncLocalStorage` costs every `await` of the process a promise hook, so the last
-   * transaction to finish turns it off (see `DependencyTracker`).
-   */
-  private running = 0;
+  /** On only while a transaction runs (see {@link ScopedStorage}). */
+  private readonly scope = new ScopedStorage<PendingOperation[]>();
 
   /** Whether the caller is inside {@link CacheTransactions.run}. */
   get active(): boolean {
-    return this.running > 0 && this.scope.getStore() !== undefined;
+    return this.scope.store !== undefined;
   }
 
   /**
@@ -39,14 +34,7 @@ export class CacheTransactions {
   async run<R>(transaction: () => Promise<R>): Promise<R> {
     if (this.active) return transaction();
     const pending: PendingOperation[] = [];
-    this.running++;
-    let result: R;
-    try {
-      result = await this.scope.run(pending, transaction);
-    } finally {
-      this.running--;
-      if (this.running === 0) this.scope.disable();
-    }
+    const result = await this.scope.run(pending, transaction);
     const failures: unknown[] = [];
     for (const operation of pending) {
       try {
@@ -61,7 +49,7 @@ export class CacheTransactions {
 
   /** Applies `operation` now, or after the surrounding transaction commits. */
   async defer(operation: PendingOperation): Promise<void> {
-    const pending = this.running > 0 ? this.scope.getStore() : undefined;
+    const pending = this.scope.store;
     if (pending === undefined) return operation();
     pending.push(operation);
   }

@@ -111,13 +111,26 @@ export interface BytesAnswer {
   readonly body: ResponseBody | undefined;
 }
 
-/** Sets a header through the adapter, one line per member of an array. */
+/**
+ * Sets a header on the response, one line per member of an array. On Express, with the
+ * response's own `setHeader` (Node's `ServerResponse`, which takes a line or an array of lines as
+ * they are): `res.set()`, the adapter's way, only converts the value to a string and completes a
+ * `Content-Type` charset, so `Content-Type` alone still goes through it. Elsewhere (Fastify's
+ * `reply`, which keeps its headers apart from Node's) through the adapter.
+ */
 export function setResponseHeader(
   adapter: AbstractHttpAdapter,
   response: unknown,
   name: string,
   value: string | readonly string[],
 ): void {
+  if (name !== 'content-type' && adapter.getType() === 'express') {
+    const setHeader = (response as { setHeader?: unknown }).setHeader;
+    if (typeof setHeader === 'function') {
+      (setHeader as (name: string, value: string | readonly string[]) => void).call(response, name, value);
+      return;
+    }
+  }
   if (typeof value === 'string') {
     adapter.setHeader(response, name, value);
     return;
@@ -125,24 +138,6 @@ export function setResponseHeader(
   value.forEach((line, i) =>
     i === 0 ? adapter.setHeader(response, name, line) : adapter.appendHeader(response, name, line),
   );
-}
-
-/**
- * On Express, the response's own `setHeader` (Node's `ServerResponse`), which takes a header
- * line or an array of lines as it is: `res.set()`, the adapter's way, only converts the value
- * to a string and completes a `Content-Type` charset, and the values stored here are strings
- * taken from a response Express already completed. `undefined` on Fastify, whose `reply` keeps
- * its headers apart from Node's (the adapter's `reply.header()` it is).
- */
-function rawHeaderSetter(
-  adapter: AbstractHttpAdapter,
-  response: unknown,
-): ((name: string, value: string | readonly string[]) => void) | undefined {
-  if (adapter.getType() !== 'express') return undefined;
-  const setHeader = (response as { setHeader?: unknown }).setHeader;
-  return typeof setHeader === 'function'
-    ? (setHeader as (name: string, value: string | readonly string[]) => void)
-    : undefined;
 }
 
 /**
@@ -190,12 +185,9 @@ export function sendBytes(
   if (answer.status !== routeStatus || body === undefined || body.length === 0) {
     return bytesResponse(answer.status, answer.headers, body);
   }
-  const raw = rawHeaderSetter(adapter, response);
   for (const name in answer.headers) {
     if (name === 'content-length' || name === 'set-cookie' || !Object.hasOwn(answer.headers, name)) continue;
-    const value = answer.headers[name] as string | readonly string[];
-    if (raw !== undefined && name !== 'content-type') raw.call(response, name, value);
-    else setResponseHeader(adapter, response, name, value);
+    setResponseHeader(adapter, response, name, answer.headers[name] as string | readonly string[]);
   }
   // Both adapters set Content-Length themselves for a string.
   if (typeof body === 'string') {

@@ -7,7 +7,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { CACHE_MISS, type CacheStack, type WriteTicket } from '@strata/core';
+import type { CacheStack, WriteTicket } from '@strata/core';
 import type { HeaderSource } from './http-headers.js';
 import { variantKey } from './http-cache-key.js';
 import { isStoredResponse, type StoredResponse } from './stored-response.js';
@@ -35,6 +35,23 @@ export function variantEntryKey(primary: string, variant: string): string {
   return `${primary}|v:${createHash('sha256').update(variant).digest('base64url')}`;
 }
 
+/**
+ * The first stage of a lookup: the response (no `Vary`), the index of its variants, or a miss
+ * (`CACHE_MISS` and entries of another shape too).
+ */
+function readPrimary(head: unknown): StoredResponse | VaryIndex | undefined {
+  if (isStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
+  return isVaryIndex(head) ? head : undefined;
+}
+
+/**
+ * The second stage: the variant entry, if its `Vary` names still give the request's variant (the
+ * index may have changed since this variant was written).
+ */
+function readVariant(stored: unknown, request: HeaderSource, variant: string): StoredResponse | undefined {
+  return isStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
+}
+
 /** Reads and writes stored responses in one namespace of a {@link CacheStack}. */
 export class HttpResponseStore {
   constructor(
@@ -49,16 +66,11 @@ export class HttpResponseStore {
    * @param request - the request headers, for the variant key.
    */
   async lookup(primary: string, request: HeaderSource): Promise<StoredResponse | undefined> {
-    const head: unknown = await this.stack.get(primary, { namespace: this.namespace, share: true });
-    if (isStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
-    if (!isVaryIndex(head)) return undefined;
+    const options = { namespace: this.namespace, share: true };
+    const head = readPrimary(await this.stack.get(primary, options));
+    if (head === undefined || !('kind' in head)) return head;
     const variant = variantKey(head.varyNames, request);
-    const stored: unknown = await this.stack.get(variantEntryKey(primary, variant), {
-      namespace: this.namespace,
-      share: true,
-    });
-    // The names are checked again: the index may have changed since this variant was written.
-    return isStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
+    return readVariant(await this.stack.get(variantEntryKey(primary, variant), options), request, variant);
   }
 
   /**
@@ -67,13 +79,10 @@ export class HttpResponseStore {
    * response is still fresh for its route is the caller's check (`freshness`). No promise.
    */
   peek(primary: string, request: HeaderSource): StoredResponse | undefined {
-    const head: unknown = this.stack.peek(primary, this.namespace);
-    if (head === CACHE_MISS) return undefined;
-    if (isStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
-    if (!isVaryIndex(head)) return undefined;
+    const head = readPrimary(this.stack.peek(primary, this.namespace));
+    if (head === undefined || !('kind' in head)) return head;
     const variant = variantKey(head.varyNames, request);
-    const stored: unknown = this.stack.peek(variantEntryKey(primary, variant), this.namespace);
-    return isStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
+    return readVariant(this.stack.peek(variantEntryKey(primary, variant), this.namespace), request, variant);
   }
 
   /**
