@@ -1,27 +1,15 @@
-import { startRedis, type RedisServer } from '@strata/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CacheStack } from '../src/index.js';
+import { useRedisStacks } from './redis-stacks.support.js';
 import { uniquePrefix } from './support.js';
 
 describe('two stacks with different prefixes on one Redis', () => {
-  let server: RedisServer;
-  const open: CacheStack[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-  });
-
-  afterAll(async () => {
-    await server?.dispose();
-  });
+  const redis = useRedisStacks();
+  const { open } = redis;
 
   async function stackFor(prefix: string): Promise<CacheStack> {
     // L1 off: what two prefixes share is Redis (L1 coherence across stacks: invalidation-bus.spec.ts).
-    const stack = new CacheStack({ prefix, l1: false, redis: { url: server.url } });
+    const stack = new CacheStack({ prefix, l1: false, redis: { url: redis.url } });
     open.push(stack);
     expect(await stack.connect()).toBe(true);
     return stack;

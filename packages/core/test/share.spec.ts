@@ -1,25 +1,15 @@
-import { startRedis, type RedisServer } from '@strata/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_MISS, type CacheStack } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { CACHE_MISS } from '../src/index.js';
 import { appInstances } from './instances.support.js';
+import { useRedisStacks } from './redis-stacks.support.js';
 import { eventually } from './support.js';
 
 describe('share: read-only values handed out without a copy', () => {
-  let server: RedisServer;
-  const open: CacheStack[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-  });
-  afterAll(async () => {
-    await server?.dispose();
-  });
+  const redis = useRedisStacks();
+  const { open } = redis;
 
   it('hands out the same frozen object on L1 hits, filled from Redis too, and copies otherwise', async () => {
-    const [writer, reader] = await appInstances(server.url, 2, open);
+    const [writer, reader] = await appInstances(redis.url, 2, open);
     if (writer === undefined || reader === undefined) throw new Error('two stacks expected');
     await writer.set('page', { body: 'hello', headers: { etag: '"x"' } }, { share: true });
 

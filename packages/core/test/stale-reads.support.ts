@@ -1,7 +1,7 @@
-import { startRedis, type RedisServer } from '@strata/testing';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { CacheEntry } from '../src/codec/entry.envelope.js';
 import { CacheStack, type CacheStackOptions, type StrataEventMap } from '../src/index.js';
+import { useRedisStacks } from './redis-stacks.support.js';
 import { uniquePrefix } from './support.js';
 
 /** One way to build a stack: memory only, Redis with L1 off, L1 in front of Redis. */
@@ -17,27 +17,14 @@ export interface Variant {
  * variant are closed after each test.
  */
 export function staleReadVariants(): readonly Variant[] {
-  let server: RedisServer | undefined;
-  const open: CacheStack[] = [];
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-  });
-  afterAll(async () => {
-    await server?.dispose();
-  });
+  const redis = useRedisStacks();
   const build = async (options: CacheStackOptions): Promise<CacheStack> => {
     const stack = new CacheStack({ prefix: uniquePrefix(), jitter: 0, ...options });
-    open.push(stack);
+    redis.open.push(stack);
     expect(await stack.connect()).toBe(true);
     return stack;
   };
-  const url = (): string => {
-    if (server === undefined) throw new Error('Redis is not started');
-    return server.url;
-  };
+  const url = (): string => redis.url;
   return [
     { name: 'memory only', redis: false, make: (options = {}) => build(options) },
     {

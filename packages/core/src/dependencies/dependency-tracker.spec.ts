@@ -6,6 +6,13 @@ import { DependencyTracker } from './dependency-tracker.js';
 const keys = new KeyBuilder('t', 512);
 const dep = (key: string): string => keys.keyDependency(keys.entry(key));
 
+/** A collection that reads `key` after an await. */
+const readAfterAwait = (tracker: DependencyTracker, key: string) =>
+  tracker.collect(async () => {
+    await sleep(1);
+    tracker.record(keys.entry(key), []);
+  });
+
 describe('DependencyTracker', () => {
   it('records reads made across awaits, and nothing outside a collection', async () => {
     const tracker = new DependencyTracker(true, keys);
@@ -33,19 +40,13 @@ describe('DependencyTracker', () => {
       expect(tracker.active).toBe(true);
       tracker.record(keys.entry('long-2'), []);
     });
-    const short = await tracker.collect(async () => {
-      await sleep(1);
-      tracker.record(keys.entry('short'), []);
-    });
+    const short = await readAfterAwait(tracker, 'short');
     releaseLong();
     expect(short.dependencies).toEqual([dep('short')]);
     expect((await long).dependencies).toEqual([dep('long-1'), dep('long-2')]);
     // After both: a read records nothing, and a new collection starts empty.
     expect(tracker.active).toBe(false);
-    const again = await tracker.collect(async () => {
-      await sleep(1);
-      tracker.record(keys.entry('again'), []);
-    });
+    const again = await readAfterAwait(tracker, 'again');
     expect(again.dependencies).toEqual([dep('again')]);
   });
 
@@ -53,10 +54,7 @@ describe('DependencyTracker', () => {
     const tracker = new DependencyTracker(true, keys);
     const outer = await tracker.collect(async () => {
       tracker.record(keys.entry('page'), []);
-      const inner = await tracker.collect(async () => {
-        await sleep(1);
-        tracker.record(keys.entry('product'), []);
-      });
+      const inner = await readAfterAwait(tracker, 'product');
       expect(inner.dependencies).toEqual([dep('product')]);
       tracker.record(keys.entry('footer'), []);
     });
@@ -72,10 +70,7 @@ describe('DependencyTracker', () => {
       }),
     ).rejects.toThrow('boom');
     expect(tracker.active).toBe(false);
-    const next = await tracker.collect(async () => {
-      await sleep(1);
-      tracker.record(keys.entry('next'), []);
-    });
+    const next = await readAfterAwait(tracker, 'next');
     expect(next.dependencies).toEqual([dep('next')]);
   });
 
