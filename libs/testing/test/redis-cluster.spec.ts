@@ -4,9 +4,28 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisCluster, type RedisCluster, type RedisClusterAddress } from '../src/index.js';
+import {
+  startRedisCluster,
+  type RedisCluster,
+  type RedisClusterAddress,
+  type RedisClusterNode,
+} from '../src/index.js';
 
 /** Opens a connection to one node, runs `fn`, closes it. */
+/** The node on `port` once the cluster lists it among the replicas, or `undefined` after `timeoutMs`. */
+async function rejoinedReplica(
+  cluster: RedisCluster,
+  port: number,
+  timeoutMs: number,
+): Promise<RedisClusterNode | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = (await cluster.replicas()).find((node) => node.port === port);
+    if (found !== undefined || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function withNode<T>(node: RedisClusterAddress, fn: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({
     host: node.host,
@@ -118,7 +137,8 @@ describe('startRedisCluster', () => {
     expect(await client.get(key)).toBe('after');
 
     await primary.restart();
-    const rejoined = (await cluster.replicas()).find((node) => node.port === primary.port);
+    // The restarted node learns its new role by gossip: give the cluster a few seconds to agree.
+    const rejoined = await rejoinedReplica(cluster, primary.port, 10_000);
     expect(rejoined?.id).toBe(primary.id);
     expect(await withNode(primary, (c) => c.call('INFO', 'replication'))).toMatch(
       new RegExp(`master_port:${successor.port}\\r?\\n`),
