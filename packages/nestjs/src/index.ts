@@ -52,8 +52,6 @@ export { HTTP_CACHE_MODULE_OPTIONS } from './http/http-cache.module-definition.j
 export { resolveRoutePolicy } from './http/http-cache.options.js';
 /** Request headers that bypass the HTTP cache by default (spread it to change one entry). */
 export { DEFAULT_UNKEYED_HEADERS } from './http/http-cache-key.js';
-/** Session cookie names that keep a request off shared cached pages by default. */
-export { DEFAULT_SESSION_COOKIES } from './http/storable-response.js';
 export type {
   CdnTagHeader,
   HttpCacheModuleOptions,

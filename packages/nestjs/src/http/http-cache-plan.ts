@@ -23,7 +23,7 @@ export interface HttpCachePlan {
 
 /** The module-wide settings a plan depends on. */
 export interface PlanSettings {
-  readonly sessionCookieNames: readonly string[];
+  readonly publicCookies: ReadonlySet<string>;
   readonly unkeyedHeaders: Readonly<Record<string, UnkeyedHeaderDecision>> | undefined;
 }
 
@@ -37,7 +37,7 @@ export function planCacheRequest(
   route: HttpCacheRoute,
   settings: PlanSettings,
 ): HttpCachePlan | undefined {
-  const options = { scope: route.scope, sessionCookieNames: settings.sessionCookieNames };
+  const options = { scope: route.scope, publicCookies: settings.publicCookies };
   if (!checkCacheableRequest({ method: req.method, headers: req.headers }, options).ok) return undefined;
   const unkeyed = checkUnkeyedHeaders(req.headers, settings.unkeyedHeaders);
   if (!unkeyed.ok) return undefined;

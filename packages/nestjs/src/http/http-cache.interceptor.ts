@@ -33,7 +33,8 @@ import { HttpResponseStore } from './http-response.store.js';
 import { httpPathTag, PathInvalidations } from './path-invalidation.js';
 import { ResponseFlights } from './response-flights.js';
 import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-responses.js';
-import { DEFAULT_SESSION_COOKIES } from './storable-response.js';
+import { resolvePublicCookies } from './request-cookies.js';
+import { clientRequestsRevalidation } from './client-revalidation.js';
 
 export { httpPathTag };
 
@@ -97,11 +98,11 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     const defaultPolicy =
       o.defaultPolicy === undefined ? undefined : resolveRoutePolicy(o.defaultPolicy, 'defaultPolicy');
     this.routes = new HttpCacheRoutes(reflector, defaultPolicy);
-    const sessionCookieNames = o.sessionCookieNames ?? DEFAULT_SESSION_COOKIES;
-    this.settings = { sessionCookieNames, unkeyedHeaders: o.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS };
+    const publicCookies = resolvePublicCookies(o);
+    this.settings = { publicCookies, unkeyedHeaders: o.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS };
     const cdnTagHeaders = resolveCdnTagHeaders(o.cdnTagHeaders);
     const { store, logger } = this;
-    this.pages = new HttpPageLoader({ stack, store, logger, sessionCookieNames, cdnTagHeaders });
+    this.pages = new HttpPageLoader({ stack, store, logger, publicCookies, cdnTagHeaders });
   }
 
   /** Waits for the background refreshes in progress (while the cache stack is still open); no new one starts. */
@@ -123,6 +124,9 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     const plan = this.planRequest(req, route);
     if (plan === undefined) return next.handle();
     const res = context.switchToHttp().getResponse<ExchangeResponse>();
+    if (route.policy.honorClientNoCache && clientRequestsRevalidation(req.headers)) {
+      return from(this.revalidate(req, res, route, plan, next));
+    }
     const local = this.serveFresh(req, res, route, plan);
     return local === NOT_IN_L1 ? from(this.serve(req, res, route, plan, next)) : of(local);
   }
@@ -179,6 +183,35 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
       this.lookupOrLoad(req, res, route, plan, next),
     );
     return this.answer(req, res, route, outcome);
+  }
+
+  /**
+   * A client's `no-cache` on a route that honours it: never answered from the store. The handler
+   * runs and its response replaces the stored one, unless a miss for the key is already running:
+   * that response is being produced now, so it is shared as with any waiter (which also keeps a
+   * burst of `no-cache` requests to one handler run).
+   */
+  private async revalidate(
+    req: ExchangeRequest,
+    res: ExchangeResponse,
+    route: HttpCacheRoute,
+    plan: HttpCachePlan,
+    next: CallHandler,
+  ): Promise<unknown> {
+    const flight = this.flights.current(plan.primary);
+    if (flight === undefined) {
+      const led = await this.flights.lead(plan.primary, () => this.pages.load(req, res, route, plan, next));
+      return this.answer(req, res, route, led);
+    }
+    const outcome = await flight.catch(() => undefined);
+    // Only a response the handler just produced: a leader's hit or stale answer came from the store.
+    if (outcome?.kind === 'miss' && outcome.stored !== undefined) {
+      const { stored, variant } = outcome;
+      if (variantKey(stored.varyNames, req.headers) === variant) {
+        return this.answer(req, res, route, { kind: 'hit', stored, variant });
+      }
+    }
+    return this.answer(req, res, route, await this.pages.load(req, res, route, plan, next));
   }
 
   private answer(

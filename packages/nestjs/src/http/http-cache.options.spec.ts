@@ -13,6 +13,8 @@ describe('@HttpCache options', () => {
     const stale = resolveRoutePolicy({ ttl: '30s', staleWhileRevalidate: '1m', staleIfError: 600_000 });
     expect(stale).toMatchObject({ staleWhileRevalidateMs: 60_000, staleIfErrorMs: 600_000 });
     expect(resolveRoutePolicy({ ttl: '30s', sMaxAge: '1h' })).toMatchObject({ sMaxAgeMs: 3_600_000 });
+    expect(resolveRoutePolicy({ ttl: '30s' }).honorClientNoCache).toBe(false);
+    expect(resolveRoutePolicy({ ttl: '30s', honorClientNoCache: true }).honorClientNoCache).toBe(true);
   });
 
   it('rejects a private route without varyBy when the decorator is applied', () => {
@@ -31,6 +33,7 @@ describe('@HttpCache options', () => {
     [{ ttl: '1m', sMaxAge: 'forever' }, 'HttpCache.sMaxAge'],
     [{ ttl: '1m', scope: 'shared' as 'public' }, 'HttpCache.scope'],
     [{ ttl: '1m', varyBy: () => 'u' }, 'HttpCache.varyBy'],
+    [{ ttl: '1m', honorClientNoCache: 'yes' as unknown as boolean }, 'HttpCache.honorClientNoCache'],
   ])('rejects %j naming the option', (options, option) => {
     try {
       resolveRoutePolicy(options);

@@ -35,8 +35,8 @@ export interface HttpCacheOptions<Req extends object = HttpCacheRequest> {
   readonly tags?: (req: Req) => readonly string[];
   /**
    * `public` or `private` (see {@link HttpCacheRouteScope}). Without it, requests carrying
-   * `Authorization` or a session cookie bypass the cache, and the response is shared by the
-   * anonymous callers.
+   * `Authorization` or any cookie outside the module's `publicCookies` bypass the cache, and the
+   * response is shared by the callers that carry neither.
    * @default undefined
    */
   readonly scope?: HttpCacheRouteScope;
@@ -72,6 +72,14 @@ export interface HttpCacheOptions<Req extends object = HttpCacheRequest> {
    * @default undefined
    */
   readonly sMaxAge?: Duration;
+  /**
+   * Let a client's request force a fresh answer: a request with `Cache-Control: no-cache`,
+   * `Cache-Control: max-age=0`, or (without `Cache-Control`) `Pragma: no-cache` skips the stored
+   * page, runs the handler and stores its response in place of the old one. Off by default: a
+   * server-side cache protects the app, and any client could otherwise make every request a miss.
+   * @default false
+   */
+  readonly honorClientNoCache?: boolean;
 }
 
 /** A route's options after validation: times in ms. */
@@ -84,6 +92,7 @@ export interface HttpCacheRoutePolicy {
   readonly scope: HttpCacheRouteScope | undefined;
   readonly tags: ((req: object) => readonly string[]) | undefined;
   readonly varyBy: ((req: object) => string | undefined) | undefined;
+  readonly honorClientNoCache: boolean;
 }
 
 /**
@@ -119,6 +128,10 @@ export function resolveRoutePolicy<Req extends object>(
   if (scope !== 'private' && options.varyBy !== undefined) {
     throw new StrataConfigError(`${where}.varyBy`, options.varyBy, 'only a private route takes varyBy');
   }
+  const honorClientNoCache: unknown = options.honorClientNoCache;
+  if (honorClientNoCache !== undefined && typeof honorClientNoCache !== 'boolean') {
+    throw new StrataConfigError(`${where}.honorClientNoCache`, honorClientNoCache, 'must be true or false');
+  }
   // The callbacks receive whatever request the adapter gives; `Req` is the caller's promise about it.
   return {
     ttlMs,
@@ -129,6 +142,7 @@ export function resolveRoutePolicy<Req extends object>(
     scope,
     tags: options.tags as HttpCacheRoutePolicy['tags'],
     varyBy: options.varyBy as HttpCacheRoutePolicy['varyBy'],
+    honorClientNoCache: honorClientNoCache === true,
   };
 }
 
@@ -149,11 +163,14 @@ export interface HttpCacheModuleOptions {
    */
   readonly defaultPolicy?: HttpCacheOptions;
   /**
-   * Cookie names that mark a user session (a request carrying one bypasses routes that are
-   * neither `private` nor `public`).
-   * @default DEFAULT_SESSION_COOKIES
+   * The cookies a request may carry and still be answered from (and stored in) a route that is
+   * neither `private` nor `public`: cookies that never change the page, such as analytics and
+   * consent cookies (`['_ga', '_gid', '_fbp', 'CookieConsent']`). Any other cookie, or a `Cookie`
+   * header that cannot be read, makes the request bypass such routes. Names are compared exactly
+   * (case-sensitive). Replaces the removed `sessionCookieNames`, which now fails at boot.
+   * @default []
    */
-  readonly sessionCookieNames?: readonly string[];
+  readonly publicCookies?: readonly string[];
   /**
    * Request headers that can change a response without being in the key: `bypass` (skip the
    * cache) or `key` (add the value to the key).

@@ -36,7 +36,7 @@ export interface PageLoaderDeps {
   readonly stack: CacheStack;
   readonly store: HttpResponseStore;
   readonly logger: Logger;
-  readonly sessionCookieNames: readonly string[];
+  readonly publicCookies: ReadonlySet<string>;
   readonly cdnTagHeaders: readonly CdnTagHeader[];
 }
 
@@ -94,7 +94,7 @@ export class HttpPageLoader {
       { status, headers: captured.headers },
       {
         scope: route.scope,
-        sessionCookieNames: this.d.sessionCookieNames,
+        publicCookies: this.d.publicCookies,
         negativeCaching: policy.negativeTtlMs !== undefined,
       },
     );

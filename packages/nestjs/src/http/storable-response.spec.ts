@@ -7,7 +7,6 @@ import {
   DEFAULT_CACHEABLE_STATUSES,
   checkCacheableRequest,
   checkStorableResponse,
-  cookieNames,
 } from './storable-response.js';
 
 const get = (headers: CacheRequest['headers'] = {}): CacheRequest => ({ method: 'GET', headers });
@@ -15,14 +14,6 @@ const ok = (headers: CacheResponse['headers'] = {}, status = 200): CacheResponse
 const shared: StorableOptions = { scope: 'shared-default' };
 const reasonOf = (decision: { ok: boolean; reason?: string }): string | undefined =>
   decision.ok ? undefined : decision.reason;
-
-describe('cookieNames', () => {
-  it('lists the names of a Cookie header', () => {
-    expect(cookieNames('a=1; connect.sid=s%3Axyz; flag;  b = 2')).toEqual(['a', 'connect.sid', 'flag', 'b']);
-    expect(cookieNames(undefined)).toEqual([]);
-    expect(cookieNames('')).toEqual([]);
-  });
-});
 
 describe('checkCacheableRequest', () => {
   it('accepts GET and HEAD in any case, nothing else', () => {
@@ -39,33 +30,34 @@ describe('checkCacheableRequest', () => {
     expect(reasonOf(checkCacheableRequest(get({ authorization: '' }), shared))).toBe('authorization');
   });
 
-  it('bypasses a request with a default session cookie, whatever its case', () => {
+  it('bypasses a request with any cookie outside publicCookies, session or not', () => {
+    const options: StorableOptions = { scope: 'shared-default', publicCookies: new Set(['_ga', 'theme']) };
     for (const cookie of [
       'connect.sid=s%3A1',
-      'theme=dark; sessionId=1',
-      'session=x',
-      'SID=1',
-      'a=1, sid=2',
+      'jwt=eyJhbGciOi',
+      'access_token=abc',
+      '_ga=GA1.2.3; mysession=1',
+      '_GA=1',
+      'theme=dark, jwt=x',
+      'a=',
+      'flag',
+      '=value',
     ]) {
-      expect(reasonOf(checkCacheableRequest(get({ cookie }), shared))).toBe('session-cookie');
+      expect(reasonOf(checkCacheableRequest(get({ cookie }), options)), cookie).toBe('cookie');
     }
   });
 
-  it('accepts cookies that are not session cookies', () => {
-    expect(checkCacheableRequest(get({ cookie: 'theme=dark; _ga=GA1.2.3' }), shared)).toEqual({ ok: true });
-    expect(checkCacheableRequest(get({ cookie: 'mysession=1' }), shared)).toEqual({ ok: true });
-  });
-
-  it('takes configured session cookie names, replacing the defaults', () => {
-    const options = { scope: 'shared-default' as const, sessionCookieNames: ['app_session'] };
-    expect(reasonOf(checkCacheableRequest(get({ cookie: 'app_session=1' }), options))).toBe('session-cookie');
-    expect(checkCacheableRequest(get({ cookie: 'connect.sid=1' }), options)).toEqual({ ok: true });
+  it('accepts a request whose cookies are all in publicCookies, or that carries none', () => {
+    const options: StorableOptions = { scope: 'shared-default', publicCookies: new Set(['_ga', 'theme']) };
+    for (const cookie of ['_ga=GA1.2.3; theme=dark', ' _ga = 1 ;; ', '', ';', ['_ga=1', 'theme=x']]) {
+      expect(checkCacheableRequest(get({ cookie }), options), String(cookie)).toEqual({ ok: true });
+    }
+    expect(reasonOf(checkCacheableRequest(get({ cookie: '_ga=1' }), shared))).toBe('cookie');
   });
 
   it('reads repeated Cookie lines', () => {
-    expect(reasonOf(checkCacheableRequest(get({ cookie: ['a=1', 'session=2'] }), shared))).toBe(
-      'session-cookie',
-    );
+    const options: StorableOptions = { scope: 'shared-default', publicCookies: new Set(['a']) };
+    expect(reasonOf(checkCacheableRequest(get({ cookie: ['a=1', 'session=2'] }), options))).toBe('cookie');
   });
 
   it('accepts authenticated requests on private and public routes', () => {
@@ -162,9 +154,10 @@ describe('checkStorableResponse', () => {
     expect(checkStorableResponse(request, ok(), { scope: 'public' })).toEqual({ ok: true });
   });
 
-  it('does not store a response to a session request unless private or public', () => {
-    const request = get({ cookie: 'connect.sid=s%3Aabc' });
-    expect(reasonOf(checkStorableResponse(request, ok(), shared))).toBe('session-cookie');
+  it('does not store a response to a request with a cookie unless private or public', () => {
+    const request = get({ cookie: 'jwt=abc' });
+    expect(reasonOf(checkStorableResponse(request, ok(), shared))).toBe('cookie');
+    expect(checkStorableResponse(request, ok(), { scope: 'private' })).toEqual({ ok: true });
     expect(checkStorableResponse(request, ok(), { scope: 'public' })).toEqual({ ok: true });
   });
 

@@ -8,18 +8,7 @@
 import { type HttpCacheScope, cacheControlBlocker, parseCacheControl } from './cache-control.js';
 import { type HeaderSource, hasHeader, headerString } from './http-headers.js';
 import { parseVary } from './http-cache-key.js';
-
-/**
- * Session cookie names looked for by default: `connect.sid` (express-session), `sessionId`
- * (@fastify/session), `session` (@fastify/secure-session, cookie-session), `sid`. Compared without
- * regard to case: a false positive only costs a cache bypass.
- */
-export const DEFAULT_SESSION_COOKIES: readonly string[] = Object.freeze([
-  'connect.sid',
-  'sessionId',
-  'session',
-  'sid',
-]);
+import { nonPublicCookie } from './request-cookies.js';
 
 /**
  * Status codes stored by default: RFC 9110 §15.1's "heuristically cacheable" codes less 206
@@ -31,7 +20,7 @@ export const DEFAULT_CACHEABLE_STATUSES: readonly number[] = Object.freeze([200,
 export const NEGATIVE_CACHEABLE_STATUSES: readonly number[] = Object.freeze([404, 410]);
 
 /** Why a request bypasses the cache before the handler runs. */
-export type RequestBypassReason = 'method' | 'authorization' | 'session-cookie';
+export type RequestBypassReason = 'method' | 'authorization' | 'cookie';
 
 /** Why a response is not stored. */
 export type NotStorableReason =
@@ -46,10 +35,11 @@ export interface StorableOptions {
   /** The route's scope: `private` and `public` routes accept authenticated requests. */
   readonly scope: HttpCacheScope;
   /**
-   * Cookie names that mark a user session.
-   * @default DEFAULT_SESSION_COOKIES
+   * The only cookies a request may carry and still share a route that is neither `private` nor
+   * `public` (names compared exactly).
+   * @default none: any cookie bypasses such routes
    */
-  readonly sessionCookieNames?: readonly string[];
+  readonly publicCookies?: ReadonlySet<string>;
   /**
    * Store 404 and 410 too (with their own short TTL, chosen by the caller).
    * @default false
@@ -65,17 +55,7 @@ export interface CacheRequest {
   readonly headers: HeaderSource;
 }
 
-/** The names of the cookies in a `Cookie` header (repeated lines, HTTP/2 style, joined). */
-export function cookieNames(cookieHeader: string | undefined): string[] {
-  if (cookieHeader === undefined) return [];
-  const names: string[] = [];
-  for (const pair of cookieHeader.split(/[;,]/)) {
-    const eq = pair.indexOf('=');
-    const name = (eq === -1 ? pair : pair.slice(0, eq)).trim();
-    if (name.length > 0) names.push(name);
-  }
-  return names;
-}
+const NO_PUBLIC_COOKIES: ReadonlySet<string> = new Set();
 
 function fail<Reason extends string>(reason: Reason, detail: string): CacheDecision<Reason> {
   return { ok: false, reason, detail };
@@ -83,9 +63,11 @@ function fail<Reason extends string>(reason: Reason, detail: string): CacheDecis
 
 /**
  * Whether a request may be answered from the cache (and its response considered for storing).
- * Only GET and HEAD. A request with `Authorization` or a session cookie is personal: it bypasses
- * the cache unless the route is `private` (keyed per user: the caller must ensure a per-user key)
- * or explicitly `public` (the same answer for everyone, RFC 9111 §3.5).
+ * Only GET and HEAD. A request with `Authorization`, or with any cookie outside `publicCookies`
+ * (or an unreadable `Cookie` header), may be personal: it bypasses the cache unless the route is
+ * `private` (keyed per user: the caller must ensure a per-user key) or explicitly `public` (the
+ * same answer for everyone, RFC 9111 §3.5). Fails closed: a cookie this check does not know
+ * could be a session, a JWT or a feature flag, so it keeps the request off the shared page.
  */
 export function checkCacheableRequest(
   request: CacheRequest,
@@ -101,17 +83,9 @@ export function checkCacheableRequest(
       'the request carries Authorization and the route is neither private nor public',
     );
   }
-  const sessionNames = new Set(
-    (options.sessionCookieNames ?? DEFAULT_SESSION_COOKIES).map((name) => name.toLowerCase()),
-  );
-  const session = cookieNames(headerString(request.headers, 'cookie')).find((name) =>
-    sessionNames.has(name.toLowerCase()),
-  );
-  if (session !== undefined) {
-    return fail(
-      'session-cookie',
-      `the request carries the session cookie "${session}" and the route is neither private nor public`,
-    );
+  const cookie = nonPublicCookie(request.headers, options.publicCookies ?? NO_PUBLIC_COOKIES);
+  if (cookie !== undefined) {
+    return fail('cookie', `the request carries ${cookie} and the route is neither private nor public`);
   }
   return { ok: true };
 }
