@@ -28,5 +28,7 @@ export function clientRequestsRevalidation(headers: HeaderSource): boolean {
     const directives = parseCacheControl(cacheControl);
     return directives.has('no-cache') || directiveSeconds(directives, 'max-age') === 0;
   }
-  return splitList(headerString(headers, 'pragma')).some((directive) => directive.toLowerCase() === 'no-cache');
+  return splitList(headerString(headers, 'pragma')).some(
+    (directive) => directive.toLowerCase() === 'no-cache',
+  );
 }

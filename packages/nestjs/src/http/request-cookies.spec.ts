@@ -33,7 +33,20 @@ describe('readCookieNames', () => {
   });
 
   it('never misses a name the cookie package would give the app (property)', () => {
-    const piece = fc.constantFrom('_ga', 'theme', 'jwt', 'THEME', '=', ';', ',', ' ', '\t', '1', '"', '\u00a0');
+    const piece = fc.constantFrom(
+      '_ga',
+      'theme',
+      'jwt',
+      'THEME',
+      '=',
+      ';',
+      ',',
+      ' ',
+      '\t',
+      '1',
+      '"',
+      '\u00a0',
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
         const header = pieces.join('');

@@ -87,7 +87,10 @@ export function readCookieNames(header: string | undefined): CookieNames {
  * Why a request's cookies keep it off a shared cached page, or `undefined` when it carries no
  * cookie or only cookies in `publicCookies` (compared exactly: names are case-sensitive).
  */
-export function nonPublicCookie(headers: HeaderSource, publicCookies: ReadonlySet<string>): string | undefined {
+export function nonPublicCookie(
+  headers: HeaderSource,
+  publicCookies: ReadonlySet<string>,
+): string | undefined {
   const read = readCookieNames(cookieHeader(headers));
   if (!read.ok) return `an unreadable Cookie header (at ${JSON.stringify(read.malformed.slice(0, 40))})`;
   const name = read.names.find((candidate) => !publicCookies.has(candidate));
