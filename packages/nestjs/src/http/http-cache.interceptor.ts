@@ -187,9 +187,8 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
 
   /**
    * A client's `no-cache` on a route that honours it: never answered from the store. The handler
-   * runs and its response replaces the stored one, unless a miss for the key is already running:
-   * that response is being produced now, so it is shared as with any waiter (which also keeps a
-   * burst of `no-cache` requests to one handler run).
+   * runs and its response replaces the stored one. Other requests still get the stored page until
+   * then; it leads the key's flight, so those that find none wait for this run instead of their own.
    */
   private async revalidate(
     req: ExchangeRequest,
@@ -198,20 +197,8 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     plan: HttpCachePlan,
     next: CallHandler,
   ): Promise<unknown> {
-    const flight = this.flights.current(plan.primary);
-    if (flight === undefined) {
-      const led = await this.flights.lead(plan.primary, () => this.pages.load(req, res, route, plan, next));
-      return this.answer(req, res, route, led);
-    }
-    const outcome = await flight.catch(() => undefined);
-    // Only a response the handler just produced: a leader's hit or stale answer came from the store.
-    if (outcome?.kind === 'miss' && outcome.stored !== undefined) {
-      const { stored, variant } = outcome;
-      if (variantKey(stored.varyNames, req.headers) === variant) {
-        return this.answer(req, res, route, { kind: 'hit', stored, variant });
-      }
-    }
-    return this.answer(req, res, route, await this.pages.load(req, res, route, plan, next));
+    const outcome = await this.flights.lead(plan.primary, () => this.pages.load(req, res, route, plan, next));
+    return this.answer(req, res, route, outcome);
   }
 
   private answer(
