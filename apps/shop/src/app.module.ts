@@ -39,7 +39,9 @@ export class ShopModule {
           redis: shopRedisOptions(config),
           l1: config.cacheEnabled ? { maxEntries: 50_000 } : { maxBytes: 1 },
         }),
-        HttpCacheModule.forRoot({}),
+        // Shared pages fail closed on cookies: a visitor's analytics cookies must not make every
+        // catalogue page a miss, and no cached handler reads them.
+        HttpCacheModule.forRoot({ publicCookies: ['_ga', '_gid', '_fbp'] }),
         AuthModule,
         CatalogModule,
         CartsModule.forRoot(config),
