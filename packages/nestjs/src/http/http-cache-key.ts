@@ -78,6 +78,8 @@ export function parseHost(host: string | undefined, scheme: HttpScheme): HostPar
   if (match === null) return null;
   const digits = match[2];
   if (digits === undefined || digits === '') return { name: match[1] ?? '', port: defaultPort(scheme) };
+  // `x:0443` is port 443 to a browser but another `Host` to the handler: not worth keying.
+  if (digits.length > 5 || (digits.length > 1 && digits.startsWith('0'))) return null;
   const port = Number(digits);
   return port <= 65_535 ? { name: match[1] ?? '', port } : null;
 }
