@@ -147,10 +147,19 @@ describe('primaryKey', () => {
   });
 
   it('names the resource for the path tag: canonical path, no query', () => {
-    const result = primaryKey({ ...base, host: 'A.test', target: '/Products/%34%32/?x=1', query: { x: '1' } });
+    const result = primaryKey({
+      ...base,
+      host: 'A.test',
+      target: '/Products/%34%32/?x=1',
+      query: { x: '1' },
+    });
     expect(result.ok && result.resource).toBe('http://a.test:80/products/42');
-    expect(unsafeRequestResource('http', 'a.test:80', '/products/42?y=2')).toBe('http://a.test:80/products/42');
-    expect(unsafeRequestResource('https', 'a.test', '/products//42;v=1#x')).toBe('https://a.test:443/products/42');
+    expect(unsafeRequestResource('http', 'a.test:80', '/products/42?y=2')).toBe(
+      'http://a.test:80/products/42',
+    );
+    expect(unsafeRequestResource('https', 'a.test', '/products//42;v=1#x')).toBe(
+      'https://a.test:443/products/42',
+    );
     expect(unsafeRequestResource('http', 'a.test/x', '/p')).toBeNull();
   });
 });

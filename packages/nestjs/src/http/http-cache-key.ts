@@ -128,7 +128,11 @@ export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {
  * `null` for an invalid `Host`. Any target is accepted: its path is cut at `?` or `#` and made
  * canonical (request-target.ts), so that it names every spelling of the path.
  */
-export function unsafeRequestResource(scheme: HttpScheme, host: string | undefined, target: string): string | null {
+export function unsafeRequestResource(
+  scheme: HttpScheme,
+  host: string | undefined,
+  target: string,
+): string | null {
   const parts = parseHost(host, scheme);
   if (parts === null) return null;
   return `${scheme}://${parts.name}:${parts.port}${canonicalPath(target)}`;

@@ -62,7 +62,11 @@ function encode(value: unknown, depth: number, budget: { nodes: number }): strin
   }
 }
 
-function encodeArray(items: readonly unknown[], depth: number, budget: { nodes: number }): string | undefined {
+function encodeArray(
+  items: readonly unknown[],
+  depth: number,
+  budget: { nodes: number },
+): string | undefined {
   const parts: string[] = [];
   for (const item of items) {
     const part = encode(item, depth + 1, budget);

@@ -80,10 +80,13 @@ describe.each(HTTP_ADAPTERS)('HTTP cache key injection on %s', (adapter) => {
         const res = await sendRawTarget(app, '/atk/links', { Host: plain });
         expect(JSON.parse(res.body).self, plain).not.toContain(':443');
       }
-      expect((await sendRawTarget(app, '/atk/links', { Host: `${host}:443` })).headers['x-cache']).toBe('HIT');
+      expect((await sendRawTarget(app, '/atk/links', { Host: `${host}:443` })).headers['x-cache']).toBe(
+        'HIT',
+      );
       for (const other of [`${host}:8080`, `${host}:0443`, `${host}:65536`]) {
         const res = await sendRawTarget(app, '/atk/links', { Host: other });
-        if (res.status === 200) expect(JSON.parse(res.body).self, other).not.toBe(`http://${host}:443/atk/links`);
+        if (res.status === 200)
+          expect(JSON.parse(res.body).self, other).not.toBe(`http://${host}:443/atk/links`);
       }
     });
 
@@ -101,7 +104,11 @@ describe.each(HTTP_ADAPTERS)('HTTP cache key injection on %s', (adapter) => {
 
     it('does not let a parameter folded into the path by ; or an encoded ? reach a clean page', async () => {
       const t = nextId();
-      for (const poison of [`/atk/echo;q=evil?t=${t}`, `/atk/echo%3Fq=evil?t=${t}`, `/atk/echo?t=${t}&q=evil`]) {
+      for (const poison of [
+        `/atk/echo;q=evil?t=${t}`,
+        `/atk/echo%3Fq=evil?t=${t}`,
+        `/atk/echo?t=${t}&q=evil`,
+      ]) {
         await sendRawTarget(app, poison);
       }
       const clean = await sendRawTarget(app, `/atk/echo?t=${t}`);
