@@ -68,7 +68,7 @@ describe('parseHost', () => {
 describe('primaryKey', () => {
   it('length-prefixes every field', () => {
     expect(key({ host: 'Shop.Example:80', target: '/p/42?b=2&a=1', query: { b: '2', a: '1' } })).toBe(
-      'h2|4:http|12:shop.example|2:80|3:C.m|14:shared-default|5:/p/42|17:("a":"1","b":"2")|0:',
+      "h2|4:http|12:shop.example|2:80|3:C.m|14:shared-default|5:/p/42|17:(1'a:1'1,1'b:1'2)|0:",
     );
   });
 
@@ -133,7 +133,7 @@ describe('primaryKey', () => {
   });
 
   it('keeps a reserved character in the query keyable through the parsed query', () => {
-    expect(key({ target: '/p?q=a;b', query: { q: 'a;b' } })).toContain('"a;b"');
+    expect(key({ target: '/p?q=a;b', query: { q: 'a;b' } })).toContain("3'a;b");
   });
 
   it('never contains a hash tag, even for braces in the query', () => {

@@ -74,6 +74,21 @@ export function defaultPort(scheme: HttpScheme): number {
  */
 export function parseHost(host: string | undefined, scheme: HttpScheme): HostParts | null {
   if (host === undefined) return { name: '', port: defaultPort(scheme) };
+  // An app answers a handful of hosts: remember the last ones (per scheme) instead of re-parsing.
+  const known = hostCache[scheme];
+  const cached = known.get(host);
+  if (cached !== undefined) return cached;
+  const parsed = parseHostValue(host, scheme);
+  if (known.size >= HOST_CACHE_SIZE) known.clear();
+  known.set(host, parsed);
+  return parsed;
+}
+
+/** How many `Host` values {@link parseHost} remembers per scheme (a flood of others only clears it). */
+const HOST_CACHE_SIZE = 64;
+const hostCache: Record<HttpScheme, Map<string, HostParts | null>> = { http: new Map(), https: new Map() };
+
+function parseHostValue(host: string, scheme: HttpScheme): HostParts | null {
   const match = HOST_PATTERN.exec(host.trim().toLowerCase());
   if (match === null) return null;
   const digits = match[2];
@@ -102,7 +117,7 @@ const field = (value: string): string => `${value.length}:${value}`;
  * ```ts
  * primaryKey({ scheme: 'http', host: 'Shop.Example', target: '/p?b=2&a=1', query: { b: '2', a: '1' },
  *   route: 'ProductController.list', scope: 'public', personal: '' });
- * // key: 'h2|4:http|12:shop.example|2:80|22:ProductController.list|6:public|2:/p|17:("a":"1","b":"2")|0:'
+ * // key: 'h2|4:http|12:shop.example|2:80|22:ProductController.list|6:public|2:/p|17:(1'a:1'1,1'b:1'2)|0:'
  * ```
  */
 export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {

@@ -20,8 +20,8 @@ const MAX_NODES = 1_000;
  *   The one thing the order changed is the order of `Object.keys(req.query)`;
  * - arrays keep their order: `?q=a&q=b` and `?q=b&q=a` are two keys, and so are
  *   `?q=evil&%71=good` and `?%71=good&q=evil`, which parse to different arrays;
- * - types stay apart (`'1'`, `1`, `['1']`, `{ 0: '1' }`); strings are JSON-escaped, with `{` and
- *   `}` escaped too, so a key never contains a Redis Cluster hash tag;
+ * - types stay apart (`'1'`, `1`, `['1']`, `{ 0: '1' }`); a string is written `<length>'<text>`
+ *   (JSON-escaped instead when it holds `{` or `}`, so a key never contains a Redis Cluster hash tag);
  * - an object is `(…)`, an array `[…]`: `{}` (no query) is `()`.
  *
  * Accepted values: strings, finite numbers, booleans, `null`, `undefined`, arrays, and objects
@@ -30,7 +30,7 @@ const MAX_NODES = 1_000;
  *
  * @example
  * ```ts
- * queryKey({ b: '2', a: ['1', 'x'] }); // '("a":["1","x"],"b":"2")'
+ * queryKey({ b: '2', a: ['1', 'x'] }); // "(1'a:[1'1,1'x],1'b:1'2)"
  * ```
  */
 export function queryKey(query: unknown): string | undefined {
@@ -103,10 +103,12 @@ function isRecord(object: object): boolean {
   );
 }
 
-/** JSON string with `{` and `}` escaped as well: still one text per string, and no hash tag. */
+/**
+ * A string as `<length>'<text>`, which reads back one way whatever the text holds; one holding a
+ * brace as a JSON string with `{` and `}` escaped instead (it starts with `"`, not a digit), so that
+ * the key never contains a hash tag.
+ */
 function quote(text: string): string {
-  const json = JSON.stringify(text);
-  return json.includes('{') || json.includes('}')
-    ? json.replace(/[{}]/g, (brace) => (brace === '{' ? '\\u007b' : '\\u007d'))
-    : json;
+  if (!text.includes('{') && !text.includes('}')) return `${text.length}'${text}`;
+  return JSON.stringify(text).replace(/[{}]/g, (brace) => (brace === '{' ? '\\u007b' : '\\u007d'));
 }
