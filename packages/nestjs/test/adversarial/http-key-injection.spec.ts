@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { HttpCacheModule, StrataModule } from '@strata/nestjs';
+import { CacheService, HttpCacheModule, httpPathTag, StrataModule } from '@strata/nestjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
 import { sendRawTarget } from '../support/raw-target.js';
@@ -100,6 +100,32 @@ describe.each(HTTP_ADAPTERS)('HTTP cache key injection on %s', (adapter) => {
       const withZ = await sendRawTarget(app, `/atk/echo/${t}?z=1`);
       expect(JSON.parse(withZ.body)).toMatchObject({ query: { z: '1' } });
       expect(withZ.headers['x-cache']).toBe('MISS');
+    });
+
+    it('drops a cached page on a write to another spelling of its path', async () => {
+      const id = `u${nextId()}`;
+      const spelled = `/atk/users/${id.replace(/u/, '%75')}`;
+      await sendRawTarget(app, `/atk/users/${id}`);
+      expect((await sendRawTarget(app, `/atk/users/${id}`)).headers['x-cache']).toBe('HIT');
+      expect((await sendRawTarget(app, spelled, {}, 'POST')).status).toBe(204);
+      expect((await sendRawTarget(app, `/atk/users/${id}`)).headers['x-cache']).toBe('MISS');
+    });
+
+    it('drops a cached page through httpPathTag of its URL', async () => {
+      const id = `u${nextId()}`;
+      await sendRawTarget(app, `/atk/users/${id}?tab=1`);
+      expect((await sendRawTarget(app, `/atk/users/${id}?tab=1`)).headers['x-cache']).toBe('HIT');
+      await app.get(CacheService).invalidateTags([httpPathTag(`http://Strata.test/atk/users/${id}`)]);
+      expect((await sendRawTarget(app, `/atk/users/${id}?tab=1`)).headers['x-cache']).toBe('MISS');
+    });
+
+    it('neither stores nor serves a request in absolute form, whatever its host', async () => {
+      const t = nextId();
+      for (const target of [`http://evil.test/atk/echo?t=${t}`, `http://strata.test/atk/echo?t=${t}`]) {
+        const res = await sendRawTarget(app, target);
+        expect(res.headers['x-cache'], target).toBeUndefined();
+      }
+      expect((await sendRawTarget(app, `/atk/echo?t=${t}`)).headers['x-cache']).toBe('MISS');
     });
 
     it('does not let a parameter folded into the path by ; or an encoded ? reach a clean page', async () => {

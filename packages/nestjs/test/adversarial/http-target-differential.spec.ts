@@ -140,6 +140,11 @@ const PATHS = [
 ];
 
 const TARGETS = [
+  // Absolute form and asterisk form first: a clean target after them must not get their entry.
+  'http://evil.test/atk/echo?q=evil',
+  'http://strata.test/atk/echo',
+  'http://strata.test:80/atk/echo/a',
+  '*',
   ...QUERIES.map((query) => `/atk/echo${query}`),
   ...QUERIES.slice(0, 20).map((query) => `/atk/echo/p${query}`),
   ...PATHS,

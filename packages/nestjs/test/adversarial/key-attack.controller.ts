@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { HttpCache, type HttpCacheRequest } from '@strata/nestjs';
 import type { StrataModuleOptions } from '@strata/nestjs';
 import { uniquePrefix } from '../support/app.js';
@@ -44,6 +44,13 @@ export class KeyAttackController {
   @HttpCache({ ttl: '60s', scope: 'public' })
   user(@Param('id') id: string): { id: string; public: true } {
     return { id, public: true };
+  }
+
+  /** A write to a user: its 2xx drops the cached GETs of its path. */
+  @Post('users/:id')
+  @HttpCode(204)
+  touch(): void {
+    return undefined;
   }
 
   /** Shows the query and path the handler received. */
