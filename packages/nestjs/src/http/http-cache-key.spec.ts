@@ -2,43 +2,47 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_UNKEYED_HEADERS,
   checkUnkeyedHeaders,
-  normalizeHost,
-  normalizeQuery,
+  MAX_READABLE_KEY_LENGTH,
+  parseHost,
   parseVary,
   primaryKey,
+  type PrimaryKeyInput,
+  unsafeRequestResource,
   variantKey,
 } from './http-cache-key.js';
 
-const key = (host: string | undefined, url: string, scheme?: 'http' | 'https'): string => {
-  const result = primaryKey({ host, url, scheme });
+const base: PrimaryKeyInput = {
+  scheme: 'http',
+  host: 'a.test',
+  target: '/p',
+  query: {},
+  route: 'C.m',
+  scope: 'shared-default',
+  personal: '',
+};
+
+const key = (input: Partial<PrimaryKeyInput>): string => {
+  const result = primaryKey({ ...base, ...input });
   if (!result.ok) throw new Error(`no key: ${result.reason}`);
   return result.key;
 };
 
-describe('normalizeHost', () => {
-  it('lowercases and drops the default port', () => {
-    expect(normalizeHost('Shop.Example.COM')).toBe('shop.example.com');
-    expect(normalizeHost('shop.example:80')).toBe('shop.example');
-    expect(normalizeHost('shop.example:443')).toBe('shop.example');
-    expect(normalizeHost('shop.example:')).toBe('shop.example');
-    expect(normalizeHost('shop.example:8080')).toBe('shop.example:8080');
-  });
-
-  it('drops only the default port of a known scheme', () => {
-    expect(normalizeHost('a.test:80', 'http')).toBe('a.test');
-    expect(normalizeHost('a.test:443', 'http')).toBe('a.test:443');
-    expect(normalizeHost('a.test:443', 'https')).toBe('a.test');
-    expect(normalizeHost('a.test:80', 'https')).toBe('a.test:80');
+describe('parseHost', () => {
+  it('lowercases and gives the effective port', () => {
+    expect(parseHost('Shop.Example.COM', 'http')).toEqual({ name: 'shop.example.com', port: 80 });
+    expect(parseHost('shop.example:80', 'http')).toEqual({ name: 'shop.example', port: 80 });
+    expect(parseHost('shop.example:', 'https')).toEqual({ name: 'shop.example', port: 443 });
+    expect(parseHost('shop.example:443', 'http')).toEqual({ name: 'shop.example', port: 443 });
   });
 
   it('handles IPv6 literals and IPv4', () => {
-    expect(normalizeHost('[::1]:80')).toBe('[::1]');
-    expect(normalizeHost('[2001:DB8::1]:3000')).toBe('[2001:db8::1]:3000');
-    expect(normalizeHost('127.0.0.1:3000')).toBe('127.0.0.1:3000');
+    expect(parseHost('[::1]:80', 'http')).toEqual({ name: '[::1]', port: 80 });
+    expect(parseHost('[2001:DB8::1]:3000', 'http')).toEqual({ name: '[2001:db8::1]', port: 3000 });
+    expect(parseHost('127.0.0.1:3000', 'http')).toEqual({ name: '127.0.0.1', port: 3000 });
   });
 
-  it('gives an empty host when there is none (HTTP/1.0)', () => {
-    expect(normalizeHost(undefined)).toBe('');
+  it('gives an empty name when there is no Host (HTTP/1.0)', () => {
+    expect(parseHost(undefined, 'https')).toEqual({ name: '', port: 443 });
   });
 
   it('rejects values that are not hosts, so they cannot forge another key', () => {
@@ -50,68 +54,113 @@ describe('normalizeHost', () => {
       'a.test:80:80',
       'a.test#x',
       'a.test:abc',
+      'a.test|x',
+      'a.test:65536',
+      'a.test:0080',
+      'a.test:000000080',
     ]) {
-      expect(normalizeHost(bad)).toBeNull();
+      expect(parseHost(bad, 'http')).toBeNull();
     }
-    expect(primaryKey({ host: 'a.test/admin', url: '/x' })).toEqual({ ok: false, reason: 'invalid-host' });
-  });
-});
-
-describe('normalizeQuery', () => {
-  it('sorts parameters by name, keeping repeated ones in their order', () => {
-    expect(normalizeQuery('b=2&a=1')).toBe('a=1&b=2');
-    expect(normalizeQuery('tag=z&b=1&tag=a')).toBe('b=1&tag=z&tag=a');
-    expect(normalizeQuery('tag=a&tag=z')).not.toBe(normalizeQuery('tag=z&tag=a'));
-  });
-
-  it('compares names by code unit, not by locale', () => {
-    expect(normalizeQuery('b=1&B=1&a=1&_=1')).toBe('B=1&_=1&a=1&b=1');
-  });
-
-  it('keeps encoded characters as received', () => {
-    expect(normalizeQuery('q=caf%C3%A9&a=%2F+x')).toBe('a=%2F+x&q=caf%C3%A9');
-    expect(normalizeQuery('q=a%20b')).not.toBe(normalizeQuery('q=a+b'));
-  });
-
-  it('drops empty pieces, keeps a bare name distinct from name=', () => {
-    expect(normalizeQuery('a=1&&b=2&')).toBe('a=1&b=2');
-    expect(normalizeQuery('flag&a=1')).toBe('a=1&flag');
-    expect(normalizeQuery('flag')).not.toBe(normalizeQuery('flag='));
+    expect(primaryKey({ ...base, host: 'a.test/admin' })).toEqual({ ok: false, reason: 'invalid-host' });
   });
 });
 
 describe('primaryKey', () => {
-  it('is host + path + sorted query', () => {
-    expect(key('Shop.Example:80', '/products/42?b=2&a=1')).toBe('shop.example/products/42?a=1&b=2');
+  it('length-prefixes every field', () => {
+    expect(key({ host: 'Shop.Example:80', target: '/p/42?b=2&a=1', query: { b: '2', a: '1' } })).toBe(
+      "h2|4:http|12:shop.example|2:80|3:C.m|14:shared-default|5:/p/42|17:(1'a:1'1,1'b:1'2)|0:",
+    );
   });
 
-  it('gives the same key whatever the parameter order', () => {
-    expect(key('h', '/p?b=2&a=1')).toBe(key('h', '/p?a=1&b=2'));
+  it('gives the same key whatever the parameter order, from the parsed query', () => {
+    expect(key({ target: '/p?b=2&a=1', query: { b: '2', a: '1' } })).toBe(
+      key({ target: '/p?a=1&b=2', query: { a: '1', b: '2' } }),
+    );
+  });
+
+  it('keeps repeated parameters in their parsed order, whatever their spelling', () => {
+    const first = key({ target: '/p?q=evil&%71=good', query: { q: ['evil', 'good'] } });
+    const second = key({ target: '/p?%71=good&q=evil', query: { q: ['good', 'evil'] } });
+    expect(first).not.toBe(second);
   });
 
   it('treats an empty query as no query', () => {
-    expect(key('h', '/p?')).toBe(key('h', '/p'));
-    expect(key('h', '/p?&')).toBe('h/p');
+    expect(key({ target: '/p?', query: {} })).toBe(key({ target: '/p', query: undefined }));
+  });
+
+  it('bypasses a query the adapter did not parse, or parsed into values it cannot key', () => {
+    expect(primaryKey({ ...base, target: '/p?a=1', query: undefined })).toEqual({
+      ok: false,
+      reason: 'unkeyable-query',
+    });
+    expect(primaryKey({ ...base, target: '/p?a=1', query: { a: new Date(0) } }).ok).toBe(false);
   });
 
   it('keeps the path as received, not decoded', () => {
-    expect(key('h', '/products/%34%32')).toBe('h/products/%34%32');
-    expect(key('h', '/products/%34%32')).not.toBe(key('h', '/products/42'));
-    expect(key('h', '/a%2Fb')).not.toBe(key('h', '/a/b'));
+    expect(key({ target: '/products/%34%32' })).not.toBe(key({ target: '/products/42' }));
+    expect(key({ target: '/a%2Fb' })).not.toBe(key({ target: '/a/b' }));
+    expect(key({ target: '/a/' })).not.toBe(key({ target: '/a' }));
   });
 
-  it('separates hosts and paths', () => {
-    expect(key('a.test', '/x')).not.toBe(key('b.test', '/x'));
-    expect(key('a.test', '/x')).not.toBe(key('a.test', '/X'));
-    expect(key('a.test:8080', '/x')).not.toBe(key('a.test', '/x'));
+  it('separates schemes, hosts, ports, routes, scopes and users', () => {
+    const one = key({});
+    expect(key({ scheme: 'https' })).not.toBe(one);
+    expect(key({ host: 'b.test' })).not.toBe(one);
+    expect(key({ host: 'a.test:443' })).not.toBe(one);
+    expect(key({ host: 'a.test:80' })).toBe(one);
+    expect(key({ route: 'C.n' })).not.toBe(one);
+    expect(key({ scope: 'public' })).not.toBe(one);
+    expect(key({ personal: 'x' })).not.toBe(one);
   });
 
-  it('ignores a fragment', () => {
-    expect(key('h', '/p?a=1#frag')).toBe('h/p?a=1');
+  it('bypasses targets the adapters could read differently', () => {
+    const reasons = {
+      '/p#q=evil': 'fragment',
+      '/p?z=1#&q=evil': 'fragment',
+      '/p;q=evil': 'path-parameters',
+      '/p%zz': 'invalid-percent-encoding',
+      '/p%4': 'invalid-percent-encoding',
+      '/users/me|k:abc': 'unencoded-character',
+      '/p{x}': 'unencoded-character',
+      '/caf\u00e9': 'unencoded-character',
+      '/a\\b': 'unencoded-character',
+      '*': 'not-origin-form',
+      'http://a.test/p': 'not-origin-form',
+    };
+    for (const [target, reason] of Object.entries(reasons)) {
+      expect(primaryKey({ ...base, target }), target).toEqual({ ok: false, reason });
+    }
   });
 
-  it('splits at the first ?, so a ? in the query stays in the query', () => {
-    expect(key('h', '/p?b=?&a=1')).toBe('h/p?a=1&b=?');
+  it('keeps a reserved character in the query keyable through the parsed query', () => {
+    expect(key({ target: '/p?q=a;b', query: { q: 'a;b' } })).toContain("3'a;b");
+  });
+
+  it('never contains a hash tag, even for braces in the query', () => {
+    expect(key({ target: '/p?q=%7Bx%7D', query: { q: '{x}' } })).not.toMatch(/[{}]/);
+  });
+
+  it('replaces a long key by its digest, still one per request', () => {
+    const long = `/${'a'.repeat(MAX_READABLE_KEY_LENGTH)}`;
+    expect(key({ target: long })).toMatch(/^h2#[\w-]{43}$/);
+    expect(key({ target: long })).not.toBe(key({ target: `${long}b` }));
+  });
+
+  it('names the resource for the path tag: canonical path, no query', () => {
+    const result = primaryKey({
+      ...base,
+      host: 'A.test',
+      target: '/Products/%34%32/?x=1',
+      query: { x: '1' },
+    });
+    expect(result.ok && result.resource).toBe('http://a.test:80/products/42');
+    expect(unsafeRequestResource('http', 'a.test:80', '/products/42?y=2')).toBe(
+      'http://a.test:80/products/42',
+    );
+    expect(unsafeRequestResource('https', 'a.test', '/products//42;v=1#x')).toBe(
+      'https://a.test:443/products/42',
+    );
+    expect(unsafeRequestResource('http', 'a.test/x', '/p')).toBeNull();
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * Cache keys of HTTP responses, after the two-stage lookup of RFC 9111 §4.1:
  *
- * - the primary key names the resource: `Host` (lowercased, default port dropped), the path as
- *   received and the query with its parameters in a stable order;
+ * - the primary key names what the handler sees: scheme, `Host` name and effective port, the
+ *   path as received, the query as the adapter parsed it, the route, its scope and the per-user
+ *   part; every field length-prefixed, so that no request can produce another request's key;
  * - the variant key names one representation of it: the values, in the current request, of the
  *   headers the stored response listed in `Vary`.
  *
@@ -11,76 +12,145 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import { type HeaderSource, headerString, splitList } from './http-headers.js';
+import { queryKey } from './query-key.js';
+import { canonicalPath, type TargetBypassReason, targetPath } from './request-target.js';
 
-/** What the primary key is built from. */
+/** The scheme of a request, as the server received it. */
+export type HttpScheme = 'http' | 'https';
+
+/** What the primary key is built from: what the handler sees of the request. */
 export interface PrimaryKeyInput {
+  /** The scheme the server sees (TLS or not). */
+  readonly scheme: HttpScheme;
   /** The `Host` header (HTTP/1.1) or `:authority` (HTTP/2); absent on HTTP/1.0. */
   readonly host: string | undefined;
   /** The request target as received: path and query, not decoded (`req.originalUrl`, `req.raw.url`). */
-  readonly url: string;
-  /** The scheme the server sees; when given, only its default port is dropped, else both 80 and 443. */
-  readonly scheme?: 'http' | 'https';
+  readonly target: string;
+  /** The query as the adapter parsed it (`req.query`); `undefined` when it parsed none. */
+  readonly query: unknown;
+  /** The route that answers (`HttpCacheRoute.id`): two routes never share an entry. */
+  readonly route: string;
+  /** The route's scope (`public`, `private`, `shared-default`). */
+  readonly scope: string;
+  /** The per-user and keyed-header part (a digest), `''` when there is none. */
+  readonly personal: string;
 }
+
+/** Why a request has no primary key (and bypasses the cache). */
+export type PrimaryKeyBypassReason = TargetBypassReason | 'invalid-host' | 'unkeyable-query';
 
 /** The primary key, or why the request cannot have one (and must bypass the cache). */
 export type PrimaryKeyResult =
-  { readonly ok: true; readonly key: string } | { readonly ok: false; readonly reason: 'invalid-host' };
+  | {
+      readonly ok: true;
+      readonly key: string;
+      /** `<scheme>://<host>:<port><canonical path>`: what the path tag names (path-invalidation.ts). */
+      readonly resource: string;
+    }
+  | { readonly ok: false; readonly reason: PrimaryKeyBypassReason };
+
+/** A `Host` split into its lowercase name and effective port. */
+export interface HostParts {
+  /** Lowercase name or IP literal; `''` without a `Host`. */
+  readonly name: string;
+  /** The port given, else the scheme's default (80, 443). */
+  readonly port: number;
+}
 
 // RFC 3986 host: an IP literal in brackets, or a reg-name / IPv4 (unreserved, pct-encoded, sub-delims).
 const HOST_PATTERN = /^(\[[0-9a-f:.]+\]|[a-z0-9\-._~%!$&'()*+,;=]*)(?::(\d*))?$/;
 
+/** The port a scheme uses when `Host` names none. */
+export function defaultPort(scheme: HttpScheme): number {
+  return scheme === 'https' ? 443 : 80;
+}
+
 /**
- * Normalizes `Host`: lowercase, default port dropped (`example.com:80` = `example.com`), and `null`
- * for a value that is not a host. A `Host` with `/`, `?`, `@` or spaces could otherwise make one
- * resource's key equal another's (`Host: a.com/admin` + `/x` against `Host: a.com` + `/admin/x`).
+ * Splits `Host` into its lowercase name and effective port (`x` and `x:80` are one on http, and
+ * `x:443` is another), or `null` for a value that is not a host. A `Host` with `/`, `?`, `@` or
+ * spaces could otherwise make one resource's key equal another's.
  */
-export function normalizeHost(host: string | undefined, scheme?: 'http' | 'https'): string | null {
-  if (host === undefined) return '';
+export function parseHost(host: string | undefined, scheme: HttpScheme): HostParts | null {
+  if (host === undefined) return { name: '', port: defaultPort(scheme) };
+  // An app answers a handful of hosts: remember the last ones (per scheme) instead of re-parsing.
+  const known = hostCache[scheme];
+  const cached = known.get(host);
+  if (cached !== undefined) return cached;
+  const parsed = parseHostValue(host, scheme);
+  if (known.size >= HOST_CACHE_SIZE) known.clear();
+  known.set(host, parsed);
+  return parsed;
+}
+
+/** How many `Host` values {@link parseHost} remembers per scheme (a flood of others only clears it). */
+const HOST_CACHE_SIZE = 64;
+const hostCache: Record<HttpScheme, Map<string, HostParts | null>> = { http: new Map(), https: new Map() };
+
+function parseHostValue(host: string, scheme: HttpScheme): HostParts | null {
   const match = HOST_PATTERN.exec(host.trim().toLowerCase());
   if (match === null) return null;
-  const name = match[1] ?? '';
-  const port = match[2];
-  if (port === undefined || port === '') return name;
-  const isDefault =
-    scheme === undefined ? port === '80' || port === '443' : port === (scheme === 'https' ? '443' : '80');
-  return isDefault ? name : `${name}:${port}`;
+  const digits = match[2];
+  if (digits === undefined || digits === '') return { name: match[1] ?? '', port: defaultPort(scheme) };
+  // `x:0443` is port 443 to a browser but another `Host` to the handler: not worth keying.
+  if (digits.length > 5 || (digits.length > 1 && digits.startsWith('0'))) return null;
+  const port = Number(digits);
+  return port <= 65_535 ? { name: match[1] ?? '', port } : null;
 }
 
-/**
- * The query string with its parameters stably sorted by name (compared as received, code unit by
- * code unit). Repeated parameters are all kept, in the order they came: `?tag=b&tag=a` and
- * `?tag=a&tag=b` parse to different arrays, so they stay different keys. Empty pieces (`a=1&&b=2`,
- * a lone `?`) are dropped, as every query parser does. Nothing is decoded.
- */
-export function normalizeQuery(query: string): string {
-  const params = query.split('&').filter((param) => param.length > 0);
-  const named = params.map((param, index) => {
-    const eq = param.indexOf('=');
-    return { name: eq === -1 ? param : param.slice(0, eq), param, index };
-  });
-  named.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.index - b.index));
-  return named.map((entry) => entry.param).join('&');
-}
+/** Keys longer than this are replaced by their digest (see {@link primaryKey}). */
+export const MAX_READABLE_KEY_LENGTH = 256;
+
+/** One field: its length, `:`, itself. Fields so encoded read back one way, whatever they hold. */
+const field = (value: string): string => `${value.length}:${value}`;
 
 /**
- * The primary key of a request: `host` + path + (`?` + sorted query, when there is one).
+ * The primary key of a request, or why it must bypass the cache:
+ *
+ * `h2|<scheme>|<host>|<port>|<route>|<scope>|<path>|<query>|<personal>`, each field written as
+ * `<length>:<value>`. The path is as received (see request-target.ts), the query the canonical
+ * text of the parsed one (query-key.ts). A key longer than {@link MAX_READABLE_KEY_LENGTH} becomes
+ * `h2#` + the base64url SHA-256 of it, so the stack never has to shorten it.
  *
  * @example
  * ```ts
- * primaryKey({ host: 'Shop.Example:80', url: '/p?b=2&a=1' }); // { ok: true, key: 'shop.example/p?a=1&b=2' }
+ * primaryKey({ scheme: 'http', host: 'Shop.Example', target: '/p?b=2&a=1', query: { b: '2', a: '1' },
+ *   route: 'ProductController.list', scope: 'public', personal: '' });
+ * // key: 'h2|4:http|12:shop.example|2:80|22:ProductController.list|6:public|2:/p|17:(1'a:1'1,1'b:1'2)|0:'
  * ```
  */
 export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {
-  const host = normalizeHost(input.host, input.scheme);
+  const target = targetPath(input.target);
+  if (!target.ok) return target;
+  const host = parseHost(input.host, input.scheme);
   if (host === null) return { ok: false, reason: 'invalid-host' };
-  // A fragment is never sent, but if one is, it must not reach the key either.
-  const hash = input.url.indexOf('#');
-  const target = hash === -1 ? input.url : input.url.slice(0, hash);
-  const mark = target.indexOf('?');
-  const path = mark === -1 ? target : target.slice(0, mark);
-  const query = mark === -1 ? '' : normalizeQuery(target.slice(mark + 1));
-  return { ok: true, key: query.length === 0 ? host + path : `${host}${path}?${query}` };
+  // An adapter that parsed no query gives nothing to key it on, unless there was none to parse.
+  const query =
+    input.query !== undefined ? queryKey(input.query) : target.query.length === 0 ? '()' : undefined;
+  if (query === undefined) return { ok: false, reason: 'unkeyable-query' };
+  const port = String(host.port);
+  const key = `h2|${field(input.scheme)}|${field(host.name)}|${field(port)}|${field(input.route)}|${field(
+    input.scope,
+  )}|${field(target.path)}|${field(query)}|${field(input.personal)}`;
+  const resource = `${input.scheme}://${host.name}:${port}${canonicalPath(target.path)}`;
+  if (key.length <= MAX_READABLE_KEY_LENGTH) return { ok: true, key, resource };
+  return { ok: true, key: `h2#${createHash('sha256').update(key).digest('base64url')}`, resource };
+}
+
+/**
+ * The resource an unsafe request (POST, PUT, PATCH, DELETE) changes, as the path tag names it, or
+ * `null` for an invalid `Host`. Any target is accepted: its path is cut at `?` or `#` and made
+ * canonical (request-target.ts), so that it names every spelling of the path.
+ */
+export function unsafeRequestResource(
+  scheme: HttpScheme,
+  host: string | undefined,
+  target: string,
+): string | null {
+  const parts = parseHost(host, scheme);
+  if (parts === null) return null;
+  return `${scheme}://${parts.name}:${parts.port}${canonicalPath(target)}`;
 }
 
 /** The header names of a `Vary` value: lowercase, unique, sorted; `any` when it lists `*`. */

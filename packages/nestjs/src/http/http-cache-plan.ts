@@ -6,14 +6,14 @@
 import { createHash } from 'node:crypto';
 import { checkUnkeyedHeaders, primaryKey, type UnkeyedHeaderDecision } from './http-cache-key.js';
 import type { HttpCacheRoute } from './http-cache-routes.js';
-import { type ExchangeRequest, requestTarget } from './http-exchange.js';
+import { type ExchangeRequest, requestScheme, requestTarget } from './http-exchange.js';
 import { headerString } from './http-headers.js';
-import { httpPathTag } from './path-invalidation.js';
+import { resourcePathTag } from './path-invalidation.js';
 import { checkCacheableRequest } from './storable-response.js';
 
 /** What one request needs to use the cache: its primary key and the tags of what it stores. */
 export interface HttpCachePlan {
-  /** The primary key, with a digest of the per-user and keyed-header parts when there are. */
+  /** The primary key (http-cache-key.ts), with a digest of the per-user and keyed-header parts when there are. */
   readonly primary: string;
   /** The path tag and the route's tags. */
   readonly tags: readonly string[];
@@ -29,8 +29,9 @@ export interface PlanSettings {
 
 /**
  * The key and tags of a request, or `undefined` when it must bypass the cache: a personal
- * request on a shared route, a header that could poison the cache, an invalid `Host`, or a
- * private route's `varyBy` giving no user.
+ * request on a shared route, a header that could poison the cache, an invalid `Host`, a target
+ * the adapters could read differently (http-cache-key.ts), or a private route's `varyBy` giving
+ * no user.
  */
 export function planCacheRequest(
   req: ExchangeRequest,
@@ -41,22 +42,30 @@ export function planCacheRequest(
   if (!checkCacheableRequest({ method: req.method, headers: req.headers }, options).ok) return undefined;
   const unkeyed = checkUnkeyedHeaders(req.headers, settings.unkeyedHeaders);
   if (!unkeyed.ok) return undefined;
-  const primary = primaryKey({ host: headerString(req.headers, 'host'), url: requestTarget(req) });
-  if (!primary.ok) return undefined;
   let user = '';
   if (route.policy.varyBy !== undefined) {
     const id = route.policy.varyBy(req);
     if (typeof id !== 'string' || id.length === 0) return undefined;
     user = id;
   }
-  const mark = primary.key.indexOf('?');
-  const path = mark === -1 ? primary.key : primary.key.slice(0, mark);
+  // A digest: a user id or a header value stays out of the key's readable part. The route is in
+  // it too, so one user's digest names nothing on another route.
+  const personal =
+    unkeyed.keyPart.length === 0 && user.length === 0
+      ? ''
+      : createHash('sha256')
+          .update(JSON.stringify([route.id, unkeyed.keyPart, user]))
+          .digest('base64url');
+  const primary = primaryKey({
+    scheme: requestScheme(req),
+    host: headerString(req.headers, 'host'),
+    target: requestTarget(req),
+    query: req.query,
+    route: route.id,
+    scope: route.scope,
+    personal,
+  });
+  if (!primary.ok) return undefined;
   const routeTags = route.policy.tags?.(req) ?? [];
-  const tags = [httpPathTag(path), ...routeTags];
-  if (unkeyed.keyPart.length === 0 && user.length === 0) return { primary: primary.key, tags, routeTags };
-  // A digest: a user id or a header value stays out of the key's readable part.
-  const extra = createHash('sha256')
-    .update(JSON.stringify([unkeyed.keyPart, user]))
-    .digest('base64url');
-  return { primary: `${primary.key}|k:${extra}`, tags, routeTags };
+  return { primary: primary.key, tags: [resourcePathTag(primary.resource), ...routeTags], routeTags };
 }

@@ -1,3 +1,4 @@
+import { VERSION_METADATA } from '@nestjs/common/constants.js';
 import type { Reflector } from '@nestjs/core';
 import type { HttpCacheScope } from './cache-control.js';
 import { HTTP_CACHE_METADATA, NO_HTTP_CACHE_METADATA } from './http-cache.decorator.js';
@@ -6,6 +7,12 @@ import { routeStatus, sendsItsOwnResponse } from './http-exchange.js';
 
 /** A cached route, as the interceptor resolved it: its policy and the status Nest sends for its value. */
 export interface HttpCacheRoute {
+  /**
+   * The route's identity in the key: `Controller.handler`, plus `@<versions>` for a versioned
+   * route, so that two handlers serving one path (header versioning) never share an entry. The
+   * same on every instance of the app.
+   */
+  readonly id: string;
   readonly policy: HttpCacheRoutePolicy;
   readonly scope: HttpCacheScope;
   /** `@HttpCode()` or 200. */
@@ -49,6 +56,21 @@ export class HttpCacheRoutes {
     }
     policy ??= this.defaultPolicy;
     if (policy === undefined || sendsItsOwnResponse(controller, handler)) return null;
-    return { policy, scope: policy.scope ?? 'shared-default', status: routeStatus(handler, 'GET') };
+    return {
+      id: routeId(controller, handler),
+      policy,
+      scope: policy.scope ?? 'shared-default',
+      status: routeStatus(handler, 'GET'),
+    };
   }
+}
+
+/** See {@link HttpCacheRoute.id}. */
+function routeId(controller: Function, handler: Function): string {
+  const version: unknown =
+    Reflect.getMetadata(VERSION_METADATA, handler) ?? Reflect.getMetadata(VERSION_METADATA, controller);
+  const id = `${controller.name}.${handler.name}`;
+  if (version === undefined) return id;
+  const versions: readonly unknown[] = Array.isArray(version) ? version : [version];
+  return `${id}@${versions.map((v) => (typeof v === 'symbol' ? (v.description ?? 'symbol') : String(v))).join(',')}`;
 }

@@ -12,6 +12,7 @@ import {
   ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
+import type { HttpScheme } from './http-cache-key.js';
 import type { HeaderValue } from './http-headers.js';
 
 /** The request fields both adapters have (`originalUrl`: Express, and Fastify since v4). */
@@ -20,6 +21,10 @@ export interface ExchangeRequest {
   readonly headers: IncomingHttpHeaders;
   readonly url: string;
   readonly originalUrl?: string;
+  /** The query as the adapter parsed it: what `@Query()` hands the handler. */
+  readonly query?: unknown;
+  /** The connection (Express `req.socket`, Fastify `request.socket`): TLS or not. */
+  readonly socket?: unknown;
 }
 
 /** The response fields both adapters have (Express `res`, Fastify `reply`). */
@@ -27,9 +32,24 @@ export interface ExchangeResponse {
   getHeaders(): Readonly<Record<string, HeaderValue>>;
 }
 
-/** The request target as received (path and query, not decoded). */
+/**
+ * The request target as received (path and query, not decoded): `originalUrl`, which routing and
+ * mounting leave alone on both adapters.
+ */
 export function requestTarget(req: ExchangeRequest): string {
   return req.originalUrl ?? req.url;
+}
+
+/**
+ * The scheme of the connection the request came on: `https` over TLS, else `http`. Not
+ * `req.protocol`, which trusts `X-Forwarded-Proto` when the app trusts proxies (that header is an
+ * unkeyed one: it bypasses the cache or enters the key, see `unkeyedHeaders`).
+ */
+export function requestScheme(req: ExchangeRequest): HttpScheme {
+  const socket = req.socket;
+  return typeof socket === 'object' && socket !== null && 'encrypted' in socket && socket.encrypted === true
+    ? 'https'
+    : 'http';
 }
 
 /**
