@@ -156,8 +156,8 @@ function mustShorten(key: string): boolean {
 
 /**
  * The base64url SHA-256 of a key: of its UTF-8 when it is well-formed (so long keys keep the names
- * they had), else of a byte
- * that UTF-8 never holds followed by its UTF-16 code units, which keeps lone surrogates apart.
+ * they had), else of a byte that UTF-8 never holds followed by its UTF-16 code units, which keeps
+ * lone surrogates apart.
  */
 function keyDigest(key: string): string {
   if (!/\p{Cs}/u.test(key)) return hash('sha256', key, 'base64url');
