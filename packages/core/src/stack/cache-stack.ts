@@ -19,12 +19,18 @@ import { WritePath } from './write-path.js';
 import type { L2Guard } from './l2-guard.js';
 import { buildStackLayers } from './stack-layers.js';
 import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
-import { resolveReadPolicy } from './stale-policy.js';
+import { resolveReadPolicy, type DurationFailure } from './stale-policy.js';
+import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
+import { bytesOver } from '../codec/value-size.js';
+import { ValueTooLargeError } from '../errors/value-too-large.error.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
 export const CACHE_MISS: unique symbol = Symbol('strata:cache-miss');
 
 const NO_TAGS: readonly string[] = [];
+
+/** A call's bad duration is an `InvalidTtlError` (the stack's own are checked at boot). */
+const callFailure: DurationFailure = (option, value, reason) => new InvalidTtlError(option, value, reason);
 
 /**
  * The cache engine: an in-process LRU (L1) and/or Redis (L2), with keys, namespaces, tags,
@@ -191,7 +197,10 @@ export class CacheStack {
       const local = this.peekEntry(full);
       if (local !== CACHE_MISS) return local as T;
     }
-    const policy = resolveReadPolicy(options, this.options.reads);
+    const policy = resolveReadPolicy(options, this.options.reads, undefined, callFailure);
+    // A bad TTL fails the call before its loader runs, not after.
+    if (options.ttl !== undefined || options.nullTtl !== undefined)
+      this.ttl.check(options.ttl, options.nullTtl);
     if (policy.early !== undefined || policy.swrMs > 0) {
       const local = this.reader.fromL1(full, loader, untyped, policy);
       if (local !== NOT_SERVED) return local as T;
@@ -209,10 +218,37 @@ export class CacheStack {
     return decodeValue(loaded.encoded) as T;
   }
 
-  /** Stores a value unconditionally (it wins over loads in flight). `undefined` is not stored. */
+  /**
+   * Stores a value unconditionally (it wins over loads in flight). `undefined` is not stored.
+   * Throws `ValueTooLargeError` when the encoded value is over `maxValueBytes`, after evicting the
+   * key (so an older value does not outlive the call), `UncacheableValueError` when it cannot be
+   * encoded, `InvalidTtlError` for a bad `ttl`.
+   */
   async set<T>(key: string, value: T, options: WriteOptions = {}): Promise<void> {
     if (value === undefined) return;
     await this.setEncoded(key, value, encodeValue(value, key), options);
+  }
+
+  /**
+   * Encodes `value` as the stack stores it, for a caller that must know before it acts (a
+   * write-through or write-behind cache, before it persists or journals the value). Throws
+   * `UncacheableValueError`, or `ValueTooLargeError` over `maxValueBytes`; nothing is evicted.
+   */
+  encode(
+    key: string,
+    value: unknown,
+    options: ReadOptions & { readonly target?: string } = {},
+  ): EncodedValue {
+    const encoded = encodeValue(value, options.target ?? key);
+    const bytes = bytesOver(encoded, this.options.maxValueBytes);
+    if (bytes !== undefined) {
+      throw new ValueTooLargeError(
+        this.keys.entry(key, options.namespace),
+        bytes,
+        this.options.maxValueBytes,
+      );
+    }
+    return encoded;
   }
 
   /**
