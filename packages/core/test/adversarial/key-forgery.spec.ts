@@ -7,6 +7,14 @@ import { uniquePrefix } from '../support.js';
 /** What Redis stores as the key name: ioredis sends strings as UTF-8. */
 const bytes = (key: string): string => Buffer.from(key, 'utf8').toString('hex');
 
+/** The Redis Cluster hash tag of a key: what lies between the first `{` and the next `}`. */
+function hashTag(key: string): string | undefined {
+  const open = key.indexOf('{');
+  if (open < 0) return undefined;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
 const LONE_SURROGATE = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
 const BASE64URL = fc.constantFrom(...'ABCxyz019-_');
 
@@ -65,6 +73,20 @@ describe('entry keys cannot be forged', () => {
         expect(full).not.toContain('\n');
         // Every key Strata sends is well-formed, so its UTF-8 is the key itself.
         expect(Buffer.from(full, 'utf8').toString('utf8')).toBe(full);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a shortened key keeps the Redis Cluster hash tag of the key it stands for', () => {
+    fc.assert(
+      fc.property(MAX_KEY_LENGTH, KEY, KEY, (max, before, after) => {
+        const key = `{${before.replace(/[{}\n]/g, '') || 'p'}}${after}`;
+        const keys = new KeyBuilder('shop', max);
+        // Redis hashes the UTF-8 bytes, where each lone surrogate is already U+FFFD.
+        const slotOf = (full: string): string | undefined =>
+          hashTag(Buffer.from(full, 'utf8').toString('utf8'));
+        expect(slotOf(keys.entry(key))).toBe(slotOf(`shop:default:${key}`));
       }),
       { numRuns: 300 },
     );
