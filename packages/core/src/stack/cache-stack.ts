@@ -19,18 +19,12 @@ import { WritePath } from './write-path.js';
 import type { L2Guard } from './l2-guard.js';
 import { buildStackLayers } from './stack-layers.js';
 import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
-import { resolveReadPolicy, type DurationFailure } from './stale-policy.js';
-import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
-import { bytesOver } from '../codec/value-size.js';
-import { ValueTooLargeError } from '../errors/value-too-large.error.js';
+import { invalidTtl, resolveReadPolicy } from './stale-policy.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
 export const CACHE_MISS: unique symbol = Symbol('strata:cache-miss');
 
 const NO_TAGS: readonly string[] = [];
-
-/** A call's bad duration is an `InvalidTtlError` (the stack's own are checked at boot). */
-const callFailure: DurationFailure = (option, value, reason) => new InvalidTtlError(option, value, reason);
 
 /**
  * The cache engine: an in-process LRU (L1) and/or Redis (L2), with keys, namespaces, tags,
@@ -197,7 +191,7 @@ export class CacheStack {
       const local = this.peekEntry(full);
       if (local !== CACHE_MISS) return local as T;
     }
-    const policy = resolveReadPolicy(options, this.options.reads, undefined, callFailure);
+    const policy = resolveReadPolicy(options, this.options.reads, undefined, invalidTtl);
     // A bad TTL fails the call before its loader runs, not after.
     if (options.ttl !== undefined || options.nullTtl !== undefined)
       this.ttl.check(options.ttl, options.nullTtl);
@@ -239,16 +233,7 @@ export class CacheStack {
     value: unknown,
     options: ReadOptions & { readonly target?: string } = {},
   ): EncodedValue {
-    const encoded = encodeValue(value, options.target ?? key);
-    const bytes = bytesOver(encoded, this.options.maxValueBytes);
-    if (bytes !== undefined) {
-      throw new ValueTooLargeError(
-        this.keys.entry(key, options.namespace),
-        bytes,
-        this.options.maxValueBytes,
-      );
-    }
-    return encoded;
+    return this.writes.encode(key, value, options);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import {
   boundedDuration,
@@ -53,6 +54,10 @@ export type DurationFailure = (option: string, value: unknown, reason: string) =
 
 const configFailure: DurationFailure = (option, value, reason) =>
   new StrataConfigError(option, value, reason);
+
+/** The {@link DurationFailure} of a call's options: an `InvalidTtlError`. */
+export const invalidTtl: DurationFailure = (option, value, reason) =>
+  new InvalidTtlError(option, value, reason);
 
 const WINDOW: DurationBounds = { maxMs: MAX_TTL_MS, allowZero: true };
 const TIMEOUT: DurationBounds = { maxMs: MAX_TIMER_MS };

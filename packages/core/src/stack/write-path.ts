@@ -1,7 +1,7 @@
 import { serializeEntryTail } from '../codec/entry.envelope.js';
 import { bytesOver } from '../codec/value-size.js';
 import { ValueTooLargeError } from '../errors/value-too-large.error.js';
-import { deepFreeze, type EncodedValue } from '../codec/value.codec.js';
+import { deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
 import type { InvalidationBus } from '../bus/invalidation-bus.js';
 import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
@@ -78,6 +78,16 @@ export class WritePath {
     const issued = tags === own;
     await d.changes.after([full], d.writer.write(write, options.ticket?.l1, l2WriteToken(options)), issued);
     if (d.events.has('set')) d.events.emit('set', { cache: cacheOfEntry(d.keys.prefix, full), key: full });
+  }
+
+  /** See `CacheStack.encode`: the encoded value, checked against `maxValueBytes`. */
+  encode(key: string, value: unknown, options: ReadOptions & { readonly target?: string }): EncodedValue {
+    const encoded = encodeValue(value, options.target ?? key);
+    const max = this.d.options.maxValueBytes;
+    const bytes = bytesOver(encoded, max);
+    if (bytes !== undefined)
+      throw new ValueTooLargeError(this.d.keys.entry(key, options.namespace), bytes, max);
+    return encoded;
   }
 
   async writeTicket(key: string, options: ReadOptions): Promise<WriteTicket> {
