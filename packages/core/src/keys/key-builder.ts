@@ -10,12 +10,6 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const DIGEST_LENGTH = 43;
 /** The end of a shortened key: `#` and the digest. A key kept as it is never ends so. */
 const SHORTENED_END = /#[A-Za-z0-9_-]{43}$/;
-/**
- * What a key kept as it is must not contain: a lone surrogate (Redis gets UTF-8, where every lone
- * surrogate becomes the same U+FFFD, so `a\uD800` and `a\uDBFF` would share a key) or a newline
- * (entries list the keys they depend on one per line).
- */
-const UNSAFE_CHARACTER = /[\p{Cs}\n]/u;
 /** A byte that never occurs in UTF-8: it keeps the two digest inputs below apart. */
 const NOT_UTF8 = Buffer.from([0xff]);
 
@@ -89,7 +83,7 @@ export class KeyBuilder {
   /** The key holding the last invalidation time of a tag. */
   tag(tag: string): string {
     // A lone surrogate reaches Redis as U+FFFD, like every other one: two tags would share a key.
-    if (tag.length === 0 || UNSAFE_CHARACTER.test(tag)) {
+    if (tag.length === 0 || hasUnsafeCharacter(tag)) {
       throw new InvalidKeyError(
         'tag',
         tag,
@@ -150,8 +144,23 @@ function mustShorten(key: string): boolean {
     (key.length > DIGEST_LENGTH &&
       key.charCodeAt(key.length - DIGEST_LENGTH - 1) === 0x23 /* # */ &&
       SHORTENED_END.test(key)) ||
-    UNSAFE_CHARACTER.test(key)
+    hasUnsafeCharacter(key)
   );
+}
+
+/**
+ * Whether `text` holds what a key kept as it is must not: a lone surrogate (Redis gets UTF-8, where
+ * every lone surrogate becomes the same U+FFFD, so `a\uD800` and `a\uDBFF` would share a key) or a
+ * newline (entries list the keys they depend on one per line). Native checks: this runs on every
+ * key, L1 hits included.
+ */
+function hasUnsafeCharacter(text: string): boolean {
+  return !isWellFormed(text) || text.includes('\n');
+}
+
+/** `String.prototype.isWellFormed`: in every Node Strata supports, not in the ES2023 typings. */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 /**
@@ -160,7 +169,7 @@ function mustShorten(key: string): boolean {
  * lone surrogates apart.
  */
 function keyDigest(key: string): string {
-  if (!/\p{Cs}/u.test(key)) return hash('sha256', key, 'base64url');
+  if (isWellFormed(key)) return hash('sha256', key, 'base64url');
   return createHash('sha256').update(NOT_UTF8).update(Buffer.from(key, 'utf16le')).digest('base64url');
 }
 
