@@ -6,7 +6,10 @@ import {
   MAX_TTL_MS,
   StrataConfigError,
   ValueTooLargeError,
+  WriteBehindStrategy,
+  WriteThroughStrategy,
   type CacheStackOptions,
+  type CacheWriter,
   type StrataEventMap,
 } from '../../src/index.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
@@ -193,6 +196,34 @@ describe.each(SHAPES)('limits per call: %s', (_name, shape) => {
     expect(await stack.get('big')).toBeUndefined();
     expect(await stack.getOrLoad('big', loader)).toStrictEqual(big);
     expect(loads).toBe(2);
+  });
+
+  it('write-through and write-behind refuse a value over maxValueBytes before persisting or journaling it', async () => {
+    const stack = await open({ maxValueBytes: 1_000 });
+    const persisted: unknown[] = [];
+    const writer: CacheWriter<string> = {
+      writeMany: async (records) => {
+        persisted.push(...records.map((record) => record.value));
+      },
+      deleteMany: async () => {},
+    };
+    const through = new WriteThroughStrategy(stack).bind<string>({ name: 'through', writer });
+    await expect(through.set('k', 'x'.repeat(2_000))).rejects.toBeInstanceOf(ValueTooLargeError);
+    const behind = await new WriteBehindStrategy(stack).bind<string>({
+      name: 'behind',
+      writer,
+      flushInterval: 10,
+    });
+    try {
+      await expect(Promise.resolve().then(() => behind.set('k', 'x'.repeat(2_000)))).rejects.toBeInstanceOf(
+        ValueTooLargeError,
+      );
+      await behind.set('small', 'ok');
+      expect(await behind.get('small')).toBe('ok');
+    } finally {
+      await behind.close();
+    }
+    expect(persisted).toStrictEqual(['ok']);
   });
 
   it('a value over the default 4 MiB never reaches Redis: the breaker stays closed and other keys keep hitting', async () => {
