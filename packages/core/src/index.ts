@@ -26,7 +26,7 @@ export type {
 } from './options/stale-read.options.js';
 export type { ResolvedStaleReads } from './options/resolve-stale-read-options.js';
 export { resolveReadPolicy } from './stack/stale-policy.js';
-export type { EarlyRefresh, OptionLabel, ReadPolicy } from './stack/stale-policy.js';
+export type { DurationFailure, EarlyRefresh, OptionLabel, ReadPolicy } from './stack/stale-policy.js';
 export { isEarlyRefreshDue } from './stack/xfetch.js';
 export type { ResolvedStackOptions } from './options/resolve-options.js';
 
@@ -83,6 +83,9 @@ export { RedisUnavailableError } from './errors/redis-unavailable.error.js';
 export { UncacheableValueError } from './errors/uncacheable-value.error.js';
 export { LoaderTimeoutError } from './errors/loader-timeout.error.js';
 export { TtlPolicy } from './ttl/ttl-policy.js';
+export { MAX_TIMER_MS, MAX_TTL_MS } from './ttl/ttl-limits.js';
+export { InvalidTtlError } from './errors/invalid-ttl.error.js';
+export { ValueTooLargeError } from './errors/value-too-large.error.js';
 
 export type { CacheLoader } from './strategies/cache-loader.interface.js';
 export type {

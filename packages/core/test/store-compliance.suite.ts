@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CacheStack, InvalidKeyError, StrataConfigError, UncacheableValueError } from '../src/index.js';
+import { CacheStack, InvalidKeyError, InvalidTtlError, UncacheableValueError } from '../src/index.js';
 import type { CacheStackOptions } from '../src/index.js';
 import { countingLoader, deferred, uniquePrefix } from './support.js';
 
@@ -134,8 +134,9 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
         await expect(stack.set('k', 1, { tags: [''] })).rejects.toBeInstanceOf(InvalidKeyError);
         await expect(stack.invalidateTags(['bad\ntag'])).rejects.toBeInstanceOf(InvalidKeyError);
         await expect(stack.invalidateNamespace('no spaces')).rejects.toBeInstanceOf(InvalidKeyError);
-        await expect(stack.set('k', 1, { ttl: 'abc' })).rejects.toBeInstanceOf(StrataConfigError);
-        await expect(stack.set('k', 1, { ttl: 0 })).rejects.toBeInstanceOf(StrataConfigError);
+        await expect(stack.set('k', 1, { ttl: 'abc' })).rejects.toBeInstanceOf(InvalidTtlError);
+        await expect(stack.set('k', 1, { ttl: 0 })).rejects.toBeInstanceOf(InvalidTtlError);
+        await expect(stack.set('k', 1, { ttl: '10y' })).rejects.toBeInstanceOf(InvalidTtlError);
         expect(await stack.get('k')).toBeUndefined();
       });
     });

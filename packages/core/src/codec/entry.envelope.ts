@@ -1,4 +1,4 @@
-import type { EncodedValue } from './value.codec.js';
+import { isCurrentEncoding, type EncodedValue } from './value.codec.js';
 
 /**
  * Version of the stored entry layout. An entry whose version Strata does not know (written by an
@@ -53,7 +53,10 @@ export function serializeEntryTail(entry: Omit<CacheEntry, 'created'>): string {
 
 const HEADER_PREFIX = `S${ENTRY_FORMAT_VERSION}|`;
 
-/** Parses the Redis form of an entry; `undefined` for delete markers and unknown formats. */
+/**
+ * Parses the Redis form of an entry; `undefined` for delete markers, unknown formats, and values
+ * in an earlier release's typed encoding (see `isCurrentEncoding`).
+ */
 export function parseEntry(raw: string): CacheEntry | undefined {
   // Hand-rolled: on the L2 hit path, split('|') + Number() cost three times as much.
   if (!raw.startsWith(HEADER_PREFIX)) return undefined;
@@ -73,6 +76,8 @@ export function parseEntry(raw: string): CacheEntry | undefined {
     position = end + 1;
   }
   const value = raw.slice(position);
+  // A typed value of an earlier release could hold user data that reads back as a tag: a miss.
+  if (!isCurrentEncoding(value)) return undefined;
   return loadMs > 0
     ? { created, freshUntil, staleUntil, loadMs, tags, value }
     : { created, freshUntil, staleUntil, tags, value };

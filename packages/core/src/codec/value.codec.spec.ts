@@ -23,9 +23,9 @@ describe('encodeValue / decodeValue', () => {
     }
   });
 
-  it('uses the typed kind "t" only when plain JSON would lose something', () => {
-    expect(encodeValue(new Date(0))[0]).toBe('t');
-    expect(encodeValue({ deep: { deeper: [1, 2n] } })[0]).toBe('t');
+  it('uses the typed kind "T" only when plain JSON would lose something', () => {
+    expect(encodeValue(new Date(0))[0]).toBe('T');
+    expect(encodeValue({ deep: { deeper: [1, 2n] } })[0]).toBe('T');
     expect(encodeValue({ deep: { deeper: [1, 2] } })[0]).toBe('j');
   });
 
@@ -119,7 +119,7 @@ describe('encodeValue / decodeValue', () => {
     ];
     for (const value of lookalikes) {
       const encoded = encodeValue(value);
-      expect(encoded[0]).toBe('t');
+      expect(encoded[0]).toBe('T');
       expect(decodeValue(encoded)).toStrictEqual(value);
     }
     const mixed = { at: new Date(3), user: { $t: 'S', v: [1] } };

@@ -2,11 +2,24 @@ import { UncacheableValueError } from '../errors/uncacheable-value.error.js';
 
 /**
  * An encoded value: one kind character followed by JSON. `j` is plain JSON, decoded with a bare
- * `JSON.parse`; `t` is typed JSON whose special values (`Date`, `Map`, `Set`, `BigInt`,
- * non-finite numbers, `undefined` array items) are `{"$t": code, "v": …}` objects revived on
- * decode. Most values are plain, so most reads cost one `JSON.parse` and nothing more.
+ * `JSON.parse`; `T` is typed JSON whose special values (`Date`, `Map`, `Set`, `BigInt`,
+ * non-finite numbers and `-0`, `undefined` array items) are `{"$t": code, "v": …}` objects revived
+ * on decode, and whose own objects that hold a `$t` key (after `toJSON`) are escaped as
+ * `{"$t": "O", "v": [[key, value], …]}`, so no user data is ever read as a tag. Most values are
+ * plain, so most reads cost one `JSON.parse` and nothing more.
+ *
+ * `t` is the typed kind of earlier releases, same layout: {@link decodeValue} still reads it (a
+ * write-behind journal may hold such values), but an entry read from Redis with it is a miss
+ * ({@link isCurrentEncoding}): those releases could read an object's own `$t` data as a tag.
  */
 export type EncodedValue = string;
+
+/** Kind of a value that plain JSON carries. */
+const PLAIN = 'j';
+/** Kind of typed JSON. */
+const TYPED = 'T';
+/** Typed JSON written by earlier releases (see {@link EncodedValue}). */
+const LEGACY_TYPED = 0x74; /* t */
 
 const TYPE_KEY = '$t';
 
@@ -25,17 +38,31 @@ export function encodeValue(value: unknown, target = 'value'): EncodedValue {
     );
   }
   try {
-    return needsTyping(value, 0) ? 't' + JSON.stringify(value, typedReplacer) : 'j' + JSON.stringify(value);
+    return needsTyping(value, 0)
+      ? TYPED + JSON.stringify(value, typedReplacer)
+      : PLAIN + JSON.stringify(value);
   } catch (error) {
     if (error instanceof UncacheableValueError) throw error;
     throw new UncacheableValueError(target, error instanceof Error ? error.message : String(error));
   }
 }
 
-/** Decodes what {@link encodeValue} produced. Every call returns a fresh copy. */
+/**
+ * Decodes what {@link encodeValue} produced (or an earlier release's `t` kind, same layout). Every
+ * call returns a fresh copy.
+ */
 export function decodeValue(encoded: EncodedValue): unknown {
   const body = encoded.slice(1);
+  // Any other kind is typed: `T`, or `t` from an earlier release (write-behind journals).
   return encoded.charCodeAt(0) === 0x6a /* j */ ? JSON.parse(body) : JSON.parse(body, typedReviver);
+}
+
+/**
+ * Whether a stored value is in this release's encoding. An entry whose value is not (an earlier
+ * release's typed `t`) is read as a miss: such a value could hold user data read back as a tag.
+ */
+export function isCurrentEncoding(encoded: EncodedValue): boolean {
+  return encoded.charCodeAt(0) !== LEGACY_TYPED;
 }
 
 const MAX_DEPTH = 1000;
@@ -48,7 +75,8 @@ function needsTyping(value: unknown, depth: number): boolean {
     case 'bigint':
       return true;
     case 'number':
-      return !Number.isFinite(value);
+      // -0 too: JSON writes it as 0.
+      return !Number.isFinite(value) || Object.is(value, -0);
     case 'object': {
       if (value === null) return false;
       if (value instanceof Date || value instanceof Map || value instanceof Set) return true;
@@ -74,20 +102,70 @@ interface Tagged {
   v?: unknown;
 }
 
-// `this[key]` is the raw value: by the time `value` arrives, Date#toJSON has already run.
+/**
+ * Replaces what plain JSON would lose. `this[key]` is the raw value, `value` what JSON.stringify
+ * is about to write (after `toJSON`): the documented types are recognized on the raw value (a
+ * `Date` has already become a string in `value`), everything else on `value`, since that is what
+ * would be written, and read back.
+ */
 function typedReplacer(this: unknown, key: string, value: unknown): unknown {
   const raw: unknown = (this as Record<string, unknown>)[key];
-  if (raw instanceof Date)
-    return { [TYPE_KEY]: 'D', v: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
-  if (raw instanceof Map) return { [TYPE_KEY]: 'M', v: [...raw.entries()] };
-  if (raw instanceof Set) return { [TYPE_KEY]: 'S', v: [...raw.values()] };
-  if (typeof raw === 'bigint') return { [TYPE_KEY]: 'B', v: raw.toString() };
-  if (typeof raw === 'number' && !Number.isFinite(raw)) return { [TYPE_KEY]: 'N', v: String(raw) };
-  if (raw === undefined && Array.isArray(this)) return { [TYPE_KEY]: 'U' };
-  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw) && Object.hasOwn(raw, TYPE_KEY)) {
-    return { [TYPE_KEY]: 'O', v: Object.entries(raw) };
+  const tagged = typeTag(raw) ?? (value === raw ? undefined : typeTag(value));
+  if (tagged !== undefined) return tagged;
+  if (value === undefined && raw === undefined && Array.isArray(this)) return { [TYPE_KEY]: 'U' };
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.hasOwn(value, TYPE_KEY)
+  ) {
+    return { [TYPE_KEY]: 'O', v: ownEntries(value as Record<string, unknown>) };
   }
   return value;
+}
+
+/** The tag of a value of a documented type, or `undefined`. */
+function typeTag(value: unknown): Tagged | undefined {
+  switch (typeof value) {
+    case 'bigint':
+      return { [TYPE_KEY]: 'B', v: value.toString() };
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0)
+        ? undefined
+        : { [TYPE_KEY]: 'N', v: Object.is(value, -0) ? '-0' : String(value) };
+    case 'object':
+      if (value instanceof Date)
+        return { [TYPE_KEY]: 'D', v: Number.isNaN(value.getTime()) ? null : value.toISOString() };
+      if (value instanceof Map) return { [TYPE_KEY]: 'M', v: [...value.entries()] };
+      if (value instanceof Set) return { [TYPE_KEY]: 'S', v: [...value.values()] };
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The properties JSON would write for an escaped object, as `[key, value]` pairs: `toJSON` is
+ * called with the property's own key (a documented type keeps its raw value, as above), and
+ * what JSON leaves out (`undefined`, functions, symbols) is left out, not written as `null`.
+ */
+function ownEntries(object: Record<string, unknown>): [string, unknown][] {
+  const entries: [string, unknown][] = [];
+  for (const key of Object.keys(object)) {
+    let item: unknown = object[key];
+    if (typeTag(item) === undefined && hasToJson(item)) item = item.toJSON(key);
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+    entries.push([key, item]);
+  }
+  return entries;
+}
+
+function hasToJson(value: unknown): value is { toJSON(key: string): unknown } {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  );
 }
 
 // JSON.parse deletes an array item whose reviver returns undefined, leaving a hole: 'U' items

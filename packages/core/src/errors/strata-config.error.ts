@@ -17,7 +17,8 @@ export class StrataConfigError extends StrataError {
   }
 }
 
-function describeValue(value: unknown): string {
+/** How an error message shows a rejected value. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value === undefined || value === null || typeof value !== 'object') return String(value);

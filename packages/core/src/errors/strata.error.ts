@@ -13,7 +13,9 @@ export type StrataErrorCode =
   | 'E_QUEUE_FULL'
   | 'E_NOT_A_COUNTER'
   | 'E_JOURNAL_UNAVAILABLE'
-  | 'E_LOAD_TIMEOUT';
+  | 'E_LOAD_TIMEOUT'
+  | 'E_INVALID_TTL'
+  | 'E_VALUE_TOO_LARGE';
 
 /**
  * Base class of every error Strata throws.

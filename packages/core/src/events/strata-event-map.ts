@@ -41,6 +41,18 @@ export interface StrataEventMap {
     error: Error | undefined;
     retryInMs: number | undefined;
   };
+  /**
+   * A value was not stored: its encoded form has `bytes` UTF-8 bytes, over `maxValueBytes`.
+   * `operation: 'load'`: a load's result, returned to its callers uncached; `'set'`: a set, which
+   * evicted the key and threw `ValueTooLargeError`.
+   */
+  'value:too-large': {
+    cache: string;
+    key: string;
+    bytes: number;
+    maxBytes: number;
+    operation: 'set' | 'load';
+  };
   /** A value was stored by `set` (not by a load: see `load`). */
   set: { cache: string; key: string };
   /** Keys of one cache were deleted. */

@@ -1,10 +1,17 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { InvalidKeyError } from '../errors/invalid-key.error.js';
 
 /** Namespace of entries stored without an explicit one. */
 export const DEFAULT_NAMESPACE = 'default';
 
 const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/** Length of the base64url SHA-256 that ends a shortened key. */
+const DIGEST_LENGTH = 43;
+/** The end of a shortened key: `#` and the digest. A key kept as it is never ends so. */
+const SHORTENED_END = /#[A-Za-z0-9_-]{43}$/;
+/** A byte that never occurs in UTF-8: it keeps the two digest inputs below apart. */
+const NOT_UTF8 = Buffer.from([0xff]);
 
 /**
  * Builds every Redis key Strata uses, so the layout lives in one place.
@@ -15,10 +22,16 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
  *   all in ONE slot (the `{shop:tags}` hash tag), so invalidating many tags, or reading the tag
  *   times of an entry, is one command on one node even on a cluster.
  *
- * Keys longer than `maxKeyLength` keep a readable head and end in a SHA-256 of the whole key. A
- * hash tag in the key (`{…}`, which picks the Redis Cluster slot: a write-behind cache's keys carry
- * their journal partition's) is kept whole, so a long key keeps its slot; only a tag that itself
- * ends past the room left by the hash makes the key longer than `maxKeyLength`.
+ * Keys longer than `maxKeyLength` keep a readable head and end in `#` and a SHA-256 of the whole
+ * key. A hash tag in the key (`{…}`, which picks the Redis Cluster slot: a write-behind cache's keys
+ * carry their journal partition's) is kept whole, so a long key keeps its slot; only a tag that
+ * itself ends past the room left by the hash makes the key longer than `maxKeyLength`.
+ *
+ * The layout is injective: distinct (namespace, key) pairs never share a Redis key, whatever the
+ * key holds (keys often carry user input). The prefix and namespace contain no `:`, so the head
+ * splits one way; a key that already ends like a shortened one (`#` + 43 base64url characters),
+ * or holds a lone surrogate or a newline, is shortened too, whatever its length, so a short key can
+ * never spell another key's shortened form.
  */
 export class KeyBuilder {
   private readonly tagPrefix: string;
@@ -50,18 +63,32 @@ export class KeyBuilder {
       if (this.heads.size < 1_000) this.heads.set(namespace, head);
     }
     const full = head + key;
-    if (full.length <= this.maxKeyLength) return full;
-    // Keep a readable head for debugging; the hash makes the key unique. A hash tag stays whole,
-    // so that the short key lives in the long one's Redis Cluster slot.
-    const digest = hash('sha256', key, 'base64url');
-    const room = Math.max(hashTagEnd(key), this.maxKeyLength - head.length - digest.length - 1);
-    return `${head}${key.slice(0, room)}#${digest}`;
+    if (full.length <= this.maxKeyLength && !mustShorten(key)) return full;
+    return this.shortened(head, key);
+  }
+
+  /**
+   * `<head><readable part of key>#<digest of key>`. The readable part keeps a hash tag whole (so
+   * the short key lives in the long one's Redis Cluster slot) and shows lone surrogates and
+   * newlines as U+FFFD: the digest, not the readable part, tells keys apart.
+   */
+  private shortened(head: string, key: string): string {
+    const digest = keyDigest(key);
+    let room = Math.max(hashTagEnd(key), this.maxKeyLength - head.length - DIGEST_LENGTH - 1);
+    // Do not cut a surrogate pair in two (outside the hash tag, which stays whole).
+    if (room > hashTagEnd(key) && room < key.length && isHighSurrogate(key.charCodeAt(room - 1))) room -= 1;
+    return `${head}${key.slice(0, room).replace(UNSAFE_READABLE, '\uFFFD')}#${digest}`;
   }
 
   /** The key holding the last invalidation time of a tag. */
   tag(tag: string): string {
-    if (tag.length === 0 || tag.includes('\n')) {
-      throw new InvalidKeyError('tag', tag, 'a tag must be non-empty and contain no newline');
+    // A lone surrogate reaches Redis as U+FFFD, like every other one: two tags would share a key.
+    if (tag.length === 0 || hasUnsafeCharacter(tag)) {
+      throw new InvalidKeyError(
+        'tag',
+        tag,
+        'a tag must be non-empty, contain no newline and be well-formed Unicode (no lone surrogate)',
+      );
     }
     return this.tagPrefix + tag;
   }
@@ -107,6 +134,47 @@ export class KeyBuilder {
       throw new InvalidKeyError('namespace', namespace, 'use letters, digits, "_", "." or "-"');
     }
   }
+}
+
+const UNSAFE_READABLE = /[\p{Cs}\n]/gu;
+
+/** Whether `key` cannot be kept as it is, however short (see {@link KeyBuilder}). */
+function mustShorten(key: string): boolean {
+  return (
+    (key.length > DIGEST_LENGTH &&
+      key.charCodeAt(key.length - DIGEST_LENGTH - 1) === 0x23 /* # */ &&
+      SHORTENED_END.test(key)) ||
+    hasUnsafeCharacter(key)
+  );
+}
+
+/**
+ * Whether `text` holds what a key kept as it is must not: a lone surrogate (Redis gets UTF-8, where
+ * every lone surrogate becomes the same U+FFFD, so `a\uD800` and `a\uDBFF` would share a key) or a
+ * newline (entries list the keys they depend on one per line). Native checks: this runs on every
+ * key, L1 hits included.
+ */
+function hasUnsafeCharacter(text: string): boolean {
+  return !isWellFormed(text) || text.includes('\n');
+}
+
+/** `String.prototype.isWellFormed`: in every Node Strata supports, not in the ES2023 typings. */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * The base64url SHA-256 of a key: of its UTF-8 when it is well-formed (so long keys keep the names
+ * they had), else of a byte that UTF-8 never holds followed by its UTF-16 code units, which keeps
+ * lone surrogates apart.
+ */
+function keyDigest(key: string): string {
+  if (isWellFormed(key)) return hash('sha256', key, 'base64url');
+  return createHash('sha256').update(NOT_UTF8).update(Buffer.from(key, 'utf16le')).digest('base64url');
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /**

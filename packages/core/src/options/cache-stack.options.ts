@@ -118,7 +118,8 @@ export interface CacheStackOptions extends StaleReadStackOptions {
    */
   readonly prefix?: string;
   /**
-   * Default time to live: milliseconds or a duration string (`'30s'`, `'5m'`).
+   * Default time to live: milliseconds or a duration string (`'30s'`, `'5m'`), at most 365 days
+   * (`MAX_TTL_MS`), like every lifetime option.
    * @default '5m'
    */
   readonly ttl?: Duration;
@@ -138,6 +139,15 @@ export interface CacheStackOptions extends StaleReadStackOptions {
    * @default 512
    */
   readonly maxKeyLength?: number;
+  /**
+   * Largest value stored, in UTF-8 bytes of its encoded form (before any compression or
+   * encryption), checked before any Redis call: a larger value would time out its write and open
+   * the breaker for every key. A load's larger result is returned uncached (event
+   * `value:too-large`); a `set` of one evicts the key and throws `ValueTooLargeError`. At most
+   * 512 MiB.
+   * @default 4_194_304 (4 MiB)
+   */
+  readonly maxValueBytes?: number;
   /**
    * Return the stored object itself, deep-frozen, instead of a fresh copy per read. Faster
    * (no decode per hit), but callers must not mutate (frozen objects throw in strict mode;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration/duration.js';
+import { boundedDuration, durationExpectation, MAX_TIMER_MS, MAX_TTL_MS } from '../ttl/ttl-limits.js';
 import type { BusOptions, LeaseOptions } from './cache-stack.options.js';
 
 /** {@link BusOptions} validated, with defaults applied and durations in ms. */
@@ -18,8 +19,9 @@ export const leaseSchema = z.union([
   z.literal(false),
   z.strictObject({
     ttl: z
-      .custom<number | string>((value) => (parseDuration(value) ?? 0) > 0, {
-        message: 'expected a positive duration such as "5s"',
+      // Renewed by a timer every third of it.
+      .custom<number | string>((value) => boundedDuration(value, { maxMs: MAX_TIMER_MS }) !== undefined, {
+        message: durationExpectation({ maxMs: MAX_TIMER_MS }),
       })
       .optional(),
   }),
@@ -42,9 +44,10 @@ export const busSchema = z.union([
   z.strictObject({
     channel: z.string().min(1, 'expected a non-empty channel name').optional(),
     outageTtl: z
-      .custom<number | string>((value) => value === 0 || (parseDuration(value) ?? 0) > 0, {
-        message: 'expected 0 or a positive duration such as "1s"',
-      })
+      .custom<number | string>(
+        (value) => boundedDuration(value, { maxMs: MAX_TTL_MS, allowZero: true }) !== undefined,
+        { message: durationExpectation({ maxMs: MAX_TTL_MS, allowZero: true }) },
+      )
       .optional(),
   }),
 ]);

@@ -22,6 +22,7 @@ describe('resolveStackOptions', () => {
       nullTtlMs: 60_000,
       jitter: 0.1,
       maxKeyLength: 512,
+      maxValueBytes: 4 * 1024 * 1024,
       shareReferences: false,
       l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: Number.POSITIVE_INFINITY },
       redis: undefined,

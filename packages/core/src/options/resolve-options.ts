@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration/duration.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
+import { DEFAULT_MAX_VALUE_BYTES, MAX_VALUE_BYTES_LIMIT } from '../codec/value-size.js';
+import {
+  boundedDuration,
+  durationExpectation,
+  MAX_TIMER_MS,
+  MAX_TTL_MS,
+  type DurationBounds,
+} from '../ttl/ttl-limits.js';
 import type { CacheStackOptions, RedisOptions } from './cache-stack.options.js';
 import {
   busSchema,
@@ -23,6 +31,8 @@ export interface ResolvedStackOptions {
   readonly nullTtlMs: number;
   readonly jitter: number;
   readonly maxKeyLength: number;
+  /** Largest encoded value stored, in UTF-8 bytes (see `maxValueBytes`). */
+  readonly maxValueBytes: number;
   readonly shareReferences: boolean;
   readonly l1: { readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number } | undefined;
   readonly redis:
@@ -52,9 +62,15 @@ export interface ResolvedStackOptions {
   // --- end stale reads ---
 }
 
-const positiveDuration = z.custom<number | string>((value) => (parseDuration(value) ?? 0) > 0, {
-  message: 'expected a positive duration: milliseconds or a string such as "250ms" or "5s"',
-});
+/** A duration option within `bounds`. */
+const duration = (bounds: DurationBounds): z.ZodType<number | string> =>
+  z.custom<number | string>((value) => boundedDuration(value, bounds) !== undefined, {
+    message: durationExpectation(bounds),
+  });
+/** A lifetime: an entry's, a tombstone's (at most `MAX_TTL_MS`). */
+const lifetime = duration({ maxMs: MAX_TTL_MS });
+/** What a timer waits for (at most `MAX_TIMER_MS`). */
+const timerDuration = duration({ maxMs: MAX_TIMER_MS });
 const positiveInt = z.number().int().positive();
 const redisUrl = z.string().refine(isRedisUrl, {
   message: 'expected a redis:// or rediss:// URL such as "redis://127.0.0.1:6379"',
@@ -70,10 +86,16 @@ const schema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, "_", "." or "-"')
     .optional(),
-  ttl: positiveDuration.optional(),
-  nullTtl: positiveDuration.optional(),
+  ttl: lifetime.optional(),
+  nullTtl: lifetime.optional(),
   jitter: z.number().min(0).max(1).optional(),
   maxKeyLength: z.number().int().min(128).optional(),
+  maxValueBytes: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_VALUE_BYTES_LIMIT, 'expected at most 536870912 (512 MiB, the largest Redis string)')
+    .optional(),
   shareReferences: z.boolean().optional(),
   l1: z
     .union([
@@ -81,7 +103,7 @@ const schema = z.strictObject({
       z.strictObject({
         maxEntries: positiveInt.optional(),
         maxBytes: positiveInt.optional(),
-        ttl: positiveDuration.optional(),
+        ttl: lifetime.optional(),
       }),
     ])
     .optional(),
@@ -108,8 +130,8 @@ const schema = z.strictObject({
           password: z.string().optional(),
         })
         .optional(),
-      commandTimeout: positiveDuration.optional(),
-      connectTimeout: positiveDuration.optional(),
+      commandTimeout: timerDuration.optional(),
+      connectTimeout: timerDuration.optional(),
       failOnUnavailable: z.boolean().optional(),
     })
     .superRefine((redis, context) => {
@@ -127,13 +149,13 @@ const schema = z.strictObject({
     })
     .optional(),
   breaker: z
-    .strictObject({ failureThreshold: positiveInt.optional(), breakDuration: positiveDuration.optional() })
+    .strictObject({ failureThreshold: positiveInt.optional(), breakDuration: timerDuration.optional() })
     .optional(),
   bus: busSchema.optional(),
   lease: leaseSchema.optional(),
-  tombstoneTtl: positiveDuration.optional(),
+  tombstoneTtl: lifetime.optional(),
   dependencies: z.boolean().optional(),
-  dependencyTtl: positiveDuration.optional(),
+  dependencyTtl: lifetime.optional(),
   // --- stale reads: checked by resolveStaleReads ---
   ...staleReadSchemaShape,
 });
@@ -168,6 +190,7 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     nullTtlMs: Math.min(ms(o.nullTtl, 60_000), ttlMs),
     jitter: o.jitter ?? 0.1,
     maxKeyLength: o.maxKeyLength ?? 512,
+    maxValueBytes: o.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
     shareReferences: o.shareReferences ?? false,
     // Without Redis the memory layer is the store, so `l1: false` cannot turn it off.
     l1: l1Wanted

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration/duration.js';
+import { boundedDuration, durationExpectation, MAX_TIMER_MS } from '../ttl/ttl-limits.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { NO_STALE_READS, resolveReadPolicy, type ReadPolicy } from '../stack/stale-policy.js';
 import type { StaleReadStackOptions } from './stale-read.options.js';
@@ -40,9 +40,10 @@ export function resolveStaleReads(options: StaleReadStackOptions): ResolvedStale
   if (unknownKey !== undefined) {
     throw new StrataConfigError(`graceRetry.${unknownKey}`, options.graceRetry, 'unknown option');
   }
-  const delayMs = delay === undefined ? 1_000 : parseDuration(delay);
-  if (delayMs === undefined || delayMs <= 0 || delayMs === Number.POSITIVE_INFINITY) {
-    throw new StrataConfigError('graceRetry.delay', delay, 'expected a positive duration such as "1s"');
+  // Waited for with a timer.
+  const delayMs = delay === undefined ? 1_000 : boundedDuration(delay, { maxMs: MAX_TIMER_MS });
+  if (delayMs === undefined) {
+    throw new StrataConfigError('graceRetry.delay', delay, durationExpectation({ maxMs: MAX_TIMER_MS }));
   }
   if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || (maxAttempts as number) < 0)) {
     throw new StrataConfigError('graceRetry.maxAttempts', maxAttempts, 'expected an integer ≥ 0');

@@ -19,7 +19,7 @@ import { WritePath } from './write-path.js';
 import type { L2Guard } from './l2-guard.js';
 import { buildStackLayers } from './stack-layers.js';
 import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
-import { resolveReadPolicy } from './stale-policy.js';
+import { invalidTtl, resolveReadPolicy } from './stale-policy.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
 export const CACHE_MISS: unique symbol = Symbol('strata:cache-miss');
@@ -191,7 +191,10 @@ export class CacheStack {
       const local = this.peekEntry(full);
       if (local !== CACHE_MISS) return local as T;
     }
-    const policy = resolveReadPolicy(options, this.options.reads);
+    const policy = resolveReadPolicy(options, this.options.reads, undefined, invalidTtl);
+    // A bad TTL fails the call before its loader runs, not after.
+    if (options.ttl !== undefined || options.nullTtl !== undefined)
+      this.ttl.check(options.ttl, options.nullTtl);
     if (policy.early !== undefined || policy.swrMs > 0) {
       const local = this.reader.fromL1(full, loader, untyped, policy);
       if (local !== NOT_SERVED) return local as T;
@@ -209,10 +212,28 @@ export class CacheStack {
     return decodeValue(loaded.encoded) as T;
   }
 
-  /** Stores a value unconditionally (it wins over loads in flight). `undefined` is not stored. */
+  /**
+   * Stores a value unconditionally (it wins over loads in flight). `undefined` is not stored.
+   * Throws `ValueTooLargeError` when the encoded value is over `maxValueBytes`, after evicting the
+   * key (so an older value does not outlive the call), `UncacheableValueError` when it cannot be
+   * encoded, `InvalidTtlError` for a bad `ttl`.
+   */
   async set<T>(key: string, value: T, options: WriteOptions = {}): Promise<void> {
     if (value === undefined) return;
     await this.setEncoded(key, value, encodeValue(value, key), options);
+  }
+
+  /**
+   * Encodes `value` as the stack stores it, for a caller that must know before it acts (a
+   * write-through or write-behind cache, before it persists or journals the value). Throws
+   * `UncacheableValueError`, or `ValueTooLargeError` over `maxValueBytes`; nothing is evicted.
+   */
+  encode(
+    key: string,
+    value: unknown,
+    options: ReadOptions & { readonly target?: string } = {},
+  ): EncodedValue {
+    return this.writes.encode(key, value, options);
   }
 
   /**

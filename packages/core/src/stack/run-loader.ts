@@ -1,4 +1,7 @@
 import { deepFreeze, encodeValue } from '../codec/value.codec.js';
+import { bytesOver } from '../codec/value-size.js';
+import { ValueTooLargeError } from '../errors/value-too-large.error.js';
+import { tooLarge } from './write-path.js';
 import type { LoadOptions } from './cache-stack.types.js';
 import { callWithin } from './loader-timeouts.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
@@ -10,7 +13,8 @@ import type { ReadPolicy } from './stale-policy.js';
 /**
  * Runs a loader (bounded by the policy's `hardTimeout`), then offers what it returned to the cache
  * with the tokens taken before it ran, its stale window and its load time (for early refresh).
- * `undefined`, and values `shouldCache` refuses, are returned but not stored.
+ * `undefined`, values `shouldCache` refuses, and values over `maxValueBytes` (reported by the
+ * `value:too-large` event) are returned but not stored.
  */
 export async function runLoader(
   d: ReadPathDeps,
@@ -51,6 +55,13 @@ export async function runLoader(
     return { value, encoded: undefined, tags };
   }
   const encoded = encodeValue(value, options.target ?? full);
+  const bytes = bytesOver(encoded, d.options.maxValueBytes);
+  if (bytes !== undefined) {
+    // The caller still gets its value; storing it would time out in Redis and open the breaker.
+    const error = new ValueTooLargeError(full, bytes, d.options.maxValueBytes);
+    d.events.emit('value:too-large', tooLarge(d.keys.prefix, error, 'load'));
+    return { value, encoded: undefined, tags };
+  }
   const ttlMs = d.ttl.forValue(value, options.ttl, options.nullTtl);
   const shared = d.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
   const { l1, l2 } = tokens;

@@ -1,5 +1,12 @@
-import { parseDuration } from '../duration/duration.js';
+import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
+import {
+  boundedDuration,
+  durationExpectation,
+  MAX_TIMER_MS,
+  MAX_TTL_MS,
+  type DurationBounds,
+} from '../ttl/ttl-limits.js';
 import type { StaleReadOptions } from '../options/stale-read.options.js';
 
 /** {@link StaleReadOptions} of one call (or the stack's defaults), in ms. */
@@ -40,14 +47,31 @@ export type OptionLabel = (option: string) => string;
 const plain: OptionLabel = (option) => option;
 
 /**
+ * Builds the error for a bad duration: a `StrataConfigError` for the stack's and decorators'
+ * options (checked at boot), an `InvalidTtlError` for a call's.
+ */
+export type DurationFailure = (option: string, value: unknown, reason: string) => Error;
+
+const configFailure: DurationFailure = (option, value, reason) =>
+  new StrataConfigError(option, value, reason);
+
+/** The {@link DurationFailure} of a call's options: an `InvalidTtlError`. */
+export const invalidTtl: DurationFailure = (option, value, reason) =>
+  new InvalidTtlError(option, value, reason);
+
+const WINDOW: DurationBounds = { maxMs: MAX_TTL_MS, allowZero: true };
+const TIMEOUT: DurationBounds = { maxMs: MAX_TIMER_MS };
+
+/**
  * The policy of a call: `options` over `defaults`. Returns `defaults` itself (no allocation) when
  * the call sets none of the stale-read options. Throws {@link StrataConfigError} naming the bad
- * option.
+ * option (or what `fail` builds, for a bad duration).
  */
 export function resolveReadPolicy(
   options: StaleReadOptions,
   defaults: ReadPolicy,
   label: OptionLabel = plain,
+  fail: DurationFailure = configFailure,
 ): ReadPolicy {
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
   if (
@@ -59,12 +83,12 @@ export function resolveReadPolicy(
   ) {
     return defaults;
   }
-  const graceMs = window(grace, label('grace')) ?? defaults.graceMs;
-  const swrMs = window(staleWhileRevalidate, label('staleWhileRevalidate')) ?? defaults.swrMs;
-  const softTimeoutMs = timeout(softTimeout, label('softTimeout')) ?? defaults.softTimeoutMs;
-  const hardTimeoutMs = timeout(hardTimeout, label('hardTimeout')) ?? defaults.hardTimeoutMs;
+  const graceMs = checked(grace, label('grace'), WINDOW, fail) ?? defaults.graceMs;
+  const swrMs = checked(staleWhileRevalidate, label('staleWhileRevalidate'), WINDOW, fail) ?? defaults.swrMs;
+  const softTimeoutMs = checked(softTimeout, label('softTimeout'), TIMEOUT, fail) ?? defaults.softTimeoutMs;
+  const hardTimeoutMs = checked(hardTimeout, label('hardTimeout'), TIMEOUT, fail) ?? defaults.hardTimeoutMs;
   if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs >= hardTimeoutMs) {
-    throw new StrataConfigError(
+    throw fail(
       label('softTimeout'),
       softTimeout ?? softTimeoutMs,
       `must be shorter than hardTimeout (${hardTimeoutMs} ms)`,
@@ -80,21 +104,15 @@ export function resolveReadPolicy(
   };
 }
 
-function window(value: unknown, option: string): number | undefined {
+function checked(
+  value: unknown,
+  option: string,
+  bounds: DurationBounds,
+  fail: DurationFailure,
+): number | undefined {
   if (value === undefined) return undefined;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms === Number.POSITIVE_INFINITY) {
-    throw new StrataConfigError(option, value, 'expected a duration such as 30000 or "30s" (0: off)');
-  }
-  return ms;
-}
-
-function timeout(value: unknown, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    throw new StrataConfigError(option, value, 'expected a positive duration such as 500 or "2s"');
-  }
+  const ms = boundedDuration(value, bounds);
+  if (ms === undefined) throw fail(option, value, durationExpectation(bounds));
   return ms;
 }
 

@@ -1,8 +1,11 @@
 import { serializeEntryTail } from '../codec/entry.envelope.js';
-import { deepFreeze, type EncodedValue } from '../codec/value.codec.js';
+import { bytesOver } from '../codec/value-size.js';
+import { ValueTooLargeError } from '../errors/value-too-large.error.js';
+import { deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec.js';
 import type { InvalidationBus } from '../bus/invalidation-bus.js';
 import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
+import type { StrataEventMap } from '../events/strata-event-map.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
@@ -14,6 +17,21 @@ import { type KeyChanges, l2WriteToken } from './key-changes.js';
 import type { L2Guard } from './l2-guard.js';
 
 const NO_TAGS: readonly string[] = [];
+
+/** The `value:too-large` event of a value refused by a set or a load. */
+export function tooLarge(
+  prefix: string,
+  error: ValueTooLargeError,
+  operation: 'set' | 'load',
+): StrataEventMap['value:too-large'] {
+  return {
+    cache: cacheOfEntry(prefix, error.key),
+    key: error.key,
+    bytes: error.bytes,
+    maxBytes: error.maxBytes,
+    operation,
+  };
+}
 
 /** What the write path uses of its `CacheStack`. */
 export interface WritePathDeps {
@@ -40,6 +58,17 @@ export class WritePath {
     const { d } = this;
     const full = d.keys.entry(key, options.namespace);
     const ttlMs = d.ttl.forValue(value, options.ttl, undefined);
+    // Before any Redis call: a value this large would time out its write and its announcement,
+    // and open the breaker for every other key. The key is evicted instead (a small command), so
+    // an older value does not outlive a set the caller made.
+    const bytes = bytesOver(encoded, d.options.maxValueBytes);
+    if (bytes !== undefined) {
+      const error = new ValueTooLargeError(full, bytes, d.options.maxValueBytes);
+      if (d.events.has('value:too-large'))
+        d.events.emit('value:too-large', tooLarge(d.keys.prefix, error, 'set'));
+      await this.delete(key, options);
+      throw error;
+    }
     const shared = d.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
     const own = d.keys.dependencies(options.namespace, options.tags);
     const dependsOn = options.dependsOn;
@@ -49,6 +78,16 @@ export class WritePath {
     const issued = tags === own;
     await d.changes.after([full], d.writer.write(write, options.ticket?.l1, l2WriteToken(options)), issued);
     if (d.events.has('set')) d.events.emit('set', { cache: cacheOfEntry(d.keys.prefix, full), key: full });
+  }
+
+  /** See `CacheStack.encode`: the encoded value, checked against `maxValueBytes`. */
+  encode(key: string, value: unknown, options: ReadOptions & { readonly target?: string }): EncodedValue {
+    const encoded = encodeValue(value, options.target ?? key);
+    const max = this.d.options.maxValueBytes;
+    const bytes = bytesOver(encoded, max);
+    if (bytes !== undefined)
+      throw new ValueTooLargeError(this.d.keys.entry(key, options.namespace), bytes, max);
+    return encoded;
   }
 
   async writeTicket(key: string, options: ReadOptions): Promise<WriteTicket> {

@@ -1,4 +1,3 @@
-import { encodeValue } from '../codec/value.codec.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import type { CacheStack } from '../stack/cache-stack.js';
 import { CacheAsideCache } from './cache-aside.strategy.js';
@@ -55,9 +54,9 @@ export class WriteThroughCache<T> extends CacheAsideCache<T> {
 
   override set(key: string, value: T): Promise<void> {
     return this.order.run(key, async () => {
-      // Fail before persisting what could not be cached: else the database would move on while
-      // the cache kept the previous value.
-      encodeValue(value, `${this.name} cache`);
+      // Fail before persisting what could not be cached (or is over maxValueBytes): else the
+      // database would move on while the cache kept the previous value.
+      this.stack.encode(key, value, { namespace: this.name, target: `${this.name} cache` });
       // Across instances, the token orders the cache the way the version orders the database: of
       // two racing sets, the one with the later token has the higher version and the cache
       // keeps it (the other's cache write is skipped).

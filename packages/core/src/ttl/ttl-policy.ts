@@ -1,5 +1,8 @@
-import { parseDuration, type Duration } from '../duration/duration.js';
-import { StrataConfigError } from '../errors/strata-config.error.js';
+import type { Duration } from '../duration/duration.js';
+import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
+import { boundedDuration, durationExpectation, MAX_TTL_MS } from './ttl-limits.js';
+
+const LIFETIME = { maxMs: MAX_TTL_MS };
 
 /**
  * Decides how long an entry lives: the call's `ttl` or the default, `nullTtl` for `null`
@@ -16,23 +19,33 @@ export class TtlPolicy {
   ) {}
 
   /**
-   * Milliseconds to live for `value`. Throws {@link StrataConfigError} for a per-call duration
-   * that is not positive.
+   * Checks a call's `ttl` and `nullTtl` before its loader runs: throws {@link InvalidTtlError} as
+   * {@link TtlPolicy.forValue} would once the value is known.
+   */
+  check(ttl: Duration | undefined, nullTtl: Duration | undefined): void {
+    callTtl(ttl, 'ttl');
+    callTtl(nullTtl, 'nullTtl');
+  }
+
+  /**
+   * Whole milliseconds to live for `value`, at least 1 and at most `MAX_TTL_MS × (1 + jitter)`.
+   * Throws {@link InvalidTtlError} for a per-call duration that is not positive or above
+   * `MAX_TTL_MS` (365 days).
    */
   forValue(value: unknown, ttl: Duration | undefined, nullTtl: Duration | undefined): number {
-    const ttlMs = toMs(ttl, 'ttl') ?? this.defaults.ttlMs;
+    const ttlMs = callTtl(ttl, 'ttl') ?? this.defaults.ttlMs;
     const base =
-      value === null ? Math.min(toMs(nullTtl, 'nullTtl') ?? this.defaults.nullTtlMs, ttlMs) : ttlMs;
+      value === null ? Math.min(callTtl(nullTtl, 'nullTtl') ?? this.defaults.nullTtlMs, ttlMs) : ttlMs;
     const jitter = this.defaults.jitter;
-    return jitter === 0 ? base : Math.max(1, Math.round(base * (1 + jitter * (2 * Math.random() - 1))));
+    const spread = jitter === 0 ? 1 : 1 + jitter * (2 * Math.random() - 1);
+    return Math.max(1, Math.round(base * spread));
   }
 }
 
-function toMs(value: Duration | undefined, option: string): number | undefined {
+/** Checks a call's TTL option (the stack's are checked at boot, as `StrataConfigError`s). */
+function callTtl(value: Duration | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) {
-    throw new StrataConfigError(option, value, 'expected a positive duration such as 30000 or "30s"');
-  }
+  const ms = boundedDuration(value, LIFETIME);
+  if (ms === undefined) throw new InvalidTtlError(option, value, durationExpectation(LIFETIME));
   return ms;
 }

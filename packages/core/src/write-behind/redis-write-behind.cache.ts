@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue } from '../codec/value.codec.js';
+import { decodeValue } from '../codec/value.codec.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import { JournalUnavailableError } from '../errors/journal-unavailable.error.js';
 import { QueueFullError } from '../errors/queue-full.error.js';
@@ -103,7 +103,11 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   }
 
   override set(key: string, value: T): Promise<void> {
-    const payload = encodeValue(value, this.encodeTarget);
+    // Checked against maxValueBytes too: the journal would carry it to Redis.
+    const payload = this.stack.encode(this.cacheKey(key), value, {
+      namespace: this.name,
+      target: this.encodeTarget,
+    });
     return this.order.run(key, async () => {
       const { full, ttlMs, head } = this.stack.entryHead(this.cacheKey(key), value, this.writeOptions);
       await this.append({

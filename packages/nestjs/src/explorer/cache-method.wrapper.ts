@@ -2,6 +2,7 @@ import {
   CACHE_MISS,
   defaultKey,
   InvalidKeyError,
+  MAX_TTL_MS,
   parseDuration,
   resolveReadPolicy,
   StrataConfigError,
@@ -299,7 +300,12 @@ function listResolver(value: unknown): ((args: AnyArgs) => readonly string[]) | 
 function checkDuration(value: number | string | undefined, option: string): number | string | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0)
-    throw new StrataConfigError(option, value, 'expected a positive duration such as 30000 or "30s"');
+  // Checked now, with the same bounds as a call's (`InvalidTtlError` there), so it fails the boot.
+  if (ms === undefined || ms <= 0 || ms > MAX_TTL_MS)
+    throw new StrataConfigError(
+      option,
+      value,
+      'expected a positive duration such as 30000 or "30s", at most 365 days ("365d")',
+    );
   return value;
 }

@@ -45,6 +45,17 @@ export const cacheStackProvider: FactoryProvider<CacheStack> = {
         logger.log('Redis answers again; the Redis layer is back in use.');
       }
     });
+    // A value over `maxValueBytes` is returned uncached, so it is loaded (and refused) again on
+    // every call: one warning per key is enough to find it.
+    const tooLarge = new Set<string>();
+    stack.events.on('value:too-large', ({ key, bytes, maxBytes, operation }) => {
+      if (tooLarge.has(key) || tooLarge.size >= 1_000) return;
+      tooLarge.add(key);
+      const outcome = operation === 'load' ? 'returned to its callers without caching it' : 'not cached';
+      logger.warn(
+        `The value of "${key}" encodes to ${bytes} bytes, over maxValueBytes (${maxBytes}): ${outcome}.`,
+      );
+    });
     return stack;
   },
 };

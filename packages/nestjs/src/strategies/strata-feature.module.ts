@@ -3,6 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import {
   CacheAsideStrategy,
   KeyBuilder,
+  MAX_TTL_MS,
   parseDuration,
   StrataConfigError,
   WriteBehindStrategy,
@@ -188,11 +189,12 @@ function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): v
   }
   for (const option of ['ttl', 'nullTtl'] as const) {
     const value = cache[option];
-    if (value !== undefined && !((parseDuration(value) ?? 0) > 0)) {
+    const ms = value === undefined ? undefined : parseDuration(value);
+    if (value !== undefined && (ms === undefined || ms <= 0 || ms > MAX_TTL_MS)) {
       throw new StrataConfigError(
         `${at}.${option}`,
         value,
-        'expected a positive duration such as 30000 or "30s"',
+        'expected a positive duration such as 30000 or "30s", at most 365 days ("365d")',
       );
     }
   }
