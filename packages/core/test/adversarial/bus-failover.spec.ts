@@ -105,7 +105,7 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
     }
   }
 
-  it("an announcement that reaches an instance after it read the write's value costs one more read, never an old value", async () => {
+  it("an announcement that reaches an instance after it read the write's value: never an old value, and L1 serves the value again after a read", async () => {
     // A has no L1, so B's is the only subscription: the node carrying it is B's.
     const prefix = uniquePrefix();
     const a = await stacks.open({ l1: false }, prefix);
@@ -131,7 +131,7 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
       probe.disconnect();
     }
 
-    // The announcement dropped B's copy, or kept the read from storing it: one more read refills L1.
+    // The announcement dropped B's copy, or kept the read from storing it: a read refills L1.
     expect(await readIntoL1(b, key)).toBe('v1');
     await a.set(key, 'v2');
     expect(await eventually(() => b.peek(key) === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
