@@ -1,9 +1,11 @@
 import {
+  startRedis,
   startRedisCluster,
   startRedisSentinel,
   type RedisCluster,
   type RedisClusterNode,
   type RedisSentinel,
+  type RedisServer,
 } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +17,10 @@ const DELIVERY_MS = 1_000;
 /** Failover, reconnection and resubscription on a loaded CI machine. */
 const RECOVERY_MS = 15_000;
 
-// The invalidation bus when the Redis node carrying it fails or lags: an announcement that is late,
-// a subscription whose node dies, a Sentinel failover. In every case an instance serves no value
-// older than a write it could have heard of, and its L1 serves again once the bus is back.
+// The invalidation bus when Redis fails or lags: an announcement that is late, a subscription whose
+// node dies, a Sentinel failover, a set whose announcement could not be published. In every case an
+// instance keeps no L1 copy older than a write it could have heard of once the bus and Redis are
+// back, and its L1 serves again.
 
 /** Opens stacks on one Redis setup and closes them after each test. */
 function stacksOn(redis: () => RedisOptions): {
@@ -34,7 +37,7 @@ function stacksOn(redis: () => RedisOptions): {
         jitter: 0,
         breaker: { breakDuration: '200ms' },
         ...options,
-        redis: redis(),
+        redis: options.redis ?? redis(),
       });
       open.push(stack);
       expect(await stack.connect()).toBe(true);
@@ -223,5 +226,83 @@ describe('the invalidation bus through a Sentinel failover', () => {
     await a.set('k', 'v2');
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(await b.get('k')).toBe('v2');
+  });
+});
+
+describe('the invalidation bus when a set could not reach Redis', () => {
+  let redis: RedisServer;
+  const stacks = stacksOn(() => ({ url: redis.url, commandTimeout: '500ms' }));
+
+  beforeAll(async () => {
+    // Append-only: what was written before the restart is still there after it.
+    redis = await startRedis({ appendOnly: true });
+  });
+
+  afterAll(async () => {
+    await redis?.dispose();
+  });
+
+  it('a set that missed Redis: once its eviction lands, the others drop what they re-read before it', async () => {
+    // A's command connection reconnects only when the test says so; its bus subscription (a
+    // connection of its own) and B come back with Redis.
+    let holdA = false;
+    const aClient = new Redis(redis.url, {
+      commandTimeout: 500,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: () => (holdA ? null : 50),
+    });
+    aClient.on('error', () => undefined);
+    try {
+      const prefix = uniquePrefix();
+      const a = await stacks.open({ redis: { client: aClient } }, prefix);
+      const b = await stacks.open({}, prefix);
+      await a.set('k', 'v0');
+      expect(await readIntoL1(b, 'k')).toBe('v0');
+
+      holdA = true;
+      await redis.stop();
+      expect(
+        await eventually(() => aClient.status === 'end' && b.bus?.connected === false, RECOVERY_MS, 10),
+      ).toBe(true);
+      // Redis is down: A's set evicts 'k' once it can, and announces it once it can.
+      await a.set('k', 'v1');
+      await redis.restart();
+      expect(
+        await eventually(
+          () => a.bus?.connected === true && b.bus?.connected === true && b.l2Available,
+          RECOVERY_MS,
+          10,
+        ),
+      ).toBe(true);
+      // B re-reads the value A's set replaced: Redis still holds it until A's eviction lands.
+      expect(await readIntoL1(b, 'k')).toBe('v0');
+
+      holdA = false;
+      await aClient.connect();
+      expect(await eventually(() => a.l2Available, RECOVERY_MS, 10)).toBe(true);
+      expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+      expect(await b.get('k')).toBeUndefined();
+    } finally {
+      aClient.disconnect();
+    }
+  });
+
+  it('a set that timed out on a frozen Redis: once the breaker closes, the others drop the copy it replaced', async () => {
+    const prefix = uniquePrefix();
+    // One failure opens A's breaker: what follows the timed-out write is skipped, the announcement too.
+    const a = await stacks.open({ breaker: { failureThreshold: 1, breakDuration: '200ms' } }, prefix);
+    const b = await stacks.open({}, prefix);
+    await a.set('k', 'v0');
+    expect(await readIntoL1(b, 'k')).toBe('v0');
+
+    // No connection drops while Redis is frozen: the bus stays up, B keeps its copy.
+    const paused = redis.pause(1_500);
+    await a.set('k', 'v1');
+    await paused;
+    expect(await eventually(() => a.l2Available, RECOVERY_MS, 10)).toBe(true);
+    expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await b.get('k')).toBeUndefined();
   });
 });
