@@ -179,6 +179,10 @@ class LocalRedisCluster implements RedisCluster {
         await server.restart();
         await this.waitUntilHealthy(`rejoining of ${server.url}`, 'E_START_FAILED', () => undefined);
       },
+      pause: async (ms: number) => {
+        if (this.disposal) throw disposedError();
+        await server.pause(ms);
+      },
     };
   }
 }

@@ -45,6 +45,14 @@ export interface RedisClusterNode extends RedisClusterAddress {
    * primary restarted before any failover comes back empty and its replica copies that emptiness.
    */
   restart(): Promise<void>;
+  /**
+   * Freezes the node (SIGSTOP) for `ms`: its connections stay open, it answers nothing and forwards
+   * nothing over the cluster bus until thawed. Keep `ms` well under `nodeTimeoutMs`, or the cluster
+   * fails the node over. Killing, restarting or disposing ends the pause early.
+   *
+   * @returns Resolves once the node has been resumed.
+   */
+  pause(ms: number): Promise<void>;
 }
 
 /**

@@ -31,7 +31,8 @@ interface Batch {
  * tick); each instance drops the L1 copies concerned, skipping its own messages. While the
  * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
  * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
- * `outageTtlMs`. An announcement that could not be published is sent again with the next one.
+ * `outageTtlMs`. An announcement that could not be published is sent again with the next one, or
+ * as soon as Redis takes commands again (after the evictions the guard replays), whichever is first.
  */
 export class InvalidationBus {
   /** This instance's id on the bus. */
@@ -45,6 +46,11 @@ export class InvalidationBus {
   /** Batches being published: `close` waits for them. */
   private readonly publishing = new Set<Promise<void>>();
   private waiters: (() => void)[] = [];
+  /** Removes the listeners that send what is kept unsent once Redis takes commands again. */
+  private readonly detach: (() => void)[] = [];
+  private closed = false;
+  /** A reason to send what is unsent came while such a send was under way. */
+  private sendAgain = false;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -54,6 +60,18 @@ export class InvalidationBus {
     private readonly options: InvalidationBusOptions,
     private readonly events: StrataEvents,
   ) {
+    // An announcement that could not be published waits for Redis to take commands again, not
+    // only for the next announcement: until it is sent, another instance can keep (or re-read
+    // from Redis) the copy it concerns. It goes through the guard, which first replays the
+    // evictions still pending (a failed set's), so it lands after them.
+    const flush = (): void => this.sendUnsent();
+    client.on('ready', flush);
+    this.detach.push(
+      () => client.off('ready', flush),
+      events.on('breaker:state', ({ state }) => {
+        if (state === 'closed') flush();
+      }),
+    );
     if (l1 === undefined) return;
     // Until the first subscription is confirmed, other instances' changes may be missed.
     l1.degrade(options.outageTtlMs);
@@ -119,6 +137,8 @@ export class InvalidationBus {
 
   /** Sends what is queued, then closes the subscription. */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const detach of this.detach.splice(0)) detach();
     await Promise.all([...this.publishing]);
     await this.resend;
     for (const waiter of this.waiters) waiter();
@@ -168,11 +188,25 @@ export class InvalidationBus {
     this.events.emit('bus:state', { connected: true });
     for (const waiter of this.waiters) waiter();
     this.waiters = [];
-    if ((this.unsentKeys.size > 0 || this.unsentTags.size > 0) && this.resend === undefined) {
-      this.resend = this.announce([], []).finally(() => {
-        this.resend = undefined;
-      });
+    this.sendUnsent();
+  }
+
+  /**
+   * Sends what is kept unsent, if anything is. Called during such a send, it sends again once that
+   * one is over: Redis may have come back while it was failing.
+   */
+  private sendUnsent(): void {
+    if (this.closed) return;
+    if (this.resend !== undefined) {
+      this.sendAgain = true;
+      return;
     }
+    this.sendAgain = false;
+    if (this.unsentKeys.size === 0 && this.unsentTags.size === 0) return;
+    this.resend = this.announce([], []).finally(() => {
+      this.resend = undefined;
+      if (this.sendAgain) this.sendUnsent();
+    });
   }
 
   private down(l1: MemoryLayer): void {
