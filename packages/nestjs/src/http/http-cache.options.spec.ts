@@ -26,6 +26,11 @@ describe('@HttpCache options', () => {
   it.each([
     [{ ttl: 'soon' }, 'HttpCache.ttl'],
     [{ ttl: 0 }, 'HttpCache.ttl'],
+    [{ ttl: '10y' }, 'HttpCache.ttl'],
+    [{ ttl: 1e19 }, 'HttpCache.ttl'],
+    [{ ttl: Infinity }, 'HttpCache.ttl'],
+    [{ ttl: '1m', staleWhileRevalidate: '400d' }, 'HttpCache.staleWhileRevalidate'],
+    [{ ttl: '1m', staleIfError: 1e19 }, 'HttpCache.staleIfError'],
     [{ ttl: '1m', negativeTtl: -1 }, 'HttpCache.negativeTtl'],
     [{ ttl: '1m', staleWhileRevalidate: 'later' }, 'HttpCache.staleWhileRevalidate'],
     [{ ttl: '1m', staleWhileRevalidate: 0 }, 'HttpCache.staleWhileRevalidate'],
