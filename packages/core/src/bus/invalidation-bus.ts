@@ -19,8 +19,11 @@ const MAX_KEYS_PER_MESSAGE = 1_000;
 /** Most announcements kept for a retry when publishing failed; older ones are dropped. */
 const MAX_UNSENT = 10_000;
 
+/** Keys to announce, each with the entry version up to which copies are outdated (`undefined`: unknown). */
+type KeyChanges = Map<string, number | undefined>;
+
 interface Batch {
-  readonly keys: Set<string>;
+  readonly keys: KeyChanges;
   readonly tags: Set<string>;
   done: Promise<void>;
 }
@@ -32,6 +35,12 @@ interface Batch {
  * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
  * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
  * `outageTtlMs`. An announcement that could not be published is sent again with the next one.
+ *
+ * Each announced key carries the Redis version of its change (bus-message.ts), so a receiver
+ * orders messages and its own reads as Redis applied them: a late message does not drop a newer
+ * copy, and a read older than a change it already heard of does not fill L1. A message that
+ * cannot be read is counted ({@link InvalidationBus.rejectedMessages}, event `bus:rejected`),
+ * and the copies of whatever keys and tags it still names are dropped.
  */
 export class InvalidationBus {
   /** This instance's id on the bus. */
@@ -39,12 +48,13 @@ export class InvalidationBus {
   /** Absent without L1: such an instance only announces its changes to the others. */
   private readonly subscriber: BusSubscriber | undefined;
   private batch: Batch | undefined;
-  private readonly unsentKeys = new Set<string>();
+  private readonly unsentKeys: KeyChanges = new Map();
   private readonly unsentTags = new Set<string>();
   private resend: Promise<void> | undefined;
   /** Batches being published: `close` waits for them. */
   private readonly publishing = new Set<Promise<void>>();
   private waiters: (() => void)[] = [];
+  private rejected = 0;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -68,6 +78,11 @@ export class InvalidationBus {
   /** The channel and this instance's id: for scripts that announce their changes themselves. */
   get address(): { readonly channel: string; readonly sender: string } {
     return { channel: this.options.channel, sender: this.id };
+  }
+
+  /** Messages received on the channel that were not of a layout this release reads. */
+  get rejectedMessages(): number {
+    return this.rejected;
   }
 
   /** Whether the subscription is live (L1 is then fully used); always `true` without L1. */
@@ -95,14 +110,15 @@ export class InvalidationBus {
   }
 
   /**
-   * Tells the other instances to drop their L1 copies of `keys` (full entry keys) and to apply
-   * the invalidation of `tags` (full tag or namespace keys). Resolves once published (or, if
-   * publishing failed, kept for the next attempt); never rejects.
+   * Tells the other instances to drop their L1 copies of `keys` (full entry keys) whose version
+   * is at most `upTo[i]` (`undefined` or missing: every copy), and to apply the invalidation of
+   * `tags` (full tag or namespace keys). Resolves once published (or, if publishing failed, kept
+   * for the next attempt); never rejects.
    */
-  announce(keys: readonly string[], tags: readonly string[]): Promise<void> {
+  announce(keys: readonly string[], upTo: readonly (number | undefined)[], tags: readonly string[]): Promise<void> {
     let batch = this.batch;
     if (batch === undefined) {
-      const created: Batch = { keys: new Set(), tags: new Set(), done: Promise.resolve() };
+      const created: Batch = { keys: new Map(), tags: new Set(), done: Promise.resolve() };
       created.done = Promise.resolve().then(() => {
         if (this.batch === created) this.batch = undefined;
         return this.publish(created.keys, created.tags);
@@ -112,7 +128,7 @@ export class InvalidationBus {
       void done.finally(() => this.publishing.delete(done));
       this.batch = batch = created;
     }
-    for (const key of keys) batch.keys.add(key);
+    keys.forEach((key, i) => addChange(batch.keys, key, upTo[i]));
     for (const tag of tags) batch.tags.add(tag);
     return batch.done;
   }
@@ -126,28 +142,34 @@ export class InvalidationBus {
     await this.subscriber?.close();
   }
 
-  private async publish(keys: Set<string>, tags: Set<string>): Promise<void> {
-    for (const key of this.unsentKeys) keys.add(key);
+  private async publish(keys: KeyChanges, tags: Set<string>): Promise<void> {
+    for (const [key, upTo] of this.unsentKeys) addChange(keys, key, upTo);
     for (const tag of this.unsentTags) tags.add(tag);
     this.unsentKeys.clear();
     this.unsentTags.clear();
-    const keyList = [...keys];
+    const keyList = [...keys.keys()];
+    const upToList = [...keys.values()];
     const tagList = [...tags];
     for (let at = 0; at < Math.max(keyList.length, tagList.length); at += MAX_KEYS_PER_MESSAGE) {
       const chunkKeys = keyList.slice(at, at + MAX_KEYS_PER_MESSAGE);
+      const chunkUpTo = upToList.slice(at, at + MAX_KEYS_PER_MESSAGE);
       const chunkTags = tagList.slice(at, at + MAX_KEYS_PER_MESSAGE);
-      const message = encodeBusMessage({ sender: this.id, keys: chunkKeys, tags: chunkTags });
+      const message = encodeBusMessage({ sender: this.id, keys: chunkKeys, upTo: chunkUpTo, tags: chunkTags });
       // Skipped or failed (reported by the guard): kept for the next announcement.
       const sent = await this.run('publish', () => this.client.publish(this.options.channel, message));
-      if (sent === undefined) this.keepUnsent(chunkKeys, chunkTags);
+      if (sent === undefined) this.keepUnsent(chunkKeys, chunkUpTo, chunkTags);
     }
   }
 
-  private keepUnsent(keys: readonly string[], tags: readonly string[]): void {
-    for (const key of keys) this.unsentKeys.add(key);
+  private keepUnsent(
+    keys: readonly string[],
+    upTo: readonly (number | undefined)[],
+    tags: readonly string[],
+  ): void {
+    keys.forEach((key, i) => addChange(this.unsentKeys, key, upTo[i]));
     for (const tag of tags) this.unsentTags.add(tag);
     for (const set of [this.unsentKeys, this.unsentTags]) {
-      for (const oldest of set) {
+      for (const [oldest] of set.entries()) {
         if (set.size <= MAX_UNSENT) break;
         set.delete(oldest);
       }
@@ -155,9 +177,19 @@ export class InvalidationBus {
   }
 
   private receive(raw: string): void {
-    const message = decodeBusMessage(raw);
-    if (message === undefined || message.sender === this.id) return;
-    if (message.keys.length > 0) this.l1?.deleteRemote(message.keys);
+    const decoded = decodeBusMessage(raw);
+    if (decoded.kind === 'rejected') {
+      // Not a layout this release reads (a newer release, another publisher, a forgery): what
+      // it names may have changed, and dropping copies is always safe.
+      this.rejected++;
+      if (this.events.has('bus:rejected')) this.events.emit('bus:rejected', { reason: decoded.reason });
+      if (decoded.keys.length > 0) this.l1?.deleteRemote(decoded.keys);
+      if (decoded.tags.length > 0) this.l1?.invalidate(decoded.tags);
+      return;
+    }
+    const message = decoded.message;
+    if (message.sender === this.id) return;
+    if (message.keys.length > 0) this.l1?.deleteRemote(message.keys, message.upTo);
     if (message.tags.length > 0) this.l1?.invalidate(message.tags);
   }
 
@@ -169,7 +201,7 @@ export class InvalidationBus {
     for (const waiter of this.waiters) waiter();
     this.waiters = [];
     if ((this.unsentKeys.size > 0 || this.unsentTags.size > 0) && this.resend === undefined) {
-      this.resend = this.announce([], []).finally(() => {
+      this.resend = this.announce([], [], []).finally(() => {
         this.resend = undefined;
       });
     }
@@ -180,4 +212,14 @@ export class InvalidationBus {
     l1.degrade(this.options.outageTtlMs);
     this.events.emit('bus:state', { connected: false });
   }
+}
+
+/** Adds a key's change to `changes`: the higher of two versions, unknown if either is. */
+function addChange(changes: KeyChanges, key: string, upTo: number | undefined): void {
+  if (!changes.has(key)) {
+    changes.set(key, upTo);
+    return;
+  }
+  const known = changes.get(key);
+  changes.set(key, known === undefined || upTo === undefined ? undefined : Math.max(known, upTo));
 }

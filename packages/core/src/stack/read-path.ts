@@ -153,13 +153,16 @@ export class ReadPath {
     if (read === undefined) return MISS_WITHOUT_TOKEN;
     const entry = read.entry;
     if (entry === undefined || entry.freshUntil <= Date.now()) {
-      return { hit: false, token: wantToken ? await guard.missToken(full) : undefined, stale: entry };
+      // The token refuses the write if the key changes after this read, not only after the token.
+      const token = wantToken ? await guard.missToken(full, read.version ?? null) : undefined;
+      return { hit: false, token, stale: entry };
     }
     if (this.d.events.has('hit')) this.entryEvents.hit(full, 'l2');
     const shared = this.d.options.shareReferences || share ? deepFreeze(decodeValue(entry.value)) : undefined;
     const l1 = this.d.options.l1;
     if (this.d.l1 && l1) {
-      this.d.l1.write(full, entry, Math.min(entry.staleUntil - Date.now(), l1.ttlMs), l1Token, shared);
+      const lifeMs = Math.min(entry.staleUntil - Date.now(), l1.ttlMs);
+      this.d.l1.write(full, entry, lifeMs, l1Token, shared, entry.created);
     }
     return { hit: true, entry, shared };
   }
