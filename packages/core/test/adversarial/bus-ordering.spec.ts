@@ -110,9 +110,9 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
   it('a late message about an older change keeps the newer copy; one at its version drops it', async () => {
     const [a, b] = await two();
     await a.set('k', 'v1');
-    expect(await eventually(async () => (await b.get('k')) === 'v1' && b.peek('k') === 'v1', DELIVERY_MS, 5)).toBe(
-      true,
-    );
+    expect(
+      await eventually(async () => (await b.get('k')) === 'v1' && b.peek('k') === 'v1', DELIVERY_MS, 5),
+    ).toBe(true);
     const raw = await admin.get(a.keys.entry('k'));
     const version = Number(/^S1\|(\d+)\|/.exec(raw ?? '')?.[1]);
     expect(Number.isSafeInteger(version)).toBe(true);
@@ -170,9 +170,9 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     const states: boolean[] = [];
     a.events.on('bus:state', ({ connected }) => states.push(connected));
     await b.set('k', 'old');
-    expect(await eventually(async () => (await a.get('k')) === 'old' && a.peek('k') === 'old', DELIVERY_MS, 5)).toBe(
-      true,
-    );
+    expect(
+      await eventually(async () => (await a.get('k')) === 'old' && a.peek('k') === 'old', DELIVERY_MS, 5),
+    ).toBe(true);
     await admin.client('KILL', 'TYPE', 'pubsub');
     expect(await eventually(() => states.includes(false), DELIVERY_MS, 2)).toBe(true);
     expect(a.peek('k')).toBe(CACHE_MISS);
@@ -182,5 +182,51 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     expect(await eventually(() => states.at(-1) === true, 5_000, 5)).toBe(true);
     expect(a.peek('k')).not.toBe('old');
     expect(await a.get('k')).toBe('new');
+  });
+
+  it("a load whose miss read came before another instance's set does not replace that set unannounced", async () => {
+    // Without leases: with them, the read that follows taking the lease finds the set value.
+    const [a, b] = await two({ lease: false });
+    const read = RedisLayer.prototype.read;
+    const full = a.keys.entry('k');
+    let once = true;
+    vi.spyOn(RedisLayer.prototype, 'read').mockImplementation(async function (
+      this: RedisLayer,
+      ...args: Parameters<RedisLayer['read']>
+    ) {
+      const result = await read.apply(this, args);
+      if (this === a.l2 && args[0] === full && once) {
+        once = false;
+        await b.set('k', 'set by b'); // after A's miss, before A takes its write token
+      }
+      return result;
+    });
+    expect(await a.getOrLoad('k', () => 'loaded by a')).toBe('loaded by a');
+    expect(await inRedis(a, 'k')).toBe('set by b');
+    expect(b.peek('k')).toBe('set by b');
+  });
+
+  it('a set whose Redis reply failed (it may have run): evicted everywhere, and kept in its own L1 only briefly', async () => {
+    const [a, b] = await two({ bus: { outageTtl: '200ms' } });
+    const writeVersion = RedisLayer.prototype.writeVersion;
+    vi.spyOn(RedisLayer.prototype, 'writeVersion').mockImplementation(async function (
+      this: RedisLayer,
+      ...args: Parameters<RedisLayer['writeVersion']>
+    ) {
+      const version = await writeVersion.apply(this, args);
+      if (this !== a.l2) return version;
+      // The write landed; B takes it from Redis before A learns that its reply was lost.
+      expect(await b.get('k')).toBe('unconfirmed');
+      expect(b.peek('k')).toBe('unconfirmed');
+      throw new Error('Command timed out');
+    });
+    await a.set('k', 'unconfirmed');
+    vi.restoreAllMocks();
+    expect(a.peek('k')).toBe('unconfirmed');
+    // What the failed set replaced is evicted (replayed before A's next command), and announced.
+    expect(await inRedis(a, 'k')).toBeUndefined();
+    expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    // No version orders A's own copy against later changes: it lives as during a bus outage.
+    expect(await eventually(() => a.peek('k') === CACHE_MISS, DELIVERY_MS, 10)).toBe(true);
   });
 });

@@ -63,7 +63,9 @@ describe('L1 coherence under concurrent writes from several instances', () => {
         stacks.forEach((stack, index) => {
           const local = stack.peek(key);
           if (local !== CACHE_MISS && local !== held)
-            divergences.push(`run ${run}, ${key}: instance ${index} L1 ${String(local)}, Redis ${String(held)}`);
+            divergences.push(
+              `run ${run}, ${key}: instance ${index} L1 ${String(local)}, Redis ${String(held)}`,
+            );
         });
       }
     }
