@@ -107,18 +107,22 @@ export class LoadLeases {
    * the lease, by polling `lookup` (the L2 read) until that instance's value lands. When the
    * lease goes without a value (the holder failed, crashed and its lease expired, or its value
    * was not cacheable), this instance takes the lease and loads. Every lease taken is followed
-   * by a `lookup` before the load: the holder before may have stored the value and released the
-   * lease between this instance's miss and its attempt. Without Redis, it just loads.
+   * by a `lookup` before the load (unless `recheck` is false): the holder before may have stored
+   * the value and released the lease between this instance's miss and its attempt. Without
+   * Redis, it just loads.
    *
    * @param fullKey - The entry key.
    * @param load - Runs the loader and stores its result.
    * @param lookup - Reads the entry another instance may have stored; `undefined` while absent.
+   * @param recheck - Look up after taking the lease; `false` for a load that must run although
+   *   a fresh entry exists (an early refresh).
    * @returns What `load` or `lookup` gave.
    */
   async loadOnce<T>(
     fullKey: string,
     load: () => Promise<T>,
     lookup: () => Promise<T | undefined>,
+    recheck = true,
   ): Promise<T> {
     // The holder renews its lease while it loads, so waiters wait as long as it lives. The bound
     // is for a lease that never expires (set by hand without PX): past it, a waiter loads itself.
@@ -132,7 +136,7 @@ export class LoadLeases {
           // The lease may be free because its last holder stored the value and released it after
           // this instance's miss: read again before loading (the read follows the lease, so a
           // value stored before it was taken is found).
-          const stored = await lookup();
+          const stored = recheck ? await lookup() : undefined;
           return stored !== undefined ? stored : await load();
         } finally {
           await lease.release();

@@ -5,6 +5,7 @@ import { StrataError } from '../errors/strata.error.js';
 import { EntryEvents } from '../events/entry-events.js';
 import type { GetOptions, LoadOptions } from './cache-stack.types.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
+import type { LoadLeases } from '../lease/load-lease.js';
 import type { L2Lookup, Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
 import {
   RefreshScheduler,
@@ -115,7 +116,8 @@ export class ReadPath {
 
   /**
    * Runs the loader once across instances: under the key's lease, or, while another instance
-   * holds it, by waiting for the value that instance stores (docs/distributed.md).
+   * holds it, by waiting for the value that instance stores (docs/distributed.md). `recheck`:
+   * see {@link LoadLeases.loadOnce} (`false` for an early refresh, whose entry is still fresh).
    */
   private loadOnce(
     full: string,
@@ -124,15 +126,17 @@ export class ReadPath {
     tagKeys: readonly string[],
     tokens: Tokens,
     policy: ReadPolicy,
+    recheck = true,
   ): Promise<Loaded> {
     const load = (): Promise<Loaded> => runLoader(this.d, full, loader, options, tagKeys, tokens, policy);
     // No write token: Redis failed or was skipped on this miss, so a lease would only cost one
     // more command timeout (and the result is not written to Redis for others anyway).
     if (this.d.leases === undefined || tokens.l2 === undefined) return load();
-    return this.d.leases.loadOnce(full, load, async () => {
+    const lookup = async (): Promise<Loaded | undefined> => {
       const l2 = await this.readL2(full, tokens.l1, tagKeys, false);
       return l2.hit ? this.loaded(l2.entry, l2.shared) : undefined;
-    });
+    };
+    return this.d.leases.loadOnce(full, load, lookup, recheck);
   }
 
   /**
@@ -298,7 +302,7 @@ export class ReadPath {
     }
     return {
       outcome: 'loaded',
-      value: await this.loadOnce(full, loader, options, tagKeys, tokens, policy),
+      value: await this.loadOnce(full, loader, options, tagKeys, tokens, policy, start !== 'recompute'),
     };
   }
 
