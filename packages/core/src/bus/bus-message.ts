@@ -118,13 +118,15 @@ export function decodeBusMessage(raw: string): DecodedBusMessage {
   const tags = t === undefined ? NO_STRINGS : t;
   if (typeof s !== 'string' || !isStringArray(keys) || !isStringArray(tags))
     return rejected('malformed sender, keys or tags', fields);
-  if (v === undefined) return { kind: 'message', message: { sender: s, keys, upTo: keys.map(() => undefined), tags } };
+  if (v === undefined)
+    return { kind: 'message', message: { sender: s, keys, upTo: keys.map(() => undefined), tags } };
   const upTo = u === undefined ? keys.map(() => '') : u;
   if (!isStringArray(upTo) || upTo.length !== keys.length) return rejected('malformed versions', fields);
   const versions: (number | undefined)[] = [];
   for (const text of upTo) {
     if (text === '') versions.push(undefined);
-    else if (VERSION_PATTERN.test(text) && Number(text) <= Number.MAX_SAFE_INTEGER) versions.push(Number(text));
+    else if (VERSION_PATTERN.test(text) && Number(text) <= Number.MAX_SAFE_INTEGER)
+      versions.push(Number(text));
     else return rejected('malformed versions', fields);
   }
   return { kind: 'message', message: { sender: s, keys, upTo: versions, tags } };

@@ -115,7 +115,11 @@ export class InvalidationBus {
    * `tags` (full tag or namespace keys). Resolves once published (or, if publishing failed, kept
    * for the next attempt); never rejects.
    */
-  announce(keys: readonly string[], upTo: readonly (number | undefined)[], tags: readonly string[]): Promise<void> {
+  announce(
+    keys: readonly string[],
+    upTo: readonly (number | undefined)[],
+    tags: readonly string[],
+  ): Promise<void> {
     let batch = this.batch;
     if (batch === undefined) {
       const created: Batch = { keys: new Map(), tags: new Set(), done: Promise.resolve() };
@@ -154,7 +158,12 @@ export class InvalidationBus {
       const chunkKeys = keyList.slice(at, at + MAX_KEYS_PER_MESSAGE);
       const chunkUpTo = upToList.slice(at, at + MAX_KEYS_PER_MESSAGE);
       const chunkTags = tagList.slice(at, at + MAX_KEYS_PER_MESSAGE);
-      const message = encodeBusMessage({ sender: this.id, keys: chunkKeys, upTo: chunkUpTo, tags: chunkTags });
+      const message = encodeBusMessage({
+        sender: this.id,
+        keys: chunkKeys,
+        upTo: chunkUpTo,
+        tags: chunkTags,
+      });
       // Skipped or failed (reported by the guard): kept for the next announcement.
       const sent = await this.run('publish', () => this.client.publish(this.options.channel, message));
       if (sent === undefined) this.keepUnsent(chunkKeys, chunkUpTo, chunkTags);

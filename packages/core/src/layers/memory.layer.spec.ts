@@ -228,7 +228,10 @@ describe('MemoryLayer', () => {
       expect(l1.write('absent', entry('old'), 60_000, l1.missToken(), undefined, 200)).toBe(true);
       // Evicted by number: a write whose token predates the eviction is refused (it may be older).
       const before = l1.missToken();
-      l1.deleteRemote(Array.from({ length: 10_001 }, (_, i) => `other${i}`), []);
+      l1.deleteRemote(
+        Array.from({ length: 10_001 }, (_, i) => `other${i}`),
+        [],
+      );
       expect(l1.write('other0', entry('old'), 60_000, before, undefined, 1)).toBe(false);
     });
   });

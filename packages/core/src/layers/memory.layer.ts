@@ -217,12 +217,22 @@ export class MemoryLayer implements CacheLayer {
         this.remoteDeletes.set(key, { at: deletedAt, floor: merge(unknown, remote?.floor, floor) });
         return;
       }
-      if (current.entry !== undefined && floor !== undefined && current.floor !== undefined && current.floor >= floor)
+      if (
+        current.entry !== undefined &&
+        floor !== undefined &&
+        current.floor !== undefined &&
+        current.floor >= floor
+      )
         return;
       // A marker of unknown version (a local delete, an announcement without versions) stays
       // unknown: writes are then refused by token, which is stricter.
       const unknown = current.entry === undefined && current.floor === undefined;
-      this.records.set(key, { entry: undefined, deletedAt, expiresAt, floor: merge(unknown, current.floor, floor) });
+      this.records.set(key, {
+        entry: undefined,
+        deletedAt,
+        expiresAt,
+        floor: merge(unknown, current.floor, floor),
+      });
     });
   }
 
@@ -230,7 +240,8 @@ export class MemoryLayer implements CacheLayer {
   private markDeleted(keys: readonly string[]): void {
     const deletedAt = ++this.clock;
     const expiresAt = Date.now() + this.options.tombstoneTtlMs;
-    for (const key of keys) this.records.set(key, { entry: undefined, deletedAt, expiresAt, floor: undefined });
+    for (const key of keys)
+      this.records.set(key, { entry: undefined, deletedAt, expiresAt, floor: undefined });
   }
 
   /**

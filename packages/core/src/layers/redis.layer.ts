@@ -146,7 +146,12 @@ export class RedisLayer implements CacheLayer {
    * {@link RedisLayer.write}, answering the stored entry's version (its `created` in Redis), or
    * `undefined` when the token refused it.
    */
-  async writeVersion(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<number | undefined> {
+  async writeVersion(
+    key: string,
+    entry: EntryToWrite,
+    ttlMs: number,
+    token?: number,
+  ): Promise<number | undefined> {
     const px = Math.max(1, Math.ceil(ttlMs));
     const version = await this.client.strataWrite(
       key,

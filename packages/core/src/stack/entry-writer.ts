@@ -52,7 +52,11 @@ export class EntryWriter {
    *
    * @returns The entry's version in Redis, or `undefined` when it was not written there.
    */
-  async write(w: EntryWrite, l1Token: number | undefined, l2Token: L2WriteToken): Promise<number | undefined> {
+  async write(
+    w: EntryWrite,
+    l1Token: number | undefined,
+    l2Token: L2WriteToken,
+  ): Promise<number | undefined> {
     const now = Date.now();
     const lifeMs = w.ttlMs + w.staleMs;
     const entry: EntryToWrite = {

@@ -41,7 +41,11 @@ export class KeyChanges {
    * `issued`: whether the write's command was sent when `write` was created (a write that first
    * extends its own dependencies' times sends it later, so it is waited for too).
    */
-  async after(full: readonly string[], write: Promise<ChangedUpTo> | undefined, issued = true): Promise<void> {
+  async after(
+    full: readonly string[],
+    write: Promise<ChangedUpTo> | undefined,
+    issued = true,
+  ): Promise<void> {
     const { keys, l1, l2, guard, bus } = this.d;
     if (!this.d.enabled) {
       await bus?.announce(full, (await write) ?? [], NO_TAGS);

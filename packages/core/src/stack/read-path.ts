@@ -5,7 +5,6 @@ import { StrataError } from '../errors/strata.error.js';
 import { EntryEvents } from '../events/entry-events.js';
 import type { GetOptions, LoadOptions } from './cache-stack.types.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
-import type { LoadLeases } from '../lease/load-lease.js';
 import type { L2Lookup, Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
 import {
   RefreshScheduler,
@@ -117,7 +116,7 @@ export class ReadPath {
   /**
    * Runs the loader once across instances: under the key's lease, or, while another instance
    * holds it, by waiting for the value that instance stores (docs/distributed.md). `recheck`:
-   * see {@link LoadLeases.loadOnce} (`false` for an early refresh, whose entry is still fresh).
+   * see `LoadLeases.loadOnce` (`false` for an early refresh, whose entry is still fresh).
    */
   private loadOnce(
     full: string,

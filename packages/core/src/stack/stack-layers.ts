@@ -33,7 +33,9 @@ export function buildStackLayers(
   // In front of Redis, delete markers also remember the newest entry version seen for a key (the
   // bus's ordering): kept at least as long as an L1 entry lives.
   const markerTtlMs = o.redis && o.l1 ? Math.max(o.tombstoneTtlMs, o.l1.ttlMs) : o.tombstoneTtlMs;
-  const l1 = o.l1 ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: markerTtlMs, keyDependencyPrefix }) : undefined;
+  const l1 = o.l1
+    ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: markerTtlMs, keyDependencyPrefix })
+    : undefined;
   if (!o.redis)
     return { l1, connection: undefined, l2: undefined, guard: undefined, bus: undefined, leases: undefined };
   const connection = new RedisConnection(o.redis, (error) =>
