@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import { KeyDependencyWatch } from './key-dependency-watch.js';
+import { mergeFloor, type MemoryRecord, type RemoteDelete } from './memory-record.js';
 
 /** Options of a {@link MemoryLayer}. */
 export interface MemoryLayerOptions {
@@ -21,34 +22,6 @@ export interface MemoryLayerOptions {
    * dependencies (every invalidated key is a tag).
    */
   readonly keyDependencyPrefix?: string;
-}
-
-/**
- * A held entry or a delete marker. `floor` is the highest Redis entry version known to be
- * outdated for the key (see {@link MemoryLayer.write}): an entry of version `v` implies `v - 1`;
- * `undefined` when not known (no Redis, a write that did not reach it, a local delete, or an
- * announcement without versions): writes are then ordered by the logical tokens alone.
- */
-type MemoryRecord =
-  | {
-      readonly entry: CacheEntry;
-      readonly shared: unknown;
-      readonly expiresAt: number;
-      readonly floor: number | undefined;
-    }
-  | {
-      readonly entry: undefined;
-      readonly deletedAt: number;
-      readonly expiresAt: number;
-      readonly floor: number | undefined;
-    };
-
-/** A change announced by another instance for a key this layer did not hold. */
-interface RemoteDelete {
-  /** When it arrived, on the logical clock. */
-  readonly at: number;
-  /** Redis entry versions at most this are outdated; `undefined`: not known. */
-  readonly floor: number | undefined;
 }
 
 const RECORD_OVERHEAD_BYTES = 96;
@@ -214,7 +187,7 @@ export class MemoryLayer implements CacheLayer {
       if (current === undefined) {
         const remote = this.remoteDeletes.get(key);
         const unknown = remote !== undefined && remote.floor === undefined;
-        this.remoteDeletes.set(key, { at: deletedAt, floor: merge(unknown, remote?.floor, floor) });
+        this.remoteDeletes.set(key, { at: deletedAt, floor: mergeFloor(unknown, remote?.floor, floor) });
         return;
       }
       if (
@@ -231,7 +204,7 @@ export class MemoryLayer implements CacheLayer {
         entry: undefined,
         deletedAt,
         expiresAt,
-        floor: merge(unknown, current.floor, floor),
+        floor: mergeFloor(unknown, current.floor, floor),
       });
     });
   }
@@ -310,14 +283,4 @@ export class MemoryLayer implements CacheLayer {
       if (invalidation.wall < horizon) this.invalidations.delete(tag);
     }
   }
-}
-
-/**
- * The floor of a marker that replaces a record of floor `previous` on news of a change outdating
- * versions up to `next`: the higher of the two; unknown if the news is, or if the record stood for
- * a change of unknown version (`unknown`).
- */
-function merge(unknown: boolean, previous: number | undefined, next: number | undefined): number | undefined {
-  if (next === undefined || unknown) return undefined;
-  return previous !== undefined && previous > next ? previous : next;
 }
