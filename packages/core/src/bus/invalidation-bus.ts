@@ -18,6 +18,9 @@ export interface InvalidationBusOptions {
 const MAX_KEYS_PER_MESSAGE = 1_000;
 /** Most announcements kept for a retry when publishing failed; older ones are dropped. */
 const MAX_UNSENT = 10_000;
+/** First retry of an announcement that could not be published; doubles up to {@link MAX_RESEND_MS}. */
+const FIRST_RESEND_MS = 50;
+const MAX_RESEND_MS = 2_000;
 
 /** Keys to announce, each with the entry version up to which copies are outdated (`undefined`: unknown). */
 type KeyChanges = Map<string, number | undefined>;
@@ -34,7 +37,8 @@ interface Batch {
  * tick); each instance drops the L1 copies concerned, skipping its own messages. While the
  * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
  * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
- * `outageTtlMs`. An announcement that could not be published is sent again with the next one.
+ * `outageTtlMs`. An announcement that could not be published is sent again with the next one,
+ * on a timer (50 ms, doubling to 2 s) and when the subscription is back.
  *
  * Each announced key carries the Redis version of its change (bus-message.ts), so a receiver
  * orders messages and its own reads as Redis applied them: a late message does not drop a newer
@@ -55,6 +59,10 @@ export class InvalidationBus {
   private readonly publishing = new Set<Promise<void>>();
   private waiters: (() => void)[] = [];
   private rejected = 0;
+  /** The next retry of unsent announcements, when some wait. */
+  private resendTimer: NodeJS.Timeout | undefined;
+  private resendDelayMs = FIRST_RESEND_MS;
+  private closing = false;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -137,8 +145,12 @@ export class InvalidationBus {
     return batch.done;
   }
 
-  /** Sends what is queued, then closes the subscription. */
+  /** Sends what is queued (once), then closes the subscription. */
   async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.resendTimer);
+    this.resendTimer = undefined;
+    this.sendUnsent();
     await Promise.all([...this.publishing]);
     await this.resend;
     for (const waiter of this.waiters) waiter();
@@ -167,6 +179,7 @@ export class InvalidationBus {
       // Skipped or failed (reported by the guard): kept for the next announcement.
       const sent = await this.run('publish', () => this.client.publish(this.options.channel, message));
       if (sent === undefined) this.keepUnsent(chunkKeys, chunkUpTo, chunkTags);
+      else this.resendDelayMs = FIRST_RESEND_MS;
     }
   }
 
@@ -183,6 +196,32 @@ export class InvalidationBus {
         set.delete(oldest);
       }
     }
+    this.resendLater();
+  }
+
+  /**
+   * Retries unsent announcements on a timer (with backoff), not only with the next write: after
+   * the last write before a quiet spell, other instances would otherwise keep their copies until
+   * `l1.ttl`.
+   */
+  private resendLater(): void {
+    if (this.closing || this.resendTimer !== undefined) return;
+    const delay = this.resendDelayMs;
+    this.resendDelayMs = Math.min(delay * 2, MAX_RESEND_MS);
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      this.sendUnsent();
+    }, delay);
+    this.resendTimer.unref();
+  }
+
+  /** Publishes what waits for a retry, unless a retry is in flight. */
+  private sendUnsent(): void {
+    if (this.resend !== undefined || (this.unsentKeys.size === 0 && this.unsentTags.size === 0)) return;
+    // Owned by the bus: close() waits for it; announce never rejects.
+    this.resend = this.announce([], [], []).finally(() => {
+      this.resend = undefined;
+    });
   }
 
   private receive(raw: string): void {
@@ -209,11 +248,7 @@ export class InvalidationBus {
     this.events.emit('bus:state', { connected: true });
     for (const waiter of this.waiters) waiter();
     this.waiters = [];
-    if ((this.unsentKeys.size > 0 || this.unsentTags.size > 0) && this.resend === undefined) {
-      this.resend = this.announce([], [], []).finally(() => {
-        this.resend = undefined;
-      });
-    }
+    this.sendUnsent();
   }
 
   private down(l1: MemoryLayer): void {

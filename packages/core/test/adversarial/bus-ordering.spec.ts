@@ -229,4 +229,24 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     // No version orders A's own copy against later changes: it lives as during a bus outage.
     expect(await eventually(() => a.peek('k') === CACHE_MISS, DELIVERY_MS, 10)).toBe(true);
   });
+
+  it('an announcement whose PUBLISH failed is retried on its own, without waiting for another write', async () => {
+    const [a, b] = await two();
+    await a.set('k', 'old');
+    expect(
+      await eventually(async () => (await b.get('k')) === 'old' && b.peek('k') === 'old', DELIVERY_MS, 5),
+    ).toBe(true);
+    const client = a.redisClient;
+    if (client === undefined) throw new Error('Redis client expected');
+    const publish = client.publish.bind(client);
+    let failures = 0;
+    vi.spyOn(client, 'publish').mockImplementation(((...args: Parameters<typeof publish>) => {
+      if (failures++ === 0) return Promise.reject(new Error('Command timed out'));
+      return publish(...args);
+    }) as typeof client.publish);
+    await a.set('k', 'new'); // its announcement fails; no other write follows
+    expect(failures).toBe(1);
+    expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+    expect(await b.get('k')).toBe('new');
+  });
 });
