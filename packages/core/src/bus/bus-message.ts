@@ -47,9 +47,9 @@ export type DecodedBusMessage =
 /**
  * Wire form (JSON, short field names): `{"v":2,"s":"<sender>","k":["<key>",…],
  * "u":["<version>"|"",…],"t":["<tag>",…]}`. Versions are decimal strings ('' when unknown):
- * they pass 2^53 in no year this side of 2248, but Redis's Lua `cjson` prints numbers with 14
- * digits, which would round them, and the append script of the write-behind journal writes this
- * layout too.
+ * they stay below 2^53 until the year 2255, but Redis's Lua `cjson` prints numbers with 14
+ * digits, which would round them, and the append script of the write-behind journal
+ * (`journal-append.script.ts`) writes this layout too.
  */
 interface WireMessage {
   readonly v: number;
