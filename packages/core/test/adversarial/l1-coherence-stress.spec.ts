@@ -3,7 +3,10 @@ import { CACHE_MISS, CacheStack } from '../../src/index.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 
-/** Bus delivery on a loaded machine: asserted with margin. */
+/**
+ * After the last call: bus delivery on a loaded machine, and past `bus.outageTtl` (200 ms here),
+ * the longest an L1 copy lives when its Redis command timed out under that load.
+ */
 const QUIESCENCE_MS = 300;
 const KEYS = 100;
 const OPS_PER_KEY = 5;
