@@ -9,6 +9,7 @@ export type {
 export { DependencyTracker } from './dependencies/dependency-tracker.js';
 export type { Collected } from './dependencies/dependency-tracker.js';
 export { L2Guard } from './stack/l2-guard.js';
+export type { ReplayListener } from './stack/l2-guard.js';
 
 export type {
   BreakerOptions,
@@ -54,8 +55,8 @@ export type {
 } from './redis/redis-client.factory.js';
 export { InvalidationBus } from './bus/invalidation-bus.js';
 export type { InvalidationBusOptions } from './bus/invalidation-bus.js';
-export { decodeBusMessage, encodeBusMessage } from './bus/bus-message.js';
-export type { BusMessage } from './bus/bus-message.js';
+export { BUS_FORMAT_VERSION, decodeBusMessage, encodeBusMessage } from './bus/bus-message.js';
+export type { BusMessage, DecodedBusMessage } from './bus/bus-message.js';
 export type { ResolvedBusOptions } from './options/resolve-bus-options.js';
 export type { RedisConnectionOptions } from './redis/redis-connection.js';
 

@@ -99,9 +99,15 @@ describe('journal append script', () => {
     expect(await redis.get('{p}:entry:b')).toMatch(/^X\|\d+$/);
     expect(await redis.get(p.clock)).toBe(String(versions[2]));
     await expect.poll(() => messages.length).toBe(1);
+    // Bus layout 2: per key, the version up to which copies are outdated (just below a set's
+    // version, a delete marker's time).
+    const created = /^S1\|(\d+)\|/.exec((await redis.get('{p}:entry:a')) ?? '')?.[1];
+    const deleted = /^X\|(\d+)$/.exec((await redis.get('{p}:entry:b')) ?? '')?.[1];
     expect(JSON.parse(messages[0] as string)).toEqual({
+      v: 2,
       s: 'me',
       k: ['{p}:entry:a', '{p}:entry:a', '{p}:entry:b'],
+      u: [String(Number(created) - 1), String(Number(created) - 1), deleted],
     });
   });
 

@@ -18,9 +18,15 @@ export interface InvalidationBusOptions {
 const MAX_KEYS_PER_MESSAGE = 1_000;
 /** Most announcements kept for a retry when publishing failed; older ones are dropped. */
 const MAX_UNSENT = 10_000;
+/** First retry of an announcement that could not be published; doubles up to {@link MAX_RESEND_MS}. */
+const FIRST_RESEND_MS = 50;
+const MAX_RESEND_MS = 2_000;
+
+/** Keys to announce, each with the entry version up to which copies are outdated (`undefined`: unknown). */
+type KeyChanges = Map<string, number | undefined>;
 
 interface Batch {
-  readonly keys: Set<string>;
+  readonly keys: KeyChanges;
   readonly tags: Set<string>;
   done: Promise<void>;
 }
@@ -31,8 +37,15 @@ interface Batch {
  * tick); each instance drops the L1 copies concerned, skipping its own messages. While the
  * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
  * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
- * `outageTtlMs`. An announcement that could not be published is sent again with the next one, or
- * as soon as Redis takes commands again (after the evictions the guard replays), whichever is first.
+ * `outageTtlMs`. An announcement that could not be published is sent again with the next one,
+ * on a timer (50 ms, doubling to 2 s), when the subscription is back and as soon as Redis takes
+ * commands again (after the evictions the guard replays), whichever is first.
+ *
+ * Each announced key carries the Redis version of its change (bus-message.ts), so a receiver
+ * orders messages and its own reads as Redis applied them: a late message does not drop a newer
+ * copy, and a read older than a change it already heard of does not fill L1. A message that
+ * cannot be read is counted ({@link InvalidationBus.rejectedMessages}, event `bus:rejected`),
+ * and the copies of whatever keys and tags it still names are dropped.
  */
 export class InvalidationBus {
   /** This instance's id on the bus. */
@@ -40,15 +53,19 @@ export class InvalidationBus {
   /** Absent without L1: such an instance only announces its changes to the others. */
   private readonly subscriber: BusSubscriber | undefined;
   private batch: Batch | undefined;
-  private readonly unsentKeys = new Set<string>();
+  private readonly unsentKeys: KeyChanges = new Map();
   private readonly unsentTags = new Set<string>();
   private resend: Promise<void> | undefined;
   /** Batches being published: `close` waits for them. */
   private readonly publishing = new Set<Promise<void>>();
   private waiters: (() => void)[] = [];
+  private rejected = 0;
+  /** The next retry of unsent announcements, when some wait. */
+  private resendTimer: NodeJS.Timeout | undefined;
+  private resendDelayMs = FIRST_RESEND_MS;
+  private closing = false;
   /** Removes the listeners that send what is kept unsent once Redis takes commands again. */
   private readonly detach: (() => void)[] = [];
-  private closed = false;
   /** A reason to send what is unsent came while such a send was under way. */
   private sendAgain = false;
 
@@ -61,9 +78,9 @@ export class InvalidationBus {
     private readonly events: StrataEvents,
   ) {
     // An announcement that could not be published waits for Redis to take commands again, not
-    // only for the next announcement: until it is sent, another instance can keep (or re-read
-    // from Redis) the copy it concerns. It goes through the guard, which first replays the
-    // evictions still pending (a failed set's), so it lands after them.
+    // only for the next announcement or the timer: until it is sent, another instance can keep
+    // (or re-read from Redis) the copy it concerns. It goes through the guard, which first
+    // replays the evictions still pending (a failed set's), so it lands after them.
     const flush = (): void => this.sendUnsent();
     client.on('ready', flush);
     this.detach.push(
@@ -86,6 +103,11 @@ export class InvalidationBus {
   /** The channel and this instance's id: for scripts that announce their changes themselves. */
   get address(): { readonly channel: string; readonly sender: string } {
     return { channel: this.options.channel, sender: this.id };
+  }
+
+  /** Messages received on the channel that were not of a layout this release reads. */
+  get rejectedMessages(): number {
+    return this.rejected;
   }
 
   /** Whether the subscription is live (L1 is then fully used); always `true` without L1. */
@@ -113,14 +135,19 @@ export class InvalidationBus {
   }
 
   /**
-   * Tells the other instances to drop their L1 copies of `keys` (full entry keys) and to apply
-   * the invalidation of `tags` (full tag or namespace keys). Resolves once published (or, if
-   * publishing failed, kept for the next attempt); never rejects.
+   * Tells the other instances to drop their L1 copies of `keys` (full entry keys) whose version
+   * is at most `upTo[i]` (`undefined` or missing: every copy), and to apply the invalidation of
+   * `tags` (full tag or namespace keys). Resolves once published (or, if publishing failed, kept
+   * for the next attempt); never rejects.
    */
-  announce(keys: readonly string[], tags: readonly string[]): Promise<void> {
+  announce(
+    keys: readonly string[],
+    upTo: readonly (number | undefined)[],
+    tags: readonly string[],
+  ): Promise<void> {
     let batch = this.batch;
     if (batch === undefined) {
-      const created: Batch = { keys: new Set(), tags: new Set(), done: Promise.resolve() };
+      const created: Batch = { keys: new Map(), tags: new Set(), done: Promise.resolve() };
       created.done = Promise.resolve().then(() => {
         if (this.batch === created) this.batch = undefined;
         return this.publish(created.keys, created.tags);
@@ -130,15 +157,18 @@ export class InvalidationBus {
       void done.finally(() => this.publishing.delete(done));
       this.batch = batch = created;
     }
-    for (const key of keys) batch.keys.add(key);
+    keys.forEach((key, i) => addChange(batch.keys, key, upTo[i]));
     for (const tag of tags) batch.tags.add(tag);
     return batch.done;
   }
 
-  /** Sends what is queued, then closes the subscription. */
+  /** Sends what is queued (once), then closes the subscription. */
   async close(): Promise<void> {
-    this.closed = true;
     for (const detach of this.detach.splice(0)) detach();
+    clearTimeout(this.resendTimer);
+    this.resendTimer = undefined;
+    this.sendUnsent();
+    this.closing = true;
     await Promise.all([...this.publishing]);
     await this.resend;
     for (const waiter of this.waiters) waiter();
@@ -146,38 +176,96 @@ export class InvalidationBus {
     await this.subscriber?.close();
   }
 
-  private async publish(keys: Set<string>, tags: Set<string>): Promise<void> {
-    for (const key of this.unsentKeys) keys.add(key);
+  private async publish(keys: KeyChanges, tags: Set<string>): Promise<void> {
+    for (const [key, upTo] of this.unsentKeys) addChange(keys, key, upTo);
     for (const tag of this.unsentTags) tags.add(tag);
     this.unsentKeys.clear();
     this.unsentTags.clear();
-    const keyList = [...keys];
+    const keyList = [...keys.keys()];
+    const upToList = [...keys.values()];
     const tagList = [...tags];
     for (let at = 0; at < Math.max(keyList.length, tagList.length); at += MAX_KEYS_PER_MESSAGE) {
       const chunkKeys = keyList.slice(at, at + MAX_KEYS_PER_MESSAGE);
+      const chunkUpTo = upToList.slice(at, at + MAX_KEYS_PER_MESSAGE);
       const chunkTags = tagList.slice(at, at + MAX_KEYS_PER_MESSAGE);
-      const message = encodeBusMessage({ sender: this.id, keys: chunkKeys, tags: chunkTags });
+      const message = encodeBusMessage({
+        sender: this.id,
+        keys: chunkKeys,
+        upTo: chunkUpTo,
+        tags: chunkTags,
+      });
       // Skipped or failed (reported by the guard): kept for the next announcement.
       const sent = await this.run('publish', () => this.client.publish(this.options.channel, message));
-      if (sent === undefined) this.keepUnsent(chunkKeys, chunkTags);
+      if (sent === undefined) this.keepUnsent(chunkKeys, chunkUpTo, chunkTags);
+      else this.resendDelayMs = FIRST_RESEND_MS;
     }
   }
 
-  private keepUnsent(keys: readonly string[], tags: readonly string[]): void {
-    for (const key of keys) this.unsentKeys.add(key);
+  private keepUnsent(
+    keys: readonly string[],
+    upTo: readonly (number | undefined)[],
+    tags: readonly string[],
+  ): void {
+    keys.forEach((key, i) => addChange(this.unsentKeys, key, upTo[i]));
     for (const tag of tags) this.unsentTags.add(tag);
     for (const set of [this.unsentKeys, this.unsentTags]) {
-      for (const oldest of set) {
+      for (const [oldest] of set.entries()) {
         if (set.size <= MAX_UNSENT) break;
         set.delete(oldest);
       }
     }
+    this.resendLater();
+  }
+
+  /**
+   * Retries unsent announcements on a timer (with backoff), not only with the next write: after
+   * the last write before a quiet spell, other instances would otherwise keep their copies until
+   * `l1.ttl`.
+   */
+  private resendLater(): void {
+    if (this.closing || this.resendTimer !== undefined) return;
+    const delay = this.resendDelayMs;
+    this.resendDelayMs = Math.min(delay * 2, MAX_RESEND_MS);
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      this.sendUnsent();
+    }, delay);
+    this.resendTimer.unref();
+  }
+
+  /**
+   * Publishes what waits for a retry. Called during such a retry, it sends again once that one is
+   * over: Redis may have come back while it was failing. Once closing, nothing new is started.
+   */
+  private sendUnsent(): void {
+    if (this.closing) return;
+    if (this.resend !== undefined) {
+      this.sendAgain = true;
+      return;
+    }
+    this.sendAgain = false;
+    if (this.unsentKeys.size === 0 && this.unsentTags.size === 0) return;
+    // Owned by the bus: close() waits for it; announce never rejects.
+    this.resend = this.announce([], [], []).finally(() => {
+      this.resend = undefined;
+      if (this.sendAgain) this.sendUnsent();
+    });
   }
 
   private receive(raw: string): void {
-    const message = decodeBusMessage(raw);
-    if (message === undefined || message.sender === this.id) return;
-    if (message.keys.length > 0) this.l1?.deleteRemote(message.keys);
+    const decoded = decodeBusMessage(raw);
+    if (decoded.kind === 'rejected') {
+      // Not a layout this release reads (a newer release, another publisher, a forgery): what
+      // it names may have changed, and dropping copies is always safe.
+      this.rejected++;
+      if (this.events.has('bus:rejected')) this.events.emit('bus:rejected', { reason: decoded.reason });
+      if (decoded.keys.length > 0) this.l1?.deleteRemote(decoded.keys);
+      if (decoded.tags.length > 0) this.l1?.invalidate(decoded.tags);
+      return;
+    }
+    const message = decoded.message;
+    if (message.sender === this.id) return;
+    if (message.keys.length > 0) this.l1?.deleteRemote(message.keys, message.upTo);
     if (message.tags.length > 0) this.l1?.invalidate(message.tags);
   }
 
@@ -191,27 +279,19 @@ export class InvalidationBus {
     this.sendUnsent();
   }
 
-  /**
-   * Sends what is kept unsent, if anything is. Called during such a send, it sends again once that
-   * one is over: Redis may have come back while it was failing.
-   */
-  private sendUnsent(): void {
-    if (this.closed) return;
-    if (this.resend !== undefined) {
-      this.sendAgain = true;
-      return;
-    }
-    this.sendAgain = false;
-    if (this.unsentKeys.size === 0 && this.unsentTags.size === 0) return;
-    this.resend = this.announce([], []).finally(() => {
-      this.resend = undefined;
-      if (this.sendAgain) this.sendUnsent();
-    });
-  }
-
   private down(l1: MemoryLayer): void {
     l1.clear();
     l1.degrade(this.options.outageTtlMs);
     this.events.emit('bus:state', { connected: false });
   }
+}
+
+/** Adds a key's change to `changes`: the higher of two versions, unknown if either is. */
+function addChange(changes: KeyChanges, key: string, upTo: number | undefined): void {
+  if (!changes.has(key)) {
+    changes.set(key, upTo);
+    return;
+  }
+  const known = changes.get(key);
+  changes.set(key, known === undefined || upTo === undefined ? undefined : Math.max(known, upTo));
 }

@@ -65,6 +65,11 @@ export interface StrataEventMap {
   'l2:error': { operation: string; error: Error };
   /** The invalidation bus subscription dropped (L1 cleared, entries short-lived) or is back. */
   'bus:state': { connected: boolean };
+  /**
+   * A message on the bus channel was not of a layout this release reads (malformed, another
+   * publisher, a newer release): the L1 copies of the keys and tags it still names were dropped.
+   */
+  'bus:rejected': { reason: string };
   /** The L2 circuit breaker changed state: `open` (Redis skipped), `half-open`, `closed` (in use). */
   'breaker:state': { state: CircuitState };
   /** A write-behind cache journaled a write (`set`, `delete` or an `increment` delta). */

@@ -17,6 +17,11 @@ export interface LayerRead {
   readonly token?: number;
   /** For the memory layer with `shareReferences`: the frozen stored value. */
   readonly shared?: unknown;
+  /**
+   * For the Redis layer: the version of the record the read found (an entry's `created`, even
+   * one a tag invalidated, or a delete marker's time); absent when it found none.
+   */
+  readonly version?: number;
 }
 
 /** An entry to write; the layer assigns `created` from the token or its clock. */

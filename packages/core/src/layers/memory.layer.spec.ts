@@ -149,4 +149,90 @@ describe('MemoryLayer', () => {
       expect(l1.read('long').entry).toBeDefined();
     });
   });
+
+  describe('Redis entry versions (ordering with the bus)', () => {
+    it('a write older than a change announced on the bus is refused, whatever the token; a newer one lands', () => {
+      const l1 = layer();
+      const token = l1.missToken();
+      // A delete at version 200 elsewhere, heard before this write (taken earlier) lands.
+      l1.deleteRemote(['k'], [200]);
+      expect(l1.write('k', entry('old'), 60_000, token, undefined, 150)).toBe(false);
+      expect(l1.write('k', entry('old'), 60_000, token, undefined, 200)).toBe(false);
+      // Written in Redis after that delete: lands even though the message came after its token.
+      expect(l1.write('k', entry('new'), 60_000, token, undefined, 201)).toBe(true);
+      expect(l1.read('k').entry?.value).toBe('j"new"');
+    });
+
+    it('the same for a key this layer holds: its delete marker keeps the newest version', () => {
+      const l1 = layer();
+      expect(l1.write('k', entry('v1'), 60_000, l1.missToken(), undefined, 100)).toBe(true);
+      l1.deleteRemote(['k'], [300]);
+      expect(l1.read('k').entry).toBeUndefined();
+      expect(l1.write('k', entry('v2'), 60_000, l1.missToken(), undefined, 250)).toBe(false);
+      // An older announcement later does not lower what is known.
+      l1.deleteRemote(['k'], [120]);
+      expect(l1.write('k', entry('v2'), 60_000, l1.missToken(), undefined, 250)).toBe(false);
+      expect(l1.write('k', entry('v3'), 60_000, l1.missToken(), undefined, 301)).toBe(true);
+    });
+
+    it('a message older than the held copy (out of order) keeps the copy; one at its version drops it', () => {
+      const l1 = layer();
+      expect(l1.write('k', entry('v'), 60_000, l1.missToken(), undefined, 500)).toBe(true);
+      l1.deleteRemote(['k'], [499]); // a set of version 500 announced: this copy is that entry
+      expect(l1.read('k').entry?.value).toBe('j"v"');
+      l1.deleteRemote(['k'], [400]); // an older change, late
+      expect(l1.read('k').entry?.value).toBe('j"v"');
+      l1.deleteRemote(['k'], [500]); // deleted at 500 (or rewritten in place)
+      expect(l1.read('k').entry).toBeUndefined();
+    });
+
+    it('a write of an older version than the held entry is refused; the same version is a rewrite', () => {
+      const l1 = layer();
+      expect(l1.write('k', entry('new'), 60_000, l1.missToken(), undefined, 500)).toBe(true);
+      expect(l1.write('k', entry('old'), 60_000, l1.missToken(), undefined, 499)).toBe(false);
+      expect(l1.write('k', entry('new'), 60_000, l1.missToken(), undefined, 500)).toBe(true);
+      expect(l1.read('k').entry?.value).toBe('j"new"');
+    });
+
+    it('a change of unknown version drops every copy and orders later writes by token only', () => {
+      const l1 = layer();
+      expect(l1.write('k', entry('v'), 60_000, l1.missToken(), undefined, 500)).toBe(true);
+      const before = l1.missToken();
+      l1.deleteRemote(['k'], [undefined]);
+      l1.deleteRemote(['absent']);
+      expect(l1.read('k').entry).toBeUndefined();
+      // A newer version does not help a write that began before the change: its version is unknown.
+      expect(l1.write('k', entry('x'), 60_000, before, undefined, 900)).toBe(false);
+      expect(l1.write('absent', entry('x'), 60_000, before, undefined, 900)).toBe(false);
+      // Later known versions do not make it known either.
+      l1.deleteRemote(['k', 'absent'], [600, 600]);
+      expect(l1.write('k', entry('x'), 60_000, before, undefined, 900)).toBe(false);
+      expect(l1.write('k', entry('x'), 60_000, l1.missToken(), undefined, 900)).toBe(true);
+    });
+
+    it("a local delete's marker (version not known yet) refuses writes that began before it", () => {
+      const l1 = layer();
+      const before = l1.missToken();
+      l1.delete(['k']);
+      l1.deleteRemote(['k'], [100]);
+      expect(l1.write('k', entry('old'), 60_000, before, undefined, 900)).toBe(false);
+      expect(l1.write('k', entry('new'), 60_000, l1.missToken(), undefined, 900)).toBe(true);
+    });
+
+    it('versions remembered for keys not held are bounded in number and in time (tombstoneTtl)', async () => {
+      // Real time: the remembered changes live in an LRU with its own clock.
+      const l1 = new MemoryLayer({ maxEntries: 100, maxBytes: 1_000_000, tombstoneTtlMs: 50 });
+      l1.deleteRemote(['absent'], [300]);
+      expect(l1.write('absent', entry('old'), 60_000, l1.missToken(), undefined, 200)).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 80));
+      expect(l1.write('absent', entry('old'), 60_000, l1.missToken(), undefined, 200)).toBe(true);
+      // Evicted by number: a write whose token predates the eviction is refused (it may be older).
+      const before = l1.missToken();
+      l1.deleteRemote(
+        Array.from({ length: 10_001 }, (_, i) => `other${i}`),
+        [],
+      );
+      expect(l1.write('other0', entry('old'), 60_000, before, undefined, 1)).toBe(false);
+    });
+  });
 });

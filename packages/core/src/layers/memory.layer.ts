@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import { KeyDependencyWatch } from './key-dependency-watch.js';
+import { mergeFloor, type MemoryRecord, type RemoteDelete } from './memory-record.js';
 
 /** Options of a {@link MemoryLayer}. */
 export interface MemoryLayerOptions {
@@ -9,7 +10,11 @@ export interface MemoryLayerOptions {
   readonly maxEntries: number;
   /** Most bytes kept, estimated from the encoded value and key sizes. */
   readonly maxBytes: number;
-  /** How long a delete keeps loads that began before it from writing, in ms. */
+  /**
+   * How long a delete keeps loads that began before it from writing, in ms. It is also how long
+   * the newest entry version seen for a key is remembered after a delete or an announcement:
+   * give at least L1's longest entry lifetime.
+   */
   readonly tombstoneTtlMs: number;
   /**
    * Prefix of key dependency times (`KeyBuilder.keyDependencyPrefix`): their changes are kept
@@ -18,10 +23,6 @@ export interface MemoryLayerOptions {
    */
   readonly keyDependencyPrefix?: string;
 }
-
-type MemoryRecord =
-  | { readonly entry: CacheEntry; readonly shared: unknown; readonly expiresAt: number }
-  | { readonly entry: undefined; readonly deletedAt: number; readonly expiresAt: number };
 
 const RECORD_OVERHEAD_BYTES = 96;
 const PRUNE_THRESHOLD = 10_000;
@@ -48,7 +49,7 @@ export class MemoryLayer implements CacheLayer {
    * in flight for such a key must not store the value it got before the delete. Kept apart from
    * `records` so that other instances' writes cannot evict this instance's entries.
    */
-  private readonly remoteDeletes: LRUCache<string, number>;
+  private readonly remoteDeletes: LRUCache<string, RemoteDelete>;
   /** While set, the longest an entry may live (`0`: nothing is stored): see {@link MemoryLayer.degrade}. */
   private lifetimeCapMs: number | undefined;
   /** Which key dependencies an entry may carry; absent without key dependencies. */
@@ -71,10 +72,10 @@ export class MemoryLayer implements CacheLayer {
       options.keyDependencyPrefix === undefined
         ? undefined
         : new KeyDependencyWatch(options.keyDependencyPrefix, () => this.clock);
-    this.remoteDeletes = new LRUCache<string, number>({
+    this.remoteDeletes = new LRUCache<string, RemoteDelete>({
       max: MAX_REMOTE_DELETES,
       ttl: options.tombstoneTtlMs,
-      dispose: (at, _key, reason) => {
+      dispose: ({ at }, _key, reason) => {
         if (reason === 'evict' && at > this.evictedUpTo) this.evictedUpTo = at;
       },
     });
@@ -115,51 +116,105 @@ export class MemoryLayer implements CacheLayer {
     return ++this.clock;
   }
 
-  write(key: string, entry: EntryToWrite, ttlMs: number, token?: number, shared?: unknown): boolean {
+  /**
+   * Writes an entry unless something newer is known for the key. `token` (a logical time from
+   * {@link MemoryLayer.missToken}, taken before the value was read or written in Redis) refuses
+   * the write if the key was deleted, written or cleared since. `version` is the entry's Redis
+   * version (`created` in Redis): it is refused if that version is at most the newest one known
+   * to be outdated, from a delete or an announcement of another instance (the bus), whatever
+   * order the messages and the replies came in. Where both are known, the version decides (it
+   * orders changes as Redis applied them); else the token does.
+   *
+   * @returns Whether the entry was stored.
+   */
+  write(
+    key: string,
+    entry: EntryToWrite,
+    ttlMs: number,
+    token?: number,
+    shared?: unknown,
+    version?: number,
+  ): boolean {
     if (this.lifetimeCapMs !== undefined) {
       if (this.lifetimeCapMs === 0) return false;
       ttlMs = Math.min(ttlMs, this.lifetimeCapMs);
     }
-    if (token !== undefined) {
-      const current = this.records.peek(key);
-      if (current && current.expiresAt > Date.now()) {
-        const last = current.entry ? current.entry.created : current.deletedAt;
-        if (last >= token) return false;
-      } else if (
-        current === undefined &&
-        (token <= this.evictedUpTo || token <= (this.remoteDeletes.get(key) ?? 0))
-      ) {
-        return false;
-      }
-    }
+    if ((token !== undefined || version !== undefined) && this.isOutdated(key, token, version)) return false;
     const created = token ?? ++this.clock;
     this.keyDependencies?.watch(entry.tags);
     this.longestLifetimeMs = Math.max(this.longestLifetimeMs, ttlMs);
-    this.records.set(key, { entry: { ...entry, created }, shared, expiresAt: Date.now() + ttlMs });
+    const floor = version === undefined ? undefined : version - 1;
+    this.records.set(key, { entry: { ...entry, created }, shared, expiresAt: Date.now() + ttlMs, floor });
     return true;
   }
 
+  /** Whether a write under `token` / of `version` is older than what this layer knows of `key`. */
+  private isOutdated(key: string, token: number | undefined, version: number | undefined): boolean {
+    const current = this.records.peek(key);
+    if (current !== undefined) {
+      // A version known on both sides orders the two as Redis did, even past the record's expiry.
+      if (version !== undefined && current.floor !== undefined) return version <= current.floor;
+      if (token === undefined || current.expiresAt <= Date.now()) return false;
+      return (current.entry ? current.entry.created : current.deletedAt) >= token;
+    }
+    const remote = this.remoteDeletes.get(key);
+    if (remote !== undefined) {
+      if (version !== undefined && remote.floor !== undefined) {
+        if (version <= remote.floor) return true;
+      } else if (token !== undefined && token <= remote.at) return true;
+    }
+    // Evicted or cleared since the token: what it recorded is gone.
+    return token !== undefined && token <= this.evictedUpTo;
+  }
+
   delete(keys: readonly string[]): void {
-    this.markDeleted(keys, false);
+    this.markDeleted(keys);
   }
 
   /**
-   * A delete announced by another instance: a held record becomes a delete marker as with
-   * {@link MemoryLayer.delete}; for a key not held, the delete is remembered apart (bounded), so
-   * it stops reads in flight without taking room from this instance's entries.
+   * Changes announced by another instance (the bus). `upTo[i]`: copies of `keys[i]` whose
+   * version is at most this are outdated (`undefined`: not known, every copy is). An outdated
+   * held record becomes a delete marker as with {@link MemoryLayer.delete}; a held entry newer
+   * than the change (the message came late) stays. For a key not held, the change is remembered
+   * apart (bounded), so it stops reads in flight without taking room from this instance's entries.
    */
-  deleteRemote(keys: readonly string[]): void {
-    this.markDeleted(keys, true);
-  }
-
-  /** Delete markers for `keys`; `remote`: a key not held is remembered apart instead. */
-  private markDeleted(keys: readonly string[], remote: boolean): void {
+  deleteRemote(keys: readonly string[], upTo: readonly (number | undefined)[] = []): void {
     const deletedAt = ++this.clock;
     const expiresAt = Date.now() + this.options.tombstoneTtlMs;
-    for (const key of keys) {
-      if (remote && this.records.peek(key) === undefined) this.remoteDeletes.set(key, deletedAt);
-      else this.records.set(key, { entry: undefined, deletedAt, expiresAt });
-    }
+    keys.forEach((key, i) => {
+      const floor = upTo[i];
+      const current = this.records.peek(key);
+      if (current === undefined) {
+        const remote = this.remoteDeletes.get(key);
+        const unknown = remote !== undefined && remote.floor === undefined;
+        this.remoteDeletes.set(key, { at: deletedAt, floor: mergeFloor(unknown, remote?.floor, floor) });
+        return;
+      }
+      if (
+        current.entry !== undefined &&
+        floor !== undefined &&
+        current.floor !== undefined &&
+        current.floor >= floor
+      )
+        return;
+      // A marker of unknown version (a local delete, an announcement without versions) stays
+      // unknown: writes are then refused by token, which is stricter.
+      const unknown = current.entry === undefined && current.floor === undefined;
+      this.records.set(key, {
+        entry: undefined,
+        deletedAt,
+        expiresAt,
+        floor: mergeFloor(unknown, current.floor, floor),
+      });
+    });
+  }
+
+  /** Delete markers for `keys` (their Redis version is not known yet). */
+  private markDeleted(keys: readonly string[]): void {
+    const deletedAt = ++this.clock;
+    const expiresAt = Date.now() + this.options.tombstoneTtlMs;
+    for (const key of keys)
+      this.records.set(key, { entry: undefined, deletedAt, expiresAt, floor: undefined });
   }
 
   /**

@@ -31,13 +31,29 @@ export interface RedisLayerOptions {
 
 const MISS: LayerRead = { entry: undefined };
 
+/** The version in the header of a record this release does not read as an entry. */
+const RECORD_VERSION = /^(?:X|S1)\|(\d+)/;
+
+/**
+ * A read that found no readable entry: a delete marker (`X|<time>`), or an entry this release
+ * does not read (an earlier release's value encoding, `S1|<created>|…`), still gives the version
+ * the write token compares against, so the load that follows may replace it. The pattern is the
+ * token script's (`^[SX]1?|(%d+)`).
+ */
+function markerRead(raw: string): LayerRead {
+  const match = RECORD_VERSION.exec(raw);
+  if (match === null) return MISS;
+  const version = Number(match[1]);
+  return Number.isSafeInteger(version) && version > 0 ? { entry: undefined, version } : MISS;
+}
+
 /** Whether an invalidation time read from Redis supersedes an entry created at `created`. */
 function isAtOrAfter(time: string | null | undefined, created: number): boolean {
   return time !== null && time !== undefined && Number(time) >= created;
 }
 
 interface StrataScripts {
-  strataNow(key: string): Promise<number>;
+  strataNow(key: string, seen?: string): Promise<number>;
   strataWrite(key: string, token: string, px: number, tail: string): Promise<number>;
   strataDelete(...args: (string | number)[]): Promise<number>;
   strataInvalidate(...args: (string | number)[]): Promise<number>;
@@ -97,18 +113,19 @@ export class RedisLayer implements CacheLayer {
     const raw = values[0];
     if (raw === null || raw === undefined) return MISS;
     const entry = parseEntry(raw);
-    if (entry === undefined) return MISS;
+    if (entry === undefined) return markerRead(raw);
+    const seen: LayerRead = { entry: undefined, version: entry.created };
     let unknown: string[] | undefined;
     for (const tag of entry.tags) {
       const at = hinted.indexOf(tag);
       if (at < 0) (unknown ??= []).push(tag);
-      else if (isAtOrAfter(values[at + 1], entry.created)) return MISS;
+      else if (isAtOrAfter(values[at + 1], entry.created)) return seen;
     }
     if (unknown !== undefined) {
       const times = await this.client.mget(...unknown);
-      for (const time of times) if (isAtOrAfter(time, entry.created)) return MISS;
+      for (const time of times) if (isAtOrAfter(time, entry.created)) return seen;
     }
-    return { entry };
+    return { entry, version: entry.created };
   }
 
   /**
@@ -120,29 +137,53 @@ export class RedisLayer implements CacheLayer {
     return !this.client.isCluster;
   }
 
-  async missToken(key: string): Promise<number> {
-    return this.client.strataNow(key);
+  /**
+   * The token for a write after a miss. `seen`: the version of the record the miss read found
+   * ({@link LayerRead.version}; `null` for none): if the key changed since, the token refuses the
+   * write. Without it, the token is the time now.
+   */
+  async missToken(key: string, seen?: number | null): Promise<number> {
+    if (seen === undefined) return this.client.strataNow(key);
+    return this.client.strataNow(key, seen === null ? '' : String(seen));
   }
 
   async write(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<boolean> {
+    return (await this.writeVersion(key, entry, ttlMs, token)) !== undefined;
+  }
+
+  /**
+   * {@link RedisLayer.write}, answering the stored entry's version (its `created` in Redis), or
+   * `undefined` when the token refused it.
+   */
+  async writeVersion(
+    key: string,
+    entry: EntryToWrite,
+    ttlMs: number,
+    token?: number,
+  ): Promise<number | undefined> {
     const px = Math.max(1, Math.ceil(ttlMs));
-    const written = await this.client.strataWrite(
+    const version = await this.client.strataWrite(
       key,
       token === undefined ? '' : String(token),
       px,
       serializeEntryTail(entry),
     );
-    return written === 1;
+    return version > 0 ? version : undefined;
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+    await this.deleteVersions(keys);
+  }
+
+  /** {@link RedisLayer.delete}, answering each key's delete version (its marker's time). */
+  async deleteVersions(keys: readonly string[]): Promise<readonly number[]> {
+    if (keys.length === 0) return [];
     if (this.client.isCluster) {
       // Keys of different slots may live on different nodes: one script per key.
-      await Promise.all(keys.map((key) => this.client.strataDelete(1, key, this.options.tombstoneTtlMs)));
-      return;
+      return Promise.all(keys.map((key) => this.client.strataDelete(1, key, this.options.tombstoneTtlMs)));
     }
-    await this.client.strataDelete(keys.length, ...keys, this.options.tombstoneTtlMs);
+    const version = await this.client.strataDelete(keys.length, ...keys, this.options.tombstoneTtlMs);
+    return keys.map(() => version);
   }
 
   async invalidate(tagKeys: readonly string[]): Promise<void> {

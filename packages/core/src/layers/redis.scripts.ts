@@ -12,11 +12,22 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
 /**
  * The token for a write that follows a miss: Redis `TIME` in microseconds, read on the node that
- * owns KEYS[1] (the entry), whose clock the write script compares against. Hits never run a
+ * owns KEYS[1] (the entry), whose clock the write script compares against. With ARGV[1], the
+ * version of the record the miss read saw ('' for none): when the key changed since that read
+ * (a newer entry or delete marker), that record's version is returned instead, so the write
+ * that follows is refused (its value could be older than the change, which it would replace
+ * unannounced). Hits never run a
  * script: an `EVALSHA` costs several microseconds of server time more than a `GET` (measured in
  * apps/bench), so reads are plain `MGET`/`GET` and the tag check runs on the client.
  */
 export const NOW_SCRIPT = `${NOW}
+if ARGV[1] then
+  local cur = redis.call('GET', KEYS[1])
+  if cur then
+    local _, _, seen = string.find(cur, '^[SX]1?|(%d+)')
+    if seen and (ARGV[1] == '' or tonumber(seen) > tonumber(ARGV[1])) then return tonumber(seen) end
+  end
+end
 return now`;
 
 /**
@@ -24,6 +35,7 @@ return now`;
  * unconditional write), ARGV[2] = PX, ARGV[3] = the entry without its header prefix.
  * With a token, the write is skipped (returns 0) when the key was deleted or written at or
  * after the token's time: a load that began before those must not store its older result.
+ * Else returns the entry's version (its `created`), which the bus announces.
  */
 export const WRITE_SCRIPT = `local created
 if ARGV[1] ~= '' then
@@ -38,16 +50,16 @@ else
   created = now
 end
 redis.call('SET', KEYS[1], 'S1|' .. string.format('%.0f', created) .. '|' .. ARGV[3], 'PX', ARGV[2])
-return 1`;
+return created`;
 
 /**
  * Delete keys. Each becomes a delete marker `X|<time>` living ARGV[1] ms, which makes earlier
- * loads' writes no-ops and reads misses.
+ * loads' writes no-ops and reads misses. Returns the marker's time (the delete's version).
  */
 export const DELETE_SCRIPT = `${NOW}
 local marker = 'X|' .. string.format('%.0f', now)
 for i = 1, #KEYS do redis.call('SET', KEYS[i], marker, 'PX', ARGV[1]) end
-return #KEYS`;
+return now`;
 
 /**
  * Invalidate tags or namespaces: KEYS are their time keys (all in the `{prefix:tags}` slot).

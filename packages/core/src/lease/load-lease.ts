@@ -106,17 +106,23 @@ export class LoadLeases {
    * Loads `fullKey` once across instances: under its lease, or, while another instance holds
    * the lease, by polling `lookup` (the L2 read) until that instance's value lands. When the
    * lease goes without a value (the holder failed, crashed and its lease expired, or its value
-   * was not cacheable), this instance takes the lease and loads. Without Redis, it just loads.
+   * was not cacheable), this instance takes the lease and loads. Every lease taken is followed
+   * by a `lookup` before the load (unless `recheck` is false): the holder before may have stored
+   * the value and released the lease between this instance's miss and its attempt. Without
+   * Redis, it just loads.
    *
    * @param fullKey - The entry key.
    * @param load - Runs the loader and stores its result.
    * @param lookup - Reads the entry another instance may have stored; `undefined` while absent.
+   * @param recheck - Look up after taking the lease; `false` for a load that must run although
+   *   a fresh entry exists (an early refresh).
    * @returns What `load` or `lookup` gave.
    */
   async loadOnce<T>(
     fullKey: string,
     load: () => Promise<T>,
     lookup: () => Promise<T | undefined>,
+    recheck = true,
   ): Promise<T> {
     // The holder renews its lease while it loads, so waiters wait as long as it lives. The bound
     // is for a lease that never expires (set by hand without PX): past it, a waiter loads itself.
@@ -127,7 +133,11 @@ export class LoadLeases {
       if (lease.kind === 'unavailable') return load();
       if (lease.kind === 'acquired') {
         try {
-          return await load();
+          // The lease may be free because its last holder stored the value and released it after
+          // this instance's miss: read again before loading (the read follows the lease, so a
+          // value stored before it was taken is found).
+          const stored = recheck ? await lookup() : undefined;
+          return stored !== undefined ? stored : await load();
         } finally {
           await lease.release();
         }

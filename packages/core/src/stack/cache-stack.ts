@@ -82,7 +82,8 @@ export class CacheStack {
     this.tracker = new DependencyTracker(o.dependencies, this.keys, watch);
     this.entryEvents = new EntryEvents(this.events, this.keys.prefix);
     const { keys, l1, l2, guard, bus } = this;
-    this.writer = new EntryWriter(guard, l1, o.l1?.ttlMs, (dependency) => keys.isKeyDependency(dependency));
+    const isKeyDependency = (dependency: string): boolean => keys.isKeyDependency(dependency);
+    this.writer = new EntryWriter(guard, l1, o.l1?.ttlMs, isKeyDependency, o.bus?.outageTtlMs);
     const changes = new KeyChanges({ enabled: o.dependencies, keys, l1, l2, guard, bus });
     const { events, ttl, writer } = this;
     this.writes = new WritePath({ options: o, events, keys, ttl, l1, guard, bus, writer, changes });

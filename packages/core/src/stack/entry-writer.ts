@@ -38,9 +38,25 @@ export class EntryWriter {
     private readonly l1TtlMs: number | undefined,
     /** Whether a dependency key of an entry is a key dependency (`KeyBuilder.isKeyDependency`). */
     private readonly isKeyDependency: (dependency: string) => boolean = () => false,
+    /**
+     * With the bus, the L1 lifetime of a value whose Redis write failed or was skipped
+     * (`bus.outageTtl`; `0`: not kept): Redis may hold something else, and no announcement can
+     * order this copy (it has no version), so it lives as briefly as during a bus outage.
+     */
+    private readonly unconfirmedTtlMs?: number,
   ) {}
 
-  async write(w: EntryWrite, l1Token: number | undefined, l2Token: L2WriteToken): Promise<void> {
+  /**
+   * Writes `w` to Redis (as `l2Token` allows), then to L1 under `l1Token` and the version Redis
+   * gave it.
+   *
+   * @returns The entry's version in Redis, or `undefined` when it was not written there.
+   */
+  async write(
+    w: EntryWrite,
+    l1Token: number | undefined,
+    l2Token: L2WriteToken,
+  ): Promise<number | undefined> {
     const now = Date.now();
     const lifeMs = w.ttlMs + w.staleMs;
     const entry: EntryToWrite = {
@@ -62,19 +78,33 @@ export class EntryWriter {
       if (keyDependencies.length > 0 && !(await this.guard.extendDependencies(keyDependencies, lifeMs))) {
         // A set replaces what Redis holds: evict that (now, or once Redis is back).
         if (typeof l2Token !== 'number') await this.guard.delete([w.full]);
-        this.writeL1(w, entry, lifeMs, l1Token);
-        return;
+        this.writeL1(w, entry, lifeMs, l1Token, undefined);
+        return undefined;
       }
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
       const written = await this.guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number');
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
-      if (written === false) return;
+      if (written === false) return undefined;
+      this.writeL1(w, entry, lifeMs, l1Token, written);
+      return written;
     }
-    this.writeL1(w, entry, lifeMs, l1Token);
+    this.writeL1(w, entry, lifeMs, l1Token, undefined);
+    return undefined;
   }
 
-  private writeL1(w: EntryWrite, entry: EntryToWrite, lifeMs: number, l1Token: number | undefined): void {
-    if (this.l1 && this.l1TtlMs !== undefined)
-      this.l1.write(w.full, entry, Math.min(lifeMs, this.l1TtlMs), l1Token, w.shared);
+  private writeL1(
+    w: EntryWrite,
+    entry: EntryToWrite,
+    lifeMs: number,
+    l1Token: number | undefined,
+    version: number | undefined,
+  ): void {
+    if (this.l1 === undefined || this.l1TtlMs === undefined) return;
+    let ttlMs = Math.min(lifeMs, this.l1TtlMs);
+    if (version === undefined && this.guard !== undefined && this.unconfirmedTtlMs !== undefined) {
+      if (this.unconfirmedTtlMs === 0) return;
+      ttlMs = Math.min(ttlMs, this.unconfirmedTtlMs);
+    }
+    this.l1.write(w.full, entry, ttlMs, l1Token, w.shared, version);
   }
 }

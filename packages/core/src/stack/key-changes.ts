@@ -8,6 +8,12 @@ import type { L2Guard } from './l2-guard.js';
 
 const NO_TAGS: readonly string[] = [];
 
+/**
+ * What a set or delete did in Redis, per key: entry versions at most this are outdated (a set of
+ * version `v` gives `v - 1`, a delete its marker's time); `undefined` for all when not known.
+ */
+export type ChangedUpTo = readonly (number | undefined)[] | undefined;
+
 /** What {@link KeyChanges} uses of its `CacheStack`. */
 export interface KeyChangesDeps {
   /** The stack's `dependencies` option. */
@@ -35,21 +41,25 @@ export class KeyChanges {
    * `issued`: whether the write's command was sent when `write` was created (a write that first
    * extends its own dependencies' times sends it later, so it is waited for too).
    */
-  async after(full: readonly string[], write: Promise<unknown> | undefined, issued = true): Promise<void> {
+  async after(
+    full: readonly string[],
+    write: Promise<ChangedUpTo> | undefined,
+    issued = true,
+  ): Promise<void> {
     const { keys, l1, l2, guard, bus } = this.d;
     if (!this.d.enabled) {
-      await write;
-      await bus?.announce(full, NO_TAGS);
+      await bus?.announce(full, (await write) ?? [], NO_TAGS);
       return;
     }
     const dependencies = full.map((key) => keys.keyDependency(key));
-    if (l2?.ordered === true && issued) await Promise.all([write, guard?.invalidate(dependencies)]);
+    let upTo: ChangedUpTo;
+    if (l2?.ordered === true && issued) [upTo] = await Promise.all([write, guard?.invalidate(dependencies)]);
     else {
-      await write;
+      upTo = await write;
       await guard?.invalidate(dependencies);
     }
     l1?.invalidate(dependencies);
-    await bus?.announce(full, dependencies);
+    await bus?.announce(full, upTo ?? [], dependencies);
   }
 }
 

@@ -8,6 +8,16 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 /** Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed. */
 export type GuardedRun = <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
 
+/**
+ * Told of evictions replayed after an outage: `keys` deleted (with their delete versions) or
+ * `tagKeys` invalidated.
+ */
+export type ReplayListener = (
+  keys: readonly string[],
+  versions: readonly number[],
+  tagKeys: readonly string[],
+) => void;
+
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
 const PROBE_RETRY_MS = 100;
 
@@ -30,6 +40,8 @@ export class L2Guard {
   private probeTimer: NodeJS.Timeout | undefined;
   private probing: Promise<unknown> | undefined;
   private stopped = false;
+  /** Told of each replayed eviction: see {@link L2Guard.onReplay}. */
+  private replayed: ReplayListener | undefined;
   /** On reconnection: replay what waits and close the breaker without waiting for a call. */
   private readonly onReady = (): void => {
     if (this.pendingRepairs > 0 || this.breaker.state !== 'closed') this.probeLater(0);
@@ -61,6 +73,14 @@ export class L2Guard {
     return this.pendingDeletes.size + this.pendingInvalidations.size;
   }
 
+  /**
+   * Listens for replayed evictions. The invalidation bus announces them: a failed command may
+   * still have run (a timeout), so other instances may hold copies of what a replay removes.
+   */
+  onReplay(listener: ReplayListener): void {
+    this.replayed = listener;
+  }
+
   /** Reads through Redis; `undefined` when Redis was skipped or failed. */
   async read(key: string, tagHint: readonly string[]): Promise<LayerRead | undefined> {
     let read: LayerRead | undefined;
@@ -85,15 +105,19 @@ export class L2Guard {
     return read;
   }
 
-  /** The token for a guarded write after a miss; `undefined` when Redis was skipped or failed. */
-  async missToken(key: string): Promise<number | undefined> {
-    return this.run('read', () => this.layer.missToken(key));
+  /**
+   * The token for a guarded write after a miss; `undefined` when Redis was skipped or failed.
+   * `seen`: see {@link RedisLayer.missToken}.
+   */
+  async missToken(key: string, seen?: number | null): Promise<number | undefined> {
+    return this.run('read', () => this.layer.missToken(key, seen));
   }
 
   /**
-   * Writes through Redis; `false` when a newer write or a delete wins, `undefined` on failure.
-   * `replaces`: the write stands for a change of the source of truth (a set, not a load's
-   * result), so if it does not reach Redis the value it replaces is evicted once Redis is back.
+   * Writes through Redis: the stored entry's version, `false` when a newer write or a delete
+   * wins, `undefined` on failure. `replaces`: the write stands for a change of the source of
+   * truth (a set, not a load's result), so if it does not reach Redis the value it replaces is
+   * evicted once Redis is back.
    */
   async write(
     key: string,
@@ -101,20 +125,25 @@ export class L2Guard {
     ttlMs: number,
     token: number | undefined,
     replaces: boolean,
-  ): Promise<boolean | undefined> {
-    const written = await this.run('write', () => this.layer.write(key, entry, ttlMs, token));
+  ): Promise<number | false | undefined> {
+    const written = await this.run('write', async () => {
+      const version = await this.layer.writeVersion(key, entry, ttlMs, token);
+      return version ?? false;
+    });
     // Else the value it replaces would be served after the outage.
     if (written === undefined && replaces) this.remember(this.pendingDeletes, [key]);
     return written;
   }
 
-  /** Deletes keys in Redis, or remembers them for when Redis is back. */
-  async delete(keys: readonly string[]): Promise<void> {
-    const done = await this.run('delete', async () => {
-      await this.layer.delete(keys);
-      return true;
-    });
-    if (done === undefined) this.remember(this.pendingDeletes, keys);
+  /**
+   * Deletes keys in Redis, or remembers them for when Redis is back.
+   *
+   * @returns Each key's delete version, or `undefined` when Redis was skipped or failed.
+   */
+  async delete(keys: readonly string[]): Promise<readonly number[] | undefined> {
+    const versions = await this.run('delete', () => this.layer.deleteVersions(keys));
+    if (versions === undefined) this.remember(this.pendingDeletes, keys);
+    return versions;
   }
 
   /** Invalidates tag/namespace keys in Redis, or remembers them for when Redis is back. */
@@ -206,13 +235,15 @@ export class L2Guard {
       try {
         if (this.pendingDeletes.size > 0) {
           const keys = [...this.pendingDeletes];
-          await this.layer.delete(keys);
+          const versions = await this.layer.deleteVersions(keys);
           for (const key of keys) this.pendingDeletes.delete(key);
+          this.replayed?.(keys, versions, []);
         }
         if (this.pendingInvalidations.size > 0) {
           const tags = [...this.pendingInvalidations];
           await this.layer.invalidate(tags);
           for (const tag of tags) this.pendingInvalidations.delete(tag);
+          this.replayed?.([], [], tags);
         }
       } finally {
         this.repairing = undefined;

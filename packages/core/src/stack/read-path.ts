@@ -115,7 +115,8 @@ export class ReadPath {
 
   /**
    * Runs the loader once across instances: under the key's lease, or, while another instance
-   * holds it, by waiting for the value that instance stores (docs/distributed.md).
+   * holds it, by waiting for the value that instance stores (docs/distributed.md). `recheck`:
+   * see `LoadLeases.loadOnce` (`false` for an early refresh, whose entry is still fresh).
    */
   private loadOnce(
     full: string,
@@ -124,15 +125,17 @@ export class ReadPath {
     tagKeys: readonly string[],
     tokens: Tokens,
     policy: ReadPolicy,
+    recheck = true,
   ): Promise<Loaded> {
     const load = (): Promise<Loaded> => runLoader(this.d, full, loader, options, tagKeys, tokens, policy);
     // No write token: Redis failed or was skipped on this miss, so a lease would only cost one
     // more command timeout (and the result is not written to Redis for others anyway).
     if (this.d.leases === undefined || tokens.l2 === undefined) return load();
-    return this.d.leases.loadOnce(full, load, async () => {
+    const lookup = async (): Promise<Loaded | undefined> => {
       const l2 = await this.readL2(full, tokens.l1, tagKeys, false);
       return l2.hit ? this.loaded(l2.entry, l2.shared) : undefined;
-    });
+    };
+    return this.d.leases.loadOnce(full, load, lookup, recheck);
   }
 
   /**
@@ -153,13 +156,16 @@ export class ReadPath {
     if (read === undefined) return MISS_WITHOUT_TOKEN;
     const entry = read.entry;
     if (entry === undefined || entry.freshUntil <= Date.now()) {
-      return { hit: false, token: wantToken ? await guard.missToken(full) : undefined, stale: entry };
+      // The token refuses the write if the key changes after this read, not only after the token.
+      const token = wantToken ? await guard.missToken(full, read.version ?? null) : undefined;
+      return { hit: false, token, stale: entry };
     }
     if (this.d.events.has('hit')) this.entryEvents.hit(full, 'l2');
     const shared = this.d.options.shareReferences || share ? deepFreeze(decodeValue(entry.value)) : undefined;
     const l1 = this.d.options.l1;
     if (this.d.l1 && l1) {
-      this.d.l1.write(full, entry, Math.min(entry.staleUntil - Date.now(), l1.ttlMs), l1Token, shared);
+      const lifeMs = Math.min(entry.staleUntil - Date.now(), l1.ttlMs);
+      this.d.l1.write(full, entry, lifeMs, l1Token, shared, entry.created);
     }
     return { hit: true, entry, shared };
   }
@@ -295,7 +301,7 @@ export class ReadPath {
     }
     return {
       outcome: 'loaded',
-      value: await this.loadOnce(full, loader, options, tagKeys, tokens, policy),
+      value: await this.loadOnce(full, loader, options, tagKeys, tokens, policy, start !== 'recompute'),
     };
   }
 

@@ -30,8 +30,11 @@ export function buildStackLayers(
   events: StrataEvents,
 ): StackLayers {
   const keyDependencyPrefix = o.dependencies ? keys.keyDependencyPrefix : undefined;
+  // In front of Redis, delete markers also remember the newest entry version seen for a key (the
+  // bus's ordering): kept at least as long as an L1 entry lives.
+  const markerTtlMs = o.redis && o.l1 ? Math.max(o.tombstoneTtlMs, o.l1.ttlMs) : o.tombstoneTtlMs;
   const l1 = o.l1
-    ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: o.tombstoneTtlMs, keyDependencyPrefix })
+    ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: markerTtlMs, keyDependencyPrefix })
     : undefined;
   if (!o.redis)
     return { l1, connection: undefined, l2: undefined, guard: undefined, bus: undefined, leases: undefined };
@@ -45,6 +48,8 @@ export function buildStackLayers(
   });
   const guard = new L2Guard(l2, connection, events, o.breaker);
   const bus = o.bus ? new InvalidationBus(connection.client, guard.command, l1, o.bus, events) : undefined;
+  // Owned by the bus (it tracks its publishes until close); announce never rejects.
+  if (bus) guard.onReplay((keys, versions, tagKeys) => void bus.announce(keys, versions, tagKeys));
   const leases =
     o.lease === undefined ? undefined : new LoadLeases(connection.client, guard.command, o.lease, o.prefix);
   return { l1, connection, l2, guard, bus, leases };

@@ -13,7 +13,7 @@ import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import type { TtlPolicy } from '../ttl/ttl-policy.js';
 import type { ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
 import type { EntryWriter } from './entry-writer.js';
-import { type KeyChanges, l2WriteToken } from './key-changes.js';
+import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
 import type { L2Guard } from './l2-guard.js';
 
 const NO_TAGS: readonly string[] = [];
@@ -76,7 +76,13 @@ export class WritePath {
     const write = { full, encoded, ttlMs, staleMs: d.options.reads.staleMs, tags, loadMs: undefined, shared };
     // With dependencies, the writer extends their times before it sends the entry (entry-writer.ts).
     const issued = tags === own;
-    await d.changes.after([full], d.writer.write(write, options.ticket?.l1, l2WriteToken(options)), issued);
+    // Taken before the Redis write: a change another instance makes after it, announced before
+    // this write reaches L1, keeps this (older) value out of L1.
+    const l1Token = options.ticket?.l1 ?? d.l1?.missToken();
+    const written = d.writer
+      .write(write, l1Token, l2WriteToken(options))
+      .then((version): ChangedUpTo => (version === undefined ? undefined : [version - 1]));
+    await d.changes.after([full], written, issued);
     if (d.events.has('set')) d.events.emit('set', { cache: cacheOfEntry(d.keys.prefix, full), key: full });
   }
 
@@ -141,6 +147,6 @@ export class WritePath {
   private async invalidate(tagKeys: readonly string[]): Promise<void> {
     this.d.l1?.invalidate(tagKeys);
     await this.d.guard?.invalidate(tagKeys);
-    await this.d.bus?.announce(NO_TAGS, tagKeys);
+    await this.d.bus?.announce(NO_TAGS, [], tagKeys);
   }
 }

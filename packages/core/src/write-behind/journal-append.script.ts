@@ -12,8 +12,8 @@
  * `fresh|stale|n\ntags…\n` or '' for a delete) and its payload (encoded value, integer delta, or
  * ''); then the invalidation bus's channel ('' without a bus) and this instance's id on it.
  * With a channel, the entry keys the batch changed are announced in the same script (one
- * `PUBLISH`, the bus's message format), so other instances drop their L1 copies without another
- * round trip.
+ * `PUBLISH`, the bus's message layout 2 with entry versions: `bus-message.ts`), so other
+ * instances drop their L1 copies without another round trip.
  *
  * Returns one line per write, joined by `\n` (one bulk reply: a reply per value cost the client
  * more than the script): the version, followed by a space and the counter's cached value after an
@@ -52,6 +52,7 @@ end
 local used = false
 local out = {}
 local changed = {}
+local upTo = {}
 for w = 0, n - 1 do
   local meta, payload = ARGV[5 + w * 2], ARGV[6 + w * 2]
   local op, px, keyBytes, at = string.match(meta, '^(%a)(%d+) (%d+) ()')
@@ -123,6 +124,12 @@ for w = 0, n - 1 do
     -- The value is appended by Redis, not joined in Lua (see above). Same entry, TTL kept.
     if tail then redis.call('APPEND', entryKey, tail) end
     changed[#changed + 1] = entryKey
+    -- Versions up to which other instances' copies are outdated (bus layout 2): a marker's time;
+    -- just below a set's version (a copy of the new entry stays); unknown ('') for an increment,
+    -- which changes the value in place under the entry's old version.
+    if string.sub(entry, 1, 1) == 'X' then upTo[#upTo + 1] = created
+    elseif op == 'i' then upTo[#upTo + 1] = ''
+    else upTo[#upTo + 1] = int(nowUs - 1) end
     -- A key already pending has its stream record: whoever takes it takes this write too.
     if added then redis.call('XADD', stream, '*', 'k', field, 'v', v) end
     out[#out + 1] = count and v .. ' ' .. count or v
@@ -131,6 +138,6 @@ end
 if used then redis.call('SET', KEYS[4], int(version)) end
 local channel = ARGV[5 + n * 2]
 if channel and channel ~= '' and #changed > 0 then
-  redis.call('PUBLISH', channel, cjson.encode({ s = ARGV[6 + n * 2], k = changed }))
+  redis.call('PUBLISH', channel, cjson.encode({ v = 2, s = ARGV[6 + n * 2], k = changed, u = upTo }))
 end
 return table.concat(out, '\\n')`;
