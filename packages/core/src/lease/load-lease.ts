@@ -76,7 +76,13 @@ export class LoadLeases {
   async acquire(fullKey: string): Promise<LeaseOutcome> {
     const key = this.keyOf(fullKey);
     const token = randomUUID();
-    const reply = await this.run('lease', () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'));
+    // Taken after this call gave up waiting (and loaded without it): release it at once, or the
+    // other instances would wait for a value nobody loads until it expires.
+    const reply = await this.run(
+      'lease',
+      () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'),
+      async (late) => (late === 'OK' ? this.client.strataLeaseRelease(key, token) : undefined),
+    );
     if (reply === undefined) return RELEASED;
     if (reply !== 'OK') return { kind: 'held' };
     // While the holder loads, its lease is extended every third of its life: only a holder that

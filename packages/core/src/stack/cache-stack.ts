@@ -159,12 +159,9 @@ export class CacheStack {
     const full = this.keys.entry(key, options.namespace);
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
-    const l2 = await this.reader.readL2(
-      full,
-      this.l1?.missToken(),
-      this.tagKeys(options),
-      false,
-      options.share,
+    const l1Token = this.l1?.missToken();
+    const l2 = await this.l2Operation(() =>
+      this.reader.readL2(full, l1Token, this.tagKeys(options), false, options.share),
     );
     if (l2.hit) {
       this.tracker.record(full, l2.entry.tags);
@@ -200,7 +197,7 @@ export class CacheStack {
     let leader = false;
     const loaded = await this.flights.run(full, () => {
       leader = true;
-      return this.reader.load(full, loader, untyped, l1Token, policy);
+      return this.l2Operation(() => this.reader.load(full, loader, untyped, l1Token, policy));
     });
     this.tracker.record(full, loaded.tags ?? this.tagKeys(options));
     if (leader || this.options.shareReferences || options.share === true) return loaded.value as T;
@@ -225,7 +222,7 @@ export class CacheStack {
     encoded: EncodedValue,
     options: WriteOptions = {},
   ): Promise<void> {
-    await this.writes.setEncoded(key, value, encoded, options);
+    await this.l2Operation(() => this.writes.setEncoded(key, value, encoded, options));
   }
 
   /**
@@ -235,7 +232,7 @@ export class CacheStack {
    * With Redis, one round trip.
    */
   async writeTicket(key: string, options: ReadOptions = {}): Promise<WriteTicket> {
-    return this.writes.writeTicket(key, options);
+    return this.l2Operation(() => this.writes.writeTicket(key, options));
   }
 
   /**
@@ -264,7 +261,8 @@ export class CacheStack {
    * without Redis or when Redis fails (then write unconditionally).
    */
   async writeToken(key: string, options: ReadOptions = {}): Promise<number | undefined> {
-    return this.guard?.missToken(this.keys.entry(key, options.namespace));
+    const full = this.keys.entry(key, options.namespace);
+    return this.l2Operation(async () => this.guard?.missToken(full));
   }
 
   /**
@@ -282,17 +280,17 @@ export class CacheStack {
 
   /** Deletes keys; loads in flight for them will not store their result. */
   async delete(keys: string | readonly string[], options?: ReadOptions): Promise<void> {
-    await this.writes.delete(keys, options);
+    await this.l2Operation(() => this.writes.delete(keys, options));
   }
 
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
-    await this.writes.invalidateTags(tags);
+    await this.l2Operation(() => this.writes.invalidateTags(tags));
   }
 
   /** Drops every entry of a namespace, in one round trip. */
   async invalidateNamespace(namespace: string): Promise<void> {
-    await this.writes.invalidateNamespace(namespace);
+    await this.l2Operation(() => this.writes.invalidateNamespace(namespace));
   }
 
   /**
@@ -316,6 +314,14 @@ export class CacheStack {
     await this.connection?.close();
     await this.l1?.close();
     this.events.clear();
+  }
+
+  /**
+   * Runs one public operation: all its Redis commands share one budget of Redis time
+   * (`redis.commandTimeout`), so a frozen Redis holds it once (docs/failure-behaviour.md).
+   */
+  private l2Operation<T>(fn: () => Promise<T>): Promise<T> {
+    return this.guard === undefined ? fn() : this.guard.operation(fn);
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {

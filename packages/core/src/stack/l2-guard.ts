@@ -4,9 +4,26 @@ import type { StrataEvents } from '../events/strata-events.js';
 import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
+import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
+import { OperationDeadlines } from './operation-deadlines.js';
+import type { RedisTimeBudget } from './redis-time-budget.js';
 
-/** Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed. */
-export type GuardedRun = <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
+/**
+ * Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed.
+ * `late` is called with the reply of a command the caller gave up on (its operation's Redis
+ * time ran out) when that reply still arrives, to undo what it did (a lease taken too late).
+ */
+export type GuardedRun = <T>(
+  operation: string,
+  command: () => Promise<T>,
+  late?: (reply: T) => Promise<unknown>,
+) => Promise<T | undefined>;
+
+/** What one guarded command came to. `refused`: Redis answered no (out of memory). */
+type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refused: boolean };
+
+const SKIPPED: Attempt<never> = { ok: false, refused: false };
+const REFUSED: Attempt<never> = { ok: false, refused: true };
 
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
 const PROBE_RETRY_MS = 100;
@@ -20,6 +37,11 @@ const MAX_REPAIRS = 100_000;
  * plus an `l2:error` event, and never lets a delete or invalidation be lost: one that could not
  * reach Redis is remembered and replayed before Redis serves anything again, so an entry
  * evicted during an outage does not come back when Redis does.
+ *
+ * All the commands of one cache operation ({@link L2Guard.operation}) share one Redis time
+ * budget (`redis.commandTimeout`), so a frozen Redis holds a call once, not once per command.
+ * An out-of-memory refusal is Redis answering, not an outage: it does not count toward the
+ * breaker.
  */
 export class L2Guard {
   private readonly breaker: CircuitBreaker;
@@ -30,6 +52,7 @@ export class L2Guard {
   private probeTimer: NodeJS.Timeout | undefined;
   private probing: Promise<unknown> | undefined;
   private stopped = false;
+  private readonly deadlines: OperationDeadlines;
   /** On reconnection: replay what waits and close the breaker without waiting for a call. */
   private readonly onReady = (): void => {
     if (this.pendingRepairs > 0 || this.breaker.state !== 'closed') this.probeLater(0);
@@ -40,7 +63,10 @@ export class L2Guard {
     private readonly connection: RedisConnection,
     private readonly events: StrataEvents,
     breaker: { failureThreshold: number; breakDurationMs: number },
+    /** Redis time of one cache operation, all its commands together (`redis.commandTimeout`). */
+    budgetMs: number,
   ) {
+    this.deadlines = new OperationDeadlines(budgetMs);
     this.breaker = new CircuitBreaker({
       ...breaker,
       onStateChange: (state) => {
@@ -61,6 +87,14 @@ export class L2Guard {
     return this.pendingDeletes.size + this.pendingInvalidations.size;
   }
 
+  /**
+   * Runs `fn` as one cache operation: every Redis command it sends (until it returns) shares one
+   * budget of Redis time. A task it leaves going after it returned gets a budget per command.
+   */
+  operation<T>(fn: () => Promise<T>): Promise<T> {
+    return this.deadlines.run(fn);
+  }
+
   /** Reads through Redis; `undefined` when Redis was skipped or failed. */
   async read(key: string, tagHint: readonly string[]): Promise<LayerRead | undefined> {
     let read: LayerRead | undefined;
@@ -68,9 +102,10 @@ export class L2Guard {
       read = await this.run('read', () => this.layer.read(key, tagHint));
     } else {
       // The hot path of an L2 hit, inlined: one async frame fewer than run().
-      if (!this.connection.ready || !this.breaker.allows()) return undefined;
+      const budget = this.deadlines.current();
+      if (budget.remainingMs() <= 0 || !this.connection.ready || !this.breaker.allows()) return undefined;
       try {
-        read = await this.layer.read(key, tagHint);
+        read = await this.deadlines.within(budget, 'read', () => this.layer.read(key, tagHint));
         this.breaker.succeed();
       } catch (error) {
         this.failed('read', error);
@@ -102,10 +137,13 @@ export class L2Guard {
     token: number | undefined,
     replaces: boolean,
   ): Promise<boolean | undefined> {
-    const written = await this.run('write', () => this.layer.write(key, entry, ttlMs, token));
-    // Else the value it replaces would be served after the outage.
-    if (written === undefined && replaces) this.remember(this.pendingDeletes, [key]);
-    return written;
+    const written = await this.attempt('write', () => this.layer.write(key, entry, ttlMs, token));
+    if (written.ok) return written.value;
+    // Else the value it replaces would be served after the outage, or, refused because Redis is
+    // out of memory, by every instance now: a delete marker is stored even then.
+    if (replaces && written.refused) await this.delete([key]);
+    else if (replaces) this.remember(this.pendingDeletes, [key]);
+    return undefined;
   }
 
   /** Deletes keys in Redis, or remembers them for when Redis is back. */
@@ -145,8 +183,11 @@ export class L2Guard {
    *
    * @returns The command's result, or `undefined` when it was skipped or failed.
    */
-  readonly command: GuardedRun = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
-    this.run(operation, command);
+  readonly command: GuardedRun = <T>(
+    operation: string,
+    command: () => Promise<T>,
+    late?: (reply: T) => Promise<unknown>,
+  ): Promise<T | undefined> => this.run(operation, command, late);
 
   /** Stops probing and waits for a replay or probe in progress (shutdown). */
   async drain(): Promise<void> {
@@ -155,7 +196,9 @@ export class L2Guard {
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     await this.probing;
-    await this.repairing;
+    // A replay given up on by its caller may still fail; it was reported then.
+    await this.repairing?.catch(() => undefined);
+    await this.deadlines.drain();
   }
 
   /**
@@ -181,23 +224,56 @@ export class L2Guard {
     this.probeTimer.unref();
   }
 
-  private async run<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {
+  private async run<T>(
+    operation: string,
+    command: () => Promise<T>,
+    late?: (reply: T) => Promise<unknown>,
+  ): Promise<T | undefined> {
+    const attempt = await this.attempt(operation, command, late);
+    return attempt.ok ? attempt.value : undefined;
+  }
+
+  private async attempt<T>(
+    operation: string,
+    command: () => Promise<T>,
+    late?: (reply: T) => Promise<unknown>,
+  ): Promise<Attempt<T>> {
+    const budget = this.deadlines.current();
     // No offline queue: while disconnected a command would fail anyway; skip without a round trip.
-    if (!this.connection.ready || !this.breaker.allows()) return undefined;
+    // Nor is a command sent once its operation has used up its Redis time.
+    if (budget.remainingMs() <= 0 || !this.connection.ready || !this.breaker.allows()) return SKIPPED;
     try {
-      if (this.pendingRepairs > 0) await this.repair();
-      const result = await command();
+      if (this.pendingRepairs > 0) await this.replay(budget);
+      const value = await this.deadlines.within(budget, operation, command, late);
       this.breaker.succeed();
-      return result;
+      return { ok: true, value };
     } catch (error) {
-      this.failed(operation, error);
-      return undefined;
+      return this.failed(operation, error);
     }
   }
 
-  private failed(operation: string, error: unknown): void {
-    this.breaker.fail();
-    this.events.emit('l2:error', { operation, error: new CacheStoreError(operation, error) });
+  /**
+   * Replays remembered evictions before a command. A replay Redis answered with an error (it is
+   * up) does not hold the command back: reads still skip what it covers (see `read`), and the
+   * bus announcement must go out. One that timed out or met a lost connection fails the command.
+   */
+  private async replay(budget: RedisTimeBudget): Promise<void> {
+    try {
+      await this.deadlines.within(budget, 'repair', () => this.repair());
+    } catch (error) {
+      if (!isRedisReply(error)) throw error;
+      this.events.emit('l2:error', { operation: 'repair', error: new CacheStoreError('repair', error) });
+    }
+  }
+
+  private failed(operation: string, error: unknown): Attempt<never> {
+    const refused = isOutOfMemoryReply(error);
+    // Redis answered: it is up, whatever it refused.
+    if (refused) this.breaker.succeed();
+    else this.breaker.fail();
+    const reported = error instanceof CacheStoreError ? error : new CacheStoreError(operation, error);
+    this.events.emit('l2:error', { operation, error: reported });
+    return refused ? REFUSED : SKIPPED;
   }
 
   // One replay at a time; concurrent callers wait for it. A failure leaves the rest pending.

@@ -256,7 +256,12 @@ export class ReadPath {
       cache: this.entryEvents.cacheOf(full),
       trigger,
       retryUntil: Math.min(entry.staleUntil, entry.freshUntil + policy.staleMs),
-      run: (retry) => this.refresh(full, loader, options, policy, retry ? 'revalidate' : start),
+      // A background refresh is an operation of its own: it has its own Redis time.
+      run: (retry) => {
+        const refresh = (): Promise<RefreshResult<Loaded>> =>
+          this.refresh(full, loader, options, policy, retry ? 'revalidate' : start);
+        return this.d.guard === undefined ? refresh() : this.d.guard.operation(refresh);
+      },
     };
   }
 

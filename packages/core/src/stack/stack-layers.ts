@@ -43,7 +43,7 @@ export function buildStackLayers(
     keyDependencyPrefix: keys.keyDependencyPrefix,
     dependencyTtlMs: o.dependencyTtlMs,
   });
-  const guard = new L2Guard(l2, connection, events, o.breaker);
+  const guard = new L2Guard(l2, connection, events, o.breaker, o.redis.commandTimeoutMs);
   const bus = o.bus ? new InvalidationBus(connection.client, guard.command, l1, o.bus, events) : undefined;
   const leases =
     o.lease === undefined ? undefined : new LoadLeases(connection.client, guard.command, o.lease, o.prefix);
