@@ -20,7 +20,8 @@ export type GuardedRun = <T>(
 ) => Promise<T | undefined>;
 
 /** What one guarded command came to. `refused`: Redis answered no (out of memory). */
-type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refused: boolean };
+type Attempt<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refused: boolean };
 
 const SKIPPED: Attempt<never> = { ok: false, refused: false };
 const REFUSED: Attempt<never> = { ok: false, refused: true };

@@ -59,7 +59,12 @@ export class OperationDeadlines {
       const expiry = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           expired = true;
-          reject(new CacheStoreError(operation, `no reply within the operation's ${this.budgetMs} ms of Redis time`));
+          reject(
+            new CacheStoreError(
+              operation,
+              `no reply within the operation's ${this.budgetMs} ms of Redis time`,
+            ),
+          );
         }, leftMs);
       });
       return await Promise.race([sent, expiry]);
