@@ -18,6 +18,9 @@ export interface InvalidationBusOptions {
 const MAX_KEYS_PER_MESSAGE = 1_000;
 /** Most announcements kept for a retry when publishing failed; older ones are dropped. */
 const MAX_UNSENT = 10_000;
+/** First retry of an unsent announcement; doubles up to {@link MAX_RETRY_MS}. */
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2_000;
 
 interface Batch {
   readonly keys: Set<string>;
@@ -31,7 +34,8 @@ interface Batch {
  * tick); each instance drops the L1 copies concerned, skipping its own messages. While the
  * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
  * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
- * `outageTtlMs`. An announcement that could not be published is sent again with the next one.
+ * `outageTtlMs`. An announcement that could not be published is sent again with the next one, and
+ * retried on its own (backing off), so it also goes out when no other change follows.
  */
 export class InvalidationBus {
   /** This instance's id on the bus. */
@@ -42,6 +46,9 @@ export class InvalidationBus {
   private readonly unsentKeys = new Set<string>();
   private readonly unsentTags = new Set<string>();
   private resend: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = FIRST_RETRY_MS;
+  private closed = false;
   /** Batches being published: `close` waits for them. */
   private readonly publishing = new Set<Promise<void>>();
   private waiters: (() => void)[] = [];
@@ -119,6 +126,9 @@ export class InvalidationBus {
 
   /** Sends what is queued, then closes the subscription. */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     await Promise.all([...this.publishing]);
     await this.resend;
     for (const waiter of this.waiters) waiter();
@@ -141,6 +151,27 @@ export class InvalidationBus {
       const sent = await this.run('publish', () => this.client.publish(this.options.channel, message));
       if (sent === undefined) this.keepUnsent(chunkKeys, chunkTags);
     }
+    if (this.unsentKeys.size === 0 && this.unsentTags.size === 0) this.retryMs = FIRST_RETRY_MS;
+    else this.retryLater();
+  }
+
+  /** Sends what is unsent after a while, unless an announcement or reconnection sends it first. */
+  private retryLater(): void {
+    if (this.closed || this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+      this.resendUnsent();
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+
+  private resendUnsent(): void {
+    if (this.closed || (this.unsentKeys.size === 0 && this.unsentTags.size === 0)) return;
+    // Tracked: close() waits for it.
+    this.resend ??= this.announce([], []).finally(() => {
+      this.resend = undefined;
+    });
   }
 
   private keepUnsent(keys: readonly string[], tags: readonly string[]): void {
@@ -168,11 +199,7 @@ export class InvalidationBus {
     this.events.emit('bus:state', { connected: true });
     for (const waiter of this.waiters) waiter();
     this.waiters = [];
-    if ((this.unsentKeys.size > 0 || this.unsentTags.size > 0) && this.resend === undefined) {
-      this.resend = this.announce([], []).finally(() => {
-        this.resend = undefined;
-      });
-    }
+    this.resendUnsent();
   }
 
   private down(l1: MemoryLayer): void {

@@ -76,12 +76,12 @@ export class LoadLeases {
   async acquire(fullKey: string): Promise<LeaseOutcome> {
     const key = this.keyOf(fullKey);
     const token = randomUUID();
-    // Taken after this call gave up waiting (and loaded without it): release it at once, or the
-    // other instances would wait for a value nobody loads until it expires.
+    // Unanswered, it may still be taken once this call has loaded without it: released at once
+    // (a no-op if not taken), or the other instances would wait for a value nobody loads.
     const reply = await this.run(
       'lease',
       () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'),
-      async (late) => (late === 'OK' ? this.client.strataLeaseRelease(key, token) : undefined),
+      () => this.client.strataLeaseRelease(key, token),
     );
     if (reply === undefined) return RELEASED;
     if (reply !== 'OK') return { kind: 'held' };

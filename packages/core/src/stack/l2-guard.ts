@@ -10,13 +10,14 @@ import type { RedisTimeBudget } from './redis-time-budget.js';
 
 /**
  * Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed.
- * `late` is called with the reply of a command the caller gave up on (its operation's Redis
- * time ran out) when that reply still arrives, to undo what it did (a lease taken too late).
+ * `undo` is sent when the command failed without an answer from Redis (its operation's Redis
+ * time ran out, it timed out, the connection dropped): it may still run, so what it would do
+ * is undone (a lease taken after its caller gave up is released).
  */
 export type GuardedRun = <T>(
   operation: string,
   command: () => Promise<T>,
-  late?: (reply: T) => Promise<unknown>,
+  undo?: () => Promise<unknown>,
 ) => Promise<T | undefined>;
 
 /** What one guarded command came to. `refused`: Redis answered no (out of memory). */
@@ -187,8 +188,8 @@ export class L2Guard {
   readonly command: GuardedRun = <T>(
     operation: string,
     command: () => Promise<T>,
-    late?: (reply: T) => Promise<unknown>,
-  ): Promise<T | undefined> => this.run(operation, command, late);
+    undo?: () => Promise<unknown>,
+  ): Promise<T | undefined> => this.run(operation, command, undo);
 
   /** Stops probing and waits for a replay or probe in progress (shutdown). */
   async drain(): Promise<void> {
@@ -228,16 +229,16 @@ export class L2Guard {
   private async run<T>(
     operation: string,
     command: () => Promise<T>,
-    late?: (reply: T) => Promise<unknown>,
+    undo?: () => Promise<unknown>,
   ): Promise<T | undefined> {
-    const attempt = await this.attempt(operation, command, late);
+    const attempt = await this.attempt(operation, command, undo);
     return attempt.ok ? attempt.value : undefined;
   }
 
   private async attempt<T>(
     operation: string,
     command: () => Promise<T>,
-    late?: (reply: T) => Promise<unknown>,
+    undo?: () => Promise<unknown>,
   ): Promise<Attempt<T>> {
     const budget = this.deadlines.current();
     // No offline queue: while disconnected a command would fail anyway; skip without a round trip.
@@ -245,7 +246,7 @@ export class L2Guard {
     if (budget.remainingMs() <= 0 || !this.connection.ready || !this.breaker.allows()) return SKIPPED;
     try {
       if (this.pendingRepairs > 0) await this.replay(budget);
-      const value = await this.deadlines.within(budget, operation, command, late);
+      const value = await this.deadlines.within(budget, operation, command, undo);
       this.breaker.succeed();
       return { ok: true, value };
     } catch (error) {

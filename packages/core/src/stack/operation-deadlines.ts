@@ -1,5 +1,6 @@
 import { ScopedStorage } from '../async/scoped-storage.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
+import { isRedisReply } from '../redis/redis-reply.js';
 import { RedisTimeBudget } from './redis-time-budget.js';
 
 /**
@@ -10,7 +11,7 @@ import { RedisTimeBudget } from './redis-time-budget.js';
  */
 export class OperationDeadlines {
   private readonly operations = new ScopedStorage<RedisTimeBudget>();
-  /** Undoing of replies that came after their caller gave up: shutdown waits for it. */
+  /** Undoing of commands their caller gave up on: shutdown waits for it. */
   private readonly lateWork = new Set<Promise<unknown>>();
 
   constructor(
@@ -19,11 +20,16 @@ export class OperationDeadlines {
   ) {}
 
   /**
-   * Runs `fn` as one operation: every Redis command it sends until it returns shares one budget.
-   * A task it leaves going after it returned gets a budget per command.
+   * Runs `fn` as one operation: every Redis command it sends until it returns shares `budget`
+   * (by default a new one, or, for a call made inside another operation, from a loader, that
+   * operation's). A task it leaves going after it returned gets a budget per command.
    */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const budget = new RedisTimeBudget(this.budgetMs);
+  async run<T>(fn: () => Promise<T>, budget?: RedisTimeBudget): Promise<T> {
+    if (budget === undefined) {
+      const enclosing = this.operations.store;
+      if (enclosing !== undefined && enclosing.open) return fn();
+      budget = this.fresh();
+    }
     try {
       return await this.operations.run(budget, fn);
     } finally {
@@ -31,34 +37,37 @@ export class OperationDeadlines {
     }
   }
 
-  /** The budget of the operation in progress, or one for a command sent outside any. */
+  /** The budget of the operation in progress, or a new one outside any. */
   current(): RedisTimeBudget {
     const budget = this.operations.store;
-    return budget !== undefined && budget.open ? budget : new RedisTimeBudget(this.budgetMs);
+    return budget !== undefined && budget.open ? budget : this.fresh();
+  }
+
+  /** A new budget, for an operation of its own. */
+  fresh(): RedisTimeBudget {
+    return new RedisTimeBudget(this.budgetMs);
   }
 
   /**
    * Runs `command` within what is left of `budget`; rejects with a `CacheStoreError` at the
-   * deadline. A command given up on still runs in Redis: its reply, if it comes, goes to `late`
-   * (to undo what it did), never to the caller.
+   * deadline. A command that failed without an answer from Redis (given up on, timed out, its
+   * connection lost) may still run in Redis, later: then `undo` is sent at once (Redis runs a
+   * connection's commands in order, so it lands after it), never waited for by the caller.
    */
   async within<T>(
     budget: RedisTimeBudget,
     operation: string,
     command: () => Promise<T>,
-    late?: (reply: T) => Promise<unknown>,
+    undo?: () => Promise<unknown>,
   ): Promise<T> {
     const now = performance.now();
     const leftMs = budget.remainingMs(now);
     budget.begin(now);
     let timer: NodeJS.Timeout | undefined;
-    let expired = false;
     try {
       const sent = command();
-      if (late !== undefined) this.track(sent.then((reply) => (expired ? late(reply) : undefined)));
       const expiry = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          expired = true;
           reject(
             new CacheStoreError(
               operation,
@@ -68,19 +77,22 @@ export class OperationDeadlines {
         }, leftMs);
       });
       return await Promise.race([sent, expiry]);
+    } catch (error) {
+      if (undo !== undefined && !isRedisReply(error)) this.track(undo());
+      throw error;
     } finally {
       clearTimeout(timer);
       budget.end();
     }
   }
 
-  /** Waits for the undoing of late replies (shutdown). */
+  /** Waits for the undoing of commands given up on (shutdown). */
   async drain(): Promise<void> {
     await Promise.all([...this.lateWork]);
   }
 
   private track(work: Promise<unknown>): void {
-    // A failure here is the command's own error, already reported to its caller.
+    // Best effort: an undo that fails leaves what a failed command leaves (a lease expires).
     const settled = work.then(
       () => undefined,
       () => undefined,
