@@ -159,9 +159,12 @@ export class CacheStack {
     const full = this.keys.entry(key, options.namespace);
     const local = this.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
-    const l1Token = this.l1?.missToken();
-    const l2 = await this.l2Operation(() =>
-      this.reader.readL2(full, l1Token, this.tagKeys(options), false, options.share),
+    const l2 = await this.reader.readL2(
+      full,
+      this.l1?.missToken(),
+      this.tagKeys(options),
+      false,
+      options.share,
     );
     if (l2.hit) {
       this.tracker.record(full, l2.entry.tags);
@@ -197,7 +200,7 @@ export class CacheStack {
     let leader = false;
     const loaded = await this.flights.run(full, () => {
       leader = true;
-      return this.l2Operation(() => this.reader.load(full, loader, untyped, l1Token, policy));
+      return this.reader.load(full, loader, untyped, l1Token, policy);
     });
     this.tracker.record(full, loaded.tags ?? this.tagKeys(options));
     if (leader || this.options.shareReferences || options.share === true) return loaded.value as T;
@@ -232,7 +235,7 @@ export class CacheStack {
    * With Redis, one round trip.
    */
   async writeTicket(key: string, options: ReadOptions = {}): Promise<WriteTicket> {
-    return this.l2Operation(() => this.writes.writeTicket(key, options));
+    return this.writes.writeTicket(key, options);
   }
 
   /**
@@ -261,8 +264,7 @@ export class CacheStack {
    * without Redis or when Redis fails (then write unconditionally).
    */
   async writeToken(key: string, options: ReadOptions = {}): Promise<number | undefined> {
-    const full = this.keys.entry(key, options.namespace);
-    return this.l2Operation(async () => this.guard?.missToken(full));
+    return this.guard?.missToken(this.keys.entry(key, options.namespace));
   }
 
   /**
@@ -317,8 +319,9 @@ export class CacheStack {
   }
 
   /**
-   * Runs one public operation: all its Redis commands share one budget of Redis time
-   * (`redis.commandTimeout`), so a frozen Redis holds it once (docs/failure-behaviour.md).
+   * Runs a write that sends several Redis commands as one operation: they share one budget of
+   * Redis time (`redis.commandTimeout`), so a frozen Redis holds it once
+   * (docs/failure-behaviour.md). A read needs no scope: `getOrLoad` enters one on a miss.
    */
   private l2Operation<T>(fn: () => Promise<T>): Promise<T> {
     return this.guard === undefined ? fn() : this.guard.operation(fn);

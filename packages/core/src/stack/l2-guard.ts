@@ -90,21 +90,39 @@ export class L2Guard {
   }
 
   /**
-   * Runs `fn` as one cache operation: every Redis command it sends (until it returns) shares one
-   * budget of Redis time. A task it leaves going after it returned gets a budget per command.
+   * Runs `fn` as one cache operation: every Redis command it sends (until it returns) shares
+   * `budget` (by default a new one, or the enclosing operation's for a call made from a loader).
+   * A task it leaves going after it returned gets a budget per command.
    */
-  operation<T>(fn: () => Promise<T>): Promise<T> {
-    return this.deadlines.run(fn);
+  operation<T>(fn: () => Promise<T>, budget?: RedisTimeBudget): Promise<T> {
+    return this.deadlines.run(fn, budget);
+  }
+
+  /** Runs `fn` as an operation of its own, even inside another (a background refresh). */
+  detachedOperation<T>(fn: () => Promise<T>): Promise<T> {
+    return this.deadlines.run(fn, this.deadlines.fresh());
+  }
+
+  /**
+   * The Redis time budget of the operation in progress, or a new one: a read hands it on to what
+   * follows a miss without entering an operation (an L2 hit sends one command).
+   */
+  budget(): RedisTimeBudget {
+    return this.deadlines.current();
   }
 
   /** Reads through Redis; `undefined` when Redis was skipped or failed. */
-  async read(key: string, tagHint: readonly string[]): Promise<LayerRead | undefined> {
+  async read(
+    key: string,
+    tagHint: readonly string[],
+    budget = this.deadlines.current(),
+  ): Promise<LayerRead | undefined> {
     let read: LayerRead | undefined;
     if (this.pendingRepairs > 0) {
-      read = await this.run('read', () => this.layer.read(key, tagHint));
+      const attempt = await this.attempt('read', () => this.layer.read(key, tagHint), undefined, budget);
+      read = attempt.ok ? attempt.value : undefined;
     } else {
       // The hot path of an L2 hit, inlined: one async frame fewer than run().
-      const budget = this.deadlines.current();
       if (budget.remainingMs() <= 0 || !this.connection.ready || !this.breaker.allows()) return undefined;
       try {
         read = await this.deadlines.within(budget, 'read', () => this.layer.read(key, tagHint));
@@ -123,8 +141,9 @@ export class L2Guard {
   }
 
   /** The token for a guarded write after a miss; `undefined` when Redis was skipped or failed. */
-  async missToken(key: string): Promise<number | undefined> {
-    return this.run('read', () => this.layer.missToken(key));
+  async missToken(key: string, budget?: RedisTimeBudget): Promise<number | undefined> {
+    const attempt = await this.attempt('read', () => this.layer.missToken(key), undefined, budget);
+    return attempt.ok ? attempt.value : undefined;
   }
 
   /**
@@ -239,8 +258,8 @@ export class L2Guard {
     operation: string,
     command: () => Promise<T>,
     undo?: () => Promise<unknown>,
+    budget = this.deadlines.current(),
   ): Promise<Attempt<T>> {
-    const budget = this.deadlines.current();
     // No offline queue: while disconnected a command would fail anyway; skip without a round trip.
     // Nor is a command sent once its operation has used up its Redis time.
     if (budget.remainingMs() <= 0 || !this.connection.ready || !this.breaker.allows()) return SKIPPED;

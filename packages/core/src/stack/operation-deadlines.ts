@@ -25,15 +25,16 @@ export class OperationDeadlines {
    * operation's). A task it leaves going after it returned gets a budget per command.
    */
   async run<T>(fn: () => Promise<T>, budget?: RedisTimeBudget): Promise<T> {
-    if (budget === undefined) {
-      const enclosing = this.operations.store;
-      if (enclosing !== undefined && enclosing.open) return fn();
-      budget = this.fresh();
+    const enclosing = this.operations.store;
+    // Already inside: nothing to enter, and the budget is the enclosing operation's to finish.
+    if (enclosing !== undefined && enclosing.open && (budget === undefined || budget === enclosing)) {
+      return fn();
     }
+    const own = budget ?? this.fresh();
     try {
-      return await this.operations.run(budget, fn);
+      return await this.operations.run(own, fn);
     } finally {
-      budget.finish();
+      own.finish();
     }
   }
 

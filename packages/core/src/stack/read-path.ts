@@ -92,7 +92,8 @@ export class ReadPath {
   ): Promise<Loaded> {
     if (this.d.isClosed()) throw new StrataError('E_CLOSED', 'The cache stack is closed');
     const tagKeys = this.tagKeys(options);
-    const l2 = await this.readL2(full, l1Token, tagKeys, true, options.share === true);
+    const budget = this.d.guard?.budget();
+    const l2 = await this.readL2(full, l1Token, tagKeys, true, options.share === true, budget);
     if (l2.hit) {
       const entry = l2.entry;
       if (
@@ -103,7 +104,24 @@ export class ReadPath {
       }
       return this.loaded(entry, l2.shared);
     }
-    const tokens: Tokens = { l1: l1Token, l2: l2.token };
+    // A miss goes on to the lease, the loader and the write: one operation with the read, sharing
+    // its Redis time (entered only now, so that an L2 hit costs no async context).
+    const guard = this.d.guard;
+    const miss = (): Promise<Loaded> =>
+      this.afterMiss(full, loader, options, policy, l2, { l1: l1Token, l2: l2.token });
+    return guard === undefined || budget === undefined ? miss() : guard.operation(miss, budget);
+  }
+
+  /** The rest of a load that missed: stale serving, or the loader under the key's lease. */
+  private async afterMiss(
+    full: string,
+    loader: Loader,
+    options: Options,
+    policy: ReadPolicy,
+    l2: L2Lookup & { readonly hit: false },
+    tokens: Tokens,
+  ): Promise<Loaded> {
+    const tagKeys = this.tagKeys(options);
     const stale = policy.staleMs > 0 ? this.staleRecord(full, l2.stale) : undefined;
     if (stale !== undefined) {
       const served = await this.fromStale(full, loader, options, policy, stale, tokens);
@@ -146,14 +164,15 @@ export class ReadPath {
     tagKeys: readonly string[],
     wantToken: boolean,
     share = false,
+    budget = this.d.guard?.budget(),
   ): Promise<L2Lookup> {
     const guard = this.d.guard;
     if (guard === undefined) return MISS_WITHOUT_TOKEN;
-    const read = await guard.read(full, tagKeys);
+    const read = await guard.read(full, tagKeys, budget);
     if (read === undefined) return MISS_WITHOUT_TOKEN;
     const entry = read.entry;
     if (entry === undefined || entry.freshUntil <= Date.now()) {
-      return { hit: false, token: wantToken ? await guard.missToken(full) : undefined, stale: entry };
+      return { hit: false, token: wantToken ? await guard.missToken(full, budget) : undefined, stale: entry };
     }
     if (this.d.events.has('hit')) this.entryEvents.hit(full, 'l2');
     const shared = this.d.options.shareReferences || share ? deepFreeze(decodeValue(entry.value)) : undefined;
@@ -260,7 +279,7 @@ export class ReadPath {
       run: (retry) => {
         const refresh = (): Promise<RefreshResult<Loaded>> =>
           this.refresh(full, loader, options, policy, retry ? 'revalidate' : start);
-        return this.d.guard === undefined ? refresh() : this.d.guard.operation(refresh);
+        return this.d.guard === undefined ? refresh() : this.d.guard.detachedOperation(refresh);
       },
     };
   }
