@@ -6,6 +6,7 @@ import type { RedisLayer } from '../layers/redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
 import { OperationDeadlines } from './operation-deadlines.js';
+import { PendingEvictions } from './pending-evictions.js';
 import type { RedisTimeBudget } from './redis-time-budget.js';
 
 /**
@@ -30,9 +31,6 @@ const REFUSED: Attempt<never> = { ok: false, refused: true };
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
 const PROBE_RETRY_MS = 100;
 
-/** Most deletes and invalidations remembered while Redis is unreachable. */
-const MAX_REPAIRS = 100_000;
-
 /**
  * The one path every L2 operation takes. It skips Redis while the connection is down or the
  * circuit breaker is open, turns failures into `undefined` (the caller falls back to the loader)
@@ -47,9 +45,7 @@ const MAX_REPAIRS = 100_000;
  */
 export class L2Guard {
   private readonly breaker: CircuitBreaker;
-  private readonly pendingDeletes = new Set<string>();
-  private readonly pendingInvalidations = new Set<string>();
-  private repairing: Promise<void> | undefined;
+  private readonly pending: PendingEvictions;
   /** A trial command scheduled for when an open breaker lets one through (see {@link L2Guard.probeLater}). */
   private probeTimer: NodeJS.Timeout | undefined;
   private probing: Promise<unknown> | undefined;
@@ -69,6 +65,7 @@ export class L2Guard {
     budgetMs: number,
   ) {
     this.deadlines = new OperationDeadlines(budgetMs);
+    this.pending = new PendingEvictions(layer, events);
     this.breaker = new CircuitBreaker({
       ...breaker,
       onStateChange: (state) => {
@@ -86,7 +83,7 @@ export class L2Guard {
 
   /** Deletes and invalidations waiting for Redis to come back. */
   get pendingRepairs(): number {
-    return this.pendingDeletes.size + this.pendingInvalidations.size;
+    return this.pending.size;
   }
 
   /**
@@ -134,10 +131,7 @@ export class L2Guard {
     }
     if (read?.entry === undefined || this.pendingRepairs === 0) return read;
     // Replays failed above; do not serve what an unreplayed eviction covers.
-    if (this.pendingDeletes.has(key) || read.entry.tags.some((tag) => this.pendingInvalidations.has(tag))) {
-      return { entry: undefined };
-    }
-    return read;
+    return this.pending.covers(key, read.entry.tags) ? { entry: undefined } : read;
   }
 
   /** The token for a guarded write after a miss; `undefined` when Redis was skipped or failed. */
@@ -163,7 +157,7 @@ export class L2Guard {
     // Else the value it replaces would be served after the outage, or, refused because Redis is
     // out of memory, by every instance now: a delete marker is stored even then.
     if (replaces && written.refused) await this.delete([key]);
-    else if (replaces) this.remember(this.pendingDeletes, [key]);
+    else if (replaces) this.pending.rememberDeletes([key]);
     return undefined;
   }
 
@@ -173,7 +167,7 @@ export class L2Guard {
       await this.layer.delete(keys);
       return true;
     });
-    if (done === undefined) this.remember(this.pendingDeletes, keys);
+    if (done === undefined) this.pending.rememberDeletes(keys);
   }
 
   /** Invalidates tag/namespace keys in Redis, or remembers them for when Redis is back. */
@@ -182,7 +176,7 @@ export class L2Guard {
       await this.layer.invalidate(tagKeys);
       return true;
     });
-    if (done === undefined) this.remember(this.pendingInvalidations, tagKeys);
+    if (done === undefined) this.pending.rememberInvalidations(tagKeys);
   }
 
   /**
@@ -217,8 +211,7 @@ export class L2Guard {
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     await this.probing;
-    // A replay given up on by its caller may still fail; it was reported then.
-    await this.repairing?.catch(() => undefined);
+    await this.pending.settled();
     await this.deadlines.drain();
   }
 
@@ -280,7 +273,7 @@ export class L2Guard {
    */
   private async replay(budget: RedisTimeBudget): Promise<void> {
     try {
-      await this.deadlines.within(budget, 'repair', () => this.repair());
+      await this.deadlines.within(budget, 'repair', () => this.pending.replay());
     } catch (error) {
       if (!isRedisReply(error)) throw error;
       this.events.emit('l2:error', { operation: 'repair', error: new CacheStoreError('repair', error) });
@@ -295,43 +288,5 @@ export class L2Guard {
     const reported = error instanceof CacheStoreError ? error : new CacheStoreError(operation, error);
     this.events.emit('l2:error', { operation, error: reported });
     return refused ? REFUSED : SKIPPED;
-  }
-
-  // One replay at a time; concurrent callers wait for it. A failure leaves the rest pending.
-  private repair(): Promise<void> {
-    this.repairing ??= (async () => {
-      try {
-        if (this.pendingDeletes.size > 0) {
-          const keys = [...this.pendingDeletes];
-          await this.layer.delete(keys);
-          for (const key of keys) this.pendingDeletes.delete(key);
-        }
-        if (this.pendingInvalidations.size > 0) {
-          const tags = [...this.pendingInvalidations];
-          await this.layer.invalidate(tags);
-          for (const tag of tags) this.pendingInvalidations.delete(tag);
-        }
-      } finally {
-        this.repairing = undefined;
-      }
-    })();
-    return this.repairing;
-  }
-
-  private remember(pending: Set<string>, keys: readonly string[]): void {
-    for (const key of keys) pending.add(key);
-    if (this.pendingRepairs > MAX_REPAIRS) {
-      this.events.emit('l2:error', {
-        operation: 'repair',
-        error: new CacheStoreError(
-          'repair',
-          `more than ${MAX_REPAIRS} evictions wait for Redis; oldest dropped`,
-        ),
-      });
-      for (const oldest of pending) {
-        if (this.pendingRepairs <= MAX_REPAIRS) break;
-        pending.delete(oldest);
-      }
-    }
   }
 }
