@@ -9,16 +9,27 @@ import { OperationDeadlines } from './operation-deadlines.js';
 import { PendingEvictions } from './pending-evictions.js';
 import type { RedisTimeBudget } from './redis-time-budget.js';
 
-/**
- * Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed.
- * `undo` is sent when the command failed without an answer from Redis (its operation's Redis
- * time ran out, it timed out, the connection dropped): it may still run, so what it would do
- * is undone (a lease taken after its caller gave up is released).
- */
+/** How a {@link GuardedRun} treats its command besides the common rules. */
+export interface GuardedRunOptions {
+  /**
+   * Sent when the command failed without an answer from Redis (its operation's Redis time ran
+   * out, it timed out, the connection dropped): the command may still run, so what it would do
+   * is undone (a lease taken after its caller gave up is released).
+   */
+  readonly undo?: () => Promise<unknown>;
+  /**
+   * Upkeep the caller does not need the answer of but Redis must get (a lease renewal or
+   * release): when the operation's Redis time is spent, it is still sent, with time of its own,
+   * and not waited for.
+   */
+  readonly background?: boolean;
+}
+
+/** Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed. */
 export type GuardedRun = <T>(
   operation: string,
   command: () => Promise<T>,
-  undo?: () => Promise<unknown>,
+  options?: GuardedRunOptions,
 ) => Promise<T | undefined>;
 
 /** What one guarded command came to. `refused`: Redis answered no (out of memory). */
@@ -116,11 +127,11 @@ export class L2Guard {
   ): Promise<LayerRead | undefined> {
     let read: LayerRead | undefined;
     if (this.pendingRepairs > 0) {
-      const attempt = await this.attempt('read', () => this.layer.read(key, tagHint), undefined, budget);
+      const attempt = await this.attempt('read', () => this.layer.read(key, tagHint), {}, budget);
       read = attempt.ok ? attempt.value : undefined;
     } else {
       // The hot path of an L2 hit, inlined: one async frame fewer than run().
-      if (budget.remainingMs() <= 0 || !this.connection.ready || !this.breaker.allows()) return undefined;
+      if (budget.spent() || !this.connection.ready || !this.breaker.allows()) return undefined;
       try {
         read = await this.deadlines.within(budget, 'read', () => this.layer.read(key, tagHint));
         this.breaker.succeed();
@@ -136,7 +147,7 @@ export class L2Guard {
 
   /** The token for a guarded write after a miss; `undefined` when Redis was skipped or failed. */
   async missToken(key: string, budget?: RedisTimeBudget): Promise<number | undefined> {
-    const attempt = await this.attempt('read', () => this.layer.missToken(key), undefined, budget);
+    const attempt = await this.attempt('read', () => this.layer.missToken(key), {}, budget);
     return attempt.ok ? attempt.value : undefined;
   }
 
@@ -201,8 +212,8 @@ export class L2Guard {
   readonly command: GuardedRun = <T>(
     operation: string,
     command: () => Promise<T>,
-    undo?: () => Promise<unknown>,
-  ): Promise<T | undefined> => this.run(operation, command, undo);
+    options?: GuardedRunOptions,
+  ): Promise<T | undefined> => this.run(operation, command, options);
 
   /** Stops probing and waits for a replay or probe in progress (shutdown). */
   async drain(): Promise<void> {
@@ -241,24 +252,32 @@ export class L2Guard {
   private async run<T>(
     operation: string,
     command: () => Promise<T>,
-    undo?: () => Promise<unknown>,
+    options?: GuardedRunOptions,
   ): Promise<T | undefined> {
-    const attempt = await this.attempt(operation, command, undo);
+    const attempt = await this.attempt(operation, command, options);
     return attempt.ok ? attempt.value : undefined;
   }
 
   private async attempt<T>(
     operation: string,
     command: () => Promise<T>,
-    undo?: () => Promise<unknown>,
+    options: GuardedRunOptions = {},
     budget = this.deadlines.current(),
   ): Promise<Attempt<T>> {
+    // Nor is a command sent once its operation has used up its Redis time, except upkeep.
+    if (budget.spent()) {
+      // With a budget of its own, this run does not come back here.
+      if (options.background === true) {
+        this.deadlines.own(this.detachedOperation(() => this.run(operation, command, options)));
+      }
+      return SKIPPED;
+    }
     // No offline queue: while disconnected a command would fail anyway; skip without a round trip.
-    // Nor is a command sent once its operation has used up its Redis time.
-    if (budget.remainingMs() <= 0 || !this.connection.ready || !this.breaker.allows()) return SKIPPED;
+    if (!this.connection.ready || !this.breaker.allows()) return SKIPPED;
     try {
-      if (this.pendingRepairs > 0) await this.replay(budget);
-      const value = await this.deadlines.within(budget, operation, command, undo);
+      // Upkeep serves nothing: it need not wait for the replay (nor fail with it).
+      if (this.pendingRepairs > 0 && options.background !== true) await this.replay(budget);
+      const value = await this.deadlines.within(budget, operation, command, options.undo);
       this.breaker.succeed();
       return { ok: true, value };
     } catch (error) {

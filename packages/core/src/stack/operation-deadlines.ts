@@ -11,7 +11,7 @@ import { RedisTimeBudget } from './redis-time-budget.js';
  */
 export class OperationDeadlines {
   private readonly operations = new ScopedStorage<RedisTimeBudget>();
-  /** Undoing of commands their caller gave up on: shutdown waits for it. */
+  /** Undoing of commands their caller gave up on, and upkeep sent unwaited: shutdown waits for it. */
   private readonly lateWork = new Set<Promise<unknown>>();
 
   constructor(
@@ -79,7 +79,7 @@ export class OperationDeadlines {
       });
       return await Promise.race([sent, expiry]);
     } catch (error) {
-      if (undo !== undefined && !isRedisReply(error)) this.track(undo());
+      if (undo !== undefined && !isRedisReply(error)) this.own(undo());
       throw error;
     } finally {
       clearTimeout(timer);
@@ -87,13 +87,14 @@ export class OperationDeadlines {
     }
   }
 
-  /** Waits for the undoing of commands given up on (shutdown). */
+  /** Waits for the undoing of commands given up on and for upkeep sent unwaited (shutdown). */
   async drain(): Promise<void> {
     await Promise.all([...this.lateWork]);
   }
 
-  private track(work: Promise<unknown>): void {
-    // Best effort: an undo that fails leaves what a failed command leaves (a lease expires).
+  /** Keeps `work`, which no caller waits for, until it settles: {@link drain} waits for it. */
+  own(work: Promise<unknown>): void {
+    // Best effort: an undo or upkeep that fails leaves what a failed command leaves (a lease expires).
     const settled = work.then(
       () => undefined,
       () => undefined,

@@ -29,6 +29,14 @@ export class RedisTimeBudget {
     return this.limitMs - this.spentMs - current;
   }
 
+  /**
+   * Whether too little is left to send a command: timers fire on whole milliseconds, so a
+   * command given less than one would be sent only to be given up on at once.
+   */
+  spent(now = performance.now()): boolean {
+    return this.remainingMs(now) < 1;
+  }
+
   /** A command is sent. */
   begin(now = performance.now()): void {
     if (this.inFlight++ === 0) this.busySince = now;

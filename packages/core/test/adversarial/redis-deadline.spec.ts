@@ -95,6 +95,31 @@ describe('one Redis deadline per cache operation', () => {
     expect(ms - loaderMs).toBeLessThan(DEADLINE_MS + SLACK_MS);
   });
 
+  it('counts the calls a loader makes toward its own call: one deadline for the whole getOrLoad', async () => {
+    const stack = await connected({ l1: false, lease: { ttl: '10s' } });
+    await stack.set('a', 1);
+    await stack.set('b', 2);
+    const ms = await timed(() =>
+      stack.getOrLoad('sum', async () => {
+        freezeRedis(DEADLINE_MS * 3);
+        const a = (await stack.get<number>('a')) ?? 0;
+        const b = (await stack.get<number>('b')) ?? 0;
+        await stack.set('seen', a + b);
+        return a + b;
+      }),
+    );
+    expect(ms).toBeLessThan(DEADLINE_MS + SLACK_MS);
+    // Its lease release, past the deadline, was still sent: no instance waits out the 10 s lease.
+    await freeze;
+    const admin = new Redis(server.url);
+    try {
+      const leaseKey = `${stack.options.prefix}:~lease:${stack.keys.entry('sum')}`;
+      expect(await eventually(async () => (await admin.exists(leaseKey)) === 0, 1_000)).toBe(true);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('gives a slow loader no less Redis time: its result is still stored', async () => {
     const stack = await connected({ l1: false });
     const other = await connected({ l1: false }, stack.options.prefix);
