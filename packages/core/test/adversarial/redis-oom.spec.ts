@@ -161,6 +161,18 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
     }
   });
 
+  it('a set with dependencies (whose times cannot be extended) still evicts the value it replaces', async () => {
+    const { writer, reader } = await threeInstances();
+    await writer.set('product', 'p1');
+    await writer.set('page', 'v1');
+    await outOfMemory();
+    const { value, dependencies } = await writer.trackDependencies(() => writer.get<string>('product'));
+    expect(value).toBe('p1');
+    await writer.set('page', `page of ${value}`, { dependsOn: dependencies });
+    expect(await reader.get('page')).toBeUndefined();
+    expect(writer.breakerState).toBe('closed');
+  });
+
   it('a miss loads without a lease (SET NX refused) and without waiting, every time, and never trips the breaker', async () => {
     const { reader } = await threeInstances();
     const { opened } = watch(reader);
