@@ -264,7 +264,7 @@ export class L2Guard {
     options: GuardedRunOptions = {},
     budget = this.deadlines.current(),
   ): Promise<Attempt<T>> {
-    // Nor is a command sent once its operation has used up its Redis time, except upkeep.
+    // Once its operation has used up its Redis time, a command is not sent; upkeep goes on its own.
     if (budget.spent()) {
       // With a budget of its own, this run does not come back here.
       if (options.background === true) {
