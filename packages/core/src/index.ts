@@ -9,7 +9,7 @@ export type {
 export { DependencyTracker } from './dependencies/dependency-tracker.js';
 export type { Collected } from './dependencies/dependency-tracker.js';
 export { L2Guard } from './stack/l2-guard.js';
-export type { ReplayListener } from './stack/l2-guard.js';
+export type { ReplayListener } from './stack/pending-evictions.js';
 
 export type {
   BreakerOptions,

@@ -55,9 +55,16 @@ return created`;
 /**
  * Delete keys. Each becomes a delete marker `X|<time>` living ARGV[1] ms, which makes earlier
  * loads' writes no-ops and reads misses. Returns the marker's time (the delete's version).
+ *
+ * The first write is an `UNLINK` (which frees memory, so Redis allows it when out of memory
+ * under `maxmemory` with `noeviction`); a script that has written once is never stopped midway,
+ * so the markers are stored under OOM too. Without it, the first `SET` would be refused and the
+ * old entry would stay readable. A marker-less `DEL` is no substitute: a load that began before
+ * the delete could then store its older value.
  */
 export const DELETE_SCRIPT = `${NOW}
 local marker = 'X|' .. string.format('%.0f', now)
+redis.call('UNLINK', KEYS[1])
 for i = 1, #KEYS do redis.call('SET', KEYS[i], marker, 'PX', ARGV[1]) end
 return now`;
 
@@ -66,20 +73,27 @@ return now`;
  * Tag and namespace times carry no TTL, so a `volatile-*` eviction policy never drops them.
  * Key dependency times (KEYS starting with ARGV[1], the key dependency prefix) are one per key
  * ever changed, so they expire: after at least ARGV[2] ms, and never before the entries that
- * depend on them (whose writes extend them, see EXTEND_DEPENDENCIES_SCRIPT).
+ * depend on them (whose writes extend them, see EXTEND_DEPENDENCIES_SCRIPT). Their lives are read
+ * first; the first write is an `UNLINK`, so that the times are stored when Redis is out of memory
+ * (see DELETE_SCRIPT).
  */
 export const INVALIDATE_SCRIPT = `${NOW}
 local stamp = string.format('%.0f', now)
 local least = tonumber(ARGV[2])
+local lives = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
   if ARGV[1] ~= '' and string.sub(key, 1, #ARGV[1]) == ARGV[1] then
     local left = redis.call('PTTL', key)
-    if left == -1 then redis.call('SET', key, stamp, 'KEEPTTL')
-    else redis.call('SET', key, stamp, 'PX', math.max(left, least)) end
+    if left == -1 then lives[i] = false else lives[i] = math.max(left, least) end
   else
-    redis.call('SET', key, stamp)
+    lives[i] = false
   end
+end
+redis.call('UNLINK', KEYS[1])
+for i = 1, #KEYS do
+  if lives[i] then redis.call('SET', KEYS[i], stamp, 'PX', lives[i])
+  else redis.call('SET', KEYS[i], stamp) end
 end
 return #KEYS`;
 

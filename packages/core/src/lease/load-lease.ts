@@ -23,7 +23,6 @@ const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 const RENEW_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
 type LeaseClient = (Redis | Cluster) & {
-  strataLeaseRelease(key: string, token: string): Promise<number>;
   strataLeaseRenew(key: string, token: string, ttlMs: number): Promise<number>;
 };
 
@@ -50,7 +49,6 @@ export class LoadLeases {
     private readonly prefix: string,
   ) {
     // defineCommand is idempotent per name, so a client shared by two stacks is fine.
-    client.defineCommand('strataLeaseRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     client.defineCommand('strataLeaseRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });
     this.client = client as LeaseClient;
   }
@@ -76,7 +74,11 @@ export class LoadLeases {
   async acquire(fullKey: string): Promise<LeaseOutcome> {
     const key = this.keyOf(fullKey);
     const token = randomUUID();
-    const reply = await this.run('lease', () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'));
+    // Unanswered, it may still be taken once this call has loaded without it: released at once
+    // (a no-op if not taken), or the other instances would wait for a value nobody loads.
+    const reply = await this.run('lease', () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'), {
+      undo: () => this.releaseNow(key, token),
+    });
     if (reply === undefined) return RELEASED;
     if (reply !== 'OK') return { kind: 'held' };
     // While the holder loads, its lease is extended every third of its life: only a holder that
@@ -85,7 +87,9 @@ export class LoadLeases {
     const timer = setInterval(
       () => {
         renewal = renewal.then(() =>
-          this.run('lease', () => this.client.strataLeaseRenew(key, token, this.options.ttlMs)),
+          this.run('lease', () => this.client.strataLeaseRenew(key, token, this.options.ttlMs), {
+            background: true,
+          }),
         );
       },
       Math.max(Math.floor(this.options.ttlMs / 3), 1),
@@ -97,9 +101,17 @@ export class LoadLeases {
         clearInterval(timer);
         await renewal;
         // A failed release only delays the waiters until the lease expires.
-        await this.run('lease', () => this.client.strataLeaseRelease(key, token));
+        await this.run('lease', () => this.releaseNow(key, token), { background: true });
       },
     };
+  }
+
+  /**
+   * The compare-and-delete, sent as `EVAL` with its source: a release sent to a frozen Redis is
+   * given up on before Redis answers, so an `EVALSHA` it does not know yet could not fall back.
+   */
+  private releaseNow(key: string, token: string): Promise<unknown> {
+    return this.client.eval(RELEASE_SCRIPT, 1, key, token);
   }
 
   /**

@@ -70,7 +70,9 @@ export interface RedisOptions {
    */
   readonly cluster?: ClusterConnectionOptions;
   /**
-   * Bound on every Redis command; past it the call falls back to the loader.
+   * Bound on the Redis time of one cache operation, all its commands together (a `getOrLoad`'s
+   * read, token, lease and write; a `delete`'s marker, dependency time and bus announcement);
+   * past it the call falls back to the loader. The loader's own time does not count.
    * @default '250ms'
    */
   readonly commandTimeout?: Duration;

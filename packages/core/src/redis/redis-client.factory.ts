@@ -86,7 +86,8 @@ export function createSentinelClient(
  * A Cluster client with the same bounds per node; slot map refreshes and redirections are
  * ioredis's. While a failover is under way, a command for the failed slots is retried by ioredis
  * after 100 ms (on a closed node connection or `CLUSTERDOWN`, up to its redirection limit), each
- * attempt bounded by the command timeout; when it fails, the stack falls back to the loader.
+ * attempt bounded by the command timeout; the stack stops waiting at its operation's deadline
+ * (`L2Guard`) and falls back to the loader.
  */
 export function createClusterClient(
   options: ClusterConnectionOptions,

@@ -247,7 +247,7 @@ export class CacheStack {
     encoded: EncodedValue,
     options: WriteOptions = {},
   ): Promise<void> {
-    await this.writes.setEncoded(key, value, encoded, options);
+    await this.l2Operation(() => this.writes.setEncoded(key, value, encoded, options));
   }
 
   /**
@@ -304,17 +304,17 @@ export class CacheStack {
 
   /** Deletes keys; loads in flight for them will not store their result. */
   async delete(keys: string | readonly string[], options?: ReadOptions): Promise<void> {
-    await this.writes.delete(keys, options);
+    await this.l2Operation(() => this.writes.delete(keys, options));
   }
 
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
-    await this.writes.invalidateTags(tags);
+    await this.l2Operation(() => this.writes.invalidateTags(tags));
   }
 
   /** Drops every entry of a namespace, in one round trip. */
   async invalidateNamespace(namespace: string): Promise<void> {
-    await this.writes.invalidateNamespace(namespace);
+    await this.l2Operation(() => this.writes.invalidateNamespace(namespace));
   }
 
   /**
@@ -338,6 +338,15 @@ export class CacheStack {
     await this.connection?.close();
     await this.l1?.close();
     this.events.clear();
+  }
+
+  /**
+   * Runs a write that sends several Redis commands as one operation: they share one budget of
+   * Redis time (`redis.commandTimeout`), so a frozen Redis holds it once
+   * (docs/failure-behaviour.md). A read needs no scope: `getOrLoad` enters one on a miss.
+   */
+  private l2Operation<T>(fn: () => Promise<T>): Promise<T> {
+    return this.guard === undefined ? fn() : this.guard.operation(fn);
   }
 
   private materialize(encoded: EncodedValue, shared: unknown): unknown {

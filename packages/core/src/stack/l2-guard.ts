@@ -4,25 +4,43 @@ import type { StrataEvents } from '../events/strata-events.js';
 import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
+import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
+import { OperationDeadlines } from './operation-deadlines.js';
+import { PendingEvictions, type ReplayListener } from './pending-evictions.js';
+import type { RedisTimeBudget } from './redis-time-budget.js';
+
+/** How a {@link GuardedRun} treats its command besides the common rules. */
+export interface GuardedRunOptions {
+  /**
+   * Sent when the command failed without an answer from Redis (its operation's Redis time ran
+   * out, it timed out, the connection dropped): the command may still run, so what it would do
+   * is undone (a lease taken after its caller gave up is released).
+   */
+  readonly undo?: () => Promise<unknown>;
+  /**
+   * Upkeep the caller does not need the answer of but Redis must get (a lease renewal or
+   * release): when the operation's Redis time is spent, it is still sent, with time of its own,
+   * and not waited for.
+   */
+  readonly background?: boolean;
+}
 
 /** Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed. */
-export type GuardedRun = <T>(operation: string, command: () => Promise<T>) => Promise<T | undefined>;
+export type GuardedRun = <T>(
+  operation: string,
+  command: () => Promise<T>,
+  options?: GuardedRunOptions,
+) => Promise<T | undefined>;
 
-/**
- * Told of evictions replayed after an outage: `keys` deleted (with their delete versions) or
- * `tagKeys` invalidated.
- */
-export type ReplayListener = (
-  keys: readonly string[],
-  versions: readonly number[],
-  tagKeys: readonly string[],
-) => void;
+/** What one guarded command came to. `refused`: Redis answered no (out of memory). */
+type Attempt<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refused: boolean };
+
+const SKIPPED: Attempt<never> = { ok: false, refused: false };
+const REFUSED: Attempt<never> = { ok: false, refused: true };
 
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
 const PROBE_RETRY_MS = 100;
-
-/** Most deletes and invalidations remembered while Redis is unreachable. */
-const MAX_REPAIRS = 100_000;
 
 /**
  * The one path every L2 operation takes. It skips Redis while the connection is down or the
@@ -30,18 +48,20 @@ const MAX_REPAIRS = 100_000;
  * plus an `l2:error` event, and never lets a delete or invalidation be lost: one that could not
  * reach Redis is remembered and replayed before Redis serves anything again, so an entry
  * evicted during an outage does not come back when Redis does.
+ *
+ * All the commands of one cache operation ({@link L2Guard.operation}) share one Redis time
+ * budget (`redis.commandTimeout`), so a frozen Redis holds a call once, not once per command.
+ * An out-of-memory refusal is Redis answering, not an outage: it does not count toward the
+ * breaker.
  */
 export class L2Guard {
   private readonly breaker: CircuitBreaker;
-  private readonly pendingDeletes = new Set<string>();
-  private readonly pendingInvalidations = new Set<string>();
-  private repairing: Promise<void> | undefined;
+  private readonly pending: PendingEvictions;
   /** A trial command scheduled for when an open breaker lets one through (see {@link L2Guard.probeLater}). */
   private probeTimer: NodeJS.Timeout | undefined;
   private probing: Promise<unknown> | undefined;
   private stopped = false;
-  /** Told of each replayed eviction: see {@link L2Guard.onReplay}. */
-  private replayed: ReplayListener | undefined;
+  private readonly deadlines: OperationDeadlines;
   /** On reconnection: replay what waits and close the breaker without waiting for a call. */
   private readonly onReady = (): void => {
     if (this.pendingRepairs > 0 || this.breaker.state !== 'closed') this.probeLater(0);
@@ -52,7 +72,11 @@ export class L2Guard {
     private readonly connection: RedisConnection,
     private readonly events: StrataEvents,
     breaker: { failureThreshold: number; breakDurationMs: number },
+    /** Redis time of one cache operation, all its commands together (`redis.commandTimeout`). */
+    budgetMs: number,
   ) {
+    this.deadlines = new OperationDeadlines(budgetMs);
+    this.pending = new PendingEvictions(layer, events);
     this.breaker = new CircuitBreaker({
       ...breaker,
       onStateChange: (state) => {
@@ -70,27 +94,46 @@ export class L2Guard {
 
   /** Deletes and invalidations waiting for Redis to come back. */
   get pendingRepairs(): number {
-    return this.pendingDeletes.size + this.pendingInvalidations.size;
+    return this.pending.size;
   }
 
   /**
-   * Listens for replayed evictions. The invalidation bus announces them: a failed command may
-   * still have run (a timeout), so other instances may hold copies of what a replay removes.
+   * Runs `fn` as one cache operation: every Redis command it sends (until it returns) shares
+   * `budget` (by default a new one, or the enclosing operation's for a call made from a loader).
+   * A task it leaves going after it returned gets a budget per command.
    */
-  onReplay(listener: ReplayListener): void {
-    this.replayed = listener;
+  operation<T>(fn: () => Promise<T>, budget?: RedisTimeBudget): Promise<T> {
+    return this.deadlines.run(fn, budget);
+  }
+
+  /** Runs `fn` as an operation of its own, even inside another (a background refresh). */
+  detachedOperation<T>(fn: () => Promise<T>): Promise<T> {
+    return this.deadlines.run(fn, this.deadlines.fresh());
+  }
+
+  /**
+   * The Redis time budget of the operation in progress, or a new one: a read hands it on to what
+   * follows a miss without entering an operation (an L2 hit sends one command).
+   */
+  budget(): RedisTimeBudget {
+    return this.deadlines.current();
   }
 
   /** Reads through Redis; `undefined` when Redis was skipped or failed. */
-  async read(key: string, tagHint: readonly string[]): Promise<LayerRead | undefined> {
+  async read(
+    key: string,
+    tagHint: readonly string[],
+    budget = this.deadlines.current(),
+  ): Promise<LayerRead | undefined> {
     let read: LayerRead | undefined;
     if (this.pendingRepairs > 0) {
-      read = await this.run('read', () => this.layer.read(key, tagHint));
+      const attempt = await this.attempt('read', () => this.layer.read(key, tagHint), {}, budget);
+      read = attempt.ok ? attempt.value : undefined;
     } else {
       // The hot path of an L2 hit, inlined: one async frame fewer than run().
-      if (!this.connection.ready || !this.breaker.allows()) return undefined;
+      if (budget.spent() || !this.connection.ready || !this.breaker.allows()) return undefined;
       try {
-        read = await this.layer.read(key, tagHint);
+        read = await this.deadlines.within(budget, 'read', () => this.layer.read(key, tagHint));
         this.breaker.succeed();
       } catch (error) {
         this.failed('read', error);
@@ -99,25 +142,31 @@ export class L2Guard {
     }
     if (read?.entry === undefined || this.pendingRepairs === 0) return read;
     // Replays failed above; do not serve what an unreplayed eviction covers.
-    if (this.pendingDeletes.has(key) || read.entry.tags.some((tag) => this.pendingInvalidations.has(tag))) {
-      return { entry: undefined };
-    }
-    return read;
+    return this.pending.covers(key, read.entry.tags) ? { entry: undefined } : read;
   }
 
   /**
    * The token for a guarded write after a miss; `undefined` when Redis was skipped or failed.
    * `seen`: see {@link RedisLayer.missToken}.
    */
-  async missToken(key: string, seen?: number | null): Promise<number | undefined> {
-    return this.run('read', () => this.layer.missToken(key, seen));
+  async missToken(key: string, seen?: number | null, budget?: RedisTimeBudget): Promise<number | undefined> {
+    const attempt = await this.attempt('read', () => this.layer.missToken(key, seen), {}, budget);
+    return attempt.ok ? attempt.value : undefined;
+  }
+
+  /**
+   * Listens for replayed evictions. The invalidation bus announces them: a failed command may
+   * still have run (a timeout), so other instances may hold copies of what a replay removes.
+   */
+  onReplay(listener: ReplayListener): void {
+    this.pending.onReplay(listener);
   }
 
   /**
    * Writes through Redis: the stored entry's version, `false` when a newer write or a delete
-   * wins, `undefined` on failure. `replaces`: the write stands for a change of the source of
-   * truth (a set, not a load's result), so if it does not reach Redis the value it replaces is
-   * evicted once Redis is back.
+   * wins, `undefined` on failure.
+   * `replaces`: the write stands for a change of the source of truth (a set, not a load's
+   * result), so if it does not reach Redis the value it replaces is evicted once Redis is back.
    */
   async write(
     key: string,
@@ -126,13 +175,16 @@ export class L2Guard {
     token: number | undefined,
     replaces: boolean,
   ): Promise<number | false | undefined> {
-    const written = await this.run('write', async () => {
+    const written = await this.attempt('write', async () => {
       const version = await this.layer.writeVersion(key, entry, ttlMs, token);
       return version ?? false;
     });
-    // Else the value it replaces would be served after the outage.
-    if (written === undefined && replaces) this.remember(this.pendingDeletes, [key]);
-    return written;
+    if (written.ok) return written.value;
+    // Else the value it replaces would be served after the outage, or, refused because Redis is
+    // out of memory, by every instance now: a delete marker is stored even then.
+    if (replaces && written.refused) await this.delete([key]);
+    else if (replaces) this.pending.rememberDeletes([key]);
+    return undefined;
   }
 
   /**
@@ -142,7 +194,7 @@ export class L2Guard {
    */
   async delete(keys: readonly string[]): Promise<readonly number[] | undefined> {
     const versions = await this.run('delete', () => this.layer.deleteVersions(keys));
-    if (versions === undefined) this.remember(this.pendingDeletes, keys);
+    if (versions === undefined) this.pending.rememberDeletes(keys);
     return versions;
   }
 
@@ -152,7 +204,7 @@ export class L2Guard {
       await this.layer.invalidate(tagKeys);
       return true;
     });
-    if (done === undefined) this.remember(this.pendingInvalidations, tagKeys);
+    if (done === undefined) this.pending.rememberInvalidations(tagKeys);
   }
 
   /**
@@ -174,8 +226,11 @@ export class L2Guard {
    *
    * @returns The command's result, or `undefined` when it was skipped or failed.
    */
-  readonly command: GuardedRun = <T>(operation: string, command: () => Promise<T>): Promise<T | undefined> =>
-    this.run(operation, command);
+  readonly command: GuardedRun = <T>(
+    operation: string,
+    command: () => Promise<T>,
+    options?: GuardedRunOptions,
+  ): Promise<T | undefined> => this.run(operation, command, options);
 
   /** Stops probing and waits for a replay or probe in progress (shutdown). */
   async drain(): Promise<void> {
@@ -184,7 +239,8 @@ export class L2Guard {
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     await this.probing;
-    await this.repairing;
+    await this.pending.settled();
+    await this.deadlines.drain();
   }
 
   /**
@@ -210,62 +266,63 @@ export class L2Guard {
     this.probeTimer.unref();
   }
 
-  private async run<T>(operation: string, command: () => Promise<T>): Promise<T | undefined> {
+  private async run<T>(
+    operation: string,
+    command: () => Promise<T>,
+    options?: GuardedRunOptions,
+  ): Promise<T | undefined> {
+    const attempt = await this.attempt(operation, command, options);
+    return attempt.ok ? attempt.value : undefined;
+  }
+
+  private async attempt<T>(
+    operation: string,
+    command: () => Promise<T>,
+    options: GuardedRunOptions = {},
+    budget = this.deadlines.current(),
+  ): Promise<Attempt<T>> {
+    // Once its operation has used up its Redis time, a command is not sent; upkeep goes on its own.
+    if (budget.spent()) {
+      // With a budget of its own, this run does not come back here.
+      if (options.background === true) {
+        this.deadlines.own(this.detachedOperation(() => this.run(operation, command, options)));
+      }
+      return SKIPPED;
+    }
     // No offline queue: while disconnected a command would fail anyway; skip without a round trip.
-    if (!this.connection.ready || !this.breaker.allows()) return undefined;
+    if (!this.connection.ready || !this.breaker.allows()) return SKIPPED;
     try {
-      if (this.pendingRepairs > 0) await this.repair();
-      const result = await command();
+      // Upkeep serves nothing: it need not wait for the replay (nor fail with it).
+      if (this.pendingRepairs > 0 && options.background !== true) await this.replay(budget);
+      const value = await this.deadlines.within(budget, operation, command, options.undo);
       this.breaker.succeed();
-      return result;
+      return { ok: true, value };
     } catch (error) {
-      this.failed(operation, error);
-      return undefined;
+      return this.failed(operation, error);
     }
   }
 
-  private failed(operation: string, error: unknown): void {
-    this.breaker.fail();
-    this.events.emit('l2:error', { operation, error: new CacheStoreError(operation, error) });
-  }
-
-  // One replay at a time; concurrent callers wait for it. A failure leaves the rest pending.
-  private repair(): Promise<void> {
-    this.repairing ??= (async () => {
-      try {
-        if (this.pendingDeletes.size > 0) {
-          const keys = [...this.pendingDeletes];
-          const versions = await this.layer.deleteVersions(keys);
-          for (const key of keys) this.pendingDeletes.delete(key);
-          this.replayed?.(keys, versions, []);
-        }
-        if (this.pendingInvalidations.size > 0) {
-          const tags = [...this.pendingInvalidations];
-          await this.layer.invalidate(tags);
-          for (const tag of tags) this.pendingInvalidations.delete(tag);
-          this.replayed?.([], [], tags);
-        }
-      } finally {
-        this.repairing = undefined;
-      }
-    })();
-    return this.repairing;
-  }
-
-  private remember(pending: Set<string>, keys: readonly string[]): void {
-    for (const key of keys) pending.add(key);
-    if (this.pendingRepairs > MAX_REPAIRS) {
-      this.events.emit('l2:error', {
-        operation: 'repair',
-        error: new CacheStoreError(
-          'repair',
-          `more than ${MAX_REPAIRS} evictions wait for Redis; oldest dropped`,
-        ),
-      });
-      for (const oldest of pending) {
-        if (this.pendingRepairs <= MAX_REPAIRS) break;
-        pending.delete(oldest);
-      }
+  /**
+   * Replays remembered evictions before a command. A replay Redis answered with an error (it is
+   * up) does not hold the command back: reads still skip what it covers (see `read`), and the
+   * bus announcement must go out. One that timed out or met a lost connection fails the command.
+   */
+  private async replay(budget: RedisTimeBudget): Promise<void> {
+    try {
+      await this.deadlines.within(budget, 'repair', () => this.pending.replay());
+    } catch (error) {
+      if (!isRedisReply(error)) throw error;
+      this.events.emit('l2:error', { operation: 'repair', error: new CacheStoreError('repair', error) });
     }
+  }
+
+  private failed(operation: string, error: unknown): Attempt<never> {
+    const refused = isOutOfMemoryReply(error);
+    // Redis answered: it is up, whatever it refused.
+    if (refused) this.breaker.succeed();
+    else this.breaker.fail();
+    const reported = error instanceof CacheStoreError ? error : new CacheStoreError(operation, error);
+    this.events.emit('l2:error', { operation, error: reported });
+    return refused ? REFUSED : SKIPPED;
   }
 }

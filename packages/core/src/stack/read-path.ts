@@ -92,7 +92,8 @@ export class ReadPath {
   ): Promise<Loaded> {
     if (this.d.isClosed()) throw new StrataError('E_CLOSED', 'The cache stack is closed');
     const tagKeys = this.tagKeys(options);
-    const l2 = await this.readL2(full, l1Token, tagKeys, true, options.share === true);
+    const budget = this.d.guard?.budget();
+    const l2 = await this.readL2(full, l1Token, tagKeys, true, options.share === true, budget);
     if (l2.hit) {
       const entry = l2.entry;
       if (
@@ -103,7 +104,24 @@ export class ReadPath {
       }
       return this.loaded(entry, l2.shared);
     }
-    const tokens: Tokens = { l1: l1Token, l2: l2.token };
+    // A miss goes on to the lease, the loader and the write: one operation with the read, sharing
+    // its Redis time (entered only now, so that an L2 hit costs no async context).
+    const guard = this.d.guard;
+    const miss = (): Promise<Loaded> =>
+      this.afterMiss(full, loader, options, policy, l2, { l1: l1Token, l2: l2.token });
+    return guard === undefined || budget === undefined ? miss() : guard.operation(miss, budget);
+  }
+
+  /** The rest of a load that missed: stale serving, or the loader under the key's lease. */
+  private async afterMiss(
+    full: string,
+    loader: Loader,
+    options: Options,
+    policy: ReadPolicy,
+    l2: L2Lookup & { readonly hit: false },
+    tokens: Tokens,
+  ): Promise<Loaded> {
+    const tagKeys = this.tagKeys(options);
     const stale = policy.staleMs > 0 ? this.staleRecord(full, l2.stale) : undefined;
     if (stale !== undefined) {
       const served = await this.fromStale(full, loader, options, policy, stale, tokens);
@@ -149,15 +167,16 @@ export class ReadPath {
     tagKeys: readonly string[],
     wantToken: boolean,
     share = false,
+    budget = this.d.guard?.budget(),
   ): Promise<L2Lookup> {
     const guard = this.d.guard;
     if (guard === undefined) return MISS_WITHOUT_TOKEN;
-    const read = await guard.read(full, tagKeys);
+    const read = await guard.read(full, tagKeys, budget);
     if (read === undefined) return MISS_WITHOUT_TOKEN;
     const entry = read.entry;
     if (entry === undefined || entry.freshUntil <= Date.now()) {
       // The token refuses the write if the key changes after this read, not only after the token.
-      const token = wantToken ? await guard.missToken(full, read.version ?? null) : undefined;
+      const token = wantToken ? await guard.missToken(full, read.version ?? null, budget) : undefined;
       return { hit: false, token, stale: entry };
     }
     if (this.d.events.has('hit')) this.entryEvents.hit(full, 'l2');
@@ -262,7 +281,12 @@ export class ReadPath {
       cache: this.entryEvents.cacheOf(full),
       trigger,
       retryUntil: Math.min(entry.staleUntil, entry.freshUntil + policy.staleMs),
-      run: (retry) => this.refresh(full, loader, options, policy, retry ? 'revalidate' : start),
+      // A background refresh is an operation of its own: it has its own Redis time.
+      run: (retry) => {
+        const refresh = (): Promise<RefreshResult<Loaded>> =>
+          this.refresh(full, loader, options, policy, retry ? 'revalidate' : start);
+        return this.d.guard === undefined ? refresh() : this.d.guard.detachedOperation(refresh);
+      },
     };
   }
 

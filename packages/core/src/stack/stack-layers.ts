@@ -46,7 +46,7 @@ export function buildStackLayers(
     keyDependencyPrefix: keys.keyDependencyPrefix,
     dependencyTtlMs: o.dependencyTtlMs,
   });
-  const guard = new L2Guard(l2, connection, events, o.breaker);
+  const guard = new L2Guard(l2, connection, events, o.breaker, o.redis.commandTimeoutMs);
   const bus = o.bus ? new InvalidationBus(connection.client, guard.command, l1, o.bus, events) : undefined;
   // Owned by the bus (it tracks its publishes until close); announce never rejects.
   if (bus) guard.onReplay((keys, versions, tagKeys) => void bus.announce(keys, versions, tagKeys));
