@@ -13,7 +13,9 @@ export type StrataErrorCode =
   | 'E_QUEUE_FULL'
   | 'E_NOT_A_COUNTER'
   | 'E_JOURNAL_UNAVAILABLE'
-  | 'E_LOAD_TIMEOUT';
+  | 'E_LOAD_TIMEOUT'
+  | 'E_UNKNOWN_DEAD_LETTER'
+  | 'E_DEAD_LETTER_NOT_REDRIVABLE';
 
 /**
  * Base class of every error Strata throws.

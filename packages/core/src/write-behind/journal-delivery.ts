@@ -1,5 +1,4 @@
 import { decodeValue } from '../codec/value.codec.js';
-import type { StrataEvents } from '../events/strata-events.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import type {
   CacheWriter,
@@ -53,40 +52,4 @@ export function missingIncrementMany(cache: string): StrataConfigError {
 /** Delay before retry `attempt` (1-based): base × 2^(attempt-1), at most 30 s, ±50 % jitter. */
 export function retryDelay(baseMs: number, attempt: number): number {
   return Math.min(baseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random());
-}
-
-/** A record that failed `maxAttempts` times. */
-export interface DeadLetter {
-  readonly key: string;
-  readonly version: number;
-  /** The value that could not be written (a counter's delta); `undefined` for a delete. */
-  readonly value: unknown;
-  readonly error: Error;
-}
-
-/** The dead letters of one journal in this process: the most recent 1 000, each announced by an event. */
-export class DeadLetterLog {
-  private readonly letters: DeadLetter[] = [];
-
-  constructor(
-    private readonly cache: string,
-    private readonly events: StrataEvents,
-  ) {}
-
-  get entries(): readonly DeadLetter[] {
-    return this.letters;
-  }
-
-  /** Keeps the record (decoded) and emits `write-behind:dead-letter`. */
-  add(key: string, record: JournalRecord, error: Error): void {
-    const value =
-      record.kind === 'set'
-        ? decodeValue(record.value)
-        : record.kind === 'increment'
-          ? record.delta
-          : undefined;
-    this.letters.push({ key, version: record.version, value, error });
-    if (this.letters.length > 1_000) this.letters.shift();
-    this.events.emit('write-behind:dead-letter', { cache: this.cache, key, version: record.version, error });
-  }
 }
