@@ -35,9 +35,9 @@ export class WriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehi
     return Promise.resolve(this.queue.deadLetterCount);
   }
 
-  listDeadLetters(limit = 100): Promise<DeadLetter[]> {
+  async listDeadLetters(limit = 100): Promise<DeadLetter[]> {
     assertLimit(limit);
-    return Promise.resolve(this.queue.deadLettered.slice(0, limit));
+    return this.queue.deadLettered.slice(0, limit);
   }
 
   async redriveDeadLetter(id: string): Promise<RedriveOutcome> {

@@ -172,7 +172,9 @@ export class RedisJournalFlusher<T> {
       const held = this.heldOf(p.index);
       try {
         if (prune) await this.journal.pruneConsumers(p, this.options.claimIdleMs);
-        await this.passOver(p, held, force, recover);
+        // Entries read but none held (all poison, or keys delivered already): the stream may hold
+        // more behind them, so a flush goes on.
+        if (await this.passOver(p, held, force, recover)) busy = true;
       } catch (error) {
         this.lostReplies = true;
         throw error;
@@ -182,24 +184,33 @@ export class RedisJournalFlusher<T> {
     return busy;
   }
 
-  /** One partition: gather records (own pending list, idle ones of others, new ones), deliver. */
+  /**
+   * One partition: gather records (own pending list, idle ones of others, new ones), deliver.
+   * Resolves whether any entry was read.
+   */
   private async passOver(
     p: PartitionKeys,
     held: Map<string, Held>,
     force: boolean,
     recover: boolean,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const wanted = Math.min(this.options.batchSize * READ_FACTOR, MAX_READ);
-    if (recover) await this.hold(p, held, await this.journal.readOwn(p, wanted));
-    await this.hold(p, held, await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize));
+    let read = 0;
+    if (recover) read += await this.hold(p, held, await this.journal.readOwn(p, wanted));
+    read += await this.hold(
+      p,
+      held,
+      await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize),
+    );
     // Records of one key coalesce into one delivery, so a pass reads many more records than it
     // delivers keys: the stream drains faster than writes arrive even when keys are hot.
     if (held.size < this.options.batchSize) {
-      const read = await this.journal.readNew(p, wanted);
-      if (read.records.length + read.poison.length + read.gone.length === wanted) this.backlog = true;
-      await this.hold(p, held, read);
+      const fresh = await this.hold(p, held, await this.journal.readNew(p, wanted));
+      if (fresh === wanted) this.backlog = true;
+      read += fresh;
     }
     await this.deliverDue(p, held, force);
+    return read > 0;
   }
 
   private heldOf(partition: number): Map<string, Held> {
@@ -211,9 +222,9 @@ export class RedisJournalFlusher<T> {
   /**
    * Holds the records read until delivered; dead-letters the poison entries at once (no retry
    * makes an entry readable, and left pending it would be claimed and re-read forever) and
-   * acknowledges the entries deleted since they were delivered.
+   * acknowledges the entries deleted since they were delivered. Resolves how many entries it got.
    */
-  private async hold(p: PartitionKeys, held: Map<string, Held>, read: ParsedEntries): Promise<void> {
+  private async hold(p: PartitionKeys, held: Map<string, Held>, read: ParsedEntries): Promise<number> {
     if (read.gone.length > 0) await this.journal.ack(p, [], read.gone);
     for (const poison of read.poison) await this.dead.poison(p, poison);
     for (const record of read.records) {
@@ -221,6 +232,7 @@ export class RedisJournalFlusher<T> {
       if (entry === undefined) held.set(record.key, { records: [record], attempts: 0, notBefore: 0 });
       else if (!entry.records.some((r) => r.id === record.id)) entry.records.push(record);
     }
+    return read.records.length + read.poison.length + read.gone.length;
   }
 
   private async deliverDue(p: PartitionKeys, held: Map<string, Held>, force: boolean): Promise<void> {

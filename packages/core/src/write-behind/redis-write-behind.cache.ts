@@ -69,7 +69,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     return this.redis.deadLetters.count();
   }
 
-  listDeadLetters(limit = 100): Promise<DeadLetter[]> {
+  async listDeadLetters(limit = 100): Promise<DeadLetter[]> {
     assertLimit(limit);
     return this.redis.deadLetters.list(limit);
   }
