@@ -28,6 +28,21 @@ export interface DeadLetter {
 /** What a re-drive did: the write is journaled again, or a newer write of its key made it moot. */
 export type RedriveOutcome = 'requeued' | 'superseded';
 
+/**
+ * The text a dead letter keeps of an error: the innermost cause first (a driver's "violates
+ * foreign key constraint"), then the errors that wrapped it (an ORM's "Failed query: …"), so the
+ * part that says why survives when the text is abridged.
+ */
+export function errorText(error: Error): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    messages.unshift(current.message);
+    current = current.cause;
+  }
+  return messages.join(' <- ');
+}
+
 /** Throws `RangeError` unless `limit` (of a dead-letter listing) is a positive safe integer. */
 export function assertLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit <= 0)

@@ -1,6 +1,6 @@
 import { decodeValue } from '../codec/value.codec.js';
 import type { StrataEvents } from '../events/strata-events.js';
-import { announceDeadLetter, deadLetterOf, type DeadLetter } from './dead-letter.js';
+import { announceDeadLetter, deadLetterOf, errorText, type DeadLetter } from './dead-letter.js';
 import { formatJournalRecord, type JournalRecord } from './journal-record.js';
 import type { PartitionKeys, PoisonEntry, RedisJournal } from './redis-journal.js';
 import { abridge, MAX_POISON_TEXT } from './stream-entries.js';
@@ -56,7 +56,7 @@ export class RedisDeadLettering {
     error: Error,
     ids: string[],
   ): Promise<void> {
-    const message = abridge(error.message, MAX_POISON_TEXT);
+    const message = abridge(errorText(error), MAX_POISON_TEXT);
     const id = await this.journal.deadLetter(
       p,
       {

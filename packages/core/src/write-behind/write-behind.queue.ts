@@ -6,8 +6,10 @@ import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { HybridClock } from '../strategies/hybrid-clock.js';
 import { DeadLetterNotRedrivableError } from '../errors/dead-letter-not-redrivable.error.js';
 import { UnknownDeadLetterError } from '../errors/unknown-dead-letter.error.js';
+import { abridge, MAX_POISON_TEXT } from './stream-entries.js';
 import {
   announceDeadLetter,
+  errorText,
   MemoryDeadLetters,
   type DeadLetter,
   type RedriveOutcome,
@@ -270,7 +272,7 @@ export class WriteBehindQueue<T> {
     // the failed one goes back in front of the newer ones.
     if (newer !== undefined && (record.kind !== 'increment' || newer.record.kind !== 'increment')) return;
     if (write.attempts >= this.options.maxAttempts) {
-      const letter = this.deadLetters.add(write.key, record, error.message);
+      const letter = this.deadLetters.add(write.key, record, abridge(errorText(error), MAX_POISON_TEXT));
       announceDeadLetter(this.events, cache, letter, error);
       // The cache holds a value the database never got: drop it, so reads go back to the truth.
       await this.evict(write.key);

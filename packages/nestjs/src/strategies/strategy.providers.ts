@@ -48,7 +48,18 @@ function logDeadLetters(stack: CacheStack): void {
   stack.events.on('write-behind:dead-letter', ({ cache, key, id, error }) => {
     const shown = key.length > MAX_LOGGED_KEY ? `${key.slice(0, MAX_LOGGED_KEY)}…` : key;
     logger.error(
-      `Write-behind cache "${cache}" set aside the write of key ${JSON.stringify(shown)} as dead letter ${id}: ${error.message}. List, re-drive or purge it through the cache (listDeadLetters, redriveDeadLetter, purgeDeadLetters).`,
+      `Write-behind cache "${cache}" set aside the write of key ${JSON.stringify(shown)} as dead letter ${id}: ${describe(error)}. List, re-drive or purge it through the cache (listDeadLetters, redriveDeadLetter, purgeDeadLetters).`,
     );
   });
+}
+
+/** The error and its causes (a driver's reason is often the cause of an ORM's "Failed query"). */
+function describe(error: Error): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    messages.push(current.message);
+    current = current.cause;
+  }
+  return messages.join(', caused by: ');
 }
