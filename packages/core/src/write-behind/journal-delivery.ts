@@ -12,6 +12,8 @@ import type { JournalRecord } from './journal-record.js';
 export interface KeyedRecord {
   readonly key: string;
   readonly record: JournalRecord;
+  /** A set's value, decoded already (by a reader that checked it decodes): not decoded again. */
+  readonly decoded?: { readonly value: unknown };
 }
 
 /**
@@ -26,9 +28,13 @@ export async function deliverRecords<T>(
   const sets: WriteRecord<T>[] = [];
   const deletes: DeleteRecord[] = [];
   const increments: IncrementRecord[] = [];
-  for (const { key, record } of records) {
+  for (const { key, record, decoded } of records) {
     if (record.kind === 'set')
-      sets.push({ key, version: record.version, value: decodeValue(record.value) as T });
+      sets.push({
+        key,
+        version: record.version,
+        value: (decoded ? decoded.value : decodeValue(record.value)) as T,
+      });
     else if (record.kind === 'delete') deletes.push({ key, version: record.version });
     else increments.push({ key, version: record.version, delta: record.delta });
   }

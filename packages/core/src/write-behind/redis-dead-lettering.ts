@@ -97,16 +97,17 @@ export class RedisDeadLettering {
 }
 
 /**
- * Why a parsed pending record cannot be delivered (`undefined`: it can). A set's value is
- * decoded once more at delivery; the check costs a parse per set, small next to a database write.
+ * A parsed pending record ready for delivery (a set's value decoded once, here), or why it cannot
+ * be delivered.
  */
-export function unreadableBecause(record: JournalRecord | undefined): string | undefined {
-  if (record === undefined) return 'malformed record';
-  if (record.kind !== 'set') return undefined;
+export function decodeForDelivery(
+  record: JournalRecord | undefined,
+): { readonly decoded?: { readonly value: unknown } } | { readonly reason: string } {
+  if (record === undefined) return { reason: 'malformed record' };
+  if (record.kind !== 'set') return {};
   try {
-    decodeValue(record.value);
-    return undefined;
+    return { decoded: { value: decodeValue(record.value) } };
   } catch (error) {
-    return `value cannot be decoded (${error instanceof Error ? error.message : String(error)})`;
+    return { reason: `value cannot be decoded (${error instanceof Error ? error.message : String(error)})` };
   }
 }

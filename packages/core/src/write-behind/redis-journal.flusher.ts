@@ -5,7 +5,7 @@ import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { DeadLetter } from './dead-letter.js';
 import { deliverRecords, retryDelay, type KeyedRecord } from './journal-delivery.js';
 import { parseJournalRecord } from './journal-record.js';
-import { RedisDeadLettering, unreadableBecause } from './redis-dead-lettering.js';
+import { decodeForDelivery, RedisDeadLettering } from './redis-dead-lettering.js';
 import type { ParsedEntries, PartitionKeys, RedisJournal, StreamRecord } from './redis-journal.js';
 
 /** Options of a {@link RedisJournalFlusher} (durations in ms). */
@@ -250,13 +250,13 @@ export class RedisJournalFlusher<T> {
     const unreadable: { key: string; raw: string; reason: string }[] = [];
     due.forEach((key, i) => {
       const raw = taken[i] ?? '';
-      const record = raw === '' ? undefined : parseJournalRecord(raw);
-      const reason = raw === '' ? undefined : unreadableBecause(record);
-      if (raw === '') nothing.push(key);
-      else if (reason !== undefined || record === undefined)
-        unreadable.push({ key, raw, reason: reason ?? 'malformed record' });
-      else if ((held.get(key)?.attempts ?? 0) > 0) retries.push({ key, record });
-      else fresh.push({ key, record });
+      if (raw === '') return void nothing.push(key);
+      const record = parseJournalRecord(raw);
+      const ready = decodeForDelivery(record);
+      if ('reason' in ready || record === undefined)
+        unreadable.push({ key, raw, reason: 'reason' in ready ? ready.reason : 'malformed record' });
+      else if ((held.get(key)?.attempts ?? 0) > 0) retries.push({ key, record, ...ready });
+      else fresh.push({ key, record, ...ready });
     });
     // A pending record that cannot be parsed or decoded: no retry fixes it, and left in flight it
     // would shadow every later write of its key.
