@@ -71,12 +71,12 @@ type Fields = Omit<StreamRecord, 'id'>;
 /** The record the fields describe, or why they do not describe one. */
 function parseFields(fields: unknown): Fields | string {
   if (!Array.isArray(fields)) return 'fields are not a list';
+  if (!isStringList(fields)) return 'a field is not a string';
   if (fields.length % 2 !== 0) return 'odd number of fields';
   const seen = new Map<string, string>();
-  for (let i = 0; i < fields.length; i += 2) {
-    const name: unknown = fields[i];
-    const value: unknown = fields[i + 1];
-    if (typeof name !== 'string' || typeof value !== 'string') return 'a field is not a string';
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] ?? '';
+    const value = fields[i + 1] ?? '';
     if (name !== 'k' && name !== 'v' && name !== 'x') return `unknown field "${abridge(name, 64)}"`;
     if (seen.has(name)) return `field "${name}" repeated`;
     seen.set(name, value);
@@ -90,6 +90,11 @@ function parseFields(fields: unknown): Fields | string {
     return 'version (v) is not a positive integer';
   if (evict !== undefined && evict !== '1') return 'flag (x) is not 1';
   return { key, version: Number(version), evict: evict === '1' };
+}
+
+/** Whether every element is a string (what the fields of an entry written by Strata are). */
+function isStringList(list: readonly unknown[]): list is string[] {
+  return list.every((item) => typeof item === 'string');
 }
 
 /** The key (when the `k` field is a string) and an abridged text of the fields. */
