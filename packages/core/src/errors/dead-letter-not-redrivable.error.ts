@@ -2,8 +2,9 @@ import { StrataError } from './strata.error.js';
 
 /**
  * A dead letter that cannot be re-driven (it stays a dead letter): a record that was unreadable
- * (there is no write to deliver; purge it), or a set or delete whose key has increments being
- * delivered or not reducible with it (retry after the key's flush).
+ * (there is no write to deliver; purge it), a set or delete whose key has increments being
+ * delivered or not reducible with it, or a key with an unreadable unflushed record (retry after
+ * the key's flush).
  */
 export class DeadLetterNotRedrivableError extends StrataError {
   /** The named cache. */

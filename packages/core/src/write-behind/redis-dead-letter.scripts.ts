@@ -13,6 +13,8 @@
  *   once per version, so its old version could be below one already applied) or, with a pending
  *   increment, is added to it; a pending set or delete is newer and makes it moot.
  *
+ * An unreadable unflushed record of the key (set aside by the next flush) is `CONFLICT` too.
+ *
  * A re-queued record's stream entry carries `x` = `1`: the flusher evicts the key's cache entry
  * once it is delivered (the database may have kept a newer value). Returns `REQUEUED`,
  * `SUPERSEDED`, `CONFLICT <reason>`, `UNREADABLE` or `GONE`.
@@ -39,6 +41,8 @@ local pv, pk, pp = nil, nil, nil
 if p then pv, pk, pp = string.match(p, '^(%d+)|(%a)|(.*)$') end
 local qk = nil
 if q then qk = string.match(q, '^%d+|(%a)|') end
+-- An unreadable record of the key is dead-lettered by the next flush; it supersedes nothing.
+if (p and not pv) or (q and not qk) then return 'CONFLICT the key has an unreadable unflushed record (retry after the flush)' end
 local record, version = nil, nil
 if kind == 'i' then
   if p and pk ~= 'i' then redis.call('XDEL', dead, ARGV[1]) return 'SUPERSEDED' end

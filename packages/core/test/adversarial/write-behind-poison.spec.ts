@@ -309,6 +309,28 @@ describe('write-behind dead letters: re-drive and purge', () => {
     expect(await cache.deadLetterCount()).toBe(0);
   });
 
+  it('does not let an unreadable pending record of the key supersede a re-drive', async () => {
+    const writer = new RecordingWriter();
+    const cache = await instance(uniquePrefix(), writer);
+    writer.failing.add('x');
+    await cache.set('x', 'X');
+    await cache.flush();
+    writer.failing.clear();
+    const [letter] = await cache.listDeadLetters();
+    await inspector.hset(pendingHash(cache), 'x', 'garbage');
+    await inspector.xadd(stream(cache), '*', 'k', 'x', 'v', '1');
+    await expect(cache.redriveDeadLetter(letter?.id ?? '')).rejects.toBeInstanceOf(
+      DeadLetterNotRedrivableError,
+    );
+    expect(await cache.deadLetterCount()).toBe(1);
+    // The flush sets the garbage aside; then the re-drive goes through.
+    await cache.flush();
+    expect(await cache.deadLetterCount()).toBe(2);
+    expect(await cache.redriveDeadLetter(letter?.id ?? '')).toBe('requeued');
+    await cache.flush();
+    expect(writer.writes.map((r) => r.value)).toEqual(['X']);
+  });
+
   it('refuses unknown, malformed and already purged ids with UnknownDeadLetterError', async () => {
     const writer = new RecordingWriter();
     const cache = await instance(uniquePrefix(), writer);
