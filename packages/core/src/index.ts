@@ -107,7 +107,9 @@ export { RedisWriteBehindCache } from './write-behind/redis-write-behind.cache.j
 export type { RedisWriteBehindOptions } from './write-behind/redis-write-behind.cache.js';
 export type { WriteBehindConfig, WriteBehindStrategyCache } from './write-behind/write-behind.config.js';
 export { WriteBehindQueue } from './write-behind/write-behind.queue.js';
-export type { DeadLetter } from './write-behind/journal-delivery.js';
+export type { DeadLetter, RedriveOutcome } from './write-behind/dead-letter.js';
+export { UnknownDeadLetterError } from './errors/unknown-dead-letter.error.js';
+export { DeadLetterNotRedrivableError } from './errors/dead-letter-not-redrivable.error.js';
 export { RedisJournal, JOURNAL_GROUP } from './write-behind/redis-journal.js';
 export type {
   AppendRequest,

@@ -3,11 +3,12 @@ import { CatalogModule } from '../catalog/catalog.module.js';
 import { InventoryModule } from '../inventory/inventory.module.js';
 import { AdminController } from './admin.controller.js';
 import { CacheStatsService } from './cache-stats.service.js';
+import { DeadLettersController } from './dead-letters.controller.js';
 
-/** Admin routes and the cache statistics they report. */
+/** Admin routes, the cache statistics they report, and the write-behind dead letters. */
 @Module({
   imports: [CatalogModule, InventoryModule],
-  controllers: [AdminController],
+  controllers: [AdminController, DeadLettersController],
   providers: [CacheStatsService],
 })
 export class AdminModule {}

@@ -6,6 +6,7 @@ import {
   RequestMethod,
 } from '@nestjs/common';
 import { StrataModule } from '@strata/nestjs';
+import { CatalogModule } from '../catalog/catalog.module.js';
 import type { ShopConfig } from '../config/shop-config.js';
 import { ViewCountWriter } from './view-count.writer.js';
 import { ViewCounterMiddleware } from './view-counter.middleware.js';
@@ -23,6 +24,8 @@ export class ViewsModule implements NestModule {
       module: ViewsModule,
       global: true,
       imports: [
+        // The product detail: only views of products that exist are counted.
+        CatalogModule,
         StrataModule.forFeature({
           imports: [ViewsDbModule],
           caches: [

@@ -15,7 +15,9 @@ export type StrataErrorCode =
   | 'E_JOURNAL_UNAVAILABLE'
   | 'E_LOAD_TIMEOUT'
   | 'E_INVALID_TTL'
-  | 'E_VALUE_TOO_LARGE';
+  | 'E_VALUE_TOO_LARGE'
+  | 'E_UNKNOWN_DEAD_LETTER'
+  | 'E_DEAD_LETTER_NOT_REDRIVABLE';
 
 /**
  * Base class of every error Strata throws.

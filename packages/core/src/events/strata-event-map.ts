@@ -78,8 +78,11 @@ export interface StrataEventMap {
   'write-behind:flushed': { cache: string; size: number; durationMs: number };
   /** A write-behind record failed and will be retried. */
   'write-behind:retry': { cache: string; key: string; attempt: number; error: Error };
-  /** A write-behind record failed `maxAttempts` times and was set aside. */
-  'write-behind:dead-letter': { cache: string; key: string; version: number; error: Error };
+  /**
+   * A write-behind record failed `maxAttempts` times, or a journal entry was unreadable, and was
+   * set aside as the dead letter `id` (see `listDeadLetters`); `version` 0 when unreadable.
+   */
+  'write-behind:dead-letter': { cache: string; key: string; version: number; id: string; error: Error };
   /** Write-behind records still pending when shutdown gave up waiting (memory journal: lost). */
   'write-behind:abandoned': { cache: string; count: number };
   /**

@@ -1,5 +1,4 @@
 import { decodeValue } from '../codec/value.codec.js';
-import type { StrataEvents } from '../events/strata-events.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import type {
   CacheWriter,
@@ -13,6 +12,8 @@ import type { JournalRecord } from './journal-record.js';
 export interface KeyedRecord {
   readonly key: string;
   readonly record: JournalRecord;
+  /** A set's value, decoded already (by a reader that checked it decodes): not decoded again. */
+  readonly decoded?: { readonly value: unknown };
 }
 
 /**
@@ -27,9 +28,13 @@ export async function deliverRecords<T>(
   const sets: WriteRecord<T>[] = [];
   const deletes: DeleteRecord[] = [];
   const increments: IncrementRecord[] = [];
-  for (const { key, record } of records) {
+  for (const { key, record, decoded } of records) {
     if (record.kind === 'set')
-      sets.push({ key, version: record.version, value: decodeValue(record.value) as T });
+      sets.push({
+        key,
+        version: record.version,
+        value: (decoded ? decoded.value : decodeValue(record.value)) as T,
+      });
     else if (record.kind === 'delete') deletes.push({ key, version: record.version });
     else increments.push({ key, version: record.version, delta: record.delta });
   }
@@ -53,40 +58,4 @@ export function missingIncrementMany(cache: string): StrataConfigError {
 /** Delay before retry `attempt` (1-based): base × 2^(attempt-1), at most 30 s, ±50 % jitter. */
 export function retryDelay(baseMs: number, attempt: number): number {
   return Math.min(baseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random());
-}
-
-/** A record that failed `maxAttempts` times. */
-export interface DeadLetter {
-  readonly key: string;
-  readonly version: number;
-  /** The value that could not be written (a counter's delta); `undefined` for a delete. */
-  readonly value: unknown;
-  readonly error: Error;
-}
-
-/** The dead letters of one journal in this process: the most recent 1 000, each announced by an event. */
-export class DeadLetterLog {
-  private readonly letters: DeadLetter[] = [];
-
-  constructor(
-    private readonly cache: string,
-    private readonly events: StrataEvents,
-  ) {}
-
-  get entries(): readonly DeadLetter[] {
-    return this.letters;
-  }
-
-  /** Keeps the record (decoded) and emits `write-behind:dead-letter`. */
-  add(key: string, record: JournalRecord, error: Error): void {
-    const value =
-      record.kind === 'set'
-        ? decodeValue(record.value)
-        : record.kind === 'increment'
-          ? record.delta
-          : undefined;
-    this.letters.push({ key, version: record.version, value, error });
-    if (this.letters.length > 1_000) this.letters.shift();
-    this.events.emit('write-behind:dead-letter', { cache: this.cache, key, version: record.version, error });
-  }
 }

@@ -7,7 +7,8 @@ import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
 import { PerKeyOrder } from '../strategies/per-key-order.js';
 import { assertDelta } from './journal-record.js';
 import type { WriteBehindStrategyCache } from './write-behind.config.js';
-import type { DeadLetter } from './journal-delivery.js';
+import type { DeadLetter, RedriveOutcome } from './dead-letter.js';
+import { assertLimit } from './dead-letter.js';
 import type { WriteBehindQueue } from './write-behind.queue.js';
 
 /**
@@ -28,6 +29,27 @@ export class WriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehi
 
   get deadLetters(): readonly DeadLetter[] {
     return this.queue.deadLettered;
+  }
+
+  deadLetterCount(): Promise<number> {
+    return Promise.resolve(this.queue.deadLetterCount);
+  }
+
+  async listDeadLetters(limit = 100): Promise<DeadLetter[]> {
+    assertLimit(limit);
+    return this.queue.deadLettered.slice(0, limit);
+  }
+
+  async redriveDeadLetter(id: string): Promise<RedriveOutcome> {
+    const { outcome, key } = this.queue.redrive(id);
+    // A cached count lacks the re-driven delta; a cached value may be newer or older than the
+    // re-driven one: reads go back to the journal, then the database.
+    if (outcome === 'requeued') await this.stack.delete(key, { namespace: this.name });
+    return outcome;
+  }
+
+  purgeDeadLetters(id?: string): Promise<number> {
+    return Promise.resolve(this.queue.purge(id));
   }
 
   pending(): Promise<number> {

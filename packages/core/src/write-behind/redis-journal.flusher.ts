@@ -2,15 +2,11 @@ import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
-import {
-  DeadLetterLog,
-  deliverRecords,
-  retryDelay,
-  type DeadLetter,
-  type KeyedRecord,
-} from './journal-delivery.js';
-import { formatJournalRecord } from './journal-record.js';
-import type { PartitionKeys, RedisJournal, StreamRecord } from './redis-journal.js';
+import type { DeadLetter } from './dead-letter.js';
+import { deliverRecords, retryDelay, type KeyedRecord } from './journal-delivery.js';
+import { parseJournalRecord } from './journal-record.js';
+import { decodeForDelivery, RedisDeadLettering } from './redis-dead-lettering.js';
+import type { ParsedEntries, PartitionKeys, RedisJournal, StreamRecord } from './redis-journal.js';
 
 /** Options of a {@link RedisJournalFlusher} (durations in ms). */
 export interface RedisFlusherOptions {
@@ -47,7 +43,7 @@ const MAX_READ = 5_000;
  */
 export class RedisJournalFlusher<T> {
   private readonly held = new Map<number, Map<string, Held>>();
-  private readonly deadLetters: DeadLetterLog;
+  private readonly dead: RedisDeadLettering;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
   private closed = false;
@@ -63,17 +59,23 @@ export class RedisJournalFlusher<T> {
     private readonly writer: CacheWriter<T>,
     private readonly events: StrataEvents,
     private readonly options: RedisFlusherOptions,
-    /** Called (and awaited) when a record is dead-lettered: evicts the cache entry. */
-    private readonly onDeadLetter: (key: string) => Promise<void>,
+    /**
+     * Evicts a key's cache entry (awaited): when its record is dead-lettered (the cache holds a
+     * value the database never got), and when a re-driven record is delivered.
+     */
+    private readonly evict: (key: string) => Promise<void>,
     /** Runs at the start of each pass while Redis answers (replays of the fallback path). */
     private readonly beforePass: () => Promise<void>,
   ) {
-    this.deadLetters = new DeadLetterLog(options.cache, events);
+    this.dead = new RedisDeadLettering(journal, events, options.cache, evict);
   }
 
-  /** Records set aside after `maxAttempts` by this instance (the most recent 1 000). */
+  /**
+   * Dead letters this instance made, most recent 1 000, re-driven or purged since or not (the
+   * unresolved ones of every instance: `RedisJournal.deadLetters`).
+   */
   get deadLettered(): readonly DeadLetter[] {
-    return this.deadLetters.entries;
+    return this.dead.recent;
   }
 
   /** Starts the periodic flusher. */
@@ -103,7 +105,9 @@ export class RedisJournalFlusher<T> {
   /** Delivers one key's latest record now (a read that needs the database to be current). */
   async flushKey(key: string): Promise<void> {
     const p = this.journal.partitionOf(key);
-    const [record] = await this.journal.take(p, [key]);
+    const [raw = ''] = await this.journal.take(p, [key]);
+    const record = raw === '' ? undefined : parseJournalRecord(raw);
+    // Unreadable: the next pass that reads its stream record dead-letters it.
     if (record === undefined) return;
     await deliverRecords(this.writer, this.options.cache, [{ key, record }]);
     // The stream records stay: whoever reads them finds nothing in flight and acknowledges them.
@@ -168,7 +172,9 @@ export class RedisJournalFlusher<T> {
       const held = this.heldOf(p.index);
       try {
         if (prune) await this.journal.pruneConsumers(p, this.options.claimIdleMs);
-        await this.passOver(p, held, force, recover);
+        // Entries read but none held (all poison, or keys delivered already): the stream may hold
+        // more behind them, so a flush goes on.
+        if (await this.passOver(p, held, force, recover)) busy = true;
       } catch (error) {
         this.lostReplies = true;
         throw error;
@@ -178,24 +184,33 @@ export class RedisJournalFlusher<T> {
     return busy;
   }
 
-  /** One partition: gather records (own pending list, idle ones of others, new ones), deliver. */
+  /**
+   * One partition: gather records (own pending list, idle ones of others, new ones), deliver.
+   * Resolves whether any entry was read.
+   */
   private async passOver(
     p: PartitionKeys,
     held: Map<string, Held>,
     force: boolean,
     recover: boolean,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const wanted = Math.min(this.options.batchSize * READ_FACTOR, MAX_READ);
-    if (recover) this.hold(held, await this.journal.readOwn(p, wanted));
-    this.hold(held, await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize));
+    let read = 0;
+    if (recover) read += await this.hold(p, held, await this.journal.readOwn(p, wanted));
+    read += await this.hold(
+      p,
+      held,
+      await this.journal.claim(p, this.options.claimIdleMs, this.options.batchSize),
+    );
     // Records of one key coalesce into one delivery, so a pass reads many more records than it
     // delivers keys: the stream drains faster than writes arrive even when keys are hot.
     if (held.size < this.options.batchSize) {
-      const records = await this.journal.readNew(p, wanted);
-      if (records.length === wanted) this.backlog = true;
-      this.hold(held, records);
+      const fresh = await this.hold(p, held, await this.journal.readNew(p, wanted));
+      if (fresh === wanted) this.backlog = true;
+      read += fresh;
     }
     await this.deliverDue(p, held, force);
+    return read > 0;
   }
 
   private heldOf(partition: number): Map<string, Held> {
@@ -204,12 +219,20 @@ export class RedisJournalFlusher<T> {
     return held;
   }
 
-  private hold(held: Map<string, Held>, records: readonly StreamRecord[]): void {
-    for (const record of records) {
+  /**
+   * Holds the records read until delivered; dead-letters the poison entries at once (no retry
+   * makes an entry readable, and left pending it would be claimed and re-read forever) and
+   * acknowledges the entries deleted since they were delivered. Resolves how many entries it got.
+   */
+  private async hold(p: PartitionKeys, held: Map<string, Held>, read: ParsedEntries): Promise<number> {
+    if (read.gone.length > 0) await this.journal.ack(p, [], read.gone);
+    for (const poison of read.poison) await this.dead.poison(p, poison);
+    for (const record of read.records) {
       const entry = held.get(record.key);
       if (entry === undefined) held.set(record.key, { records: [record], attempts: 0, notBefore: 0 });
       else if (!entry.records.some((r) => r.id === record.id)) entry.records.push(record);
     }
+    return read.records.length + read.poison.length + read.gone.length;
   }
 
   private async deliverDue(p: PartitionKeys, held: Map<string, Held>, force: boolean): Promise<void> {
@@ -224,12 +247,21 @@ export class RedisJournalFlusher<T> {
     const fresh: KeyedRecord[] = [];
     const retries: KeyedRecord[] = [];
     const nothing: string[] = [];
+    const unreadable: { key: string; raw: string; reason: string }[] = [];
     due.forEach((key, i) => {
-      const record = taken[i];
-      if (record === undefined) nothing.push(key);
-      else if ((held.get(key)?.attempts ?? 0) > 0) retries.push({ key, record });
-      else fresh.push({ key, record });
+      const raw = taken[i] ?? '';
+      if (raw === '') return void nothing.push(key);
+      const record = parseJournalRecord(raw);
+      const ready = decodeForDelivery(record);
+      if ('reason' in ready || record === undefined)
+        unreadable.push({ key, raw, reason: 'reason' in ready ? ready.reason : 'malformed record' });
+      else if ((held.get(key)?.attempts ?? 0) > 0) retries.push({ key, record, ...ready });
+      else fresh.push({ key, record, ...ready });
     });
+    // A pending record that cannot be parsed or decoded: no retry fixes it, and left in flight it
+    // would shadow every later write of its key.
+    for (const { key, raw, reason } of unreadable)
+      await this.dead.unreadableRecord(p, key, raw, reason, this.release(held, key, Number.MAX_SAFE_INTEGER));
     // Nothing unflushed for these keys: someone delivered their writes already.
     if (nothing.length > 0) {
       await this.journal.ack(
@@ -255,12 +287,18 @@ export class RedisJournalFlusher<T> {
       for (const item of batch) await this.failed(p, held, item, error);
       return;
     }
+    const evict = batch.filter(({ key, record }) =>
+      held.get(key)?.records.some((r) => r.evict && r.version <= record.version),
+    );
     const ids = batch.flatMap(({ key, record }) => this.release(held, key, record.version));
     await this.journal.ack(
       p,
       batch.map(({ key, record }) => ({ key, version: record.version })),
       ids,
     );
+    // Re-driven writes: the database decided (a versioned writer keeps a newer value), the
+    // cache follows it.
+    for (const { key } of evict) await this.evict(key);
     this.events.emit('write-behind:flushed', {
       cache: this.options.cache,
       size: batch.length,
@@ -298,10 +336,6 @@ export class RedisJournalFlusher<T> {
       this.events.emit('write-behind:retry', { cache, key, attempt: entry.attempts, error });
       return;
     }
-    const ids = this.release(held, key, record.version);
-    await this.journal.deadLetter(p, key, record.version, formatJournalRecord(record), error.message, ids);
-    this.deadLetters.add(key, record, error);
-    // The cache holds a value the database never got: drop it, so reads go back to the truth.
-    await this.onDeadLetter(key);
+    await this.dead.failed(p, key, record, error, this.release(held, key, record.version));
   }
 }

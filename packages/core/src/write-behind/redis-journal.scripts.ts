@@ -4,8 +4,8 @@
  * of a journaled key carries the same hash tag, so each script runs on one node.
  *
  * Per partition:
- * - `stream`: a Redis Stream read through a consumer group, one record (`k` = key, `v` = version)
- *   per write that found its key without a pending record; later writes of a pending key only
+ * - `stream`: a Redis Stream read through a consumer group, one record (`k` = key, `v` = version;
+ *   `x` = `1` on a re-driven dead letter) per write that found its key without a pending record; later writes of a pending key only
  *   update `pending`, and the record's reader delivers the latest. A record is acknowledged and
  *   deleted together once a write at least as new as it reached the database, so the stream
  *   holds only unflushed records.
@@ -15,7 +15,8 @@
  * - `inflight`: hash, the same records once a flusher took them for delivery, so that writes
  *   arriving during a delivery accumulate separately (a summed delta is never counted twice).
  * - `clock`: the partition's last version (hybrid logical clock: Redis ms × 1024 + counter).
- * - `dead`: a stream of records that failed `maxAttempts` times.
+ * - `dead`: a stream of records that failed `maxAttempts` times (and of unreadable entries), until
+ *   re-driven or purged (see `redis-dead-letter.scripts.ts`).
  */
 
 /**
@@ -57,19 +58,21 @@ end
 return n`;
 
 /**
- * Dead-letter a record. KEYS: stream, inflight, dead. ARGV: [1] group, [2] key, [3] version,
- * [4] the record, [5] the error message, [6] approximate cap of the dead-letter stream, then the
- * stream ids to acknowledge and delete.
+ * Dead-letter a record. KEYS: stream, inflight, dead. ARGV: [1] group, [2] key ('' for an
+ * unreadable stream entry), [3] version ('0' when unknown), [4] the in-flight record as taken,
+ * dropped only if it is still exactly that ('' to drop nothing), [5] the record without its
+ * version (`s|…`, `d|`, `i|…`; `?|…` for an unreadable one), [6] the error message, [7] approximate
+ * cap of the dead-letter stream, then the stream ids to acknowledge and delete. Returns the id
+ * of the dead letter.
  */
-export const DEAD_SCRIPT = `local record = redis.call('HGET', KEYS[2], ARGV[2])
-if record and string.sub(record, 1, #ARGV[3] + 1) == ARGV[3] .. '|' then redis.call('HDEL', KEYS[2], ARGV[2]) end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'k', ARGV[2], 'v', ARGV[3], 'r', ARGV[4], 'e', ARGV[5])
-for i = 7, #ARGV, 1000 do
+export const DEAD_SCRIPT = `if ARGV[4] ~= '' and redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[4] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'k', ARGV[2], 'v', ARGV[3], 'r', ARGV[5], 'e', ARGV[6])
+for i = 8, #ARGV, 1000 do
   local last = math.min(i + 999, #ARGV)
   redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, last))
   redis.call('XDEL', KEYS[1], unpack(ARGV, i, last))
 end
-return 1`;
+return id`;
 
 /**
  * Drop a pending or in-flight record older than a version written past the journal (the

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { parseJournalRecord, type JournalRecord } from './journal-record.js';
-import { parseEntries, type StreamRecord } from './stream-entries.js';
+import { RedisDeadLetters } from './redis-dead-letters.js';
+import { firstId, parseEntries, type ParsedEntries } from './stream-entries.js';
 import type { AppendResult } from './journal-append.batcher.js';
 import type { AppendRequest } from './journal-append.request.js';
 import { JournalAppender } from './journal-appender.js';
@@ -37,13 +38,13 @@ export interface RedisJournalOptions {
 /** The consumer group every instance reads the journal through. */
 export const JOURNAL_GROUP = 'strata';
 
-export type { StreamRecord } from './stream-entries.js';
+export type { StreamRecord, PoisonEntry, ParsedEntries } from './stream-entries.js';
 export type { AppendRequest } from './journal-append.request.js';
 
 interface JournalScripts {
   strataJournalTake(...args: (string | number)[]): Promise<string[]>;
   strataJournalAck(...args: (string | number)[]): Promise<number>;
-  strataJournalDead(...args: (string | number)[]): Promise<number>;
+  strataJournalDead(...args: (string | number)[]): Promise<string>;
   strataJournalSupersede(...args: (string | number)[]): Promise<number>;
   strataJournalPrune(...args: (string | number)[]): Promise<number>;
 }
@@ -75,6 +76,8 @@ export class RedisJournal {
   private readonly perPartitionLimit: number;
   private groupsReady = false;
   private readonly appends: JournalAppender;
+  /** The dead-letter streams: listed, counted, re-driven and purged the same from every instance. */
+  readonly deadLetters: RedisDeadLetters;
 
   constructor(
     client: Redis | Cluster,
@@ -107,6 +110,7 @@ export class RedisJournal {
       replicas: options.replicas,
       bus: options.bus,
     });
+    this.deadLetters = new RedisDeadLetters(client, this.partitions, options.cache);
   }
 
   /** Whether entries must carry the partition's hash tag (a cluster: one script, one slot). */
@@ -176,7 +180,7 @@ export class RedisJournal {
   }
 
   /** Records not yet delivered to any consumer, read for this one (non-blocking). */
-  readNew(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
+  readNew(p: PartitionKeys, count: number): Promise<ParsedEntries> {
     return this.readGroup(p, count, '>');
   }
 
@@ -184,12 +188,12 @@ export class RedisJournal {
    * Records already delivered to this consumer and not acknowledged (its pending list), e.g.
    * those of a read whose reply was lost to a command timeout.
    */
-  readOwn(p: PartitionKeys, count: number): Promise<StreamRecord[]> {
+  readOwn(p: PartitionKeys, count: number): Promise<ParsedEntries> {
     return this.readGroup(p, count, '0');
   }
 
   /** `XREADGROUP` from `>` (undelivered records) or `0` (this consumer's pending list). */
-  private async readGroup(p: PartitionKeys, count: number, from: '>' | '0'): Promise<StreamRecord[]> {
+  private async readGroup(p: PartitionKeys, count: number, from: '>' | '0'): Promise<ParsedEntries> {
     const reply: unknown = await this.withGroup(() =>
       this.client.xreadgroup(
         'GROUP',
@@ -202,14 +206,13 @@ export class RedisJournal {
         from,
       ),
     );
-    if (!Array.isArray(reply)) return [];
-    const stream: unknown = reply[0];
-    return Array.isArray(stream) ? parseEntries(stream[1]) : [];
+    const stream: unknown = Array.isArray(reply) ? reply[0] : undefined;
+    return parseEntries(Array.isArray(stream) ? stream[1] : undefined);
   }
 
   /** Records another consumer left unacknowledged for `minIdleMs`, claimed for this one. */
-  async claim(p: PartitionKeys, minIdleMs: number, count: number): Promise<StreamRecord[]> {
-    const records: StreamRecord[] = [];
+  async claim(p: PartitionKeys, minIdleMs: number, count: number): Promise<ParsedEntries> {
+    const found: ParsedEntries = { records: [], poison: [], gone: [] };
     let cursor = '0-0';
     do {
       const start = cursor;
@@ -218,15 +221,20 @@ export class RedisJournal {
       );
       if (!Array.isArray(reply)) break;
       cursor = typeof reply[0] === 'string' ? reply[0] : '0-0';
-      records.push(...parseEntries(reply[1]));
-    } while (cursor !== '0-0' && records.length < count);
-    return records;
+      const parsed = parseEntries(reply[1]);
+      found.records.push(...parsed.records);
+      found.poison.push(...parsed.poison);
+      found.gone.push(...parsed.gone);
+    } while (cursor !== '0-0' && found.records.length + found.poison.length < count);
+    return found;
   }
 
-  /** Moves the pending records of `keys` in flight (or returns those already in flight). */
-  async take(p: PartitionKeys, keys: readonly string[]): Promise<(JournalRecord | undefined)[]> {
-    const raw = await this.client.strataJournalTake(p.pending, p.inflight, ...keys);
-    return raw.map((record) => (record === '' ? undefined : parseJournalRecord(record)));
+  /**
+   * Moves the pending records of `keys` in flight (or returns those already in flight), as
+   * stored (`version|kind|payload`, untrusted: parse them); '' for a key with nothing unflushed.
+   */
+  take(p: PartitionKeys, keys: readonly string[]): Promise<string[]> {
+    return this.client.strataJournalTake(p.pending, p.inflight, ...keys);
   }
 
   /** Drops delivered in-flight records (if still those versions) and acknowledges + deletes `ids`. */
@@ -247,27 +255,29 @@ export class RedisJournal {
     );
   }
 
-  /** Moves a record to the dead-letter stream and acknowledges `ids`. */
+  /**
+   * Moves a record to the dead-letter stream (dropping `taken` from the in-flight hash if it is
+   * still there unchanged; '' for none) and acknowledges `ids`. Resolves the dead letter's id.
+   */
   async deadLetter(
     p: PartitionKeys,
-    key: string,
-    version: number,
-    record: string,
-    error: string,
+    letter: { key: string; version: number; taken: string; record: string; error: string },
     ids: readonly string[],
-  ): Promise<void> {
-    await this.client.strataJournalDead(
+  ): Promise<string> {
+    const streamId: unknown = await this.client.strataJournalDead(
       p.stream,
       p.inflight,
       p.dead,
       JOURNAL_GROUP,
-      key,
-      String(version),
-      record,
-      error,
+      letter.key,
+      String(letter.version),
+      letter.taken,
+      letter.record,
+      letter.error,
       this.options.deadLetterCap,
       ...ids,
     );
+    return `${p.index}:${String(streamId)}`;
   }
 
   /** Removes other consumers idle for `minIdleMs` that hold no records; resolves how many. */
@@ -300,14 +310,15 @@ export class RedisJournal {
   }
 
   /**
-   * How long ago (ms) the oldest record in the streams was appended, by the Redis server's clock
-   * (the time part of its stream id against `TIME`); `undefined` when the streams are empty.
+   * How long ago (ms) the oldest entry in the streams was appended, by the Redis server's clock
+   * (the time part of its stream id against `TIME`); `undefined` when the streams are empty. An
+   * unreadable entry counts until it is dead-lettered: it is unflushed as far as anyone knows.
    */
   async oldestPendingAge(): Promise<number | undefined> {
     let oldest: number | undefined;
     for (const p of this.partitions) {
-      const first = parseEntries(await this.client.xrange(p.stream, '-', '+', 'COUNT', 1))[0];
-      const at = first === undefined ? Number.NaN : Number(first.id.slice(0, first.id.indexOf('-')));
+      const id = firstId(await this.client.xrange(p.stream, '-', '+', 'COUNT', 1));
+      const at = id === undefined ? Number.NaN : Number(id.slice(0, id.indexOf('-')));
       if (Number.isFinite(at) && (oldest === undefined || at < oldest)) oldest = at;
     }
     if (oldest === undefined) return undefined;

@@ -17,7 +17,7 @@ import type { RedisJournalFlusher } from './redis-journal.flusher.js';
 import type { AppendResult } from './journal-append.batcher.js';
 import type { AppendRequest, RedisJournal } from './redis-journal.js';
 import type { WriteBehindStrategyCache } from './write-behind.config.js';
-import type { DeadLetter } from './journal-delivery.js';
+import { assertLimit, type DeadLetter, type RedriveOutcome } from './dead-letter.js';
 
 /** Options of a {@link RedisWriteBehindCache} (durations in ms). */
 export interface RedisWriteBehindOptions {
@@ -63,6 +63,27 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
 
   get deadLetters(): readonly DeadLetter[] {
     return this.flusher.deadLettered;
+  }
+
+  deadLetterCount(): Promise<number> {
+    return this.redis.deadLetters.count();
+  }
+
+  async listDeadLetters(limit = 100): Promise<DeadLetter[]> {
+    assertLimit(limit);
+    return this.redis.deadLetters.list(limit);
+  }
+
+  async redriveDeadLetter(id: string): Promise<RedriveOutcome> {
+    const { outcome, key } = await this.redis.deadLetters.redrive(id);
+    // A cached count lacks the re-driven delta; a cached value may be newer or older than the
+    // re-driven one: reads go back to the journal, then the database (every instance's L1 too).
+    if (outcome === 'requeued') await this.stack.delete(this.cacheKey(key), { namespace: this.name });
+    return outcome;
+  }
+
+  purgeDeadLetters(id?: string): Promise<number> {
+    return this.redis.deadLetters.purge(id);
   }
 
   pending(): Promise<number> {

@@ -1,7 +1,7 @@
 import type { Duration } from '../duration/duration.js';
 import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
 import type { StrategyCache } from '../strategies/strategy-cache.interface.js';
-import type { DeadLetter } from './journal-delivery.js';
+import type { DeadLetter, RedriveOutcome } from './dead-letter.js';
 
 /** Options of a write-behind named cache. */
 export interface WriteBehindConfig<T> extends NamedCacheConfig<T> {
@@ -87,6 +87,50 @@ export interface WriteBehindStrategyCache<T> extends StrategyCache<T> {
    * the Redis server's clock). The lag health checks and `strata_write_behind_oldest_pending_age_seconds` watch.
    */
   oldestPendingAge(): Promise<number | undefined>;
-  /** Writes this instance set aside after `maxAttempts` (the Redis journal also keeps them in a dead-letter stream). */
+  /**
+   * Dead letters this instance made (memory journal: the unresolved ones; Redis journal: the most
+   * recent 1 000, re-driven or purged since or not). For the unresolved ones of every instance,
+   * use {@link WriteBehindStrategyCache.listDeadLetters}.
+   */
   readonly deadLetters: readonly DeadLetter[];
+  /**
+   * Unresolved dead letters: writes set aside after `maxAttempts`, and unreadable journal
+   * entries, neither re-driven nor purged. With a Redis journal: every instance's, read from
+   * Redis (every instance answers the same); with a memory journal: this instance's.
+   */
+  deadLetterCount(): Promise<number>;
+  /**
+   * The oldest `limit` unresolved dead letters, oldest first (Redis journal: every instance's).
+   * Each names its `id` for {@link WriteBehindStrategyCache.redriveDeadLetter} and
+   * {@link WriteBehindStrategyCache.purgeDeadLetters}. At most 10 000 are kept per partition: past
+   * that, the oldest are dropped.
+   *
+   * @example
+   * ```ts
+   * for (const letter of await carts.listDeadLetters()) console.log(letter.id, letter.key, letter.error);
+   * ```
+   */
+  listDeadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Journals a dead letter's write again and removes the dead letter, atomically: of instances
+   * re-driving the same one, exactly one does (the others get `UnknownDeadLetterError`). The
+   * flusher then delivers it as any write (`flush()` to do it now): delivered, it is done (and the
+   * key's cache entry is evicted, so reads follow the database); failing `maxAttempts` times again,
+   * it becomes a new dead letter with the new error.
+   *
+   * A set or delete keeps its version, so a versioned writer ignores it when the database holds
+   * something newer; resolves `'superseded'` (and only removes the dead letter) when a newer set or
+   * delete of the key is still unflushed. An increment is journaled with a new version (a delta
+   * is applied once per version), added to the key's pending increments if any.
+   *
+   * Throws `UnknownDeadLetterError` (no such unresolved dead letter) or
+   * `DeadLetterNotRedrivableError` (an unreadable entry, which can only be purged; or a set or
+   * delete whose key has increments being delivered: retry after the flush).
+   */
+  redriveDeadLetter(id: string): Promise<RedriveOutcome>;
+  /**
+   * Removes the dead letter `id` (throws `UnknownDeadLetterError` when there is none), or, without
+   * an id, every unresolved one; resolves how many were removed. Its write is given up for good.
+   */
+  purgeDeadLetters(id?: string): Promise<number>;
 }

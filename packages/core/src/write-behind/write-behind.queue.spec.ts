@@ -197,9 +197,19 @@ describe('WriteBehindQueue', () => {
 
     expect(writer.calls.map((call) => call.keys)).toEqual([['ok', 'bad'], ['ok'], ['bad'], ['bad']]);
     expect(retries.filter((r) => r.key === 'bad').map((r) => r.attempt)).toEqual([1, 2]);
-    expect(deadLetters).toEqual([{ cache: 'items', key: 'bad', version, error: new Error('constraint') }]);
+    expect(deadLetters).toEqual([
+      { cache: 'items', key: 'bad', version, id: 'm1', error: new Error('constraint') },
+    ]);
     expect(queue.deadLettered).toEqual([
-      { key: 'bad', version, value: { n: -1 }, error: new Error('constraint') },
+      {
+        id: 'm1',
+        key: 'bad',
+        version,
+        kind: 'set',
+        value: { n: -1 },
+        error: 'constraint',
+        at: expect.any(Number),
+      },
     ]);
     expect(evicted).toEqual(['bad']);
     expect(writer.rows.has('ok')).toBe(true);

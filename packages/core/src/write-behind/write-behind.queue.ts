@@ -4,7 +4,18 @@ import type { StrataEvents } from '../events/strata-events.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { HybridClock } from '../strategies/hybrid-clock.js';
-import { DeadLetterLog, deliverRecords, retryDelay, type DeadLetter } from './journal-delivery.js';
+import { DeadLetterNotRedrivableError } from '../errors/dead-letter-not-redrivable.error.js';
+import { UnknownDeadLetterError } from '../errors/unknown-dead-letter.error.js';
+import { abridge, MAX_POISON_TEXT } from './stream-entries.js';
+import {
+  announceDeadLetter,
+  errorText,
+  MemoryDeadLetters,
+  type DeadLetter,
+  type RedriveOutcome,
+} from './dead-letter.js';
+import { deliverRecords, retryDelay } from './journal-delivery.js';
+import { planRedrive } from './dead-letter-redrive.js';
 import { recordFor, type JournalRecord, type JournalWrite } from './journal-record.js';
 import type { WriteBehindQueueOptions } from './write-behind.options.js';
 
@@ -16,6 +27,8 @@ interface PendingWrite {
   notBefore: number;
   /** When the key's oldest unflushed write was journaled (coalesced writes keep it). */
   readonly since: number;
+  /** A re-driven write: evict the key's cache entry once delivered (the database decides). */
+  readonly evict?: boolean;
 }
 
 /**
@@ -29,7 +42,7 @@ interface PendingWrite {
 export class WriteBehindQueue<T> {
   private readonly pending = new Map<string, PendingWrite>();
   private readonly inFlight = new Map<string, PendingWrite>();
-  private readonly deadLetters: DeadLetterLog;
+  private readonly deadLetters = new MemoryDeadLetters();
   private readonly roomWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -40,10 +53,9 @@ export class WriteBehindQueue<T> {
     private readonly clock: HybridClock,
     private readonly events: StrataEvents,
     private readonly options: WriteBehindQueueOptions,
-    /** Called (and awaited) when a record is dead-lettered. */
-    private readonly onDeadLetter: (key: string) => Promise<void> = async () => undefined,
+    /** Evicts a key's cache entry (awaited): when it is dead-lettered, and when a re-driven write is delivered. */
+    private readonly evict: (key: string) => Promise<void> = async () => undefined,
   ) {
-    this.deadLetters = new DeadLetterLog(options.cache, events);
     this.schedule();
   }
 
@@ -61,9 +73,57 @@ export class WriteBehindQueue<T> {
     return oldest;
   }
 
-  /** Records set aside after `maxAttempts` (the most recent 1 000). */
+  /** Unresolved dead letters (at most 10 000, oldest first): neither re-driven nor purged. */
   get deadLettered(): readonly DeadLetter[] {
     return this.deadLetters.entries;
+  }
+
+  /** How many dead letters are unresolved. */
+  get deadLetterCount(): number {
+    return this.deadLetters.size;
+  }
+
+  /**
+   * Journals a dead letter's write again, with the rules of the Redis journal's re-drive: a set or
+   * delete keeps its version and is moot when a newer set or delete of its key is unflushed; an
+   * increment is added to a pending one, else gets a new version. Throws
+   * `UnknownDeadLetterError` or `DeadLetterNotRedrivableError`.
+   */
+  redrive(id: string): { outcome: RedriveOutcome; key: string } {
+    const cache = this.options.cache;
+    const found = this.deadLetters.get(id);
+    if (found === undefined) throw new UnknownDeadLetterError(cache, id);
+    const { letter, record } = found;
+    if (record === undefined)
+      throw new DeadLetterNotRedrivableError(
+        cache,
+        id,
+        'the entry was unreadable: there is no write to deliver',
+      );
+    const { key } = letter;
+    const pending = this.pending.get(key);
+    const plan = planRedrive(record, pending?.record, this.inFlight.get(key)?.record, () =>
+      this.clock.next(),
+    );
+    if (plan.outcome === 'conflict') throw new DeadLetterNotRedrivableError(cache, id, plan.reason);
+    this.deadLetters.delete(id);
+    if (plan.outcome === 'superseded') return { outcome: 'superseded', key };
+    this.pending.set(key, {
+      key,
+      record: plan.record,
+      attempts: 0,
+      notBefore: 0,
+      since: pending?.since ?? Date.now(),
+      evict: true,
+    });
+    return { outcome: 'requeued', key };
+  }
+
+  /** Removes one dead letter (throws `UnknownDeadLetterError` when unknown), or all; resolves how many went. */
+  purge(id?: string): number {
+    if (id === undefined) return this.deadLetters.clear();
+    if (!this.deadLetters.delete(id)) throw new UnknownDeadLetterError(this.options.cache, id);
+    return 1;
   }
 
   /**
@@ -188,6 +248,8 @@ export class WriteBehindQueue<T> {
         deliverRecords(this.writer, cache, writes),
       );
       for (const write of writes) this.inFlight.delete(write.key);
+      // Re-driven writes: the database decided (a versioned writer keeps a newer value).
+      for (const write of writes) if (write.evict === true) await this.evict(write.key);
       const durationMs = performance.now() - started;
       this.events.emit('write-behind:flushed', {
         cache: this.options.cache,
@@ -210,9 +272,10 @@ export class WriteBehindQueue<T> {
     // the failed one goes back in front of the newer ones.
     if (newer !== undefined && (record.kind !== 'increment' || newer.record.kind !== 'increment')) return;
     if (write.attempts >= this.options.maxAttempts) {
-      this.deadLetters.add(write.key, record, error);
+      const letter = this.deadLetters.add(write.key, record, abridge(errorText(error), MAX_POISON_TEXT));
+      announceDeadLetter(this.events, cache, letter, error);
       // The cache holds a value the database never got: drop it, so reads go back to the truth.
-      await this.onDeadLetter(write.key);
+      await this.evict(write.key);
       return;
     }
     write.notBefore = Date.now() + retryDelay(this.options.retryBaseMs, write.attempts);

@@ -6,17 +6,21 @@ import type { StrataHealthOptions } from './strata-health.options.js';
 
 type Status = 'up' | 'degraded' | 'down';
 
+/** `maxDeadLetters` when unset (see {@link StrataHealthOptions.maxDeadLetters}). */
+export const DEFAULT_MAX_DEAD_LETTERS = 100;
+
 /** What the check found, reported under the indicator's key whatever the status. */
 interface Findings {
   redis?: { reachable: boolean; roundTripMs: number | undefined; breaker: string | undefined; bus?: string };
-  writeBehind?: Record<string, { pending?: number; oldestPendingAgeMs?: number; deadLetters: number }>;
+  writeBehind?: Record<string, { pending?: number; oldestPendingAgeMs?: number; deadLetters?: number }>;
   message?: string;
 }
 
 /**
  * A `@nestjs/terminus` health indicator for Strata: Redis reachable (a `PING` through the
  * stack's own connection) and its round trip, the circuit breaker, the invalidation bus, and
- * per write-behind cache its queue depth, lag (oldest unflushed write) and dead letters, judged
+ * per write-behind cache its queue depth, lag (oldest unflushed write) and unresolved dead letters
+ * (with a Redis journal, read from Redis: every instance reports the same count), judged
  * against the thresholds the app sets ({@link StrataHealthOptions}). A memory-only stack has no
  * Redis part. Result shape: Terminus's (`{ [key]: { status, ... } }`); no runtime import of
  * Terminus, which stays the app's (a peer dependency).
@@ -42,9 +46,9 @@ export class StrataHealthIndicator {
     const maxRoundTripMs =
       options.maxRoundTrip === undefined ? undefined : duration(options.maxRoundTrip, 0, 'maxRoundTrip');
     const maxLagMs = duration(options.maxWriteBehindLag, 60_000, 'maxWriteBehindLag');
-    const maxDead = options.maxDeadLetters;
-    if (maxDead !== undefined && !(Number.isInteger(maxDead) && maxDead >= 0))
-      throw new StrataConfigError('maxDeadLetters', maxDead, 'expected an integer >= 0');
+    const maxDead = options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS;
+    if (!(maxDead === Number.POSITIVE_INFINITY || (Number.isSafeInteger(maxDead) && maxDead >= 0)))
+      throw new StrataConfigError('maxDeadLetters', maxDead, 'expected an integer >= 0, or Infinity');
     const onRedis = options.onRedisProblem ?? 'down';
     if (onRedis !== 'down' && onRedis !== 'degraded')
       throw new StrataConfigError('onRedisProblem', onRedis, "expected 'down' or 'degraded'");
@@ -71,19 +75,22 @@ export class StrataHealthIndicator {
     for (const cache of this.writeBehind?.caches.values() ?? []) {
       const pending = await cache.pending().catch(() => undefined);
       const age = await cache.oldestPendingAge().catch(() => undefined);
-      const deadLetters = cache.deadLetters.length;
+      // Unresolved ones, from the journal: with Redis, every instance counts the same.
+      const deadLetters = await cache.deadLetterCount().catch(() => undefined);
       findings.writeBehind ??= {};
       findings.writeBehind[cache.name] = {
         ...(pending !== undefined && { pending }),
         ...(age !== undefined && { oldestPendingAgeMs: Math.round(age) }),
-        deadLetters,
+        ...(deadLetters !== undefined && { deadLetters }),
       };
       if (age !== undefined && age > maxLagMs)
         problems.push(
           `write-behind "${cache.name}" has a write pending for ${Math.round(age)} ms (max ${maxLagMs} ms)`,
         );
-      if (maxDead !== undefined && deadLetters > maxDead)
-        problems.push(`write-behind "${cache.name}" has ${deadLetters} dead letters (max ${maxDead})`);
+      if (deadLetters !== undefined && deadLetters > maxDead)
+        problems.push(
+          `write-behind "${cache.name}" has ${deadLetters} unresolved dead letters (max ${maxDead})`,
+        );
     }
 
     const status: Status = problems.length > 0 ? 'down' : redisProblems.length > 0 ? onRedis : 'up';

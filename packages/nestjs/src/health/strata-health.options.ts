@@ -26,8 +26,15 @@ export interface StrataHealthOptions {
    */
   readonly maxWriteBehindLag?: Duration;
   /**
-   * Most dead letters (writes set aside after `maxAttempts`, this instance, per cache) before
-   * the check fails. Unset: counted and reported, not judged (a restart does not fix them).
+   * Most unresolved dead letters per write-behind cache (writes set aside after `maxAttempts`, or
+   * unreadable journal entries, neither re-driven nor purged) before the check fails. With a
+   * Redis journal they are counted in Redis, so every instance reports the same count and fails
+   * together: the check is a signal that writes fail systematically (a writer rejecting most of
+   * them, a schema change), never a reaction to one bad write, which a restart or a removal from
+   * rotation would not fix anyway. Each dead letter is logged when it happens and can be listed,
+   * re-driven or purged (`listDeadLetters`, `redriveDeadLetter`, `purgeDeadLetters`). Past 10 000
+   * per partition the oldest are dropped, so keep this well below. `Infinity`: reported only.
+   * @default 100
    */
   readonly maxDeadLetters?: number;
 }

@@ -43,6 +43,18 @@ export function registerWriteBehindMetrics(
       }
     },
   );
+  set.gauge(
+    'write_behind_unresolved_dead_letters',
+    'Dead letters neither re-driven nor purged, by write-behind cache (Redis journal: all instances).',
+    ['cache'],
+    async (g) => {
+      g.reset();
+      for (const cache of caches()) {
+        const count = await cache.deadLetterCount().catch(() => undefined);
+        if (count !== undefined) g.set({ cache: cache.name }, count);
+      }
+    },
+  );
   const enqueued = set.counter(
     'write_behind_enqueued_total',
     'Writes journaled, by write-behind cache and kind (set, delete, increment).',
@@ -81,7 +93,7 @@ export function registerWriteBehindMetrics(
   set.subscribe(events.on('write-behind:retry', (e) => retries.inc({ cache: e.cache })));
   const dead = set.counter(
     'write_behind_dead_letters_total',
-    'Records set aside after maxAttempts, by write-behind cache.',
+    'Records set aside (after maxAttempts, or unreadable), by write-behind cache and instance.',
     ['cache'],
   );
   set.subscribe(events.on('write-behind:dead-letter', (e) => dead.inc({ cache: e.cache })));

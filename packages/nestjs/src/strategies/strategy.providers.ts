@@ -1,4 +1,4 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import {
   CacheAsideStrategy,
   CacheTransactions,
@@ -29,6 +29,37 @@ export const strategyProviders: Provider[] = [
   {
     provide: WriteBehindStrategy,
     inject: [STRATA_CACHE_STACK],
-    useFactory: (stack: CacheStack) => new WriteBehindStrategy(stack),
+    useFactory: (stack: CacheStack) => {
+      logDeadLetters(stack);
+      return new WriteBehindStrategy(stack);
+    },
   },
 ];
+
+/** Longest key quoted in a log line (a key is user data; an unreadable entry's may be anything). */
+const MAX_LOGGED_KEY = 200;
+
+/**
+ * One error line per dead letter, when it happens, by the instance that set it aside: the cache,
+ * the key, the dead letter's id (for `redriveDeadLetter` / `purgeDeadLetters`) and the error.
+ */
+function logDeadLetters(stack: CacheStack): void {
+  const logger = new Logger('Strata');
+  stack.events.on('write-behind:dead-letter', ({ cache, key, id, error }) => {
+    const shown = key.length > MAX_LOGGED_KEY ? `${key.slice(0, MAX_LOGGED_KEY)}…` : key;
+    logger.error(
+      `Write-behind cache "${cache}" set aside the write of key ${JSON.stringify(shown)} as dead letter ${id}: ${describe(error)}. List, re-drive or purge it through the cache (listDeadLetters, redriveDeadLetter, purgeDeadLetters).`,
+    );
+  });
+}
+
+/** The error and its causes (a driver's reason is often the cause of an ORM's "Failed query"). */
+function describe(error: Error): string {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    messages.push(current.message);
+    current = current.cause;
+  }
+  return messages.join(', caused by: ');
+}

@@ -121,17 +121,22 @@ describe('StrataHealthIndicator', () => {
     expect(flushed.body.info.cache.writeBehind.carts).toEqual({ pending: 0, deadLetters: 0 });
   });
 
-  it('counts dead letters, and is down past maxDeadLetters', async () => {
+  it('counts unresolved dead letters, is down past maxDeadLetters, and up once they are purged', async () => {
     app = await boot(undefined);
     const http = app.getHttpServer();
     const orders = app.get<WriteBehindStrategyCache<number>>(getCacheToken('orders'));
     await orders.set('x', 1);
     await orders.flush();
-    const reported = await request(http).get('/health').expect(200); // not judged by default
+    const reported = await request(http).get('/health').expect(200); // one is below the default
     expect(reported.body.info.cache.writeBehind.orders.deadLetters).toBe(1);
     thresholds = { maxDeadLetters: 0 };
     const judged = await request(http).get('/health').expect(503);
-    expect(judged.body.error.cache.message).toContain('write-behind "orders" has 1 dead letters (max 0)');
+    expect(judged.body.error.cache.message).toContain(
+      'write-behind "orders" has 1 unresolved dead letters (max 0)',
+    );
+    await orders.purgeDeadLetters();
+    const purged = await request(http).get('/health').expect(200);
+    expect(purged.body.info.cache.writeBehind.orders.deadLetters).toBe(0);
   });
 
   it('rejects a bad threshold naming the option', async () => {

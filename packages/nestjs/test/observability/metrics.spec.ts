@@ -127,6 +127,9 @@ describe('StrataMetricsModule', () => {
     );
     expect(await sample(registry, 'strata_write_behind_retries_total', { cache: 'orders' })).toBe(1);
     expect(await sample(registry, 'strata_write_behind_dead_letters_total', { cache: 'orders' })).toBe(1);
+    expect(await sample(registry, 'strata_write_behind_unresolved_dead_letters', { cache: 'orders' })).toBe(
+      1,
+    );
     expect(await sample(registry, 'strata_write_behind_flushed_total', { cache: 'orders' })).toBe(0);
     // The dead letter's cache entry was evicted: a delete of one key.
     expect(await sample(registry, 'strata_deletes_total', { cache: 'orders' })).toBe(1);
@@ -212,7 +215,7 @@ describe('StrataMetricsModule', () => {
     const documented = mentioned(docs);
     const registered = registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
     expect(registered.filter((name) => !documented.has(name))).toEqual([]);
-    expect(registered).toHaveLength(23);
+    expect(registered).toHaveLength(24);
   });
 
   it('removes its metrics when the app closes, so a new app can register them again', async () => {

@@ -260,6 +260,16 @@ function journalTests(servers: StrategyServers): void {
     // Evicted: the next read goes to Postgres, which never had it.
     expect(await app.prices.get('poison')).toBeUndefined();
     expect(await journalOf(app).streamLength()).toBe(0);
+
+    // Re-driven once the database accepts it (the script runs in the partition's slot).
+    expect(await app.prices.deadLetterCount()).toBe(1);
+    const [letter] = await app.prices.listDeadLetters();
+    await app.pool.query('ALTER TABLE prices DROP CONSTRAINT prices_amount_check');
+    expect(await app.prices.redriveDeadLetter(letter?.id ?? '')).toBe('requeued');
+    await app.prices.flush();
+    expect((await readRows(servers.databaseUrl)).get('poison')).toMatchObject({ amount: -1 });
+    expect(await app.prices.deadLetterCount()).toBe(0);
+    expect(await app.prices.get('poison')).toEqual(price('poison', -1));
   });
 
   it('sums increments from many concurrent callers exactly, in the cache and in Postgres', async () => {
