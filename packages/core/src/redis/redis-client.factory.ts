@@ -42,12 +42,23 @@ export interface OwnedClientSettings {
 const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
 
 /**
- * ioredis settings that make Redis trouble cost a bounded time: a command timeout, no offline
- * queue (a command while disconnected fails at once), no retries or re-sends of commands.
+ * How much longer than `commandTimeout` ioredis waits for a reply. Cache operations have their own
+ * deadline (`OperationDeadlines`), which reads a reply that arrived while the event loop was
+ * stalled before giving up; ioredis's own timer would fire first and fail it (timers run before
+ * sockets are read), so after a GC pause every command in flight would time out and count toward
+ * the breaker. ioredis's timeout stays a backstop for commands sent outside a cache operation
+ * (the write-behind journal's reads), which a loop stall of up to this long does not fail.
+ */
+const STALL_ALLOWANCE_MS = 1_000;
+
+/**
+ * ioredis settings that make Redis trouble cost a bounded time: a command timeout (see
+ * {@link STALL_ALLOWANCE_MS}), no offline queue (a command while disconnected fails at once), no
+ * retries or re-sends of commands.
  */
 function boundedOptions(settings: OwnedClientSettings): IoRedisOptions {
   return {
-    commandTimeout: settings.commandTimeoutMs,
+    commandTimeout: settings.commandTimeoutMs + STALL_ALLOWANCE_MS,
     connectTimeout: settings.connectTimeoutMs,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

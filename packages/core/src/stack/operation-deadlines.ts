@@ -65,16 +65,22 @@ export class OperationDeadlines {
     const leftMs = budget.remainingMs(now);
     budget.begin(now);
     let timer: NodeJS.Timeout | undefined;
+    let lastTurn: NodeJS.Immediate | undefined;
     try {
       const sent = command();
       const expiry = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          reject(
-            new CacheStoreError(
-              operation,
-              `no reply within the operation's ${this.budgetMs} ms of Redis time`,
-            ),
-          );
+          // Timers run before the event loop reads its sockets: after a stall (a GC pause, a
+          // CPU-bound request) longer than the budget, the reply may be waiting unread. Give the
+          // loop one turn to read it (setImmediate runs after the poll phase) before giving up.
+          lastTurn = setImmediate(() => {
+            reject(
+              new CacheStoreError(
+                operation,
+                `no reply within the operation's ${this.budgetMs} ms of Redis time`,
+              ),
+            );
+          });
         }, leftMs);
       });
       return await Promise.race([sent, expiry]);
@@ -83,6 +89,7 @@ export class OperationDeadlines {
       throw error;
     } finally {
       clearTimeout(timer);
+      clearImmediate(lastTurn);
       budget.end();
     }
   }
