@@ -47,7 +47,7 @@ const EXPRESS: Group = {
   rounds: 10,
 };
 
-// Fastify is reported for context (the targets are on Express): fewer, shorter rounds.
+// Fastify is reported for context (the targets are on Express): fewer, shorter rounds.
 const FASTIFY: Group = {
   adapter: 'fastify',
   subjects: [

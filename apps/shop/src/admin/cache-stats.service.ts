@@ -35,7 +35,7 @@ export const COUNTER_CACHES: ReadonlySet<string> = new Set(['views']);
  * Hit rates per cache and layer, from the stack's typed events (`hit`, `miss`, `load`). A key
  * `<prefix>:<namespace>:<key>` is counted under its namespace (`prices`, `http`, …), or for the
  * default namespace under the key's first segment (`product`, `rating`, …). Metrics for
- * Prometheus are issue 7's; this is the demo's own view.
+ * Prometheus are in `src/observability`; this is the demo's own view.
  */
 @Injectable()
 export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
