@@ -83,7 +83,11 @@ export function findPlanningWords(text, file) {
  * @returns {Finding[]}
  */
 export function checkRepository(root) {
-  const listed = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const listed = execFileSync('git', ['ls-files', '-z'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   /** @type {Finding[]} */
   const findings = [];
   for (const file of listed.split('\0')) {

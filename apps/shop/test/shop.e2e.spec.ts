@@ -246,6 +246,9 @@ describe.each(backends)('shop on $name', (backend) => {
     expect(review).toMatchObject({ type: 'object', required: ['rating', 'body'] });
     expect(review.properties.rating).toMatchObject({ type: 'integer', minimum: 1, maximum: 5 });
     // The demo's tokens are plain strings, not JWTs.
-    expect(doc.body.components.securitySchemes.bearer).toMatchObject({ scheme: 'bearer', bearerFormat: 'opaque' });
+    expect(doc.body.components.securitySchemes.bearer).toMatchObject({
+      scheme: 'bearer',
+      bearerFormat: 'opaque',
+    });
   });
 });

@@ -69,7 +69,12 @@ export function parseLoadArgs(argv: readonly string[]): LoadArgs {
  * Warms the caches with `warmupRequests` requests (not measured: a cold cache over 10,000 Zipf
  * products spends thousands of requests on first reads), then measures `requests` requests.
  */
-async function measure(args: LoadArgs, mode: string, url: string, warmupRequests: number): Promise<ModeResult> {
+async function measure(
+  args: LoadArgs,
+  mode: string,
+  url: string,
+  warmupRequests: number,
+): Promise<ModeResult> {
   const { requests, concurrency } = args;
   const first = (await (await fetch(`${url}/products?pageSize=1`)).json()) as { total: number };
   const products = first.total;
@@ -155,4 +160,3 @@ export async function runLoadCli(argv: readonly string[]): Promise<readonly Mode
     await Promise.all([postgres?.dispose(), redis?.dispose()]);
   }
 }
-
