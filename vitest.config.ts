@@ -30,6 +30,7 @@ export default defineConfig({
       'libs/*/src/**/*.spec.ts',
       'libs/*/test/**/*.spec.ts',
       'apps/*/test/**/*.spec.ts',
+      'scripts/**/*.spec.ts',
     ],
     pool: 'forks',
     testTimeout: 30_000,

@@ -1,7 +1,7 @@
 import { median, pairedRatioSpread } from './stats.js';
 /**
  * A target on a ratio: `<=` for costs (time), `>=` for rates (throughput). With `absolute`, it
- * bounds a measured value of the subject instead (an issue's goal in its own unit, such as
+ * bounds a measured value of the subject instead (a target in its own unit, such as
  * "p99 ≤ 5 ms"), and the ratio is for context.
  */
 export interface Target {

@@ -48,7 +48,7 @@ export class ShopModule {
         ViewsModule.forRoot(config),
         OrdersModule,
         AdminModule,
-        // Issue 7: /metrics, /health and the live cache dashboard (src/observability).
+        // /metrics, /health and the live cache dashboard (src/observability).
         ObservabilityModule.forRoot(),
       ],
       providers: httpCache,

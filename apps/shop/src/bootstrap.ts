@@ -20,6 +20,8 @@ export async function createShopApp(config: ShopConfig): Promise<INestApplicatio
       .addBearerAuth({
         type: 'http',
         scheme: 'bearer',
+        // The demo's tokens are fixed opaque strings; without this the scheme says 'JWT'.
+        bearerFormat: 'opaque',
         description: 'alice-token, bob-token, … or admin-token',
       })
       .build(),

@@ -1,5 +1,5 @@
 /**
- * Issue 7 in the shop: /metrics, /health and the live dashboard, on PGlite with Redis (a real
+ * The shop's observability: /metrics, /health and the live dashboard, on PGlite with Redis (a real
  * server from @strata/testing, killed and restarted for /health). The dashboard is opened in
  * headless Chromium (Debian's `chromium`, driven by playwright-core) while the test sends
  * traffic; the charts' own data is read back from the page.

@@ -245,5 +245,10 @@ describe.each(backends)('shop on $name', (backend) => {
       doc.body.paths['/products/{id}/reviews'].post.requestBody.content['application/json'].schema;
     expect(review).toMatchObject({ type: 'object', required: ['rating', 'body'] });
     expect(review.properties.rating).toMatchObject({ type: 'integer', minimum: 1, maximum: 5 });
+    // The demo's tokens are plain strings, not JWTs.
+    expect(doc.body.components.securitySchemes.bearer).toMatchObject({
+      scheme: 'bearer',
+      bearerFormat: 'opaque',
+    });
   });
 });

@@ -3,7 +3,7 @@ import type { Prng } from '../../src/db/prng.js';
 /**
  * Samples ranks 1..n with probability proportional to 1 / rank^s (Zipf). With s = 1 over 10,000
  * products, the top 1 % of products get about half of the reads: the shape of real catalog
- * traffic the seeds' hit-rate promise is about.
+ * traffic the shop's hit-rate figures are about.
  */
 export class ZipfSampler {
   private readonly cdf: Float64Array;

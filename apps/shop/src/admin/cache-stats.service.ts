@@ -8,6 +8,8 @@ export interface CacheCounters {
   hits: Record<CacheLayerName, number>;
   misses: number;
   loads: number;
+  /** Writes handed to a write-behind cache (`set`, `delete`, `increment`): neither hits nor misses. */
+  writes: number;
 }
 
 /** What `GET /admin/cache/stats` answers. */
@@ -25,9 +27,9 @@ export interface CacheStats {
 }
 
 /**
- * Write-behind counters: each `increment` of a count that is not cached is reported as a miss
- * (the `views` cache has no loader, on purpose: a view costs no database read). They are writes,
- * so they are listed but left out of the total hit rate.
+ * Write-behind counters: each `increment` of a count that is not cached reports a miss from the
+ * stack (the `views` cache has no loader, on purpose: a view costs no database read). Those misses
+ * are writes, so these caches count them under `writes` only, and stay out of the total hit rate.
  */
 export const COUNTER_CACHES: ReadonlySet<string> = new Set(['views']);
 
@@ -35,7 +37,7 @@ export const COUNTER_CACHES: ReadonlySet<string> = new Set(['views']);
  * Hit rates per cache and layer, from the stack's typed events (`hit`, `miss`, `load`). A key
  * `<prefix>:<namespace>:<key>` is counted under its namespace (`prices`, `http`, …), or for the
  * default namespace under the key's first segment (`product`, `rating`, …). Metrics for
- * Prometheus are issue 7's; this is the demo's own view.
+ * Prometheus are in `src/observability`; this is the demo's own view.
  */
 @Injectable()
 export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
@@ -52,9 +54,14 @@ export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     const events = this.cache.stack.events;
     this.unsubscribe.push(
-      events.on('hit', ({ key, layer }) => this.of(key).hits[layer]++),
-      events.on('miss', ({ key }) => this.of(key).misses++),
+      events.on('hit', ({ key, layer }) => {
+        if (!isCounter(key)) this.of(key).hits[layer]++;
+      }),
+      events.on('miss', ({ key }) => {
+        if (!isCounter(key)) this.of(key).misses++;
+      }),
       events.on('load', ({ key }) => this.of(key).loads++),
+      events.on('write-behind:enqueued', ({ cache }) => this.named(cache).writes++),
     );
   }
 
@@ -65,7 +72,7 @@ export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
   /** The counters since boot or the last {@link reset}. */
   snapshot(): CacheStats {
     const caches: CacheStats['caches'] = {};
-    const total: CacheCounters = { hits: { l1: 0, l2: 0 }, misses: 0, loads: 0 };
+    const total: CacheCounters = { hits: { l1: 0, l2: 0 }, misses: 0, loads: 0, writes: 0 };
     for (const [name, c] of [...this.counters].sort(([a], [b]) => a.localeCompare(b))) {
       caches[name] = { ...c, hits: { ...c.hits }, hitRate: hitRate(c) };
       if (COUNTER_CACHES.has(name)) continue;
@@ -73,6 +80,7 @@ export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
       total.hits.l2 += c.hits.l2;
       total.misses += c.misses;
       total.loads += c.loads;
+      total.writes += c.writes;
     }
     const queries = this.queries.queries - this.queriesAtStart;
     const perLoad = total.loads > 0 ? queries / total.loads : 0;
@@ -92,10 +100,13 @@ export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
   }
 
   private of(fullKey: string): CacheCounters {
-    const name = cacheName(fullKey);
+    return this.named(cacheName(fullKey));
+  }
+
+  private named(name: string): CacheCounters {
     let counters = this.counters.get(name);
     if (!counters) {
-      counters = { hits: { l1: 0, l2: 0 }, misses: 0, loads: 0 };
+      counters = { hits: { l1: 0, l2: 0 }, misses: 0, loads: 0, writes: 0 };
       this.counters.set(name, counters);
     }
     return counters;
@@ -105,6 +116,10 @@ export class CacheStatsService implements OnModuleInit, OnModuleDestroy {
 function cacheName(fullKey: string): string {
   const [, namespace = '?', first = '?'] = fullKey.split(':');
   return namespace === 'default' ? first : namespace;
+}
+
+function isCounter(fullKey: string): boolean {
+  return COUNTER_CACHES.has(cacheName(fullKey));
 }
 
 function hitRate(c: CacheCounters): number | null {

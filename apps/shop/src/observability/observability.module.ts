@@ -10,7 +10,7 @@ import { METRICS_REGISTRY } from './metrics-registry.js';
 import { MetricsController } from './metrics.controller.js';
 
 /**
- * Issue 7 in the shop: `GET /metrics` (Prometheus), `GET /health` (Terminus with
+ * The shop's observability: `GET /metrics` (Prometheus), `GET /health` (Terminus with
  * `StrataHealthIndicator`) and `GET /dashboard` (a live page of hit rates, load latency and
  * write-behind queues). See docs/observability.md ("The shop's dashboard").
  */

@@ -67,7 +67,7 @@ type ScriptedClient = (Redis | Cluster) & StrataScripts;
  * Strata owns (the store is exposed as {@link RedisLayer.store} for code that speaks
  * `cache-manager`), but reads and writes go through Lua scripts on that same command connection:
  * tag checks and guarded writes must be atomic, and the store's telejson codec costs ~5× JSON
- * (DESIGN.md §4), which the L2-hit benchmark cannot afford. Errors propagate; the stack
+ * (measured on the ~1 KB bench value), which the L2-hit benchmark cannot afford. Errors propagate; the stack
  * decides on fallbacks.
  */
 export class RedisLayer implements CacheLayer {

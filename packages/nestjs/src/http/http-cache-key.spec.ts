@@ -257,7 +257,7 @@ describe('checkUnkeyedHeaders', () => {
     expect(checkUnkeyedHeaders({ 'x-forwarded-host': '' }).ok).toBe(false);
   });
 
-  it('covers the headers the brief lists', () => {
+  it('bypasses the cache for the routing and forwarding headers that poison keys', () => {
     for (const header of [
       'x-forwarded-host',
       'x-forwarded-proto',
