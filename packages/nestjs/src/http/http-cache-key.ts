@@ -138,10 +138,16 @@ export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {
   return { ok: true, key: `h2#${createHash('sha256').update(key).digest('base64url')}`, resource };
 }
 
+/** A target in absolute form (`http://a.test/x?y`): what follows the authority is its path and query. */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/is;
+
 /**
  * The resource an unsafe request (POST, PUT, PATCH, DELETE) changes, as the path tag names it, or
  * `null` for an invalid `Host`. Any target is accepted: its path is cut at `?` or `#` and made
- * canonical (request-target.ts), so that it names every spelling of the path.
+ * canonical (request-target.ts), so that it names every spelling of the path. A target in absolute
+ * form counts by its path: both adapters route `POST http://a.test/x` to the handler of `/x`, whose
+ * cached GETs must go. The host stays the `Host` header's, which is what the adapters and the
+ * handler read as the host (and what the GETs were keyed on).
  */
 export function unsafeRequestResource(
   scheme: HttpScheme,
@@ -150,7 +156,8 @@ export function unsafeRequestResource(
 ): string | null {
   const parts = parseHost(host, scheme);
   if (parts === null) return null;
-  return `${scheme}://${parts.name}:${parts.port}${canonicalPath(target)}`;
+  const path = ABSOLUTE_FORM.exec(target)?.[1] ?? target;
+  return `${scheme}://${parts.name}:${parts.port}${canonicalPath(path)}`;
 }
 
 /** The header names of a `Vary` value: lowercase, unique, sorted; `any` when it lists `*`. */
