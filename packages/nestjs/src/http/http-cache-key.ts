@@ -109,7 +109,7 @@ const field = (value: string): string => `${value.length}:${value}`;
  * The primary key of a request, or why it must bypass the cache:
  *
  * `h2|<scheme>|<host>|<port>|<route>|<scope>|<path>|<query>|<personal>`, each field written as
- * `<length>:<value>`. The path is as received (see request-target.ts), the query the canonical
+ * `<length>:<value>` (the host `-` when the request has no `Host`). The path is as received (see request-target.ts), the query the canonical
  * text of the parsed one (query-key.ts). A key longer than {@link MAX_READABLE_KEY_LENGTH} becomes
  * `h2#` + the base64url SHA-256 of it, so the stack never has to shorten it.
  *
@@ -130,7 +130,9 @@ export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {
     input.query !== undefined ? queryKey(input.query) : target.query.length === 0 ? '()' : undefined;
   if (query === undefined) return { ok: false, reason: 'unkeyable-query' };
   const port = String(host.port);
-  const key = `h2|${field(input.scheme)}|${field(host.name)}|${field(port)}|${field(input.route)}|${field(
+  // No `Host` (HTTP/1.0) and an empty one give the handler `undefined` and `''`: `-` is no field.
+  const name = input.host === undefined ? '-' : field(host.name);
+  const key = `h2|${field(input.scheme)}|${name}|${field(port)}|${field(input.route)}|${field(
     input.scope,
   )}|${field(target.path)}|${field(query)}|${field(input.personal)}`;
   const resource = `${input.scheme}://${host.name}:${port}${canonicalPath(target.path)}`;
