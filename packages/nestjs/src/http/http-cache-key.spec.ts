@@ -72,6 +72,11 @@ describe('primaryKey', () => {
     );
   });
 
+  it('keeps a request without Host apart from one with an empty Host', () => {
+    expect(key({ host: undefined })).not.toBe(key({ host: '' }));
+    expect(key({ host: undefined })).toContain('|4:http|-|2:80|');
+  });
+
   it('gives the same key whatever the parameter order, from the parsed query', () => {
     expect(key({ target: '/p?b=2&a=1', query: { b: '2', a: '1' } })).toBe(
       key({ target: '/p?a=1&b=2', query: { a: '1', b: '2' } }),

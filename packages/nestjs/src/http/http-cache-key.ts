@@ -109,7 +109,7 @@ const field = (value: string): string => `${value.length}:${value}`;
  * The primary key of a request, or why it must bypass the cache:
  *
  * `h2|<scheme>|<host>|<port>|<route>|<scope>|<path>|<query>|<personal>`, each field written as
- * `<length>:<value>`. The path is as received (see request-target.ts), the query the canonical
+ * `<length>:<value>` (the host `-` when the request has no `Host`). The path is as received (see request-target.ts), the query the canonical
  * text of the parsed one (query-key.ts). A key longer than {@link MAX_READABLE_KEY_LENGTH} becomes
  * `h2#` + the base64url SHA-256 of it, so the stack never has to shorten it.
  *
@@ -130,7 +130,9 @@ export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {
     input.query !== undefined ? queryKey(input.query) : target.query.length === 0 ? '()' : undefined;
   if (query === undefined) return { ok: false, reason: 'unkeyable-query' };
   const port = String(host.port);
-  const key = `h2|${field(input.scheme)}|${field(host.name)}|${field(port)}|${field(input.route)}|${field(
+  // No `Host` (HTTP/1.0) and an empty one give the handler `undefined` and `''`: `-` is no field.
+  const name = input.host === undefined ? '-' : field(host.name);
+  const key = `h2|${field(input.scheme)}|${name}|${field(port)}|${field(input.route)}|${field(
     input.scope,
   )}|${field(target.path)}|${field(query)}|${field(input.personal)}`;
   const resource = `${input.scheme}://${host.name}:${port}${canonicalPath(target.path)}`;
@@ -138,10 +140,16 @@ export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {
   return { ok: true, key: `h2#${createHash('sha256').update(key).digest('base64url')}`, resource };
 }
 
+/** A target in absolute form (`http://a.test/x?y`): what follows the authority is its path and query. */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(.*)$/is;
+
 /**
  * The resource an unsafe request (POST, PUT, PATCH, DELETE) changes, as the path tag names it, or
  * `null` for an invalid `Host`. Any target is accepted: its path is cut at `?` or `#` and made
- * canonical (request-target.ts), so that it names every spelling of the path.
+ * canonical (request-target.ts), so that it names every spelling of the path. A target in absolute
+ * form counts by its path: both adapters route `POST http://a.test/x` to the handler of `/x`, whose
+ * cached GETs must go. The host stays the `Host` header's, which is what the adapters and the
+ * handler read as the host (and what the GETs were keyed on).
  */
 export function unsafeRequestResource(
   scheme: HttpScheme,
@@ -150,7 +158,8 @@ export function unsafeRequestResource(
 ): string | null {
   const parts = parseHost(host, scheme);
   if (parts === null) return null;
-  return `${scheme}://${parts.name}:${parts.port}${canonicalPath(target)}`;
+  const path = ABSOLUTE_FORM.exec(target)?.[1] ?? target;
+  return `${scheme}://${parts.name}:${parts.port}${canonicalPath(path)}`;
 }
 
 /** The header names of a `Vary` value: lowercase, unique, sorted; `any` when it lists `*`. */

@@ -81,13 +81,16 @@ function pathFault(path: string): TargetBypassReason {
   return 'unencoded-character';
 }
 
-const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+// What a path segment may hold raw (RFC 3986 pchar) less `;`: the routers hand a handler the same
+// parameter for `a,b` and `a%2Cb`, so the tag must not tell them apart.
+const SEGMENT_CHAR = /^[A-Za-z0-9\-._~!$&'()*+,=:@]$/;
 const CANONICAL_PATH = /^(?:\/[a-z0-9\-._~!$&'()*+,=:@]+)+$|^\/$/;
 
 /**
  * The path as the path tag names it: a coarser form than the key's, so that an unsafe request
  * drops the cached GETs of every spelling the routers treat as the same path. Percent-encoded
- * unreserved characters decoded (`%34%32` is `42`), the rest lowercased (routes match without
+ * characters a segment may hold raw decoded (`%34%32` is `42`, `a%2Cb` is `a,b`; not `/`, `?`,
+ * `#`, `%` or `;`), the rest lowercased (routes match without
  * case by default), runs of `/` joined, a trailing `/` and `;` parameters dropped. Several paths
  * sharing a tag only costs a miss; a spelling left out would keep an old page.
  */
@@ -97,10 +100,13 @@ export function canonicalPath(path: string): string {
   let canonical = path;
   const fragment = canonical.search(/[?#]/);
   if (fragment !== -1) canonical = canonical.slice(0, fragment);
-  if (canonical.includes('%')) {
+  // Until nothing decodes: after a stray `%` (only in a write's path, a GET's bypasses) a decoded
+  // character can complete an escape (`%2%41` gives `%2A`), and every spelling needs one tag.
+  for (let before = ''; before !== canonical && canonical.includes('%');) {
+    before = canonical;
     canonical = canonical.replace(/%([0-9A-Fa-f]{2})/g, (encoded: string, hex: string) => {
       const char = String.fromCharCode(Number.parseInt(hex, 16));
-      return UNRESERVED.test(char) ? char : encoded;
+      return SEGMENT_CHAR.test(char) ? char : encoded;
     });
   }
   canonical = canonical.toLowerCase();
