@@ -18,7 +18,9 @@ function configOrExit(): ShopConfig {
 
 const config = configOrExit();
 const app = await createShopApp(config);
-app.enableShutdownHooks();
+// Close Redis, the database and the server on Ctrl-C or SIGTERM, then exit 0: a requested stop is not a
+// failure (the default re-raises the signal, which package managers report as an error).
+app.enableShutdownHooks(['SIGINT', 'SIGTERM'], { useProcessExit: true });
 await app.listen(config.port, '127.0.0.1');
 const url = `http://127.0.0.1:${config.port}`;
 const redis = config.redisCluster === true ? 'Redis Cluster' : 'Redis';
