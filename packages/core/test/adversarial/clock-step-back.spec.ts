@@ -1,6 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_MISS, type CacheStack } from '../../src/index.js';
+import {
+  CACHE_MISS,
+  WriteBehindStrategy,
+  type CacheStack,
+  type CacheWriter,
+  type RedisWriteBehindCache,
+} from '../../src/index.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually } from '../support.js';
@@ -25,8 +31,8 @@ describe('a key written by a node whose clock ran ahead', () => {
   afterAll(() => admin.disconnect());
 
   /** Moves the version of the record under `key` `AHEAD_US` into the future, as such a node wrote it. */
-  async function writtenAhead(stack: CacheStack, key: string): Promise<number> {
-    const full = stack.keys.entry(key);
+  async function writtenAhead(stack: CacheStack, key: string, namespace?: string): Promise<number> {
+    const full = stack.keys.entry(key, namespace);
     const raw = await admin.get(full);
     const match = /^([SX]1?)\|(\d+)/.exec(raw ?? '');
     if (raw === null || match === null) throw new Error(`no record under ${full}`);
@@ -81,6 +87,39 @@ describe('a key written by a node whose clock ran ahead', () => {
     expect(afterSet).toBeGreaterThan(ahead);
     await a.delete('k');
     expect(await version()).toBeGreaterThan(afterSet);
+  });
+
+  it('write-behind: a set or delete journaled now drops the other instances’ copies', async () => {
+    const [a, b] = await appInstances(redis.url, 2, redis.open);
+    if (a === undefined || b === undefined) throw new Error('two stacks expected');
+    const writer: CacheWriter<string> = { writeMany: async () => {}, deleteMany: async () => {} };
+    const bind = async (stack: CacheStack): Promise<RedisWriteBehindCache<string>> =>
+      (await new WriteBehindStrategy(stack).bind<string>({
+        name: 'docs',
+        writer,
+        flushInterval: '1h',
+      })) as RedisWriteBehindCache<string>;
+    const [docsA, docsB] = [await bind(a), await bind(b)];
+    try {
+      const key = docsA.cacheKey('d');
+      for (const [change, expected] of [
+        [() => docsA.set('d', 'new'), 'new'],
+        [() => docsA.delete('d'), undefined],
+      ] as const) {
+        await docsA.set('d', 'old');
+        await writtenAhead(a, key, 'docs');
+        expect(await docsB.get('d')).toBe('old');
+        await change();
+        const probe = docsA.cacheKey('probe');
+        await docsA.set('probe', 'p');
+        expect(await docsB.get('probe')).toBe('p');
+        await docsA.delete('probe');
+        expect(await eventually(() => b.peek(probe, 'docs') === CACHE_MISS, DELIVERY_MS, 2)).toBe(true);
+        expect(await docsB.get('d')).toBe(expected);
+      }
+    } finally {
+      await Promise.all([docsA.close(), docsB.close()]);
+    }
   });
 
   it('a load after such a delete never brings the old value back', async () => {
