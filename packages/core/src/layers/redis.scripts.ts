@@ -12,10 +12,13 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
 /**
  * Lua function: the version of the record under a key (an entry's `created`, a delete marker's
- * time), or nil. Reads the header only (`GETRANGE`), not the value.
+ * time), or nil. Reads the header only (`GETRANGE`), not the value. A key of another type (not
+ * Strata's) has none: it is replaced, as a plain `SET` or `UNLINK` would.
  */
 const RECORD_VERSION = `local function recordVersion(key)
-  local _, _, v = string.find(redis.call('GETRANGE', key, 0, 39), '^[SX]1?|(%d+)')
+  local head = redis.pcall('GETRANGE', key, 0, 39)
+  if type(head) ~= 'string' then return nil end
+  local _, _, v = string.find(head, '^[SX]1?|(%d+)')
   if v then return tonumber(v) end
   return nil
 end`;

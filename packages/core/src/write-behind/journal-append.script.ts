@@ -42,7 +42,9 @@ local created = int(nowUs)
 -- The time of a new record under key: above the record it replaces, so a key's versions never go
 -- backwards when this node's clock does (a failover to a replica whose clock is behind).
 local function stampFor(key)
-  local _, _, last = string.find(redis.call('GETRANGE', key, 0, 39), '^[SX]1?|(%d+)')
+  local head = redis.pcall('GETRANGE', key, 0, 39)
+  if type(head) ~= 'string' then return created end
+  local _, _, last = string.find(head, '^[SX]1?|(%d+)')
   if last and tonumber(last) >= nowUs then return int(tonumber(last) + 1) end
   return created
 end

@@ -122,6 +122,19 @@ describe('a key written by a node whose clock ran ahead', () => {
     }
   });
 
+  it('a key holding another type (not written by Strata) is still replaced by a set and a delete', async () => {
+    const [a] = await appInstances(redis.url, 1, redis.open);
+    if (a === undefined) throw new Error('a stack expected');
+    await admin.hset(a.keys.entry('h'), 'field', 'value');
+    await a.set('h', 'mine');
+    expect(await admin.type(a.keys.entry('h'))).toBe('string');
+    await admin.del(a.keys.entry('h'));
+    await admin.hset(a.keys.entry('h'), 'field', 'value');
+    await a.delete('h');
+    expect(await admin.type(a.keys.entry('h'))).toBe('string');
+    expect(await a.get('h')).toBeUndefined();
+  });
+
   it('a load after such a delete never brings the old value back', async () => {
     const [a, b] = await setUp('k');
     await a.delete('k');
