@@ -14,6 +14,13 @@ const SHORTENED_END = /#[A-Za-z0-9_-]{43}$/;
 const NOT_UTF8 = Buffer.from([0xff]);
 
 /**
+ * The segment after the prefix of every write-behind journal key (`shop:wb:{shop:wb:orders:0}:stream`).
+ * It is also a valid namespace: entry keys that could spell a journal key are shortened (see
+ * {@link KeyBuilder}).
+ */
+export const JOURNAL_KEY_SEGMENT = 'wb';
+
+/**
  * Builds every Redis key Strata uses, so the layout lives in one place.
  *
  * Layout (prefix `shop`):
@@ -32,6 +39,12 @@ const NOT_UTF8 = Buffer.from([0xff]);
  * splits one way; a key that already ends like a shortened one (`#` + 43 base64url characters),
  * or holds a lone surrogate or a newline, is shortened too, whatever its length, so a short key can
  * never spell another key's shortened form.
+ *
+ * Entries never name an internal key either: leases (`shop:~lease:…`) and tag times
+ * (`shop:{shop:tags}:…`) have heads no namespace can spell; write-behind journals
+ * (`shop:wb:{shop:wb:<cache>:<n>}:stream`, …) share the head of namespace `wb`, so a key of that
+ * namespace starting with `{shop:wb:` is shortened, whatever its length: its `#` + digest end is
+ * never a journal key's, and its hash tag, kept whole, keeps its slot.
  */
 export class KeyBuilder {
   private readonly tagPrefix: string;
@@ -40,6 +53,8 @@ export class KeyBuilder {
   readonly keyDependencyPrefix: string;
   private readonly heads = new Map<string, string>();
   private readonly namespaceOnly = new Map<string, readonly string[]>();
+  /** How a key of namespace `wb` that could spell a journal key starts (`{shop:wb:`). */
+  private readonly journalTagStart: string;
 
   constructor(
     /** Global prefix, e.g. the app name. */
@@ -50,6 +65,7 @@ export class KeyBuilder {
     this.tagPrefix = `${prefix}:{${prefix}:tags}:t:`;
     this.namespacePrefix = `${prefix}:{${prefix}:tags}:n:`;
     this.keyDependencyPrefix = `${prefix}:{${prefix}:tags}:k:`;
+    this.journalTagStart = `{${prefix}:${JOURNAL_KEY_SEGMENT}:`;
   }
 
   /** The full key of an entry. Throws {@link InvalidKeyError} on an empty key or a bad namespace. */
@@ -63,8 +79,14 @@ export class KeyBuilder {
       if (this.heads.size < 1_000) this.heads.set(namespace, head);
     }
     const full = head + key;
-    if (full.length <= this.maxKeyLength && !mustShorten(key)) return full;
+    if (full.length <= this.maxKeyLength && !mustShorten(key) && !this.spellsJournalKey(key, namespace))
+      return full;
     return this.shortened(head, key);
+  }
+
+  /** Whether `key` in `namespace` could build a write-behind journal key (see {@link KeyBuilder}). */
+  private spellsJournalKey(key: string, namespace: string): boolean {
+    return namespace === JOURNAL_KEY_SEGMENT && key.startsWith(this.journalTagStart);
   }
 
   /**

@@ -11,8 +11,35 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
 /**
+ * Lua function: the version of the record under a key (an entry's `created`, a delete marker's
+ * time), or nil. Reads the header only (`GETRANGE`), not the value. A key of another type (not
+ * Strata's) has none: it is replaced, as a plain `SET` or `UNLINK` would.
+ */
+const RECORD_VERSION = `local function recordVersion(key)
+  local head = redis.pcall('GETRANGE', key, 0, 39)
+  if type(head) ~= 'string' then return nil end
+  local _, _, v = string.find(head, '^[SX]1?|(%d+)')
+  if v then return tonumber(v) end
+  return nil
+end`;
+
+/**
+ * Raises `now` above the version of the record under KEYS[i]: a key's versions never go
+ * backwards, even when this node's clock is behind the one that wrote the record (a failover to a
+ * replica with a slower clock, a clock stepped back). Else the change would be announced as older
+ * than the copies other instances hold, and they would keep serving them.
+ */
+const AFTER_RECORDS = `for i = 1, #KEYS do
+  local last = recordVersion(KEYS[i])
+  if last and last >= now then now = last + 1 end
+end`;
+
+/**
  * The token for a write that follows a miss: Redis `TIME` in microseconds, read on the node that
- * owns KEYS[1] (the entry), whose clock the write script compares against. With ARGV[1], the
+ * owns KEYS[1] (the entry), whose clock the write script compares against. Not raised above the
+ * record's version (unlike AFTER_RECORDS): should that record expire before the write, a change
+ * made meanwhile by a clock that is behind would be older than the token and be replaced. Under
+ * such skew a load's write is refused instead (a miss, never an older value). With ARGV[1], the
  * version of the record the miss read saw ('' for none): when the key changed since that read
  * (a newer entry or delete marker), that record's version is returned instead, so the write
  * that follows is refused (its value could be older than the change, which it would replace
@@ -21,12 +48,10 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
  * apps/bench), so reads are plain `MGET`/`GET` and the tag check runs on the client.
  */
 export const NOW_SCRIPT = `${NOW}
+${RECORD_VERSION}
 if ARGV[1] then
-  local cur = redis.call('GET', KEYS[1])
-  if cur then
-    local _, _, seen = string.find(cur, '^[SX]1?|(%d+)')
-    if seen and (ARGV[1] == '' or tonumber(seen) > tonumber(ARGV[1])) then return tonumber(seen) end
-  end
+  local seen = recordVersion(KEYS[1])
+  if seen and (ARGV[1] == '' or seen > tonumber(ARGV[1])) then return seen end
 end
 return now`;
 
@@ -35,18 +60,18 @@ return now`;
  * unconditional write), ARGV[2] = PX, ARGV[3] = the entry without its header prefix.
  * With a token, the write is skipped (returns 0) when the key was deleted or written at or
  * after the token's time: a load that began before those must not store its older result.
- * Else returns the entry's version (its `created`), which the bus announces.
+ * Else returns the entry's version (its `created`, above the replaced record's: see
+ * AFTER_RECORDS), which the bus announces.
  */
-export const WRITE_SCRIPT = `local created
+export const WRITE_SCRIPT = `${RECORD_VERSION}
+local created
 if ARGV[1] ~= '' then
   created = tonumber(ARGV[1])
-  local cur = redis.call('GET', KEYS[1])
-  if cur then
-    local _, _, last = string.find(cur, '^[SX]1?|(%d+)')
-    if last and tonumber(last) >= created then return 0 end
-  end
+  local last = recordVersion(KEYS[1])
+  if last and last >= created then return 0 end
 else
   ${NOW}
+  ${AFTER_RECORDS}
   created = now
 end
 redis.call('SET', KEYS[1], 'S1|' .. string.format('%.0f', created) .. '|' .. ARGV[3], 'PX', ARGV[2])
@@ -54,7 +79,8 @@ return created`;
 
 /**
  * Delete keys. Each becomes a delete marker `X|<time>` living ARGV[1] ms, which makes earlier
- * loads' writes no-ops and reads misses. Returns the marker's time (the delete's version).
+ * loads' writes no-ops and reads misses. Returns the marker's time (the delete's version), above
+ * the versions of the records it replaces (see AFTER_RECORDS).
  *
  * The first write is an `UNLINK` (which frees memory, so Redis allows it when out of memory
  * under `maxmemory` with `noeviction`); a script that has written once is never stopped midway,
@@ -63,6 +89,8 @@ return created`;
  * the delete could then store its older value.
  */
 export const DELETE_SCRIPT = `${NOW}
+${RECORD_VERSION}
+${AFTER_RECORDS}
 local marker = 'X|' .. string.format('%.0f', now)
 redis.call('UNLINK', KEYS[1])
 for i = 1, #KEYS do redis.call('SET', KEYS[i], marker, 'PX', ARGV[1]) end

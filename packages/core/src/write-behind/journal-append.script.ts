@@ -39,6 +39,15 @@ local floor, tombPx, limit, n = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), t
 local t = redis.call('TIME')
 local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local created = int(nowUs)
+-- The time of a new record under key: above the record it replaces, so a key's versions never go
+-- backwards when this node's clock does (a failover to a replica whose clock is behind).
+local function stampFor(key)
+  local head = redis.pcall('GETRANGE', key, 0, 39)
+  if type(head) ~= 'string' then return created end
+  local _, _, last = string.find(head, '^[SX]1?|(%d+)')
+  if last and tonumber(last) >= nowUs then return int(tonumber(last) + 1) end
+  return created
+end
 local version = math.floor(nowUs / 1000) * 1024
 local last = tonumber(redis.call('GET', KEYS[4]) or '0')
 if version <= last then version = last + 1 end
@@ -60,7 +69,7 @@ for w = 0, n - 1 do
   local field, head = string.sub(meta, at, keyEnd - 1), string.sub(meta, keyEnd)
   local entryKey = KEYS[5 + w]
   local v = int(used and version + 1 or version)
-  local result, count, entry, entryPx, added, tail = nil, nil, nil, nil, false, nil
+  local result, count, entry, entryPx, added, tail, stamp = nil, nil, nil, nil, false, nil, nil
   if op == 'i' then
     local prev = redis.call('HGET', pending, field)
     local record
@@ -95,7 +104,8 @@ for w = 0, n - 1 do
         else
           -- No cached count: a marker keeps loads that began before this delta from caching a count
           -- without it (the next read loads the database after flushing the key).
-          entry, entryPx = 'X|' .. created, tombPx
+          stamp = stampFor(entryKey)
+          entry, entryPx = 'X|' .. stamp, tombPx
         end
       end
     end
@@ -110,9 +120,11 @@ for w = 0, n - 1 do
       redis.call('HDEL', pending, field)
       result = 'FULL'
     elseif op == 's' then
-      entry, entryPx, tail = 'S1|' .. created .. '|' .. head, px, payload
+      stamp = stampFor(entryKey)
+      entry, entryPx, tail = 'S1|' .. stamp .. '|' .. head, px, payload
     else
-      entry, entryPx = 'X|' .. created, tombPx
+      stamp = stampFor(entryKey)
+      entry, entryPx = 'X|' .. stamp, tombPx
     end
   end
   if result then
@@ -127,9 +139,9 @@ for w = 0, n - 1 do
     -- Versions up to which other instances' copies are outdated (bus layout 2): a marker's time;
     -- just below a set's version (a copy of the new entry stays); unknown ('') for an increment,
     -- which changes the value in place under the entry's old version.
-    if string.sub(entry, 1, 1) == 'X' then upTo[#upTo + 1] = created
+    if string.sub(entry, 1, 1) == 'X' then upTo[#upTo + 1] = stamp
     elseif op == 'i' then upTo[#upTo + 1] = ''
-    else upTo[#upTo + 1] = int(nowUs - 1) end
+    else upTo[#upTo + 1] = int(tonumber(stamp) - 1) end
     -- A key already pending has its stream record: whoever takes it takes this write too.
     if added then redis.call('XADD', stream, '*', 'k', field, 'v', v) end
     out[#out + 1] = count and v .. ' ' .. count or v

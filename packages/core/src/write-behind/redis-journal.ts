@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { JOURNAL_KEY_SEGMENT } from '../keys/key-builder.js';
 import { parseJournalRecord, type JournalRecord } from './journal-record.js';
 import { RedisDeadLetters } from './redis-dead-letters.js';
 import { firstId, parseEntries, type ParsedEntries } from './stream-entries.js';
@@ -91,8 +92,9 @@ export class RedisJournal {
     this.client = client as JournalClient;
     this.perPartitionLimit = Math.max(1, Math.floor(options.maxQueueLength / options.partitions));
     this.partitions = Array.from({ length: options.partitions }, (_, index) => {
-      const tag = `{${options.prefix}:wb:${options.cache}:${index}}`;
-      const base = `${options.prefix}:wb:${tag}`;
+      // KeyBuilder shortens entry keys that could spell these: keep the layout in step with it.
+      const tag = `{${options.prefix}:${JOURNAL_KEY_SEGMENT}:${options.cache}:${index}}`;
+      const base = `${options.prefix}:${JOURNAL_KEY_SEGMENT}:${tag}`;
       return {
         index,
         tag,
