@@ -160,9 +160,14 @@ export class StrataCacheManager implements OnModuleDestroy {
       typeof ttlOrOptions === 'object' && ttlOrOptions !== null
         ? { raw: 'raw' in ttlOrOptions && ttlOrOptions.raw, ...ttlOrOptions }
         : { ttl: ttlOrOptions, refreshThreshold: refreshThresholdArgument, raw: false };
-    const entry = await this.load(key, fnc, ttl);
+    const { entry, loaded } = await this.load(key, fnc, ttl);
     const threshold = lifetime(refreshThreshold, entry.value) ?? this.options.refreshThreshold;
-    if (threshold !== undefined && entry.expires !== null && entry.expires - Date.now() < threshold) {
+    if (
+      !loaded &&
+      threshold !== undefined &&
+      entry.expires !== null &&
+      entry.expires - Date.now() < threshold
+    ) {
       this.refreshLater(key, fnc, ttl, entry.value);
     }
     return raw ? { value: entry.value, expires: entry.expires ?? undefined } : entry.value;
@@ -185,11 +190,12 @@ export class StrataCacheManager implements OnModuleDestroy {
     });
   }
 
+  /** The live entry under `key`, loading it on a miss; `loaded` when this call ran `fnc`. */
   private async load<T>(
     key: string,
     fnc: () => T | Promise<T>,
     ttl: Lifetime<T>,
-  ): Promise<CacheManagerEntry<T>> {
+  ): Promise<{ entry: CacheManagerEntry<T>; loaded: boolean }> {
     const namespace = this.options.namespace;
     // A TTL that depends on the value is known only after the load: the loaded entry is then
     // written by the caller that ran it, with that TTL, instead of by the stack.
@@ -202,27 +208,22 @@ export class StrataCacheManager implements OnModuleDestroy {
         loaded = cacheManagerEntry(value, effectiveTtl(lifetime(ttl, value) ?? this.options.ttl));
         return loaded;
       },
-      {
-        namespace,
-        ...(dynamic
-          ? { shouldCache: () => false }
-          : { ttl: effectiveTtl((ttl as number | undefined) ?? this.options.ttl) }),
-      },
+      dynamic
+        ? { namespace, shouldCache: () => false }
+        : { namespace, ttl: effectiveTtl((ttl as number | undefined) ?? this.options.ttl) },
     );
     if (loaded !== undefined && dynamic) {
-      await this.stack.set(key, loaded, {
-        namespace,
-        ttl: loaded.expires === null ? undefined : loaded.expires - Date.now(),
-      });
+      const ttlMs = loaded.expires === null ? undefined : Math.max(1, loaded.expires - Date.now());
+      await this.stack.set(key, loaded, { namespace, ttl: ttlMs });
     }
     const live = liveEntry<T>(stored);
-    if (live !== undefined) return live;
+    if (live !== undefined) return { entry: live, loaded: loaded !== undefined };
     // Past the time the caller asked for (see `liveEntry`), or not written by this cache.
     const value = await fnc();
     const ttlMs = effectiveTtl(lifetime(ttl, value) ?? this.options.ttl);
     const entry = cacheManagerEntry(value, ttlMs);
     await this.stack.set(key, entry, { namespace, ttl: ttlMs });
-    return entry;
+    return { entry, loaded: true };
   }
 
   private refreshLater<T>(key: string, fnc: () => T | Promise<T>, ttl: Lifetime<T>, current: T): void {
