@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import { InvalidTtlError } from '@strata/core';
-import { CACHE_MANAGER, CacheService, StrataCacheManagerModule, type StrataModuleOptions } from '@strata/nestjs';
+import {
+  CACHE_MANAGER,
+  CacheService,
+  StrataCacheManagerModule,
+  type StrataModuleOptions,
+} from '@strata/nestjs';
 import type { Cache } from 'cache-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeApps, createApp, uniquePrefix } from '../support/app.js';
