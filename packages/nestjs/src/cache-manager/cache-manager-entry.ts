@@ -10,6 +10,12 @@ export interface CacheManagerEntry<T> {
   readonly value: T;
   /** Epoch milliseconds; `null` when no TTL was given (the stack's default applies). */
   readonly expires: number | null;
+  /**
+   * When it was written (epoch milliseconds): a `wrap` that waited for another caller's load, in
+   * this process or under another instance's lease, sees a value written during its call and does
+   * not refresh it.
+   */
+  readonly written: number;
 }
 
 /** Wraps a value with its expiry, `ttlMs` from now. */
@@ -18,7 +24,7 @@ export function cacheManagerEntry<T>(
   ttlMs: number | undefined,
   now = Date.now(),
 ): CacheManagerEntry<T> {
-  return { strataCacheManager: 1, value, expires: ttlMs === undefined ? null : now + ttlMs };
+  return { strataCacheManager: 1, value, expires: ttlMs === undefined ? null : now + ttlMs, written: now };
 }
 
 /** Whether a stored value is a {@link CacheManagerEntry} (anything else is not ours: a miss). */

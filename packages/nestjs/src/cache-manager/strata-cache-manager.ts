@@ -160,10 +160,12 @@ export class StrataCacheManager implements OnModuleDestroy {
       typeof ttlOrOptions === 'object' && ttlOrOptions !== null
         ? { raw: 'raw' in ttlOrOptions && ttlOrOptions.raw, ...ttlOrOptions }
         : { ttl: ttlOrOptions, refreshThreshold: refreshThresholdArgument, raw: false };
+    const started = Date.now();
     const { entry, loaded } = await this.load(key, fnc, ttl);
     const threshold = lifetime(refreshThreshold, entry.value) ?? this.options.refreshThreshold;
     if (
       !loaded &&
+      entry.written < started &&
       threshold !== undefined &&
       entry.expires !== null &&
       entry.expires - Date.now() < threshold

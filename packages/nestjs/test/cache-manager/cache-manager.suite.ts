@@ -125,6 +125,18 @@ function behaviour(source: CacheManagerImport): void {
     expect(await cache.get('r')).toBe(2);
   });
 
+  it('does not refresh a value that concurrent wrap callers just loaded', async () => {
+    const catalog = await catalogApp(source);
+    const refreshes: unknown[] = [];
+    catalog.cache.on('refresh', (data) => void refreshes.push(data));
+    const load = (): Promise<string> => catalog.loadPrice('a').then((price) => price.sku);
+    const values = await Promise.all([1, 2, 3].map(() => catalog.cache.wrap('k', load, 60_000, 120_000)));
+    expect(values).toStrictEqual(['a', 'a', 'a']);
+    // A background refresh calls the loader at once, before wrap returns: it would count here.
+    expect(catalog.loads).toBe(1);
+    expect(refreshes).toStrictEqual([]);
+  });
+
   it('clear returns true and empties the cache', async () => {
     const { cache } = await catalogApp(source);
     await cache.mset([
