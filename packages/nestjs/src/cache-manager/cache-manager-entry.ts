@@ -11,11 +11,19 @@ export interface CacheManagerEntry<T> {
   /** Epoch milliseconds; `null` when no TTL was given (the stack's default applies). */
   readonly expires: number | null;
   /**
-   * When it was written (epoch milliseconds): a `wrap` that waited for another caller's load, in
+   * When it was written ({@link preciseNow}): a `wrap` that waited for another caller's load, in
    * this process or under another instance's lease, sees a value written during its call and does
    * not refresh it.
    */
   readonly written: number;
+}
+
+/**
+ * Wall-clock time with sub-millisecond resolution: a `wrap` that hits an entry written by an
+ * earlier call in the same millisecond must still see it as older than itself.
+ */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** Wraps a value with its expiry, `ttlMs` from now. */
@@ -24,7 +32,12 @@ export function cacheManagerEntry<T>(
   ttlMs: number | undefined,
   now = Date.now(),
 ): CacheManagerEntry<T> {
-  return { strataCacheManager: 1, value, expires: ttlMs === undefined ? null : now + ttlMs, written: now };
+  return {
+    strataCacheManager: 1,
+    value,
+    expires: ttlMs === undefined ? null : now + ttlMs,
+    written: preciseNow(),
+  };
 }
 
 /** Whether a stored value is a {@link CacheManagerEntry} (anything else is not ours: a miss). */

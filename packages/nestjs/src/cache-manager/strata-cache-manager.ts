@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { CacheStack } from '@strata/core';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
-import { cacheManagerEntry, liveEntry, type CacheManagerEntry } from './cache-manager-entry.js';
+import { cacheManagerEntry, liveEntry, preciseNow, type CacheManagerEntry } from './cache-manager-entry.js';
 import type {
   CacheManagerListItem,
   CacheManagerListen,
@@ -160,7 +160,7 @@ export class StrataCacheManager implements OnModuleDestroy {
       typeof ttlOrOptions === 'object' && ttlOrOptions !== null
         ? { raw: 'raw' in ttlOrOptions && ttlOrOptions.raw, ...ttlOrOptions }
         : { ttl: ttlOrOptions, refreshThreshold: refreshThresholdArgument, raw: false };
-    const started = Date.now();
+    const started = preciseNow();
     const { entry, loaded } = await this.load(key, fnc, ttl);
     const threshold = lifetime(refreshThreshold, entry.value) ?? this.options.refreshThreshold;
     if (

@@ -94,6 +94,13 @@ describe('StrataCacheManager', () => {
     ]);
     expect(new Set(prices.map((price) => JSON.stringify(price))).size).toBe(1);
     expect(a.catalog.loads + b.catalog.loads).toBe(1);
+    // Waiting on another instance's load: the fresh value is not refreshed (no second load).
+    const refreshing = (instance: typeof a) => () => instance.catalog.loadPrice('other');
+    await Promise.all([
+      a.cache.wrap('other', refreshing(a), 60_000, 120_000),
+      b.cache.wrap('other', refreshing(b), 60_000, 120_000),
+    ]);
+    expect(a.catalog.loads + b.catalog.loads).toBe(2);
   });
 
   it('hands out copies: a caller mutating its value does not change the cache', async () => {
