@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { CacheStack } from '@strata/core';
+import type { CacheStack, WriteTicket } from '@strata/core';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import { cacheManagerEntry, liveEntry, preciseNow, type CacheManagerEntry } from './cache-manager-entry.js';
 import type {
@@ -184,11 +184,17 @@ export class StrataCacheManager implements OnModuleDestroy {
     return liveEntry<T>(await this.stack.get(key, { namespace: this.options.namespace }));
   }
 
-  private async write<T>(key: string, value: T, ttl: number | undefined): Promise<void> {
+  private async write<T>(
+    key: string,
+    value: T,
+    ttl: number | undefined,
+    ticket?: WriteTicket,
+  ): Promise<void> {
     const ttlMs = effectiveTtl(ttl ?? this.options.ttl);
     await this.stack.set(key, cacheManagerEntry(value, ttlMs), {
       namespace: this.options.namespace,
       ttl: ttlMs,
+      ticket,
     });
   }
 
@@ -203,9 +209,12 @@ export class StrataCacheManager implements OnModuleDestroy {
     // written by the caller that ran it, with that TTL, instead of by the stack.
     const dynamic = typeof ttl === 'function';
     let loaded: CacheManagerEntry<T> | undefined;
+    let ticket: WriteTicket | undefined;
     const stored = await this.stack.getOrLoad<unknown>(
       key,
       async () => {
+        // Taken before the load, so a delete or clear made meanwhile keeps the result out.
+        if (dynamic) ticket = await this.stack.writeTicket(key, { namespace });
         const value = await fnc();
         loaded = cacheManagerEntry(value, effectiveTtl(lifetime(ttl, value) ?? this.options.ttl));
         return loaded;
@@ -216,7 +225,7 @@ export class StrataCacheManager implements OnModuleDestroy {
     );
     if (loaded !== undefined && dynamic) {
       const ttlMs = loaded.expires === null ? undefined : Math.max(1, loaded.expires - Date.now());
-      await this.stack.set(key, loaded, { namespace, ttl: ttlMs });
+      await this.stack.set(key, loaded, { namespace, ttl: ttlMs, ticket });
     }
     const live = liveEntry<T>(stored);
     if (live !== undefined) return { entry: live, loaded: loaded !== undefined };
@@ -232,8 +241,10 @@ export class StrataCacheManager implements OnModuleDestroy {
     if (this.refreshes.has(key)) return;
     const refresh = (async () => {
       try {
+        // As for a load: a delete or clear made while `fnc` runs keeps the older result out.
+        const ticket = await this.stack.writeTicket(key, { namespace: this.options.namespace });
         const value = await fnc();
-        await this.write(key, value, lifetime(ttl, value));
+        await this.write(key, value, lifetime(ttl, value), ticket);
         this.emitter.emit('refresh', { key, value });
       } catch (error) {
         // The caller already has its value; the failure is reported, not thrown into nowhere.

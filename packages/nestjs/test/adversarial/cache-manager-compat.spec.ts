@@ -9,6 +9,7 @@ import {
 import type { Cache } from 'cache-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeApps, createApp, uniquePrefix } from '../support/app.js';
+import { deferred } from '../support/deferred.js';
 import { useRedisServer } from '../support/redis.js';
 
 const redis = useRedisServer();
@@ -74,6 +75,47 @@ describe.each([
     expect(report.value).toBe('old');
     expect(report.error).toBeInstanceOf(Error);
     expect(await cache.get('k')).toBe('old');
+  });
+
+  it('a delete or clear during a background refresh keeps the refreshed value out', async () => {
+    const { cache } = await app(options());
+    for (const invalidate of [() => cache.del('k'), () => cache.clear()]) {
+      await cache.wrap('k', () => 'old', 60_000);
+      const reload = deferred<string>();
+      const started = deferred();
+      const refreshed = new Promise<unknown>((resolve) => {
+        cache.on('refresh', (data) => resolve(data));
+      });
+      const slow = (): Promise<string> => {
+        started.resolve();
+        return reload.promise;
+      };
+      expect(await cache.wrap('k', slow, { ttl: 60_000, refreshThreshold: 120_000 })).toBe('old');
+      await started.promise;
+      await invalidate();
+      reload.resolve('computed before the delete');
+      await refreshed;
+      expect(await cache.get('k')).toBeUndefined();
+    }
+  });
+
+  it('a delete during a load with a ttl function keeps its result out', async () => {
+    const { cache } = await app(options());
+    const reload = deferred<string>();
+    const started = deferred();
+    const loading = cache.wrap(
+      'k',
+      () => {
+        started.resolve();
+        return reload.promise;
+      },
+      { ttl: () => 60_000 },
+    );
+    await started.promise;
+    await cache.del('k');
+    reload.resolve('computed before the delete');
+    expect(await loading).toBe('computed before the delete');
+    expect(await cache.get('k')).toBeUndefined();
   });
 
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])('rejects a ttl of %s, storing nothing', async (ttl) => {
