@@ -230,10 +230,11 @@ export class StrataCacheManager implements OnModuleDestroy {
     const live = liveEntry<T>(stored);
     if (live !== undefined) return { entry: live, loaded: loaded !== undefined };
     // Past the time the caller asked for (see `liveEntry`), or not written by this cache.
+    const reloadTicket = await this.stack.writeTicket(key, { namespace });
     const value = await fnc();
     const ttlMs = effectiveTtl(lifetime(ttl, value) ?? this.options.ttl);
     const entry = cacheManagerEntry(value, ttlMs);
-    await this.stack.set(key, entry, { namespace, ttl: ttlMs });
+    await this.stack.set(key, entry, { namespace, ttl: ttlMs, ticket: reloadTicket });
     return { entry, loaded: true };
   }
 
