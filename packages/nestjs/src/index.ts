@@ -82,3 +82,15 @@ export type {
 } from './metrics/metrics-snapshot.js';
 export { StrataHealthIndicator } from './health/strata-health.indicator.js';
 export type { StrataHealthOptions } from './health/strata-health.options.js';
+
+export { StrataCacheManagerModule } from './cache-manager/strata-cache-manager.module.js';
+export { StrataCacheManager } from './cache-manager/strata-cache-manager.js';
+export { CACHE_MANAGER, InjectCacheManager } from './cache-manager/cache-manager.token.js';
+export type { StrataCacheManagerOptions } from './cache-manager/strata-cache-manager.options.js';
+export type {
+  CacheManagerEvents,
+  CacheManagerListItem,
+  CacheManagerRawEntry,
+  CacheManagerWrapOptions,
+  CacheManagerWrapOptionsRaw,
+} from './cache-manager/cache-manager.types.js';
