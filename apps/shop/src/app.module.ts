@@ -1,6 +1,5 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
-import { HttpCacheInterceptor, HttpCacheModule, StrataModule } from '@strata/nestjs';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { HttpCacheModule, StrataModule } from '@strata/nestjs';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CartsModule } from './carts/carts.module.js';
@@ -20,9 +19,6 @@ import { ViewsModule } from './views/views.module.js';
 @Module({})
 export class ShopModule {
   static forRoot(config: ShopConfig): DynamicModule {
-    const httpCache: Provider[] = config.cacheEnabled
-      ? [{ provide: APP_INTERCEPTOR, useExisting: HttpCacheInterceptor }]
-      : [];
     return {
       module: ShopModule,
       imports: [
@@ -41,7 +37,11 @@ export class ShopModule {
         }),
         // Shared pages fail closed on cookies: a visitor's analytics cookies must not make every
         // catalogue page a miss, and no cached handler reads them.
-        HttpCacheModule.forRoot({ publicCookies: ['_ga', '_gid', '_fbp'] }),
+        // Bound to every route; with the cache off, `@HttpCache` is knowingly inert.
+        HttpCacheModule.forRoot({
+          publicCookies: ['_ga', '_gid', '_fbp'],
+          interceptor: config.cacheEnabled ? 'global' : 'off',
+        }),
         AuthModule,
         CatalogModule,
         CartsModule.forRoot(config),
@@ -51,7 +51,6 @@ export class ShopModule {
         // /metrics, /health and the live cache dashboard (src/observability).
         ObservabilityModule.forRoot(),
       ],
-      providers: httpCache,
     };
   }
 }

@@ -234,6 +234,28 @@ describe.each(backends)('shop on $name', (backend) => {
     await shop.http.post('/admin/cache/invalidate').set(ADMIN).send({}).expect(400);
   });
 
+  it('refuses to invalidate a namespace the shop does not have, instead of dropping nothing', async () => {
+    await shop.http.get('/products/16').expect(200);
+    for (const namespace of ['htpp', 'HTTP', 'http ', 'http:', '*', 'default:product']) {
+      const refused = await shop.http
+        .post('/admin/cache/invalidate')
+        .set(ADMIN)
+        .send({ namespace })
+        .expect(400);
+      expect(JSON.stringify(refused.body)).toContain('expected one of default, http');
+      await shop.http
+        .post('/admin/cache/invalidate')
+        .set(ADMIN)
+        .send({ key: 'product:16', namespace })
+        .expect(400);
+    }
+    // Nothing was dropped by the refused requests.
+    expect((await shop.http.get('/products/16').expect(200)).headers['x-cache']).toBe('HIT');
+    for (const namespace of ['default', 'http', 'prices', 'stock', 'carts', 'views'])
+      await shop.http.post('/admin/cache/invalidate').set(ADMIN).send({ namespace }).expect(204);
+    expect((await shop.http.get('/products/16').expect(200)).headers['x-cache']).toBe('MISS');
+  });
+
   it('serves the Swagger UI and its document', async () => {
     await shop.http.get('/docs').expect(200);
     const doc = await shop.http.get('/docs-json').expect(200);

@@ -49,6 +49,11 @@ export type { HttpCachePlan } from './http/http-cache.interceptor.js';
 export type { HttpCacheRoute } from './http/http-cache-routes.js';
 export { HttpCacheModule } from './http/http-cache.module.js';
 export { HTTP_CACHE_MODULE_OPTIONS } from './http/http-cache.module-definition.js';
+export type {
+  HttpCacheForRootOptions,
+  HttpCacheInterceptorBinding,
+  HttpCacheModuleExtras,
+} from './http/http-cache.module-definition.js';
 export { resolveRoutePolicy } from './http/http-cache.options.js';
 /** Request headers that bypass the HTTP cache by default (spread it to change one entry). */
 export { DEFAULT_UNKEYED_HEADERS } from './http/http-cache-key.js';

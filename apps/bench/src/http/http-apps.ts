@@ -21,7 +21,7 @@ import {
 import { APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { HttpCache, HttpCacheInterceptor, HttpCacheModule, StrataModule } from '@strata/nestjs';
+import { HttpCache, HttpCacheModule, StrataModule } from '@strata/nestjs';
 import { type Observable, of } from 'rxjs';
 import { makeValue, type Product, VALUE_JSON } from '../value.js';
 import type { HttpSubject } from './http-subjects.js';
@@ -171,9 +171,7 @@ export async function startApp(
     subject.adapter === 'express'
       ? await NestFactory.create(module, new ExpressAdapter(), options)
       : await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), options);
-  if (subject.stack.startsWith('strata-')) {
-    app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
-  }
+  // Strata subjects: HttpCacheModule.forRoot binds HttpCacheInterceptor to every route itself.
   await app.listen(0, '127.0.0.1');
   const address: unknown = app.getHttpServer().address();
   if (address === null || typeof address !== 'object' || !('port' in address))

@@ -27,6 +27,7 @@ import { idParam, ZodPipe } from '../common/zod.pipe.js';
 import { StockService } from '../inventory/stock.service.js';
 import { PricesService } from '../pricing/prices.service.js';
 import { ViewsService } from '../views/views.service.js';
+import { SHOP_CACHE_NAMESPACES } from './cache-namespaces.js';
 import { CacheStatsService, type CacheStats } from './cache-stats.service.js';
 
 const PriceBody = z.object({
@@ -40,7 +41,10 @@ const StockBody = z.object({ quantity: z.number().int().min(0).max(1_000_000) })
 const InvalidateBody = z
   .object({
     key: z.string().min(1).optional(),
-    namespace: z.string().min(1).optional(),
+    // An unknown namespace would drop nothing and still answer 204: reject it instead.
+    namespace: z
+      .enum(SHOP_CACHE_NAMESPACES, { error: `expected one of ${SHOP_CACHE_NAMESPACES.join(', ')}` })
+      .optional(),
     tags: z.array(z.string().min(1)).min(1).optional(),
   })
   .refine((b) => b.key !== undefined || b.tags !== undefined || b.namespace !== undefined, {
@@ -78,7 +82,7 @@ export class AdminController {
 
   /**
    * `{ "key": "product:42" }` (namespace `default` unless given), `{ "tags": ["product-list"] }`,
-   * or `{ "namespace": "http" }` (every cached page).
+   * or `{ "namespace": "http" }` (every cached page). An unknown namespace answers 400.
    */
   @Post('cache/invalidate')
   @ZodApiBody(InvalidateBody)

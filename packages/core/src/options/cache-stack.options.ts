@@ -53,8 +53,9 @@ export interface BusOptions {
 /** The Redis (L2) layer. */
 export interface RedisOptions {
   /**
-   * `redis://[user:password@]host:port[/db]` or `rediss://…`. Give one of `url`, `client`,
-   * `sentinel` and `cluster`.
+   * `redis://[user:password@]host:port[/db]` or `rediss://…`. Give exactly one of `url`,
+   * `client`, `sentinel` and `cluster`: there is no default server, so a `redis` object with none
+   * of them (or `url: ''`) fails at boot. Leave `redis` out for a memory-only cache.
    */
   readonly url?: string;
   /** An ioredis client (or `Cluster`) you own; Strata uses it and never closes it. */
@@ -108,7 +109,7 @@ export interface BreakerOptions {
  *
  * @example
  * ```ts
- * { prefix: 'shop', ttl: '5m', redis: { url: process.env.REDIS_URL } }
+ * { prefix: 'shop', ttl: '5m', redis: process.env.REDIS_URL ? { url: process.env.REDIS_URL } : undefined }
  * ```
  */
 // Stale reads (grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh, graceRetry)

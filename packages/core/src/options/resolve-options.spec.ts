@@ -51,8 +51,12 @@ describe('resolveStackOptions', () => {
     expect(o.l1).toStrictEqual({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 });
     expect(o.bus).toStrictEqual({ channel: 'strata:bus', outageTtlMs: 1_000 });
     expect(o.lease).toStrictEqual({ ttlMs: 5_000 });
-    expect(resolveStackOptions({ redis: {}, lease: { ttl: '2s' } }).lease).toStrictEqual({ ttlMs: 2_000 });
-    expect(resolveStackOptions({ redis: {}, lease: false }).lease).toBeUndefined();
+    expect(
+      resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' }, lease: { ttl: '2s' } }).lease,
+    ).toStrictEqual({ ttlMs: 2_000 });
+    expect(
+      resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' }, lease: false }).lease,
+    ).toBeUndefined();
     expect(o.redis).toStrictEqual({
       url: 'redis://127.0.0.1:1',
       client: undefined,
@@ -65,32 +69,45 @@ describe('resolveStackOptions', () => {
   });
 
   it('without the bus, turns L1 off by default with Redis; puts it in front when given, bounded by l1.ttl (10s by default)', () => {
-    expect(resolveStackOptions({ redis: {}, bus: false }).l1).toBeUndefined();
-    expect(resolveStackOptions({ redis: {}, bus: false }).bus).toBeUndefined();
-    expect(resolveStackOptions({ redis: {}, l1: {}, bus: false }).l1).toStrictEqual({
+    expect(resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' }, bus: false }).l1).toBeUndefined();
+    expect(resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' }, bus: false }).bus).toBeUndefined();
+    expect(
+      resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' }, l1: {}, bus: false }).l1,
+    ).toStrictEqual({
       maxEntries: 10_000,
       maxBytes: 64 * 1024 * 1024,
       ttlMs: 10_000,
     });
-    expect(resolveStackOptions({ redis: {}, l1: { ttl: '2s', maxEntries: 5 } }).l1).toMatchObject({
+    expect(
+      resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' }, l1: { ttl: '2s', maxEntries: 5 } }).l1,
+    ).toMatchObject({
       maxEntries: 5,
       ttlMs: 2_000,
     });
   });
 
   it('applies bus options: channel, outageTtl (0 allowed), none without Redis', () => {
-    expect(resolveStackOptions({ prefix: 'shop', redis: {} }).bus?.channel).toBe('shop:bus');
-    expect(resolveStackOptions({ redis: {}, bus: { channel: 'c', outageTtl: '250ms' } }).bus).toStrictEqual({
+    expect(resolveStackOptions({ prefix: 'shop', redis: { url: 'redis://127.0.0.1:1' } }).bus?.channel).toBe(
+      'shop:bus',
+    );
+    expect(
+      resolveStackOptions({
+        redis: { url: 'redis://127.0.0.1:1' },
+        bus: { channel: 'c', outageTtl: '250ms' },
+      }).bus,
+    ).toStrictEqual({
       channel: 'c',
       outageTtlMs: 250,
     });
-    expect(resolveStackOptions({ redis: {}, bus: { outageTtl: 0 } }).bus?.outageTtlMs).toBe(0);
+    expect(
+      resolveStackOptions({ redis: { url: 'redis://127.0.0.1:1' }, bus: { outageTtl: 0 } }).bus?.outageTtlMs,
+    ).toBe(0);
     expect(resolveStackOptions({ bus: {} }).bus).toBeUndefined();
   });
 
   it('keeps the memory store when l1 is false without Redis', () => {
     expect(resolveStackOptions({ l1: false }).l1?.maxEntries).toBe(10_000);
-    expect(resolveStackOptions({ l1: false, redis: {} }).l1).toBeUndefined();
+    expect(resolveStackOptions({ l1: false, redis: { url: 'redis://127.0.0.1:1' } }).l1).toBeUndefined();
   });
 
   it('converts durations and caps nullTtl at ttl', () => {
@@ -99,7 +116,12 @@ describe('resolveStackOptions', () => {
       nullTtl: '5m',
       tombstoneTtl: 1500,
       breaker: { breakDuration: '500ms', failureThreshold: 1 },
-      redis: { commandTimeout: '200ms', connectTimeout: 300, failOnUnavailable: true },
+      redis: {
+        url: 'redis://127.0.0.1:1',
+        commandTimeout: '200ms',
+        connectTimeout: 300,
+        failOnUnavailable: true,
+      },
     });
     expect(o.ttlMs).toBe(30_000);
     expect(o.nullTtlMs).toBe(30_000);
@@ -140,7 +162,11 @@ describe('resolveStackOptions', () => {
     [{ redis: { url: 'http://x' } }, 'redis.url', '"http://x"'],
     [{ redis: { url: 'not a url' } }, 'redis.url', '"not a url"'],
     [{ redis: { url: 'redis://' } }, 'redis.url', '"redis://"'],
-    [{ redis: { commandTimeout: '0ms' } }, 'redis.commandTimeout', '"0ms"'],
+    [{ redis: { url: 'redis://h:1', commandTimeout: '0ms' } }, 'redis.commandTimeout', '"0ms"'],
+    [{ redis: {} }, 'redis.url', 'undefined'],
+    [{ redis: { url: undefined } }, 'redis.url', 'undefined'],
+    [{ redis: { url: '' } }, 'redis.url', '""'],
+    [{ redis: { commandTimeout: '200ms', failOnUnavailable: true } }, 'redis.url', 'undefined'],
     [{ redis: { client: {} } }, 'redis.client', '{}'],
     [{ redis: { sentinel: { sentinels: [], name: 'm' } } }, 'redis.sentinel.sentinels', '[]'],
     [{ redis: { sentinel: { sentinels: [{ host: 'h', port: 1 }], name: '' } } }, 'redis.sentinel.name', '""'],

@@ -138,6 +138,16 @@ const schema = z.strictObject({
       const given = (['url', 'client', 'sentinel', 'cluster'] as const).filter(
         (name) => redis[name] !== undefined,
       );
+      // `{ url: process.env.REDIS_URL }` with the variable unset must not quietly connect to a
+      // default server (a local Redis that happens to run would receive the cache's keys).
+      if (given.length === 0) {
+        context.addIssue({
+          code: 'custom',
+          path: ['url'],
+          message:
+            'give one of url, client, sentinel or cluster, or leave `redis` out for a memory-only cache (is the environment variable holding the URL set?)',
+        });
+      }
       const second = given[1];
       if (second !== undefined) {
         context.addIssue({

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
+import { StrataConfigError } from '../errors/strata-config.error.js';
 import {
   createClusterClient,
   createSentinelClient,
@@ -10,7 +11,7 @@ import {
 
 /** How the command connection to Redis is made. */
 export interface RedisConnectionOptions {
-  /** `redis://` or `rediss://` URL (ignored when `client` is given). */
+  /** `redis://` or `rediss://` URL (ignored when `client` is given); there is no default server. */
   readonly url?: string;
   /** A client you own; Strata uses it and never closes it. */
   readonly client?: Redis | Cluster;
@@ -54,11 +55,14 @@ export class RedisConnection {
       this.client = createSentinelClient(options.sentinel, options);
       this.owned = true;
       this.description = `the primary "${options.sentinel.name}" of the sentinels at ${describeNodes(options.sentinel.sentinels)}`;
-    } else {
-      const url = options.url ?? 'redis://127.0.0.1:6379';
+    } else if (options.url !== undefined && options.url !== '') {
+      const url = options.url;
       this.client = createUrlClient(url, options);
       this.owned = true;
       this.description = redactUrl(url);
+    } else {
+      // Option validation rejects this first; kept so that no path falls back to a default server.
+      throw new StrataConfigError('redis.url', options.url, 'give one of url, client, sentinel or cluster');
     }
     // Without a listener ioredis prints every connection error; the stack reports them instead.
     this.client.on('error', onError);

@@ -38,6 +38,16 @@ import { clientRequestsRevalidation } from './client-revalidation.js';
 
 export { httpPathTag };
 
+/** Marks a request an `HttpCacheInterceptor` (of any subclass or module) already handles. */
+const HANDLED: unique symbol = Symbol.for('strata:http-cache-handled');
+
+/** `true` when another interceptor already handles `req`; otherwise marks it as handled now. */
+function claimRequest(req: object): boolean {
+  if (HANDLED in req) return true;
+  Object.defineProperty(req, HANDLED, { value: true, enumerable: false });
+  return false;
+}
+
 /** What `serveFresh` returns when the response is not answered from L1. */
 const NOT_IN_L1: unique symbol = Symbol('not in L1');
 
@@ -64,9 +74,12 @@ export type { HttpCachePlan };
  *
  * Subclass it and override {@link HttpCacheInterceptor.planRequest} to change keys or bypasses.
  *
+ * `HttpCacheModule.forRoot()` binds it to every route; a request reaching it twice is served once.
+ *
  * @example
  * ```ts
- * app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
+ * @Module({ imports: [StrataModule.forRoot(), HttpCacheModule.forRoot()] })
+ * export class AppModule {}
  * ```
  */
 @Injectable()
@@ -114,6 +127,9 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<ExchangeRequest>();
+    // Bound twice (the module's global binding and `useGlobalInterceptors` or `@UseInterceptors`):
+    // the outer one serves the request, the inner ones pass it through.
+    if (claimRequest(req)) return next.handle();
     const method = req.method.toUpperCase();
     if (INVALIDATING_METHODS.has(method)) {
       return this.invalidations.after(req, routeStatus(context.getHandler(), method), next);

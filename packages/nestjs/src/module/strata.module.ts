@@ -7,6 +7,7 @@ import {
 } from '@strata/core';
 import { DiscoveryModule } from '@nestjs/core';
 import { CacheMethodExplorer } from '../explorer/cache-method.explorer.js';
+import { HttpCacheBindingCheck } from '../http/http-cache-binding.check.js';
 import { CacheService } from '../service/cache.service.js';
 import { cacheStackProvider } from './cache-stack.provider.js';
 import { STRATA_CACHE_STACK } from './cache-stack.token.js';
@@ -29,7 +30,14 @@ import { strategyProviders } from '../strategies/strategy.providers.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  providers: [cacheStackProvider, CacheService, CacheMethodExplorer, StrataLifecycle, ...strategyProviders],
+  providers: [
+    cacheStackProvider,
+    CacheService,
+    CacheMethodExplorer,
+    StrataLifecycle,
+    HttpCacheBindingCheck,
+    ...strategyProviders,
+  ],
   exports: [
     CacheService,
     STRATA_CACHE_STACK,

@@ -2,7 +2,6 @@ import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { HttpCacheInterceptor } from '@strata/nestjs';
 
 /** The two HTTP adapters every HTTP cache e2e suite runs on. */
 export const HTTP_ADAPTERS = ['express', 'fastify'] as const;
@@ -17,8 +16,8 @@ export interface HttpAppSetup {
 }
 
 /**
- * Compiles a testing module from `metadata`, installs `HttpCacheInterceptor` globally, and
- * listens on a free loopback port with the chosen adapter (Fastify made ready).
+ * Compiles a testing module from `metadata` (which imports `HttpCacheModule.forRoot`: it binds
+ * `HttpCacheInterceptor` to every route), and listens on a free loopback port with the chosen adapter (Fastify made ready).
  */
 export async function createHttpCacheApp(
   adapter: HttpAdapterName,
@@ -36,7 +35,6 @@ export async function createHttpCacheApp(
     const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): unknown };
     for (const [name, value] of Object.entries(setup.express ?? {})) express.set(name, value);
   }
-  app.useGlobalInterceptors(app.get(HttpCacheInterceptor));
   await app.listen(0, '127.0.0.1');
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;
