@@ -38,11 +38,13 @@ export class RedisConnection {
   readonly client: Redis | Cluster;
   private readonly owned: boolean;
   private readonly description: string;
+  private readonly quitTimeoutMs: number;
 
   constructor(
     options: RedisConnectionOptions,
     private readonly onError: (error: Error) => void,
   ) {
+    this.quitTimeoutMs = options.commandTimeoutMs;
     if (options.client) {
       this.client = options.client;
       this.owned = false;
@@ -119,12 +121,25 @@ export class RedisConnection {
       return;
     }
     if (this.client.status === 'end') return;
-    try {
-      await this.client.quit();
-    } catch {
-      // quit() fails when the server is gone; disconnect() ends reconnect attempts regardless.
+    // Not ready (connecting, or connected without an answer yet): nothing to end gracefully.
+    if (this.client.status !== 'ready') {
       this.client.disconnect();
+      return;
     }
+    // QUIT lets the replies in flight arrive; a Redis that does not answer it within one command
+    // timeout (ioredis's own timeout is a backstop well above it) is cut off.
+    let timer: NodeJS.Timeout | undefined;
+    const cutOff = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.quitTimeoutMs);
+    });
+    try {
+      await Promise.race([this.client.quit(), cutOff]);
+    } catch {
+      // quit() fails when the server is gone; disconnect() below ends reconnect attempts regardless.
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.client.status !== 'end') this.client.disconnect();
   }
 }
 
