@@ -83,7 +83,7 @@ describe('migrateFrom with hostile or broken legacy entries', () => {
       '{"at":"_date_2026-01-02T03:04:05.000Z","big":"_bigint_-12345678901234567890","n":"_NaN_","i":"_-Infinity_","gone":"_undefined_","list":[1,"_undefined_"]}',
     );
     const cache = await stack();
-    const value = (await cache.getOrLoad('p', () => 'loader')) as Record<string, unknown>;
+    const value = await cache.getOrLoad<unknown>('p', () => 'loader');
     expect(value).toEqual({
       at: new Date('2026-01-02T03:04:05.000Z'),
       big: -12345678901234567890n,
@@ -91,7 +91,7 @@ describe('migrateFrom with hostile or broken legacy entries', () => {
       i: Number.NEGATIVE_INFINITY,
       list: [1, undefined],
     });
-    expect(Object.hasOwn(value, 'gone')).toBe(false);
+    expect(Object.hasOwn(value as object, 'gone')).toBe(false);
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
   });
 
