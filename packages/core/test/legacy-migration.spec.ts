@@ -109,4 +109,60 @@ describe('migrateFrom: cache-manager 5 + cache-manager-ioredis-yet', () => {
     await legacy.set('product:3', { from: 'legacy' }, 60_000);
     expect(await cache.getOrLoad('product:3', never)).toEqual({ from: 'strata' });
   });
+
+  it('keeps serving the adopted value when an old instance writes the legacy key afterwards', async () => {
+    await legacy.set('product:5', { price: 1 }, 60_000);
+    const cache = await stack();
+    expect(await cache.getOrLoad('product:5', never)).toEqual({ price: 1 });
+    await legacy.set('product:5', { price: 2 }, 60_000);
+    // The documented overlap limit: the new fleet sees the old write only once its entry expires.
+    expect(await cache.getOrLoad('product:5', never)).toEqual({ price: 1 });
+    expect(await legacy.get('product:5')).toEqual({ price: 2 });
+  });
+
+  it('reads the legacy entry once for concurrent misses across instances', async () => {
+    await legacy.set('product:6', { id: 6 }, 60_000);
+    const reads: string[] = [];
+    const source = legacyCacheManagerSource({ client });
+    const counting = {
+      read: (key: string, namespace: string) => {
+        reads.push(key);
+        return source.read(key, namespace);
+      },
+    };
+    const instances = [0, 1].map(() => {
+      const opened = new CacheStack({ prefix: 'shop', redis: { url: redis.url }, migrateFrom: counting });
+      redis.open.push(opened);
+      return opened;
+    });
+    await Promise.all(instances.map((instance) => instance.connect()));
+    const values = await Promise.all(
+      instances.flatMap((instance) => [1, 2, 3].map(() => instance.getOrLoad('product:6', never))),
+    );
+    expect(values).toEqual(Array.from({ length: 6 }, () => ({ id: 6 })));
+    expect(reads).toEqual(['product:6']);
+  });
+
+  it('does not store an adoption when the key is deleted while the legacy read is in flight', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const source = {
+      read: async () => {
+        calls += 1;
+        if (calls > 1) return undefined;
+        await gate;
+        return { value: 'legacy', remainingMs: 60_000 };
+      },
+    };
+    const opened = new CacheStack({ prefix: 'shop', redis: { url: redis.url }, migrateFrom: source });
+    redis.open.push(opened);
+    await opened.connect();
+    const first = opened.getOrLoad('product:8', never);
+    await expect.poll(() => calls).toBe(1);
+    await opened.delete('product:8');
+    release();
+    expect(await first).toBe('legacy');
+    expect(await opened.getOrLoad('product:8', () => 'fresh')).toBe('fresh');
+  });
 });
