@@ -1,5 +1,6 @@
 import { caching, type Cache } from 'cache-manager';
 import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheStack, legacyCacheManagerSource } from '../src/index.js';
@@ -164,5 +165,27 @@ describe('migrateFrom: cache-manager 5 + cache-manager-ioredis-yet', () => {
     release();
     expect(await first).toBe('legacy');
     expect(await opened.getOrLoad('product:8', () => 'fresh')).toBe('fresh');
+  });
+
+  it('adopts exactly what the old app’s own reads return, for any JSON data and dates', async () => {
+    const cache = await stack();
+    let n = 0;
+    const data = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ at: fc.date({ noInvalidDate: true }), v: fc.jsonValue() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        // Strings telejson gives a meaning (`_date_…`, `_function_…`) and prototype keys are covered
+        // by the adversarial suite; null is not a value cache-manager stores.
+        data.filter((v) => v !== null && !JSON.stringify(v).includes('"_')),
+        async (value) => {
+          n += 1;
+          await legacy.set(`p:${n}`, value, 60_000);
+          expect(await cache.getOrLoad(`p:${n}`, never)).toEqual(await legacy.get(`p:${n}`));
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
