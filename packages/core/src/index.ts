@@ -125,3 +125,6 @@ export { JournalUnavailableError } from './errors/journal-unavailable.error.js';
 export type { WriteBehindQueueOptions } from './write-behind/write-behind.options.js';
 export { QueueFullError } from './errors/queue-full.error.js';
 export { PerKeyOrder } from './strategies/per-key-order.js';
+export { legacyCacheManagerSource } from './migration/cache-manager-legacy.source.js';
+export type { LegacyCacheManagerSourceOptions } from './migration/cache-manager-legacy.source.js';
+export type { LegacyCacheSource, LegacyEntry } from './migration/legacy-cache.source.js';

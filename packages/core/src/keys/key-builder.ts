@@ -10,6 +10,11 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const DIGEST_LENGTH = 43;
 /** The end of a shortened key: `#` and the digest. A key kept as it is never ends so. */
 const SHORTENED_END = /#[A-Za-z0-9_-]{43}$/;
+/** Whether the key part of an entry key was shortened (its original cannot be read back from it). */
+export function isShortenedKey(key: string): boolean {
+  return SHORTENED_END.test(key);
+}
+
 /** A byte that never occurs in UTF-8: it keeps the two digest inputs below apart. */
 const NOT_UTF8 = Buffer.from([0xff]);
 

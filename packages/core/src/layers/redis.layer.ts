@@ -1,5 +1,4 @@
 import type { Cluster, Redis } from 'ioredis';
-import { redisInsStore, type RedisStore } from 'cache-manager-ioredis-yet';
 import { parseEntry, serializeEntryTail } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import {
@@ -63,17 +62,13 @@ interface StrataScripts {
 type ScriptedClient = (Redis | Cluster) & StrataScripts;
 
 /**
- * The Redis layer. It is built on `cache-manager-ioredis-yet`'s `redisInsStore` over a client
- * Strata owns (the store is exposed as {@link RedisLayer.store} for code that speaks
- * `cache-manager`), but reads and writes go through Lua scripts on that same command connection:
- * tag checks and guarded writes must be atomic, and the store's telejson codec costs ~5× JSON
- * (measured on the ~1 KB bench value), which the L2-hit benchmark cannot afford. Errors propagate; the stack
- * decides on fallbacks.
+ * The Redis layer, over a client Strata owns. Reads and writes go through Lua scripts on the
+ * command connection: tag checks and guarded writes must be atomic, which a `cache-manager` store
+ * cannot express (and its telejson codec costs ~5× JSON on the ~1 KB bench value). Errors
+ * propagate; the stack decides on fallbacks.
  */
 export class RedisLayer implements CacheLayer {
   readonly name = 'l2' as const;
-  /** The `cache-manager` store over the same client. Never call its `keys()` or `reset()`. */
-  readonly store: RedisStore;
   private readonly client: ScriptedClient;
   private readonly splitReads: boolean;
 
@@ -81,7 +76,6 @@ export class RedisLayer implements CacheLayer {
     client: Redis | Cluster,
     private readonly options: RedisLayerOptions,
   ) {
-    this.store = redisInsStore(client);
     this.splitReads = options.splitReads ?? client.isCluster;
     // defineCommand is idempotent per name, so a client shared by two stacks is fine.
     client.defineCommand('strataNow', { numberOfKeys: 1, lua: NOW_SCRIPT });
@@ -204,11 +198,6 @@ export class RedisLayer implements CacheLayer {
     if (keyDependencies.length === 0) return;
     const px = Math.max(1, Math.ceil(ttlMs));
     await this.client.strataExtendDependencies(keyDependencies.length, ...keyDependencies, px);
-  }
-
-  /** Remaining time to live of a raw key in ms (through the `cache-manager` store). */
-  async ttl(key: string): Promise<number> {
-    return this.store.ttl(key);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Duration } from '../duration/duration.js';
+import type { LegacyCacheSource } from '../migration/legacy-cache.source.js';
 import type { ClusterConnectionOptions, SentinelConnectionOptions } from '../redis/redis-client.factory.js';
 import type { StaleReadStackOptions } from './stale-read.options.js';
 
@@ -206,4 +207,15 @@ export interface CacheStackOptions extends StaleReadStackOptions {
    * @default '10m'
    */
   readonly dependencyTtl?: Duration;
+  /**
+   * A cache this one replaces during a rolling deploy, so the new fleet does not start cold: a
+   * `getOrLoad` that misses in Redis first reads the legacy entry of its key and, when there is one,
+   * stores it as a Strata entry (for at most the legacy entry's remaining life and the call's
+   * `ttl`) instead of running the loader. Off the hot path: hits never touch it. A legacy entry
+   * that cannot be read or decoded is a miss. Needs `redis`. See
+   * docs/migrating-from-cache-manager.md for what is and is not carried over.
+   * @default undefined (no migration)
+   * @example `migrateFrom: legacyCacheManagerSource({ client })`
+   */
+  readonly migrateFrom?: LegacyCacheSource;
 }

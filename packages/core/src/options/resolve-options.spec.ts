@@ -30,6 +30,7 @@ describe('resolveStackOptions', () => {
       tombstoneTtlMs: 60_000,
       dependencies: true,
       dependencyTtlMs: 600_000,
+      migrateFrom: undefined,
       bus: undefined,
       lease: undefined,
       // Stale reads: see resolve-stale-read-options.spec.ts.

@@ -9,6 +9,8 @@ import {
   MAX_TTL_MS,
   type DurationBounds,
 } from '../ttl/ttl-limits.js';
+import type { Cluster, Redis } from 'ioredis';
+import { isLegacyCacheSource, type LegacyCacheSource } from '../migration/legacy-cache.source.js';
 import type { CacheStackOptions, RedisOptions } from './cache-stack.options.js';
 import {
   busSchema,
@@ -56,6 +58,8 @@ export interface ResolvedStackOptions {
   readonly dependencies: boolean;
   /** Least life of a key's change time in Redis (see `dependencyTtl`). */
   readonly dependencyTtlMs: number;
+  /** The legacy cache an L2 miss reads before its loader (see `migrateFrom`); Redis is set with it. */
+  readonly migrateFrom: LegacyCacheSource | undefined;
   // --- stale reads (resolve-stale-read-options.ts) ---
   /** Grace, stale-while-revalidate, loader timeouts, early refresh: the stack's defaults. */
   readonly reads: ResolvedStaleReads;
@@ -166,6 +170,12 @@ const schema = z.strictObject({
   tombstoneTtl: lifetime.optional(),
   dependencies: z.boolean().optional(),
   dependencyTtl: lifetime.optional(),
+  migrateFrom: z
+    .custom<LegacyCacheSource>(
+      isLegacyCacheSource,
+      'expected a legacy cache source such as legacyCacheManagerSource({ client })',
+    )
+    .optional(),
   // --- stale reads: checked by resolveStaleReads ---
   ...staleReadSchemaShape,
 });
@@ -185,6 +195,10 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     throw new StrataConfigError(option, valueAt(options, [...path, ...keys.slice(0, 1)]), reason);
   }
   const o = parsed.data;
+  // Adoption happens on an L2 miss and stores into L2: without Redis there is neither.
+  if (o.migrateFrom !== undefined && o.redis === undefined) {
+    throw new StrataConfigError('migrateFrom', o.migrateFrom, 'needs `redis`: entries are adopted into L2');
+  }
   const ms = (value: number | string | undefined, fallback: number): number =>
     parseDuration(value) ?? fallback;
   const ttlMs = ms(o.ttl, 300_000);
@@ -231,6 +245,7 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     tombstoneTtlMs: ms(o.tombstoneTtl, 60_000),
     dependencies: o.dependencies ?? true,
     dependencyTtlMs: ms(o.dependencyTtl, 600_000),
+    migrateFrom: o.migrateFrom,
     // --- stale reads ---
     reads: resolveStaleReads(options),
     bus,
@@ -263,7 +278,8 @@ function isRedisUrl(value: string): boolean {
   }
 }
 
-function isRedisClient(value: unknown): boolean {
+/** Whether `value` looks like an ioredis `Redis` or `Cluster` (checked at boot). */
+export function isRedisClient(value: unknown): value is Redis | Cluster {
   return (
     typeof value === 'object' &&
     value !== null &&

@@ -3,6 +3,7 @@ import { decodeValue, deepFreeze, type EncodedValue } from '../codec/value.codec
 import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
 import { StrataError } from '../errors/strata.error.js';
 import { EntryEvents } from '../events/entry-events.js';
+import { adoptingLoader } from '../migration/legacy-adoption.js';
 import type { GetOptions, LoadOptions } from './cache-stack.types.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import type { L2Lookup, Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
@@ -128,7 +129,11 @@ export class ReadPath {
       if (served !== undefined) return served;
     }
     this.entryEvents.miss(full);
-    return this.loadOnce(full, loader, options, tagKeys, tokens, policy);
+    // Only here, on a miss with nothing stale to serve, is a legacy cache worth a round trip.
+    const migrateFrom = this.d.options.migrateFrom;
+    const load =
+      migrateFrom === undefined ? loader : adoptingLoader(migrateFrom, this.d.keys.prefix, full, loader);
+    return this.loadOnce(full, load, options, tagKeys, tokens, policy);
   }
 
   /**

@@ -4,6 +4,7 @@ import { ValueTooLargeError } from '../errors/value-too-large.error.js';
 import { tooLarge } from './write-path.js';
 import type { LoadOptions } from './cache-stack.types.js';
 import { callWithin } from './loader-timeouts.js';
+import { AdoptedValue } from '../migration/legacy-adoption.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
 import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
@@ -49,6 +50,12 @@ export async function runLoader(
     d.events.emit('load', { cache, key: full, durationMs: performance.now() - started, outcome: 'error' });
     throw error;
   }
+  // A legacy entry adopted instead of loading (`migrateFrom`) lives no longer than it had left.
+  let remainingMs: number | undefined;
+  if (value instanceof AdoptedValue) {
+    remainingMs = value.remainingMs;
+    value = value.value;
+  }
   const loadMs = performance.now() - started;
   d.events.emit('load', { cache, key: full, durationMs: loadMs, outcome: 'success' });
   if (value === undefined || (options.shouldCache !== undefined && !options.shouldCache(value))) {
@@ -62,7 +69,7 @@ export async function runLoader(
     d.events.emit('value:too-large', tooLarge(d.keys.prefix, error, 'load'));
     return { value, encoded: undefined, tags };
   }
-  const ttlMs = d.ttl.forValue(value, options.ttl, options.nullTtl);
+  const ttlMs = Math.min(d.ttl.forValue(value, options.ttl, options.nullTtl), remainingMs ?? Infinity);
   const shared = d.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
   const { l1, l2 } = tokens;
   const write = {
