@@ -11,7 +11,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/coverage/**',
       '.pack-check/**',
-      '.docs-check/**',
+      '.docs-check*/**',
     ],
   },
   js.configs.recommended,
