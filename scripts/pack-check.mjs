@@ -5,10 +5,10 @@
 // the README's quick start, as copied, in that project: a second GET is an HTTP cache hit.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractSnippets } from './check-docs.mjs';
 
@@ -133,6 +133,7 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
     consumer,
   );
   run(process.execPath, ['dist/main.js'], consumer);
+  checkSourceMaps(consumer);
   await runQuickStart(consumer);
   console.log('pack-check: the README quick start ran as copied (MISS, HIT, update drops the page)');
 } finally {
@@ -201,4 +202,28 @@ async function freePort() {
   await once(server, 'close');
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/**
+ * Every source map and declaration map shipped must point at files inside the tarball, or stack
+ * traces and "go to definition" in a consumer's editor lead nowhere.
+ * @param {string} consumer
+ */
+function checkSourceMaps(consumer) {
+  const missing = [];
+  for (const pkg of ['core', 'nestjs']) {
+    const dist = join(consumer, 'node_modules', '@strata', pkg, 'dist');
+    for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.map')) continue;
+      const map = JSON.parse(readFileSync(join(dist, file), 'utf8'));
+      for (const source of map.sources) {
+        if (!existsSync(join(dirname(join(dist, file)), map.sourceRoot ?? '', source))) {
+          missing.push(`@strata/${pkg}/dist/${file} -> ${source}`);
+        }
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(`source maps point outside the tarball:\n${missing.slice(0, 10).join('\n')}`);
+  }
 }
