@@ -4,7 +4,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/dist-load/**', '**/node_modules/**', '**/coverage/**', '.pack-check/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/dist-load/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      '.pack-check/**',
+      '.docs-check*/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

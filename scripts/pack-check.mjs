@@ -1,12 +1,16 @@
 // Packaging check: pack each publishable package as npm would publish it, install the tarballs
 // into a scratch consumer OUTSIDE the workspace, then type-check a consumer against the shipped
 // .d.ts files and run it against the shipped ESM. This catches a broken exports map, missing
-// files, CommonJS leaking into ESM, and types that only resolve inside the workspace.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// files, CommonJS leaking into ESM, and types that only resolve inside the workspace. Then it runs
+// the README's quick start, as copied, in that project: a second GET is an HTTP cache hit.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { extractSnippets } from './check-docs.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const publishable = ['packages/core', 'packages/nestjs'];
@@ -100,6 +104,12 @@ await app.close();
 console.log('pack-check: consumer type-checked and ran against the packed tarballs');
 `,
   );
+  const quickStart = extractSnippets(readFileSync(join(root, 'README.md'), 'utf8'), 'README.md').find(
+    (snippet) => snippet.code.includes('NestFactory.create(AppModule)'),
+  );
+  if (!quickStart)
+    throw new Error('README.md has no quick start block calling NestFactory.create(AppModule)');
+  writeFileSync(join(consumer, 'src', 'quickstart.ts'), quickStart.code);
   run(
     'npm',
     [
@@ -110,6 +120,7 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
       ...tarballs,
       '@nestjs/common@^12',
       '@nestjs/core@^12',
+      '@nestjs/platform-express@^12',
       'reflect-metadata@^0.2',
       'rxjs@^7',
       '@types/node@^20',
@@ -122,6 +133,97 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
     consumer,
   );
   run(process.execPath, ['dist/main.js'], consumer);
+  checkSourceMaps(consumer);
+  await runQuickStart(consumer);
+  console.log('pack-check: the README quick start ran as copied (MISS, HIT, update drops the page)');
 } finally {
   rmSync(scratch, { recursive: true, force: true });
+}
+
+/**
+ * Starts the compiled quick start on a free port and drives it as its README shows with curl.
+ * @param {string} consumer
+ */
+async function runQuickStart(consumer) {
+  const port = await freePort();
+  const app = spawn(process.execPath, ['dist/quickstart.js'], {
+    cwd: consumer,
+    env: { ...process.env, PORT: String(port), REDIS_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const started = new Promise((resolveStarted, rejectStarted) => {
+    const onData = (/** @type {Buffer} */ chunk) => {
+      output += chunk.toString();
+      if (output.includes('Nest application successfully started')) resolveStarted(undefined);
+    };
+    app.stdout.on('data', onData);
+    app.stderr.on('data', onData);
+    app.once('exit', (code) => rejectStarted(new Error(`quick start exited with ${code}:\n${output}`)));
+  });
+  try {
+    await started;
+    const url = `http://127.0.0.1:${port}/products/1`;
+    const get = async () => {
+      const response = await fetch(url);
+      return { cache: response.headers.get('x-cache'), body: await response.json() };
+    };
+    const expect = (/** @type {boolean} */ ok, /** @type {string} */ what) => {
+      if (!ok) throw new Error(`quick start: ${what}\n${output}`);
+    };
+    const first = await get();
+    expect(first.cache === 'MISS' && first.body.price === 30, `first GET: ${JSON.stringify(first)}`);
+    const second = await get();
+    expect(second.cache === 'HIT', `second GET is not a hit: ${JSON.stringify(second)}`);
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ price: 25 }),
+    });
+    expect(put.ok, `PUT answered ${put.status}`);
+    const third = await get();
+    expect(third.cache === 'MISS' && third.body.price === 25, `GET after PUT: ${JSON.stringify(third)}`);
+  } finally {
+    if (app.exitCode === null) {
+      const exited = once(app, 'exit');
+      app.kill('SIGTERM'); // the quick start enables shutdown hooks: Nest closes and the process ends
+      await exited;
+    }
+  }
+}
+
+/** @returns {Promise<number>} a port nothing listens on right now */
+async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * Every source map and declaration map shipped must point at files inside the tarball, or stack
+ * traces and "go to definition" in a consumer's editor lead nowhere.
+ * @param {string} consumer
+ */
+function checkSourceMaps(consumer) {
+  const missing = [];
+  for (const pkg of ['core', 'nestjs']) {
+    const dist = join(consumer, 'node_modules', '@strata', pkg, 'dist');
+    for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.map')) continue;
+      const map = JSON.parse(readFileSync(join(dist, file), 'utf8'));
+      for (const source of map.sources) {
+        if (!existsSync(join(dirname(join(dist, file)), map.sourceRoot ?? '', source))) {
+          missing.push(`@strata/${pkg}/dist/${file} -> ${source}`);
+        }
+      }
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(`source maps point outside the tarball:\n${missing.slice(0, 10).join('\n')}`);
+  }
 }
