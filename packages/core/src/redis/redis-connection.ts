@@ -139,7 +139,9 @@ export class RedisConnection {
     } finally {
       clearTimeout(timer);
     }
-    if (this.client.status !== 'end') this.client.disconnect();
+    // Read again: QUIT (or its failure) changed it since the check above.
+    const status: string = this.client.status;
+    if (status !== 'end') this.client.disconnect();
   }
 }
 
