@@ -194,6 +194,18 @@ describe('MemoryLayer', () => {
       expect(l1.read('k').entry?.value).toBe('j"new"');
     });
 
+    it('a read of the same version that began before the held copy was stored does not replace it (counters)', () => {
+      const l1 = layer();
+      // A read of a counter at 5 (entry version 500) is in flight when an increment makes it 6,
+      // under the same version, and drops the local copy; a later read stores 6.
+      const early = l1.missToken();
+      l1.delete(['k']);
+      expect(l1.write('k', entry('6'), 60_000, l1.missToken(), undefined, 500)).toBe(true);
+      // The early read's 5 lands last: refused, not stored over 6.
+      expect(l1.write('k', entry('5'), 60_000, early, undefined, 500)).toBe(false);
+      expect(l1.read('k').entry?.value).toBe('j"6"');
+    });
+
     it('a change of unknown version drops every copy and orders later writes by token only', () => {
       const l1 = layer();
       expect(l1.write('k', entry('v'), 60_000, l1.missToken(), undefined, 500)).toBe(true);

@@ -153,7 +153,13 @@ export class MemoryLayer implements CacheLayer {
     const current = this.records.peek(key);
     if (current !== undefined) {
       // A version known on both sides orders the two as Redis did, even past the record's expiry.
-      if (version !== undefined && current.floor !== undefined) return version <= current.floor;
+      if (version !== undefined && current.floor !== undefined) {
+        if (version <= current.floor) return true;
+        // The same version as the entry held can be another value: a write-behind counter's
+        // increments change its entry under one version. Then, as without versions, the token
+        // decides: a read that began before the held copy was stored is older than it.
+        if (current.entry === undefined || version - 1 !== current.floor) return false;
+      }
       if (token === undefined || current.expiresAt <= Date.now()) return false;
       return (current.entry ? current.entry.created : current.deletedAt) >= token;
     }
