@@ -1,11 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { HttpCacheModule, StrataModule } from '@strata/nestjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
+import { HTTP_ADAPTERS } from '../support/http-app.js';
 import { useRedisServer } from '../support/redis.js';
-import { attackBackends, KeyAttackController } from './key-attack.controller.js';
+import { attackBackends, startAttackApp } from './key-attack.controller.js';
 
 const redis = useRedisServer();
 
@@ -58,10 +57,7 @@ describe.each(HTTP_ADAPTERS)('HTTP cache keys against the Host the handler reads
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await createHttpCacheApp(adapter, {
-        imports: [StrataModule.forRoot(backend.options()), HttpCacheModule.forRoot({})],
-        controllers: [KeyAttackController],
-      });
+      app = await startAttackApp(adapter, backend);
     });
     afterAll(async () => {
       await app.close();

@@ -1,10 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
-import { HttpCacheModule, StrataModule } from '@strata/nestjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
+import { HTTP_ADAPTERS } from '../support/http-app.js';
 import { sendRawTarget } from '../support/raw-target.js';
 import { useRedisServer } from '../support/redis.js';
-import { attackBackends, KeyAttackController } from './key-attack.controller.js';
+import { attackBackends, startAttackApp } from './key-attack.controller.js';
 
 const redis = useRedisServer();
 
@@ -84,10 +83,7 @@ describe.each(HTTP_ADAPTERS)('unsafe requests invalidate every spelling of a pat
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await createHttpCacheApp(adapter, {
-        imports: [StrataModule.forRoot(backend.options()), HttpCacheModule.forRoot({})],
-        controllers: [KeyAttackController],
-      });
+      app = await startAttackApp(adapter, backend);
     });
     afterAll(async () => {
       await app.close();

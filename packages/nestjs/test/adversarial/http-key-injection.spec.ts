@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { CacheService, HttpCacheModule, httpPathTag, StrataModule } from '@strata/nestjs';
+import { CacheService, httpPathTag } from '@strata/nestjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
+import { HTTP_ADAPTERS } from '../support/http-app.js';
 import { sendRawTarget } from '../support/raw-target.js';
 import { useRedisServer } from '../support/redis.js';
-import { attackBackends, KeyAttackController } from './key-attack.controller.js';
+import { attackBackends, startAttackApp } from './key-attack.controller.js';
 
 const redis = useRedisServer();
 
@@ -31,10 +31,7 @@ describe.each(HTTP_ADAPTERS)('HTTP cache key injection on %s', (adapter) => {
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await createHttpCacheApp(adapter, {
-        imports: [StrataModule.forRoot(backend.options()), HttpCacheModule.forRoot({})],
-        controllers: [KeyAttackController],
-      });
+      app = await startAttackApp(adapter, backend);
     });
     afterAll(async () => {
       await app.close();

@@ -1,11 +1,11 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { HttpCache, HttpCacheModule, type HttpCacheRequest, StrataModule } from '@strata/nestjs';
+import { HttpCache, type HttpCacheRequest } from '@strata/nestjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
+import { HTTP_ADAPTERS } from '../support/http-app.js';
 import { useRedisServer } from '../support/redis.js';
 import { rawGet } from './raw-http.js';
-import { attackBackends } from './key-attack.controller.js';
+import { attackBackends, startAttackApp } from './key-attack.controller.js';
 
 const redis = useRedisServer();
 
@@ -67,10 +67,7 @@ describe.each(HTTP_ADAPTERS)('private pages against identities, on %s', (adapter
     let app: INestApplication;
 
     beforeAll(async () => {
-      app = await createHttpCacheApp(adapter, {
-        imports: [StrataModule.forRoot(backend.options()), HttpCacheModule.forRoot({})],
-        controllers: [IdentityController],
-      });
+      app = await startAttackApp(adapter, backend, IdentityController);
     });
     afterAll(async () => {
       await app.close();

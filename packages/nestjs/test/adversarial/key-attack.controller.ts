@@ -1,7 +1,17 @@
-import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { HttpCache, type HttpCacheRequest } from '@strata/nestjs';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  type INestApplication,
+  Param,
+  Post,
+  Req,
+  type Type,
+} from '@nestjs/common';
+import { HttpCache, HttpCacheModule, type HttpCacheRequest, StrataModule } from '@strata/nestjs';
 import type { StrataModuleOptions } from '@strata/nestjs';
 import { uniquePrefix } from '../support/app.js';
+import { createHttpCacheApp, type HttpAdapterName } from '../support/http-app.js';
 import type { RedisHandle } from '../support/redis.js';
 
 /** What an echo handler saw of its request. */
@@ -84,4 +94,19 @@ export function attackBackends(redis: RedisHandle): { name: string; options: () 
     },
     { name: 'l1 + redis', options: () => ({ prefix: uniquePrefix(), jitter: 0, redis: { url: redis.url } }) },
   ];
+}
+
+/**
+ * An app on `adapter` whose stack has the shape of `backend`, with the HTTP cache bound to every
+ * route, serving `controller` (the key-attack routes by default).
+ */
+export function startAttackApp(
+  adapter: HttpAdapterName,
+  backend: { readonly options: () => StrataModuleOptions },
+  controller: Type = KeyAttackController,
+): Promise<INestApplication> {
+  return createHttpCacheApp(adapter, {
+    imports: [StrataModule.forRoot(backend.options()), HttpCacheModule.forRoot({})],
+    controllers: [controller],
+  });
 }
