@@ -123,7 +123,9 @@ export class MemoryLayer implements CacheLayer {
    * version (`created` in Redis): it is refused if that version is at most the newest one known
    * to be outdated, from a delete or an announcement of another instance (the bus), whatever
    * order the messages and the replies came in. Where both are known, the version decides (it
-   * orders changes as Redis applied them); else the token does.
+   * orders changes as Redis applied them), except at the held entry's own version, which a
+   * write-behind counter keeps while its value changes; there, and where a version is not known,
+   * the token does.
    *
    * @returns Whether the entry was stored.
    */
