@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isEarlyRefreshDue } from '../src/index.js';
 import { recordEvents, staleReadVariants, storedEntry } from './stale-reads.support.js';
-import { deferred, eventually, sleep } from './support.js';
+import { deferred, eventually, sleep, useFakeDate } from './support.js';
 
 const variants = staleReadVariants();
 
@@ -23,6 +23,9 @@ describe('isEarlyRefreshDue (XFetch)', () => {
 });
 
 describe.each(variants)('early refresh (XFetch): $name', (variant) => {
+  // A still Date: the time left, and so the draws computed from it below, hold exactly.
+  useFakeDate();
+
   it('refreshes a fresh entry exactly when the formula says, once at a time, and stores the load time', async () => {
     let r = 1;
     const stack = await variant.make({ earlyRefresh: { random: () => r } });
@@ -31,6 +34,7 @@ describe.each(variants)('early refresh (XFetch): $name', (variant) => {
     const release = deferred();
     const loader = async (): Promise<string> => {
       calls++;
+      // The load time is measured on the real clock (`performance.now()`).
       if (calls === 1) await sleep(40);
       else await release.promise;
       return `v${calls}`;

@@ -1,9 +1,9 @@
 import { startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CACHE_MISS, CacheStack, type CacheStackOptions } from '../src/index.js';
 import { appInstances } from './instances.support.js';
-import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
+import { countingLoader, eventually, uniquePrefix } from './support.js';
 
 /** Bus delivery on a loaded CI machine: asserted with margin (the bench measures the real figure). */
 const DELIVERY_MS = 500;
@@ -21,6 +21,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
   });
 
   afterEach(async () => {
+    vi.useRealTimers();
     await Promise.all(open.splice(0).map((stack) => stack.close()));
     if (serverDown) {
       await server.restart();
@@ -56,6 +57,30 @@ describe('invalidation bus (L1 coherence across instances)', () => {
     );
     if (!filled) throw new Error(`${key} did not reach L1`);
     return stack.peek(key, namespace);
+  }
+
+  let markers = 0;
+  /**
+   * Resolves once `receiver` has handled every bus message published before the call: `sender`
+   * then changes a marker `receiver` holds in L1, and Redis delivers a channel's messages to a
+   * subscriber in the order they were published.
+   */
+  async function busCaughtUp(sender: CacheStack, receiver: CacheStack): Promise<void> {
+    const marker = `marker-${++markers}`;
+    await sender.set(marker, 1);
+    await inL1(receiver, marker);
+    await sender.set(marker, 2);
+    expect(await eventually(() => receiver.peek(marker) === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
+  }
+
+  /** Runs `body` with `Date` faked (sockets and timers stay real): L1 lifetimes follow it. */
+  async function withFakeDate(body: () => Promise<void>): Promise<void> {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      await body();
+    } finally {
+      vi.useRealTimers();
+    }
   }
 
   function pair(stacks: CacheStack[]): [CacheStack, CacheStack] {
@@ -101,7 +126,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
 
     // The other direction, and the sender's own L1: B's set does not evict B's entry.
     await b.set('k4', 'from b');
-    await sleep(100); // time for B's own message to come back (it is skipped)
+    await busCaughtUp(a, b); // B's own message came back to it (and was skipped)
     expect(b.peek('k4')).toBe('from b');
   });
 
@@ -120,12 +145,12 @@ describe('invalidation bus (L1 coherence across instances)', () => {
   });
 
   it('ignores messages it cannot read on its channel', async () => {
-    const [a] = await instances(1, { prefix: 'busgarbage' });
-    await a?.set('k', 'v');
+    const [a, b] = pair(await instances(2, { prefix: 'busgarbage' }));
+    await a.set('k', 'v');
     await admin.publish('busgarbage:bus', 'not json');
     await admin.publish('busgarbage:bus', JSON.stringify({ s: 1, k: 'k' }));
-    await sleep(100);
-    expect(a?.peek('k')).toBe('v');
+    await busCaughtUp(b, a);
+    expect(a.peek('k')).toBe('v');
   });
 
   it('clears L1 when the bus connection drops, keeps entries short-lived until it is back, then uses L1 again', async () => {
@@ -161,19 +186,23 @@ describe('invalidation bus (L1 coherence across instances)', () => {
     expect(stack.peek('before')).toBe(CACHE_MISS);
 
     const loader = countingLoader((call) => `loaded ${call}`);
-    expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 1');
-    expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 1'); // L1, short-lived
-    await sleep(300);
-    expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 2'); // past outageTtl
+    await withFakeDate(async () => {
+      expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 1');
+      expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 1'); // L1, short-lived
+      vi.advanceTimersByTime(300);
+      expect(await stack.getOrLoad('during', loader.load)).toBe('loaded 2'); // past outageTtl
+    });
 
     await server.restart();
     serverDown = false;
     expect(await eventually(() => stack.bus?.connected === true, 5_000, 10)).toBe(true);
     // A set that cannot reach Redis is kept in L1 only as long as during an outage.
     expect(await eventually(() => stack.l2Available, 5_000, 10)).toBe(true);
-    await stack.set('after', 'cached again');
-    await sleep(300);
-    expect(stack.peek('after')).toBe('cached again');
+    await withFakeDate(async () => {
+      await stack.set('after', 'cached again');
+      vi.advanceTimersByTime(300);
+      expect(stack.peek('after')).toBe('cached again');
+    });
   });
 
   it('with outageTtl 0, L1 is not used while the bus is down', async () => {

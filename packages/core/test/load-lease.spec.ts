@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { appInstances } from './instances.support.js';
-import { countingLoader, sleep } from './support.js';
+import { countingLoader, deferred, type Deferred, sleep } from './support.js';
 
 describe('cross-instance single-flight (Redis lease)', () => {
   let server: RedisServer;
@@ -33,10 +33,26 @@ describe('cross-instance single-flight (Redis lease)', () => {
     return stack;
   };
 
+  /** Resolves once each of `stacks` has missed `key` (it then goes on to the lease, or loads). */
+  const missedBy = (stacks: CacheStack[], key: string): Promise<void> => {
+    const all: Deferred<void> = deferred();
+    const missed = new Set<CacheStack>();
+    for (const stack of stacks) {
+      stack.events.on('miss', (event) => {
+        if (event.key !== stack.keys.entry(key)) return;
+        missed.add(stack);
+        if (missed.size === stacks.length) all.resolve();
+      });
+    }
+    return all.promise;
+  };
+
   it('200 concurrent cold calls spread over 3 instances run the loader once, and the lease is released', async () => {
     const stacks = await instances(3);
+    // The load is held until every instance has missed: all of them contend for the one lease.
+    const allMissed = missedBy(stacks, 'product:42');
     const loader = countingLoader(async (call) => {
-      await sleep(100);
+      await allMissed;
       return { product: 42, call };
     });
     const results = await Promise.all(
@@ -50,8 +66,9 @@ describe('cross-instance single-flight (Redis lease)', () => {
 
   it('without leases, each instance loads (the baseline the lease improves on)', async () => {
     const stacks = await instances(3, { lease: false });
+    const allMissed = missedBy(stacks, 'k');
     const loader = countingLoader(async () => {
-      await sleep(50);
+      await allMissed;
       return 'v';
     });
     await Promise.all(Array.from({ length: 30 }, (_, i) => at(stacks, i).getOrLoad('k', loader.load)));
@@ -75,12 +92,15 @@ describe('cross-instance single-flight (Redis lease)', () => {
 
   it('a holder slower than its lease renews it: the others wait for its value instead of loading', async () => {
     const stacks = await instances(4, { lease: { ttl: '200ms' } });
+    const holding = deferred();
     const loader = countingLoader(async (call) => {
+      holding.resolve();
+      // Real time on purpose: the load outlives its lease's TTL, which only renewals cover.
       await sleep(500);
       return call;
     });
     const first = at(stacks, 0).getOrLoad('slow', loader.load);
-    await sleep(20); // the first instance holds the lease
+    await holding.promise; // the first instance holds the lease (its loader runs under it)
     const others = [1, 2, 3].map((index) => at(stacks, index).getOrLoad('slow', loader.load));
     await Promise.all([first, ...others]);
     expect(loader.calls()).toBe(1);
@@ -89,11 +109,14 @@ describe('cross-instance single-flight (Redis lease)', () => {
   it("the holder's loader throws: its callers get the error, a waiting instance loads itself", async () => {
     const [a, b] = await instances(2);
     if (a === undefined || b === undefined) throw new Error('two stacks expected');
+    const bMissed = missedBy([b], 'k');
+    const holding = deferred();
     const failing = a.getOrLoad('k', async () => {
-      await sleep(100);
+      holding.resolve();
+      await bMissed;
       throw new Error('database down for A');
     });
-    await sleep(20); // A holds the lease
+    await holding.promise; // A holds the lease
     const loader = countingLoader(() => 'from B');
     const waiting = b.getOrLoad('k', loader.load);
     await expect(failing).rejects.toThrow('database down for A');
@@ -104,11 +127,14 @@ describe('cross-instance single-flight (Redis lease)', () => {
   it('a value the holder does not cache: waiters load themselves, one at a time', async () => {
     const [a, b] = await instances(2);
     if (a === undefined || b === undefined) throw new Error('two stacks expected');
+    const bMissed = missedBy([b], 'k');
+    const holding = deferred();
     const first = a.getOrLoad('k', async () => {
-      await sleep(80);
+      holding.resolve();
+      await bMissed;
       return undefined; // "do not cache"
     });
-    await sleep(20);
+    await holding.promise; // A holds the lease
     const loader = countingLoader(() => 'b');
     const second = b.getOrLoad('k', loader.load);
     expect(await first).toBeUndefined();

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { recordEvents, staleReadVariants } from './stale-reads.support.js';
-import { deferred, eventually, sleep } from './support.js';
+import { deferred, elapse, eventually, sleep, useFakeDate } from './support.js';
 
 const variants = staleReadVariants();
 
 describe.each(variants)('stale-while-revalidate: $name', (variant) => {
+  useFakeDate();
+
   it('serves the stale value at once to 50 concurrent callers, refreshes once, and the next read is fresh', async () => {
     const stack = await variant.make({ staleWhileRevalidate: '5s' });
     const events = recordEvents(stack, 'stale', 'refresh');
     await stack.getOrLoad('k', () => 'v1', { ttl: 100 });
-    await sleep(150);
+    elapse(150);
 
     const release = deferred();
     let calls = 0;
@@ -26,6 +28,7 @@ describe.each(variants)('stale-while-revalidate: $name', (variant) => {
     expect(events.stale.length).toBeGreaterThan(0);
     expect(events.stale.every((e) => e.reason === 'swr')).toBe(true);
     expect(await eventually(() => calls === 1, 2_000, 5)).toBe(true);
+    // A second refresh would start within a few ms: give it the chance before counting.
     await sleep(20);
     expect(calls).toBe(1);
 
@@ -40,7 +43,7 @@ describe.each(variants)('stale-while-revalidate: $name', (variant) => {
   it('past the SWR window, the caller waits for the loader', async () => {
     const stack = await variant.make();
     await stack.getOrLoad('k', () => 'v1', { ttl: 50, staleWhileRevalidate: 100 });
-    await sleep(200);
+    elapse(200);
     expect(await stack.getOrLoad('k', () => 'v2', { ttl: 50, staleWhileRevalidate: 100 })).toBe('v2');
   });
 
@@ -49,7 +52,7 @@ describe.each(variants)('stale-while-revalidate: $name', (variant) => {
     const events = recordEvents(stack, 'refresh');
     const options = { ttl: 100, staleWhileRevalidate: '5s' };
     await stack.getOrLoad('k', () => 'v1', options);
-    await sleep(150);
+    elapse(150);
     expect(await stack.getOrLoad('k', () => Promise.reject(new Error('source down')), options)).toBe('v1');
     expect(await eventually(() => events.refresh.length > 0, 2_000, 10)).toBe(true);
     expect(events.refresh[0]).toMatchObject({ outcome: 'error', retryInMs: undefined });
@@ -63,7 +66,7 @@ describe.each(variants)('stale-while-revalidate: $name', (variant) => {
     const stack = await variant.make();
     const options = { ttl: 100, staleWhileRevalidate: '5s', tags: ['t'] };
     await stack.getOrLoad('k', () => 'v1', options);
-    await sleep(150);
+    elapse(150);
     await stack.invalidateTags(['t']);
     expect(await stack.getOrLoad('k', () => 'v2', options)).toBe('v2');
   });
@@ -71,7 +74,7 @@ describe.each(variants)('stale-while-revalidate: $name', (variant) => {
   it('close() waits for a refresh in flight, which still stores its result', async () => {
     const stack = await variant.make({ staleWhileRevalidate: '5s' });
     await stack.getOrLoad('k', () => 'v1', { ttl: 100 });
-    await sleep(150);
+    elapse(150);
     const release = deferred();
     let stored = false;
     stack.events.on('refresh', (e) => {
@@ -87,6 +90,7 @@ describe.each(variants)('stale-while-revalidate: $name', (variant) => {
     const closing = stack.close().then(() => {
       closed = true;
     });
+    // Long enough for a close that did not wait to finish (it only talks to a local Redis).
     await sleep(100);
     expect(closed).toBe(false);
     release.resolve();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 /** A promise with its resolve and reject exposed, for loaders a test releases at a chosen moment. */
 export interface Deferred<T> {
@@ -33,12 +34,33 @@ export async function eventually(
   timeoutMs: number,
   intervalMs = 50,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  // `performance.now()`, not `Date.now()`: tests that fake `Date` poll with this too.
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
-    if (Date.now() >= deadline) return false;
+    if (performance.now() >= deadline) return false;
     await sleep(intervalMs);
   }
+}
+
+/**
+ * Fakes only `Date` in each test of the calling suite, restored after each. Entries age when the
+ * test moves the clock ({@link elapse}) instead of waiting, while sockets and timers stay real (the
+ * stack compares entry times to `Date.now()`, ioredis needs its real timers). Redis's own key
+ * expiry (`PX`) stays on real time.
+ */
+export function useFakeDate(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
+
+/** Moves the faked `Date` (see {@link useFakeDate}) `ms` forward. */
+export function elapse(ms: number): void {
+  vi.advanceTimersByTime(ms);
 }
 
 /** A loader that counts its calls and returns what `produce` gives for the call number. */

@@ -115,9 +115,11 @@ describe('Redis outage', () => {
         await sleep(5);
       }
     })();
-    await sleep(100);
+    // Some calls before the crash, then a stream of them through it (the breaker opens meanwhile).
+    await waitFor(() => durations.length >= 5, 2_000, 'calls before the crash');
     await redis.server.kill();
-    await sleep(400);
+    const atCrash = durations.length;
+    await waitFor(() => durations.length >= atCrash + 20, 10_000, 'calls during the outage');
     running = false;
     await traffic;
     expect(durations.length).toBeGreaterThan(20);

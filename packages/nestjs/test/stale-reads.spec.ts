@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { StrataConfigError } from '@strata/core';
 import { Cacheable } from '@strata/nestjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { backends, closeApps, createApp } from './support/app.js';
 import { deferred, sleep, waitFor } from './support/deferred.js';
 import { useRedisServer } from './support/redis.js';
@@ -29,15 +29,18 @@ class QuoteService {
 }
 
 afterEach(async () => {
+  vi.useRealTimers();
   await closeApps();
 });
 
 describe.each(backends(redis))('@Cacheable stale reads ($name)', (backend) => {
   it('staleWhileRevalidate: an expired entry is returned at once while one refresh runs', async () => {
+    // The entry ages on a faked Date (sockets and timers stay real).
+    vi.useFakeTimers({ toFake: ['Date'] });
     const moduleRef = await createApp(backend.options(), [QuoteService]);
     const service = moduleRef.get(QuoteService);
     expect(await service.quote()).toBe('q1');
-    await sleep(150);
+    vi.advanceTimersByTime(150);
 
     const release = deferred();
     service.hold = release.promise;
@@ -45,6 +48,7 @@ describe.each(backends(redis))('@Cacheable stale reads ($name)', (backend) => {
     expect(values).toStrictEqual(Array.from({ length: 10 }, () => 'q1'));
     // The refresh (with Redis, after one more read there) is the only call.
     await waitFor(() => service.calls === 2);
+    // A second refresh would start within a few ms: give it the chance before counting.
     await sleep(20);
     expect(service.calls).toBe(2);
 

@@ -181,8 +181,8 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
     for (let i = 1; i <= 6; i++) {
       const started = performance.now();
       expect(await reader.getOrLoad('k', loader.load)).toBe(`loaded ${i}`);
-      // Nothing waits for a lease nobody holds.
-      expect(performance.now() - started).toBeLessThan(200);
+      // Nothing waits for a lease nobody holds (a waiter would poll up to the lease's life).
+      expect(performance.now() - started).toBeLessThan(500);
     }
     expect(await admin.keys(`${reader.options.prefix}:~lease:*`)).toStrictEqual([]);
     expect(opened()).toBe(false);

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { HttpCacheModule, STRATA_CACHE_STACK, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
 import type { CacheStack } from '@strata/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { createHttpCacheApp, HTTP_ADAPTERS } from '../support/http-app.js';
 import { rawRequest, type RawResponse } from '../support/raw-response.js';
@@ -23,7 +23,16 @@ const backends: { name: string; options: () => StrataModuleOptions }[] = [
 
 type Raw = RawResponse;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Pages age on a faked `Date` (the interceptor and the stack compare stored times to
+ * `Date.now()`); sockets and timers stay real. Redis's own expiry of a key stays on real time.
+ */
+const fakeDate = (): void => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+};
+const elapse = (ms: number): void => {
+  vi.advanceTimersByTime(ms);
+};
 
 let seq = 0;
 const nextId = (): string => `${Date.now().toString(36)}-${++seq}`;
@@ -40,6 +49,9 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
     });
     afterAll(async () => {
       await app.close();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
     });
 
     const send = (method: 'get' | 'head' | 'post', path: string, headers: Record<string, string> = {}) =>
@@ -251,7 +263,8 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
     it('does not store a page loaded while a POST to its path ran', async () => {
       const id = nextId();
       const reading = get(`/t/slow/${id}`);
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      // The handler runs (and holds the page's load for a while): the POST comes during it.
+      await expect.poll(() => runs(`slow:${id}`)).toBe(1);
       expect((await send('post', `/t/slow/${id}`)).status).toBe(201);
       await reading;
       const after = await get(`/t/slow/${id}`);
@@ -288,11 +301,12 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
     });
 
     it('serves a stale page at once, refreshes it once in the background, then serves the fresh one', async () => {
+      fakeDate();
       const id = nextId();
       const first = await get(`/t/swr/${id}`);
       expect(first.headers['x-cache']).toBe('MISS');
       expect(first.headers['cache-control']).toBe('max-age=0, stale-while-revalidate=10');
-      await sleep(1100);
+      elapse(1100);
       // The refresh is held at the gate: every answer below was sent before it could finish.
       let release = (): void => undefined;
       gates.set(id, new Promise((resolve) => (release = resolve)));
@@ -308,11 +322,12 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
           expect(res.headers['x-handler']).toBe('1');
           expect(res.headers['x-handler-done']).toBe('1');
         }
-        await vi.waitFor(() => expect(runs(`swr:${id}`)).toBe(2));
+        // `expect.poll`, not `vi.waitFor`: the latter would move the faked clock at each try.
+        await expect.poll(() => runs(`swr:${id}`)).toBe(2);
       } finally {
         release();
       }
-      await vi.waitFor(async () => expect((await get(`/t/swr/${id}`)).headers['x-cache']).toBe('HIT'));
+      await expect.poll(async () => (await get(`/t/swr/${id}`)).headers['x-cache']).toBe('HIT');
       const fresh = await get(`/t/swr/${id}`);
       expect(json(fresh)).toEqual({ id, n: 2 });
       // Its own ETag: the stale answer's headers (ETag, Age, X-Cache) did not leak into the refresh.
@@ -324,14 +339,15 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
     });
 
     it('never serves a stale page after its path or route tag was invalidated', async () => {
+      fakeDate();
       const id = nextId();
       await get(`/t/swr/${id}`);
-      await sleep(400);
+      elapse(400);
       expect((await send('post', `/t/swr/${id}`)).status).toBe(201);
       const afterPost = await get(`/t/swr/${id}`);
       expect(afterPost.headers['x-cache']).toBe('MISS');
       expect(json(afterPost).n).toBe(2);
-      await sleep(400);
+      elapse(400);
       await app.get<CacheStack>(STRATA_CACHE_STACK).invalidateTags([`swr:${id}`]);
       const afterTag = await get(`/t/swr/${id}`);
       expect(afterTag.headers['x-cache']).toBe('MISS');
@@ -339,7 +355,7 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
 
       const failing = nextId();
       await get(`/t/sie/${failing}`);
-      await sleep(400);
+      elapse(400);
       await app.get<CacheStack>(STRATA_CACHE_STACK).invalidateTags([`sie:${failing}`]);
       failures.set(failing, 'throw');
       expect((await get(`/t/sie/${failing}`)).status).toBe(500);
@@ -347,13 +363,14 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
     });
 
     it('serves a stale page when the handler throws or answers a 5xx, without its headers', async () => {
+      fakeDate();
       const id = nextId();
       const first = await get(`/t/sie/${id}`);
       expect(first.headers['cache-control']).toBe('max-age=0, stale-if-error=1');
       // Still fresh: a hit, the handler does not run.
       failures.set(id, 'throw');
       expect((await get(`/t/sie/${id}`)).headers['x-cache']).toBe('HIT');
-      await sleep(400);
+      elapse(400);
       try {
         for (const failure of ['throw', '503'] as const) {
           failures.set(id, failure);
@@ -377,9 +394,10 @@ describe.each(HTTP_ADAPTERS)('HttpCacheInterceptor on %s', (adapter) => {
     });
 
     it('answers past the stale window as a miss', async () => {
+      fakeDate();
       const id = nextId();
       await get(`/t/sie/${id}`);
-      await sleep(2000);
+      elapse(2000);
       failures.set(id, '503');
       try {
         const res = await get(`/t/sie/${id}`);

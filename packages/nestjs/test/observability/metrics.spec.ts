@@ -11,7 +11,7 @@ import {
 import type { CacheStack } from '@strata/core';
 import { readFile } from 'node:fs/promises';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { useRedisServer } from '../support/redis.js';
 import {
@@ -27,6 +27,7 @@ const redis = useRedisServer();
 describe('StrataMetricsModule', () => {
   let app: INestApplication | undefined;
   afterEach(async () => {
+    vi.useRealTimers();
     await app?.close();
     app = undefined;
   });
@@ -95,10 +96,13 @@ describe('StrataMetricsModule', () => {
     expect(
       await sample(registry, 'strata_write_behind_enqueued_total', { cache: 'carts', kind: 'delete' }),
     ).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The memory journal's age is read on `Date`: faked for this reading only, it moves on at once.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.advanceTimersByTime(20);
     expect(
       await sample(registry, 'strata_write_behind_oldest_pending_age_seconds', { cache: 'carts' }),
     ).toBeGreaterThanOrEqual(0.02);
+    vi.useRealTimers();
 
     await carts.flush();
     await orders.flush(); // fails twice: one retry, then dead-lettered
@@ -183,6 +187,7 @@ describe('StrataMetricsModule', () => {
     expect(carts.journal).toBe('redis');
     await carts.set('a', 1);
     await carts.set('b', 2);
+    // Real time: the Redis journal's age is read on the Redis server's clock.
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await sample(registry, 'strata_write_behind_queue_depth', { cache: 'carts' })).toBe(2);
     const age = await sample(registry, 'strata_write_behind_oldest_pending_age_seconds', { cache: 'carts' });

@@ -178,8 +178,12 @@ function journalTests(servers: StrategyServers): void {
     const app = await redisApp({ flushInterval: '10s', ttl: '100ms' });
     await app.prices.set('sku-1', price('sku-1', 7));
     await app.prices.delete('sku-2');
-    await sleep(250); // past the TTL: the cache entry is gone
-    expect(await app.stack.get('sku-1', { namespace: 'prices' })).toBeUndefined();
+    // Past the TTL (Redis drops the key on its own clock): the cache entry is gone.
+    await waitFor(
+      async () => (await app.stack.get('sku-1', { namespace: 'prices' })) === undefined,
+      2_000,
+      'the entry to expire in Redis',
+    );
     expect(await app.prices.get('sku-1')).toEqual(price('sku-1', 7));
     expect(await app.prices.get('sku-2')).toBeUndefined();
     expect(app.repo.reads).toBe(0);

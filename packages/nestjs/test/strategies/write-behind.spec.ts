@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { QueueFullError, StrataConfigError, type StrataEventMap, type StrataEventName } from '@strata/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { settle, sleep, waitFor } from '../support/deferred.js';
 import { type Price, useCatalogServers } from './pricing.fixture.js';
 import {
@@ -16,6 +16,9 @@ import {
 const servers = useCatalogServers();
 
 afterEach(closeWriteBehindApps);
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 const price = (id: string, amount: number): Price => ({ id, amount });
 
@@ -65,7 +68,10 @@ describe('write-behind (memory-only stack)', () => {
           return app.prices.set(key, price(key, amount));
         }),
       );
-      if (round % 20 === 10) await sleep(15);
+      if (round % 20 === 10) {
+        const calls = app.writer.calls.length;
+        await waitFor(() => app.writer.calls.length > calls, 2_000, 'a timed flush');
+      }
     }
     const callsDuringSets = app.writer.calls.length;
     await app.prices.flush();
@@ -279,9 +285,11 @@ describe('write-behind (memory-only stack)', () => {
   });
 
   it('serves a pending write past its TTL without loading, then loads the flushed row', async () => {
+    // Memory only: entry ages follow a faked Date (sockets and timers stay real).
+    vi.useFakeTimers({ toFake: ['Date'] });
     const app = await memoryApp({ ttl: '100ms', flushInterval: '10s' });
     await app.prices.set('sku-1', price('sku-1', 42));
-    await sleep(300);
+    vi.advanceTimersByTime(300);
     expect(await app.stack.get('sku-1', { namespace: 'prices' })).toBeUndefined();
     expect(await app.prices.get('sku-1')).toEqual(price('sku-1', 42));
     expect(app.repo.reads).toBe(0);
@@ -376,6 +384,7 @@ describe('write-behind (memory-only stack)', () => {
     await waitFor(() => writer.calls.length === 1, 2_000, 'the writer call');
 
     const sixth = prices.set('sku-6', price('sku-6', 6));
+    // Time for a set that was not held to go through (it only touches memory).
     await sleep(100);
     expect(await settled(sixth)).toBe(false);
     expect(await prices.get('sku-6')).toBeUndefined();
@@ -505,9 +514,13 @@ describe("write-behind on a Redis stack (journal: 'memory')", () => {
     expect(await app.stack.get('sku-0', { namespace: 'prices' })).toEqual(price('sku-0', 20));
     expect(await app.stack.get('sku-9', { namespace: 'prices' })).toBeUndefined();
 
-    // Past the TTL, reads still see the pending writes, without a load.
-    await sleep(250);
-    expect(await app.stack.get('sku-0', { namespace: 'prices' })).toBeUndefined();
+    // Past the TTL (Redis drops the key on its own clock), reads still see the pending writes,
+    // without a load.
+    await waitFor(
+      async () => (await app.stack.get('sku-0', { namespace: 'prices' })) === undefined,
+      2_000,
+      'the entry to expire in Redis',
+    );
     expect(await prices.get('sku-0')).toEqual(price('sku-0', 20));
     expect(await prices.get('sku-9')).toBeUndefined();
     expect(app.repo.reads).toBe(0);

@@ -30,9 +30,10 @@ export async function waitFor(
   timeoutMs = 2_000,
   what = 'condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  // `performance.now()`, not `Date.now()`: tests that fake `Date` poll with this too.
+  const deadline = performance.now() + timeoutMs;
   while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(2);
   }
 }
