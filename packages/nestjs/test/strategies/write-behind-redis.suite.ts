@@ -88,6 +88,12 @@ function journalTests(servers: StrategyServers): void {
   it('coalesces 10,000 sets over 100 keys, the last value winning, and leaves the stream empty', async () => {
     const app = await redisApp({ flushInterval: '20ms' });
     expect(app.prices.journal).toBe('redis');
+    // How often the flusher ran depends on the machine's speed; what coalescing promises is one
+    // delivery per key per batch, however many sets came in between.
+    let batches = 0;
+    app.stack.events.on('write-behind:flushed', (flushed) => {
+      if (flushed.cache === 'prices') batches++;
+    });
     const keys = Array.from({ length: 100 }, (_, i) => `sku-${i}`);
     for (let round = 0; round < 100; round++) {
       await Promise.all(keys.map((key, i) => app.prices.set(key, price(key, round * 1_000 + i))));
@@ -101,13 +107,14 @@ function journalTests(servers: StrategyServers): void {
     );
     for (const key of keys) {
       const delivered = app.writer.delivered.get(key) ?? [];
-      // Coalesced in the pending hash: a few deliveries per key, each newer than the last.
-      expect(delivered.length, key).toBeLessThanOrEqual(20);
+      // Coalesced in the pending hash: at most one delivery per key per batch, each newer than the last.
+      expect(delivered.length, key).toBeLessThanOrEqual(batches);
       for (let i = 1; i < delivered.length; i++)
         expect(delivered[i]?.version).toBeGreaterThan(delivered[i - 1]?.version ?? Infinity);
       expect(rows.get(key)?.version).toBe(delivered.at(-1)?.version);
     }
-    expect(app.writer.recordCount).toBeLessThan(10_000 / 5);
+    expect(batches).toBeGreaterThan(0);
+    expect(app.writer.recordCount).toBeLessThanOrEqual(keys.length * batches);
     expect(await app.prices.pending()).toBe(0);
     expect(await journalOf(app).streamLength()).toBe(0);
   });
