@@ -1,16 +1,15 @@
 import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
-import {
-  boundedDuration,
-  durationExpectation,
-  MAX_TIMER_MS,
-  MAX_TTL_MS,
-  type DurationBounds,
-} from '../ttl/ttl-limits.js';
+import { durationExpectation, positiveMsOrUndefined, type DurationBounds } from '../duration/positive-ms.js';
+import { TIMER_BOUNDS, WINDOW_BOUNDS } from '../ttl/ttl-limits.js';
+import type { CallLifetimes } from '../ttl/ttl-policy.js';
 import type { StaleReadOptions } from '../options/stale-read.options.js';
 
-/** {@link StaleReadOptions} of one call (or the stack's defaults), in ms. */
-export interface ReadPolicy {
+/**
+ * {@link StaleReadOptions} of one call (or the stack's defaults), in ms, with the call's own
+ * lifetimes when it sets them.
+ */
+export interface ReadPolicy extends CallLifetimes {
   /** Stale-if-error window after `freshUntil`; 0: off. */
   readonly graceMs: number;
   /** Stale-while-revalidate window after `freshUntil`; 0: off. */
@@ -59,9 +58,6 @@ const configFailure: DurationFailure = (option, value, reason) =>
 export const invalidTtl: DurationFailure = (option, value, reason) =>
   new InvalidTtlError(option, value, reason);
 
-const WINDOW: DurationBounds = { maxMs: MAX_TTL_MS, allowZero: true };
-const TIMEOUT: DurationBounds = { maxMs: MAX_TIMER_MS };
-
 /**
  * The policy of a call: `options` over `defaults`. Returns `defaults` itself (no allocation) when
  * the call sets none of the stale-read options. Throws {@link StrataConfigError} naming the bad
@@ -83,10 +79,10 @@ export function resolveReadPolicy(
   ) {
     return defaults;
   }
-  const graceMs = checked(grace, label('grace'), WINDOW, fail) ?? defaults.graceMs;
-  const swrMs = checked(staleWhileRevalidate, label('staleWhileRevalidate'), WINDOW, fail) ?? defaults.swrMs;
-  const softTimeoutMs = checked(softTimeout, label('softTimeout'), TIMEOUT, fail) ?? defaults.softTimeoutMs;
-  const hardTimeoutMs = checked(hardTimeout, label('hardTimeout'), TIMEOUT, fail) ?? defaults.hardTimeoutMs;
+  const graceMs = checked(grace, label('grace'), WINDOW_BOUNDS, fail) ?? defaults.graceMs;
+  const swrMs = checked(staleWhileRevalidate, label('staleWhileRevalidate'), WINDOW_BOUNDS, fail) ?? defaults.swrMs;
+  const softTimeoutMs = checked(softTimeout, label('softTimeout'), TIMER_BOUNDS, fail) ?? defaults.softTimeoutMs;
+  const hardTimeoutMs = checked(hardTimeout, label('hardTimeout'), TIMER_BOUNDS, fail) ?? defaults.hardTimeoutMs;
   if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs >= hardTimeoutMs) {
     throw fail(
       label('softTimeout'),
@@ -111,7 +107,7 @@ function checked(
   fail: DurationFailure,
 ): number | undefined {
   if (value === undefined) return undefined;
-  const ms = boundedDuration(value, bounds);
+  const ms = positiveMsOrUndefined(value, bounds);
   if (ms === undefined) throw fail(option, value, durationExpectation(bounds));
   return ms;
 }
