@@ -191,8 +191,12 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     throw new StrataConfigError('migrateFrom', o.migrateFrom, 'needs `redis`: entries are adopted into L2');
   }
   // Durations are converted here, once: the stack reads only the `...Ms` numbers.
-  const ms = (value: unknown, option: string, fallback: number, bounds: DurationBounds = LIFETIME_BOUNDS): number =>
-    value === undefined ? fallback : toPositiveMs(value, option, bounds);
+  const ms = (
+    value: unknown,
+    option: string,
+    fallback: number,
+    bounds: DurationBounds = LIFETIME_BOUNDS,
+  ): number => (value === undefined ? fallback : toPositiveMs(value, option, bounds));
   const ttlMs = ms(o.ttl, 'ttl', 300_000);
   const nullTtlMs = ms(o.nullTtl, 'nullTtl', 60_000);
   const l1Given = o.l1 !== undefined && o.l1 !== false;

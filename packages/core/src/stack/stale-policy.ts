@@ -80,9 +80,12 @@ export function resolveReadPolicy(
     return defaults;
   }
   const graceMs = checked(grace, label('grace'), WINDOW_BOUNDS, fail) ?? defaults.graceMs;
-  const swrMs = checked(staleWhileRevalidate, label('staleWhileRevalidate'), WINDOW_BOUNDS, fail) ?? defaults.swrMs;
-  const softTimeoutMs = checked(softTimeout, label('softTimeout'), TIMER_BOUNDS, fail) ?? defaults.softTimeoutMs;
-  const hardTimeoutMs = checked(hardTimeout, label('hardTimeout'), TIMER_BOUNDS, fail) ?? defaults.hardTimeoutMs;
+  const swrMs =
+    checked(staleWhileRevalidate, label('staleWhileRevalidate'), WINDOW_BOUNDS, fail) ?? defaults.swrMs;
+  const softTimeoutMs =
+    checked(softTimeout, label('softTimeout'), TIMER_BOUNDS, fail) ?? defaults.softTimeoutMs;
+  const hardTimeoutMs =
+    checked(hardTimeout, label('hardTimeout'), TIMER_BOUNDS, fail) ?? defaults.hardTimeoutMs;
   if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs >= hardTimeoutMs) {
     throw fail(
       label('softTimeout'),

@@ -143,7 +143,11 @@ function cacheable(
   // Stale reads: checked now (naming the decorator); the durations given reach getOrLoad in ms.
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
   const given = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
-  const policy = resolveReadPolicy(given, stack.options.reads, (option) => `@Cacheable({ ${option} }) on ${target}`);
+  const policy = resolveReadPolicy(
+    given,
+    stack.options.reads,
+    (option) => `@Cacheable({ ${option} }) on ${target}`,
+  );
   const reads = {
     grace: grace === undefined ? undefined : policy.graceMs,
     staleWhileRevalidate: staleWhileRevalidate === undefined ? undefined : policy.swrMs,

@@ -52,7 +52,8 @@ export class StrataHealthIndicator {
     // Waited for with a timer.
     const pingTimeoutMs =
       pingTimeout === undefined ? 1_000 : toPositiveMs(pingTimeout, 'pingTimeout', { maxMs: MAX_TIMER_MS });
-    const maxRoundTripMs = maxRoundTrip === undefined ? undefined : toPositiveMs(maxRoundTrip, 'maxRoundTrip');
+    const maxRoundTripMs =
+      maxRoundTrip === undefined ? undefined : toPositiveMs(maxRoundTrip, 'maxRoundTrip');
     const maxLagMs =
       maxWriteBehindLag === undefined ? 60_000 : toPositiveMs(maxWriteBehindLag, 'maxWriteBehindLag');
     const maxDead = options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS;
