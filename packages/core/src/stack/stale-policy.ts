@@ -1,7 +1,7 @@
 import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { durationExpectation, positiveMsOrUndefined, type DurationBounds } from '../duration/positive-ms.js';
-import { TIMER_BOUNDS, WINDOW_BOUNDS } from '../ttl/ttl-limits.js';
+import { TIMER_BOUNDS as TIMEOUT, WINDOW_BOUNDS as WINDOW } from '../ttl/ttl-limits.js';
 import type { CallLifetimes } from '../ttl/ttl-policy.js';
 import type { StaleReadOptions } from '../options/stale-read.options.js';
 
@@ -79,13 +79,10 @@ export function resolveReadPolicy(
   ) {
     return defaults;
   }
-  const graceMs = checked(grace, label('grace'), WINDOW_BOUNDS, fail) ?? defaults.graceMs;
-  const swrMs =
-    checked(staleWhileRevalidate, label('staleWhileRevalidate'), WINDOW_BOUNDS, fail) ?? defaults.swrMs;
-  const softTimeoutMs =
-    checked(softTimeout, label('softTimeout'), TIMER_BOUNDS, fail) ?? defaults.softTimeoutMs;
-  const hardTimeoutMs =
-    checked(hardTimeout, label('hardTimeout'), TIMER_BOUNDS, fail) ?? defaults.hardTimeoutMs;
+  const graceMs = checked(grace, label('grace'), WINDOW, fail) ?? defaults.graceMs;
+  const swrMs = checked(staleWhileRevalidate, label('staleWhileRevalidate'), WINDOW, fail) ?? defaults.swrMs;
+  const softTimeoutMs = checked(softTimeout, label('softTimeout'), TIMEOUT, fail) ?? defaults.softTimeoutMs;
+  const hardTimeoutMs = checked(hardTimeout, label('hardTimeout'), TIMEOUT, fail) ?? defaults.hardTimeoutMs;
   if (softTimeoutMs !== undefined && hardTimeoutMs !== undefined && softTimeoutMs >= hardTimeoutMs) {
     throw fail(
       label('softTimeout'),
