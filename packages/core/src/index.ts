@@ -32,6 +32,8 @@ export { isEarlyRefreshDue } from './stack/xfetch.js';
 export type { ResolvedStackOptions } from './options/resolve-options.js';
 
 export { parseDuration } from './duration/duration.js';
+export { toPositiveMs } from './duration/positive-ms.js';
+export type { DurationBounds } from './duration/positive-ms.js';
 export type { Duration } from './duration/duration.js';
 
 export { decodeValue, deepFreeze, encodeValue } from './codec/value.codec.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration/duration.js';
-import { boundedDuration, durationExpectation, MAX_TIMER_MS, MAX_TTL_MS } from '../ttl/ttl-limits.js';
+import { toPositiveMs } from '../duration/positive-ms.js';
+import { TIMER_BOUNDS, WINDOW_BOUNDS } from '../ttl/ttl-limits.js';
 import type { BusOptions, LeaseOptions } from './cache-stack.options.js';
 
 /** {@link BusOptions} validated, with defaults applied and durations in ms. */
@@ -18,24 +18,22 @@ export interface ResolvedLeaseOptions {
 export const leaseSchema = z.union([
   z.literal(false),
   z.strictObject({
-    ttl: z
-      // Renewed by a timer every third of it.
-      .custom<number | string>((value) => boundedDuration(value, { maxMs: MAX_TIMER_MS }) !== undefined, {
-        message: durationExpectation({ maxMs: MAX_TIMER_MS }),
-      })
-      .optional(),
+    // Checked by resolveLease (renewed by a timer every third of it).
+    ttl: z.unknown().optional(),
   }),
 ]);
 
 /**
  * Applies the lease defaults.
  *
- * @param lease - The validated `lease` option.
+ * @param lease - The `lease` option (its shape validated).
  * @returns The lease settings, or `undefined` when turned off.
+ * @throws StrataConfigError for a bad `lease.ttl`.
  */
 export function resolveLease(lease: LeaseOptions | false | undefined): ResolvedLeaseOptions | undefined {
   if (lease === false) return undefined;
-  return { ttlMs: parseDuration(lease?.ttl) ?? 5_000 };
+  const ttl = lease?.ttl;
+  return { ttlMs: ttl === undefined ? 5_000 : toPositiveMs(ttl, 'lease.ttl', TIMER_BOUNDS) };
 }
 
 /** Schema of the `bus` option (`false` or {@link BusOptions}). */
@@ -43,21 +41,18 @@ export const busSchema = z.union([
   z.literal(false),
   z.strictObject({
     channel: z.string().min(1, 'expected a non-empty channel name').optional(),
-    outageTtl: z
-      .custom<number | string>(
-        (value) => boundedDuration(value, { maxMs: MAX_TTL_MS, allowZero: true }) !== undefined,
-        { message: durationExpectation({ maxMs: MAX_TTL_MS, allowZero: true }) },
-      )
-      .optional(),
+    // Checked by resolveBus.
+    outageTtl: z.unknown().optional(),
   }),
 ]);
 
 /**
  * Applies the bus defaults.
  *
- * @param bus - The validated `bus` option.
+ * @param bus - The `bus` option (its shape validated).
  * @param prefix - The stack's key prefix (the default channel is `<prefix>:bus`).
  * @returns The bus settings, or `undefined` when it is turned off.
+ * @throws StrataConfigError for a bad `bus.outageTtl`.
  */
 export function resolveBus(
   bus: BusOptions | false | undefined,
@@ -67,6 +62,6 @@ export function resolveBus(
   const outageTtl = bus?.outageTtl;
   return {
     channel: bus?.channel ?? `${prefix}:bus`,
-    outageTtlMs: outageTtl === 0 ? 0 : (parseDuration(outageTtl) ?? 1_000),
+    outageTtlMs: outageTtl === undefined ? 1_000 : toPositiveMs(outageTtl, 'bus.outageTtl', WINDOW_BOUNDS),
   };
 }

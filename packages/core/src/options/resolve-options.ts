@@ -1,14 +1,8 @@
 import { z } from 'zod';
-import { parseDuration } from '../duration/duration.js';
+import { toPositiveMs, type DurationBounds } from '../duration/positive-ms.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { DEFAULT_MAX_VALUE_BYTES, MAX_VALUE_BYTES_LIMIT } from '../codec/value-size.js';
-import {
-  boundedDuration,
-  durationExpectation,
-  MAX_TIMER_MS,
-  MAX_TTL_MS,
-  type DurationBounds,
-} from '../ttl/ttl-limits.js';
+import { LIFETIME_BOUNDS, TIMER_BOUNDS } from '../ttl/ttl-limits.js';
 import type { Cluster, Redis } from 'ioredis';
 import { isLegacyCacheSource, type LegacyCacheSource } from '../migration/legacy-cache.source.js';
 import type { CacheStackOptions, RedisOptions } from './cache-stack.options.js';
@@ -66,15 +60,12 @@ export interface ResolvedStackOptions {
   // --- end stale reads ---
 }
 
-/** A duration option within `bounds`. */
-const duration = (bounds: DurationBounds): z.ZodType<number | string> =>
-  z.custom<number | string>((value) => boundedDuration(value, bounds) !== undefined, {
-    message: durationExpectation(bounds),
-  });
-/** A lifetime: an entry's, a tombstone's (at most `MAX_TTL_MS`). */
-const lifetime = duration({ maxMs: MAX_TTL_MS });
-/** What a timer waits for (at most `MAX_TIMER_MS`). */
-const timerDuration = duration({ maxMs: MAX_TIMER_MS });
+/**
+ * A duration option: its value is checked and converted to ms by `toPositiveMs` as the options
+ * are resolved (lifetimes at most `MAX_TTL_MS`, timers at most `MAX_TIMER_MS`).
+ */
+const lifetime = z.unknown();
+const timerDuration = z.unknown();
 const positiveInt = z.number().int().positive();
 const redisUrl = z.string().refine(isRedisUrl, {
   message: 'expected a redis:// or rediss:// URL such as "redis://127.0.0.1:6379"',
@@ -199,19 +190,30 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
   if (o.migrateFrom !== undefined && o.redis === undefined) {
     throw new StrataConfigError('migrateFrom', o.migrateFrom, 'needs `redis`: entries are adopted into L2');
   }
-  const ms = (value: number | string | undefined, fallback: number): number =>
-    parseDuration(value) ?? fallback;
-  const ttlMs = ms(o.ttl, 300_000);
+  // Durations are converted here, once: the stack reads only the `...Ms` numbers.
+  const ms = (
+    value: unknown,
+    option: string,
+    fallback: number,
+    bounds: DurationBounds = LIFETIME_BOUNDS,
+  ): number => (value === undefined ? fallback : toPositiveMs(value, option, bounds));
+  const ttlMs = ms(o.ttl, 'ttl', 300_000);
+  const nullTtlMs = ms(o.nullTtl, 'nullTtl', 60_000);
   const l1Given = o.l1 !== undefined && o.l1 !== false;
   const prefix = o.prefix ?? 'strata';
-  const bus = o.redis === undefined ? undefined : resolveBus(o.bus, prefix);
+  // Checked with or without Redis, so a bad value fails the boot either way.
+  const resolvedBus = resolveBus(options.bus, prefix);
+  const resolvedLease = resolveLease(options.lease);
+  const bus = o.redis === undefined ? undefined : resolvedBus;
   // With the bus, L1 in front of Redis is the default; without it, only when asked for.
   const l1Wanted = o.redis === undefined || l1Given || (bus !== undefined && o.l1 === undefined);
   const l1Options = o.l1 === false || o.l1 === undefined ? {} : o.l1;
+  // Checked even when unused (memory-only), as every other option is.
+  const l1TtlMs = ms(l1Options.ttl, 'l1.ttl', bus === undefined ? 10_000 : 60_000);
   return {
     prefix,
     ttlMs,
-    nullTtlMs: Math.min(ms(o.nullTtl, 60_000), ttlMs),
+    nullTtlMs: Math.min(nullTtlMs, ttlMs),
     jitter: o.jitter ?? 0.1,
     maxKeyLength: o.maxKeyLength ?? 512,
     maxValueBytes: o.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
@@ -221,10 +223,7 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
       ? {
           maxEntries: l1Options.maxEntries ?? 10_000,
           maxBytes: l1Options.maxBytes ?? 64 * 1024 * 1024,
-          ttlMs:
-            o.redis === undefined
-              ? Number.POSITIVE_INFINITY
-              : ms(l1Options.ttl, bus === undefined ? 10_000 : 60_000),
+          ttlMs: o.redis === undefined ? Number.POSITIVE_INFINITY : l1TtlMs,
         }
       : undefined,
     redis: o.redis
@@ -233,23 +232,23 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
           client: o.redis.client,
           sentinel: o.redis.sentinel,
           cluster: o.redis.cluster,
-          commandTimeoutMs: ms(o.redis.commandTimeout, 250),
-          connectTimeoutMs: ms(o.redis.connectTimeout, 2_000),
+          commandTimeoutMs: ms(o.redis.commandTimeout, 'redis.commandTimeout', 250, TIMER_BOUNDS),
+          connectTimeoutMs: ms(o.redis.connectTimeout, 'redis.connectTimeout', 2_000, TIMER_BOUNDS),
           failOnUnavailable: o.redis.failOnUnavailable ?? false,
         }
       : undefined,
     breaker: {
       failureThreshold: o.breaker?.failureThreshold ?? 3,
-      breakDurationMs: ms(o.breaker?.breakDuration, 5_000),
+      breakDurationMs: ms(o.breaker?.breakDuration, 'breaker.breakDuration', 5_000, TIMER_BOUNDS),
     },
-    tombstoneTtlMs: ms(o.tombstoneTtl, 60_000),
+    tombstoneTtlMs: ms(o.tombstoneTtl, 'tombstoneTtl', 60_000),
     dependencies: o.dependencies ?? true,
-    dependencyTtlMs: ms(o.dependencyTtl, 600_000),
+    dependencyTtlMs: ms(o.dependencyTtl, 'dependencyTtl', 600_000),
     migrateFrom: o.migrateFrom,
     // --- stale reads ---
     reads: resolveStaleReads(options),
     bus,
-    lease: o.redis === undefined ? undefined : resolveLease(o.lease),
+    lease: o.redis === undefined ? undefined : resolvedLease,
   };
 }
 

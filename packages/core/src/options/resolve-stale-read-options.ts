@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { boundedDuration, durationExpectation, MAX_TIMER_MS } from '../ttl/ttl-limits.js';
+import { toPositiveMs } from '../duration/positive-ms.js';
+import { TIMER_BOUNDS } from '../ttl/ttl-limits.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { NO_STALE_READS, resolveReadPolicy, type ReadPolicy } from '../stack/stale-policy.js';
 import type { StaleReadStackOptions } from './stale-read.options.js';
@@ -41,10 +42,7 @@ export function resolveStaleReads(options: StaleReadStackOptions): ResolvedStale
     throw new StrataConfigError(`graceRetry.${unknownKey}`, options.graceRetry, 'unknown option');
   }
   // Waited for with a timer.
-  const delayMs = delay === undefined ? 1_000 : boundedDuration(delay, { maxMs: MAX_TIMER_MS });
-  if (delayMs === undefined) {
-    throw new StrataConfigError('graceRetry.delay', delay, durationExpectation({ maxMs: MAX_TIMER_MS }));
-  }
+  const delayMs = delay === undefined ? 1_000 : toPositiveMs(delay, 'graceRetry.delay', TIMER_BOUNDS);
   if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || (maxAttempts as number) < 0)) {
     throw new StrataConfigError('graceRetry.maxAttempts', maxAttempts, 'expected an integer ≥ 0');
   }

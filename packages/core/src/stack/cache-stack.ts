@@ -11,7 +11,7 @@ import type { CacheStackOptions } from '../options/cache-stack.options.js';
 import { resolveStackOptions, type ResolvedStackOptions } from '../options/resolve-options.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
-import { TtlPolicy } from '../ttl/ttl-policy.js';
+import { TtlPolicy, withCallLifetimes } from '../ttl/ttl-policy.js';
 import type { GetOptions, LoadOptions, ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
 import { EntryWriter } from './entry-writer.js';
 import { KeyChanges } from './key-changes.js';
@@ -192,10 +192,13 @@ export class CacheStack {
       const local = this.peekEntry(full);
       if (local !== CACHE_MISS) return local as T;
     }
-    const policy = resolveReadPolicy(options, this.options.reads, undefined, invalidTtl);
-    // A bad TTL fails the call before its loader runs, not after.
-    if (options.ttl !== undefined || options.nullTtl !== undefined)
-      this.ttl.check(options.ttl, options.nullTtl);
+    const reads = resolveReadPolicy(options, this.options.reads, undefined, invalidTtl);
+    // Converted here, once per call: a bad TTL fails the call before its loader runs, and the
+    // loader's write takes ms.
+    const policy =
+      options.ttl === undefined && options.nullTtl === undefined
+        ? reads
+        : withCallLifetimes(reads, options.ttl, options.nullTtl);
     if (policy.early !== undefined || policy.swrMs > 0) {
       const local = this.reader.fromL1(full, loader, untyped, policy);
       if (local !== NOT_SERVED) return local as T;

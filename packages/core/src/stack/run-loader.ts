@@ -69,7 +69,7 @@ export async function runLoader(
     d.events.emit('value:too-large', tooLarge(d.keys.prefix, error, 'load'));
     return { value, encoded: undefined, tags };
   }
-  const ttlMs = Math.min(d.ttl.forValue(value, options.ttl, options.nullTtl), remainingMs ?? Infinity);
+  const ttlMs = Math.min(d.ttl.forValue(value, policy.ttlMs, policy.nullTtlMs), remainingMs ?? Infinity);
   const shared = d.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
   const { l1, l2 } = tokens;
   const write = {

@@ -1,16 +1,15 @@
 import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
-import {
-  boundedDuration,
-  durationExpectation,
-  MAX_TIMER_MS,
-  MAX_TTL_MS,
-  type DurationBounds,
-} from '../ttl/ttl-limits.js';
+import { durationExpectation, positiveMsOrUndefined, type DurationBounds } from '../duration/positive-ms.js';
+import { TIMER_BOUNDS as TIMEOUT, WINDOW_BOUNDS as WINDOW } from '../ttl/ttl-limits.js';
+import type { CallLifetimes } from '../ttl/ttl-policy.js';
 import type { StaleReadOptions } from '../options/stale-read.options.js';
 
-/** {@link StaleReadOptions} of one call (or the stack's defaults), in ms. */
-export interface ReadPolicy {
+/**
+ * {@link StaleReadOptions} of one call (or the stack's defaults), in ms, with the call's own
+ * lifetimes when it sets them.
+ */
+export interface ReadPolicy extends CallLifetimes {
   /** Stale-if-error window after `freshUntil`; 0: off. */
   readonly graceMs: number;
   /** Stale-while-revalidate window after `freshUntil`; 0: off. */
@@ -58,9 +57,6 @@ const configFailure: DurationFailure = (option, value, reason) =>
 /** The {@link DurationFailure} of a call's options: an `InvalidTtlError`. */
 export const invalidTtl: DurationFailure = (option, value, reason) =>
   new InvalidTtlError(option, value, reason);
-
-const WINDOW: DurationBounds = { maxMs: MAX_TTL_MS, allowZero: true };
-const TIMEOUT: DurationBounds = { maxMs: MAX_TIMER_MS };
 
 /**
  * The policy of a call: `options` over `defaults`. Returns `defaults` itself (no allocation) when
@@ -111,7 +107,7 @@ function checked(
   fail: DurationFailure,
 ): number | undefined {
   if (value === undefined) return undefined;
-  const ms = boundedDuration(value, bounds);
+  const ms = positiveMsOrUndefined(value, bounds);
   if (ms === undefined) throw fail(option, value, durationExpectation(bounds));
   return ms;
 }

@@ -10,7 +10,7 @@ import type { StrataEvents } from '../events/strata-events.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { ResolvedStackOptions } from '../options/resolve-options.js';
-import type { TtlPolicy } from '../ttl/ttl-policy.js';
+import { callLifetimeMs, type TtlPolicy } from '../ttl/ttl-policy.js';
 import type { ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
 import type { EntryWriter } from './entry-writer.js';
 import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
@@ -57,7 +57,7 @@ export class WritePath {
   async setEncoded(key: string, value: unknown, encoded: EncodedValue, options: WriteOptions): Promise<void> {
     const { d } = this;
     const full = d.keys.entry(key, options.namespace);
-    const ttlMs = d.ttl.forValue(value, options.ttl, undefined);
+    const ttlMs = d.ttl.forValue(value, callLifetimeMs(options.ttl, 'ttl'), undefined);
     // Before any Redis call: a value this large would time out its write and its announcement,
     // and open the breaker for every other key. The key is evicted instead (a small command), so
     // an older value does not outlive a set the caller made.
@@ -109,7 +109,7 @@ export class WritePath {
   ): { full: string; ttlMs: number; head: string } {
     const { d } = this;
     const full = d.keys.entry(key, options.namespace);
-    const freshMs = d.ttl.forValue(value, options.ttl, undefined);
+    const freshMs = d.ttl.forValue(value, callLifetimeMs(options.ttl, 'ttl'), undefined);
     const ttlMs = freshMs + d.options.reads.staleMs;
     const now = Date.now();
     const head = serializeEntryTail({

@@ -1,8 +1,15 @@
 import type { Duration } from '../duration/duration.js';
+import { durationExpectation, positiveMsOrUndefined } from '../duration/positive-ms.js';
 import { InvalidTtlError } from '../errors/invalid-ttl.error.js';
-import { boundedDuration, durationExpectation, MAX_TTL_MS } from './ttl-limits.js';
+import { LIFETIME_BOUNDS } from './ttl-limits.js';
 
-const LIFETIME = { maxMs: MAX_TTL_MS };
+/** A call's own lifetimes, in ms; absent: the stack's. */
+export interface CallLifetimes {
+  /** The call's `ttl`. */
+  readonly ttlMs?: number;
+  /** The call's `nullTtl`. */
+  readonly nullTtlMs?: number;
+}
 
 /**
  * Decides how long an entry lives: the call's `ttl` or the default, `nullTtl` for `null`
@@ -19,33 +26,40 @@ export class TtlPolicy {
   ) {}
 
   /**
-   * Checks a call's `ttl` and `nullTtl` before its loader runs: throws {@link InvalidTtlError} as
-   * {@link TtlPolicy.forValue} would once the value is known.
-   */
-  check(ttl: Duration | undefined, nullTtl: Duration | undefined): void {
-    callTtl(ttl, 'ttl');
-    callTtl(nullTtl, 'nullTtl');
-  }
-
-  /**
    * Whole milliseconds to live for `value`, at least 1 and at most `MAX_TTL_MS × (1 + jitter)`.
-   * Throws {@link InvalidTtlError} for a per-call duration that is not positive or above
-   * `MAX_TTL_MS` (365 days).
+   * `ttlMs` and `nullTtlMs` are the call's, already checked by {@link callLifetimeMs} where the
+   * call entered the stack; `undefined` takes the stack's.
    */
-  forValue(value: unknown, ttl: Duration | undefined, nullTtl: Duration | undefined): number {
-    const ttlMs = callTtl(ttl, 'ttl') ?? this.defaults.ttlMs;
-    const base =
-      value === null ? Math.min(callTtl(nullTtl, 'nullTtl') ?? this.defaults.nullTtlMs, ttlMs) : ttlMs;
+  forValue(value: unknown, ttlMs: number | undefined, nullTtlMs: number | undefined): number {
+    const lifeMs = ttlMs ?? this.defaults.ttlMs;
+    const base = value === null ? Math.min(nullTtlMs ?? this.defaults.nullTtlMs, lifeMs) : lifeMs;
     const jitter = this.defaults.jitter;
     const spread = jitter === 0 ? 1 : 1 + jitter * (2 * Math.random() - 1);
     return Math.max(1, Math.round(base * spread));
   }
 }
 
-/** Checks a call's TTL option (the stack's are checked at boot, as `StrataConfigError`s). */
-function callTtl(value: Duration | undefined, option: string): number | undefined {
+/**
+ * A call's lifetime option (`ttl`, `nullTtl`) in whole ms, converted once where the call enters
+ * the stack. A number only goes through a few comparisons. Throws {@link InvalidTtlError} for a
+ * duration that is not positive or is above `MAX_TTL_MS` (the stack's own are checked at boot,
+ * as `StrataConfigError`s).
+ */
+export function callLifetimeMs(value: Duration | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
-  const ms = boundedDuration(value, LIFETIME);
-  if (ms === undefined) throw new InvalidTtlError(option, value, durationExpectation(LIFETIME));
+  const ms = positiveMsOrUndefined(value, LIFETIME_BOUNDS);
+  if (ms === undefined) throw new InvalidTtlError(option, value, durationExpectation(LIFETIME_BOUNDS));
   return ms;
+}
+
+/**
+ * `policy` with the call's `ttl` and `nullTtl` in ms (see {@link callLifetimeMs}), so what runs
+ * the loader never parses them.
+ */
+export function withCallLifetimes<P extends CallLifetimes>(
+  policy: P,
+  ttl: Duration | undefined,
+  nullTtl: Duration | undefined,
+): P {
+  return { ...policy, ttlMs: callLifetimeMs(ttl, 'ttl'), nullTtlMs: callLifetimeMs(nullTtl, 'nullTtl') };
 }

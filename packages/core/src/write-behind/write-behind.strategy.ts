@@ -1,4 +1,6 @@
-import { parseDuration, type Duration } from '../duration/duration.js';
+import type { Duration } from '../duration/duration.js';
+import { toPositiveMs } from '../duration/positive-ms.js';
+import { TIMER_BOUNDS } from '../ttl/ttl-limits.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import type { CacheStack } from '../stack/cache-stack.js';
 import { HybridClock } from '../strategies/hybrid-clock.js';
@@ -140,12 +142,9 @@ export class WriteBehindStrategy {
   }
 }
 
+/** A timer's duration option in ms (each is waited for with `setTimeout`). */
 function duration(value: Duration | undefined, fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0)
-    throw new StrataConfigError(option, value, 'expected a positive duration such as "500ms"');
-  return ms;
+  return value === undefined ? fallback : toPositiveMs(value, option, TIMER_BOUNDS);
 }
 
 function count(value: number | undefined, fallback: number, option: string): number {

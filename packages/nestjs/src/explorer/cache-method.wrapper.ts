@@ -2,10 +2,9 @@ import {
   CACHE_MISS,
   defaultKey,
   InvalidKeyError,
-  MAX_TTL_MS,
-  parseDuration,
   resolveReadPolicy,
   StrataConfigError,
+  toPositiveMs,
   UncacheableValueError,
   type CacheStack,
   type LoadOptions,
@@ -129,8 +128,8 @@ function cacheable(
   methodName: string,
   options: CacheableOptions<AnyArgs>,
 ): Invoke {
-  const ttl = checkDuration(options.ttl, `@Cacheable({ ttl }) on ${target}`);
-  const nullTtl = checkDuration(options.nullTtl, `@Cacheable({ nullTtl }) on ${target}`);
+  const ttl = lifetimeMs(options.ttl, `@Cacheable({ ttl }) on ${target}`);
+  const nullTtl = lifetimeMs(options.nullTtl, `@Cacheable({ nullTtl }) on ${target}`);
   const keyOf = keyResolver(options.key, target, (args) => {
     try {
       return defaultKey(className, methodName, args);
@@ -141,10 +140,21 @@ function cacheable(
   });
   const tagsOf = listResolver(options.tags);
   const { condition, unless, namespace } = options;
-  // Stale reads: checked now (naming the decorator), passed through to getOrLoad as given.
+  // Stale reads: checked now (naming the decorator); the durations given reach getOrLoad in ms.
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
-  const reads = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
-  resolveReadPolicy(reads, stack.options.reads, (option) => `@Cacheable({ ${option} }) on ${target}`);
+  const given = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
+  const policy = resolveReadPolicy(
+    given,
+    stack.options.reads,
+    (option) => `@Cacheable({ ${option} }) on ${target}`,
+  );
+  const reads = {
+    grace: grace === undefined ? undefined : policy.graceMs,
+    staleWhileRevalidate: staleWhileRevalidate === undefined ? undefined : policy.swrMs,
+    softTimeout: softTimeout === undefined ? undefined : policy.softTimeoutMs,
+    hardTimeout: hardTimeout === undefined ? undefined : policy.hardTimeoutMs,
+    earlyRefresh,
+  };
   // XFetch draws on hits: they must reach getOrLoad, past the synchronous L1 peek.
   const peekFirst = (earlyRefresh ?? stack.options.reads.earlyRefresh) === false;
   // Options that do not depend on the call are built once: the hit path allocates nothing extra.
@@ -187,7 +197,7 @@ function put(
   options: CachePutOptions<AnyArgs>,
   namedCache: NamedCacheResolver,
 ): Invoke {
-  const ttl = checkDuration(options.ttl, `@CachePut({ ttl }) on ${target}`);
+  const ttl = lifetimeMs(options.ttl, `@CachePut({ ttl }) on ${target}`);
   if (options.key === undefined)
     throw new StrataConfigError(`@CachePut({ key }) on ${target}`, undefined, 'a key is required');
   const keyOf = keyResolver(options.key, target, () => '');
@@ -297,15 +307,10 @@ function listResolver(value: unknown): ((args: AnyArgs) => readonly string[]) | 
   return () => list;
 }
 
-function checkDuration(value: number | string | undefined, option: string): number | string | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseDuration(value);
-  // Checked now, with the same bounds as a call's (`InvalidTtlError` there), so it fails the boot.
-  if (ms === undefined || ms <= 0 || ms > MAX_TTL_MS)
-    throw new StrataConfigError(
-      option,
-      value,
-      'expected a positive duration such as 30000 or "30s", at most 365 days ("365d")',
-    );
-  return value;
+/**
+ * A decorator's lifetime in ms, converted when the method is wrapped (so a bad one fails the boot,
+ * and each call passes a number), with the same bounds as a call's.
+ */
+function lifetimeMs(value: number | string | undefined, option: string): number | undefined {
+  return value === undefined ? undefined : toPositiveMs(value, option);
 }

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
-import { parseDuration, StrataConfigError, WriteBehindStrategy, type CacheStack } from '@strata/core';
+import {
+  MAX_TIMER_MS,
+  StrataConfigError,
+  toPositiveMs,
+  WriteBehindStrategy,
+  type CacheStack,
+} from '@strata/core';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import type { StrataHealthOptions } from './strata-health.options.js';
 
@@ -42,10 +48,14 @@ export class StrataHealthIndicator {
 
   /** Runs the checks; `status: 'down'` (or `'degraded'`) with a `message` naming each problem. */
   async isHealthy(key = 'strata', options: StrataHealthOptions = {}): Promise<HealthIndicatorResult> {
-    const pingTimeoutMs = duration(options.pingTimeout, 1_000, 'pingTimeout');
+    const { pingTimeout, maxRoundTrip, maxWriteBehindLag } = options;
+    // Waited for with a timer.
+    const pingTimeoutMs =
+      pingTimeout === undefined ? 1_000 : toPositiveMs(pingTimeout, 'pingTimeout', { maxMs: MAX_TIMER_MS });
     const maxRoundTripMs =
-      options.maxRoundTrip === undefined ? undefined : duration(options.maxRoundTrip, 0, 'maxRoundTrip');
-    const maxLagMs = duration(options.maxWriteBehindLag, 60_000, 'maxWriteBehindLag');
+      maxRoundTrip === undefined ? undefined : toPositiveMs(maxRoundTrip, 'maxRoundTrip');
+    const maxLagMs =
+      maxWriteBehindLag === undefined ? 60_000 : toPositiveMs(maxWriteBehindLag, 'maxWriteBehindLag');
     const maxDead = options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS;
     if (!(maxDead === Number.POSITIVE_INFINITY || (Number.isSafeInteger(maxDead) && maxDead >= 0)))
       throw new StrataConfigError('maxDeadLetters', maxDead, 'expected an integer >= 0, or Infinity');
@@ -118,14 +128,6 @@ export class StrataHealthIndicator {
       clearTimeout(timer);
     }
   }
-}
-
-function duration(value: StrataHealthOptions['pingTimeout'], fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0)
-    throw new StrataConfigError(option, value, 'expected a positive duration such as "1s"');
-  return ms;
 }
 
 function round(ms: number): number {

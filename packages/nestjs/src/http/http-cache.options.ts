@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Duration, MAX_TTL_MS, parseDuration, StrataConfigError } from '@strata/core';
+import { type Duration, StrataConfigError, toPositiveMs } from '@strata/core';
 import type { UnkeyedHeaderDecision } from './http-cache-key.js';
 
 /**
@@ -103,14 +103,7 @@ export function resolveRoutePolicy<Req extends object>(
   options: HttpCacheOptions<Req>,
   where = 'HttpCache',
 ): HttpCacheRoutePolicy {
-  const ttlMs = parseDuration(options.ttl);
-  if (ttlMs === undefined || ttlMs <= 0 || ttlMs > MAX_TTL_MS) {
-    throw new StrataConfigError(
-      `${where}.ttl`,
-      options.ttl,
-      'must be a duration > 0 (ms or "30s"), at most 365 days ("365d")',
-    );
-  }
+  const ttlMs = toPositiveMs(options.ttl, `${where}.ttl`);
   const negativeTtlMs = optionalDuration(options.negativeTtl, `${where}.negativeTtl`);
   const staleWhileRevalidateMs = optionalDuration(
     options.staleWhileRevalidate,
@@ -151,16 +144,11 @@ export function resolveRoutePolicy<Req extends object>(
 }
 
 /**
- * An optional duration option in ms: `undefined` when absent, else a duration > 0 and at most
- * 365 days (`MAX_TTL_MS`, the bound of every lifetime in the stack the pages are stored in).
+ * An optional duration option in ms: `undefined` when absent, else a lifetime (positive, at most
+ * `MAX_TTL_MS`, the bound of every lifetime in the stack the pages are stored in).
  */
 function optionalDuration(value: Duration | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0 || ms > MAX_TTL_MS) {
-    throw new StrataConfigError(option, value, 'must be a duration > 0, at most 365 days ("365d")');
-  }
-  return ms;
+  return value === undefined ? undefined : toPositiveMs(value, option);
 }
 
 /** Options of `HttpCacheModule.forRoot`, shared by every route the interceptor handles. */

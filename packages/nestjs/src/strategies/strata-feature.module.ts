@@ -3,9 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import {
   CacheAsideStrategy,
   KeyBuilder,
-  MAX_TTL_MS,
-  parseDuration,
   StrataConfigError,
+  toPositiveMs,
   WriteBehindStrategy,
   WriteThroughStrategy,
   type CacheLoader,
@@ -23,8 +22,7 @@ export class StrataFeatureModule {
     const seen = new Set<string>();
     const pending: (() => Promise<unknown>)[] = [];
     const providers = options.caches.map((cache, index) => {
-      validate(cache, index, seen);
-      return namedCacheProvider(cache, pending);
+      return namedCacheProvider(validate(cache, index, seen), pending);
     });
     // Loaders and writers looked up lazily are resolved once every provider is built, so one
     // that cannot be found still fails at boot, naming its cache.
@@ -171,7 +169,8 @@ function missingIncrement(cache: string): StrataConfigError {
   );
 }
 
-function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): void {
+/** Checks a named cache's options; returns them with `ttl` and `nullTtl` in ms. */
+function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): NamedCacheOptions {
   const at = `caches[${index}]`;
   try {
     KeyBuilder.assertNamespace(cache.name);
@@ -187,15 +186,11 @@ function validate(cache: NamedCacheOptions, index: number, seen: Set<string>): v
   if (cache.strategy !== 'cache-aside' && cache.writer === undefined) {
     throw new StrataConfigError(`${at}.writer`, undefined, `${cache.strategy} needs a writer`);
   }
-  for (const option of ['ttl', 'nullTtl'] as const) {
-    const value = cache[option];
-    const ms = value === undefined ? undefined : parseDuration(value);
-    if (value !== undefined && (ms === undefined || ms <= 0 || ms > MAX_TTL_MS)) {
-      throw new StrataConfigError(
-        `${at}.${option}`,
-        value,
-        'expected a positive duration such as 30000 or "30s", at most 365 days ("365d")',
-      );
-    }
-  }
+  // Converted once, here: the strategy passes ms to the stack on every call.
+  const { ttl, nullTtl } = cache;
+  return {
+    ...cache,
+    ttl: ttl === undefined ? undefined : toPositiveMs(ttl, `${at}.ttl`),
+    nullTtl: nullTtl === undefined ? undefined : toPositiveMs(nullTtl, `${at}.nullTtl`),
+  };
 }
