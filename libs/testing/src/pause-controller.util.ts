@@ -34,7 +34,10 @@ export class PauseController {
   pause(ms: number): Promise<void> {
     const previous = this.active;
     return new Promise<void>((resolve, reject) => {
-      const settle = (error?: unknown): void => (error === undefined ? resolve() : reject(error));
+      const settle = (error?: unknown): void =>
+        // Passes on what suspending or resuming rejected with, unchanged, as the caller's own failure.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        error === undefined ? resolve() : reject(error);
       let suspended: Promise<boolean>;
       if (previous === undefined) {
         suspended = this.suspend().then(

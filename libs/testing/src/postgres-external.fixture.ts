@@ -2,9 +2,8 @@ import { createDatabaseOn, dropDatabaseOn } from './postgres-database.util.js';
 import type { PostgresServer } from './postgres-server.types.js';
 import { EXTERNAL_SERVER_MESSAGE, TestServerError } from './test-server.error.js';
 
-const refuse = async (): Promise<never> => {
-  throw new TestServerError('E_EXTERNAL_SERVER', EXTERNAL_SERVER_MESSAGE);
-};
+const refuse = (): Promise<never> =>
+  Promise.reject(new TestServerError('E_EXTERNAL_SERVER', EXTERNAL_SERVER_MESSAGE));
 
 /**
  * Wraps a PostgreSQL server this test did not start (from `DATABASE_URL`). `createDatabase()` works

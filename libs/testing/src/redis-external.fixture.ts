@@ -1,9 +1,8 @@
 import type { RedisServer } from './redis-server.types.js';
 import { EXTERNAL_SERVER_MESSAGE, TestServerError } from './test-server.error.js';
 
-const refuse = async (): Promise<never> => {
-  throw new TestServerError('E_EXTERNAL_SERVER', EXTERNAL_SERVER_MESSAGE);
-};
+const refuse = (): Promise<never> =>
+  Promise.reject(new TestServerError('E_EXTERNAL_SERVER', EXTERNAL_SERVER_MESSAGE));
 
 /**
  * Wraps a Redis server this test did not start (from `REDIS_URL`). Fault injection rejects with
@@ -16,7 +15,7 @@ export function externalRedis(url: string): RedisServer {
   const parsed = new URL(url);
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   const port = parsed.port === '' ? 6379 : Number(parsed.port);
-  const dispose = async (): Promise<void> => undefined;
+  const dispose = (): Promise<void> => Promise.resolve();
   return {
     url,
     host,

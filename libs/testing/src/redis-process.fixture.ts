@@ -42,8 +42,12 @@ export class LocalRedisServer implements RedisServer {
   private process: ManagedProcess | undefined;
   private disposed = false;
   private readonly queue = new SerialQueue();
+  // `async` without `await`: the signal must go out synchronously (see `PauseController.pause`), and a
+  // failure to send it must reach the controller as a rejection, not a throw.
   private readonly pauser = new PauseController(
+    // eslint-disable-next-line @typescript-eslint/require-await
     async () => void this.process?.signal('SIGSTOP'),
+    // eslint-disable-next-line @typescript-eslint/require-await
     async () => void this.process?.signal('SIGCONT'),
   );
 

@@ -267,10 +267,11 @@ export class MemoryLayer implements CacheLayer {
     this.evictedUpTo = this.clock;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.records.clear();
     this.remoteDeletes.clear();
     this.invalidations.clear();
+    return Promise.resolve();
   }
 
   private isInvalidated(entry: CacheEntry): boolean {

@@ -128,7 +128,7 @@ export class StrataCacheManager implements OnModuleDestroy {
    * Resolves at once: the Redis connection belongs to `StrataModule`, which closes it at app
    * shutdown, so a service calling `disconnect()` cannot cut the cache off for everyone else.
    */
-  disconnect = async (): Promise<undefined> => undefined;
+  disconnect = (): Promise<undefined> => Promise.resolve(undefined);
 
   /** The cache's id (the `cacheId` option, or a random one). */
   cacheId = (): string => this.options.cacheId;
@@ -221,7 +221,7 @@ export class StrataCacheManager implements OnModuleDestroy {
       },
       dynamic
         ? { namespace, shouldCache: () => false }
-        : { namespace, ttl: effectiveTtl((ttl as number | undefined) ?? this.options.ttl) },
+        : { namespace, ttl: effectiveTtl(ttl ?? this.options.ttl) },
     );
     if (loaded !== undefined && dynamic) {
       const ttlMs = loaded.expires === null ? undefined : Math.max(1, loaded.expires - Date.now());

@@ -106,7 +106,7 @@ export class StrataHealthIndicator {
     const status: Status = problems.length > 0 ? 'down' : redisProblems.length > 0 ? onRedis : 'up';
     const all = [...redisProblems, ...problems];
     if (all.length > 0) findings.message = all.join('; ');
-    return { [key]: { status, ...findings } } as HealthIndicatorResult;
+    return { [key]: { status, ...findings } };
   }
 
   /** The `PING` round trip in ms, or `undefined` when Redis did not answer in time. */

@@ -50,7 +50,10 @@ const HEADER_METHODS = [
 
 type Headers = Map<string, HeaderValue>;
 
-function shadows(headers: Headers, self: object): Record<(typeof HEADER_METHODS)[number], Function> {
+function shadows(
+  headers: Headers,
+  self: object,
+): Record<(typeof HEADER_METHODS)[number], (...args: never[]) => unknown> {
   const set = (name: string, value: HeaderValue): object => {
     headers.set(name.toLowerCase(), value);
     return self;

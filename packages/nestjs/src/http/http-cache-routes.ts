@@ -3,7 +3,12 @@ import type { Reflector } from '@nestjs/core';
 import type { HttpCacheScope } from './cache-control.js';
 import { HTTP_CACHE_METADATA, NO_HTTP_CACHE_METADATA } from './http-cache.decorator.js';
 import type { HttpCacheRoutePolicy } from './http-cache.options.js';
-import { routeStatus, sendsItsOwnResponse } from './http-exchange.js';
+import {
+  type RouteController,
+  type RouteHandler,
+  routeStatus,
+  sendsItsOwnResponse,
+} from './http-exchange.js';
 
 /** A cached route, as the interceptor resolved it: its policy and the status Nest sends for its value. */
 export interface HttpCacheRoute {
@@ -25,7 +30,7 @@ export interface HttpCacheRoute {
  * own response (`@Res()` without `passthrough`) never are.
  */
 export class HttpCacheRoutes {
-  private readonly routes = new WeakMap<Function, Map<Function, HttpCacheRoute | null>>();
+  private readonly routes = new WeakMap<RouteController, Map<RouteHandler, HttpCacheRoute | null>>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -33,7 +38,7 @@ export class HttpCacheRoutes {
   ) {}
 
   /** The route of `handler` in `controller`, or `null` when it is not cached. */
-  resolve(controller: Function, handler: Function): HttpCacheRoute | null {
+  resolve(controller: RouteController, handler: RouteHandler): HttpCacheRoute | null {
     let byHandler = this.routes.get(controller);
     if (byHandler === undefined) {
       byHandler = new Map();
@@ -47,7 +52,7 @@ export class HttpCacheRoutes {
     return route;
   }
 
-  private read(controller: Function, handler: Function): HttpCacheRoute | null {
+  private read(controller: RouteController, handler: RouteHandler): HttpCacheRoute | null {
     let policy: HttpCacheRoutePolicy | undefined;
     for (const target of [handler, controller]) {
       if (this.reflector.get<boolean | undefined>(NO_HTTP_CACHE_METADATA, target) === true) return null;
@@ -66,7 +71,7 @@ export class HttpCacheRoutes {
 }
 
 /** See {@link HttpCacheRoute.id}. */
-function routeId(controller: Function, handler: Function): string {
+function routeId(controller: RouteController, handler: RouteHandler): string {
   const version: unknown =
     Reflect.getMetadata(VERSION_METADATA, handler) ?? Reflect.getMetadata(VERSION_METADATA, controller);
   const id = `${controller.name}.${handler.name}`;

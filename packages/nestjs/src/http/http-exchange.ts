@@ -5,7 +5,7 @@
  * @module
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { HttpStatus, RequestMethod } from '@nestjs/common';
+import { type ExecutionContext, HttpStatus, RequestMethod, type Type } from '@nestjs/common';
 import {
   HTTP_CODE_METADATA,
   RESPONSE_PASSTHROUGH_METADATA,
@@ -14,6 +14,18 @@ import {
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { HttpScheme } from './http-cache-key.js';
 import type { HeaderValue } from './http-headers.js';
+
+/**
+ * A route handler, as `ExecutionContext.getHandler()` gives it. Nest types it loosely; it serves
+ * here only as a metadata target and a lookup key, and is never called.
+ */
+export type RouteHandler = ReturnType<ExecutionContext['getHandler']>;
+
+/** A controller class, as `ExecutionContext.getClass()` gives it. */
+export type RouteController = Type<unknown>;
+
+/** `@Res()` and `@Next()`: a handler taking either sends the response itself (unless `passthrough`). */
+const SELF_RESPONDING_PARAMS: ReadonlySet<number> = new Set([RouteParamtypes.RESPONSE, RouteParamtypes.NEXT]);
 
 /** The request fields both adapters have (`originalUrl`: Express, and Fastify since v4). */
 export interface ExchangeRequest {
@@ -56,7 +68,7 @@ export function requestScheme(req: ExchangeRequest): HttpScheme {
  * The status Nest sends for a handler's value: its `@HttpCode()`, else 201 for POST and 200
  * otherwise (Nest's own rule; a status set on the response object is overridden by it).
  */
-export function routeStatus(handler: Function, method: string): number {
+export function routeStatus(handler: RouteHandler, method: string): number {
   const code: unknown = Reflect.getMetadata(HTTP_CODE_METADATA, handler);
   if (typeof code === 'number') return code;
   return method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK;
@@ -66,13 +78,10 @@ export function routeStatus(handler: Function, method: string): number {
  * True when the handler sends the response itself: `@Res()` or `@Next()` without
  * `passthrough`. Its value never reaches the interceptor as a response, so it is never cached.
  */
-export function sendsItsOwnResponse(controller: Function, handler: Function): boolean {
+export function sendsItsOwnResponse(controller: RouteController, handler: RouteHandler): boolean {
   const args: unknown = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, handler.name);
   if (args === null || typeof args !== 'object') return false;
-  const own = Object.keys(args).some((key) => {
-    const type = Number(key.split(':')[0]);
-    return type === RouteParamtypes.RESPONSE || type === RouteParamtypes.NEXT;
-  });
+  const own = Object.keys(args).some((key) => SELF_RESPONDING_PARAMS.has(Number(key.split(':')[0])));
   return own && Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, controller, handler.name) !== true;
 }
 

@@ -135,9 +135,10 @@ export function setResponseHeader(
     adapter.setHeader(response, name, value);
     return;
   }
-  value.forEach((line, i) =>
-    i === 0 ? adapter.setHeader(response, name, line) : adapter.appendHeader(response, name, line),
-  );
+  value.forEach((line, i) => {
+    if (i === 0) adapter.setHeader(response, name, line);
+    else adapter.appendHeader(response, name, line);
+  });
 }
 
 /**

@@ -51,7 +51,7 @@ interface Sample {
 /** Reads a {@link StrataMetricsSnapshot} from the registry the metrics are on. */
 export async function takeSnapshot(registry: Registry, prefix: string): Promise<StrataMetricsSnapshot> {
   const read = async (name: string): Promise<readonly Sample[]> =>
-    ((await registry.getSingleMetric(prefix + name)?.get())?.values ?? []) as readonly Sample[];
+    (await registry.getSingleMetric(prefix + name)?.get())?.values ?? [];
   const label = (sample: Sample, name: string): string => String(sample.labels[name] ?? '');
   const lookups = (await read('requests_total')).map((s) => ({
     cache: label(s, 'cache'),
