@@ -2,8 +2,9 @@ import { decodeValue } from '../codec/value.codec.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import { announceDeadLetter, deadLetterOf, errorText, type DeadLetter } from './dead-letter.js';
 import { formatJournalRecord, type JournalRecord } from './journal-record.js';
-import type { PartitionKeys, PoisonEntry, RedisJournal } from './redis-journal.js';
-import { abridge, MAX_POISON_TEXT } from './stream-entries.js';
+import type { PartitionKeys } from './journal-partition.keys.js';
+import type { RedisJournal } from './redis-journal.js';
+import { abridge, MAX_POISON_TEXT, type PoisonEntry } from './stream-entries.js';
 
 /** Most dead letters of this instance remembered in {@link RedisDeadLettering.recent}. */
 const RECENT_DEAD_LETTERS = 1_000;
