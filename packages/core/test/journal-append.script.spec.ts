@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StrataError } from '../src/index.js';
 import { JournalAppender } from '../src/write-behind/journal-appender.js';
 import type { AppendRequest } from '../src/write-behind/journal-append.request.js';
-import type { PartitionKeys } from '../src/write-behind/redis-journal.js';
+import type { PartitionKeys } from '../src/write-behind/journal-partition.keys.js';
 import { uniquePrefix } from './support.js';
 
 /**

@@ -92,17 +92,17 @@ export class JournalAppendBatcher<R> {
     try {
       results = await this.send(
         partition,
-        batch.map((w) => w.request),
+        batch.map((queued) => queued.request),
       );
     } catch (error) {
-      for (const w of batch) w.reject(error);
+      for (const queued of batch) queued.reject(error);
       return;
     }
-    batch.forEach((w, i) => {
+    batch.forEach((queued, i) => {
       const result = results[i];
-      if (result === undefined) w.reject(new Error('journal append: the reply has too few results'));
-      else if (result instanceof Error) w.reject(result);
-      else w.resolve(result);
+      if (result === undefined) queued.reject(new Error('journal append: the reply has too few results'));
+      else if (result instanceof Error) queued.reject(result);
+      else queued.resolve(result);
     });
   }
 }

@@ -7,15 +7,15 @@ import {
   type AppendRequest,
   type BusAddress,
 } from './journal-append.request.js';
-import type { PartitionKeys } from './redis-journal.js';
+import type { PartitionKeys } from './journal-partition.keys.js';
 
 /**
- * Most appends one script call carries (Redis runs about 10 µs per append, so a full call holds
- * Redis for about 0.3 ms), and most calls in flight per partition. Each call costs the process a
- * fixed part (the command, its timer, the socket write, the reply), so fuller calls cost less per
- * append; two in flight still let Redis run one while the process prepares the next. At 50
- * concurrent writers (apps/bench scenario 7, several A/B runs in one process) 32 and 2 used 0.74x
- * the process CPU per append of 16 and 4, and ran 1.1-1.3x as many; 48 or 64 gained nothing more.
+ * Most appends one script call carries, and most calls in flight per partition. Each call costs
+ * the process a fixed part (the command, its timer, the socket write, the reply), so fuller calls
+ * cost less per append; a call also holds Redis while it runs, so batches stay short, and two in
+ * flight let Redis run one while the process prepares the next. Under many concurrent writers
+ * (apps/bench scenario 7) these used less process CPU per append than smaller batches with more
+ * calls in flight, and larger batches gained nothing; measure again there before changing them.
  */
 const MAX_APPEND_BATCH = 32;
 const MAX_APPENDS_IN_FLIGHT = 2;

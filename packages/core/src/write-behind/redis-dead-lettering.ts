@@ -1,9 +1,9 @@
-import { decodeValue } from '../codec/value.codec.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import { announceDeadLetter, deadLetterOf, errorText, type DeadLetter } from './dead-letter.js';
 import { formatJournalRecord, type JournalRecord } from './journal-record.js';
-import type { PartitionKeys, PoisonEntry, RedisJournal } from './redis-journal.js';
-import { abridge, MAX_POISON_TEXT } from './stream-entries.js';
+import type { PartitionKeys } from './journal-partition.keys.js';
+import type { RedisJournal } from './redis-journal.js';
+import { abridge, MAX_POISON_TEXT, type PoisonEntry } from './stream-entries.js';
 
 /** Most dead letters of this instance remembered in {@link RedisDeadLettering.recent}. */
 const RECENT_DEAD_LETTERS = 1_000;
@@ -93,21 +93,5 @@ export class RedisDeadLettering {
     this.recentLetters.push(letter);
     if (this.recentLetters.length > RECENT_DEAD_LETTERS) this.recentLetters.shift();
     announceDeadLetter(this.events, this.cache, letter, error);
-  }
-}
-
-/**
- * A parsed pending record ready for delivery (a set's value decoded once, here), or why it cannot
- * be delivered.
- */
-export function decodeForDelivery(
-  record: JournalRecord | undefined,
-): { readonly decoded?: { readonly value: unknown } } | { readonly reason: string } {
-  if (record === undefined) return { reason: 'malformed record' };
-  if (record.kind !== 'set') return {};
-  try {
-    return { decoded: { value: decodeValue(record.value) } };
-  } catch (error) {
-    return { reason: `value cannot be decoded (${error instanceof Error ? error.message : String(error)})` };
   }
 }

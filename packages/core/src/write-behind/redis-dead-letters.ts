@@ -4,7 +4,7 @@ import { UnknownDeadLetterError } from '../errors/unknown-dead-letter.error.js';
 import { deadLetterOf, type DeadLetter, type RedriveOutcome } from './dead-letter.js';
 import { parseJournalRecord } from './journal-record.js';
 import { REDRIVE_SCRIPT } from './redis-dead-letter.scripts.js';
-import type { PartitionKeys } from './redis-journal.js';
+import type { PartitionKeys } from './journal-partition.keys.js';
 
 interface RedriveScript {
   strataJournalRedrive(...args: string[]): Promise<string>;

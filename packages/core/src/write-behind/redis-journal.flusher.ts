@@ -5,8 +5,12 @@ import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { DeadLetter } from './dead-letter.js';
 import { deliverRecords, retryDelay, type KeyedRecord } from './journal-delivery.js';
 import { parseJournalRecord } from './journal-record.js';
-import { decodeForDelivery, RedisDeadLettering } from './redis-dead-lettering.js';
-import type { ParsedEntries, PartitionKeys, RedisJournal, StreamRecord } from './redis-journal.js';
+import { HeldRecords } from './held-records.js';
+import type { PartitionKeys } from './journal-partition.keys.js';
+import { RedisDeadLettering } from './redis-dead-lettering.js';
+import type { RedisJournal } from './redis-journal.js';
+import type { ParsedEntries } from './stream-entries.js';
+import { sortTaken } from './taken-records.js';
 
 /** Options of a {@link RedisJournalFlusher} (durations in ms). */
 export interface RedisFlusherOptions {
@@ -18,13 +22,6 @@ export interface RedisFlusherOptions {
   /** Records another consumer left unacknowledged this long are claimed. */
   readonly claimIdleMs: number;
   readonly drainTimeoutMs: number;
-}
-
-/** Stream records of one key this consumer holds, with its retry state. */
-interface Held {
-  readonly records: StreamRecord[];
-  attempts: number;
-  notBefore: number;
 }
 
 /** Stream records read per pass, per key delivered (`batchSize`). */
@@ -42,7 +39,7 @@ const MAX_READ = 5_000;
  * between the two redelivers the same version, which a versioned writer ignores).
  */
 export class RedisJournalFlusher<T> {
-  private readonly held = new Map<number, Map<string, Held>>();
+  private readonly held = new Map<number, HeldRecords>();
   private readonly dead: RedisDeadLettering;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<boolean> | undefined;
@@ -190,7 +187,7 @@ export class RedisJournalFlusher<T> {
    */
   private async passOver(
     p: PartitionKeys,
-    held: Map<string, Held>,
+    held: HeldRecords,
     force: boolean,
     recover: boolean,
   ): Promise<boolean> {
@@ -213,9 +210,9 @@ export class RedisJournalFlusher<T> {
     return read > 0;
   }
 
-  private heldOf(partition: number): Map<string, Held> {
+  private heldOf(partition: number): HeldRecords {
     let held = this.held.get(partition);
-    if (held === undefined) this.held.set(partition, (held = new Map()));
+    if (held === undefined) this.held.set(partition, (held = new HeldRecords()));
     return held;
   }
 
@@ -224,50 +221,28 @@ export class RedisJournalFlusher<T> {
    * makes an entry readable, and left pending it would be claimed and re-read forever) and
    * acknowledges the entries deleted since they were delivered. Resolves how many entries it got.
    */
-  private async hold(p: PartitionKeys, held: Map<string, Held>, read: ParsedEntries): Promise<number> {
+  private async hold(p: PartitionKeys, held: HeldRecords, read: ParsedEntries): Promise<number> {
     if (read.gone.length > 0) await this.journal.ack(p, [], read.gone);
     for (const poison of read.poison) await this.dead.poison(p, poison);
-    for (const record of read.records) {
-      const entry = held.get(record.key);
-      if (entry === undefined) held.set(record.key, { records: [record], attempts: 0, notBefore: 0 });
-      else if (!entry.records.some((r) => r.id === record.id)) entry.records.push(record);
-    }
+    held.add(read.records);
     return read.records.length + read.poison.length + read.gone.length;
   }
 
-  private async deliverDue(p: PartitionKeys, held: Map<string, Held>, force: boolean): Promise<void> {
-    const now = Date.now();
-    const due: string[] = [];
-    for (const [key, entry] of held) {
-      if (due.length >= this.options.batchSize) break;
-      if (force || entry.notBefore <= now) due.push(key);
-    }
+  private async deliverDue(p: PartitionKeys, held: HeldRecords, force: boolean): Promise<void> {
+    const due = held.due(this.options.batchSize, force, Date.now());
     if (due.length === 0) return;
     const taken = await this.journal.take(p, due);
-    const fresh: KeyedRecord[] = [];
-    const retries: KeyedRecord[] = [];
-    const nothing: string[] = [];
-    const unreadable: { key: string; raw: string; reason: string }[] = [];
-    due.forEach((key, i) => {
-      const raw = taken[i] ?? '';
-      if (raw === '') return void nothing.push(key);
-      const record = parseJournalRecord(raw);
-      const ready = decodeForDelivery(record);
-      if ('reason' in ready || record === undefined)
-        unreadable.push({ key, raw, reason: 'reason' in ready ? ready.reason : 'malformed record' });
-      else if ((held.get(key)?.attempts ?? 0) > 0) retries.push({ key, record, ...ready });
-      else fresh.push({ key, record, ...ready });
-    });
+    const { fresh, retries, nothing, unreadable } = sortTaken(due, taken, (key) => held.isRetry(key));
     // A pending record that cannot be parsed or decoded: no retry fixes it, and left in flight it
     // would shadow every later write of its key.
     for (const { key, raw, reason } of unreadable)
-      await this.dead.unreadableRecord(p, key, raw, reason, this.release(held, key, Number.MAX_SAFE_INTEGER));
+      await this.dead.unreadableRecord(p, key, raw, reason, held.release(key, Number.MAX_SAFE_INTEGER));
     // Nothing unflushed for these keys: someone delivered their writes already.
     if (nothing.length > 0) {
       await this.journal.ack(
         p,
         [],
-        nothing.flatMap((key) => this.release(held, key, Number.MAX_SAFE_INTEGER)),
+        nothing.flatMap((key) => held.release(key, Number.MAX_SAFE_INTEGER)),
       );
     }
     // Records that already failed go alone, so one poison record cannot fail a batch again.
@@ -275,7 +250,7 @@ export class RedisJournalFlusher<T> {
     for (const retry of retries) await this.deliver(p, held, [retry]);
   }
 
-  private async deliver(p: PartitionKeys, held: Map<string, Held>, batch: KeyedRecord[]): Promise<void> {
+  private async deliver(p: PartitionKeys, held: HeldRecords, batch: KeyedRecord[]): Promise<void> {
     const started = performance.now();
     try {
       const cache = this.options.cache;
@@ -287,10 +262,8 @@ export class RedisJournalFlusher<T> {
       for (const item of batch) await this.failed(p, held, item, error);
       return;
     }
-    const evict = batch.filter(({ key, record }) =>
-      held.get(key)?.records.some((r) => r.evict && r.version <= record.version),
-    );
-    const ids = batch.flatMap(({ key, record }) => this.release(held, key, record.version));
+    const evict = batch.filter(({ key, record }) => held.evicts(key, record.version));
+    const ids = batch.flatMap(({ key, record }) => held.release(key, record.version));
     await this.journal.ack(
       p,
       batch.map(({ key, record }) => ({ key, version: record.version })),
@@ -306,36 +279,16 @@ export class RedisJournalFlusher<T> {
     });
   }
 
-  /**
-   * Forgets the held stream records of `key` up to `version` (their writes were delivered) and
-   * returns their ids. Later records of the key stay held, with a fresh retry state.
-   */
-  private release(held: Map<string, Held>, key: string, version: number): string[] {
-    const entry = held.get(key);
-    if (entry === undefined) return [];
-    const covered = entry.records.filter((r) => r.version <= version);
-    const rest = entry.records.filter((r) => r.version > version);
-    if (rest.length === 0) held.delete(key);
-    else held.set(key, { records: rest, attempts: 0, notBefore: 0 });
-    return covered.map((r) => r.id);
-  }
-
-  private async failed(
-    p: PartitionKeys,
-    held: Map<string, Held>,
-    item: KeyedRecord,
-    error: Error,
-  ): Promise<void> {
+  /** A failed delivery of one record: retried after a backoff, dead-lettered after `maxAttempts`. */
+  private async failed(p: PartitionKeys, held: HeldRecords, item: KeyedRecord, error: Error): Promise<void> {
     const { key, record } = item;
-    const entry = held.get(key);
-    if (entry === undefined) return;
-    entry.attempts++;
-    const cache = this.options.cache;
-    if (entry.attempts < this.options.maxAttempts) {
-      entry.notBefore = Date.now() + retryDelay(this.options.retryBaseMs, entry.attempts);
-      this.events.emit('write-behind:retry', { cache, key, attempt: entry.attempts, error });
+    const { cache, maxAttempts, retryBaseMs } = this.options;
+    const attempt = held.failed(key, maxAttempts, (failures) => retryDelay(retryBaseMs, failures));
+    if (attempt === undefined) return;
+    if (attempt < maxAttempts) {
+      this.events.emit('write-behind:retry', { cache, key, attempt, error });
       return;
     }
-    await this.dead.failed(p, key, record, error, this.release(held, key, record.version));
+    await this.dead.failed(p, key, record, error, held.release(key, record.version));
   }
 }

@@ -1,20 +1,20 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { JOURNAL_KEY_SEGMENT } from '../keys/key-builder.js';
 import { parseJournalRecord, type JournalRecord } from './journal-record.js';
 import { RedisDeadLetters } from './redis-dead-letters.js';
-import { firstId, parseEntries, type ParsedEntries } from './stream-entries.js';
+import { firstId, type ParsedEntries } from './stream-entries.js';
 import type { AppendResult } from './journal-append.batcher.js';
 import type { AppendRequest } from './journal-append.request.js';
 import { JournalAppender } from './journal-appender.js';
-import {
-  ACK_SCRIPT,
-  DEAD_SCRIPT,
-  PRUNE_SCRIPT,
-  SUPERSEDE_SCRIPT,
-  TAKE_SCRIPT,
-} from './redis-journal.scripts.js';
+import { JOURNAL_GROUP, JournalConsumerGroup } from './journal-consumer.group.js';
+import { journalPartitions, partitionOfKey, type PartitionKeys } from './journal-partition.keys.js';
+import { ACK_SCRIPT, DEAD_SCRIPT, SUPERSEDE_SCRIPT, TAKE_SCRIPT } from './redis-journal.scripts.js';
+
+export { JOURNAL_GROUP } from './journal-consumer.group.js';
+export type { StreamRecord, PoisonEntry, ParsedEntries } from './stream-entries.js';
+export type { AppendRequest } from './journal-append.request.js';
+export type { PartitionKeys } from './journal-partition.keys.js';
 
 /** Options of a {@link RedisJournal}. */
 export interface RedisJournalOptions {
@@ -36,33 +36,14 @@ export interface RedisJournalOptions {
   readonly bus?: { readonly channel: string; readonly sender: string };
 }
 
-/** The consumer group every instance reads the journal through. */
-export const JOURNAL_GROUP = 'strata';
-
-export type { StreamRecord, PoisonEntry, ParsedEntries } from './stream-entries.js';
-export type { AppendRequest } from './journal-append.request.js';
-
 interface JournalScripts {
   strataJournalTake(...args: (string | number)[]): Promise<string[]>;
   strataJournalAck(...args: (string | number)[]): Promise<number>;
   strataJournalDead(...args: (string | number)[]): Promise<string>;
   strataJournalSupersede(...args: (string | number)[]): Promise<number>;
-  strataJournalPrune(...args: (string | number)[]): Promise<number>;
 }
 
 type JournalClient = (Redis | Cluster) & JournalScripts;
-
-/** The Redis keys of one partition. */
-export interface PartitionKeys {
-  readonly index: number;
-  /** `{prefix:wb:cache:index}`: the hash tag every key of the partition carries. */
-  readonly tag: string;
-  readonly stream: string;
-  readonly pending: string;
-  readonly inflight: string;
-  readonly clock: string;
-  readonly dead: string;
-}
 
 /**
  * The Redis side of a write-behind journal: the scripts and stream commands of one named cache,
@@ -74,8 +55,7 @@ export class RedisJournal {
   readonly consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   readonly partitions: readonly PartitionKeys[];
   private readonly client: JournalClient;
-  private readonly perPartitionLimit: number;
-  private groupsReady = false;
+  private readonly group: JournalConsumerGroup;
   private readonly appends: JournalAppender;
   /** The dead-letter streams: listed, counted, re-driven and purged the same from every instance. */
   readonly deadLetters: RedisDeadLetters;
@@ -88,27 +68,13 @@ export class RedisJournal {
     client.defineCommand('strataJournalAck', { numberOfKeys: 2, lua: ACK_SCRIPT });
     client.defineCommand('strataJournalDead', { numberOfKeys: 3, lua: DEAD_SCRIPT });
     client.defineCommand('strataJournalSupersede', { numberOfKeys: 2, lua: SUPERSEDE_SCRIPT });
-    client.defineCommand('strataJournalPrune', { numberOfKeys: 1, lua: PRUNE_SCRIPT });
     this.client = client as JournalClient;
-    this.perPartitionLimit = Math.max(1, Math.floor(options.maxQueueLength / options.partitions));
-    this.partitions = Array.from({ length: options.partitions }, (_, index) => {
-      // KeyBuilder shortens entry keys that could spell these: keep the layout in step with it.
-      const tag = `{${options.prefix}:${JOURNAL_KEY_SEGMENT}:${options.cache}:${index}}`;
-      const base = `${options.prefix}:${JOURNAL_KEY_SEGMENT}:${tag}`;
-      return {
-        index,
-        tag,
-        stream: `${base}:stream`,
-        pending: `${base}:pending`,
-        inflight: `${base}:inflight`,
-        clock: `${base}:clock`,
-        dead: `${base}:dead`,
-      };
-    });
+    this.partitions = journalPartitions(options.prefix, options.cache, options.partitions);
+    this.group = new JournalConsumerGroup(client, this.partitions, this.consumer);
     this.appends = new JournalAppender(client, this.partitions, {
       cache: options.cache,
       tombstoneTtlMs: options.tombstoneTtlMs,
-      perPartitionLimit: this.perPartitionLimit,
+      perPartitionLimit: Math.max(1, Math.floor(options.maxQueueLength / options.partitions)),
       replicas: options.replicas,
       bus: options.bus,
     });
@@ -120,46 +86,14 @@ export class RedisJournal {
     return this.client.isCluster;
   }
 
-  /** The partition of a key: FNV-1a of the key, modulo the partition count. */
+  /** The partition of a key (see {@link partitionOfKey}). */
   partitionOf(key: string): PartitionKeys {
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) {
-      hash ^= key.charCodeAt(i);
-      hash = Math.imul(hash, 0x01000193);
-    }
-    const partition = this.partitions[(hash >>> 0) % this.partitions.length];
-    if (partition === undefined) throw new Error('unreachable: no journal partition');
-    return partition;
+    return partitionOfKey(this.partitions, key);
   }
 
   /** Creates the consumer group of every partition (and the streams), if missing. */
-  async ensureGroups(): Promise<void> {
-    this.groupsReady = true;
-    for (const p of this.partitions) {
-      try {
-        await this.client.xgroup('CREATE', p.stream, JOURNAL_GROUP, '0', 'MKSTREAM');
-      } catch (error) {
-        if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
-          this.groupsReady = false;
-          throw error;
-        }
-      }
-    }
-  }
-
-  /**
-   * Runs a group command, creating the groups first if needed, and again once if Redis lost them
-   * (a restart without persistence).
-   */
-  private async withGroup<R>(command: () => Promise<R>): Promise<R> {
-    if (!this.groupsReady) await this.ensureGroups();
-    try {
-      return await command();
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('NOGROUP'))) throw error;
-      await this.ensureGroups();
-      return command();
-    }
+  ensureGroups(): Promise<void> {
+    return this.group.ensure();
   }
 
   /**
@@ -183,7 +117,7 @@ export class RedisJournal {
 
   /** Records not yet delivered to any consumer, read for this one (non-blocking). */
   readNew(p: PartitionKeys, count: number): Promise<ParsedEntries> {
-    return this.readGroup(p, count, '>');
+    return this.group.readNew(p, count);
   }
 
   /**
@@ -191,44 +125,17 @@ export class RedisJournal {
    * those of a read whose reply was lost to a command timeout.
    */
   readOwn(p: PartitionKeys, count: number): Promise<ParsedEntries> {
-    return this.readGroup(p, count, '0');
-  }
-
-  /** `XREADGROUP` from `>` (undelivered records) or `0` (this consumer's pending list). */
-  private async readGroup(p: PartitionKeys, count: number, from: '>' | '0'): Promise<ParsedEntries> {
-    const reply: unknown = await this.withGroup(() =>
-      this.client.xreadgroup(
-        'GROUP',
-        JOURNAL_GROUP,
-        this.consumer,
-        'COUNT',
-        count,
-        'STREAMS',
-        p.stream,
-        from,
-      ),
-    );
-    const stream: unknown = Array.isArray(reply) ? reply[0] : undefined;
-    return parseEntries(Array.isArray(stream) ? stream[1] : undefined);
+    return this.group.readOwn(p, count);
   }
 
   /** Records another consumer left unacknowledged for `minIdleMs`, claimed for this one. */
-  async claim(p: PartitionKeys, minIdleMs: number, count: number): Promise<ParsedEntries> {
-    const found: ParsedEntries = { records: [], poison: [], gone: [] };
-    let cursor = '0-0';
-    do {
-      const start = cursor;
-      const reply: unknown = await this.withGroup(() =>
-        this.client.xautoclaim(p.stream, JOURNAL_GROUP, this.consumer, minIdleMs, start, 'COUNT', count),
-      );
-      if (!Array.isArray(reply)) break;
-      cursor = typeof reply[0] === 'string' ? reply[0] : '0-0';
-      const parsed = parseEntries(reply[1]);
-      found.records.push(...parsed.records);
-      found.poison.push(...parsed.poison);
-      found.gone.push(...parsed.gone);
-    } while (cursor !== '0-0' && found.records.length + found.poison.length < count);
-    return found;
+  claim(p: PartitionKeys, minIdleMs: number, count: number): Promise<ParsedEntries> {
+    return this.group.claim(p, minIdleMs, count);
+  }
+
+  /** Removes other consumers idle for `minIdleMs` that hold no records; resolves how many. */
+  pruneConsumers(p: PartitionKeys, minIdleMs: number): Promise<number> {
+    return this.group.prune(p, minIdleMs);
   }
 
   /**
@@ -246,7 +153,7 @@ export class RedisJournal {
     ids: readonly string[],
   ): Promise<void> {
     if (delivered.length === 0 && ids.length === 0) return;
-    const pairs = delivered.flatMap((d) => [d.key, String(d.version)]);
+    const pairs = delivered.flatMap((write) => [write.key, String(write.version)]);
     await this.client.strataJournalAck(
       p.stream,
       p.inflight,
@@ -280,13 +187,6 @@ export class RedisJournal {
       ...ids,
     );
     return `${p.index}:${String(streamId)}`;
-  }
-
-  /** Removes other consumers idle for `minIdleMs` that hold no records; resolves how many. */
-  pruneConsumers(p: PartitionKeys, minIdleMs: number): Promise<number> {
-    return this.withGroup(() =>
-      this.client.strataJournalPrune(p.stream, JOURNAL_GROUP, minIdleMs, this.consumer),
-    );
   }
 
   /** Drops a key's unflushed set/delete older than `version` (written past the journal). */

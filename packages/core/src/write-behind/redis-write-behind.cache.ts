@@ -18,6 +18,7 @@ import type { AppendResult } from './journal-append.batcher.js';
 import type { AppendRequest, RedisJournal } from './redis-journal.js';
 import type { WriteBehindStrategyCache } from './write-behind.config.js';
 import { assertLimit, type DeadLetter, type RedriveOutcome } from './dead-letter.js';
+import { SupersededWrites } from './superseded-writes.js';
 
 /** Options of a {@link RedisWriteBehindCache} (durations in ms). */
 export interface RedisWriteBehindOptions {
@@ -27,9 +28,6 @@ export interface RedisWriteBehindOptions {
   readonly flushIntervalMs: number;
   readonly replicas: { readonly count: number; readonly timeoutMs: number } | undefined;
 }
-
-/** Most fallback writes remembered for superseding older journal records once Redis is back. */
-const MAX_SUPERSEDED = 100_000;
 
 /**
  * A named cache on the write-behind strategy with the Redis journal: one script writes the cache
@@ -41,7 +39,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   readonly journal = 'redis' as const;
   private readonly order = new PerKeyOrder();
   /** Keys written through the fallback, with their version: journal records below it are stale. */
-  private readonly superseded = new Map<string, number>();
+  private readonly superseded = new SupersededWrites();
   private closed = false;
   /** Built once: every write uses them. */
   private readonly writeOptions: { readonly namespace: string; readonly ttl: NamedCacheConfig<T>['ttl'] };
@@ -191,11 +189,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
   }
 
   /** Replays fallback writes: journal records older than them must not be read or delivered. */
-  async replaySuperseded(): Promise<void> {
-    for (const [key, version] of this.superseded) {
-      await this.redis.supersede(key, version);
-      if (this.superseded.get(key) === version) this.superseded.delete(key);
-    }
+  replaySuperseded(): Promise<void> {
+    return this.superseded.replay(this.redis);
   }
 
   /** On a miss: the journal's latest record of the key, else the loader. */
@@ -275,11 +270,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
       throw new JournalUnavailableError(this.name, "Redis is down and onRedisDown is 'reject'", cause);
     const version = this.clock.next();
     await this.persistNow(key, write, version);
-    if (write.kind !== 'increment') {
-      this.superseded.set(key, version);
-      if (this.superseded.size > MAX_SUPERSEDED)
-        this.superseded.delete(this.superseded.keys().next().value ?? '');
-    }
+    if (write.kind !== 'increment') this.superseded.remember(key, version);
     // The stack remembers the key and evicts it from Redis before Redis serves again.
     if (write.kind === 'set') {
       await this.stack.setEncoded(

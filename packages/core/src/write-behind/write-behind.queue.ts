@@ -17,19 +17,8 @@ import {
 import { deliverRecords, retryDelay } from './journal-delivery.js';
 import { planRedrive } from './dead-letter-redrive.js';
 import { recordFor, type JournalRecord, type JournalWrite } from './journal-record.js';
+import { PendingWrites, type PendingWrite } from './pending-writes.js';
 import type { WriteBehindQueueOptions } from './write-behind.options.js';
-
-/** One pending write: the latest record of a key (coalesced), with its retry state. */
-interface PendingWrite {
-  readonly key: string;
-  readonly record: JournalRecord;
-  attempts: number;
-  notBefore: number;
-  /** When the key's oldest unflushed write was journaled (coalesced writes keep it). */
-  readonly since: number;
-  /** A re-driven write: evict the key's cache entry once delivered (the database decides). */
-  readonly evict?: boolean;
-}
 
 /**
  * The in-memory write-behind journal: the latest write of each key waits here until a flusher
@@ -40,8 +29,7 @@ interface PendingWrite {
  * crash: that is what a Redis journal is for.
  */
 export class WriteBehindQueue<T> {
-  private readonly pending = new Map<string, PendingWrite>();
-  private readonly inFlight = new Map<string, PendingWrite>();
+  private readonly writes = new PendingWrites();
   private readonly deadLetters = new MemoryDeadLetters();
   private readonly roomWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -61,16 +49,12 @@ export class WriteBehindQueue<T> {
 
   /** Unflushed records (pending and being written). */
   get length(): number {
-    return this.pending.size + this.inFlight.size;
+    return this.writes.size;
   }
 
   /** When the oldest unflushed write was journaled (epoch ms); `undefined` when none is. */
   get oldestPendingAt(): number | undefined {
-    let oldest: number | undefined;
-    for (const map of [this.pending, this.inFlight])
-      for (const write of map.values())
-        if (oldest === undefined || write.since < oldest) oldest = write.since;
-    return oldest;
+    return this.writes.oldestSince;
   }
 
   /** Unresolved dead letters (at most 10 000, oldest first): neither re-driven nor purged. */
@@ -101,14 +85,14 @@ export class WriteBehindQueue<T> {
         'the entry was unreadable: there is no write to deliver',
       );
     const { key } = letter;
-    const pending = this.pending.get(key);
-    const plan = planRedrive(record, pending?.record, this.inFlight.get(key)?.record, () =>
+    const pending = this.writes.pendingOf(key);
+    const plan = planRedrive(record, pending?.record, this.writes.inFlightOf(key)?.record, () =>
       this.clock.next(),
     );
     if (plan.outcome === 'conflict') throw new DeadLetterNotRedrivableError(cache, id, plan.reason);
     this.deadLetters.delete(id);
     if (plan.outcome === 'superseded') return { outcome: 'superseded', key };
-    this.pending.set(key, {
+    this.writes.put({
       key,
       record: plan.record,
       attempts: 0,
@@ -132,7 +116,7 @@ export class WriteBehindQueue<T> {
    * entry expired.
    */
   latest(key: string): JournalRecord | undefined {
-    return (this.pending.get(key) ?? this.inFlight.get(key))?.record;
+    return (this.writes.pendingOf(key) ?? this.writes.inFlightOf(key))?.record;
   }
 
   /**
@@ -145,7 +129,7 @@ export class WriteBehindQueue<T> {
     // still running at shutdown loses nothing (and a writer error reaches its caller).
     if (this.closed) return this.writeNow(key, write);
     // Room counts keys: a key with an unflushed write (pending or being written) takes no more.
-    while (!this.pending.has(key) && !this.inFlight.has(key) && this.isFull()) {
+    while (!this.writes.has(key) && this.isFull()) {
       if (this.options.onFull === 'reject')
         throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
@@ -153,12 +137,10 @@ export class WriteBehindQueue<T> {
       if (this.closed) throw new QueueFullError(this.options.cache, this.options.maxQueueLength);
     }
     const version = this.clock.next();
-    const previous = this.pending.get(key);
+    const previous = this.writes.pendingOf(key);
     const record = toRecord(write, version, previous?.record, key);
-    const since = previous?.since ?? this.inFlight.get(key)?.since ?? Date.now();
-    // Re-inserting moves the key to the end: the map's order is the flush order.
-    this.pending.delete(key);
-    this.pending.set(key, { key, record, attempts: 0, notBefore: 0, since });
+    const since = previous?.since ?? this.writes.inFlightOf(key)?.since ?? Date.now();
+    this.writes.append({ key, record, attempts: 0, notBefore: 0, since });
     if (this.events.has('write-behind:enqueued'))
       this.events.emit('write-behind:enqueued', { cache: this.options.cache, key, kind: write.kind });
     return version;
@@ -168,7 +150,7 @@ export class WriteBehindQueue<T> {
   async flush(): Promise<void> {
     while (this.length > 0) {
       await this.flushOnce(true);
-      if (this.pending.size === 0 && this.inFlight.size === 0) return;
+      if (this.length === 0) return;
     }
   }
 
@@ -220,18 +202,8 @@ export class WriteBehindQueue<T> {
   }
 
   private async writeBatch(ignoreBackoff: boolean): Promise<void> {
-    const now = Date.now();
-    const batch: PendingWrite[] = [];
-    for (const write of this.pending.values()) {
-      if (batch.length >= this.options.batchSize) break;
-      if (!ignoreBackoff && write.notBefore > now) continue;
-      batch.push(write);
-    }
+    const batch = this.writes.startBatch(this.options.batchSize, ignoreBackoff, Date.now());
     if (batch.length === 0) return;
-    for (const write of batch) {
-      this.pending.delete(write.key);
-      this.inFlight.set(write.key, write);
-    }
     // Records that already failed go alone, so one poison record cannot fail a whole batch again.
     const retries = batch.filter((write) => write.attempts > 0);
     const fresh = batch.filter((write) => write.attempts === 0);
@@ -247,7 +219,7 @@ export class WriteBehindQueue<T> {
       await withSpan(STRATA_SPANS.flush, { 'strata.cache': cache, 'strata.batch_size': writes.length }, () =>
         deliverRecords(this.writer, cache, writes),
       );
-      for (const write of writes) this.inFlight.delete(write.key);
+      for (const write of writes) this.writes.finish(write.key);
       // Re-driven writes: the database decided (a versioned writer keeps a newer value).
       for (const write of writes) if (write.evict === true) await this.evict(write.key);
       const durationMs = performance.now() - started;
@@ -263,11 +235,11 @@ export class WriteBehindQueue<T> {
   }
 
   private async failed(write: PendingWrite, error: Error): Promise<void> {
-    this.inFlight.delete(write.key);
+    this.writes.finish(write.key);
     write.attempts++;
     const cache = this.options.cache;
     const { record } = write;
-    const newer = this.pending.get(write.key);
+    const newer = this.writes.pendingOf(write.key);
     // A newer set or delete of the key arrived meanwhile: it supersedes this one. Deltas add up:
     // the failed one goes back in front of the newer ones.
     if (newer !== undefined && (record.kind !== 'increment' || newer.record.kind !== 'increment')) return;
@@ -279,33 +251,13 @@ export class WriteBehindQueue<T> {
       return;
     }
     write.notBefore = Date.now() + retryDelay(this.options.retryBaseMs, write.attempts);
-    if (newer !== undefined && newer.record.kind === 'increment' && record.kind === 'increment') {
-      // Merged: one record carrying both sums, at the newer version, with this one's retry state.
-      const merged = {
-        kind: 'increment',
-        version: newer.record.version,
-        delta: record.delta + newer.record.delta,
-      } as const;
-      this.pending.set(write.key, {
-        key: write.key,
-        record: merged,
-        attempts: write.attempts,
-        notBefore: write.notBefore,
-        since: write.since,
-      });
-    } else {
-      this.pending.set(write.key, write);
-    }
+    this.writes.requeue(write);
     this.events.emit('write-behind:retry', { cache, key: write.key, attempt: write.attempts, error });
   }
 
   /** Whether `maxQueueLength` distinct keys have unflushed writes (pending, being written, or both). */
   private isFull(): boolean {
-    const max = this.options.maxQueueLength;
-    if (this.length < max) return false;
-    let both = 0;
-    for (const key of this.inFlight.keys()) if (this.pending.has(key)) both++;
-    return this.length - both >= max;
+    return this.writes.isFull(this.options.maxQueueLength);
   }
 
   private wakeWaiters(): void {
