@@ -48,7 +48,7 @@ export interface BusOptions {
    * all while the bus is down.
    * @default '1s'
    */
-  readonly outageTtl?: Duration | 0;
+  readonly outageTtl?: Duration;
 }
 
 /** The Redis (L2) layer. */

@@ -42,7 +42,7 @@ export class WriteBehindQueue<T> {
     private readonly events: StrataEvents,
     private readonly options: WriteBehindQueueOptions,
     /** Evicts a key's cache entry (awaited): when it is dead-lettered, and when a re-driven write is delivered. */
-    private readonly evict: (key: string) => Promise<void> = async () => undefined,
+    private readonly evict: (key: string) => Promise<void> = () => Promise.resolve(),
   ) {
     this.schedule();
   }

@@ -75,7 +75,7 @@ describe('WriteBehindStrategy.bind', () => {
   ] as const)('rejects %s: %j with a StrataConfigError naming the option', async (option, value) => {
     let caught: unknown;
     try {
-      await bind({ [option]: value } as Partial<WriteBehindConfig<Doc>>);
+      await bind({ [option]: value });
     } catch (error) {
       caught = error;
     }

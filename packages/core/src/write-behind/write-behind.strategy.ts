@@ -137,7 +137,7 @@ export class WriteBehindStrategy {
   }
 
   private track<C extends WriteBehindStrategyCache<T>, T>(cache: C): C {
-    this.bound.set(cache.name, cache as unknown as WriteBehindStrategyCache<unknown>);
+    this.bound.set(cache.name, cache);
     return cache;
   }
 }
