@@ -25,18 +25,24 @@ export interface SampleShape {
   readonly concurrency?: number;
 }
 
-/** Sequential awaited calls: ns per operation. */
-async function latencySample(op: () => Promise<unknown>, ops: number): Promise<number> {
-  let misses = 0;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < ops; i++) if ((await op()) === undefined) misses++;
-  const elapsed = Number(process.hrtime.bigint() - start);
-  if (misses > 0) throw new Error(`${misses} of ${ops} operations returned undefined`);
-  return elapsed / ops;
+/** What one sample measured. */
+export interface Sample {
+  /** Wall clock: ns per operation (latency) or operations per second (throughput). */
+  readonly wall: number;
+  /**
+   * CPU time of this process (user + system, all threads) per operation, in ns: what the code
+   * costs, unaffected by the time the process waits for the CPU while other processes run.
+   */
+  readonly cpu: number;
 }
 
-/** `concurrency` loops share `ops` operations: operations per second. */
-async function throughputSample(op: () => Promise<unknown>, ops: number, concurrency: number): Promise<number> {
+function cpuNs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) * 1_000;
+}
+
+/** Sequential awaited calls, or `concurrency` loops sharing `ops` calls. */
+async function runOps(op: () => Promise<unknown>, ops: number, concurrency: number): Promise<void> {
   let next = 0;
   let misses = 0;
   const loop = async (): Promise<void> => {
@@ -45,25 +51,26 @@ async function throughputSample(op: () => Promise<unknown>, ops: number, concurr
       if ((await op()) === undefined) misses++;
     }
   };
-  const start = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (concurrency === 1) await loop();
+  else await Promise.all(Array.from({ length: concurrency }, loop));
   if (misses > 0) throw new Error(`${misses} of ${ops} operations returned undefined`);
-  return ops / seconds;
 }
 
 /** One sample of `fixture`, after a forced GC (outside the timed region) when `--expose-gc` is on. */
-export function sample(fixture: Fixture, shape: SampleShape): Promise<number> {
+export async function sample(fixture: Fixture, shape: SampleShape): Promise<Sample> {
   collectGarbage();
-  return shape.kind === 'latency'
-    ? latencySample(fixture.op, shape.ops)
-    : throughputSample(fixture.op, shape.ops, shape.concurrency ?? 1);
+  const cpu0 = cpuNs();
+  const start = process.hrtime.bigint();
+  await runOps(fixture.op, shape.ops, shape.kind === 'latency' ? 1 : (shape.concurrency ?? 1));
+  const elapsed = Number(process.hrtime.bigint() - start);
+  const cpu = (cpuNs() - cpu0) / shape.ops;
+  return { wall: shape.kind === 'latency' ? elapsed / shape.ops : shape.ops / (elapsed / 1e9), cpu };
 }
 
 /** The samples of both builds, paired by round. */
 export interface PairedSamples {
-  readonly old: number[];
-  readonly new: number[];
+  readonly old: Sample[];
+  readonly new: Sample[];
 }
 
 /**

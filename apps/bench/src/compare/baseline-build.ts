@@ -43,7 +43,9 @@ function run(
 /** The repository's root and a commit id for `ref`. */
 export async function resolveCommit(ref: string, cwd: string): Promise<{ sha: string; repo: string }> {
   const repo = (await run('git', ['rev-parse', '--show-toplevel'], { cwd, capture: true })).trim();
-  const sha = (await run('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repo, capture: true })).trim();
+  const sha = (
+    await run('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: repo, capture: true })
+  ).trim();
   return { sha, repo };
 }
 
@@ -76,7 +78,9 @@ export function assertBuilt(root: string): void {
     if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm run build\` at the root first`);
     const src = newestMtime(join(root, 'packages', pkg, 'src'));
     if (src > statSync(dist).mtimeMs)
-      throw new Error(`packages/${pkg}/dist is older than its sources: run \`pnpm run build\` at the root first`);
+      throw new Error(
+        `packages/${pkg}/dist is older than its sources: run \`pnpm run build\` at the root first`,
+      );
   }
 }
 

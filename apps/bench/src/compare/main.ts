@@ -14,6 +14,7 @@ import { assertBuilt, describeWorkingTree, prepareBaseline, resolveCommit } from
 import {
   compareMarkdown,
   compareTable,
+  rowRatios,
   verdictOf,
   type CompareFailure,
   type CompareRow,
@@ -22,7 +23,6 @@ import type { CompareScenario } from './compare-scenario.js';
 import { loadBuild, type LoadedBuild } from './load-build.js';
 import { nestScenarios } from './nest-scenarios.js';
 import { stackScenarios } from './stack-scenarios.js';
-import { median } from '../stats.js';
 
 const DEFAULT_REF = 'd71dc23';
 const benchDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,8 +30,8 @@ const benchDir = fileURLToPath(new URL('../../', import.meta.url));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    rounds: { type: 'string', default: '20' },
-    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '80' },
+    warmup: { type: 'string', default: '5' },
     only: { type: 'string' },
     write: { type: 'boolean', default: false },
   },
@@ -62,16 +62,21 @@ console.log(`Node ${machine.node}, ${machine.cpu}, ${machine.cores} cores; ${war
 async function measure(scenario: CompareScenario, prefix: string): Promise<CompareRow> {
   const fixtures: Partial<Record<'old' | 'new', Fixture>> = {};
   const redisOf = (build: LoadedBuild) => ({ redis, prefix: `${prefix}-${scenario.id}-${build.label}` });
+  let outcome: { readonly row: CompareRow } | { readonly error: unknown };
   try {
     fixtures.old = await scenario.setup(builds.old, redisOf(builds.old));
     fixtures.new = await scenario.setup(builds.new, redisOf(builds.new));
-    const samples = await alternateRounds({ old: fixtures.old, new: fixtures.new }, scenario.shape, rounds, warmup);
-    return { scenario, samples };
-  } finally {
-    const closed = await Promise.allSettled([fixtures.old?.close(), fixtures.new?.close()]);
-    const failed = closed.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    const pair = { old: fixtures.old, new: fixtures.new };
+    outcome = { row: { scenario, samples: await alternateRounds(pair, scenario.shape, rounds, warmup) } };
+  } catch (error) {
+    outcome = { error };
   }
+  // Both fixtures close whatever happened; a check that fails on close fails the scenario.
+  const closed = await Promise.allSettled([fixtures.old?.close(), fixtures.new?.close()]);
+  const failed = closed.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+  if ('error' in outcome) throw outcome.error;
+  if (failed !== undefined) throw failed.reason;
+  return outcome.row;
 }
 
 const redis = await benchRedis();
@@ -85,13 +90,16 @@ try {
     try {
       const row = await measure(scenario, redis.prefix);
       rows.push(row);
-      const ratio = median(row.samples.new.map((v, i) => v / (row.samples.old[i] as number)));
+      const { wall, cpu } = rowRatios(row);
       console.log(
-        `${ratio.toFixed(3)} ${verdictOf(scenario.shape.kind, ratio)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+        `clock ${wall.median.toFixed(3)}, CPU ${cpu.median.toFixed(3)}: ${verdictOf(row)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
     } catch (error) {
       console.log('failed');
-      failures.push({ scenario, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      failures.push({
+        scenario,
+        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      });
     }
   }
 } finally {

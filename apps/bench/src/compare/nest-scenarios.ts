@@ -36,7 +36,7 @@ async function cacheableFixture(build: LoadedBuild): Promise<Fixture> {
       return makeValue();
     }
   };
-  decorateMethod(Service, 'product', [build.nestjs.Cacheable({ key: 'k' })]);
+  decorateMethod(Service, 'product', [build.nestjs.Cacheable({ key: 'k', ttl: '1h' })]);
   decorateClass(Service, [Injectable()]);
   const AppModule = decorateClass(class CompareModule {}, [
     Module({ imports: [build.nestjs.StrataModule.forRoot({ prefix: 'compare' })], providers: [Service] }),
@@ -72,11 +72,14 @@ async function httpFixture(build: LoadedBuild): Promise<Fixture> {
       return makeValue();
     }
   };
-  decorateMethod(ProductController, 'product', [Get('product'), build.nestjs.HttpCache({ ttl: '1m' })]);
+  decorateMethod(ProductController, 'product', [Get('product'), build.nestjs.HttpCache({ ttl: '1h' })]);
   decorateClass(ProductController, [Controller()]);
   const AppModule = decorateClass(class CompareHttpModule {}, [
     Module({
-      imports: [build.nestjs.StrataModule.forRoot({ prefix: 'compare-http' }), build.nestjs.HttpCacheModule.forRoot({})],
+      imports: [
+        build.nestjs.StrataModule.forRoot({ prefix: 'compare-http' }),
+        build.nestjs.HttpCacheModule.forRoot({}),
+      ],
       controllers: [ProductController],
     }),
   ]);
@@ -114,13 +117,13 @@ export const nestScenarios: readonly CompareScenario[] = [
   {
     id: 'cacheable',
     title: '`@Cacheable` L1 hit, Nest application context (default copy per read)',
-    shape: { kind: 'latency', ops: 10_000 },
+    shape: { kind: 'latency', ops: 5_000 },
     setup: (build) => cacheableFixture(build),
   },
   {
     id: 'http-fastify',
     title: '`@HttpCache` memory hit, Fastify, `inject`',
-    shape: { kind: 'latency', ops: 2_000 },
+    shape: { kind: 'latency', ops: 300 },
     setup: (build) => httpFixture(build),
   },
 ];

@@ -12,7 +12,10 @@ import type { LoadedBuild, StackApi } from './load-build.js';
 const KEYS = 100;
 
 /** A stack, connected when it has Redis; its L2 errors fail the scenario when it closes. */
-async function openStack(build: LoadedBuild, options: Record<string, unknown>): Promise<{
+async function openStack(
+  build: LoadedBuild,
+  options: Record<string, unknown>,
+): Promise<{
   readonly stack: StackApi;
   close(): Promise<void>;
 }> {
@@ -44,9 +47,10 @@ async function hitFixture(
 ): Promise<Fixture> {
   const opened = await openStack(build, options);
   try {
-    await opened.stack.set('product', makeValue(), { ttl: '10m' });
+    await opened.stack.set('product', makeValue(), { ttl: '1h' });
     const op = read(opened.stack);
-    if (!isDeepStrictEqual(await op(), makeValue())) throw new Error(`${build.label}: the value read differs`);
+    if (!isDeepStrictEqual(await op(), makeValue()))
+      throw new Error(`${build.label}: the value read differs`);
     return { op, close: () => opened.close() };
   } catch (error) {
     await opened.close();
@@ -70,14 +74,14 @@ export const stackScenarios: readonly CompareScenario[] = [
   {
     id: 'l1-get',
     title: 'L1 hit: `get` (memory stack, default copy per read)',
-    shape: { kind: 'latency', ops: 10_000 },
+    shape: { kind: 'latency', ops: 5_000 },
     setup: (build, context) =>
       hitFixture(build, { prefix: context.prefix }, (stack) => () => stack.get('product')),
   },
   {
     id: 'l1-peek',
     title: 'L1 hit: `peek` (memory stack)',
-    shape: { kind: 'latency', ops: 10_000 },
+    shape: { kind: 'latency', ops: 5_000 },
     setup: (build, context) =>
       hitFixture(build, { prefix: context.prefix }, (stack) => async () => {
         const value = stack.peek('product');
@@ -87,7 +91,7 @@ export const stackScenarios: readonly CompareScenario[] = [
   {
     id: 'l2-get',
     title: 'L2 hit: `get`, `l1: false`, sequential',
-    shape: { kind: 'latency', ops: 1_000 },
+    shape: { kind: 'latency', ops: 200 },
     setup: (build, context) =>
       hitFixture(
         build,
@@ -98,7 +102,7 @@ export const stackScenarios: readonly CompareScenario[] = [
   {
     id: 'l2-get-50',
     title: 'L2 hit: `get`, `l1: false`, 50 in flight',
-    shape: { kind: 'throughput', ops: 10_000, concurrency: 50 },
+    shape: { kind: 'throughput', ops: 1_000, concurrency: 50 },
     setup: (build, context) =>
       hitFixture(
         build,
@@ -109,7 +113,7 @@ export const stackScenarios: readonly CompareScenario[] = [
   {
     id: 'cold-load',
     title: 'Cold miss: `getOrLoad` of a new key, 0 ms loader, Redis defaults (lease on)',
-    shape: { kind: 'latency', ops: 300 },
+    shape: { kind: 'latency', ops: 50 },
     async setup(build, context) {
       const opened = await openStack(build, { prefix: context.prefix, redis: redisOptions(context) });
       const value = makeValue();
@@ -128,13 +132,13 @@ export const stackScenarios: readonly CompareScenario[] = [
   {
     id: 'set',
     title: '`set`, Redis defaults (L1 + bus)',
-    shape: { kind: 'latency', ops: 1_000 },
+    shape: { kind: 'latency', ops: 100 },
     setup: (build, context) => setFixture(build, { prefix: context.prefix, redis: redisOptions(context) }),
   },
   {
     id: 'set-bare',
     title: '`set`, Redis with `l1: false, bus: false`',
-    shape: { kind: 'latency', ops: 1_000 },
+    shape: { kind: 'latency', ops: 100 },
     setup: (build, context) =>
       setFixture(build, { prefix: context.prefix, l1: false, bus: false, redis: redisOptions(context) }),
   },
