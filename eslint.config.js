@@ -17,6 +17,7 @@ export default tseslint.config(
       '**/coverage/**',
       '.pack-check/**',
       '.docs-check*/**',
+      'apps/bench/.compare/**',
     ],
   },
   js.configs.recommended,
