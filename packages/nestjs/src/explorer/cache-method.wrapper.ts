@@ -1,16 +1,13 @@
 import {
-  CACHE_MISS,
-  defaultKey,
   InvalidKeyError,
   MAX_TTL_MS,
-  parseDuration,
-  resolveReadPolicy,
   StrataConfigError,
   UncacheableValueError,
   type CacheStack,
   type LoadOptions,
   type StrategyCache,
 } from '@strata/core';
+import { CACHE_MISS, defaultKey, parseDuration, resolveReadPolicy } from '@strata/core/internal';
 import { defer, EMPTY, from, mergeMap, of, type Observable } from 'rxjs';
 import type {
   CacheEvictOptions,

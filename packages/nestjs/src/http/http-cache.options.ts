@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Duration, MAX_TTL_MS, parseDuration, StrataConfigError } from '@strata/core';
+import { type Duration, MAX_TTL_MS, StrataConfigError } from '@strata/core';
+import { parseDuration } from '@strata/core/internal';
 import type { UnkeyedHeaderDecision } from './http-cache-key.js';
 
 /**

@@ -2,9 +2,7 @@ import { Logger, Module, type DynamicModule, type FactoryProvider, type Type } f
 import { ModuleRef } from '@nestjs/core';
 import {
   CacheAsideStrategy,
-  KeyBuilder,
   MAX_TTL_MS,
-  parseDuration,
   StrataConfigError,
   WriteBehindStrategy,
   WriteThroughStrategy,
@@ -12,6 +10,7 @@ import {
   type CacheWriter,
   type StrategyCache,
 } from '@strata/core';
+import { KeyBuilder, parseDuration } from '@strata/core/internal';
 import { getCacheToken } from './inject-cache.decorator.js';
 import type { NamedCacheOptions, StrataFeatureOptions } from './strata-feature.options.js';
 
