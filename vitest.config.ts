@@ -17,7 +17,9 @@ export default defineConfig({
   ],
   resolve: {
     // Tests run against the sources; the packaging check (scripts/pack-check.mjs) covers dist.
+    // The subpath comes first: a string alias also matches what follows its name after a '/'.
     alias: {
+      '@strata/core/internal': src('./packages/core/src/internal.ts'),
       '@strata/core': src('./packages/core/src/index.ts'),
       '@strata/nestjs': src('./packages/nestjs/src/index.ts'),
       '@strata/testing': src('./libs/testing/src/index.ts'),

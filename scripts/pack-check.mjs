@@ -3,6 +3,9 @@
 // .d.ts files and run it against the shipped ESM. This catches a broken exports map, missing
 // files, CommonJS leaking into ESM, and types that only resolve inside the workspace. Then it runs
 // the README's quick start, as copied, in that project: a second GET is an HTTP cache hit.
+// It also checks the packed packages' API: the root export lists against scripts/api/ (see
+// api-surface.mjs), the `@strata/core/internal` subpath, and that `@strata/nestjs` pins the exact
+// `@strata/core` version (the internal entry point makes no semver promise).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkApiSurface, loadTypeScript } from './api-surface.mjs';
 import { extractSnippets } from './check-docs.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -64,7 +68,12 @@ try {
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CacheStack, StrataConfigError, type CacheStackOptions } from '@strata/core';
+import { KeyBuilder, parseDuration } from '@strata/core/internal';
 import { Cacheable, CacheService, StrataModule } from '@strata/nestjs';
+
+if (parseDuration('1m') !== 60_000 || typeof KeyBuilder !== 'function') {
+  throw new Error('@strata/core/internal did not load');
+}
 
 const options: CacheStackOptions = { prefix: 'consumer', ttl: '1m' };
 const stack = new CacheStack(options);
@@ -127,6 +136,7 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
     ],
     consumer,
   );
+  checkPackedApi(consumer);
   run(
     process.execPath,
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
@@ -138,6 +148,38 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
   console.log('pack-check: the README quick start ran as copied (MISS, HIT, update drops the page)');
 } finally {
   rmSync(scratch, { recursive: true, force: true });
+}
+
+/**
+ * The API of the installed tarballs: `@strata/nestjs` depends on the exact `@strata/core` version
+ * (pnpm pack rewrote `workspace:*`), and the root exports, read from the `types` of each package's
+ * `exports["."]`, match the snapshots in scripts/api/ and are all shown in the documentation.
+ * @param {string} consumer
+ */
+function checkPackedApi(consumer) {
+  /** @param {string} name */
+  const manifest = (name) =>
+    JSON.parse(readFileSync(join(consumer, 'node_modules', name, 'package.json'), 'utf8'));
+  const core = manifest('@strata/core');
+  const pinned = manifest('@strata/nestjs').dependencies?.['@strata/core'];
+  if (pinned !== core.version) {
+    throw new Error(
+      `the packed @strata/nestjs depends on @strata/core "${pinned}", not exactly "${core.version}"`,
+    );
+  }
+  if (core.exports?.['./internal']?.types === undefined) {
+    throw new Error('the packed @strata/core has no "./internal" entry with types in its exports');
+  }
+  const problems = checkApiSurface({
+    root,
+    ts: loadTypeScript(root),
+    entryOf: (pkg) => join(consumer, 'node_modules', pkg.name, manifest(pkg.name).exports['.'].types),
+    where: 'packed tarballs',
+  });
+  if (problems.length > 0) throw new Error(`pack-check: API check failed\n${problems.join('\n\n')}`);
+  console.log(
+    `pack-check: @strata/nestjs pins @strata/core ${core.version}; root exports match scripts/api/`,
+  );
 }
 
 /**

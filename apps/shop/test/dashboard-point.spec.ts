@@ -1,8 +1,11 @@
 /** The dashboard's arithmetic: hit rates, windowed percentiles and chart columns from snapshots. */
-import type { LoadSnapshot, LookupCount, StrataMetricsSnapshot } from '@strata/nestjs';
+import type { StrataMetricsSnapshot } from '@strata/nestjs';
 import { describe, expect, it } from 'vitest';
 import { dashboardPoint } from '../src/observability/dashboard-point.js';
 import { DashboardSeries } from '../src/observability/dashboard-series.js';
+
+type LookupCount = StrataMetricsSnapshot['lookups'][number];
+type LoadSnapshot = StrataMetricsSnapshot['loads'][number];
 
 const BOUNDS = [0.001, 0.01, 0.1];
 

@@ -1,7 +1,8 @@
 import { startRedisCluster, type RedisCluster, type RedisClusterNode } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_MISS, CacheStack, type CacheStackOptions } from '../src/index.js';
+import { CacheStack, type CacheStackOptions } from '../src/index.js';
+import { CACHE_MISS } from '../src/internal.js';
 import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
 
 /** Bus delivery on a loaded CI machine, asserted with margin. */

@@ -1,7 +1,8 @@
 import { startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CACHE_MISS, CacheStack, type CacheStackOptions } from '../src/index.js';
+import { CacheStack, type CacheStackOptions } from '../src/index.js';
+import { CACHE_MISS } from '../src/internal.js';
 import { appInstances } from './instances.support.js';
 import { countingLoader, eventually, uniquePrefix } from './support.js';
 

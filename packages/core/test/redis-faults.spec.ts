@@ -1,14 +1,10 @@
 import { findFreePort, startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CacheStack,
-  CacheStoreError,
-  RedisUnavailableError,
-  type CacheStackOptions,
-  type CircuitState,
-  type StrataEventMap,
-} from '../src/index.js';
+import { CacheStack, type CacheStackOptions, type StrataEventMap } from '../src/index.js';
+import { CacheStoreError } from '../src/errors/cache-store.error.js';
+import { RedisUnavailableError } from '../src/internal.js';
+import type { CircuitState } from '../src/circuit-breaker/circuit-breaker.js';
 import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
 
 const COMMAND_TIMEOUT_MS = 200;

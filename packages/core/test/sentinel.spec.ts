@@ -1,6 +1,7 @@
 import { startRedisSentinel, type RedisSentinel } from '@strata/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_MISS, CacheStack } from '../src/index.js';
+import { CacheStack } from '../src/index.js';
+import { CACHE_MISS } from '../src/internal.js';
 import { countingLoader, eventually, uniquePrefix } from './support.js';
 
 describe('CacheStack on Redis Sentinel (redis.sentinel)', () => {

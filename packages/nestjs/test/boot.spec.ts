@@ -14,15 +14,11 @@ import {
   type Type,
 } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { InvalidKeyError, RedisUnavailableError, StrataConfigError } from '@strata/core';
-import {
-  Cacheable,
-  CachePut,
-  CacheService,
-  DecoratorMisuseError,
-  StrataModule,
-  type StrataModuleOptions,
-} from '@strata/nestjs';
+import { InvalidKeyError, StrataConfigError } from '@strata/core';
+import { RedisUnavailableError } from '@strata/core/internal';
+import { Cacheable, CachePut, CacheService, StrataModule } from '@strata/nestjs';
+import { DecoratorMisuseError } from '../src/errors/decorator-misuse.error.js';
+import type { StrataModuleOptions } from '../src/module/strata-module.options.js';
 import { findFreePort } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeApp, closeApps, createApp, RecordingLogger, uniquePrefix } from './support/app.js';

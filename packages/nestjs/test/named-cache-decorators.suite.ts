@@ -1,14 +1,9 @@
 import 'reflect-metadata';
 import { Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
 import type { CacheLoader, CacheWriter, DeleteRecord, StrategyCache, WriteRecord } from '@strata/core';
-import {
-  CacheEvict,
-  CachePut,
-  DecoratorMisuseError,
-  InjectCache,
-  StrataModule,
-  type StrataModuleOptions,
-} from '@strata/nestjs';
+import { CacheEvict, CachePut, InjectCache, StrataModule } from '@strata/nestjs';
+import { DecoratorMisuseError } from '../src/errors/decorator-misuse.error.js';
+import type { StrataModuleOptions } from '../src/module/strata-module.options.js';
 import { startPostgres, type PostgresServer } from '@strata/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

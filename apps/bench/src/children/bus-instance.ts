@@ -1,7 +1,8 @@
 // Scenario 9's child: an instance with a CacheStack on the shared Redis (defaults: L1 and the
 // invalidation bus on), acting as the writer (sets, deletes, raw PUBLISHes) or as a reader that
 // records, on its own clock, when each watched key leaves its L1.
-import { CACHE_MISS, CacheStack } from '@strata/core';
+import { CacheStack } from '@strata/core';
+import { CACHE_MISS } from '@strata/core/internal';
 import { Redis } from 'ioredis';
 import { makeValue } from '../value.js';
 import { wallClockMs } from './protocol.js';

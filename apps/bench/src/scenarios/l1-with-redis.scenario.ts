@@ -1,4 +1,5 @@
-import { CACHE_MISS, CacheStack } from '@strata/core';
+import { CacheStack } from '@strata/core';
+import { CACHE_MISS } from '@strata/core/internal';
 import { isDeepStrictEqual } from 'node:util';
 import { alternateBatches, type BatchOptions, type Subject } from '../measure.js';
 import type { BenchRedis } from '../redis.js';

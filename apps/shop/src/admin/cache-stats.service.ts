@@ -1,11 +1,11 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { CacheLayerName } from '@strata/core';
+import type { StrataEventMap } from '@strata/core';
 import { CacheService } from '@strata/nestjs';
 import { QueryCounter } from '../db/query-counter.js';
 
 /** Counters of one cache (a named cache, or a family of `@Cacheable` keys such as `product`). */
 export interface CacheCounters {
-  hits: Record<CacheLayerName, number>;
+  hits: Record<StrataEventMap['hit']['layer'], number>;
   misses: number;
   loads: number;
   /** Writes handed to a write-behind cache (`set`, `delete`, `increment`): neither hits nor misses. */

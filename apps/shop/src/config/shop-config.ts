@@ -1,4 +1,4 @@
-import type { RedisOptions } from '@strata/core';
+import type { CacheStackOptions } from '@strata/core';
 import { z } from 'zod';
 
 /** Where the shop keeps its data: embedded PGlite (a folder, or memory), or a PostgreSQL server. */
@@ -124,7 +124,7 @@ export function nestLogLevels(level: LogLevel): LogLevel[] {
  * Strata's `redis` option for the shop: absent without `REDIS_URL` (or with caching off), one
  * server from the URL, or a Redis Cluster seeded by the node the URL names (`REDIS_CLUSTER=on`).
  */
-export function shopRedisOptions(config: ShopConfig): RedisOptions | undefined {
+export function shopRedisOptions(config: ShopConfig): CacheStackOptions['redis'] {
   if (!config.cacheEnabled || config.redisUrl === undefined) return undefined;
   if (config.redisCluster !== true) return { url: config.redisUrl };
   const node = new URL(config.redisUrl);

@@ -1,9 +1,7 @@
-import {
-  quantileFromBuckets,
-  subtractHistograms,
-  type HistogramSnapshot,
-  type StrataMetricsSnapshot,
-} from '@strata/nestjs';
+import { quantileFromBuckets, subtractHistograms, type StrataMetricsSnapshot } from '@strata/nestjs';
+
+/** A latency histogram of a snapshot (a load's, or several merged). */
+type HistogramSnapshot = Parameters<typeof quantileFromBuckets>[0];
 
 /** The layers a lookup can be answered from (`strata_requests_total{result="hit"}`). */
 const HIT_LAYERS = ['l1', 'l2'] as const;

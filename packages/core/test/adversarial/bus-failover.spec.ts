@@ -9,7 +9,8 @@ import {
 } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CACHE_MISS, CacheStack, type CacheStackOptions, type RedisOptions } from '../../src/index.js';
+import { CacheStack, type CacheStackOptions } from '../../src/index.js';
+import { CACHE_MISS, type RedisOptions } from '../../src/internal.js';
 import { eventually, uniquePrefix } from '../support.js';
 
 /** Bus delivery on a loaded CI machine, asserted with margin. */

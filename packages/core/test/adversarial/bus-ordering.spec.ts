@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CACHE_MISS, CacheStack, type CacheStackOptions, RedisLayer } from '../../src/index.js';
+import { CacheStack, type CacheStackOptions } from '../../src/index.js';
+import { CACHE_MISS } from '../../src/internal.js';
+import { RedisLayer } from '../../src/layers/redis.layer.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually } from '../support.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CACHE_MISS, CacheStack, type CacheStackOptions } from '../../src/index.js';
+import { CacheStack, type CacheStackOptions } from '../../src/index.js';
+import { CACHE_MISS } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually, uniquePrefix } from '../support.js';
 

@@ -1,12 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CACHE_MISS,
-  WriteBehindStrategy,
-  type CacheStack,
-  type CacheWriter,
-  type RedisWriteBehindCache,
-} from '../../src/index.js';
+import { WriteBehindStrategy, type CacheStack, type CacheWriter } from '../../src/index.js';
+import { CACHE_MISS, type RedisWriteBehindCache } from '../../src/internal.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually } from '../support.js';

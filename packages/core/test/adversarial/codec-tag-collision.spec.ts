@@ -1,13 +1,8 @@
 import { Redis } from 'ioredis';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CacheStack,
-  decodeValue,
-  encodeValue,
-  UncacheableValueError,
-  type CacheStackOptions,
-} from '../../src/index.js';
+import { CacheStack, UncacheableValueError, type CacheStackOptions } from '../../src/index.js';
+import { decodeValue, encodeValue } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
 

@@ -1,14 +1,8 @@
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CacheStack,
-  KeyBuilder,
-  WriteBehindStrategy,
-  type CacheWriter,
-  type RedisWriteBehindCache,
-  type WriteRecord,
-} from '../../src/index.js';
+import { CacheStack, WriteBehindStrategy, type CacheWriter, type WriteRecord } from '../../src/index.js';
+import { KeyBuilder, type RedisWriteBehindCache } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CacheStack, InvalidKeyError, KeyBuilder, type CacheStackOptions } from '../../src/index.js';
+import { CacheStack, InvalidKeyError, type CacheStackOptions } from '../../src/index.js';
+import { KeyBuilder } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
 

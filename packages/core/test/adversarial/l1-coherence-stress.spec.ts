@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CACHE_MISS, CacheStack } from '../../src/index.js';
+import { CacheStack } from '../../src/index.js';
+import { CACHE_MISS } from '../../src/internal.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 

@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CACHE_MISS, CacheStack, CacheStoreError, type StrataEventMap } from '../../src/index.js';
+import { CacheStack, type StrataEventMap } from '../../src/index.js';
+import { CACHE_MISS } from '../../src/internal.js';
+import { CacheStoreError } from '../../src/errors/cache-store.error.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { countingLoader, deferred, eventually } from '../support.js';

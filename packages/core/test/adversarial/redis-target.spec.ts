@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CacheStack, RedisConnection, StrataConfigError, type CacheStackOptions } from '../../src/index.js';
+import { CacheStack, StrataConfigError, type CacheStackOptions } from '../../src/index.js';
+import { RedisConnection } from '../../src/redis/redis-connection.js';
 
 /**
  * A `redis` object that names no server is a deployment mistake (an unset environment variable),

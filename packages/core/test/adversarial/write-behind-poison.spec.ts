@@ -3,16 +3,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   CacheStack,
   DeadLetterNotRedrivableError,
-  JOURNAL_GROUP,
   UnknownDeadLetterError,
   WriteBehindStrategy,
   type CacheWriter,
   type DeleteRecord,
   type IncrementRecord,
-  type RedisWriteBehindCache,
-  type WriteBehindConfig,
   type WriteRecord,
 } from '../../src/index.js';
+import { JOURNAL_GROUP, type RedisWriteBehindCache, type WriteBehindConfig } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
 

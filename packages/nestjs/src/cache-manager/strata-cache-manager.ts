@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { CacheStack, WriteTicket } from '@strata/core';
+import type { CacheStack } from '@strata/core';
+import type { WriteTicket } from '@strata/core/internal';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import { cacheManagerEntry, liveEntry, preciseNow, type CacheManagerEntry } from './cache-manager-entry.js';
 import type {

@@ -1,4 +1,5 @@
-import type { Duration, StaleReadOptions } from '@strata/core';
+import type { Duration } from '@strata/core';
+import type { StaleReadOptions } from '@strata/core/internal';
 
 /** A value given directly, or computed from the decorated method's arguments. */
 export type FromArgs<T, A extends unknown[] = never[]> = T | ((...args: A) => T);

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { KeyBuilder, StrataConfigError, type CacheStack, type StrategyCache } from '@strata/core';
+import { StrataConfigError, type CacheStack, type StrategyCache } from '@strata/core';
+import { KeyBuilder } from '@strata/core/internal';
 import { cacheNameOfToken, getCacheToken } from '../strategies/inject-cache.decorator.js';
 import {
   CACHE_EVICT_METADATA,

@@ -1,15 +1,12 @@
 import {
-  CACHE_MISS,
-  defaultKey,
   InvalidKeyError,
-  resolveReadPolicy,
   StrataConfigError,
-  toPositiveMs,
   UncacheableValueError,
   type CacheStack,
   type LoadOptions,
   type StrategyCache,
 } from '@strata/core';
+import { CACHE_MISS, defaultKey, resolveReadPolicy, toPositiveMs } from '@strata/core/internal';
 import { defer, EMPTY, from, mergeMap, of, type Observable } from 'rxjs';
 import type {
   CacheEvictOptions,

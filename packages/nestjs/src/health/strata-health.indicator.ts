@@ -1,12 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { HealthIndicatorResult } from '@nestjs/terminus';
-import {
-  MAX_TIMER_MS,
-  StrataConfigError,
-  toPositiveMs,
-  WriteBehindStrategy,
-  type CacheStack,
-} from '@strata/core';
+import { StrataConfigError, WriteBehindStrategy, type CacheStack } from '@strata/core';
+import { MAX_TIMER_MS, toPositiveMs } from '@strata/core/internal';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import type { StrataHealthOptions } from './strata-health.options.js';
 

@@ -1,4 +1,4 @@
-import { deepFreeze } from '@strata/core';
+import { deepFreeze } from '@strata/core/internal';
 import { describe, expect, it } from 'vitest';
 import { strongEtag } from './etag.js';
 import { captureResponse, missResponse, replayResponse } from './http-cache-response.js';

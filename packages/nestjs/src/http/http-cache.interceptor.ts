@@ -9,7 +9,8 @@ import {
   Optional,
 } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import type { CacheStack, StrataEvents } from '@strata/core';
+import type { CacheStack } from '@strata/core';
+import type { StrataEvents } from '@strata/core/internal';
 import { from, type Observable, of } from 'rxjs';
 import { reportHttpCacheAnswer } from '../metrics/http-cache-report.js';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';

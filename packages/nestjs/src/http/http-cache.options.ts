@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Duration, StrataConfigError, toPositiveMs } from '@strata/core';
+import { type Duration, StrataConfigError } from '@strata/core';
+import { toPositiveMs } from '@strata/core/internal';
 import type { UnkeyedHeaderDecision } from './http-cache-key.js';
 
 /**

@@ -7,7 +7,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { CacheStack, WriteTicket } from '@strata/core';
+import type { CacheStack } from '@strata/core';
+import type { WriteTicket } from '@strata/core/internal';
 import type { HeaderSource } from './http-headers.js';
 import { variantKey } from './http-cache-key.js';
 import { isStoredResponse, type StoredResponse } from './stored-response.js';

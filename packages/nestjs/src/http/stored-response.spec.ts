@@ -1,4 +1,4 @@
-import { decodeValue, encodeValue } from '@strata/core';
+import { decodeValue, encodeValue } from '@strata/core/internal';
 import { describe, expect, it } from 'vitest';
 import {
   STORED_RESPONSE_VERSION,

@@ -1,4 +1,4 @@
-import type { StrataEvents } from '@strata/core';
+import type { StrataEvents } from '@strata/core/internal';
 
 /** What is reported of one answer: the request, the status sent and its `X-Cache` value. */
 interface ReportedAnswer {

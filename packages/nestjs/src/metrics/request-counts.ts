@@ -1,4 +1,4 @@
-import type { CacheLayerName } from '@strata/core';
+import type { CacheLayerName } from '@strata/core/internal';
 
 /** Lookups of one cache, by outcome: plain numbers, so counting a hit allocates nothing. */
 interface Cells {

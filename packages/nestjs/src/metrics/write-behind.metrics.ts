@@ -1,4 +1,5 @@
-import type { StrataEvents, WriteBehindStrategyCache } from '@strata/core';
+import type { WriteBehindStrategyCache } from '@strata/core';
+import type { StrataEvents } from '@strata/core/internal';
 import type { MetricSet } from './metric-set.js';
 import { BATCH_SIZE_BUCKETS, DEFAULT_FLUSH_BUCKETS } from './strata-metrics.options.js';
 

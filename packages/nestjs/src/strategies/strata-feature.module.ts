@@ -2,15 +2,14 @@ import { Logger, Module, type DynamicModule, type FactoryProvider, type Type } f
 import { ModuleRef } from '@nestjs/core';
 import {
   CacheAsideStrategy,
-  KeyBuilder,
   StrataConfigError,
-  toPositiveMs,
   WriteBehindStrategy,
   WriteThroughStrategy,
   type CacheLoader,
   type CacheWriter,
   type StrategyCache,
 } from '@strata/core';
+import { KeyBuilder, toPositiveMs } from '@strata/core/internal';
 import { getCacheToken } from './inject-cache.decorator.js';
 import type { NamedCacheOptions, StrataFeatureOptions } from './strata-feature.options.js';
 

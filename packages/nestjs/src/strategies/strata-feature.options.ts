@@ -1,5 +1,6 @@
 import type { DynamicModule, ForwardReference, Type } from '@nestjs/common';
-import type { CacheLoader, CacheWriter, WriteBehindConfig } from '@strata/core';
+import type { CacheLoader, CacheWriter } from '@strata/core';
+import type { WriteBehindConfig } from '@strata/core/internal';
 
 /** The strategies a named cache can use. */
 export type CacheStrategyName = 'cache-aside' | 'write-through' | 'write-behind';

@@ -1,11 +1,7 @@
 import 'reflect-metadata';
 import { InvalidTtlError } from '@strata/core';
-import {
-  CACHE_MANAGER,
-  CacheService,
-  StrataCacheManagerModule,
-  type StrataModuleOptions,
-} from '@strata/nestjs';
+import { CACHE_MANAGER, CacheService, StrataCacheManagerModule } from '@strata/nestjs';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import type { Cache } from 'cache-manager';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeApps, createApp, uniquePrefix } from '../support/app.js';

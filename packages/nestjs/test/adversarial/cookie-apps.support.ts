@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { HttpCacheModule, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
+import { HttpCacheModule, StrataModule } from '@strata/nestjs';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import { afterAll, beforeAll } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { createHttpCacheApp, type HttpAdapterName } from '../support/http-app.js';

@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Param } from '@nestjs/common';
-import { HttpCache, type HttpCacheRequest } from '@strata/nestjs';
+import { HttpCache } from '@strata/nestjs';
+import type { HttpCacheRequest } from '../../src/http/http-cache.options.js';
 
 /** How many times each handler ran, by `route:id`. */
 const calls = new Map<string, number>();

@@ -11,7 +11,6 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Test } from '@nestjs/testing';
 import type { CacheStack } from '@strata/core';
 import {
-  DecoratorMisuseError,
   HttpCache,
   HttpCacheInterceptor,
   HttpCacheModule,
@@ -19,6 +18,7 @@ import {
   STRATA_CACHE_STACK,
   StrataModule,
 } from '@strata/nestjs';
+import { DecoratorMisuseError } from '../../src/errors/decorator-misuse.error.js';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';

@@ -1,6 +1,7 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { HttpCache, type HttpCacheRequest } from '@strata/nestjs';
+import { HttpCache } from '@strata/nestjs';
+import type { HttpCacheRequest } from '../../src/http/http-cache.options.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTP_ADAPTERS } from '../support/http-app.js';
 import { useRedisServer } from '../support/redis.js';

@@ -8,8 +8,9 @@ import {
   Req,
   type Type,
 } from '@nestjs/common';
-import { HttpCache, HttpCacheModule, type HttpCacheRequest, StrataModule } from '@strata/nestjs';
-import type { StrataModuleOptions } from '@strata/nestjs';
+import { HttpCache, HttpCacheModule, StrataModule } from '@strata/nestjs';
+import type { HttpCacheRequest } from '../../src/http/http-cache.options.js';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import { uniquePrefix } from '../support/app.js';
 import { createHttpCacheApp, type HttpAdapterName } from '../support/http-app.js';
 import type { RedisHandle } from '../support/redis.js';

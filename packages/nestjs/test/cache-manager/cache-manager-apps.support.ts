@@ -1,7 +1,8 @@
 import type { DynamicModule } from '@nestjs/common';
 import { CacheModule } from '@nestjs/cache-manager';
 import { Test } from '@nestjs/testing';
-import { StrataCacheManagerModule, StrataModule, type StrataCacheManagerOptions } from '@strata/nestjs';
+import { StrataCacheManagerModule, StrataModule } from '@strata/nestjs';
+import type { StrataCacheManagerOptions } from '../../src/cache-manager/strata-cache-manager.options.js';
 import type { Backend } from '../support/app.js';
 import { CatalogService } from './catalog.service.js';
 

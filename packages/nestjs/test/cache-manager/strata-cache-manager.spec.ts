@@ -7,11 +7,11 @@ import {
   CACHE_MANAGER,
   Cacheable,
   CacheService,
-  StrataCacheManager,
   StrataCacheManagerModule,
   StrataModule,
-  type StrataModuleOptions,
 } from '@strata/nestjs';
+import { StrataCacheManager } from '../../src/cache-manager/strata-cache-manager.js';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import type { Cache } from 'cache-manager';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { closeApps, createApp, uniquePrefix } from '../support/app.js';

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { HttpCacheModule, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
+import { HttpCacheModule, StrataModule } from '@strata/nestjs';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { createHttpCacheApp, HTTP_ADAPTERS, type HttpAdapterName } from '../support/http-app.js';

@@ -10,7 +10,8 @@ import {
   ServiceUnavailableException,
   StreamableFile,
 } from '@nestjs/common';
-import { HttpCache, type HttpCacheRequest, NoHttpCache } from '@strata/nestjs';
+import { HttpCache, NoHttpCache } from '@strata/nestjs';
+import type { HttpCacheRequest } from '../../src/http/http-cache.options.js';
 
 /** How many times each handler ran, by `route:id`. */
 export const calls = new Map<string, number>();

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { HttpCacheModule, STRATA_CACHE_STACK, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
+import { HttpCacheModule, STRATA_CACHE_STACK, StrataModule } from '@strata/nestjs';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import type { CacheStack } from '@strata/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from '../support/app.js';

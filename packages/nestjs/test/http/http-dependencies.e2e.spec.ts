@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { CacheService, HttpCacheModule, StrataModule, type StrataModuleOptions } from '@strata/nestjs';
+import { CacheService, HttpCacheModule, StrataModule } from '@strata/nestjs';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';

@@ -8,7 +8,8 @@ import {
   type NamedCacheConfig,
   type StrategyCache,
 } from '@strata/core';
-import { getCacheToken, STRATA_CACHE_STACK, StrataModule, type NamedCacheOptions } from '@strata/nestjs';
+import { getCacheToken, STRATA_CACHE_STACK, StrataModule } from '@strata/nestjs';
+import type { NamedCacheOptions } from '../../src/strategies/strata-feature.options.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import {

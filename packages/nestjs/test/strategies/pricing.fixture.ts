@@ -18,7 +18,8 @@ import {
   type StrategyCache,
   type WriteRecord,
 } from '@strata/core';
-import { InjectCache, STRATA_CACHE_STACK, StrataModule, type NamedCacheOptions } from '@strata/nestjs';
+import { InjectCache, STRATA_CACHE_STACK, StrataModule } from '@strata/nestjs';
+import type { NamedCacheOptions } from '../../src/strategies/strata-feature.options.js';
 import pg from 'pg';
 import {
   startPostgres,

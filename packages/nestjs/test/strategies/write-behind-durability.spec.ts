@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { RedisWriteBehindCache } from '@strata/core';
+import type { RedisWriteBehindCache } from '@strata/core/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { sleep, waitFor } from '../support/deferred.js';

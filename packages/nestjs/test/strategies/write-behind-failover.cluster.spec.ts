@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { RedisWriteBehindCache } from '@strata/core';
+import type { RedisWriteBehindCache } from '@strata/core/internal';
 import { startPostgres, type PostgresServer } from '@strata/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisCluster } from '../support/redis.js';

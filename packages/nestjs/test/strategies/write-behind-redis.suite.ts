@@ -1,14 +1,12 @@
 import 'reflect-metadata';
+import { JournalUnavailableError, QueueFullError, type StrataEventMap } from '@strata/core';
 import {
   CACHE_MISS,
   JOURNAL_GROUP,
-  JournalUnavailableError,
-  QueueFullError,
   type PartitionKeys,
   type RedisWriteBehindCache,
-  type StrataEventMap,
   type StrataEventName,
-} from '@strata/core';
+} from '@strata/core/internal';
 import type { RedisServer } from '@strata/testing';
 import type { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -10,7 +10,8 @@ import type {
   WriteBehindStrategyCache,
   WriteRecord,
 } from '@strata/core';
-import { getCacheToken, STRATA_CACHE_STACK, StrataModule, type NamedCacheOptions } from '@strata/nestjs';
+import { getCacheToken, STRATA_CACHE_STACK, StrataModule } from '@strata/nestjs';
+import type { NamedCacheOptions } from '../../src/strategies/strata-feature.options.js';
 import pg from 'pg';
 import { uniquePrefix } from '../support/app.js';
 import { redisModuleOptions, type RedisTarget } from '../support/redis.js';

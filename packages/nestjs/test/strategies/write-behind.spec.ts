@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { QueueFullError, StrataConfigError, type StrataEventMap, type StrataEventName } from '@strata/core';
+import { QueueFullError, StrataConfigError, type StrataEventMap } from '@strata/core';
+import type { StrataEventName } from '@strata/core/internal';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { settle, sleep, waitFor } from '../support/deferred.js';
 import { type Price, useCatalogServers } from './pricing.fixture.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamicModule, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { StrataModule, type StrataModuleOptions } from '@strata/nestjs';
+import { StrataModule } from '@strata/nestjs';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import type { RedisClusterHandle, RedisHandle } from './redis.js';
 
 /** A key prefix no other test uses, so tests never see each other's entries in a shared Redis. */

@@ -2,8 +2,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Duration, GetOptions, ReadOptions, RedisOptions, WriteOptions } from '@strata/core';
-import type { StrataModuleOptions } from '@strata/nestjs';
+import type { Duration, GetOptions, ReadOptions, WriteOptions } from '@strata/core';
+import type { RedisOptions } from '@strata/core/internal';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 
 // Parent side of multi-instance tests: each instance is a child process (instance-child.mjs)

@@ -5,7 +5,7 @@ import {
   type RedisServer,
   type StartRedisOptions,
 } from '@strata/testing';
-import type { StrataModuleOptions } from '@strata/nestjs';
+import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 
