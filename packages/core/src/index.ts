@@ -8,8 +8,8 @@ export type {
 } from './stack/cache-stack.types.js';
 export { DependencyTracker } from './dependencies/dependency-tracker.js';
 export type { Collected } from './dependencies/dependency-tracker.js';
-export { L2Guard } from './stack/l2-guard.js';
-export type { ReplayListener } from './stack/pending-evictions.js';
+export { L2Guard } from './layers/l2-guard.js';
+export type { ReplayListener } from './layers/pending-evictions.js';
 
 export type {
   BreakerOptions,
@@ -26,9 +26,9 @@ export type {
   StaleReadStackOptions,
 } from './options/stale-read.options.js';
 export type { ResolvedStaleReads } from './options/resolve-stale-read-options.js';
-export { resolveReadPolicy } from './stack/stale-policy.js';
-export type { DurationFailure, EarlyRefresh, OptionLabel, ReadPolicy } from './stack/stale-policy.js';
-export { isEarlyRefreshDue } from './stack/xfetch.js';
+export { resolveReadPolicy } from './reads/stale-policy.js';
+export type { DurationFailure, EarlyRefresh, OptionLabel, ReadPolicy } from './reads/stale-policy.js';
+export { isEarlyRefreshDue } from './reads/xfetch.js';
 export type { ResolvedStackOptions } from './options/resolve-options.js';
 
 export { parseDuration } from './duration/duration.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import type { GuardedRun } from '../stack/l2-guard.js';
+import type { GuardedRun } from '../layers/l2-guard.js';
 
 /** Options of {@link LoadLeases} (durations in ms). */
 export interface LoadLeaseOptions {

@@ -13,13 +13,13 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { TtlPolicy } from '../ttl/ttl-policy.js';
 import type { GetOptions, LoadOptions, ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
-import { EntryWriter } from './entry-writer.js';
-import { KeyChanges } from './key-changes.js';
-import { WritePath } from './write-path.js';
-import type { L2Guard } from './l2-guard.js';
-import { buildStackLayers } from './stack-layers.js';
-import { NOT_SERVED, ReadPath, type Loaded } from './read-path.js';
-import { invalidTtl, resolveReadPolicy } from './stale-policy.js';
+import { EntryWriter } from '../writes/entry-writer.js';
+import { KeyChanges } from '../writes/key-changes.js';
+import { WritePath } from '../writes/write-path.js';
+import type { L2Guard } from '../layers/l2-guard.js';
+import { buildStackLayers } from '../engine/stack-layers.js';
+import { NOT_SERVED, ReadPath, type Loaded } from '../reads/read-path.js';
+import { invalidTtl, resolveReadPolicy } from '../reads/stale-policy.js';
 
 /** What {@link CacheStack.peek} returns when L1 has no fresh entry. */
 export const CACHE_MISS: unique symbol = Symbol('strata:cache-miss');

@@ -11,10 +11,10 @@ import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import type { TtlPolicy } from '../ttl/ttl-policy.js';
-import type { ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
+import type { ReadOptions, WriteOptions, WriteTicket } from '../stack/cache-stack.types.js';
 import type { EntryWriter } from './entry-writer.js';
 import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
-import type { L2Guard } from './l2-guard.js';
+import type { L2Guard } from '../layers/l2-guard.js';
 
 const NO_TAGS: readonly string[] = [];
 

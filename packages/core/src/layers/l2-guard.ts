@@ -1,8 +1,8 @@
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
-import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js';
-import type { RedisLayer } from '../layers/redis.layer.js';
+import type { EntryToWrite, LayerRead } from './cache-layer.interface.js';
+import type { RedisLayer } from './redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
 import { OperationDeadlines } from './operation-deadlines.js';

@@ -7,8 +7,8 @@ import type { LoadLeases } from '../lease/load-lease.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import type { TtlPolicy } from '../ttl/ttl-policy.js';
-import type { EntryWriter } from './entry-writer.js';
-import type { L2Guard } from './l2-guard.js';
+import type { EntryWriter } from '../writes/entry-writer.js';
+import type { L2Guard } from '../layers/l2-guard.js';
 
 /** A load's result. */
 export interface Loaded {

@@ -4,7 +4,7 @@ import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
 import { StrataError } from '../errors/strata.error.js';
 import { EntryEvents } from '../events/entry-events.js';
 import { adoptingLoader } from '../migration/legacy-adoption.js';
-import type { GetOptions, LoadOptions } from './cache-stack.types.js';
+import type { GetOptions, LoadOptions } from '../stack/cache-stack.types.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import type { L2Lookup, Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
 import {

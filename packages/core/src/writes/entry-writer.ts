@@ -1,7 +1,7 @@
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
-import type { L2Guard } from './l2-guard.js';
+import type { L2Guard } from '../layers/l2-guard.js';
 
 /**
  * How a write may land in Redis: unconditionally (a set), if nothing changed the entry since a

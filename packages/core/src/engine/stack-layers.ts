@@ -6,7 +6,7 @@ import { RedisLayer } from '../layers/redis.layer.js';
 import { LoadLeases } from '../lease/load-lease.js';
 import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import { RedisConnection } from '../redis/redis-connection.js';
-import { L2Guard } from './l2-guard.js';
+import { L2Guard } from '../layers/l2-guard.js';
 
 /** The layers of a `CacheStack` and what connects them, each absent when not configured. */
 export interface StackLayers {

@@ -2,9 +2,9 @@ import type { InvalidationBus } from '../bus/invalidation-bus.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
-import type { WriteOptions } from './cache-stack.types.js';
+import type { WriteOptions } from '../stack/cache-stack.types.js';
 import type { L2WriteToken } from './entry-writer.js';
-import type { L2Guard } from './l2-guard.js';
+import type { L2Guard } from '../layers/l2-guard.js';
 
 const NO_TAGS: readonly string[] = [];
 

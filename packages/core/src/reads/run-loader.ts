@@ -1,8 +1,8 @@
 import { deepFreeze, encodeValue } from '../codec/value.codec.js';
 import { bytesOver } from '../codec/value-size.js';
 import { ValueTooLargeError } from '../errors/value-too-large.error.js';
-import { tooLarge } from './write-path.js';
-import type { LoadOptions } from './cache-stack.types.js';
+import { tooLarge } from '../writes/write-path.js';
+import type { LoadOptions } from '../stack/cache-stack.types.js';
 import { callWithin } from './loader-timeouts.js';
 import { AdoptedValue } from '../migration/legacy-adoption.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
