@@ -18,6 +18,7 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources; the packaging check (scripts/pack-check.mjs) covers dist.
     alias: {
+      '@strata/core/internal': src('./packages/core/src/internal.ts'),
       '@strata/core': src('./packages/core/src/index.ts'),
       '@strata/nestjs': src('./packages/nestjs/src/index.ts'),
       '@strata/testing': src('./libs/testing/src/index.ts'),

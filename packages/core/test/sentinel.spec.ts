@@ -2,6 +2,7 @@ import { startRedisSentinel, type RedisSentinel } from '@strata/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_MISS, CacheStack } from '../src/index.js';
 import { countingLoader, eventually, uniquePrefix } from './support.js';
+import { tiersOf } from '../src/internal.js';
 
 describe('CacheStack on Redis Sentinel (redis.sentinel)', () => {
   let sentinel: RedisSentinel;
@@ -60,7 +61,7 @@ describe('CacheStack on Redis Sentinel (redis.sentinel)', () => {
 
     // Both instances reach the new primary and share entries and invalidations again.
     expect(await eventually(() => a.l2Available && b.l2Available, 10_000, 50)).toBe(true);
-    expect(await eventually(() => a.bus?.connected === true && b.bus?.connected === true, 10_000, 50)).toBe(
+    expect(await eventually(() => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true, 10_000, 50)).toBe(
       true,
     );
     await a.set('after', 'from a');

@@ -1,14 +1,6 @@
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { EncodedValue } from '../codec/value.codec.js';
-import type { StrataEvents } from '../events/strata-events.js';
-import type { DependencyTracker } from '../dependencies/dependency-tracker.js';
-import type { KeyBuilder } from '../keys/key-builder.js';
-import type { LoadLeases } from '../lease/load-lease.js';
-import type { MemoryLayer } from '../layers/memory.layer.js';
-import type { ResolvedStackOptions } from '../options/resolve-options.js';
-import type { TtlPolicy } from '../ttl/ttl-policy.js';
-import type { EntryWriter } from '../writes/entry-writer.js';
-import type { L2Guard } from '../layers/l2-guard.js';
+import type { Tokens } from './load-request.js';
 
 /** A load's result. */
 export interface Loaded {
@@ -27,27 +19,29 @@ export type L2Lookup =
   | { readonly hit: true; readonly entry: CacheEntry; readonly shared: unknown }
   | { readonly hit: false; readonly token: number | undefined; readonly stale: CacheEntry | undefined };
 
-/** `CacheStack.write`, as the read path calls it. */
-export type WriteEntry = EntryWriter['write'];
-
-/** What the read path uses of its `CacheStack`. */
-export interface ReadPathDeps {
-  readonly options: ResolvedStackOptions;
-  readonly events: StrataEvents;
-  readonly keys: KeyBuilder;
-  readonly ttl: TtlPolicy;
-  readonly l1: MemoryLayer | undefined;
-  readonly guard: L2Guard | undefined;
-  /** Cross-instance single-flight, with Redis unless `lease: false`. */
-  readonly leases: LoadLeases | undefined;
-  readonly write: WriteEntry;
-  readonly isClosed: () => boolean;
-  /** Records the keys and tags read inside `CacheStack.trackDependencies`. */
-  readonly tracker: DependencyTracker;
+/** How `ReadPath.readL2` reads: for the write that follows a miss, and with what frozen copy. */
+export interface L2ReadMode {
+  /** Take the Redis token for the write that follows a miss (one more round trip, on misses only). */
+  readonly wantToken: boolean;
+  /** Keep the decoded value frozen in L1 and hand it out (`share`). */
+  readonly share?: boolean;
 }
 
-/** Write tokens taken before a loader runs (no stale sets): L1's clock, Redis time. */
-export interface Tokens {
-  readonly l1: number | undefined;
-  readonly l2: number | undefined;
+/** The modes `ReadPath.readL2` reads with, built once: an L2 read allocates none. */
+export const L2_READ = {
+  lookup: { wantToken: false },
+  lookupShared: { wantToken: false, share: true },
+  forWrite: { wantToken: true },
+  forWriteShared: { wantToken: true, share: true },
+} as const satisfies Record<string, L2ReadMode>;
+
+/** How a refresh starts: with the tokens of the read that found the entry stale, by reading again, or at once. */
+export type Start = Tokens | 'revalidate' | 'recompute';
+
+/** An expired entry that may stand in for a load. */
+export interface StaleRecord {
+  readonly entry: CacheEntry;
+  readonly shared: unknown;
+  /** Set on an entry read from Redis (for the `stale` event); L1 records have none. */
+  readonly layer?: 'l2';
 }

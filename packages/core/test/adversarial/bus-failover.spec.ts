@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_MISS, CacheStack, type CacheStackOptions, type RedisOptions } from '../../src/index.js';
 import { eventually, uniquePrefix } from '../support.js';
+import { tiersOf } from '../../src/internal.js';
 
 /** Bus delivery on a loaded CI machine, asserted with margin. */
 const DELIVERY_MS = 1_000;
@@ -76,7 +77,7 @@ async function subscribersOn(url: string, channel: string): Promise<number> {
 }
 
 function channelOf(stack: CacheStack): string {
-  const channel = stack.options.bus?.channel;
+  const channel = tiersOf(stack).options.bus?.channel;
   if (channel === undefined) throw new Error('no bus');
   return channel;
 }
@@ -104,7 +105,7 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
   async function keyAwayFrom(stack: CacheStack, node: RedisClusterNode): Promise<string> {
     for (let i = 0; ; i++) {
       const key = `away:${i}`;
-      if ((await cluster.primaryFor(stack.keys.entry(key))).port !== node.port) return key;
+      if ((await cluster.primaryFor(tiersOf(stack).keys.entry(key))).port !== node.port) return key;
     }
   }
 
@@ -160,7 +161,7 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(
       await eventually(
-        () => a.bus?.connected === true && b.bus?.connected === true && a.l2Available && b.l2Available,
+        () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true && a.l2Available && b.l2Available,
         RECOVERY_MS,
         20,
       ),
@@ -212,7 +213,7 @@ describe('the invalidation bus through a Sentinel failover', () => {
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(
       await eventually(
-        () => a.bus?.connected === true && b.bus?.connected === true && a.l2Available && b.l2Available,
+        () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true && a.l2Available && b.l2Available,
         RECOVERY_MS,
         20,
       ),
@@ -264,14 +265,14 @@ describe('the invalidation bus when a set could not reach Redis', () => {
       holdA = true;
       await redis.stop();
       expect(
-        await eventually(() => aClient.status === 'end' && b.bus?.connected === false, RECOVERY_MS, 10),
+        await eventually(() => aClient.status === 'end' && tiersOf(b).bus?.connected === false, RECOVERY_MS, 10),
       ).toBe(true);
       // Redis is down: A's set evicts 'k' once it can, and announces it once it can.
       await a.set('k', 'v1');
       await redis.restart();
       expect(
         await eventually(
-          () => a.bus?.connected === true && b.bus?.connected === true && b.l2Available,
+          () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true && b.l2Available,
           RECOVERY_MS,
           10,
         ),
