@@ -70,7 +70,9 @@ describe('dependency tracking with Redis', () => {
     const dependency = tiersOf(stack).keys.keyDependency(tiersOf(stack).keys.entry('product:1'));
 
     await stack.set('product:2', 'mug');
-    const unwatched = await admin.pttl(tiersOf(stack).keys.keyDependency(tiersOf(stack).keys.entry('product:2')));
+    const unwatched = await admin.pttl(
+      tiersOf(stack).keys.keyDependency(tiersOf(stack).keys.entry('product:2')),
+    );
     expect(unwatched).toBeGreaterThan(25_000);
     expect(unwatched).toBeLessThanOrEqual(30_000);
 

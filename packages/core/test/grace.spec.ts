@@ -101,7 +101,11 @@ describe.each(variants)('grace (stale-if-error): $name', (variant) => {
       .getOrLoad('k', () => sleep(300).then(() => 'late'), { hardTimeout: 50 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LoaderTimeoutError);
-    expect(error).toMatchObject({ code: 'E_LOAD_TIMEOUT', key: tiersOf(stack).keys.entry('k'), timeoutMs: 50 });
+    expect(error).toMatchObject({
+      code: 'E_LOAD_TIMEOUT',
+      key: tiersOf(stack).keys.entry('k'),
+      timeoutMs: 50,
+    });
     expect(Date.now() - started).toBeLessThan(250);
     await sleep(350);
     expect(await stack.get('k')).toBeUndefined();

@@ -274,7 +274,10 @@ describe('CacheStack when Redis fails', () => {
     const raw = new Redis(server.url);
     try {
       expect(
-        await eventually(async () => /^X\|/.test((await raw.get(tiersOf(stack).keys.entry('victim'))) ?? ''), 8_000),
+        await eventually(
+          async () => /^X\|/.test((await raw.get(tiersOf(stack).keys.entry('victim'))) ?? ''),
+          8_000,
+        ),
       ).toBe(true);
       expect(await eventually(() => stack.l2Available, 8_000)).toBe(true);
       const other = stackWith({ prefix: tiersOf(stack).options.prefix, l1: false });

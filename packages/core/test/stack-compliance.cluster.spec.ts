@@ -153,7 +153,8 @@ describe('CacheStack on a Redis Cluster during a failover', () => {
       expect(await stack.getOrLoad('k', loader.load)).toBe('loaded 1');
       await stack.delete('k'); // cannot reach Redis: remembered and replayed once it can
       expect(Date.now() - started).toBeLessThan(5_000);
-      if (other.port !== primary.port) expect(await client.get(tiersOf(stack).keys.entry('elsewhere'))).not.toBeNull();
+      if (other.port !== primary.port)
+        expect(await client.get(tiersOf(stack).keys.entry('elsewhere'))).not.toBeNull();
 
       const successor = await failingOver;
       expect(await eventually(() => stack.l2Available, 10_000)).toBe(true);

@@ -64,7 +64,10 @@ describe('compliance variants', () => {
     const both = await connected({ prefix: uniquePrefix(), redis: { url: server.url } });
     const split = await connected({ prefix: uniquePrefix(), l1: false, redis: { client: splitReadClient } });
     try {
-      expect([tiersOf(memory).l1 !== undefined, tiersOf(memory).l2 !== undefined]).toStrictEqual([true, false]);
+      expect([tiersOf(memory).l1 !== undefined, tiersOf(memory).l2 !== undefined]).toStrictEqual([
+        true,
+        false,
+      ]);
       expect([tiersOf(redis).l1 !== undefined, tiersOf(redis).l2 !== undefined]).toStrictEqual([false, true]);
       expect([tiersOf(both).l1 !== undefined, tiersOf(both).l2 !== undefined]).toStrictEqual([true, true]);
       expect(tiersOf(split).l1).toBeUndefined();

@@ -77,11 +77,17 @@ export class WriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehi
   override async set(key: string, value: T): Promise<void> {
     // Encoded once, and now: the caller may change `value` as soon as `set` returns, before the
     // key's earlier writes are done. The journal's snapshot is also what the cache stores.
-    const encoded = tiersOf(this.stack).encode(key, value, { namespace: this.name, target: `${this.name} cache` });
+    const encoded = tiersOf(this.stack).encode(key, value, {
+      namespace: this.name,
+      target: `${this.name} cache`,
+    });
     // In call order per key, so the cache ends with the value the journal ends with.
     return this.order.run(key, async () => {
       await this.queue.enqueue(key, { kind: 'set', value: encoded });
-      await tiersOf(this.stack).setEncoded(key, value, encoded, { namespace: this.name, ttl: this.config.ttl });
+      await tiersOf(this.stack).setEncoded(key, value, encoded, {
+        namespace: this.name,
+        ttl: this.config.ttl,
+      });
     });
   }
 

@@ -130,7 +130,11 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
       target: this.encodeTarget,
     });
     return this.order.run(key, async () => {
-      const { full, ttlMs, head } = tiersOf(this.stack).entryHead(this.cacheKey(key), value, this.writeOptions);
+      const { full, ttlMs, head } = tiersOf(this.stack).entryHead(
+        this.cacheKey(key),
+        value,
+        this.writeOptions,
+      );
       await this.append({
         op: 's',
         key,

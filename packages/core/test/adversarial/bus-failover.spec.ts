@@ -161,7 +161,11 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(
       await eventually(
-        () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true && a.l2Available && b.l2Available,
+        () =>
+          tiersOf(a).bus?.connected === true &&
+          tiersOf(b).bus?.connected === true &&
+          a.l2Available &&
+          b.l2Available,
         RECOVERY_MS,
         20,
       ),
@@ -213,7 +217,11 @@ describe('the invalidation bus through a Sentinel failover', () => {
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(
       await eventually(
-        () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true && a.l2Available && b.l2Available,
+        () =>
+          tiersOf(a).bus?.connected === true &&
+          tiersOf(b).bus?.connected === true &&
+          a.l2Available &&
+          b.l2Available,
         RECOVERY_MS,
         20,
       ),
@@ -265,7 +273,11 @@ describe('the invalidation bus when a set could not reach Redis', () => {
       holdA = true;
       await redis.stop();
       expect(
-        await eventually(() => aClient.status === 'end' && tiersOf(b).bus?.connected === false, RECOVERY_MS, 10),
+        await eventually(
+          () => aClient.status === 'end' && tiersOf(b).bus?.connected === false,
+          RECOVERY_MS,
+          10,
+        ),
       ).toBe(true);
       // Redis is down: A's set evicts 'k' once it can, and announces it once it can.
       await a.set('k', 'v1');

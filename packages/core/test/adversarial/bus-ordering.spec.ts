@@ -33,7 +33,11 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
 
   /** What Redis holds for `key`, read by a stack without L1. */
   async function inRedis(like: CacheStack, key: string): Promise<unknown> {
-    const truth = new CacheStack({ prefix: tiersOf(like).options.prefix, l1: false, redis: { url: redis.url } });
+    const truth = new CacheStack({
+      prefix: tiersOf(like).options.prefix,
+      l1: false,
+      redis: { url: redis.url },
+    });
     redis.open.push(truth);
     await truth.connect();
     return truth.get(key);
@@ -143,7 +147,13 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
       '[]',
       '42',
       'x'.repeat(100_000),
-      JSON.stringify({ v: 99, s: 'future', k: [named], t: [tiersOf(a).keys.tag('t')], payload: { store: 'me' } }),
+      JSON.stringify({
+        v: 99,
+        s: 'future',
+        k: [named],
+        t: [tiersOf(a).keys.tag('t')],
+        payload: { store: 'me' },
+      }),
       JSON.stringify({ v: 2, s: 'x', k: [tiersOf(a).keys.entry('absent')], u: ['1e99'] }),
       JSON.stringify({ v: 2, s: 'x', k: [tiersOf(a).keys.entry('absent')], u: ['99999999999999999999'] }),
       // An own "__proto__" field (JSON.parse makes it one): a legal empty message, no pollution.

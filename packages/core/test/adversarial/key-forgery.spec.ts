@@ -190,7 +190,9 @@ describe.each([
   it('neither reads nor overwrites the entry of the long key whose shortened form it spells', async () => {
     const stack = await open();
     const long = `search:${'q'.repeat(600)}`;
-    const forged = tiersOf(stack).keys.entry(long).slice(`${tiersOf(stack).keys.prefix}:default:`.length);
+    const forged = tiersOf(stack)
+      .keys.entry(long)
+      .slice(`${tiersOf(stack).keys.prefix}:default:`.length);
     await stack.set(long, 'the real results');
     expect(await stack.get(forged)).toBeUndefined();
     await stack.set(forged, 'poisoned');

@@ -41,7 +41,11 @@ describe('L1 coherence under concurrent writes from several instances', () => {
     const [first] = stacks;
     if (first === undefined) throw new Error('stacks expected');
     // What Redis holds, read without an L1.
-    const truth = new CacheStack({ prefix: tiersOf(first).options.prefix, l1: false, redis: { url: redis.url } });
+    const truth = new CacheStack({
+      prefix: tiersOf(first).options.prefix,
+      l1: false,
+      redis: { url: redis.url },
+    });
     redis.open.push(truth);
     await truth.connect();
     const divergences: string[] = [];

@@ -160,7 +160,13 @@ describe.each(SHAPES)('limits per call: %s', (_name, shape) => {
       maxBytes: 1_000,
     });
     expect(tooLarge).toStrictEqual([
-      { cache: 'default', key: tiersOf(stack).keys.entry('k'), bytes: 2_003, maxBytes: 1_000, operation: 'set' },
+      {
+        cache: 'default',
+        key: tiersOf(stack).keys.entry('k'),
+        bytes: 2_003,
+        maxBytes: 1_000,
+        operation: 'set',
+      },
     ]);
     // The older value does not outlive the set.
     expect(await stack.get('k')).toBeUndefined();
@@ -193,7 +199,9 @@ describe.each(SHAPES)('limits per call: %s', (_name, shape) => {
     expect(first).toStrictEqual(big);
     expect(second).toStrictEqual(big);
     expect(loads).toBe(1);
-    expect(tooLarge).toMatchObject([{ key: tiersOf(stack).keys.entry('big'), maxBytes: 1_000, operation: 'load' }]);
+    expect(tooLarge).toMatchObject([
+      { key: tiersOf(stack).keys.entry('big'), maxBytes: 1_000, operation: 'load' },
+    ]);
     expect(await stack.get('big')).toBeUndefined();
     expect(await stack.getOrLoad('big', loader)).toStrictEqual(big);
     expect(loads).toBe(2);

@@ -124,7 +124,10 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
     // Misses, takes its token and lease, then waits in its loader.
     const loading = reader.getOrLoad('k', () => source.promise);
     expect(
-      await eventually(async () => (await admin.keys(`${tiersOf(writer!).options.prefix}:~lease:*`)).length > 0, 2_000),
+      await eventually(
+        async () => (await admin.keys(`${tiersOf(writer!).options.prefix}:~lease:*`)).length > 0,
+        2_000,
+      ),
     ).toBe(true);
 
     await outOfMemory();

@@ -18,6 +18,8 @@ import type {
   CachePutOptions,
 } from '../decorators/cache-decorator.options.js';
 import { NO_VALUE, settleResult } from './method-result.js';
+import { thenableObservable } from './thenable-observable.js';
+import { tiersOf } from '@strata/core/internal';
 
 type AnyArgs = unknown[];
 type Invoke = (self: unknown, args: AnyArgs) => Promise<unknown>;
@@ -91,36 +93,6 @@ export function wrapCacheMethod(
   return wrapped;
 }
 
-/**
- * An Observable that `await` also accepts. The call starts at once, as a Promise's would: the
- * declared type was erased, so this may be a `(): void` method whose caller never awaits or
- * subscribes, and it must still run (and evict). `then` and the first subscription share that
- * run; each later subscription runs the call again, as a cold Observable would (`retry` works).
- */
-function thenableObservable(
-  run: () => Promise<unknown>,
-): Observable<unknown> & PromiseLike<unknown> & Pick<Promise<unknown>, 'catch' | 'finally'> {
-  let first: Promise<unknown> | undefined = run();
-  const settled = first;
-  let promise: Promise<unknown> | undefined;
-  const once = (): Promise<unknown> =>
-    (promise ??= settled.then((value) => (value === NO_VALUE ? undefined : value)));
-  const observable = defer(() => {
-    const current = first ?? run();
-    first = undefined;
-    return from(current);
-  }).pipe(mergeMap((value) => (value === NO_VALUE ? EMPTY : of(value))));
-  return Object.assign(observable, {
-    then: <A = unknown, B = never>(
-      onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
-      onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-    ): Promise<A | B> => once().then(onFulfilled, onRejected),
-    catch: <B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<unknown> =>
-      once().catch(onRejected),
-    finally: (onFinally?: (() => void) | null): Promise<unknown> => once().finally(onFinally),
-  });
-}
-
 function cacheable(
   stack: CacheStack,
   next: Invoke,
@@ -144,9 +116,10 @@ function cacheable(
   // Stale reads: checked now (naming the decorator), passed through to getOrLoad as given.
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
   const reads = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
-  resolveReadPolicy(reads, stack.options.reads, (option) => `@Cacheable({ ${option} }) on ${target}`);
-  // XFetch draws on hits: they must reach getOrLoad, past the synchronous L1 peek.
-  const peekFirst = (earlyRefresh ?? stack.options.reads.earlyRefresh) === false;
+  const tiers = tiersOf(stack);
+  resolveReadPolicy(reads, tiers.options.reads, (option) => `@Cacheable({ ${option} }) on ${target}`);
+  // XFetch draws on hits: they must reach the engine's load, past the synchronous L1 peek.
+  const peekFirst = (earlyRefresh ?? tiers.options.reads.earlyRefresh) === false;
   // Options that do not depend on the call are built once: the hit path allocates nothing extra.
   const staticOptions: LoadOptions<unknown> = {
     ttl,
@@ -159,14 +132,14 @@ function cacheable(
   };
   const dynamic = typeof options.tags === 'function' || unless !== undefined;
   const constantEntryKey =
-    typeof options.key === 'string' ? stack.keys.entry(options.key, namespace) : undefined;
+    typeof options.key === 'string' ? tiers.keys.entry(options.key, namespace) : undefined;
   return (self, args) => {
     if (condition && !condition(...args)) return next(self, args);
-    const key = keyOf(args);
+    // The key is built and L1 looked up once: a miss goes on to the engine's load by full key.
+    const full = constantEntryKey ?? tiers.keys.entry(keyOf(args), namespace);
     // L1 hit: answered synchronously, with no loader closure and no options object.
     if (peekFirst) {
-      const local =
-        constantEntryKey === undefined ? stack.peek(key, namespace) : stack.peekEntry(constantEntryKey);
+      const local = tiers.peekEntry(full);
       if (local !== CACHE_MISS) return Promise.resolve(local);
     }
     const loadOptions: LoadOptions<unknown> = dynamic
@@ -176,7 +149,7 @@ function cacheable(
           shouldCache: (value) => value !== NO_VALUE && !(unless?.(value as never, ...args) ?? false),
         }
       : staticOptions;
-    return stack.getOrLoad(key, () => next(self, args), loadOptions);
+    return tiers.loadEntry(full, () => next(self, args), loadOptions);
   };
 }
 
