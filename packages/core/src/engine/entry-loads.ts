@@ -1,5 +1,5 @@
 import { decodeValue } from '../codec/value.codec.js';
-import { L2_READ, NOT_SERVED, type Loaded } from '../reads/read-path.js';
+import { L2_READ, NOT_SERVED, type Loaded } from '../reads/read-path.types.js';
 import { invalidTtl, resolveReadPolicy } from '../reads/stale-policy.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import type { GetOptions, LoadOptions } from '../stack/cache-stack.types.js';

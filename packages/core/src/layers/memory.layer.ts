@@ -59,7 +59,7 @@ export class MemoryLayer implements CacheLayer {
   constructor(
     private readonly options: MemoryLayerOptions,
     /** Wall time, for expiry (the logical `clock` orders writes). */
-    private readonly wallClock: StrataClock = SYSTEM_CLOCK,
+    private readonly time: StrataClock = SYSTEM_CLOCK,
   ) {
     this.records = new LRUCache<string, MemoryRecord>({
       max: options.maxEntries,
@@ -97,7 +97,7 @@ export class MemoryLayer implements CacheLayer {
   }
 
   read(key: string): LayerRead {
-    const record = this.lookup(key, this.wallClock.now());
+    const record = this.lookup(key, this.time.now());
     if (record === undefined) return { entry: undefined, token: this.missToken() };
     return { entry: record.entry, token: this.clock, shared: record.shared };
   }
@@ -151,12 +151,8 @@ export class MemoryLayer implements CacheLayer {
     this.keyDependencies?.watch(entry.tags);
     this.longestLifetimeMs = Math.max(this.longestLifetimeMs, ttlMs);
     const floor = version === undefined ? undefined : version - 1;
-    this.records.set(key, {
-      entry: { ...entry, created },
-      shared,
-      expiresAt: this.wallClock.now() + ttlMs,
-      floor,
-    });
+    const expiresAt = this.time.now() + ttlMs;
+    this.records.set(key, { entry: { ...entry, created }, shared, expiresAt, floor });
     return true;
   }
 
@@ -172,7 +168,7 @@ export class MemoryLayer implements CacheLayer {
         // decides: a read that began before the held copy was stored is older than it.
         if (current.entry === undefined || version - 1 !== current.floor) return false;
       }
-      if (token === undefined || current.expiresAt <= this.wallClock.now()) return false;
+      if (token === undefined || current.expiresAt <= this.time.now()) return false;
       return (current.entry ? current.entry.created : current.deletedAt) >= token;
     }
     const remote = this.remoteDeletes.get(key);
@@ -198,7 +194,7 @@ export class MemoryLayer implements CacheLayer {
    */
   deleteRemote(keys: readonly string[], upTo: readonly (number | undefined)[] = []): void {
     const deletedAt = ++this.clock;
-    const expiresAt = this.wallClock.now() + this.options.tombstoneTtlMs;
+    const expiresAt = this.time.now() + this.options.tombstoneTtlMs;
     keys.forEach((key, i) => {
       const floor = upTo[i];
       const current = this.records.peek(key);
@@ -230,7 +226,7 @@ export class MemoryLayer implements CacheLayer {
   /** Delete markers for `keys` (their Redis version is not known yet). */
   private markDeleted(keys: readonly string[]): void {
     const deletedAt = ++this.clock;
-    const expiresAt = this.wallClock.now() + this.options.tombstoneTtlMs;
+    const expiresAt = this.time.now() + this.options.tombstoneTtlMs;
     for (const key of keys)
       this.records.set(key, { entry: undefined, deletedAt, expiresAt, floor: undefined });
   }
@@ -259,7 +255,7 @@ export class MemoryLayer implements CacheLayer {
 
   invalidate(tagKeys: readonly string[]): void {
     const at = ++this.clock;
-    const wall = this.wallClock.now();
+    const wall = this.time.now();
     const watch = this.keyDependencies;
     for (const tagKey of tagKeys) {
       if (watch === undefined || watch.matters(tagKey)) this.invalidations.set(tagKey, { at, wall });

@@ -27,7 +27,7 @@ type LeaseClient = (Redis | Cluster) & {
   strataLeaseRenew(key: string, token: string, ttlMs: number): Promise<number>;
 };
 
-const RELEASED: LeaseOutcome = { kind: 'unavailable' };
+const LEASE_UNAVAILABLE: LeaseOutcome = { kind: 'unavailable' };
 /** First wait for another instance's value; doubles up to {@link MAX_POLL_MS}. */
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 50;
@@ -81,7 +81,7 @@ export class LoadLeases {
     const reply = await this.run('lease', () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'), {
       undo: () => this.releaseNow(key, token),
     });
-    if (reply === undefined) return RELEASED;
+    if (reply === undefined) return LEASE_UNAVAILABLE;
     if (reply !== 'OK') return { kind: 'held' };
     // While the holder loads, its lease is extended every third of its life: only a holder that
     // stopped (crashed) lets it expire, however slow the loader.

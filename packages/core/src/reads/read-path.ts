@@ -11,6 +11,7 @@ import type { LoadRequest, Tokens } from './load-request.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import {
   L2_READ,
+  NOT_SERVED,
   type L2Lookup,
   type L2ReadMode,
   type Loaded,
@@ -26,11 +27,6 @@ import {
 import { runLoader } from './run-loader.js';
 import type { ReadPolicy } from './stale-policy.js';
 import { isEarlyRefreshDue } from './xfetch.js';
-
-export { L2_READ, type L2Lookup, type L2ReadMode, type Loaded } from './read-path.types.js';
-
-/** What {@link ReadPath.fromL1} returns when L1 has nothing it may serve. */
-export const NOT_SERVED: unique symbol = Symbol('strata:not-served');
 
 const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined, stale: undefined };
 /**

@@ -45,3 +45,6 @@ export interface StaleRecord {
   /** Set on an entry read from Redis (for the `stale` event); L1 records have none. */
   readonly layer?: 'l2';
 }
+
+/** What `ReadPath.fromL1` returns when L1 has nothing it may serve. */
+export const NOT_SERVED: unique symbol = Symbol('strata:not-served');
