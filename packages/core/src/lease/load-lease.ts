@@ -1,7 +1,7 @@
 import { SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import type { GuardedRun } from '../layers/l2-guard.js';
+import type { GuardedRun } from '../layers/guarded-run.js';
 
 /** Options of {@link LoadLeases} (durations in ms). */
 export interface LoadLeaseOptions {
