@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isEarlyRefreshDue } from '../src/stack/xfetch.js';
+import { isEarlyRefreshDue } from '../src/reads/xfetch.js';
 import { recordEvents, staleReadVariants, storedEntry } from './stale-reads.support.js';
 import { deferred, eventually, sleep, useFakeDate } from './support.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
-import type { GuardedRun } from '../stack/l2-guard.js';
+import type { GuardedRun } from '../layers/guarded-run.js';
 import { decodeBusMessage, encodeBusMessage } from './bus-message.js';
 import { BusSubscriber } from './bus-subscriber.js';
 

@@ -1,3 +1,4 @@
+import { SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
 import { LRUCache } from 'lru-cache';
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
@@ -55,7 +56,11 @@ export class MemoryLayer implements CacheLayer {
   /** Which key dependencies an entry may carry; absent without key dependencies. */
   private readonly keyDependencies: KeyDependencyWatch | undefined;
 
-  constructor(private readonly options: MemoryLayerOptions) {
+  constructor(
+    private readonly options: MemoryLayerOptions,
+    /** Wall time, for expiry (the logical `clock` orders writes). */
+    private readonly time: StrataClock = SYSTEM_CLOCK,
+  ) {
     this.records = new LRUCache<string, MemoryRecord>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
@@ -92,7 +97,7 @@ export class MemoryLayer implements CacheLayer {
   }
 
   read(key: string): LayerRead {
-    const record = this.lookup(key, Date.now());
+    const record = this.lookup(key, this.time.now());
     if (record === undefined) return { entry: undefined, token: this.missToken() };
     return { entry: record.entry, token: this.clock, shared: record.shared };
   }
@@ -146,7 +151,8 @@ export class MemoryLayer implements CacheLayer {
     this.keyDependencies?.watch(entry.tags);
     this.longestLifetimeMs = Math.max(this.longestLifetimeMs, ttlMs);
     const floor = version === undefined ? undefined : version - 1;
-    this.records.set(key, { entry: { ...entry, created }, shared, expiresAt: Date.now() + ttlMs, floor });
+    const expiresAt = this.time.now() + ttlMs;
+    this.records.set(key, { entry: { ...entry, created }, shared, expiresAt, floor });
     return true;
   }
 
@@ -162,7 +168,7 @@ export class MemoryLayer implements CacheLayer {
         // decides: a read that began before the held copy was stored is older than it.
         if (current.entry === undefined || version - 1 !== current.floor) return false;
       }
-      if (token === undefined || current.expiresAt <= Date.now()) return false;
+      if (token === undefined || current.expiresAt <= this.time.now()) return false;
       return (current.entry ? current.entry.created : current.deletedAt) >= token;
     }
     const remote = this.remoteDeletes.get(key);
@@ -188,7 +194,7 @@ export class MemoryLayer implements CacheLayer {
    */
   deleteRemote(keys: readonly string[], upTo: readonly (number | undefined)[] = []): void {
     const deletedAt = ++this.clock;
-    const expiresAt = Date.now() + this.options.tombstoneTtlMs;
+    const expiresAt = this.time.now() + this.options.tombstoneTtlMs;
     keys.forEach((key, i) => {
       const floor = upTo[i];
       const current = this.records.peek(key);
@@ -220,7 +226,7 @@ export class MemoryLayer implements CacheLayer {
   /** Delete markers for `keys` (their Redis version is not known yet). */
   private markDeleted(keys: readonly string[]): void {
     const deletedAt = ++this.clock;
-    const expiresAt = Date.now() + this.options.tombstoneTtlMs;
+    const expiresAt = this.time.now() + this.options.tombstoneTtlMs;
     for (const key of keys)
       this.records.set(key, { entry: undefined, deletedAt, expiresAt, floor: undefined });
   }
@@ -249,7 +255,7 @@ export class MemoryLayer implements CacheLayer {
 
   invalidate(tagKeys: readonly string[]): void {
     const at = ++this.clock;
-    const wall = Date.now();
+    const wall = this.time.now();
     const watch = this.keyDependencies;
     for (const tagKey of tagKeys) {
       if (watch === undefined || watch.matters(tagKey)) this.invalidations.set(tagKey, { at, wall });

@@ -1,6 +1,7 @@
+import { SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import type { GuardedRun } from '../stack/l2-guard.js';
+import type { GuardedRun } from '../layers/guarded-run.js';
 
 /** Options of {@link LoadLeases} (durations in ms). */
 export interface LoadLeaseOptions {
@@ -26,7 +27,7 @@ type LeaseClient = (Redis | Cluster) & {
   strataLeaseRenew(key: string, token: string, ttlMs: number): Promise<number>;
 };
 
-const RELEASED: LeaseOutcome = { kind: 'unavailable' };
+const LEASE_UNAVAILABLE: LeaseOutcome = { kind: 'unavailable' };
 /** First wait for another instance's value; doubles up to {@link MAX_POLL_MS}. */
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 50;
@@ -47,6 +48,7 @@ export class LoadLeases {
     private readonly run: GuardedRun,
     private readonly options: LoadLeaseOptions,
     private readonly prefix: string,
+    private readonly clock: StrataClock = SYSTEM_CLOCK,
   ) {
     // defineCommand is idempotent per name, so a client shared by two stacks is fine.
     client.defineCommand('strataLeaseRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });
@@ -79,7 +81,7 @@ export class LoadLeases {
     const reply = await this.run('lease', () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'), {
       undo: () => this.releaseNow(key, token),
     });
-    if (reply === undefined) return RELEASED;
+    if (reply === undefined) return LEASE_UNAVAILABLE;
     if (reply !== 'OK') return { kind: 'held' };
     // While the holder loads, its lease is extended every third of its life: only a holder that
     // stopped (crashed) lets it expire, however slow the loader.
@@ -138,7 +140,7 @@ export class LoadLeases {
   ): Promise<T> {
     // The holder renews its lease while it loads, so waiters wait as long as it lives. The bound
     // is for a lease that never expires (set by hand without PX): past it, a waiter loads itself.
-    const deadline = Date.now() + Math.max(10 * this.options.ttlMs, 60_000);
+    const deadline = this.clock.now() + Math.max(10 * this.options.ttlMs, 60_000);
     let delay = FIRST_POLL_MS;
     for (;;) {
       const lease = await this.acquire(fullKey);
@@ -158,7 +160,7 @@ export class LoadLeases {
       delay = Math.min(delay * 2, MAX_POLL_MS);
       const found = await lookup();
       if (found !== undefined) return found;
-      if (Date.now() >= deadline) return load();
+      if (this.clock.now() >= deadline) return load();
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import type { StrataClock } from '../clock/strata-clock.js';
 import type { Duration } from '../duration/duration.js';
 import type { LegacyCacheSource } from '../migration/legacy-cache.source.js';
 import type { ClusterConnectionOptions, SentinelConnectionOptions } from '../redis/redis-client.factory.js';
@@ -218,4 +219,9 @@ export interface CacheStackOptions extends StaleReadStackOptions {
    * @example `migrateFrom: legacyCacheManagerSource({ client })`
    */
   readonly migrateFrom?: LegacyCacheSource;
+  /**
+   * Time source, for tests: entry freshness, L1 expiry and lease waits read it.
+   * @default `Date.now` (read at each call, so fake timers apply)
+   */
+  readonly clock?: StrataClock;
 }

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../../src/index.js';
 import { CACHE_MISS, type RedisOptions } from '../../src/internal.js';
 import { eventually, uniquePrefix } from '../support.js';
+import { tiersOf } from '../../src/internal.js';
 
 /** Bus delivery on a loaded CI machine, asserted with margin. */
 const DELIVERY_MS = 1_000;
@@ -77,7 +78,7 @@ async function subscribersOn(url: string, channel: string): Promise<number> {
 }
 
 function channelOf(stack: CacheStack): string {
-  const channel = stack.options.bus?.channel;
+  const channel = tiersOf(stack).options.bus?.channel;
   if (channel === undefined) throw new Error('no bus');
   return channel;
 }
@@ -105,7 +106,7 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
   async function keyAwayFrom(stack: CacheStack, node: RedisClusterNode): Promise<string> {
     for (let i = 0; ; i++) {
       const key = `away:${i}`;
-      if ((await cluster.primaryFor(stack.keys.entry(key))).port !== node.port) return key;
+      if ((await cluster.primaryFor(tiersOf(stack).keys.entry(key))).port !== node.port) return key;
     }
   }
 
@@ -161,7 +162,11 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(
       await eventually(
-        () => a.bus?.connected === true && b.bus?.connected === true && a.l2Available && b.l2Available,
+        () =>
+          tiersOf(a).bus?.connected === true &&
+          tiersOf(b).bus?.connected === true &&
+          a.l2Available &&
+          b.l2Available,
         RECOVERY_MS,
         20,
       ),
@@ -213,7 +218,11 @@ describe('the invalidation bus through a Sentinel failover', () => {
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(
       await eventually(
-        () => a.bus?.connected === true && b.bus?.connected === true && a.l2Available && b.l2Available,
+        () =>
+          tiersOf(a).bus?.connected === true &&
+          tiersOf(b).bus?.connected === true &&
+          a.l2Available &&
+          b.l2Available,
         RECOVERY_MS,
         20,
       ),
@@ -265,14 +274,18 @@ describe('the invalidation bus when a set could not reach Redis', () => {
       holdA = true;
       await redis.stop();
       expect(
-        await eventually(() => aClient.status === 'end' && b.bus?.connected === false, RECOVERY_MS, 10),
+        await eventually(
+          () => aClient.status === 'end' && tiersOf(b).bus?.connected === false,
+          RECOVERY_MS,
+          10,
+        ),
       ).toBe(true);
       // Redis is down: A's set evicts 'k' once it can, and announces it once it can.
       await a.set('k', 'v1');
       await redis.restart();
       expect(
         await eventually(
-          () => a.bus?.connected === true && b.bus?.connected === true && b.l2Available,
+          () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true && b.l2Available,
           RECOVERY_MS,
           10,
         ),

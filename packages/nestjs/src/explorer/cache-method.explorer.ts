@@ -169,7 +169,7 @@ function resultMode(prototype: object, name: string, target: string): ResultMode
   }
   throw new DecoratorMisuseError(
     target,
-    `a cached method must return a Promise or an Observable, but it is declared to return ${(declared as { name?: string }).name ?? String(declared)}. Make it async.`,
+    `a cached method must return a Promise or an Observable, but it is declared to return ${typeof declared === 'function' ? declared.name : typeof declared}. Make it async.`,
   );
 }
 

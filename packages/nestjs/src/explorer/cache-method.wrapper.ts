@@ -6,7 +6,7 @@ import {
   type LoadOptions,
   type StrategyCache,
 } from '@strata/core';
-import { CACHE_MISS, defaultKey, resolveReadPolicy, toPositiveMs } from '@strata/core/internal';
+import { CACHE_MISS, defaultKey, resolveReadPolicy, tiersOf, toPositiveMs } from '@strata/core/internal';
 import { defer, EMPTY, from, mergeMap, of, type Observable } from 'rxjs';
 import type {
   CacheEvictOptions,
@@ -14,6 +14,7 @@ import type {
   CachePutOptions,
 } from '../decorators/cache-decorator.options.js';
 import { NO_VALUE, settleResult } from './method-result.js';
+import { thenableObservable } from './thenable-observable.js';
 
 type AnyArgs = unknown[];
 type Invoke = (self: unknown, args: AnyArgs) => Promise<unknown>;
@@ -71,7 +72,9 @@ export function wrapCacheMethod(
           try {
             return invoke(this, args);
           } catch (error) {
-            // A key or condition function that throws still rejects, as an async method would.
+            // A key or condition function that throws still rejects, as an async method would,
+            // with what was thrown (an async method does not wrap it in an Error either).
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
             return Promise.reject(error);
           }
         }
@@ -85,36 +88,6 @@ export function wrapCacheMethod(
   Object.defineProperty(wrapped, 'name', { value: original.name });
   Object.defineProperty(wrapped, 'length', { value: original.length });
   return wrapped;
-}
-
-/**
- * An Observable that `await` also accepts. The call starts at once, as a Promise's would: the
- * declared type was erased, so this may be a `(): void` method whose caller never awaits or
- * subscribes, and it must still run (and evict). `then` and the first subscription share that
- * run; each later subscription runs the call again, as a cold Observable would (`retry` works).
- */
-function thenableObservable(
-  run: () => Promise<unknown>,
-): Observable<unknown> & PromiseLike<unknown> & Pick<Promise<unknown>, 'catch' | 'finally'> {
-  let first: Promise<unknown> | undefined = run();
-  const settled = first;
-  let promise: Promise<unknown> | undefined;
-  const once = (): Promise<unknown> =>
-    (promise ??= settled.then((value) => (value === NO_VALUE ? undefined : value)));
-  const observable = defer(() => {
-    const current = first ?? run();
-    first = undefined;
-    return from(current);
-  }).pipe(mergeMap((value) => (value === NO_VALUE ? EMPTY : of(value))));
-  return Object.assign(observable, {
-    then: <A = unknown, B = never>(
-      onFulfilled?: ((value: unknown) => A | PromiseLike<A>) | null,
-      onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-    ): Promise<A | B> => once().then(onFulfilled, onRejected),
-    catch: <B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<unknown> =>
-      once().catch(onRejected),
-    finally: (onFinally?: (() => void) | null): Promise<unknown> => once().finally(onFinally),
-  });
 }
 
 function cacheable(
@@ -140,11 +113,13 @@ function cacheable(
   // Stale reads: checked now (naming the decorator); the durations given reach getOrLoad in ms.
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
   const given = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
+  const tiers = tiersOf(stack);
   const policy = resolveReadPolicy(
     given,
-    stack.options.reads,
+    tiers.options.reads,
     (option) => `@Cacheable({ ${option} }) on ${target}`,
   );
+  // Converted once here: each call hands the engine milliseconds.
   const reads = {
     grace: grace === undefined ? undefined : policy.graceMs,
     staleWhileRevalidate: staleWhileRevalidate === undefined ? undefined : policy.swrMs,
@@ -152,8 +127,8 @@ function cacheable(
     hardTimeout: hardTimeout === undefined ? undefined : policy.hardTimeoutMs,
     earlyRefresh,
   };
-  // XFetch draws on hits: they must reach getOrLoad, past the synchronous L1 peek.
-  const peekFirst = (earlyRefresh ?? stack.options.reads.earlyRefresh) === false;
+  // XFetch draws on hits: they must reach the engine's load, past the synchronous L1 peek.
+  const peekFirst = (earlyRefresh ?? tiers.options.reads.earlyRefresh) === false;
   // Options that do not depend on the call are built once: the hit path allocates nothing extra.
   const staticOptions: LoadOptions<unknown> = {
     ttl,
@@ -166,24 +141,24 @@ function cacheable(
   };
   const dynamic = typeof options.tags === 'function' || unless !== undefined;
   const constantEntryKey =
-    typeof options.key === 'string' ? stack.keys.entry(options.key, namespace) : undefined;
+    typeof options.key === 'string' ? tiers.keys.entry(options.key, namespace) : undefined;
   return (self, args) => {
     if (condition && !condition(...args)) return next(self, args);
-    const key = keyOf(args);
+    // The key is built and L1 looked up once: a miss goes on to the engine's load by full key.
+    const full = constantEntryKey ?? tiers.keys.entry(keyOf(args), namespace);
     // L1 hit: answered synchronously, with no loader closure and no options object.
     if (peekFirst) {
-      const local =
-        constantEntryKey === undefined ? stack.peek(key, namespace) : stack.peekEntry(constantEntryKey);
+      const local = tiers.peekEntry(full);
       if (local !== CACHE_MISS) return Promise.resolve(local);
     }
     const loadOptions: LoadOptions<unknown> = dynamic
       ? {
           ...staticOptions,
           tags: tagsOf?.(args),
-          shouldCache: (value) => value !== NO_VALUE && !(unless?.(value as never, ...args) ?? false),
+          shouldCache: (value) => value !== NO_VALUE && !(unless?.(value, ...args) ?? false),
         }
       : staticOptions;
-    return stack.getOrLoad(key, () => next(self, args), loadOptions);
+    return tiers.loadEntry(full, () => next(self, args), loadOptions);
   };
 }
 
@@ -208,7 +183,7 @@ function put(
       allowed &&
       value !== NO_VALUE &&
       value !== undefined &&
-      !(options.unless?.(value as never, ...args) ?? false)
+      !(options.unless?.(value, ...args) ?? false)
     ) {
       // A named cache's write path is its strategy's (write-through persists first).
       if (named) await named.set(keyOf(args), value);

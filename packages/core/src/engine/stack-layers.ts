@@ -1,3 +1,4 @@
+import type { StrataClock } from '../clock/strata-clock.js';
 import { InvalidationBus } from '../bus/invalidation-bus.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { KeyBuilder } from '../keys/key-builder.js';
@@ -6,7 +7,7 @@ import { RedisLayer } from '../layers/redis.layer.js';
 import { LoadLeases } from '../lease/load-lease.js';
 import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import { RedisConnection } from '../redis/redis-connection.js';
-import { L2Guard } from './l2-guard.js';
+import { L2Guard } from '../layers/l2-guard.js';
 
 /** The layers of a `CacheStack` and what connects them, each absent when not configured. */
 export interface StackLayers {
@@ -25,32 +26,38 @@ export interface StackLayers {
  * leases.
  */
 export function buildStackLayers(
-  o: ResolvedStackOptions,
+  options: ResolvedStackOptions,
   keys: KeyBuilder,
   events: StrataEvents,
+  clock: StrataClock,
 ): StackLayers {
-  const keyDependencyPrefix = o.dependencies ? keys.keyDependencyPrefix : undefined;
+  const keyDependencyPrefix = options.dependencies ? keys.keyDependencyPrefix : undefined;
   // In front of Redis, delete markers also remember the newest entry version seen for a key (the
   // bus's ordering): kept at least as long as an L1 entry lives.
-  const markerTtlMs = o.redis && o.l1 ? Math.max(o.tombstoneTtlMs, o.l1.ttlMs) : o.tombstoneTtlMs;
-  const l1 = o.l1
-    ? new MemoryLayer({ ...o.l1, tombstoneTtlMs: markerTtlMs, keyDependencyPrefix })
+  const markerTtlMs =
+    options.redis && options.l1 ? Math.max(options.tombstoneTtlMs, options.l1.ttlMs) : options.tombstoneTtlMs;
+  const l1 = options.l1
+    ? new MemoryLayer({ ...options.l1, tombstoneTtlMs: markerTtlMs, keyDependencyPrefix }, clock)
     : undefined;
-  if (!o.redis)
+  if (!options.redis)
     return { l1, connection: undefined, l2: undefined, guard: undefined, bus: undefined, leases: undefined };
-  const connection = new RedisConnection(o.redis, (error) =>
+  const connection = new RedisConnection(options.redis, (error) =>
     events.emit('l2:error', { operation: 'connection', error }),
   );
   const l2 = new RedisLayer(connection.client, {
-    tombstoneTtlMs: o.tombstoneTtlMs,
+    tombstoneTtlMs: options.tombstoneTtlMs,
     keyDependencyPrefix: keys.keyDependencyPrefix,
-    dependencyTtlMs: o.dependencyTtlMs,
+    dependencyTtlMs: options.dependencyTtlMs,
   });
-  const guard = new L2Guard(l2, connection, events, o.breaker, o.redis.commandTimeoutMs);
-  const bus = o.bus ? new InvalidationBus(connection.client, guard.command, l1, o.bus, events) : undefined;
+  const guard = new L2Guard(l2, connection, events, options.breaker, options.redis.commandTimeoutMs);
+  const bus = options.bus
+    ? new InvalidationBus(connection.client, guard.command, l1, options.bus, events)
+    : undefined;
   // Owned by the bus (it tracks its publishes until close); announce never rejects.
   if (bus) guard.onReplay((keys, versions, tagKeys) => void bus.announce(keys, versions, tagKeys));
   const leases =
-    o.lease === undefined ? undefined : new LoadLeases(connection.client, guard.command, o.lease, o.prefix);
+    options.lease === undefined
+      ? undefined
+      : new LoadLeases(connection.client, guard.command, options.lease, options.prefix, clock);
   return { l1, connection, l2, guard, bus, leases };
 }

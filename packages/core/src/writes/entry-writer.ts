@@ -1,7 +1,6 @@
+import type { Tiers } from '../engine/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
-import type { MemoryLayer } from '../layers/memory.layer.js';
-import type { L2Guard } from './l2-guard.js';
 
 /**
  * How a write may land in Redis: unconditionally (a set), if nothing changed the entry since a
@@ -31,20 +30,7 @@ export interface EntryWrite {
  * L1 does not take it either.
  */
 export class EntryWriter {
-  constructor(
-    private readonly guard: L2Guard | undefined,
-    private readonly l1: MemoryLayer | undefined,
-    /** L1's lifetime cap in front of Redis (`l1.ttl`), when L1 is on. */
-    private readonly l1TtlMs: number | undefined,
-    /** Whether a dependency key of an entry is a key dependency (`KeyBuilder.isKeyDependency`). */
-    private readonly isKeyDependency: (dependency: string) => boolean = () => false,
-    /**
-     * With the bus, the L1 lifetime of a value whose Redis write failed or was skipped
-     * (`bus.outageTtl`; `0`: not kept): Redis may hold something else, and no announcement can
-     * order this copy (it has no version), so it lives as briefly as during a bus outage.
-     */
-    private readonly unconfirmedTtlMs?: number,
-  ) {}
+  constructor(private readonly tiers: Tiers) {}
 
   /**
    * Writes `w` to Redis (as `l2Token` allows), then to L1 under `l1Token` and the version Redis
@@ -57,7 +43,8 @@ export class EntryWriter {
     l1Token: number | undefined,
     l2Token: L2WriteToken,
   ): Promise<number | undefined> {
-    const now = Date.now();
+    const { guard, keys } = this.tiers;
+    const now = this.tiers.clock.now();
     const lifeMs = w.ttlMs + w.staleMs;
     const entry: EntryToWrite = {
       freshUntil: now + w.ttlMs,
@@ -69,20 +56,20 @@ export class EntryWriter {
     // A load whose Redis read failed or was skipped has no token: writing it to Redis unguarded
     // could put its (possibly older) value over a delete made meanwhile, so only L1 gets it.
     // It also spares a second command timeout when Redis is frozen.
-    if (this.guard && l2Token !== undefined) {
+    if (guard && l2Token !== undefined) {
       const token =
         l2Token === 'unconditional' ? undefined : typeof l2Token === 'number' ? l2Token : l2Token.since;
       // Before the entry: a key dependency time that expired before its dependent would let it
       // pass its check again. If Redis did not confirm, the entry stays out of Redis (L1 only).
-      const keyDependencies = w.tags.filter(this.isKeyDependency);
-      if (keyDependencies.length > 0 && !(await this.guard.extendDependencies(keyDependencies, lifeMs))) {
+      const keyDependencies = w.tags.filter((tag) => keys.isKeyDependency(tag));
+      if (keyDependencies.length > 0 && !(await guard.extendDependencies(keyDependencies, lifeMs))) {
         // A set replaces what Redis holds: evict that (now, or once Redis is back).
-        if (typeof l2Token !== 'number') await this.guard.delete([w.full]);
+        if (typeof l2Token !== 'number') await guard.delete([w.full]);
         this.writeL1(w, entry, lifeMs, l1Token, undefined);
         return undefined;
       }
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
-      const written = await this.guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number');
+      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number');
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return undefined;
       this.writeL1(w, entry, lifeMs, l1Token, written);
@@ -99,12 +86,17 @@ export class EntryWriter {
     l1Token: number | undefined,
     version: number | undefined,
   ): void {
-    if (this.l1 === undefined || this.l1TtlMs === undefined) return;
-    let ttlMs = Math.min(lifeMs, this.l1TtlMs);
-    if (version === undefined && this.guard !== undefined && this.unconfirmedTtlMs !== undefined) {
-      if (this.unconfirmedTtlMs === 0) return;
-      ttlMs = Math.min(ttlMs, this.unconfirmedTtlMs);
+    const { l1, guard, options } = this.tiers;
+    if (l1 === undefined || options.l1 === undefined) return;
+    let ttlMs = Math.min(lifeMs, options.l1.ttlMs);
+    // With the bus, a value whose Redis write failed or was skipped lives in L1 at most
+    // `bus.outageTtl` (`0`: not kept): Redis may hold something else, and no announcement can
+    // order this copy (it has no version), so it lives as briefly as during a bus outage.
+    const unconfirmedTtlMs = options.bus?.outageTtlMs;
+    if (version === undefined && guard !== undefined && unconfirmedTtlMs !== undefined) {
+      if (unconfirmedTtlMs === 0) return;
+      ttlMs = Math.min(ttlMs, unconfirmedTtlMs);
     }
-    this.l1.write(w.full, entry, ttlMs, l1Token, w.shared, version);
+    l1.write(w.full, entry, ttlMs, l1Token, w.shared, version);
   }
 }

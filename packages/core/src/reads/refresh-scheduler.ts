@@ -1,3 +1,4 @@
+import { SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
 import type { StrataEvents } from '../events/strata-events.js';
 
 /** What started a refresh. */
@@ -56,6 +57,7 @@ export class RefreshScheduler<T> {
   constructor(
     private readonly events: StrataEvents,
     private readonly retry: RetryPolicy,
+    private readonly clock: StrataClock = SYSTEM_CLOCK,
   ) {}
 
   /** Whether `key` has a refresh running or a retry waiting. */
@@ -119,7 +121,7 @@ export class RefreshScheduler<T> {
   private scheduleRetry(task: RefreshTask<T>, attempt: number): number | undefined {
     if (this.closed || attempt > this.retry.maxAttempts || this.retries.has(task.key)) return undefined;
     const delayMs = this.retry.delayMs * 2 ** (attempt - 1);
-    if (Date.now() + delayMs >= task.retryUntil) return undefined;
+    if (this.clock.now() + delayMs >= task.retryUntil) return undefined;
     const timer = setTimeout(() => {
       this.retries.delete(task.key);
       // Tracked in `running` until it settles (drain waits for it); it never rejects.

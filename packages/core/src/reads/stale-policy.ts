@@ -137,7 +137,7 @@ function early(
   }
   if (beta === undefined && random === undefined) return base;
   return {
-    beta: (beta as number | undefined) ?? base.beta,
+    beta: beta ?? base.beta,
     random: (random as (() => number) | undefined) ?? base.random,
   };
 }

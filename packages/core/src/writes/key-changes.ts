@@ -1,10 +1,6 @@
-import type { InvalidationBus } from '../bus/invalidation-bus.js';
-import type { KeyBuilder } from '../keys/key-builder.js';
-import type { MemoryLayer } from '../layers/memory.layer.js';
-import type { RedisLayer } from '../layers/redis.layer.js';
-import type { WriteOptions } from './cache-stack.types.js';
+import type { Tiers } from '../engine/tiers.js';
+import type { WriteOptions } from '../stack/cache-stack.types.js';
 import type { L2WriteToken } from './entry-writer.js';
-import type { L2Guard } from './l2-guard.js';
 
 const NO_TAGS: readonly string[] = [];
 
@@ -14,24 +10,13 @@ const NO_TAGS: readonly string[] = [];
  */
 export type ChangedUpTo = readonly (number | undefined)[] | undefined;
 
-/** What {@link KeyChanges} uses of its `CacheStack`. */
-export interface KeyChangesDeps {
-  /** The stack's `dependencies` option. */
-  readonly enabled: boolean;
-  readonly keys: KeyBuilder;
-  readonly l1: MemoryLayer | undefined;
-  readonly l2: RedisLayer | undefined;
-  readonly guard: L2Guard | undefined;
-  readonly bus: InvalidationBus | undefined;
-}
-
 /**
  * The end of every set and delete of a `CacheStack`: records when each key changed (its key
  * dependency time, docs/dependencies.md), so entries computed from the old value are dropped, and
  * announces the change on the bus.
  */
 export class KeyChanges {
-  constructor(private readonly d: KeyChangesDeps) {}
+  constructor(private readonly tiers: Tiers) {}
 
   /**
    * After a set or delete of `full` whose Redis command was started as `write`. The dependency
@@ -46,8 +31,8 @@ export class KeyChanges {
     write: Promise<ChangedUpTo> | undefined,
     issued = true,
   ): Promise<void> {
-    const { keys, l1, l2, guard, bus } = this.d;
-    if (!this.d.enabled) {
+    const { keys, l1, l2, guard, bus } = this.tiers;
+    if (!this.tiers.options.dependencies) {
       await bus?.announce(full, (await write) ?? [], NO_TAGS);
       return;
     }

@@ -1,15 +1,15 @@
 import { deepFreeze, encodeValue } from '../codec/value.codec.js';
 import { bytesOver } from '../codec/value-size.js';
 import { ValueTooLargeError } from '../errors/value-too-large.error.js';
-import { tooLarge } from './write-path.js';
-import type { LoadOptions } from './cache-stack.types.js';
+import { tooLarge } from '../writes/write-path.js';
 import { callWithin } from './loader-timeouts.js';
 import { AdoptedValue } from '../migration/legacy-adoption.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
 import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
-import type { Loaded, ReadPathDeps, Tokens } from './read-path.types.js';
-import type { ReadPolicy } from './stale-policy.js';
+import type { Tiers } from '../engine/tiers.js';
+import type { LoadRequest, Tokens } from './load-request.js';
+import type { Loaded } from './read-path.types.js';
 
 /**
  * Runs a loader (bounded by the policy's `hardTimeout`), then offers what it returned to the cache
@@ -17,17 +17,11 @@ import type { ReadPolicy } from './stale-policy.js';
  * `undefined`, values `shouldCache` refuses, and values over `maxValueBytes` (reported by the
  * `value:too-large` event) are returned but not stored.
  */
-export async function runLoader(
-  d: ReadPathDeps,
-  full: string,
-  loader: () => unknown,
-  options: LoadOptions<unknown>,
-  tagKeys: readonly string[],
-  tokens: Tokens,
-  policy: ReadPolicy,
-): Promise<Loaded> {
-  const cache = cacheOfEntry(d.keys.prefix, full);
-  if (d.events.has('load:start')) d.events.emit('load:start', { cache, key: full });
+export async function runLoader(tiers: Tiers, request: LoadRequest, tokens: Tokens): Promise<Loaded> {
+  const { full, loader, options, policy, tagKeys } = request;
+  const { events, keys, tracker } = tiers;
+  const cache = cacheOfEntry(keys.prefix, full);
+  if (events.has('load:start')) events.emit('load:start', { cache, key: full });
   const started = performance.now();
   let value: unknown;
   let tags = tagKeys;
@@ -36,18 +30,20 @@ export async function runLoader(
   try {
     // The span is active while the loader runs: its own spans (a query) nest under it.
     const call = (): Promise<unknown> =>
+      // async: a loader that throws synchronously becomes a rejection, as an async loader's would.
+      // eslint-disable-next-line @typescript-eslint/require-await
       withSpan(STRATA_SPANS.load, { 'strata.cache': cache, 'strata.key': full }, async () => untraced());
-    if (d.tracker.active) {
+    if (tracker.active) {
       // Inside a tracked computation (an HTTP page): what this loader reads through the stack
       // becomes the entry's dependencies too, so a later hit hands them to the page that reads it.
-      const collected = await d.tracker.collect(call);
+      const collected = await tracker.collect(call);
       value = collected.value;
       if (collected.dependencies.length > 0) tags = mergeDependencies(tagKeys, collected.dependencies);
     } else {
       value = await call();
     }
   } catch (error) {
-    d.events.emit('load', { cache, key: full, durationMs: performance.now() - started, outcome: 'error' });
+    events.emit('load', { cache, key: full, durationMs: performance.now() - started, outcome: 'error' });
     throw error;
   }
   // A legacy entry adopted instead of loading (`migrateFrom`) lives no longer than it had left.
@@ -57,20 +53,20 @@ export async function runLoader(
     value = value.value;
   }
   const loadMs = performance.now() - started;
-  d.events.emit('load', { cache, key: full, durationMs: loadMs, outcome: 'success' });
+  events.emit('load', { cache, key: full, durationMs: loadMs, outcome: 'success' });
   if (value === undefined || (options.shouldCache !== undefined && !options.shouldCache(value))) {
     return { value, encoded: undefined, tags };
   }
   const encoded = encodeValue(value, options.target ?? full);
-  const bytes = bytesOver(encoded, d.options.maxValueBytes);
+  const bytes = bytesOver(encoded, tiers.options.maxValueBytes);
   if (bytes !== undefined) {
     // The caller still gets its value; storing it would time out in Redis and open the breaker.
-    const error = new ValueTooLargeError(full, bytes, d.options.maxValueBytes);
-    d.events.emit('value:too-large', tooLarge(d.keys.prefix, error, 'load'));
+    const error = new ValueTooLargeError(full, bytes, tiers.options.maxValueBytes);
+    events.emit('value:too-large', tooLarge(keys.prefix, error, 'load'));
     return { value, encoded: undefined, tags };
   }
-  const ttlMs = Math.min(d.ttl.forValue(value, policy.ttlMs, policy.nullTtlMs), remainingMs ?? Infinity);
-  const shared = d.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
+  const ttlMs = Math.min(tiers.ttl.forValue(value, policy.ttlMs, policy.nullTtlMs), remainingMs ?? Infinity);
+  const shared = tiers.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
   const { l1, l2 } = tokens;
   const write = {
     full,
@@ -81,6 +77,6 @@ export async function runLoader(
     loadMs: Math.ceil(loadMs),
     shared,
   };
-  await d.write(write, l1, l2);
+  await tiers.writer.write(write, l1, l2);
   return { value, encoded, tags };
 }

@@ -1,6 +1,6 @@
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
-import type { RedisLayer } from '../layers/redis.layer.js';
+import type { RedisLayer } from './redis.layer.js';
 
 /**
  * Told of evictions replayed after an outage: `keys` deleted (with their delete versions) or

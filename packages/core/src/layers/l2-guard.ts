@@ -1,43 +1,14 @@
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
-import type { EntryToWrite, LayerRead } from '../layers/cache-layer.interface.js';
-import type { RedisLayer } from '../layers/redis.layer.js';
+import type { EntryToWrite, LayerRead } from './cache-layer.interface.js';
+import type { RedisLayer } from './redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
 import { OperationDeadlines } from './operation-deadlines.js';
 import { PendingEvictions, type ReplayListener } from './pending-evictions.js';
+import { type Attempt, type GuardedRun, type GuardedRunOptions, REFUSED, SKIPPED } from './guarded-run.js';
 import type { RedisTimeBudget } from './redis-time-budget.js';
-
-/** How a {@link GuardedRun} treats its command besides the common rules. */
-export interface GuardedRunOptions {
-  /**
-   * Sent when the command failed without an answer from Redis (its operation's Redis time ran
-   * out, it timed out, the connection dropped): the command may still run, so what it would do
-   * is undone (a lease taken after its caller gave up is released).
-   */
-  readonly undo?: () => Promise<unknown>;
-  /**
-   * Upkeep the caller does not need the answer of but Redis must get (a lease renewal or
-   * release): when the operation's Redis time is spent, it is still sent, with time of its own,
-   * and not waited for.
-   */
-  readonly background?: boolean;
-}
-
-/** Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed. */
-export type GuardedRun = <T>(
-  operation: string,
-  command: () => Promise<T>,
-  options?: GuardedRunOptions,
-) => Promise<T | undefined>;
-
-/** What one guarded command came to. `refused`: Redis answered no (out of memory). */
-type Attempt<T> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly refused: boolean };
-
-const SKIPPED: Attempt<never> = { ok: false, refused: false };
-const REFUSED: Attempt<never> = { ok: false, refused: true };
 
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
 const PROBE_RETRY_MS = 100;

@@ -1,0 +1,78 @@
+import { decodeValue } from '../codec/value.codec.js';
+import { L2_READ, NOT_SERVED, type Loaded } from '../reads/read-path.types.js';
+import { invalidTtl, resolveReadPolicy } from '../reads/stale-policy.js';
+import { SingleFlight } from '../single-flight/single-flight.js';
+import { withCallLifetimes } from '../ttl/ttl-policy.js';
+import type { GetOptions, LoadOptions } from '../stack/cache-stack.types.js';
+import { CACHE_MISS } from './cache-miss.js';
+import type { Tiers } from './tiers.js';
+
+const NO_TAGS: readonly string[] = [];
+
+/**
+ * The reads of a stack by full key, past the caller's L1 peek: `get`'s L2 read, and `getOrLoad`'s
+ * stale serving from L1 and its load, run once per key in this process (single-flight).
+ */
+export class EntryLoads {
+  private readonly flights = new SingleFlight<Loaded>();
+
+  constructor(private readonly tiers: Tiers) {}
+
+  /** Waits for the loads in flight. */
+  drain(): Promise<void> {
+    return this.flights.drain();
+  }
+
+  /** See `Tiers.readEntry`. */
+  async read(full: string, options: GetOptions): Promise<unknown> {
+    const { tiers } = this;
+    const mode = options.share === true ? L2_READ.lookupShared : L2_READ.lookup;
+    const l2 = await tiers.reads.readL2(full, tiers.tagKeys(options), tiers.l1?.missToken(), mode);
+    if (l2.hit) {
+      tiers.tracker.record(full, l2.entry.tags);
+      return tiers.materialize(l2.entry.value, l2.shared);
+    }
+    tiers.entryEvents.miss(full);
+    // A later set of the key would change what the caller read.
+    tiers.tracker.record(full, NO_TAGS);
+    return CACHE_MISS;
+  }
+
+  /** See `Tiers.loadEntry`. */
+  async load(full: string, loader: () => unknown, options: LoadOptions<unknown>): Promise<unknown> {
+    const { tiers } = this;
+    const reads = resolveReadPolicy(options, tiers.options.reads, undefined, invalidTtl);
+    // Converted here, once per call: a bad TTL fails the call before its loader runs, and the
+    // loader's write takes ms.
+    const policy =
+      options.ttl === undefined && options.nullTtl === undefined
+        ? reads
+        : withCallLifetimes(reads, options.ttl, options.nullTtl);
+    if (policy.early !== undefined || policy.swrMs > 0) {
+      const local = tiers.reads.fromL1(full, loader, options, policy);
+      if (local !== NOT_SERVED) return local;
+    }
+    const l1Token = tiers.l1?.missToken();
+    const request = tiers.loadRequest(full, loader, options, policy);
+    let leader = false;
+    const loaded = await this.flights.run(full, () => {
+      leader = true;
+      return tiers.reads.load(request, l1Token);
+    });
+    tiers.tracker.record(full, loaded.tags ?? request.tagKeys);
+    if (leader || tiers.options.shareReferences || options.share === true) return loaded.value;
+    // Not stored (`shouldCache` said no): followers still get their own copy, not the leader's.
+    if (loaded.encoded === undefined) return cloneForFollower(loaded.value);
+    return decodeValue(loaded.encoded);
+  }
+}
+
+function cloneForFollower(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  try {
+    return structuredClone(value);
+  } catch {
+    // Not cloneable (holds functions or class instances with private state): share it.
+    return value;
+  }
+}

@@ -1,0 +1,30 @@
+import type { LoadOptions } from '../stack/cache-stack.types.js';
+import type { ReadPolicy } from './stale-policy.js';
+
+/**
+ * One `getOrLoad` past its L1 fast path: what every step of the load (L2 read, stale serving,
+ * lease, loader, write, background refresh) needs to know about the call. Built once per load
+ * that L1 did not answer, and shared by the refreshes it starts.
+ */
+export interface LoadRequest {
+  /** The entry's full key (`KeyBuilder.entry`). */
+  readonly full: string;
+  /** Computes the value on a miss. */
+  readonly loader: () => unknown;
+  /** The call's options (TTL, tags, namespace, `shouldCache`, `share`...). */
+  readonly options: LoadOptions<unknown>;
+  /** The call's stale-read policy, its options over the stack's defaults. */
+  readonly policy: ReadPolicy;
+  /** The dependency keys of the call's tags and namespace (`KeyBuilder.dependencies`). */
+  readonly tagKeys: readonly string[];
+}
+
+/**
+ * Write tokens taken before a loader runs (no stale sets): L1's logical clock, and Redis time on
+ * the entry's node. They travel beside a {@link LoadRequest}: a refresh of the same request takes
+ * its own.
+ */
+export interface Tokens {
+  readonly l1: number | undefined;
+  readonly l2: number | undefined;
+}
