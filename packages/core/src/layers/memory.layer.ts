@@ -4,26 +4,9 @@ import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import { KeyDependencyWatch } from './key-dependency-watch.js';
 import { mergeFloor, type MemoryRecord, type RemoteDelete } from './memory-record.js';
+import type { MemoryLayerOptions } from './memory-layer.options.js';
 
-/** Options of a {@link MemoryLayer}. */
-export interface MemoryLayerOptions {
-  /** Most entries kept (least recently used go first). */
-  readonly maxEntries: number;
-  /** Most bytes kept, estimated from the encoded value and key sizes. */
-  readonly maxBytes: number;
-  /**
-   * How long a delete keeps loads that began before it from writing, in ms. It is also how long
-   * the newest entry version seen for a key is remembered after a delete or an announcement:
-   * give at least L1's longest entry lifetime.
-   */
-  readonly tombstoneTtlMs: number;
-  /**
-   * Prefix of key dependency times (`KeyBuilder.keyDependencyPrefix`): their changes are kept
-   * only for keys an entry may depend on (see {@link KeyDependencyWatch}). Absent: no key
-   * dependencies (every invalidated key is a tag).
-   */
-  readonly keyDependencyPrefix?: string;
-}
+export type { MemoryLayerOptions } from './memory-layer.options.js';
 
 const RECORD_OVERHEAD_BYTES = 96;
 const PRUNE_THRESHOLD = 10_000;

@@ -185,10 +185,14 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     const reason = issue?.code === 'unrecognized_keys' ? 'unknown option' : (issue?.message ?? 'invalid');
     throw new StrataConfigError(option, valueAt(options, [...path, ...keys.slice(0, 1)]), reason);
   }
-  const o = parsed.data;
+  const given = parsed.data;
   // Adoption happens on an L2 miss and stores into L2: without Redis there is neither.
-  if (o.migrateFrom !== undefined && o.redis === undefined) {
-    throw new StrataConfigError('migrateFrom', o.migrateFrom, 'needs `redis`: entries are adopted into L2');
+  if (given.migrateFrom !== undefined && given.redis === undefined) {
+    throw new StrataConfigError(
+      'migrateFrom',
+      given.migrateFrom,
+      'needs `redis`: entries are adopted into L2',
+    );
   }
   // Durations are converted here, once: the stack reads only the `...Ms` numbers.
   const ms = (
@@ -197,58 +201,58 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     fallback: number,
     bounds: DurationBounds = LIFETIME_BOUNDS,
   ): number => (value === undefined ? fallback : toPositiveMs(value, option, bounds));
-  const ttlMs = ms(o.ttl, 'ttl', 300_000);
-  const nullTtlMs = ms(o.nullTtl, 'nullTtl', 60_000);
-  const l1Given = o.l1 !== undefined && o.l1 !== false;
-  const prefix = o.prefix ?? 'strata';
+  const ttlMs = ms(given.ttl, 'ttl', 300_000);
+  const nullTtlMs = ms(given.nullTtl, 'nullTtl', 60_000);
+  const l1Given = given.l1 !== undefined && given.l1 !== false;
+  const prefix = given.prefix ?? 'strata';
   // Checked with or without Redis, so a bad value fails the boot either way.
   const resolvedBus = resolveBus(options.bus, prefix);
   const resolvedLease = resolveLease(options.lease);
-  const bus = o.redis === undefined ? undefined : resolvedBus;
+  const bus = given.redis === undefined ? undefined : resolvedBus;
   // With the bus, L1 in front of Redis is the default; without it, only when asked for.
-  const l1Wanted = o.redis === undefined || l1Given || (bus !== undefined && o.l1 === undefined);
-  const l1Options = o.l1 === false || o.l1 === undefined ? {} : o.l1;
+  const l1Wanted = given.redis === undefined || l1Given || (bus !== undefined && given.l1 === undefined);
+  const l1Options = given.l1 === false || given.l1 === undefined ? {} : given.l1;
   // Checked even when unused (memory-only), as every other option is.
   const l1TtlMs = ms(l1Options.ttl, 'l1.ttl', bus === undefined ? 10_000 : 60_000);
   return {
     prefix,
     ttlMs,
     nullTtlMs: Math.min(nullTtlMs, ttlMs),
-    jitter: o.jitter ?? 0.1,
-    maxKeyLength: o.maxKeyLength ?? 512,
-    maxValueBytes: o.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
-    shareReferences: o.shareReferences ?? false,
+    jitter: given.jitter ?? 0.1,
+    maxKeyLength: given.maxKeyLength ?? 512,
+    maxValueBytes: given.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
+    shareReferences: given.shareReferences ?? false,
     // Without Redis the memory layer is the store, so `l1: false` cannot turn it off.
     l1: l1Wanted
       ? {
           maxEntries: l1Options.maxEntries ?? 10_000,
           maxBytes: l1Options.maxBytes ?? 64 * 1024 * 1024,
-          ttlMs: o.redis === undefined ? Number.POSITIVE_INFINITY : l1TtlMs,
+          ttlMs: given.redis === undefined ? Number.POSITIVE_INFINITY : l1TtlMs,
         }
       : undefined,
-    redis: o.redis
+    redis: given.redis
       ? {
-          url: o.redis.url,
-          client: o.redis.client,
-          sentinel: o.redis.sentinel,
-          cluster: o.redis.cluster,
-          commandTimeoutMs: ms(o.redis.commandTimeout, 'redis.commandTimeout', 250, TIMER_BOUNDS),
-          connectTimeoutMs: ms(o.redis.connectTimeout, 'redis.connectTimeout', 2_000, TIMER_BOUNDS),
-          failOnUnavailable: o.redis.failOnUnavailable ?? false,
+          url: given.redis.url,
+          client: given.redis.client,
+          sentinel: given.redis.sentinel,
+          cluster: given.redis.cluster,
+          commandTimeoutMs: ms(given.redis.commandTimeout, 'redis.commandTimeout', 250, TIMER_BOUNDS),
+          connectTimeoutMs: ms(given.redis.connectTimeout, 'redis.connectTimeout', 2_000, TIMER_BOUNDS),
+          failOnUnavailable: given.redis.failOnUnavailable ?? false,
         }
       : undefined,
     breaker: {
-      failureThreshold: o.breaker?.failureThreshold ?? 3,
-      breakDurationMs: ms(o.breaker?.breakDuration, 'breaker.breakDuration', 5_000, TIMER_BOUNDS),
+      failureThreshold: given.breaker?.failureThreshold ?? 3,
+      breakDurationMs: ms(given.breaker?.breakDuration, 'breaker.breakDuration', 5_000, TIMER_BOUNDS),
     },
-    tombstoneTtlMs: ms(o.tombstoneTtl, 'tombstoneTtl', 60_000),
-    dependencies: o.dependencies ?? true,
-    dependencyTtlMs: ms(o.dependencyTtl, 'dependencyTtl', 600_000),
-    migrateFrom: o.migrateFrom,
+    tombstoneTtlMs: ms(given.tombstoneTtl, 'tombstoneTtl', 60_000),
+    dependencies: given.dependencies ?? true,
+    dependencyTtlMs: ms(given.dependencyTtl, 'dependencyTtl', 600_000),
+    migrateFrom: given.migrateFrom,
     // --- stale reads ---
     reads: resolveStaleReads(options),
     bus,
-    lease: o.redis === undefined ? undefined : resolvedLease,
+    lease: given.redis === undefined ? undefined : resolvedLease,
   };
 }
 

@@ -36,27 +36,9 @@ import { ResponseFlights } from './response-flights.js';
 import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-responses.js';
 import { resolvePublicCookies } from './request-cookies.js';
 import { clientRequestsRevalidation } from './client-revalidation.js';
+import { claimRequest } from './request-claim.js';
 
 export { httpPathTag };
-
-/**
- * The requests an `HttpCacheInterceptor` (of any subclass, module or copy of this package)
- * already handles. Kept beside the request, not on it: a property added to each request would
- * change the shape of the adapter's request objects and slow every later access to them (the
- * Fastify hit path measured about twice as costly with a marker property).
- */
-const HANDLED_KEY = Symbol.for('strata:http-cache-handled-requests');
-const handled: WeakSet<object> = ((): WeakSet<object> => {
-  const registry = globalThis as { [HANDLED_KEY]?: WeakSet<object> };
-  return (registry[HANDLED_KEY] ??= new WeakSet<object>());
-})();
-
-/** `true` when another interceptor already handles `req`; otherwise marks it as handled now. */
-function claimRequest(req: object): boolean {
-  if (handled.has(req)) return true;
-  handled.add(req);
-  return false;
-}
 
 /** What `serveFresh` returns when the response is not answered from L1. */
 const NOT_IN_L1: unique symbol = Symbol('not in L1');
@@ -114,16 +96,18 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(HTTP_CACHE_MODULE_OPTIONS) options: HttpCacheModuleOptions | null = null,
   ) {
-    const o = options ?? {};
-    this.store = new HttpResponseStore(stack, o.namespace ?? 'http');
+    const given = options ?? {};
+    this.store = new HttpResponseStore(stack, given.namespace ?? 'http');
     this.events = stack.events;
     this.invalidations = new PathInvalidations(stack);
     const defaultPolicy =
-      o.defaultPolicy === undefined ? undefined : resolveRoutePolicy(o.defaultPolicy, 'defaultPolicy');
+      given.defaultPolicy === undefined
+        ? undefined
+        : resolveRoutePolicy(given.defaultPolicy, 'defaultPolicy');
     this.routes = new HttpCacheRoutes(reflector, defaultPolicy);
-    const publicCookies = resolvePublicCookies(o);
-    this.settings = { publicCookies, unkeyedHeaders: o.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS };
-    const cdnTagHeaders = resolveCdnTagHeaders(o.cdnTagHeaders);
+    const publicCookies = resolvePublicCookies(given);
+    this.settings = { publicCookies, unkeyedHeaders: given.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS };
+    const cdnTagHeaders = resolveCdnTagHeaders(given.cdnTagHeaders);
     const { store, logger } = this;
     this.pages = new HttpPageLoader({ stack, store, logger, publicCookies, cdnTagHeaders });
   }

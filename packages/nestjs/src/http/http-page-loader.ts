@@ -42,7 +42,7 @@ export interface PageLoaderDeps {
 
 /** Runs a cached route's handler on a miss (or a refresh) and stores its page. */
 export class HttpPageLoader {
-  constructor(private readonly d: PageLoaderDeps) {}
+  constructor(private readonly deps: PageLoaderDeps) {}
 
   async load(
     req: ExchangeRequest,
@@ -54,10 +54,10 @@ export class HttpPageLoader {
     const { policy } = route;
     let status = route.status;
     // Before the handler: what is invalidated while it runs keeps its response out.
-    const ticket = await this.d.store.ticket(plan.primary);
+    const ticket = await this.deps.store.ticket(plan.primary);
     // What the handler reads through @Cacheable or CacheService (a 404 included: creating the
     // missing entry then drops the negative page): invalidating any of it drops the page.
-    const handled = await this.d.stack.trackDependencies(() =>
+    const handled = await this.deps.stack.trackDependencies(() =>
       lastValueFrom(next.handle(), { defaultValue: undefined }).then(
         (result: unknown) => ({ ok: true as const, result }),
         (error: unknown) => ({ ok: false as const, error }),
@@ -87,14 +87,14 @@ export class HttpPageLoader {
         staleIfErrorMs: policy.staleIfErrorMs,
         sMaxAgeMs: policy.sMaxAgeMs,
       }),
-      extraHeaders: cdnTagHeaders(this.d.cdnTagHeaders, plan.routeTags ?? []),
+      extraHeaders: cdnTagHeaders(this.deps.cdnTagHeaders, plan.routeTags ?? []),
     });
     const decision = checkStorableResponse(
       { method: req.method, headers: req.headers },
       { status, headers: captured.headers },
       {
         scope: route.scope,
-        publicCookies: this.d.publicCookies,
+        publicCookies: this.deps.publicCookies,
         negativeCaching: policy.negativeTtlMs !== undefined,
       },
     );
@@ -110,11 +110,11 @@ export class HttpPageLoader {
       try {
         const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
         const dependsOn = handled.dependencies;
-        await this.d.store.store(plan.primary, req.headers, candidate, lifetimeMs, { ticket, dependsOn });
+        await this.deps.store.store(plan.primary, req.headers, candidate, lifetimeMs, { ticket, dependsOn });
         stored = candidate;
       } catch (error) {
         // A response that could not be stored is still sent; waiters run their own handler.
-        this.d.logger.warn(
+        this.deps.logger.warn(
           `HTTP response not cached: ${error instanceof Error ? error.message : String(error)}`,
         );
       }
