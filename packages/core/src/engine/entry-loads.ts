@@ -1,9 +1,9 @@
 import { decodeValue } from '../codec/value.codec.js';
 import { L2_READ, NOT_SERVED, type Loaded } from '../reads/read-path.types.js';
-import { invalidTtl, resolveReadPolicy } from '../reads/stale-policy.js';
+import { invalidTtl, resolveReadPolicy } from '../options/stale-policy.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { withCallLifetimes } from '../ttl/ttl-policy.js';
-import type { GetOptions, LoadOptions } from '../stack/cache-stack.types.js';
+import type { GetOptions, LoadOptions } from '../options/call-options.js';
 import { CACHE_MISS } from './cache-miss.js';
 import type { Tiers } from './tiers.js';
 

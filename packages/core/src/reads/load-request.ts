@@ -1,5 +1,5 @@
-import type { LoadOptions } from '../stack/cache-stack.types.js';
-import type { ReadPolicy } from './stale-policy.js';
+import type { LoadOptions } from '../options/call-options.js';
+import type { ReadPolicy } from '../options/stale-policy.js';
 
 /**
  * One `getOrLoad` past its L1 fast path: what every step of the load (L2 read, stale serving,

@@ -6,7 +6,7 @@ import type { EntryEvents } from '../events/entry-events.js';
 import { adoptingLoader } from '../migration/legacy-adoption.js';
 import type { Tiers } from '../engine/tiers.js';
 import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
-import type { LoadOptions } from '../stack/cache-stack.types.js';
+import type { LoadOptions } from '../options/call-options.js';
 import type { LoadRequest, Tokens } from './load-request.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import {
@@ -25,7 +25,7 @@ import {
   type RefreshTrigger,
 } from './refresh-scheduler.js';
 import { runLoader } from './run-loader.js';
-import type { ReadPolicy } from './stale-policy.js';
+import type { ReadPolicy } from '../options/stale-policy.js';
 import { isEarlyRefreshDue } from './xfetch.js';
 
 const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined, stale: undefined };

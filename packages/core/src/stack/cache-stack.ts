@@ -5,7 +5,7 @@ import { CACHE_MISS } from '../engine/cache-miss.js';
 import { Tiers } from '../engine/tiers.js';
 import { StrataEvents } from '../events/strata-events.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
-import type { GetOptions, LoadOptions, ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
+import type { GetOptions, LoadOptions, ReadOptions, WriteOptions, WriteTicket } from '../options/call-options.js';
 
 export { CACHE_MISS } from '../engine/cache-miss.js';
 

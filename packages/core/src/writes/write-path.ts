@@ -7,7 +7,7 @@ import { cacheOfEntry } from '../events/entry-cache.js';
 import type { StrataEventMap } from '../events/strata-event-map.js';
 import type { Tiers } from '../engine/tiers.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
-import type { ReadOptions, WriteOptions, WriteTicket } from '../stack/cache-stack.types.js';
+import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-options.js';
 import { callLifetimeMs } from '../ttl/ttl-policy.js';
 import { type ChangedUpTo, l2WriteToken } from './key-changes.js';
 
