@@ -161,7 +161,9 @@ for (const [file, edges] of graph) {
     const to = coreFolder(next);
     if (to === undefined || to === from) continue;
     if (!layerOf.has(to) || layerOf.get(to) > layerOf.get(from))
-      upward.push(`${relative(root, file)} imports ${relative(root, next)}: folder ${from} may not import folder ${to}`);
+      upward.push(
+        `${relative(root, file)} imports ${relative(root, next)}: folder ${from} may not import folder ${to}`,
+      );
   }
 }
 for (const message of upward) console.error(message);

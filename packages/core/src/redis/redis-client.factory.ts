@@ -1,5 +1,8 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions as IoRedisOptions } from 'ioredis';
-import type { ClusterConnectionOptions, SentinelConnectionOptions } from '../options/redis-connection.options.js';
+import type {
+  ClusterConnectionOptions,
+  SentinelConnectionOptions,
+} from '../options/redis-connection.options.js';
 
 /** The topology-independent settings of a command connection Strata owns. */
 export interface OwnedClientSettings {

@@ -1,4 +1,4 @@
-import type { Tiers } from '../engine/tiers.js';
+import type { Tiers } from '../tiers/tiers.js';
 import type { WriteOptions } from '../options/call-options.js';
 import type { L2WriteToken } from './entry-writer.js';
 
