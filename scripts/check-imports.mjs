@@ -6,17 +6,52 @@
  *
  *   node scripts/check-imports.mjs
  *
- * Prints each cycle as `a.ts -> b.ts -> a.ts` and exits 1 if there is any. Type-only imports
- * (`import type`, `export type`) are not edges: they are erased at build, so they cannot make
- * module evaluation order matter, and an engine and the parts it builds naming each other's type
- * is the ordinary shape of an object graph.
+ * Type-only imports (`import type`, `export type`) are edges too: a file that names another's
+ * type cannot be read without it either.
+ *
+ * In `packages/core/src`, the folders are also layered (see LAYERS): a file may import, values and
+ * types alike, only from its own folder, a folder of its own layer, or a lower layer. The files at
+ * `src/` itself (`index.ts`, `internal.ts`) are the entry points and may import anything.
+ *
+ * Prints each cycle as `a.ts -> b.ts -> a.ts` and each upward import as
+ * `a.ts imports b.ts: folder X may not import folder Y`, and exits 1 if there is any.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const IMPORT =
-  /(?:^|\n)\s*(?:import|export)\b(?!\s+type\b)[^'"`;]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+  /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+
+/**
+ * The folders of `packages/core/src`, lowest layer first: the building blocks, then the layers and
+ * what connects them, the `Tiers` that owns them, the write path, the read path over it, the
+ * engine that assembles both, the `CacheStack` facade, and the features built on a stack.
+ */
+const LAYERS = [
+  [
+    'duration',
+    'errors',
+    'codec',
+    'keys',
+    'events',
+    'clock',
+    'circuit-breaker',
+    'single-flight',
+    'async',
+    'tracing',
+    'ttl',
+    'options',
+  ],
+  ['redis', 'layers', 'bus', 'lease', 'dependencies', 'migration'],
+  ['tiers'],
+  ['writes'],
+  ['reads'],
+  ['engine'],
+  ['stack'],
+  ['strategies', 'write-behind'],
+];
+const layerOf = new Map(LAYERS.flatMap((folders, layer) => folders.map((folder) => [folder, layer])));
 
 /** Every non-spec `.ts` file under `dir`. */
 function sources(dir) {
@@ -107,10 +142,36 @@ function cycleFrom(start, members) {
   return [start, start];
 }
 
+/** The folder of a file directly under `packages/core/src`, or `undefined` for the entry points. */
+const coreSrc = join(packages, 'core', 'src');
+function coreFolder(file) {
+  const parts = relative(coreSrc, file).split(sep);
+  return parts[0] === '..' || parts.length < 2 ? undefined : parts[0];
+}
+
+const upward = [];
+for (const [file, edges] of graph) {
+  const from = coreFolder(file);
+  if (from === undefined) continue;
+  if (!layerOf.has(from)) {
+    upward.push(`${relative(root, file)}: folder ${from} has no layer (add it to LAYERS in this script)`);
+    continue;
+  }
+  for (const next of edges) {
+    const to = coreFolder(next);
+    if (to === undefined || to === from) continue;
+    if (!layerOf.has(to) || layerOf.get(to) > layerOf.get(from))
+      upward.push(
+        `${relative(root, file)} imports ${relative(root, next)}: folder ${from} may not import folder ${to}`,
+      );
+  }
+}
+for (const message of upward) console.error(message);
+
 for (const component of components) {
   const members = [...component].sort();
   const cycle = cycleFrom(members[0], members);
   console.error(`import cycle: ${cycle.map((file) => relative(root, file)).join(' -> ')}`);
 }
-if (components.length > 0) process.exit(1);
-console.log(`check-imports: ${files.length} files, no import cycle`);
+if (components.length > 0 || upward.length > 0) process.exit(1);
+console.log(`check-imports: ${files.length} files, no import cycle, no upward import`);

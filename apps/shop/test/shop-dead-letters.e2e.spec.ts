@@ -7,7 +7,7 @@ import { CacheService, getCacheToken } from '@strata/nestjs';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@strata/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, ALICE, startShop, testConfig, type TestShop } from './shop.fixture.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 describe('shop write-behind dead letters (PostgreSQL + Redis)', () => {
   let pg: PostgresServer | undefined;
@@ -73,7 +73,7 @@ describe('shop write-behind dead letters (PostgreSQL + Redis)', () => {
   it('lets an operator purge unreadable journal entries, which cannot be re-driven (409)', async () => {
     // The journal stream of the `views` cache (one partition on a single Redis), written through
     // the shop's own connection: anyone with the Redis password can do as much.
-    const client = tiersOf(shop.app.get(CacheService).stack).redisClient;
+    const client = engineOf(shop.app.get(CacheService).stack).redisClient;
     const prefix = shop.config.cachePrefix;
     await client?.xadd(`${prefix}:wb:{${prefix}:wb:views:0}:stream`, '*', 'not', 'a record');
     await shop.http.post('/admin/flush').set(ADMIN).expect(204);

@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 export { CacheStack } from './stack/cache-stack.js';
-export type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './stack/cache-stack.types.js';
+export type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './options/call-options.js';
 export type { CacheStackOptions } from './options/cache-stack.options.js';
 export type { Duration } from './duration/duration.js';
 export { MAX_TTL_MS } from './ttl/ttl-limits.js';

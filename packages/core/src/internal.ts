@@ -12,24 +12,25 @@
  *
  * @packageDocumentation
  */
-export { decodeValue, deepFreeze, encodeValue } from './codec/value.codec.js';
 export { SYSTEM_CLOCK, type StrataClock } from './clock/strata-clock.js';
+export { decodeValue, deepFreeze, encodeValue } from './codec/value.codec.js';
 export { parseDuration } from './duration/duration.js';
 export { toPositiveMs } from './duration/positive-ms.js';
 export type { DurationBounds } from './duration/positive-ms.js';
 export { CACHE_MISS } from './engine/cache-miss.js';
-export { Tiers } from './engine/tiers.js';
+export { Engine } from './engine/engine.js';
 export { RedisUnavailableError } from './errors/redis-unavailable.error.js';
 export type { CacheLayerName, StrataEventName } from './events/strata-events.js';
 export { StrataEvents } from './events/strata-events.js';
 export { defaultKey } from './keys/default-key.js';
 export { KeyBuilder } from './keys/key-builder.js';
 export type { RedisOptions } from './options/cache-stack.options.js';
+export type { WriteTicket } from './options/call-options.js';
+export { resolveReadPolicy } from './options/stale-policy.js';
 export type { StaleReadOptions } from './options/stale-read.options.js';
 export type { LoadRequest, Tokens } from './reads/load-request.js';
-export { resolveReadPolicy } from './reads/stale-policy.js';
-export { tiersOf } from './stack/cache-stack.js';
-export type { WriteTicket } from './stack/cache-stack.types.js';
+export { engineOf } from './stack/cache-stack.js';
+export { Tiers } from './tiers/tiers.js';
 export { MAX_TIMER_MS } from './ttl/ttl-limits.js';
 export { JOURNAL_GROUP } from './write-behind/redis-journal.js';
 export type { PartitionKeys } from './write-behind/redis-journal.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CacheStack, StrataConfigError } from '../src/index.js';
-import { CACHE_MISS, tiersOf } from '../src/internal.js';
+import { CACHE_MISS, engineOf } from '../src/internal.js';
 
 /** A clock a test moves by hand. */
 function manualClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -36,7 +36,7 @@ describe('the clock option', () => {
 
   it('is the engine clock, and refuses a value without now()', () => {
     const clock = manualClock();
-    expect(tiersOf(new CacheStack({ clock })).clock).toBe(clock);
+    expect(engineOf(new CacheStack({ clock })).clock).toBe(clock);
     expect(() => new CacheStack({ clock: {} as never })).toThrow(StrataConfigError);
   });
 });

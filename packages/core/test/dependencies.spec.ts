@@ -5,7 +5,7 @@ import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { CACHE_MISS } from '../src/internal.js';
 import { appInstances } from './instances.support.js';
 import { eventually } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /** Bus delivery on a loaded CI machine: asserted with margin. */
 const DELIVERY_MS = 500;
@@ -68,11 +68,11 @@ describe('dependency tracking with Redis', () => {
   it('keeps a key dependency time as long as the longest entry depending on it, and dependencyTtl otherwise', async () => {
     const [stack] = await instances(1, { l1: false, dependencyTtl: '30s' });
     if (stack === undefined) throw new Error('a stack expected');
-    const dependency = tiersOf(stack).keys.keyDependency(tiersOf(stack).keys.entry('product:1'));
+    const dependency = engineOf(stack).keys.keyDependency(engineOf(stack).keys.entry('product:1'));
 
     await stack.set('product:2', 'mug');
     const unwatched = await admin.pttl(
-      tiersOf(stack).keys.keyDependency(tiersOf(stack).keys.entry('product:2')),
+      engineOf(stack).keys.keyDependency(engineOf(stack).keys.entry('product:2')),
     );
     expect(unwatched).toBeGreaterThan(25_000);
     expect(unwatched).toBeLessThanOrEqual(30_000);
@@ -108,7 +108,7 @@ describe('dependency tracking with Redis', () => {
     await server.restart();
     serverDown = false;
     // Survived the restart: only the change replayed after the outage can drop it.
-    expect(await admin.exists(tiersOf(stack).keys.entry('page'))).toBe(1);
+    expect(await admin.exists(engineOf(stack).keys.entry('page'))).toBe(1);
     expect(await eventually(async () => (await stack.get('page')) === undefined, 5_000, 50)).toBe(true);
   });
 });

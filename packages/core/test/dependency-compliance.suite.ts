@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CacheStack } from '../src/index.js';
 import { openStacks, type StackFactory } from './store-compliance.suite.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /** A page built from what a render read, stored the way the HTTP cache stores one. */
 async function storePage(
@@ -60,8 +60,8 @@ export function runDependencyCompliance(name: string, makeStack: StackFactory): 
         String(await stack.getOrLoad('price:1', () => 10, { tags: ['prices'], namespace: 'catalog' }));
 
       const dependencies = await storePage(stack, 'p', render);
-      expect(dependencies).toContain(tiersOf(stack).keys.tag('prices'));
-      expect(dependencies).toContain(tiersOf(stack).keys.namespace('catalog'));
+      expect(dependencies).toContain(engineOf(stack).keys.tag('prices'));
+      expect(dependencies).toContain(engineOf(stack).keys.namespace('catalog'));
       await stack.invalidateTags(['unrelated']);
       expect(await page(stack, 'p')).toBe('10');
       await stack.invalidateTags(['prices']);
@@ -93,8 +93,10 @@ export function runDependencyCompliance(name: string, makeStack: StackFactory): 
       await storePage(stack, 'first', async () => (await list()).join());
       const replayed = await storePage(stack, 'second', async () => (await list()).join());
       expect(listLoads).toBe(1);
-      expect(replayed).toContain(tiersOf(stack).keys.keyDependency(tiersOf(stack).keys.entry('product:42')));
-      expect(replayed).toContain(tiersOf(stack).keys.tag('product:42'));
+      expect(replayed).toContain(
+        engineOf(stack).keys.keyDependency(engineOf(stack).keys.entry('product:42')),
+      );
+      expect(replayed).toContain(engineOf(stack).keys.tag('product:42'));
 
       await stack.delete('product:42');
       expect(await page(stack, 'first')).toBeUndefined();

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { CACHE_MISS } from '../src/internal.js';
 import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /** Bus delivery on a loaded CI machine, asserted with margin. */
 const DELIVERY_MS = 500;
@@ -45,7 +45,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
       });
       open.push(stack);
       expect(await stack.connect()).toBe(true);
-      expect(tiersOf(stack).bus?.connected).toBe(true);
+      expect(engineOf(stack).bus?.connected).toBe(true);
       stacks.push(stack);
     }
     return stacks;
@@ -70,7 +70,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
     const keys = Array.from({ length: 12 }, (_, i) => `product:${i}`);
     const primaries = new Set<number>();
     for (const key of keys) {
-      primaries.add((await cluster.primaryFor(tiersOf(a).keys.entry(key))).port);
+      primaries.add((await cluster.primaryFor(engineOf(a).keys.entry(key))).port);
       await a.set(key, { v: 1 }, { tags: ['catalog'] });
       expect(await inL1(b, key)).toStrictEqual({ v: 1 });
     }
@@ -123,7 +123,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
     for (let i = 0; i < 10; i++)
       expect(typeof (await b.getOrLoad(`during:${i}`, loader.load))).toBe('string');
 
-    expect(await eventually(() => tiersOf(b).bus?.connected === true, 10_000, 20)).toBe(true);
+    expect(await eventually(() => engineOf(b).bus?.connected === true, 10_000, 20)).toBe(true);
     expect(states.at(-1)).toBe(true);
     expect(await eventually(() => a.l2Available && b.l2Available, 10_000, 20)).toBe(true);
     expect(await inL1(b, 'k')).toBe('v1');
@@ -135,7 +135,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
 
   /** The node holding the one subscription to `stack`'s bus channel (PUBSUB NUMSUB is per node). */
   async function subscriberNode(stack: CacheStack): Promise<RedisClusterNode> {
-    const channel = tiersOf(stack).options.bus?.channel;
+    const channel = engineOf(stack).options.bus?.channel;
     if (channel === undefined) throw new Error('no bus');
     const nodes = [...(await cluster.primaries()), ...(await cluster.replicas())];
     for (const node of nodes) {

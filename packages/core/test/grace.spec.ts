@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { LoaderTimeoutError, type CacheStack } from '../src/index.js';
 import { recordEvents, staleReadVariants, storedEntry } from './stale-reads.support.js';
 import { deferred, elapse, eventually, sleep, useFakeDate } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /** The `stale` event of key `k` (default namespace), served from L1 when the stack has one. */
 function staleEvent(stack: CacheStack, reason: 'error' | 'timeout') {
-  const layer = tiersOf(stack).l1 === undefined ? 'l2' : 'l1';
-  return { cache: 'default', key: tiersOf(stack).keys.entry('k'), layer, reason };
+  const layer = engineOf(stack).l1 === undefined ? 'l2' : 'l1';
+  return { cache: 'default', key: engineOf(stack).keys.entry('k'), layer, reason };
 }
 
 const variants = staleReadVariants();
@@ -23,7 +23,7 @@ describe.each(variants)('grace (stale-if-error): $name', (variant) => {
     expect(entry?.freshUntil).toBeGreaterThanOrEqual(before + 1_000);
     expect(entry?.staleUntil).toBe((entry?.freshUntil ?? 0) + 30_000);
     if (variant.redis) {
-      const pttl = await tiersOf(stack).redisClient!.pttl(tiersOf(stack).keys.entry('k'));
+      const pttl = await engineOf(stack).redisClient!.pttl(engineOf(stack).keys.entry('k'));
       expect(pttl).toBeGreaterThan(30_000);
       expect(pttl).toBeLessThanOrEqual(31_000);
     }
@@ -111,7 +111,7 @@ describe.each(variants)('grace (stale-if-error): $name', (variant) => {
     expect(error).toBeInstanceOf(LoaderTimeoutError);
     expect(error).toMatchObject({
       code: 'E_LOAD_TIMEOUT',
-      key: tiersOf(stack).keys.entry('k'),
+      key: engineOf(stack).keys.entry('k'),
       timeoutMs: 50,
     });
     // The caller got the error while the loader was still running.

@@ -5,7 +5,7 @@ import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { CACHE_MISS } from '../src/internal.js';
 import { appInstances } from './instances.support.js';
 import { countingLoader, eventually, uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /** Bus delivery on a loaded CI machine: asserted with margin (the bench measures the real figure). */
 const DELIVERY_MS = 500;
@@ -39,7 +39,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
   /** Stacks of one app (same prefix), each connected with its bus subscribed. */
   async function instances(count: number, options: CacheStackOptions = {}): Promise<CacheStack[]> {
     const stacks = await appInstances(server.url, count, open, options);
-    for (const stack of stacks) expect(tiersOf(stack).bus?.connected).toBe(true);
+    for (const stack of stacks) expect(engineOf(stack).bus?.connected).toBe(true);
     return stacks;
   }
 
@@ -94,7 +94,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
   it('puts L1 in front of Redis by default, and a set on one instance reaches the L1 of the others', async () => {
     const [a, b, c] = await instances(3);
     if (a === undefined || b === undefined || c === undefined) throw new Error('three stacks expected');
-    expect([tiersOf(a).l1, tiersOf(b).l1, tiersOf(c).l1].every((l1) => l1 !== undefined)).toBe(true);
+    expect([engineOf(a).l1, engineOf(b).l1, engineOf(c).l1].every((l1) => l1 !== undefined)).toBe(true);
     await a.set('product:1', { price: 10 });
     // B and C take the entry from Redis into their L1.
     expect(await inL1(b, 'product:1')).toStrictEqual({ price: 10 });
@@ -138,7 +138,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
     const writer = new CacheStack({ prefix, l1: false, redis: { url: server.url } });
     open.push(reader, writer);
     await Promise.all([reader.connect(), writer.connect()]);
-    expect(tiersOf(writer).l1).toBeUndefined();
+    expect(engineOf(writer).l1).toBeUndefined();
     await writer.set('k', 1);
     expect(await inL1(reader, 'k')).toBe(1);
     await writer.set('k', 2);
@@ -169,7 +169,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
 
     // While down (or just back), a loaded value is cached in L1 for at most outageTtl.
     expect(await eventually(() => states.includes(true), 5_000, 5)).toBe(true);
-    expect(tiersOf(b).bus?.connected).toBe(true);
+    expect(engineOf(b).bus?.connected).toBe(true);
     await a.set('k', 'v2');
     expect(await inL1(b, 'k')).toBe('v2');
     await a.set('k', 'v3');
@@ -184,7 +184,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
 
     await server.kill();
     serverDown = true;
-    expect(await eventually(() => tiersOf(stack).bus?.connected === false, 2_000, 5)).toBe(true);
+    expect(await eventually(() => engineOf(stack).bus?.connected === false, 2_000, 5)).toBe(true);
     expect(stack.peek('before')).toBe(CACHE_MISS);
 
     const loader = countingLoader((call) => `loaded ${call}`);
@@ -197,7 +197,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
 
     await server.restart();
     serverDown = false;
-    expect(await eventually(() => tiersOf(stack).bus?.connected === true, 5_000, 10)).toBe(true);
+    expect(await eventually(() => engineOf(stack).bus?.connected === true, 5_000, 10)).toBe(true);
     // A set that cannot reach Redis is kept in L1 only as long as during an outage.
     expect(await eventually(() => stack.l2Available, 5_000, 10)).toBe(true);
     await withFakeDate(async () => {
@@ -212,7 +212,7 @@ describe('invalidation bus (L1 coherence across instances)', () => {
     if (stack === undefined) throw new Error('one stack expected');
     await server.kill();
     serverDown = true;
-    expect(await eventually(() => tiersOf(stack).bus?.connected === false, 2_000, 5)).toBe(true);
+    expect(await eventually(() => engineOf(stack).bus?.connected === false, 2_000, 5)).toBe(true);
     const loader = countingLoader((call) => call);
     expect(await stack.getOrLoad('k', loader.load)).toBe(1);
     expect(await stack.getOrLoad('k', loader.load)).toBe(2);

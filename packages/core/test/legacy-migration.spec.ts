@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheStack, legacyCacheManagerSource } from '../src/index.js';
 import { useRedisStacks } from './redis-stacks.support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /**
  * A fleet moving from cache-manager 5 + cache-manager-ioredis-yet to Strata: entries the old app
@@ -69,7 +69,7 @@ describe('migrateFrom: cache-manager 5 + cache-manager-ioredis-yet', () => {
     const cache = await stack();
     await cache.getOrLoad('product:1', never);
 
-    const life = await client.pttl(tiersOf(cache).keys.entry('product:1'));
+    const life = await client.pttl(engineOf(cache).keys.entry('product:1'));
     expect(life).toBeGreaterThan(20_000);
     expect(life).toBeLessThanOrEqual(30_000);
     // Now a Strata entry: found even after the legacy one is gone.
@@ -82,7 +82,7 @@ describe('migrateFrom: cache-manager 5 + cache-manager-ioredis-yet', () => {
     expect(await client.pttl('forever')).toBe(-1);
     const cache = await stack();
     expect(await cache.getOrLoad('forever', never, { ttl: '10s' })).toEqual({ v: 1 });
-    const life = await client.pttl(tiersOf(cache).keys.entry('forever'));
+    const life = await client.pttl(engineOf(cache).keys.entry('forever'));
     expect(life).toBeGreaterThan(0);
     expect(life).toBeLessThanOrEqual(11_000);
   });

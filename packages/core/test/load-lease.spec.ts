@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { appInstances } from './instances.support.js';
 import { countingLoader, deferred, type Deferred, sleep } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 describe('cross-instance single-flight (Redis lease)', () => {
   let server: RedisServer;
@@ -40,7 +40,7 @@ describe('cross-instance single-flight (Redis lease)', () => {
     const missed = new Set<CacheStack>();
     for (const stack of stacks) {
       stack.events.on('miss', (event) => {
-        if (event.key !== tiersOf(stack).keys.entry(key)) return;
+        if (event.key !== engineOf(stack).keys.entry(key)) return;
         missed.add(stack);
         if (missed.size === stacks.length) all.resolve();
       });
@@ -61,7 +61,7 @@ describe('cross-instance single-flight (Redis lease)', () => {
     );
     expect(loader.calls()).toBe(1);
     expect(results.every((result) => result.call === 1)).toBe(true);
-    const leaseKey = `${tiersOf(at(stacks, 0)).options.prefix}:~lease:${tiersOf(at(stacks, 0)).keys.entry('product:42')}`;
+    const leaseKey = `${engineOf(at(stacks, 0)).options.prefix}:~lease:${engineOf(at(stacks, 0)).keys.entry('product:42')}`;
     expect(await admin.exists(leaseKey)).toBe(0);
   });
 
@@ -80,7 +80,7 @@ describe('cross-instance single-flight (Redis lease)', () => {
     const [stack] = await instances(1, { lease: { ttl: '300ms' } });
     if (stack === undefined) throw new Error('one stack expected');
     // What a crashed holder leaves behind: a lease with its expiry, and no value.
-    const leaseKey = `${tiersOf(stack).options.prefix}:~lease:${tiersOf(stack).keys.entry('k')}`;
+    const leaseKey = `${engineOf(stack).options.prefix}:~lease:${engineOf(stack).keys.entry('k')}`;
     expect(await admin.set(leaseKey, 'crashed-holder', 'PX', 300, 'NX')).toBe('OK');
     const loader = countingLoader(() => 'loaded after expiry');
     const started = Date.now();

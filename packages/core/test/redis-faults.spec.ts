@@ -6,7 +6,7 @@ import { CacheStoreError } from '../src/errors/cache-store.error.js';
 import { RedisUnavailableError } from '../src/internal.js';
 import type { CircuitState } from '../src/circuit-breaker/circuit-breaker.js';
 import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 const COMMAND_TIMEOUT_MS = 200;
 /** Scheduling slack on a loaded CI machine. */
@@ -121,7 +121,7 @@ describe('CacheStack when Redis fails', () => {
     expect(await cachingResumes(stack, 'after-restart')).toBe(true);
     expect(stack.l2Available).toBe(true);
     // Served by Redis, not only remembered in process: a second stack on the prefix sees it.
-    const other = stackWith({ prefix: tiersOf(stack).options.prefix });
+    const other = stackWith({ prefix: engineOf(stack).options.prefix });
     expect(await other.connect()).toBe(true);
     expect(await other.get('after-restart')).toMatch(/^heal \d+$/);
   });
@@ -225,7 +225,7 @@ describe('CacheStack when Redis fails', () => {
 
   it('replays a delete and a tag invalidation issued while Redis was down, so old values are not served', async () => {
     const stack = await connectedStack();
-    const prefix = tiersOf(stack).options.prefix;
+    const prefix = engineOf(stack).options.prefix;
     await stack.set('victim', 'old');
     await stack.set('tagged', 'old', { tags: ['gone'] });
     await stack.set('keeper', 'kept');
@@ -239,7 +239,7 @@ describe('CacheStack when Redis fails', () => {
     const raw = new Redis(server.url, { lazyConnect: true });
     try {
       await raw.connect();
-      expect(await raw.get(tiersOf(stack).keys.entry('victim'))).toMatch(/^S1\|/);
+      expect(await raw.get(engineOf(stack).keys.entry('victim'))).toMatch(/^S1\|/);
 
       expect(await eventually(() => stack.l2Available, 8_000)).toBe(true);
       expect(await stack.get('victim')).toBeUndefined();
@@ -247,7 +247,7 @@ describe('CacheStack when Redis fails', () => {
       expect(await stack.get('keeper')).toBe('kept');
 
       // The replay reached Redis itself: another instance does not see the old values either.
-      expect(await raw.get(tiersOf(stack).keys.entry('victim'))).toMatch(/^X\|/);
+      expect(await raw.get(engineOf(stack).keys.entry('victim'))).toMatch(/^X\|/);
       const other = stackWith({ prefix });
       expect(await other.connect()).toBe(true);
       expect(await other.get('victim')).toBeUndefined();
@@ -272,12 +272,12 @@ describe('CacheStack when Redis fails', () => {
     try {
       expect(
         await eventually(
-          async () => /^X\|/.test((await raw.get(tiersOf(stack).keys.entry('victim'))) ?? ''),
+          async () => /^X\|/.test((await raw.get(engineOf(stack).keys.entry('victim'))) ?? ''),
           8_000,
         ),
       ).toBe(true);
       expect(await eventually(() => stack.l2Available, 8_000)).toBe(true);
-      const other = stackWith({ prefix: tiersOf(stack).options.prefix, l1: false });
+      const other = stackWith({ prefix: engineOf(stack).options.prefix, l1: false });
       expect(await other.connect()).toBe(true);
       expect(await other.get('tagged')).toBeUndefined();
     } finally {
@@ -294,7 +294,7 @@ describe('CacheStack when Redis fails', () => {
     expect(await eventually(() => stack.l2Available, 8_000)).toBe(true);
     const read = await stack.get('k');
     expect(read === undefined || read === 'v2').toBe(true);
-    const other = stackWith({ prefix: tiersOf(stack).options.prefix });
+    const other = stackWith({ prefix: engineOf(stack).options.prefix });
     expect(await other.connect()).toBe(true);
     expect(await other.get('k')).not.toBe('v1');
   });

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack } from '../src/index.js';
 import { CACHE_MISS } from '../src/internal.js';
 import { countingLoader, eventually, uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 describe('CacheStack on Redis Sentinel (redis.sentinel)', () => {
   let sentinel: RedisSentinel;
@@ -64,7 +64,7 @@ describe('CacheStack on Redis Sentinel (redis.sentinel)', () => {
     expect(await eventually(() => a.l2Available && b.l2Available, 10_000, 50)).toBe(true);
     expect(
       await eventually(
-        () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true,
+        () => engineOf(a).bus?.connected === true && engineOf(b).bus?.connected === true,
         10_000,
         50,
       ),

@@ -6,7 +6,7 @@ import { clusterClient, clusterReady } from './redis-cluster.support.js';
 import { runDependencyCompliance } from './dependency-compliance.suite.js';
 import { runStackCompliance } from './store-compliance.suite.js';
 import { countingLoader, eventually, uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 let cluster: RedisCluster;
 /** One client shared by every stack of the file, as an app shares one between its stacks. */
@@ -50,12 +50,12 @@ describe('CacheStack on a Redis Cluster', () => {
       await Promise.all(keys.map((key, i) => stack.set(key, i, { tags: [`t${i % 5}`] })));
       await Promise.all(keys.map((key) => stack.set(key, 'catalog', { namespace: 'catalog' })));
       const owners = new Set<number>();
-      for (const key of keys) owners.add((await cluster.primaryFor(tiersOf(stack).keys.entry(key))).port);
+      for (const key of keys) owners.add((await cluster.primaryFor(engineOf(stack).keys.entry(key))).port);
       expect(owners.size).toBe(3);
       const timeKeys = [
-        ...['t0', 't1', 't2', 't3', 't4'].map((tag) => tiersOf(stack).keys.tag(tag)),
-        tiersOf(stack).keys.namespace('default'),
-        tiersOf(stack).keys.namespace('catalog'),
+        ...['t0', 't1', 't2', 't3', 't4'].map((tag) => engineOf(stack).keys.tag(tag)),
+        engineOf(stack).keys.namespace('default'),
+        engineOf(stack).keys.namespace('catalog'),
       ];
       const slots = await Promise.all(timeKeys.map((key) => client.cluster('KEYSLOT', key)));
       expect(new Set(slots).size).toBe(1);
@@ -82,7 +82,7 @@ describe('CacheStack on a Redis Cluster', () => {
     );
     const [stack] = stacks;
     if (stack === undefined) throw new Error('no stack');
-    expect((tiersOf(stack).l2 as unknown as { splitReads: boolean }).splitReads).toBe(true);
+    expect((engineOf(stack).l2 as unknown as { splitReads: boolean }).splitReads).toBe(true);
     await stack.set('k', 'v', { tags: ['t'] });
     expect(await stack.get('k', { tags: ['t'] })).toBe('v');
     await stack.invalidateTags(['t']);
@@ -138,11 +138,11 @@ describe('CacheStack on a Redis Cluster during a failover', () => {
       breaker: { breakDuration: '200ms' },
     });
     try {
-      const full = tiersOf(stack).keys.entry('k');
+      const full = engineOf(stack).keys.entry('k');
       await stack.set('k', 'before');
       await stack.set('elsewhere', 'kept');
       const primary = await cluster.primaryFor(full);
-      const other = await cluster.primaryFor(tiersOf(stack).keys.entry('elsewhere'));
+      const other = await cluster.primaryFor(engineOf(stack).keys.entry('elsewhere'));
       const loader = countingLoader((call) => `loaded ${call}`);
 
       await primary.kill();
@@ -154,7 +154,7 @@ describe('CacheStack on a Redis Cluster during a failover', () => {
       await stack.delete('k'); // cannot reach Redis: remembered and replayed once it can
       expect(Date.now() - started).toBeLessThan(5_000);
       if (other.port !== primary.port)
-        expect(await client.get(tiersOf(stack).keys.entry('elsewhere'))).not.toBeNull();
+        expect(await client.get(engineOf(stack).keys.entry('elsewhere'))).not.toBeNull();
 
       const successor = await failingOver;
       expect(await eventually(() => stack.l2Available, 10_000)).toBe(true);

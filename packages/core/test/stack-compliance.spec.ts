@@ -5,7 +5,7 @@ import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { runDependencyCompliance } from './dependency-compliance.suite.js';
 import { runStackCompliance } from './store-compliance.suite.js';
 import { uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 let server: RedisServer;
 /** A client whose `isCluster` flag is set: the only way to reach RedisLayer's split reads. */
@@ -64,15 +64,18 @@ describe('compliance variants', () => {
     const both = await connected({ prefix: uniquePrefix(), redis: { url: server.url } });
     const split = await connected({ prefix: uniquePrefix(), l1: false, redis: { client: splitReadClient } });
     try {
-      expect([tiersOf(memory).l1 !== undefined, tiersOf(memory).l2 !== undefined]).toStrictEqual([
+      expect([engineOf(memory).l1 !== undefined, engineOf(memory).l2 !== undefined]).toStrictEqual([
         true,
         false,
       ]);
-      expect([tiersOf(redis).l1 !== undefined, tiersOf(redis).l2 !== undefined]).toStrictEqual([false, true]);
-      expect([tiersOf(both).l1 !== undefined, tiersOf(both).l2 !== undefined]).toStrictEqual([true, true]);
-      expect(tiersOf(split).l1).toBeUndefined();
-      expect((tiersOf(split).l2 as unknown as { splitReads: boolean }).splitReads).toBe(true);
-      expect((tiersOf(redis).l2 as unknown as { splitReads: boolean }).splitReads).toBe(false);
+      expect([engineOf(redis).l1 !== undefined, engineOf(redis).l2 !== undefined]).toStrictEqual([
+        false,
+        true,
+      ]);
+      expect([engineOf(both).l1 !== undefined, engineOf(both).l2 !== undefined]).toStrictEqual([true, true]);
+      expect(engineOf(split).l1).toBeUndefined();
+      expect((engineOf(split).l2 as unknown as { splitReads: boolean }).splitReads).toBe(true);
+      expect((engineOf(redis).l2 as unknown as { splitReads: boolean }).splitReads).toBe(false);
 
       // Split reads still honour tags written by a single-script reader, on the same data.
       const prefix = uniquePrefix();

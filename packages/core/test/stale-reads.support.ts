@@ -3,7 +3,7 @@ import type { CacheEntry } from '../src/codec/entry.envelope.js';
 import { CacheStack, type CacheStackOptions, type StrataEventMap } from '../src/index.js';
 import { useRedisStacks } from './redis-stacks.support.js';
 import { uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /** One way to build a stack: memory only, Redis with L1 off, L1 in front of Redis. */
 export interface Variant {
@@ -43,10 +43,10 @@ export function staleReadVariants(): readonly Variant[] {
 
 /** The stored entry of `key` (L1 when on, else Redis), whether fresh or kept past its TTL. */
 export async function storedEntry(stack: CacheStack, key: string): Promise<CacheEntry | undefined> {
-  const tiers = tiersOf(stack);
-  const full = tiers.keys.entry(key);
-  if (tiers.l1) return tiers.l1.read(full).entry;
-  return (await tiers.l2?.read(full))?.entry;
+  const engine = engineOf(stack);
+  const full = engine.keys.entry(key);
+  if (engine.l1) return engine.l1.read(full).entry;
+  return (await engine.l2?.read(full))?.entry;
 }
 
 /** Records the events of `names` a stack emits. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CacheStack, InvalidKeyError, InvalidTtlError, UncacheableValueError } from '../src/index.js';
 import type { CacheStackOptions } from '../src/index.js';
 import { countingLoader, deferred, uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 /**
  * Builds a connected stack for one variant (memory, Redis, L1 + Redis, …) from the options a test
@@ -260,7 +260,7 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
         await stack.set('spared', 'yes', { tags: ['other'] });
         expect(await stack.get('bulk:499')).toBe(499);
 
-        const client = tiersOf(stack).redisClient;
+        const client = engineOf(stack).redisClient;
         const sent = client ? vi.spyOn(client, 'sendCommand') : undefined;
         await stack.invalidateTags(['bulk']);
         if (sent) {
@@ -430,14 +430,14 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
         expect(() => first?.lines.push({ sku: 'x', qty: 1 })).toThrow(TypeError);
         expect(await stack.get('shared')).toStrictEqual(order('s1'));
         // Identity needs an in-process layer to hold the object; Redis alone decodes per read.
-        if (tiersOf(stack).l1) expect(second).toBe(first);
+        if (engineOf(stack).l1) expect(second).toBe(first);
 
         const loaded = await stack.getOrLoad('shared-load', async () => order('s2'));
         expect(Object.isFrozen(loaded)).toBe(true);
         const again = await stack.getOrLoad('shared-load', async () => order('never'));
         expect(again).toStrictEqual(order('s2'));
         expect(Object.isFrozen(again.lines)).toBe(true);
-        if (tiersOf(stack).l1) expect(again).toBe(loaded);
+        if (engineOf(stack).l1) expect(again).toBe(loaded);
       });
     });
 
@@ -467,11 +467,11 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
         vi.setSystemTime(t0 + 1250);
         expect(await stack.get('null-call')).toBeUndefined();
 
-        const client = tiersOf(stack).redisClient;
+        const client = engineOf(stack).redisClient;
         if (client) {
           // Redis expires it by itself too (PX on real time).
-          const nullMs = await client.pttl(tiersOf(stack).keys.entry('null'));
-          const valueMs = await client.pttl(tiersOf(stack).keys.entry('value'));
+          const nullMs = await client.pttl(engineOf(stack).keys.entry('null'));
+          const valueMs = await client.pttl(engineOf(stack).keys.entry('value'));
           expect(nullMs).toBeGreaterThan(0);
           expect(nullMs).toBeLessThanOrEqual(1000);
           expect(valueMs).toBeGreaterThan(3_500_000);
@@ -489,7 +489,7 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
           expect(durationMs).toBeGreaterThanOrEqual(0);
           seen.push(`load ${outcome} ${key}`);
         });
-        const full = tiersOf(stack).keys.entry('e');
+        const full = engineOf(stack).keys.entry('e');
         await stack.getOrLoad('e', async () => 1);
         await stack.getOrLoad('e', async () => 2);
         await stack
@@ -497,13 +497,13 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
             throw new Error('x');
           })
           .catch(() => undefined);
-        const layer = tiersOf(stack).l1 ? 'l1' : 'l2';
+        const layer = engineOf(stack).l1 ? 'l1' : 'l2';
         expect(seen).toStrictEqual([
           `miss ${full}`,
           `load success ${full}`,
           `hit ${layer} ${full}`,
-          `miss ${tiersOf(stack).keys.entry('boom')}`,
-          `load error ${tiersOf(stack).keys.entry('boom')}`,
+          `miss ${engineOf(stack).keys.entry('boom')}`,
+          `load error ${engineOf(stack).keys.entry('boom')}`,
         ]);
       });
 
@@ -535,7 +535,7 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
     describe('stored format', () => {
       it('reads a raw value of unknown format in Redis as a miss, never a throw', async (context) => {
         const stack = await stackWith();
-        const client = tiersOf(stack).redisClient;
+        const client = engineOf(stack).redisClient;
         if (!client) return context.skip();
         const errors: unknown[] = [];
         stack.events.on('l2:error', (event) => errors.push(event.error));
@@ -548,7 +548,7 @@ export function runStackCompliance(name: string, makeStack: StackFactory): void 
         ];
         for (const [i, raw] of raws.entries()) {
           const key = `raw:${i}`;
-          await client.set(tiersOf(stack).keys.entry(key), raw);
+          await client.set(engineOf(stack).keys.entry(key), raw);
           expect(await stack.get(key)).toBeUndefined();
           const loader = countingLoader(() => `loaded ${i}`);
           expect(await stack.getOrLoad(key, loader.load)).toBe(`loaded ${i}`);

@@ -2,7 +2,7 @@ import { startRedis, type RedisServer } from '@strata/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CacheStack } from '../src/index.js';
 import { sleep, uniquePrefix } from './support.js';
-import { tiersOf } from '../src/internal.js';
+import { engineOf } from '../src/internal.js';
 
 describe('TTL and jitter on the memory store (fake Date)', () => {
   let stack: CacheStack | undefined;
@@ -45,10 +45,10 @@ describe('TTL and jitter on the memory store (fake Date)', () => {
     const keys = Array.from({ length: 1000 }, (_, i) => `k${i}`);
     for (const key of keys) await stack.set(key, 1);
 
-    const l1 = tiersOf(stack).l1;
+    const l1 = engineOf(stack).l1;
     if (!l1) throw new Error('memory store expected');
     const lifetimes = keys.map((key) => {
-      const read = l1.read(tiersOf(stack!).keys.entry(key));
+      const read = l1.read(engineOf(stack!).keys.entry(key));
       if (read.entry === undefined) throw new Error(`${key} missing`);
       return read.entry.freshUntil - t0;
     });
@@ -84,7 +84,7 @@ describe('TTL and jitter on the memory store (fake Date)', () => {
     const lifetimes = new Set(
       Array.from(
         { length: 50 },
-        (_, i) => tiersOf(stack!).l1!.read(tiersOf(stack!).keys.entry(`k${i}`)).entry!.freshUntil - t0,
+        (_, i) => engineOf(stack!).l1!.read(engineOf(stack!).keys.entry(`k${i}`)).entry!.freshUntil - t0,
       ),
     );
     expect([...lifetimes]).toStrictEqual([10_000]);
@@ -114,12 +114,12 @@ describe('TTL on Redis (real time)', () => {
     await stack.set('short', 'v', { ttl: 300 });
     await stack.set('long', 'v', { ttl: '1m' });
     expect(await stack.get('short')).toBe('v');
-    const pttl = await tiersOf(stack).redisClient!.pttl(tiersOf(stack).keys.entry('short'));
+    const pttl = await engineOf(stack).redisClient!.pttl(engineOf(stack).keys.entry('short'));
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(300);
     await sleep(400);
     expect(await stack.get('short')).toBeUndefined();
-    expect(await tiersOf(stack).redisClient!.exists(tiersOf(stack).keys.entry('short'))).toBe(0);
+    expect(await engineOf(stack).redisClient!.exists(engineOf(stack).keys.entry('short'))).toBe(0);
     expect(await stack.get('long')).toBe('v');
   });
 
@@ -128,8 +128,8 @@ describe('TTL on Redis (real time)', () => {
     expect(await stack.connect()).toBe(true);
     const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
     await Promise.all(keys.map((key) => stack!.set(key, 1)));
-    const client = tiersOf(stack).redisClient!;
-    const ttls = await Promise.all(keys.map((key) => client.pttl(tiersOf(stack!).keys.entry(key))));
+    const client = engineOf(stack).redisClient!;
+    const ttls = await Promise.all(keys.map((key) => client.pttl(engineOf(stack!).keys.entry(key))));
     expect(Math.min(...ttls)).toBeGreaterThan(90_000 - 2_000);
     expect(Math.max(...ttls)).toBeLessThanOrEqual(110_000);
     expect(Math.max(...ttls) - Math.min(...ttls)).toBeGreaterThan(10_000);

@@ -23,7 +23,7 @@ import { findFreePort } from '@strata/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeApp, closeApps, createApp, RecordingLogger, uniquePrefix } from './support/app.js';
 import { sleep, waitFor } from './support/deferred.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 @Injectable()
 class HealthyService {
@@ -271,7 +271,7 @@ describe('forRootAsync', () => {
     }).compile();
     try {
       await moduleRef.init();
-      expect(tiersOf(moduleRef.get(CacheService).stack).options.ttlMs).toBe(120_000);
+      expect(engineOf(moduleRef.get(CacheService).stack).options.ttlMs).toBe(120_000);
       const service = moduleRef.get(HealthyService);
       expect(await service.value()).toBe(1);
       expect(await service.value()).toBe(1);
@@ -297,7 +297,7 @@ describe('forRootAsync', () => {
       expect(await service.value()).toBe(1);
       expect(await service.value()).toBe(1);
       const cache = moduleRef.get(CacheService);
-      expect(tiersOf(cache.stack).options.ttlMs).toBe(60_000);
+      expect(engineOf(cache.stack).options.ttlMs).toBe(60_000);
       expect(await cache.get('healthy')).toBe(1);
     } finally {
       await moduleRef.close();

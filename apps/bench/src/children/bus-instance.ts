@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { makeValue } from '../value.js';
 import { wallClockMs } from './protocol.js';
 import { serve } from './serve.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 /** How the writer changes a key: Strata `set` or `delete`, or a raw ioredis `PUBLISH` of the key. */
 export type WriteOp = 'set' | 'delete' | 'publish';
@@ -61,8 +61,8 @@ await serve<BusCommands>(
       stack = created;
       created.events.on('l2:error', () => l2Errors++);
       await created.connect();
-      const l1 = tiersOf(created).l1;
-      if (l1 === undefined || tiersOf(created).bus?.connected !== true)
+      const l1 = engineOf(created).l1;
+      if (l1 === undefined || engineOf(created).bus?.connected !== true)
         throw new Error('expected L1 and a connected bus');
       // The moment the bus handler drops a remote key from L1: wrap the layer's deleteRemote (the
       // bus's only way into L1 for keys) and check, right after it, that peek now misses.
@@ -72,7 +72,7 @@ await serve<BusCommands>(
         const at = wallClockMs();
         for (const full of keys) {
           const key = watched.get(full);
-          if (key !== undefined && !seen.has(key) && tiersOf(created).peekEntry(full) === CACHE_MISS)
+          if (key !== undefined && !seen.has(key) && engineOf(created).peekEntry(full) === CACHE_MISS)
             seen.set(key, at);
         }
       };
@@ -97,7 +97,7 @@ await serve<BusCommands>(
       for (const key of keys) {
         if ((await s.get(key)) === undefined) throw new Error(`prime: "${key}" is not in Redis`);
         if (s.peek(key) !== CACHE_MISS) inL1++;
-        watched.set(tiersOf(s).keys.entry(key), key);
+        watched.set(engineOf(s).keys.entry(key), key);
       }
       return inL1;
     },

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { makeValue, VALUE_JSON, type Product } from '../value.js';
 import { wallClockMs } from './protocol.js';
 import { serve } from './serve.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 /** The caches compared: Strata with its defaults (lease on), Strata with `lease: false`, cache-manager `wrap`. */
 export type LoadSubject = 'strata' | 'strata-no-lease' | 'cache-manager';
@@ -44,7 +44,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function connect(stack: CacheStack): Promise<CacheStack> {
   stack.events.on('l2:error', () => l2Errors++);
   await stack.connect();
-  if (tiersOf(stack).bus?.connected !== true) throw new Error('the invalidation bus did not connect');
+  if (engineOf(stack).bus?.connected !== true) throw new Error('the invalidation bus did not connect');
   return stack;
 }
 

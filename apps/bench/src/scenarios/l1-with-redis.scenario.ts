@@ -5,7 +5,7 @@ import { alternateBatches, type BatchOptions, type Subject } from '../measure.js
 import type { BenchRedis } from '../redis.js';
 import { ratioRow, type ScenarioResult } from '../report.js';
 import { makeValue } from '../value.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 const BATCH: BatchOptions = { calls: 5_000, rounds: 40, warmupRounds: 10 };
 
@@ -45,7 +45,7 @@ export async function l1WithRedisScenario(redis: BenchRedis): Promise<ScenarioRe
     for (const stack of [stacks.layered, stacks.layeredShared]) {
       stack.events.on('l2:error', () => l2Errors++);
       await stack.connect();
-      if (tiersOf(stack).l1 === undefined || tiersOf(stack).bus?.connected !== true)
+      if (engineOf(stack).l1 === undefined || engineOf(stack).bus?.connected !== true)
         throw new Error('expected L1 and a live bus');
     }
     const subjects = [

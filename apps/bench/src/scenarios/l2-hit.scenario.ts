@@ -11,7 +11,7 @@ import type { BenchRedis, CommandStat } from '../redis.js';
 import { formatNs, formatRate, type ResultRow, type ScenarioResult } from '../report.js';
 import { median, pairedRatioSpread, percentile } from '../stats.js';
 import { makeValue, VALUE_JSON } from '../value.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 const LATENCY: LatencyOptions = { callsPerBlock: 200, blocks: 25, warmupCalls: 2_000 };
 const THROUGHPUT: ThroughputOptions = { concurrency: 50, roundMs: 500, rounds: 4, warmupMs: 300 };
@@ -46,7 +46,7 @@ async function l2Fixture(redis: BenchRedis): Promise<L2Fixture> {
 
 async function fill(stack: CacheStack, redis: BenchRedis): Promise<L2Fixture> {
   await stack.connect();
-  if (tiersOf(stack).l1 !== undefined) throw new Error('the stack under test must have no L1');
+  if (engineOf(stack).l1 !== undefined) throw new Error('the stack under test must have no L1');
   await stack.set('product', makeValue(), { ttl: '10m' });
 
   const raw = await redis.client();

@@ -15,7 +15,7 @@ import {
 import type { BenchRedis } from '../redis.js';
 import { formatNs, formatRate, ratioRow, type ScenarioResult } from '../report.js';
 import { makeValue } from '../value.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 /** Counts the rows a database would write: one per record handed over. */
 class CountingWriter implements CacheWriter<unknown> {
@@ -118,7 +118,7 @@ export async function writeBehindRedisThroughputScenario(redis: BenchRedis): Pro
   try {
     await stack.connect();
     await bare.connect();
-    if (tiersOf(stack).l1 === undefined || tiersOf(stack).bus?.connected !== true)
+    if (engineOf(stack).l1 === undefined || engineOf(stack).bus?.connected !== true)
       throw new Error('expected L1 and a live bus');
     cache = await new WriteBehindStrategy(stack).bind({
       name: 'carts',

@@ -1,11 +1,13 @@
 import { decodeValue } from '../codec/value.codec.js';
 import { L2_READ, NOT_SERVED, type Loaded } from '../reads/read-path.types.js';
-import { invalidTtl, resolveReadPolicy } from '../reads/stale-policy.js';
+import { invalidTtl, resolveReadPolicy } from '../options/stale-policy.js';
+import { loadRequest } from '../reads/load-request.js';
+import type { ReadPath } from '../reads/read-path.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { withCallLifetimes } from '../ttl/ttl-policy.js';
-import type { GetOptions, LoadOptions } from '../stack/cache-stack.types.js';
+import type { GetOptions, LoadOptions } from '../options/call-options.js';
 import { CACHE_MISS } from './cache-miss.js';
-import type { Tiers } from './tiers.js';
+import type { Tiers } from '../tiers/tiers.js';
 
 const NO_TAGS: readonly string[] = [];
 
@@ -16,18 +18,21 @@ const NO_TAGS: readonly string[] = [];
 export class EntryLoads {
   private readonly flights = new SingleFlight<Loaded>();
 
-  constructor(private readonly tiers: Tiers) {}
+  constructor(
+    private readonly tiers: Tiers,
+    private readonly reads: ReadPath,
+  ) {}
 
   /** Waits for the loads in flight. */
   drain(): Promise<void> {
     return this.flights.drain();
   }
 
-  /** See `Tiers.readEntry`. */
+  /** See `Engine.readEntry`. */
   async read(full: string, options: GetOptions): Promise<unknown> {
-    const { tiers } = this;
+    const { tiers, reads } = this;
     const mode = options.share === true ? L2_READ.lookupShared : L2_READ.lookup;
-    const l2 = await tiers.reads.readL2(full, tiers.tagKeys(options), tiers.l1?.missToken(), mode);
+    const l2 = await reads.readL2(full, tiers.tagKeys(options), tiers.l1?.missToken(), mode);
     if (l2.hit) {
       tiers.tracker.record(full, l2.entry.tags);
       return tiers.materialize(l2.entry.value, l2.shared);
@@ -38,26 +43,26 @@ export class EntryLoads {
     return CACHE_MISS;
   }
 
-  /** See `Tiers.loadEntry`. */
+  /** See `Engine.loadEntry`. */
   async load(full: string, loader: () => unknown, options: LoadOptions<unknown>): Promise<unknown> {
-    const { tiers } = this;
-    const reads = resolveReadPolicy(options, tiers.options.reads, undefined, invalidTtl);
+    const { tiers, reads } = this;
+    const defaults = resolveReadPolicy(options, tiers.options.reads, undefined, invalidTtl);
     // Converted here, once per call: a bad TTL fails the call before its loader runs, and the
     // loader's write takes ms.
     const policy =
       options.ttl === undefined && options.nullTtl === undefined
-        ? reads
-        : withCallLifetimes(reads, options.ttl, options.nullTtl);
+        ? defaults
+        : withCallLifetimes(defaults, options.ttl, options.nullTtl);
     if (policy.early !== undefined || policy.swrMs > 0) {
-      const local = tiers.reads.fromL1(full, loader, options, policy);
+      const local = reads.fromL1(full, loader, options, policy);
       if (local !== NOT_SERVED) return local;
     }
     const l1Token = tiers.l1?.missToken();
-    const request = tiers.loadRequest(full, loader, options, policy);
+    const request = loadRequest(tiers, full, loader, options, policy);
     let leader = false;
     const loaded = await this.flights.run(full, () => {
       leader = true;
-      return tiers.reads.load(request, l1Token);
+      return reads.load(request, l1Token);
     });
     tiers.tracker.record(full, loaded.tags ?? request.tagKeys);
     if (leader || tiers.options.shareReferences || options.share === true) return loaded.value;

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { isRedisClient } from '../options/resolve-options.js';
-import type { LegacyCacheSource, LegacyEntry } from './legacy-cache.source.js';
+import type { LegacyCacheSource, LegacyEntry } from '../options/legacy-cache.source.js';
 import { decodeLegacyValue } from './legacy-value.decoder.js';
 
 /** Options of {@link legacyCacheManagerSource}. */

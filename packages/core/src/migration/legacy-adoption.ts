@@ -1,5 +1,5 @@
 import { isShortenedKey } from '../keys/key-builder.js';
-import type { LegacyCacheSource } from './legacy-cache.source.js';
+import type { LegacyCacheSource } from '../options/legacy-cache.source.js';
 
 /**
  * What a loader wrapped by {@link adoptingLoader} returns for an adopted legacy entry: the value,

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { StrataClock } from '../clock/strata-clock.js';
 import type { Duration } from '../duration/duration.js';
-import type { LegacyCacheSource } from '../migration/legacy-cache.source.js';
-import type { ClusterConnectionOptions, SentinelConnectionOptions } from '../redis/redis-client.factory.js';
+import type { LegacyCacheSource } from './legacy-cache.source.js';
+import type { ClusterConnectionOptions, SentinelConnectionOptions } from './redis-connection.options.js';
 import type { StaleReadStackOptions } from './stale-read.options.js';
 
 /** The in-process (L1) layer. */

@@ -4,7 +4,7 @@ import { StrataConfigError } from '../errors/strata-config.error.js';
 import { DEFAULT_MAX_VALUE_BYTES, MAX_VALUE_BYTES_LIMIT } from '../codec/value-size.js';
 import { LIFETIME_BOUNDS, TIMER_BOUNDS } from '../ttl/ttl-limits.js';
 import type { Cluster, Redis } from 'ioredis';
-import { isLegacyCacheSource, type LegacyCacheSource } from '../migration/legacy-cache.source.js';
+import { isLegacyCacheSource, type LegacyCacheSource } from './legacy-cache.source.js';
 import type { CacheStackOptions, RedisOptions } from './cache-stack.options.js';
 import {
   busSchema,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StrataConfigError } from '../errors/strata-config.error.js';
-import { resolveReadPolicy } from '../reads/stale-policy.js';
+import { resolveReadPolicy } from './stale-policy.js';
 import type { CacheStackOptions } from './cache-stack.options.js';
 import { resolveStackOptions } from './resolve-options.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { toPositiveMs } from '../duration/positive-ms.js';
 import { TIMER_BOUNDS } from '../ttl/ttl-limits.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
-import { NO_STALE_READS, resolveReadPolicy, type ReadPolicy } from '../reads/stale-policy.js';
+import { NO_STALE_READS, resolveReadPolicy, type ReadPolicy } from './stale-policy.js';
 import type { StaleReadStackOptions } from './stale-read.options.js';
 
 /** {@link StaleReadStackOptions} validated, with defaults applied and durations in ms. */

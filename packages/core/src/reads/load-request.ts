@@ -1,5 +1,6 @@
-import type { LoadOptions } from '../stack/cache-stack.types.js';
-import type { ReadPolicy } from './stale-policy.js';
+import type { LoadOptions } from '../options/call-options.js';
+import type { ReadPolicy } from '../options/stale-policy.js';
+import type { Tiers } from '../tiers/tiers.js';
 
 /**
  * One `getOrLoad` past its L1 fast path: what every step of the load (L2 read, stale serving,
@@ -27,4 +28,15 @@ export interface LoadRequest {
 export interface Tokens {
   readonly l1: number | undefined;
   readonly l2: number | undefined;
+}
+
+/** The {@link LoadRequest} of one call. */
+export function loadRequest(
+  tiers: Tiers,
+  full: string,
+  loader: () => unknown,
+  options: LoadOptions<unknown>,
+  policy: ReadPolicy,
+): LoadRequest {
+  return { full, loader, options, policy, tagKeys: tiers.tagKeys(options) };
 }

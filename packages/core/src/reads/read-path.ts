@@ -4,10 +4,11 @@ import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
 import { StrataError } from '../errors/strata.error.js';
 import type { EntryEvents } from '../events/entry-events.js';
 import { adoptingLoader } from '../migration/legacy-adoption.js';
-import type { Tiers } from '../engine/tiers.js';
+import type { Tiers } from '../tiers/tiers.js';
 import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
-import type { LoadOptions } from '../stack/cache-stack.types.js';
-import type { LoadRequest, Tokens } from './load-request.js';
+import type { LoadOptions } from '../options/call-options.js';
+import type { EntryWriter } from '../writes/entry-writer.js';
+import { loadRequest, type LoadRequest, type Tokens } from './load-request.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import {
   L2_READ,
@@ -25,7 +26,7 @@ import {
   type RefreshTrigger,
 } from './refresh-scheduler.js';
 import { runLoader } from './run-loader.js';
-import type { ReadPolicy } from './stale-policy.js';
+import type { ReadPolicy } from '../options/stale-policy.js';
 import { isEarlyRefreshDue } from './xfetch.js';
 
 const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined, stale: undefined };
@@ -38,7 +39,10 @@ export class ReadPath {
   private readonly refreshes: RefreshScheduler<Loaded>;
   private readonly entryEvents: EntryEvents;
 
-  constructor(private readonly tiers: Tiers) {
+  constructor(
+    private readonly tiers: Tiers,
+    private readonly writer: EntryWriter,
+  ) {
     this.refreshes = new RefreshScheduler(tiers.events, tiers.options.reads.retry, tiers.clock);
     this.entryEvents = tiers.entryEvents;
   }
@@ -66,7 +70,7 @@ export class ReadPath {
         policy.early !== undefined &&
         isEarlyRefreshDue(now, entry.freshUntil, entry.loadMs, policy.early)
       ) {
-        this.background(this.tiers.loadRequest(full, loader, options, policy), entry, 'early', 'recompute');
+        this.background(loadRequest(this.tiers, full, loader, options, policy), entry, 'early', 'recompute');
       }
       if (this.tiers.events.has('hit')) this.entryEvents.hit(full, 'l1');
       tracker.record(full, entry.tags);
@@ -75,7 +79,7 @@ export class ReadPath {
     if (now - entry.freshUntil >= policy.swrMs) return NOT_SERVED;
     tracker.record(full, entry.tags);
     this.entryEvents.stale(full, 'swr');
-    this.background(this.tiers.loadRequest(full, loader, options, policy), entry, 'swr', 'revalidate');
+    this.background(loadRequest(this.tiers, full, loader, options, policy), entry, 'swr', 'revalidate');
     return this.tiers.materialize(entry.value, record.shared);
   }
 
@@ -129,7 +133,7 @@ export class ReadPath {
    * see `LoadLeases.loadOnce` (`false` for an early refresh, whose entry is still fresh).
    */
   private loadOnce(request: LoadRequest, tokens: Tokens, recheck = true): Promise<Loaded> {
-    const load = (): Promise<Loaded> => runLoader(this.tiers, request, tokens);
+    const load = (): Promise<Loaded> => runLoader(this.tiers, this.writer, request, tokens);
     const { leases } = this.tiers;
     // No write token: Redis failed or was skipped on this miss, so a lease would only cost one
     // more command timeout (and the result is not written to Redis for others anyway).

@@ -7,7 +7,8 @@ import { AdoptedValue } from '../migration/legacy-adoption.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
 import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
-import type { Tiers } from '../engine/tiers.js';
+import type { Tiers } from '../tiers/tiers.js';
+import type { EntryWriter } from '../writes/entry-writer.js';
 import type { LoadRequest, Tokens } from './load-request.js';
 import type { Loaded } from './read-path.types.js';
 
@@ -17,7 +18,12 @@ import type { Loaded } from './read-path.types.js';
  * `undefined`, values `shouldCache` refuses, and values over `maxValueBytes` (reported by the
  * `value:too-large` event) are returned but not stored.
  */
-export async function runLoader(tiers: Tiers, request: LoadRequest, tokens: Tokens): Promise<Loaded> {
+export async function runLoader(
+  tiers: Tiers,
+  writer: EntryWriter,
+  request: LoadRequest,
+  tokens: Tokens,
+): Promise<Loaded> {
   const { full, loader, options, policy, tagKeys } = request;
   const { events, keys, tracker } = tiers;
   const cache = cacheOfEntry(keys.prefix, full);
@@ -77,6 +83,6 @@ export async function runLoader(tiers: Tiers, request: LoadRequest, tokens: Toke
     loadMs: Math.ceil(loadMs),
     shared,
   };
-  await tiers.writer.write(write, l1, l2);
+  await writer.write(write, l1, l2);
   return { value, encoded, tags };
 }

@@ -1,4 +1,4 @@
-import type { EarlyRefresh } from './stale-policy.js';
+import type { EarlyRefresh } from '../options/stale-policy.js';
 
 /**
  * The XFetch test (Vattani, Chierichetti, Lowenstein, "Optimal Probabilistic Cache Stampede

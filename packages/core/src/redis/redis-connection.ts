@@ -1,13 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
-import {
-  createClusterClient,
-  createSentinelClient,
-  createUrlClient,
-  type ClusterConnectionOptions,
-  type SentinelConnectionOptions,
-} from './redis-client.factory.js';
+import type {
+  ClusterConnectionOptions,
+  SentinelConnectionOptions,
+} from '../options/redis-connection.options.js';
+import { createClusterClient, createSentinelClient, createUrlClient } from './redis-client.factory.js';
 
 /** How the command connection to Redis is made. */
 export interface RedisConnectionOptions {

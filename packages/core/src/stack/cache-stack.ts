@@ -2,14 +2,20 @@ import { encodeValue } from '../codec/value.codec.js';
 import type { Collected } from '../dependencies/dependency-tracker.js';
 import type { CircuitState } from '../circuit-breaker/circuit-breaker.js';
 import { CACHE_MISS } from '../engine/cache-miss.js';
-import { Tiers } from '../engine/tiers.js';
+import { Engine } from '../engine/engine.js';
 import { StrataEvents } from '../events/strata-events.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
-import type { GetOptions, LoadOptions, ReadOptions, WriteOptions, WriteTicket } from './cache-stack.types.js';
+import type {
+  GetOptions,
+  LoadOptions,
+  ReadOptions,
+  WriteOptions,
+  WriteTicket,
+} from '../options/call-options.js';
 
 export { CACHE_MISS } from '../engine/cache-miss.js';
 
-let readTiers: (stack: CacheStack) => Tiers;
+let readEngine: (stack: CacheStack) => Engine;
 
 /**
  * The cache engine: an in-process LRU (L1) and/or Redis (L2), with keys, namespaces, tags,
@@ -31,16 +37,16 @@ let readTiers: (stack: CacheStack) => Tiers;
 export class CacheStack {
   /** Typed events for logs and metrics. */
   readonly events: StrataEvents;
-  readonly #tiers: Tiers;
+  readonly #engine: Engine;
 
   static {
-    readTiers = (stack) => stack.#tiers;
+    readEngine = (stack) => stack.#engine;
   }
 
   /** Validates `options` (throws `StrataConfigError`) and builds the layers; an owned Redis client starts connecting at once. */
   constructor(options: CacheStackOptions = {}) {
     this.events = new StrataEvents();
-    this.#tiers = new Tiers(options, this.events);
+    this.#engine = new Engine(options, this.events);
   }
 
   /**
@@ -49,7 +55,7 @@ export class CacheStack {
    * Redis as soon as it answers); throws `RedisUnavailableError` with `redis.failOnUnavailable`.
    */
   async connect(): Promise<boolean> {
-    const { connection, options, bus } = this.#tiers;
+    const { connection, options, bus } = this.#engine;
     if (!connection || !options.redis) return true;
     const started = Date.now();
     const { connectTimeoutMs, failOnUnavailable } = options.redis;
@@ -61,13 +67,13 @@ export class CacheStack {
 
   /** Whether Redis is configured, connected and its breaker closed. */
   get l2Available(): boolean {
-    const { connection, guard } = this.#tiers;
+    const { connection, guard } = this.#engine;
     return connection?.ready === true && guard?.breakerState === 'closed';
   }
 
   /** The L2 circuit breaker's state (`undefined` without Redis), for health checks and metrics. */
   get breakerState(): CircuitState | undefined {
-    return this.#tiers.guard?.breakerState;
+    return this.#engine.guard?.breakerState;
   }
 
   /**
@@ -76,17 +82,17 @@ export class CacheStack {
    * to load only on a miss.
    */
   peek(key: string, namespace?: string): unknown {
-    const tiers = this.#tiers;
-    return tiers.l1 === undefined ? CACHE_MISS : tiers.peekEntry(tiers.keys.entry(key, namespace));
+    const engine = this.#engine;
+    return engine.l1 === undefined ? CACHE_MISS : engine.peekEntry(engine.keys.entry(key, namespace));
   }
 
   /** Reads a value; `undefined` on a miss. */
   async get<T>(key: string, options: GetOptions = {}): Promise<T | undefined> {
-    const tiers = this.#tiers;
-    const full = tiers.keys.entry(key, options.namespace);
-    const local = tiers.peekEntry(full);
+    const engine = this.#engine;
+    const full = engine.keys.entry(key, options.namespace);
+    const local = engine.peekEntry(full);
     if (local !== CACHE_MISS) return local as T;
-    const remote = await tiers.readEntry(full, options);
+    const remote = await engine.readEntry(full, options);
     return remote === CACHE_MISS ? undefined : (remote as T);
   }
 
@@ -99,13 +105,13 @@ export class CacheStack {
    * refreshed early (`earlyRefresh`): see {@link LoadOptions} and docs/reads.md.
    */
   async getOrLoad<T>(key: string, loader: () => T | Promise<T>, options: LoadOptions<T> = {}): Promise<T> {
-    const tiers = this.#tiers;
-    const full = tiers.keys.entry(key, options.namespace);
-    if ((options.earlyRefresh ?? tiers.options.reads.earlyRefresh) === false) {
-      const local = tiers.peekEntry(full);
+    const engine = this.#engine;
+    const full = engine.keys.entry(key, options.namespace);
+    if ((options.earlyRefresh ?? engine.options.reads.earlyRefresh) === false) {
+      const local = engine.peekEntry(full);
       if (local !== CACHE_MISS) return local as T;
     }
-    return (await tiers.loadEntry(full, loader, options as LoadOptions<unknown>)) as T;
+    return (await engine.loadEntry(full, loader, options as LoadOptions<unknown>)) as T;
   }
 
   /**
@@ -116,7 +122,7 @@ export class CacheStack {
    */
   async set<T>(key: string, value: T, options: WriteOptions = {}): Promise<void> {
     if (value === undefined) return;
-    await this.#tiers.setEncoded(key, value, encodeValue(value, key), options);
+    await this.#engine.setEncoded(key, value, encodeValue(value, key), options);
   }
 
   /**
@@ -126,7 +132,7 @@ export class CacheStack {
    * With Redis, one round trip.
    */
   async writeTicket(key: string, options: ReadOptions = {}): Promise<WriteTicket> {
-    return this.#tiers.writes.writeTicket(key, options);
+    return this.#engine.writes.writeTicket(key, options);
   }
 
   /**
@@ -135,8 +141,8 @@ export class CacheStack {
    * without Redis or when Redis fails (then write unconditionally).
    */
   async writeToken(key: string, options: ReadOptions = {}): Promise<number | undefined> {
-    const tiers = this.#tiers;
-    return tiers.guard?.missToken(tiers.keys.entry(key, options.namespace));
+    const engine = this.#engine;
+    return engine.guard?.missToken(engine.keys.entry(key, options.namespace));
   }
 
   /**
@@ -156,25 +162,25 @@ export class CacheStack {
    * ```
    */
   trackDependencies<T>(fn: () => T | Promise<T>): Promise<Collected<T>> {
-    return this.#tiers.tracker.collect(fn);
+    return this.#engine.tracker.collect(fn);
   }
 
   /** Deletes keys; loads in flight for them will not store their result. */
   async delete(keys: string | readonly string[], options?: ReadOptions): Promise<void> {
-    const tiers = this.#tiers;
-    await tiers.l2Operation(() => tiers.writes.delete(keys, options));
+    const engine = this.#engine;
+    await engine.l2Operation(() => engine.writes.delete(keys, options));
   }
 
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */
   async invalidateTags(tags: readonly string[]): Promise<void> {
-    const tiers = this.#tiers;
-    await tiers.l2Operation(() => tiers.writes.invalidateTags(tags));
+    const engine = this.#engine;
+    await engine.l2Operation(() => engine.writes.invalidateTags(tags));
   }
 
   /** Drops every entry of a namespace, in one round trip. */
   async invalidateNamespace(namespace: string): Promise<void> {
-    const tiers = this.#tiers;
-    await tiers.l2Operation(() => tiers.writes.invalidateNamespace(namespace));
+    const engine = this.#engine;
+    await engine.l2Operation(() => engine.writes.invalidateNamespace(namespace));
   }
 
   /**
@@ -183,7 +189,7 @@ export class CacheStack {
    * Idempotent.
    */
   async close(drainTimeoutMs = 10_000): Promise<void> {
-    await this.#tiers.close(drainTimeoutMs);
+    await this.#engine.close(drainTimeoutMs);
   }
 }
 
@@ -191,6 +197,6 @@ export class CacheStack {
  * The engine of `stack`, for Strata's own features (strategies, write-behind, the HTTP cache,
  * `@Cacheable`): not part of the public API.
  */
-export function tiersOf(stack: CacheStack): Tiers {
-  return readTiers(stack);
+export function engineOf(stack: CacheStack): Engine {
+  return readEngine(stack);
 }

@@ -1,5 +1,5 @@
 import { StrataConfigError } from '../errors/strata-config.error.js';
-import { type CacheStack, tiersOf } from '../stack/cache-stack.js';
+import { type CacheStack, engineOf } from '../stack/cache-stack.js';
 import { CacheAsideCache } from './cache-aside.strategy.js';
 import type { CacheWriter } from './cache-writer.interface.js';
 import { CacheTransactions } from './cache-transactions.js';
@@ -56,7 +56,7 @@ export class WriteThroughCache<T> extends CacheAsideCache<T> {
     return this.order.run(key, async () => {
       // Fail before persisting what could not be cached (or is over maxValueBytes): else the
       // database would move on while the cache kept the previous value.
-      tiersOf(this.stack).encode(key, value, { namespace: this.name, target: `${this.name} cache` });
+      engineOf(this.stack).encode(key, value, { namespace: this.name, target: `${this.name} cache` });
       // Across instances, the token orders the cache the way the version orders the database: of
       // two racing sets, the one with the later token has the higher version and the cache
       // keeps it (the other's cache write is skipped).

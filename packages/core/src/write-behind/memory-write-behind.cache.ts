@@ -1,6 +1,6 @@
 import { decodeValue } from '../codec/value.codec.js';
 import { StrataError } from '../errors/strata.error.js';
-import { type CacheStack, tiersOf } from '../stack/cache-stack.js';
+import { type CacheStack, engineOf } from '../stack/cache-stack.js';
 import { CacheAsideCache } from '../strategies/cache-aside.strategy.js';
 import { CacheTransactions } from '../strategies/cache-transactions.js';
 import type { NamedCacheConfig } from '../strategies/named-cache.config.js';
@@ -79,14 +79,14 @@ export class WriteBehindCache<T> extends CacheAsideCache<T> implements WriteBehi
   override async set(key: string, value: T): Promise<void> {
     // Encoded once, and now: the caller may change `value` as soon as `set` returns, before the
     // key's earlier writes are done. The journal's snapshot is also what the cache stores.
-    const encoded = tiersOf(this.stack).encode(key, value, {
+    const encoded = engineOf(this.stack).encode(key, value, {
       namespace: this.name,
       target: `${this.name} cache`,
     });
     // In call order per key, so the cache ends with the value the journal ends with.
     return this.order.run(key, async () => {
       await this.queue.enqueue(key, { kind: 'set', value: encoded });
-      await tiersOf(this.stack).setEncoded(key, value, encoded, {
+      await engineOf(this.stack).setEncoded(key, value, encoded, {
         namespace: this.name,
         ttl: this.config.ttl,
       });

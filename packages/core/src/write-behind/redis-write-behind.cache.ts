@@ -3,7 +3,7 @@ import { CacheStoreError } from '../errors/cache-store.error.js';
 import { JournalUnavailableError } from '../errors/journal-unavailable.error.js';
 import { QueueFullError } from '../errors/queue-full.error.js';
 import { StrataError } from '../errors/strata.error.js';
-import { type CacheStack, tiersOf } from '../stack/cache-stack.js';
+import { type CacheStack, engineOf } from '../stack/cache-stack.js';
 import { CacheAsideCache } from '../strategies/cache-aside.strategy.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import { CacheTransactions } from '../strategies/cache-transactions.js';
@@ -123,12 +123,12 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
 
   override set(key: string, value: T): Promise<void> {
     // Checked against maxValueBytes too: the journal would carry it to Redis.
-    const payload = tiersOf(this.stack).encode(this.cacheKey(key), value, {
+    const payload = engineOf(this.stack).encode(this.cacheKey(key), value, {
       namespace: this.name,
       target: this.encodeTarget,
     });
     return this.order.run(key, async () => {
-      const { full, ttlMs, head } = tiersOf(this.stack).entryHead(
+      const { full, ttlMs, head } = engineOf(this.stack).entryHead(
         this.cacheKey(key),
         value,
         this.writeOptions,
@@ -147,7 +147,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
 
   override delete(key: string): Promise<void> {
     return this.order.run(key, async () => {
-      const full = tiersOf(this.stack).keys.entry(this.cacheKey(key), this.name);
+      const full = engineOf(this.stack).keys.entry(this.cacheKey(key), this.name);
       await this.append({
         op: 'd',
         key,
@@ -165,7 +165,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     if (this.writer.incrementMany === undefined) throw missingIncrementMany(this.name);
     let count: number | undefined;
     await this.order.run(key, async () => {
-      const { full, ttlMs, head } = tiersOf(this.stack).entryHead(this.cacheKey(key), 0, this.writeOptions);
+      const { full, ttlMs, head } = engineOf(this.stack).entryHead(this.cacheKey(key), 0, this.writeOptions);
       count = await this.append({
         op: 'i',
         key,
@@ -259,7 +259,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
           kind: journalWriteOf(request).kind,
         });
       // L1 drops the key here; the append script announced it to the other instances' L1.
-      tiersOf(this.stack).l1?.delete([request.entryKey]);
+      engineOf(this.stack).l1?.delete([request.entryKey]);
       // Too few replicas confirmed: a failover could lose the write, so it is persisted now too
       // (not an increment: a delta persisted twice would count twice; see the docs).
       if (this.options.replicas !== undefined && result.replicated !== true && request.op !== 'i')
@@ -277,7 +277,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     if (write.kind !== 'increment') this.superseded.remember(key, version);
     // The stack remembers the key and evicts it from Redis before Redis serves again.
     if (write.kind === 'set') {
-      await tiersOf(this.stack).setEncoded(
+      await engineOf(this.stack).setEncoded(
         this.cacheKey(key),
         decodeValue(write.value),
         write.value,

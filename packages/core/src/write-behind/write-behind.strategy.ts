@@ -2,7 +2,7 @@ import type { Duration } from '../duration/duration.js';
 import { toPositiveMs } from '../duration/positive-ms.js';
 import { TIMER_BOUNDS } from '../ttl/ttl-limits.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
-import { type CacheStack, tiersOf } from '../stack/cache-stack.js';
+import { type CacheStack, engineOf } from '../stack/cache-stack.js';
 import { HybridClock } from '../strategies/hybrid-clock.js';
 import { WriteBehindCache } from './memory-write-behind.cache.js';
 import { RedisJournalFlusher } from './redis-journal.flusher.js';
@@ -50,7 +50,7 @@ export class WriteBehindStrategy {
     const writer = config.writer;
     if (writer === undefined)
       throw new StrataConfigError(`${at}.writer`, undefined, 'write-behind needs a writer');
-    const journal = config.journal ?? (tiersOf(this.stack).l2 === undefined ? 'memory' : 'redis');
+    const journal = config.journal ?? (engineOf(this.stack).l2 === undefined ? 'memory' : 'redis');
     if (journal !== 'memory' && journal !== 'redis')
       throw new StrataConfigError(`${at}.journal`, journal, "expected 'memory' or 'redis'");
     const common = {
@@ -74,7 +74,7 @@ export class WriteBehindStrategy {
       );
       return this.track(new WriteBehindCache<T>(this.stack, config, queue));
     }
-    const client = tiersOf(this.stack).redisClient;
+    const client = engineOf(this.stack).redisClient;
     if (client === undefined)
       throw new StrataConfigError(
         `${at}.journal`,
@@ -98,14 +98,14 @@ export class WriteBehindStrategy {
         `expected at most maxQueueLength (${max}): each partition holds an equal share of it`,
       );
     const redis = new RedisJournal(client, {
-      prefix: tiersOf(this.stack).keys.prefix,
+      prefix: engineOf(this.stack).keys.prefix,
       cache: config.name,
       partitions,
       maxQueueLength: max,
-      tombstoneTtlMs: tiersOf(this.stack).options.tombstoneTtlMs,
+      tombstoneTtlMs: engineOf(this.stack).options.tombstoneTtlMs,
       deadLetterCap: DEAD_LETTER_CAP,
       replicas: replicaWait,
-      bus: tiersOf(this.stack).bus?.address,
+      bus: engineOf(this.stack).bus?.address,
     });
     const ref: { cache?: RedisWriteBehindCache<T> } = {};
     const flusher = new RedisJournalFlusher<T>(

@@ -1,4 +1,4 @@
-import type { Tiers } from '../engine/tiers.js';
+import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 

@@ -1,5 +1,5 @@
-import type { Tiers } from '../engine/tiers.js';
-import type { WriteOptions } from '../stack/cache-stack.types.js';
+import type { Tiers } from '../tiers/tiers.js';
+import type { WriteOptions } from '../options/call-options.js';
 import type { L2WriteToken } from './entry-writer.js';
 
 const NO_TAGS: readonly string[] = [];

@@ -5,11 +5,12 @@ import { deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec
 import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
 import type { StrataEventMap } from '../events/strata-event-map.js';
-import type { Tiers } from '../engine/tiers.js';
+import type { Tiers } from '../tiers/tiers.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
-import type { ReadOptions, WriteOptions, WriteTicket } from '../stack/cache-stack.types.js';
+import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-options.js';
 import { callLifetimeMs } from '../ttl/ttl-policy.js';
-import { type ChangedUpTo, l2WriteToken } from './key-changes.js';
+import type { EntryWriter } from './entry-writer.js';
+import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
 
 const NO_TAGS: readonly string[] = [];
 
@@ -34,7 +35,11 @@ export function tooLarge(
  * (docs/dependencies.md). The stack's public methods delegate here.
  */
 export class WritePath {
-  constructor(private readonly tiers: Tiers) {}
+  constructor(
+    private readonly tiers: Tiers,
+    private readonly writer: EntryWriter,
+    private readonly changes: KeyChanges,
+  ) {}
 
   async setEncoded(key: string, value: unknown, encoded: EncodedValue, options: WriteOptions): Promise<void> {
     const { tiers } = this;
@@ -69,10 +74,10 @@ export class WritePath {
     // Taken before the Redis write: a change another instance makes after it, announced before
     // this write reaches L1, keeps this (older) value out of L1.
     const l1Token = options.ticket?.l1 ?? tiers.l1?.missToken();
-    const written = tiers.writer
+    const written = this.writer
       .write(write, l1Token, l2WriteToken(options))
       .then((version): ChangedUpTo => (version === undefined ? undefined : [version - 1]));
-    await tiers.changes.after([full], written, issued);
+    await this.changes.after([full], written, issued);
     if (tiers.events.has('set'))
       tiers.events.emit('set', { cache: cacheOfEntry(tiers.keys.prefix, full), key: full });
   }
@@ -117,7 +122,7 @@ export class WritePath {
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => tiers.keys.entry(key, options?.namespace));
     tiers.l1?.delete(full);
-    await tiers.changes.after(full, tiers.guard?.delete(full));
+    await this.changes.after(full, tiers.guard?.delete(full));
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
   }

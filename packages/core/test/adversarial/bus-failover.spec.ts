@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../../src/index.js';
 import { CACHE_MISS, type RedisOptions } from '../../src/internal.js';
 import { eventually, uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** Bus delivery on a loaded CI machine, asserted with margin. */
 const DELIVERY_MS = 1_000;
@@ -78,7 +78,7 @@ async function subscribersOn(url: string, channel: string): Promise<number> {
 }
 
 function channelOf(stack: CacheStack): string {
-  const channel = tiersOf(stack).options.bus?.channel;
+  const channel = engineOf(stack).options.bus?.channel;
   if (channel === undefined) throw new Error('no bus');
   return channel;
 }
@@ -106,7 +106,7 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
   async function keyAwayFrom(stack: CacheStack, node: RedisClusterNode): Promise<string> {
     for (let i = 0; ; i++) {
       const key = `away:${i}`;
-      if ((await cluster.primaryFor(tiersOf(stack).keys.entry(key))).port !== node.port) return key;
+      if ((await cluster.primaryFor(engineOf(stack).keys.entry(key))).port !== node.port) return key;
     }
   }
 
@@ -163,8 +163,8 @@ describe('the invalidation bus on a Redis Cluster whose nodes fail or lag', () =
     expect(
       await eventually(
         () =>
-          tiersOf(a).bus?.connected === true &&
-          tiersOf(b).bus?.connected === true &&
+          engineOf(a).bus?.connected === true &&
+          engineOf(b).bus?.connected === true &&
           a.l2Available &&
           b.l2Available,
         RECOVERY_MS,
@@ -219,8 +219,8 @@ describe('the invalidation bus through a Sentinel failover', () => {
     expect(
       await eventually(
         () =>
-          tiersOf(a).bus?.connected === true &&
-          tiersOf(b).bus?.connected === true &&
+          engineOf(a).bus?.connected === true &&
+          engineOf(b).bus?.connected === true &&
           a.l2Available &&
           b.l2Available,
         RECOVERY_MS,
@@ -275,7 +275,7 @@ describe('the invalidation bus when a set could not reach Redis', () => {
       await redis.stop();
       expect(
         await eventually(
-          () => aClient.status === 'end' && tiersOf(b).bus?.connected === false,
+          () => aClient.status === 'end' && engineOf(b).bus?.connected === false,
           RECOVERY_MS,
           10,
         ),
@@ -285,7 +285,7 @@ describe('the invalidation bus when a set could not reach Redis', () => {
       await redis.restart();
       expect(
         await eventually(
-          () => tiersOf(a).bus?.connected === true && tiersOf(b).bus?.connected === true && b.l2Available,
+          () => engineOf(a).bus?.connected === true && engineOf(b).bus?.connected === true && b.l2Available,
           RECOVERY_MS,
           10,
         ),

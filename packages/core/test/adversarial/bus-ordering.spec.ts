@@ -6,7 +6,7 @@ import { RedisLayer } from '../../src/layers/redis.layer.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** Bus delivery on a loaded machine: asserted with margin. */
 const DELIVERY_MS = 1_000;
@@ -36,7 +36,7 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
   /** What Redis holds for `key`, read by a stack without L1. */
   async function inRedis(like: CacheStack, key: string): Promise<unknown> {
     const truth = new CacheStack({
-      prefix: tiersOf(like).options.prefix,
+      prefix: engineOf(like).options.prefix,
       l1: false,
       redis: { url: redis.url },
     });
@@ -56,13 +56,13 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
    */
   function afterWriteReply(stack: CacheStack, key: string, between: () => Promise<void>): void {
     const writeVersion = RedisLayer.prototype.writeVersion;
-    const full = tiersOf(stack).keys.entry(key);
+    const full = engineOf(stack).keys.entry(key);
     vi.spyOn(RedisLayer.prototype, 'writeVersion').mockImplementation(async function (
       this: RedisLayer,
       ...args: Parameters<RedisLayer['writeVersion']>
     ) {
       const version = await writeVersion.apply(this, args);
-      if (this === tiersOf(stack).l2 && args[0] === full) await between();
+      if (this === engineOf(stack).l2 && args[0] === full) await between();
       return version;
     });
   }
@@ -98,13 +98,13 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     await b.set('k', 'v');
     await a.set('probe', 'p');
     const read = RedisLayer.prototype.read;
-    const full = tiersOf(a).keys.entry('k');
+    const full = engineOf(a).keys.entry('k');
     vi.spyOn(RedisLayer.prototype, 'read').mockImplementation(async function (
       this: RedisLayer,
       ...args: Parameters<RedisLayer['read']>
     ) {
       const result = await read.apply(this, args);
-      if (this === tiersOf(a).l2 && args[0] === full) {
+      if (this === engineOf(a).l2 && args[0] === full) {
         await b.delete(['k', 'probe']);
         await heard(a, 'probe');
       }
@@ -120,11 +120,11 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     expect(
       await eventually(async () => (await b.get('k')) === 'v1' && b.peek('k') === 'v1', DELIVERY_MS, 5),
     ).toBe(true);
-    const raw = await admin.get(tiersOf(a).keys.entry('k'));
+    const raw = await admin.get(engineOf(a).keys.entry('k'));
     const version = Number(/^S1\|(\d+)\|/.exec(raw ?? '')?.[1]);
     expect(Number.isSafeInteger(version)).toBe(true);
-    const channel = `${tiersOf(a).options.prefix}:bus`;
-    const late = { v: 2, s: 'another instance', k: [tiersOf(a).keys.entry('k')], u: [String(version - 10)] };
+    const channel = `${engineOf(a).options.prefix}:bus`;
+    const late = { v: 2, s: 'another instance', k: [engineOf(a).keys.entry('k')], u: [String(version - 10)] };
     await admin.publish(channel, JSON.stringify(late));
     await b.delete('probe-after-late'); // a message after it, to know it was handled
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -140,8 +140,8 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     await a.set('kept', 'v');
     await a.set('named', 'v');
     await a.set('tagged', 'v', { tags: ['t'] });
-    const channel = `${tiersOf(a).options.prefix}:bus`;
-    const named = tiersOf(a).keys.entry('named');
+    const channel = `${engineOf(a).options.prefix}:bus`;
+    const named = engineOf(a).keys.entry('named');
     const garbage = [
       'not json',
       '',
@@ -153,11 +153,11 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
         v: 99,
         s: 'future',
         k: [named],
-        t: [tiersOf(a).keys.tag('t')],
+        t: [engineOf(a).keys.tag('t')],
         payload: { store: 'me' },
       }),
-      JSON.stringify({ v: 2, s: 'x', k: [tiersOf(a).keys.entry('absent')], u: ['1e99'] }),
-      JSON.stringify({ v: 2, s: 'x', k: [tiersOf(a).keys.entry('absent')], u: ['99999999999999999999'] }),
+      JSON.stringify({ v: 2, s: 'x', k: [engineOf(a).keys.entry('absent')], u: ['1e99'] }),
+      JSON.stringify({ v: 2, s: 'x', k: [engineOf(a).keys.entry('absent')], u: ['99999999999999999999'] }),
       // An own "__proto__" field (JSON.parse makes it one): a legal empty message, no pollution.
       `{"__proto__":{"k":[${JSON.stringify(named)}]},"s":"x"}`,
       JSON.stringify({ v: 2, s: { toString: 'x' }, k: [{ key: 'nope' }] }),
@@ -165,7 +165,7 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     for (const message of garbage) await admin.publish(channel, message);
     await a.delete('probe'); // its own message comes back after the garbage: skipped, but handled in order
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await eventually(() => tiersOf(a).bus?.rejectedMessages === 10, DELIVERY_MS, 5)).toBe(true);
+    expect(await eventually(() => engineOf(a).bus?.rejectedMessages === 10, DELIVERY_MS, 5)).toBe(true);
     expect(rejected).toHaveLength(10);
     expect(({} as Record<string, unknown>)['k']).toBeUndefined();
     expect(a.peek('kept')).toBe('v');
@@ -175,7 +175,7 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     // The stack goes on working: a version far in the future was not taken from a forged message.
     await a.set('absent', 'stored');
     expect(a.peek('absent')).toBe('stored');
-    expect(tiersOf(a).bus?.connected).toBe(true);
+    expect(engineOf(a).bus?.connected).toBe(true);
   });
 
   it('a bus gap: messages missed while resubscribing cannot leave an old copy (L1 cleared on drop and on return)', async () => {
@@ -201,14 +201,14 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     // Without leases: with them, the read that follows taking the lease finds the set value.
     const [a, b] = await two({ lease: false });
     const read = RedisLayer.prototype.read;
-    const full = tiersOf(a).keys.entry('k');
+    const full = engineOf(a).keys.entry('k');
     let once = true;
     vi.spyOn(RedisLayer.prototype, 'read').mockImplementation(async function (
       this: RedisLayer,
       ...args: Parameters<RedisLayer['read']>
     ) {
       const result = await read.apply(this, args);
-      if (this === tiersOf(a).l2 && args[0] === full && once) {
+      if (this === engineOf(a).l2 && args[0] === full && once) {
         once = false;
         await b.set('k', 'set by b'); // after A's miss, before A takes its write token
       }
@@ -227,7 +227,7 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
       ...args: Parameters<RedisLayer['writeVersion']>
     ) {
       const version = await writeVersion.apply(this, args);
-      if (this !== tiersOf(a).l2) return version;
+      if (this !== engineOf(a).l2) return version;
       // The write landed; B takes it from Redis before A learns that its reply was lost.
       expect(await b.get('k')).toBe('unconfirmed');
       expect(b.peek('k')).toBe('unconfirmed');
@@ -249,7 +249,7 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     expect(
       await eventually(async () => (await b.get('k')) === 'old' && b.peek('k') === 'old', DELIVERY_MS, 5),
     ).toBe(true);
-    const client = tiersOf(a).redisClient;
+    const client = engineOf(a).redisClient;
     if (client === undefined) throw new Error('Redis client expected');
     const publish = client.publish.bind(client);
     let failures = 0;

@@ -3,7 +3,7 @@ import { CacheStack, type CacheStackOptions } from '../../src/index.js';
 import { CACHE_MISS } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually, uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** Bus delivery on a loaded machine: asserted with margin. */
 const DELIVERY_MS = 1_000;
@@ -60,7 +60,7 @@ describe.each(SHAPES)('a change made while a load runs: %s', (_name, shape) => {
         else await changer.set(key, 'new');
         release();
         expect(await load).toBe('old');
-        if (changer !== loader && tiersOf(loader).l1 !== undefined) {
+        if (changer !== loader && engineOf(loader).l1 !== undefined) {
           // Announcements arrive in order: once a later one is heard, this change was too.
           await loader.set('probe', 1);
           await changer.delete('probe');

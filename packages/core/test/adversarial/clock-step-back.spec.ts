@@ -5,7 +5,7 @@ import { CACHE_MISS, type RedisWriteBehindCache } from '../../src/internal.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** Bus delivery on a loaded machine: asserted with margin. */
 const DELIVERY_MS = 1_000;
@@ -28,7 +28,7 @@ describe('a key written by a node whose clock ran ahead', () => {
 
   /** Moves the version of the record under `key` `AHEAD_US` into the future, as such a node wrote it. */
   async function writtenAhead(stack: CacheStack, key: string, namespace?: string): Promise<number> {
-    const full = tiersOf(stack).keys.entry(key, namespace);
+    const full = engineOf(stack).keys.entry(key, namespace);
     const raw = await admin.get(full);
     const match = /^([SX]1?)\|(\d+)/.exec(raw ?? '');
     if (raw === null || match === null) throw new Error(`no record under ${full}`);
@@ -74,7 +74,7 @@ describe('a key written by a node whose clock ran ahead', () => {
 
   it('its versions never go backwards: a set or a delete is newer than the record it replaces', async () => {
     const [a] = await setUp('k');
-    const full = tiersOf(a).keys.entry('k');
+    const full = engineOf(a).keys.entry('k');
     const version = async (): Promise<number> =>
       Number(/^[SX]1?\|(\d+)/.exec((await admin.get(full)) ?? '')?.[1]);
     const ahead = await version();
@@ -121,13 +121,13 @@ describe('a key written by a node whose clock ran ahead', () => {
   it('a key holding another type (not written by Strata) is still replaced by a set and a delete', async () => {
     const [a] = await appInstances(redis.url, 1, redis.open);
     if (a === undefined) throw new Error('a stack expected');
-    await admin.hset(tiersOf(a).keys.entry('h'), 'field', 'value');
+    await admin.hset(engineOf(a).keys.entry('h'), 'field', 'value');
     await a.set('h', 'mine');
-    expect(await admin.type(tiersOf(a).keys.entry('h'))).toBe('string');
-    await admin.del(tiersOf(a).keys.entry('h'));
-    await admin.hset(tiersOf(a).keys.entry('h'), 'field', 'value');
+    expect(await admin.type(engineOf(a).keys.entry('h'))).toBe('string');
+    await admin.del(engineOf(a).keys.entry('h'));
+    await admin.hset(engineOf(a).keys.entry('h'), 'field', 'value');
     await a.delete('h');
-    expect(await admin.type(tiersOf(a).keys.entry('h'))).toBe('string');
+    expect(await admin.type(engineOf(a).keys.entry('h'))).toBe('string');
     expect(await a.get('h')).toBeUndefined();
   });
 

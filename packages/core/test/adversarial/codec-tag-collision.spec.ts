@@ -5,7 +5,7 @@ import { CacheStack, UncacheableValueError, type CacheStackOptions } from '../..
 import { decodeValue, encodeValue } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 const roundTrip = (value: unknown): unknown => decodeValue(encodeValue(value));
 
@@ -224,10 +224,10 @@ describe('entries stored by earlier releases', () => {
       // What the earlier codec wrote for { at: Date, custom: Wrapped({ $t: 'M', … }) }: read back
       // then, `custom` came out as a Map.
       await write(
-        tiersOf(stack).keys.entry('legacy-typed'),
+        engineOf(stack).keys.entry('legacy-typed'),
         't{"at":{"$t":"D","v":"1970-01-01T00:00:00.007Z"},"custom":{"$t":"M","v":[[1,2]]}}',
       );
-      await write(tiersOf(stack).keys.entry('legacy-plain'), 'j{"n":1,"$t":"looks like a tag"}');
+      await write(engineOf(stack).keys.entry('legacy-plain'), 'j{"n":1,"$t":"looks like a tag"}');
       expect(await stack.get('legacy-typed')).toBeUndefined();
       expect(await stack.getOrLoad('legacy-typed', () => ({ reloaded: new Date(8) }))).toStrictEqual({
         reloaded: new Date(8),

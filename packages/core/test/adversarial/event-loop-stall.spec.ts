@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CacheStack } from '../../src/index.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** Blocks this process's event loop for `ms` (a long GC pause, a CPU-bound request). */
 function stall(ms: number): void {
@@ -22,7 +22,7 @@ describe('a stalled event loop (GC pause, CPU-bound work) while Redis answers in
     const writer = new CacheStack({ prefix: uniquePrefix(), redis: { url: redis.url } });
     redis.open.push(writer);
     expect(await writer.connect()).toBe(true);
-    const prefix = tiersOf(writer).options.prefix;
+    const prefix = engineOf(writer).options.prefix;
     const reader = new CacheStack({ prefix, l1, redis: { url: redis.url, commandTimeout: 100 } });
     redis.open.push(reader);
     expect(await reader.connect()).toBe(true);

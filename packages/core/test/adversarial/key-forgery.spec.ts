@@ -4,7 +4,7 @@ import { CacheStack, InvalidKeyError, type CacheStackOptions } from '../../src/i
 import { KeyBuilder } from '../../src/internal.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** What Redis stores as the key name: ioredis sends strings as UTF-8. */
 const bytes = (key: string): string => Buffer.from(key, 'utf8').toString('hex');
@@ -191,9 +191,9 @@ describe.each([
   it('neither reads nor overwrites the entry of the long key whose shortened form it spells', async () => {
     const stack = await open();
     const long = `search:${'q'.repeat(600)}`;
-    const forged = tiersOf(stack)
+    const forged = engineOf(stack)
       .keys.entry(long)
-      .slice(`${tiersOf(stack).keys.prefix}:default:`.length);
+      .slice(`${engineOf(stack).keys.prefix}:default:`.length);
     await stack.set(long, 'the real results');
     expect(await stack.get(forged)).toBeUndefined();
     await stack.set(forged, 'poisoned');
@@ -203,7 +203,7 @@ describe.each([
 
   it('a key holding a newline and a tag line cannot break the entries that depend on it', async () => {
     const stack = await open();
-    const hostile = `q\n${tiersOf(stack).keys.tag('other')}`;
+    const hostile = `q\n${engineOf(stack).keys.tag('other')}`;
     await stack.set(hostile, 'hostile value');
     const { value, dependencies } = await stack.trackDependencies(() => stack.get<string>(hostile));
     expect(value).toBe('hostile value');

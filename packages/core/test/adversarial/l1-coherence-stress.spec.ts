@@ -3,7 +3,7 @@ import { CacheStack } from '../../src/index.js';
 import { CACHE_MISS } from '../../src/internal.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /**
  * After the last call: bus delivery on a loaded machine, and past `bus.outageTtl` (200 ms here),
@@ -43,7 +43,7 @@ describe('L1 coherence under concurrent writes from several instances', () => {
     if (first === undefined) throw new Error('stacks expected');
     // What Redis holds, read without an L1.
     const truth = new CacheStack({
-      prefix: tiersOf(first).options.prefix,
+      prefix: engineOf(first).options.prefix,
       l1: false,
       redis: { url: redis.url },
     });

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheStack, legacyCacheManagerSource, StrataConfigError } from '../../src/index.js';
-import type { LegacyCacheSource } from '../../src/migration/legacy-cache.source.js';
+import type { LegacyCacheSource } from '../../src/options/legacy-cache.source.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 
 /**

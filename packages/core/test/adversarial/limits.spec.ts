@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 const redis = useRedisStacks();
 
@@ -77,12 +77,12 @@ describe('limits checked at boot', () => {
       expect(error, String(value)).toBeInstanceOf(StrataConfigError);
       expect((error as StrataConfigError).option).toBe('maxValueBytes');
     }
-    expect(tiersOf(new CacheStack({})).options.maxValueBytes).toBe(4 * 1024 * 1024);
-    expect(tiersOf(new CacheStack({ maxValueBytes: 1024 })).options.maxValueBytes).toBe(1024);
+    expect(engineOf(new CacheStack({})).options.maxValueBytes).toBe(4 * 1024 * 1024);
+    expect(engineOf(new CacheStack({ maxValueBytes: 1024 })).options.maxValueBytes).toBe(1024);
   });
 
   it('accepts the maximum itself', () => {
-    expect(tiersOf(new CacheStack({ ttl: '365d', grace: MAX_TTL_MS })).options.ttlMs).toBe(MAX_TTL_MS);
+    expect(engineOf(new CacheStack({ ttl: '365d', grace: MAX_TTL_MS })).options.ttlMs).toBe(MAX_TTL_MS);
   });
 });
 
@@ -139,8 +139,8 @@ describe.each(SHAPES)('limits per call: %s', (_name, shape) => {
     await stack.set('long', 'lived', { ttl: '365d' });
     const errors = record(stack, 'l2:error');
     expect(await stack.get('long')).toBe('lived');
-    if (tiersOf(stack).l2 !== undefined) {
-      const reader = await open({ l1: false, prefix: tiersOf(stack).keys.prefix });
+    if (engineOf(stack).l2 !== undefined) {
+      const reader = await open({ l1: false, prefix: engineOf(stack).keys.prefix });
       expect(await reader.get('long')).toBe('lived');
     }
     expect(errors).toStrictEqual([]);
@@ -155,14 +155,14 @@ describe.each(SHAPES)('limits per call: %s', (_name, shape) => {
     expect(error).toBeInstanceOf(ValueTooLargeError);
     expect(error).toMatchObject({
       code: 'E_VALUE_TOO_LARGE',
-      key: tiersOf(stack).keys.entry('k'),
+      key: engineOf(stack).keys.entry('k'),
       bytes: 2_003, // `j` + the JSON string
       maxBytes: 1_000,
     });
     expect(tooLarge).toStrictEqual([
       {
         cache: 'default',
-        key: tiersOf(stack).keys.entry('k'),
+        key: engineOf(stack).keys.entry('k'),
         bytes: 2_003,
         maxBytes: 1_000,
         operation: 'set',
@@ -200,7 +200,7 @@ describe.each(SHAPES)('limits per call: %s', (_name, shape) => {
     expect(second).toStrictEqual(big);
     expect(loads).toBe(1);
     expect(tooLarge).toMatchObject([
-      { key: tiersOf(stack).keys.entry('big'), maxBytes: 1_000, operation: 'load' },
+      { key: engineOf(stack).keys.entry('big'), maxBytes: 1_000, operation: 'load' },
     ]);
     expect(await stack.get('big')).toBeUndefined();
     expect(await stack.getOrLoad('big', loader)).toStrictEqual(big);
@@ -246,10 +246,10 @@ describe.each(SHAPES)('limits per call: %s', (_name, shape) => {
     }
     expect(errors).toStrictEqual([]);
     expect(breaker).toStrictEqual([]);
-    if (tiersOf(stack).l2 !== undefined) {
+    if (engineOf(stack).l2 !== undefined) {
       expect(stack.breakerState).toBe('closed');
       await stack.set('small', 'fine');
-      const reader = await open({ l1: false, prefix: tiersOf(stack).keys.prefix });
+      const reader = await open({ l1: false, prefix: engineOf(stack).keys.prefix });
       const hits = record(reader, 'hit');
       expect(await reader.get('small')).toBe('fine');
       expect(hits).toMatchObject([{ layer: 'l2' }]);
@@ -274,7 +274,7 @@ describe('Redis keeps what the limits let through', () => {
     redis.open.push(stack);
     expect(await stack.connect()).toBe(true);
     await stack.getOrLoad('k', () => 'v', { ttl: '365d', grace: '365d' });
-    const pttl = await raw.pttl(tiersOf(stack).keys.entry('k'));
+    const pttl = await raw.pttl(engineOf(stack).keys.entry('k'));
     expect(pttl).toBeGreaterThan(MAX_TTL_MS);
     expect(pttl).toBeLessThanOrEqual(3 * MAX_TTL_MS);
   });

@@ -2,7 +2,7 @@ import { startRedisCluster, type RedisCluster } from '@strata/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack } from '../../src/index.js';
 import { uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** `redis.commandTimeout`: the Redis time of one cache operation, all its commands together. */
 const DEADLINE_MS = 250;
@@ -49,10 +49,11 @@ describe('one Redis deadline per cache operation on a Cluster that cannot serve'
 
   it('the node of the entry and tag slots gone (ioredis retries after 100 ms): each call falls back within the deadline', async () => {
     // The tags slot and an entry on the same primary: the entry and its tag times are down together.
-    const primary = await cluster.primaryFor(tiersOf(stack).keys.tag('t'));
+    const primary = await cluster.primaryFor(engineOf(stack).keys.tag('t'));
     let key = '';
     for (let i = 0; key === ''; i++) {
-      if ((await cluster.primaryFor(tiersOf(stack).keys.entry(`k${i}`))).port === primary.port) key = `k${i}`;
+      if ((await cluster.primaryFor(engineOf(stack).keys.entry(`k${i}`))).port === primary.port)
+        key = `k${i}`;
     }
     await stack.set(key, 'v', { tags: ['t'] });
     await Promise.all([...(await cluster.replicas()), primary].map((node) => node.kill()));

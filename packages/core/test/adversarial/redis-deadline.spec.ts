@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../../src/index.js';
 import { eventually, uniquePrefix } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** `redis.commandTimeout`: the Redis time of one cache operation, all its commands together. */
 const DEADLINE_MS = 250;
@@ -114,7 +114,7 @@ describe('one Redis deadline per cache operation', () => {
     await freeze;
     const admin = new Redis(server.url);
     try {
-      const leaseKey = `${tiersOf(stack).options.prefix}:~lease:${tiersOf(stack).keys.entry('sum')}`;
+      const leaseKey = `${engineOf(stack).options.prefix}:~lease:${engineOf(stack).keys.entry('sum')}`;
       expect(await eventually(async () => (await admin.exists(leaseKey)) === 0, 1_000)).toBe(true);
     } finally {
       admin.disconnect();
@@ -123,7 +123,7 @@ describe('one Redis deadline per cache operation', () => {
 
   it('gives a slow loader no less Redis time: its result is still stored', async () => {
     const stack = await connected({ l1: false });
-    const other = await connected({ l1: false }, tiersOf(stack).options.prefix);
+    const other = await connected({ l1: false }, engineOf(stack).options.prefix);
     await stack.getOrLoad('k', async () => {
       await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS * 2));
       return 'slow but stored';
@@ -133,7 +133,7 @@ describe('one Redis deadline per cache operation', () => {
 
   it('releases a lease whose SET NX was answered after the call gave up, so other instances do not wait for it', async () => {
     const stack = await connected({ l1: false, lease: { ttl: '10s' } });
-    const other = await connected({ l1: false, lease: { ttl: '10s' } }, tiersOf(stack).options.prefix);
+    const other = await connected({ l1: false, lease: { ttl: '10s' } }, engineOf(stack).options.prefix);
     // Freeze between the miss (read and token answered) and the lease.
     stack.events.on('miss', () => freezeRedis(DEADLINE_MS * 2));
     expect(await stack.getOrLoad('k', async () => 'without lease')).toBe('without lease');
@@ -141,7 +141,7 @@ describe('one Redis deadline per cache operation', () => {
 
     const admin = new Redis(server.url);
     try {
-      const leaseKey = `${tiersOf(stack).options.prefix}:~lease:${tiersOf(stack).keys.entry('k')}`;
+      const leaseKey = `${engineOf(stack).options.prefix}:~lease:${engineOf(stack).keys.entry('k')}`;
       expect(await eventually(async () => (await admin.exists(leaseKey)) === 0, 1_000)).toBe(true);
     } finally {
       admin.disconnect();
@@ -154,7 +154,7 @@ describe('one Redis deadline per cache operation', () => {
 
   it('a set given up on never brings back what it replaced, nor overwrites a later set when it lands late', async () => {
     const stack = await connected({ l1: false });
-    const other = await connected({ l1: false }, tiersOf(stack).options.prefix);
+    const other = await connected({ l1: false }, engineOf(stack).options.prefix);
     await stack.set('k', 'v1');
     freezeRedis(DEADLINE_MS * 2);
     await stack.set('k', 'v2');
@@ -171,7 +171,7 @@ describe('one Redis deadline per cache operation', () => {
 
   it('a tag invalidation cut off by a freeze reaches Redis and the other instances once it thaws', async () => {
     const a = await connected();
-    const holder = await connected({}, tiersOf(a).options.prefix);
+    const holder = await connected({}, engineOf(a).options.prefix);
     await a.set('k', 'old', { tags: ['t'] });
     expect(
       await eventually(async () => {
@@ -183,7 +183,7 @@ describe('one Redis deadline per cache operation', () => {
     expect(await timed(() => a.invalidateTags(['t']))).toBeLessThan(DEADLINE_MS + SLACK_MS);
     expect(a.peek('k')).not.toBe('old');
     await freeze;
-    const reader = await connected({ l1: false }, tiersOf(a).options.prefix);
+    const reader = await connected({ l1: false }, engineOf(a).options.prefix);
     expect(await reader.get('k')).toBeUndefined();
     expect(await eventually(() => holder.peek('k') !== 'old', 2_000)).toBe(true);
   });

@@ -6,7 +6,7 @@ import { CacheStoreError } from '../../src/errors/cache-store.error.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { countingLoader, deferred, eventually } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** Bus delivery between instances on one machine, asserted with margin. */
 const DELIVERY_MS = 1_000;
@@ -44,7 +44,7 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
   async function threeInstances(): Promise<{ writer: CacheStack; holder: CacheStack; reader: CacheStack }> {
     const [writer, holder] = await appInstances(redis.url, 2, redis.open);
     const reader = new CacheStack({
-      prefix: tiersOf(writer!).options.prefix,
+      prefix: engineOf(writer!).options.prefix,
       jitter: 0,
       l1: false,
       redis: { url: redis.url },
@@ -86,7 +86,7 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
     await outOfMemory();
     await writer.delete('k');
 
-    expect(await admin.get(tiersOf(writer).keys.entry('k'))).toMatch(/^X\|/);
+    expect(await admin.get(engineOf(writer).keys.entry('k'))).toMatch(/^X\|/);
     expect(await reader.get('k')).toBeUndefined();
     expect(await writer.get('k')).toBeUndefined();
     expect(await eventually(() => holder.peek('k') === CACHE_MISS, DELIVERY_MS)).toBe(true);
@@ -127,7 +127,7 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
     const loading = reader.getOrLoad('k', () => source.promise);
     expect(
       await eventually(
-        async () => (await admin.keys(`${tiersOf(writer!).options.prefix}:~lease:*`)).length > 0,
+        async () => (await admin.keys(`${engineOf(writer!).options.prefix}:~lease:*`)).length > 0,
         2_000,
       ),
     ).toBe(true);
@@ -138,7 +138,7 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
     source.resolve('read before the delete');
     expect(await loading).toBe('read before the delete');
 
-    expect(await admin.get(tiersOf(writer).keys.entry('k'))).toMatch(/^X\|/);
+    expect(await admin.get(engineOf(writer).keys.entry('k'))).toMatch(/^X\|/);
     expect(await writer.get('k')).toBeUndefined();
     expect(await reader.get('k')).toBeUndefined();
   });
@@ -190,7 +190,7 @@ describe('Redis out of memory (maxmemory with noeviction)', () => {
       // Nothing waits for a lease nobody holds (a waiter would poll up to the lease's life).
       expect(performance.now() - started).toBeLessThan(500);
     }
-    expect(await admin.keys(`${tiersOf(reader).options.prefix}:~lease:*`)).toStrictEqual([]);
+    expect(await admin.keys(`${engineOf(reader).options.prefix}:~lease:*`)).toStrictEqual([]);
     expect(opened()).toBe(false);
     expect(reader.breakerState).toBe('closed');
   });

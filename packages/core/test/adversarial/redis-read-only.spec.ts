@@ -4,7 +4,7 @@ import type { CacheStack, CacheStackOptions } from '../../src/index.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
 import { eventually } from '../support.js';
-import { tiersOf } from '../../src/internal.js';
+import { engineOf } from '../../src/internal.js';
 
 /** The stack's Redis time per call (`redis.commandTimeout`), and scheduling slack. */
 const DEADLINE_MS = 250;
@@ -65,12 +65,12 @@ describe.each([
     expect(await a.get('k')).toBeUndefined();
     expect(await a.get('t')).toBeUndefined();
     expect(await a.getOrLoad('k', () => 'reloaded')).toBe('reloaded');
-    if (tiersOf(a).l1 !== undefined) expect(await a.get('n')).toBe('new');
+    if (engineOf(a).l1 !== undefined) expect(await a.get('n')).toBe('new');
 
     await admin.replicaof('NO', 'ONE');
     const converged = async (): Promise<boolean> =>
       (await b.get('k')) === undefined && (await b.get('t')) === undefined && (await a.get('k')) !== 'old';
     expect(await eventually(converged, BREAK_MS + RECOVERY_MS)).toBe(true);
-    expect(await admin.get(tiersOf(a).keys.entry('k'))).toMatch(/^X\|/);
+    expect(await admin.get(engineOf(a).keys.entry('k'))).toMatch(/^X\|/);
   });
 });

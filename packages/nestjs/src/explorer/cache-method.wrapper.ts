@@ -6,7 +6,7 @@ import {
   type LoadOptions,
   type StrategyCache,
 } from '@strata/core';
-import { CACHE_MISS, defaultKey, resolveReadPolicy, tiersOf, toPositiveMs } from '@strata/core/internal';
+import { CACHE_MISS, defaultKey, resolveReadPolicy, engineOf, toPositiveMs } from '@strata/core/internal';
 import { defer, EMPTY, from, mergeMap, of, type Observable } from 'rxjs';
 import type {
   CacheEvictOptions,
@@ -113,10 +113,10 @@ function cacheable(
   // Stale reads: checked now (naming the decorator); the durations given reach getOrLoad in ms.
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
   const given = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
-  const tiers = tiersOf(stack);
+  const engine = engineOf(stack);
   const policy = resolveReadPolicy(
     given,
-    tiers.options.reads,
+    engine.options.reads,
     (option) => `@Cacheable({ ${option} }) on ${target}`,
   );
   // Converted once here: each call hands the engine milliseconds.
@@ -128,7 +128,7 @@ function cacheable(
     earlyRefresh,
   };
   // XFetch draws on hits: they must reach the engine's load, past the synchronous L1 peek.
-  const peekFirst = (earlyRefresh ?? tiers.options.reads.earlyRefresh) === false;
+  const peekFirst = (earlyRefresh ?? engine.options.reads.earlyRefresh) === false;
   // Options that do not depend on the call are built once: the hit path allocates nothing extra.
   const staticOptions: LoadOptions<unknown> = {
     ttl,
@@ -141,14 +141,14 @@ function cacheable(
   };
   const dynamic = typeof options.tags === 'function' || unless !== undefined;
   const constantEntryKey =
-    typeof options.key === 'string' ? tiers.keys.entry(options.key, namespace) : undefined;
+    typeof options.key === 'string' ? engine.keys.entry(options.key, namespace) : undefined;
   return (self, args) => {
     if (condition && !condition(...args)) return next(self, args);
     // The key is built and L1 looked up once: a miss goes on to the engine's load by full key.
-    const full = constantEntryKey ?? tiers.keys.entry(keyOf(args), namespace);
+    const full = constantEntryKey ?? engine.keys.entry(keyOf(args), namespace);
     // L1 hit: answered synchronously, with no loader closure and no options object.
     if (peekFirst) {
-      const local = tiers.peekEntry(full);
+      const local = engine.peekEntry(full);
       if (local !== CACHE_MISS) return Promise.resolve(local);
     }
     const loadOptions: LoadOptions<unknown> = dynamic
@@ -158,7 +158,7 @@ function cacheable(
           shouldCache: (value) => value !== NO_VALUE && !(unless?.(value, ...args) ?? false),
         }
       : staticOptions;
-    return tiers.loadEntry(full, () => next(self, args), loadOptions);
+    return engine.loadEntry(full, () => next(self, args), loadOptions);
   };
 }
 

@@ -4,7 +4,7 @@ import { StrataConfigError, WriteBehindStrategy, type CacheStack } from '@strata
 import { MAX_TIMER_MS, toPositiveMs } from '@strata/core/internal';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import type { StrataHealthOptions } from './strata-health.options.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 type Status = 'up' | 'degraded' | 'down';
 
@@ -62,10 +62,10 @@ export class StrataHealthIndicator {
     const findings: Findings = {};
     const redisProblems: string[] = [];
     const problems: string[] = [];
-    if (tiersOf(this.stack).l2 !== undefined) {
+    if (engineOf(this.stack).l2 !== undefined) {
       const roundTripMs = await this.ping(pingTimeoutMs);
       const breaker = this.stack.breakerState;
-      const bus = tiersOf(this.stack).bus;
+      const bus = engineOf(this.stack).bus;
       findings.redis = {
         reachable: roundTripMs !== undefined,
         roundTripMs: roundTripMs === undefined ? undefined : round(roundTripMs),
@@ -107,7 +107,7 @@ export class StrataHealthIndicator {
 
   /** The `PING` round trip in ms, or `undefined` when Redis did not answer in time. */
   private async ping(timeoutMs: number): Promise<number | undefined> {
-    const client = tiersOf(this.stack).redisClient;
+    const client = engineOf(this.stack).redisClient;
     if (client === undefined) return undefined;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;

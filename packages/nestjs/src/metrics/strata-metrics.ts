@@ -5,7 +5,7 @@ import { takeSnapshot, type StrataMetricsSnapshot } from './metrics-snapshot.js'
 import { RequestCounts } from './request-counts.js';
 import { DEFAULT_LOAD_BUCKETS, type StrataMetricsOptions } from './strata-metrics.options.js';
 import { registerWriteBehindMetrics, type WriteBehindCaches } from './write-behind.metrics.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 export type { PromClient } from './metric-set.js';
 export type { WriteBehindCaches } from './write-behind.metrics.js';
@@ -128,12 +128,12 @@ export class StrataMetrics {
 
   private stackGauges(): void {
     const { set, stack } = this;
-    const { l1, bus } = tiersOf(stack);
+    const { l1, bus } = engineOf(stack);
     if (l1 !== undefined) {
       set.gauge('l1_entries', 'Entries in the in-process layer.', [], (g) => g.set(l1.size));
       set.gauge('l1_bytes', 'Estimated bytes held by the in-process layer.', [], (g) => g.set(l1.bytes));
     }
-    if (tiersOf(stack).l2 === undefined) return;
+    if (engineOf(stack).l2 === undefined) return;
     set.gauge('l2_available', '1 while Redis is connected and its circuit breaker closed.', [], (g) =>
       g.set(stack.l2Available ? 1 : 0),
     );

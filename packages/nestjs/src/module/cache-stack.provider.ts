@@ -3,7 +3,7 @@ import { CacheStack } from '@strata/core';
 import { STRATA_CACHE_STACK } from './cache-stack.token.js';
 import { STRATA_MODULE_OPTIONS } from './strata-module.definition.js';
 import type { StrataModuleOptions } from './strata-module.options.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 /**
  * Builds the module's `CacheStack`: validates the options (a bad one fails boot with a
@@ -27,7 +27,7 @@ export const cacheStackProvider: FactoryProvider<CacheStack> = {
       const connected = await stack.connect();
       if (!connected) {
         logger.warn(
-          `Redis did not answer within ${tiersOf(stack).options.redis?.connectTimeoutMs ?? 0} ms; starting with the Redis layer skipped. It will be used as soon as it answers.`,
+          `Redis did not answer within ${engineOf(stack).options.redis?.connectTimeoutMs ?? 0} ms; starting with the Redis layer skipped. It will be used as soon as it answers.`,
         );
       }
     } catch (error) {

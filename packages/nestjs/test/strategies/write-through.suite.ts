@@ -15,7 +15,7 @@ import {
   type Price,
 } from './pricing.fixture.js';
 import type { StrategyServers } from './strategy-servers.fixture.js';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 
 let app: CatalogApp;
 let loads: number;
@@ -70,7 +70,7 @@ async function redisHolds(server: RedisServer, id: string): Promise<boolean> {
   const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
-    return (await client.exists(tiersOf(app.stack).keys.entry(id, 'prices'))) === 1;
+    return (await client.exists(engineOf(app.stack).keys.entry(id, 'prices'))) === 1;
   } finally {
     client.disconnect();
   }

@@ -17,7 +17,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { tiersOf } from '@strata/core/internal';
+import { engineOf } from '@strata/core/internal';
 import { Cacheable, CacheService, STRATA_CACHE_STACK, StrataModule } from '@strata/nestjs';
 
 const config = JSON.parse(process.env.STRATA_INSTANCE ?? '{}');
@@ -188,11 +188,11 @@ const commands = {
     totalRuns: [...service.runs.values()].reduce((sum, n) => sum + n, 0),
     inFlight: Object.fromEntries(service.inFlight),
     loadDelayMs: service.loadDelayMs,
-    l1: tiersOf(stack).l1 !== undefined,
+    l1: engineOf(stack).l1 !== undefined,
     l2Available: stack.l2Available,
-    redisStatus: tiersOf(stack).redisClient?.status,
+    redisStatus: engineOf(stack).redisClient?.status,
     breaker: stack.breakerState,
-    busConnected: tiersOf(stack).bus?.connected,
+    busConnected: engineOf(stack).bus?.connected,
     ...counters,
   }),
   close,

@@ -1,37 +1,38 @@
 import type { InvalidationBus } from '../bus/invalidation-bus.js';
-import { isStrataClock, SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
+import type { StrataClock } from '../clock/strata-clock.js';
 import { decodeValue, type EncodedValue } from '../codec/value.codec.js';
-import { DependencyTracker } from '../dependencies/dependency-tracker.js';
-import { StrataConfigError } from '../errors/strata-config.error.js';
-import { EntryEvents } from '../events/entry-events.js';
+import type { DependencyTracker } from '../dependencies/dependency-tracker.js';
+import type { EntryEvents } from '../events/entry-events.js';
 import type { StrataEvents } from '../events/strata-events.js';
-import { KeyBuilder } from '../keys/key-builder.js';
+import type { KeyBuilder } from '../keys/key-builder.js';
 import type { L2Guard } from '../layers/l2-guard.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
 import type { LoadLeases } from '../lease/load-lease.js';
+import type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from '../options/call-options.js';
 import type { CacheStackOptions } from '../options/cache-stack.options.js';
-import { resolveStackOptions, type ResolvedStackOptions } from '../options/resolve-options.js';
-import type { LoadRequest } from '../reads/load-request.js';
+import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import { ReadPath } from '../reads/read-path.js';
-import type { ReadPolicy } from '../reads/stale-policy.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
-import type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from '../stack/cache-stack.types.js';
-import { TtlPolicy } from '../ttl/ttl-policy.js';
+import { Tiers } from '../tiers/tiers.js';
 import { EntryWriter } from '../writes/entry-writer.js';
 import { KeyChanges } from '../writes/key-changes.js';
 import { WritePath } from '../writes/write-path.js';
 import { CACHE_MISS } from './cache-miss.js';
 import { EntryLoads } from './entry-loads.js';
-import { buildStackLayers } from './stack-layers.js';
 
 /**
- * The engine behind a `CacheStack`: the resolved options, the key layout, the clock, the layers
- * (L1, the guarded Redis layer, the bus, the leases) and the read and write paths over them.
- * Internal: strategies, write-behind, the HTTP cache and `@Cacheable` reach it with `tiersOf`;
- * users call the stack.
+ * The engine behind a `CacheStack`: builds the {@link Tiers} (options, clock, keys, layers), the
+ * write path and the read path over them, and offers the reads and writes by full key that the
+ * stack and Strata's own features call. Internal: strategies, write-behind, the HTTP cache and
+ * `@Cacheable` reach it with `engineOf`; users call the stack.
+ *
+ * The parts of the tiers are also fields here, the same objects, so that a caller (and the L1 hit
+ * path of `peekEntry`) reaches them without one more property read.
  */
-export class Tiers {
+export class Engine {
+  /** The parts the paths work on. */
+  readonly tiers: Tiers;
   /** The validated options. */
   readonly options: ResolvedStackOptions;
   /** Time for freshness, expiry and leases (the `clock` option). */
@@ -42,8 +43,6 @@ export class Tiers {
   readonly events: StrataEvents;
   /** Emits the per-entry events (`hit`, `miss`, `stale`) with their cache name. */
   readonly entryEvents: EntryEvents;
-  /** TTLs with jitter, per value. */
-  readonly ttl: TtlPolicy;
   /** The in-process layer, when on. */
   readonly l1: MemoryLayer | undefined;
   /** The Redis layer, when configured. */
@@ -62,39 +61,31 @@ export class Tiers {
   readonly writer: EntryWriter;
   /** Records and announces each set and delete. */
   readonly changes: KeyChanges;
-  /** L2 reads, stale reads, early refresh. */
-  readonly reads: ReadPath;
   /** Sets, deletes and invalidations. */
   readonly writes: WritePath;
+  /** L2 reads, stale reads, early refresh. */
+  readonly reads: ReadPath;
   /** `getOrLoad` past its key: single-flight, stale serving, the loader. */
   readonly loads: EntryLoads;
-  #closed = false;
 
-  /** Validates `options` (throws `StrataConfigError`) and builds the layers. */
+  /** Validates `options` (throws `StrataConfigError`) and builds the tiers and the paths over them. */
   constructor(options: CacheStackOptions, events: StrataEvents) {
-    const { clock = SYSTEM_CLOCK, ...rest } = options;
-    if (!isStrataClock(clock)) throw new StrataConfigError('clock', clock, 'expected { now(): number }');
-    this.clock = clock;
-    this.options = resolveStackOptions(rest);
-    this.events = events;
-    this.keys = new KeyBuilder(this.options.prefix, this.options.maxKeyLength);
-    this.ttl = new TtlPolicy(this.options);
-    const layers = buildStackLayers(this.options, this.keys, events, clock);
-    ({ l1: this.l1, l2: this.l2, bus: this.bus, connection: this.connection, guard: this.guard } = layers);
-    this.leases = layers.leases;
-    const watch = (dependency: string): void => this.l1?.watchDependencies([dependency]);
-    this.tracker = new DependencyTracker(this.options.dependencies, this.keys, watch);
-    this.entryEvents = new EntryEvents(events, this.keys.prefix);
-    this.writer = new EntryWriter(this);
-    this.changes = new KeyChanges(this);
-    this.writes = new WritePath(this);
-    this.reads = new ReadPath(this);
-    this.loads = new EntryLoads(this);
+    const tiers = new Tiers(options, events);
+    this.tiers = tiers;
+    ({ options: this.options, clock: this.clock, keys: this.keys, events: this.events } = tiers);
+    ({ entryEvents: this.entryEvents, tracker: this.tracker } = tiers);
+    ({ l1: this.l1, l2: this.l2, guard: this.guard, bus: this.bus } = tiers);
+    ({ connection: this.connection, leases: this.leases } = tiers);
+    this.writer = new EntryWriter(tiers);
+    this.changes = new KeyChanges(tiers);
+    this.writes = new WritePath(tiers, this.writer, this.changes);
+    this.reads = new ReadPath(tiers, this.writer);
+    this.loads = new EntryLoads(tiers, this.reads);
   }
 
   /** Whether `close` was called: loads no longer start. */
   get closed(): boolean {
-    return this.#closed;
+    return this.tiers.closed;
   }
 
   /** The ioredis command connection, for `duplicate()` by features that subscribe or block. */
@@ -115,7 +106,9 @@ export class Tiers {
     if (record === undefined || record.entry.freshUntil <= now) return CACHE_MISS;
     if (this.events.has('hit')) this.entryEvents.hit(full, 'l1');
     this.tracker.record(full, record.entry.tags);
-    return this.materialize(record.entry.value, record.shared);
+    // `Tiers.materialize`, inline: this is the hottest path of the library.
+    const shared = record.shared;
+    return shared !== undefined ? shared : decodeValue(record.entry.value);
   }
 
   /**
@@ -129,16 +122,6 @@ export class Tiers {
   /** `CacheStack.get` by full key, after the caller's L1 peek missed: L2, or `CACHE_MISS`. */
   readEntry(full: string, options: GetOptions): Promise<unknown> {
     return this.loads.read(full, options);
-  }
-
-  /** The {@link LoadRequest} of one call. */
-  loadRequest(
-    full: string,
-    loader: () => unknown,
-    options: LoadOptions<unknown>,
-    policy: ReadPolicy,
-  ): LoadRequest {
-    return { full, loader, options, policy, tagKeys: this.tagKeys(options) };
   }
 
   /**
@@ -189,35 +172,11 @@ export class Tiers {
     return this.guard === undefined ? fn() : this.guard.operation(fn);
   }
 
-  /** A stored value as a caller gets it: the shared frozen one, or a fresh decode. */
-  materialize(encoded: EncodedValue, shared: unknown): unknown {
-    return shared !== undefined ? shared : decodeValue(encoded);
-  }
-
-  /** The dependency keys of a call's tags and namespace. */
-  tagKeys(options: GetOptions): readonly string[] {
-    return this.keys.dependencies(options.namespace, options.tags);
-  }
-
   /**
-   * Waits for loads in flight (at most `drainTimeoutMs`), then closes the Redis connection
-   * Strata owns, the bus and L1. Idempotent.
+   * Waits for loads and refreshes in flight (at most `drainTimeoutMs`), then closes the Redis
+   * connection Strata owns, the bus and L1. Idempotent.
    */
-  async close(drainTimeoutMs: number): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([this.loads.drain(), this.reads.drain()]),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, drainTimeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    await this.guard?.drain();
-    await this.bus?.close();
-    await this.connection?.close();
-    await this.l1?.close();
-    this.events.clear();
+  close(drainTimeoutMs: number): Promise<void> {
+    return this.tiers.close(() => Promise.all([this.loads.drain(), this.reads.drain()]), drainTimeoutMs);
   }
 }

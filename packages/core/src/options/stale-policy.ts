@@ -3,7 +3,7 @@ import { StrataConfigError } from '../errors/strata-config.error.js';
 import { durationExpectation, positiveMsOrUndefined, type DurationBounds } from '../duration/positive-ms.js';
 import { TIMER_BOUNDS as TIMEOUT, WINDOW_BOUNDS as WINDOW } from '../ttl/ttl-limits.js';
 import type { CallLifetimes } from '../ttl/ttl-policy.js';
-import type { StaleReadOptions } from '../options/stale-read.options.js';
+import type { StaleReadOptions } from './stale-read.options.js';
 
 /**
  * {@link StaleReadOptions} of one call (or the stack's defaults), in ms, with the call's own

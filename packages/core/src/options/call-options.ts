@@ -1,5 +1,5 @@
 import type { Duration } from '../duration/duration.js';
-import type { StaleReadOptions } from '../options/stale-read.options.js';
+import type { StaleReadOptions } from './stale-read.options.js';
 
 /** Options of a read. */
 export interface ReadOptions {
