@@ -9,6 +9,7 @@ import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { LoadOptions } from '../options/call-options.js';
 import type { EntryWriter } from '../writes/entry-writer.js';
 import { loadRequest, type LoadRequest, type Tokens } from './load-request.js';
+import { loadedFrom, ownCopy } from './loaded.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import {
   L2_READ,
@@ -99,7 +100,7 @@ export class ReadPath {
       ) {
         this.background(request, entry, 'early', 'recompute');
       }
-      return this.loaded(entry, l2.shared);
+      return loadedFrom(this.tiers, entry, l2.shared);
     }
     // A miss goes on to the lease, the loader and the write: one operation with the read, sharing
     // its Redis time (entered only now, so that an L2 hit costs no async context).
@@ -140,7 +141,7 @@ export class ReadPath {
     if (leases === undefined || tokens.l2 === undefined) return load();
     const lookup = async (): Promise<Loaded | undefined> => {
       const l2 = await this.readL2(request.full, request.tagKeys, tokens.l1, L2_READ.lookup);
-      return l2.hit ? this.loaded(l2.entry, l2.shared) : undefined;
+      return l2.hit ? loadedFrom(this.tiers, l2.entry, l2.shared) : undefined;
     };
     return leases.loadOnce(request.full, load, lookup, recheck);
   }
@@ -194,7 +195,7 @@ export class ReadPath {
     const now = this.tiers.clock.now();
     const age = now - entry.freshUntil;
     if (age >= policy.staleMs || now >= entry.staleUntil) return undefined;
-    const served = (): Loaded => this.loaded(entry, stale.shared);
+    const served = (): Loaded => loadedFrom(this.tiers, entry, stale.shared);
     // Written meanwhile by another load of this process: a plain hit.
     if (age < 0) return served();
     const layer = stale.layer ?? 'l1';
@@ -218,7 +219,7 @@ export class ReadPath {
     if (settled.ok) {
       // The expired entry was replaced by a load: for hit rates, a miss.
       if (settled.result.outcome === 'loaded') this.entryEvents.miss(full);
-      return settled.result.value === undefined ? undefined : this.own(settled.result.value);
+      return settled.result.value === undefined ? undefined : ownCopy(this.tiers, settled.result.value);
     }
     this.entryEvents.stale(full, settled.error instanceof LoaderTimeoutError ? 'timeout' : 'error', layer);
     return served();
@@ -279,26 +280,15 @@ export class ReadPath {
       const l1Token = l1?.missToken();
       const record = l1?.lookup(full, clock.now());
       if (record !== undefined && record.entry.freshUntil > clock.now()) {
-        return { outcome: 'hit', value: this.loaded(record.entry, record.shared) };
+        return { outcome: 'hit', value: loadedFrom(this.tiers, record.entry, record.shared) };
       }
       const l2 = await this.readL2(full, request.tagKeys, l1Token, L2_READ.forWrite);
       if (l2.hit) {
-        return { outcome: 'hit', value: this.loaded(l2.entry, l2.shared) };
+        return { outcome: 'hit', value: loadedFrom(this.tiers, l2.entry, l2.shared) };
       }
       if (record === undefined && l2.stale === undefined) return { outcome: 'dropped' };
       tokens = { l1: l1Token, l2: l2.token };
     }
     return { outcome: 'loaded', value: await this.loadOnce(request, tokens, start !== 'recompute') };
-  }
-
-  /** A load's result from a stored entry: its value, and what it depends on for the caller to record. */
-  private loaded(entry: CacheEntry, shared: unknown): Loaded {
-    return { value: this.tiers.materialize(entry.value, shared), encoded: entry.value, tags: entry.tags };
-  }
-
-  /** A refresh's result may reach several callers: each gets its own copy. */
-  private own(loaded: Loaded): Loaded {
-    if (loaded.encoded === undefined || this.tiers.options.shareReferences) return loaded;
-    return { value: decodeValue(loaded.encoded), encoded: loaded.encoded, tags: loaded.tags };
   }
 }
