@@ -118,15 +118,15 @@ export class CacheMethodExplorer implements OnModuleInit {
       const instance = wrapper.instance as Record<string, unknown>;
       if (this.wrapped.has(instance) && instance[name] !== prototype[name]) continue;
       const original = prototype[name] as Method;
-      const wrappedMethod = wrapCacheMethod(
-        this.stack,
+      const wrappedMethod = wrapCacheMethod({
+        stack: this.stack,
         original,
         target,
         className,
         metadata,
-        resultMode(prototype, name, target),
-        this.namedCache,
-      );
+        mode: resultMode(prototype, name, target),
+        namedCache: this.namedCache,
+      });
       copyMetadata(original, wrappedMethod);
       instance[name] = wrappedMethod;
       this.wrapped.add(instance);

@@ -42,25 +42,35 @@ const noNamedCaches: NamedCacheResolver = (name, target) => {
  */
 export type ResultMode = 'promise' | 'observable' | 'either';
 
+/** One decorated method, as the explorer found it. */
+export interface DecoratedMethod {
+  /** The stack its entries live in. */
+  readonly stack: CacheStack;
+  /** The method as the class defines it. */
+  readonly original: (...args: AnyArgs) => unknown;
+  /** `Class.method`, for messages. */
+  readonly target: string;
+  /** The class name, for default keys. */
+  readonly className: string;
+  /** Its decorators' options. */
+  readonly metadata: CacheMethodMetadata;
+  /** How it hands back its result. */
+  readonly mode: ResultMode;
+  /** The named caches of `forFeature`, for `cache:` options. */
+  readonly namedCache?: NamedCacheResolver;
+}
+
 /**
  * Builds the function that replaces a decorated method: evict-before, then cacheable or put,
  * then evict-after, around the original. Keeps `this`, the name and the arity.
  */
-export function wrapCacheMethod(
-  stack: CacheStack,
-  original: (...args: AnyArgs) => unknown,
-  target: string,
-  className: string,
-  metadata: CacheMethodMetadata,
-  mode: ResultMode,
-  namedCache: NamedCacheResolver = noNamedCaches,
-): (...args: AnyArgs) => unknown {
+export function wrapCacheMethod(method: DecoratedMethod): (...args: AnyArgs) => unknown {
+  const { stack, original, target, metadata, mode, namedCache = noNamedCaches } = method;
   // A Promise caller has no use for NO_VALUE: an empty Observable simply resolves to undefined
   // (which is never cached), so the promise mode needs no extra step on the way out.
   const empty = mode === 'promise' ? undefined : NO_VALUE;
   let invoke: Invoke = (self, args) => settleResult(original.apply(self, args), target, empty);
-  if (metadata.cacheable)
-    invoke = cacheable(stack, invoke, target, className, original.name, metadata.cacheable);
+  if (metadata.cacheable) invoke = cacheable(method, invoke, metadata.cacheable);
   if (metadata.put) invoke = put(stack, invoke, target, metadata.put, namedCache);
   if (metadata.evict) invoke = evict(stack, invoke, target, metadata.evict, namedCache);
 
@@ -90,14 +100,9 @@ export function wrapCacheMethod(
   return wrapped;
 }
 
-function cacheable(
-  stack: CacheStack,
-  next: Invoke,
-  target: string,
-  className: string,
-  methodName: string,
-  options: CacheableOptions<AnyArgs>,
-): Invoke {
+function cacheable(method: DecoratedMethod, next: Invoke, options: CacheableOptions<AnyArgs>): Invoke {
+  const { stack, target, className } = method;
+  const methodName = method.original.name;
   const ttl = lifetimeMs(options.ttl, `@Cacheable({ ttl }) on ${target}`);
   const nullTtl = lifetimeMs(options.nullTtl, `@Cacheable({ nullTtl }) on ${target}`);
   const keyOf = keyResolver(options.key, target, (args) => {

@@ -260,24 +260,25 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
         return { kind: 'stale', stored, variant };
       }
       case 'if-error':
-        return this.loadOrStale(req, res, route, plan, next, { kind: 'stale', stored, variant });
+        return this.loadOrStale(res, () => this.pages.load(req, res, route, plan, next), {
+          kind: 'stale',
+          stored,
+          variant,
+        });
       case 'expired':
         return this.pages.load(req, res, route, plan, next);
     }
   }
 
-  /** Runs the handler as on a miss; `stale` is the answer if it throws or answers a 5xx. */
+  /** Runs `load` (the handler, as on a miss); `stale` is the answer if it throws or answers a 5xx. */
   private loadOrStale(
-    req: ExchangeRequest,
     res: ExchangeResponse,
-    route: HttpCacheRoute,
-    plan: HttpCachePlan,
-    next: CallHandler,
+    load: () => Promise<PageOutcome>,
     stale: PageOutcome,
   ): Promise<PageOutcome> {
     const before = { ...res.getHeaders() };
     return staleOnError(
-      () => this.pages.load(req, res, route, plan, next),
+      load,
       (outcome) =>
         failedStatus(outcome.kind === 'miss' ? outcome.answer : outcome.kind === 'pass' && outcome.value),
       () => {
