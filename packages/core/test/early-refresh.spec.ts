@@ -47,6 +47,7 @@ describe.each(variants)('early refresh (XFetch): $name', (variant) => {
     // A draw whose gap (loadMs × -ln r) is half the time left: not due.
     r = Math.exp(-(0.5 * (freshUntil - Date.now())) / loadMs);
     expect(await stack.getOrLoad('k', loader)).toBe('v1');
+    // A refresh that did not start emits nothing to wait for: give one the time to call the loader.
     await sleep(20);
     expect(calls).toBe(1);
 
@@ -55,6 +56,7 @@ describe.each(variants)('early refresh (XFetch): $name', (variant) => {
     const values = await Promise.all(Array.from({ length: 20 }, () => stack.getOrLoad('k', loader)));
     expect(values.every((v) => v === 'v1')).toBe(true);
     expect(await eventually(() => calls === 2, 2_000, 5)).toBe(true);
+    // Nothing marks a second refresh that did not start: give one the time to call the loader.
     await sleep(20);
     expect(calls).toBe(2);
 
@@ -72,10 +74,12 @@ describe.each(variants)('early refresh (XFetch): $name', (variant) => {
     await stack.set('set', 'v');
     expect(await stack.getOrLoad('set', () => ++calls)).toBe('v');
     await stack.getOrLoad('loaded', async () => {
+      // A load time above zero: entries loaded in no time are never refreshed early.
       await sleep(5);
       return ++calls;
     });
     expect(await stack.getOrLoad('loaded', () => ++calls, { earlyRefresh: false })).toBe(1);
+    // A refresh that did not start emits nothing to wait for: give one the time to call the loader.
     await sleep(20);
     expect(calls).toBe(1);
     // On by default here: random() = 0 makes every hit due.

@@ -64,11 +64,18 @@ class BooksModule {}
 class LibraryModule {}
 
 /** Fails instead of hanging when a call never settles (a method wrapped twice deadlocks). */
-function within<T>(promise: Promise<T>, ms = 2_000): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
-  ]);
+async function within<T>(promise: Promise<T>, ms = 2_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 afterEach(closeApps);

@@ -57,6 +57,7 @@ class CountingWriter implements CacheWriter<unknown> {
     {
       provide: CONNECTION,
       useFactory: async () => {
+        // A connection that takes a moment: the provider resolves after the module graph is built.
         await new Promise((resolve) => setTimeout(resolve, 20));
         return { name: 'db' };
       },

@@ -4,6 +4,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { Cacheable, CacheEvict, CacheService } from '@strata/nestjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { backends, closeApp, closeApps, createApp, uniquePrefix } from './support/app.js';
+import { waitFor } from './support/deferred.js';
 import { useRedisServer } from './support/redis.js';
 
 const redis = useRedisServer();
@@ -119,10 +120,7 @@ describe('two apps sharing one Redis and one prefix (two instances of a service)
 
     await b.accounts.forget('1');
     // A's L1 copy goes when the bus delivers B's eviction (asynchronously, within milliseconds).
-    const deadline = Date.now() + 500;
-    while ((await a.accounts.find('1')).run === 1 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await waitFor(async () => (await a.accounts.find('1')).run !== 1, 2_000, "B's eviction to reach A");
     expect(await a.accounts.find('1')).toEqual({ id: '1', run: 2 });
 
     await a.accounts.forgetAll();

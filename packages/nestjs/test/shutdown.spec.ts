@@ -113,6 +113,8 @@ describe('shutdown', () => {
     // Nothing reconnects once the app is closed.
     await redis.server.restart();
     await waitFor(() => admin.status === 'ready', 5_000, 'the admin connection to come back');
+    // A reconnect that should not happen emits nothing to wait for: give it longer than the
+    // client's longest retry delay (2 s) to show up.
     await sleep(2_500);
     expect(await otherClients()).toEqual([]);
   });

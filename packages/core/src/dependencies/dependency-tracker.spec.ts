@@ -1,4 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+// A turn of the event loop (not a microtask): the async context must survive a real hop.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { KeyBuilder } from '../keys/key-builder.js';
 import { DependencyTracker } from './dependency-tracker.js';
@@ -9,7 +10,7 @@ const dep = (key: string): string => keys.keyDependency(keys.entry(key));
 /** A collection that reads `key` after an await. */
 const readAfterAwait = (tracker: DependencyTracker, key: string) =>
   tracker.collect(async () => {
-    await sleep(1);
+    await nextTurn();
     tracker.record(keys.entry(key), []);
   });
 
@@ -19,7 +20,7 @@ describe('DependencyTracker', () => {
     tracker.record(keys.entry('before'), []);
     const { value, dependencies } = await tracker.collect(async () => {
       tracker.record(keys.entry('a'), ['tag-time:x']);
-      await sleep(1);
+      await nextTurn();
       tracker.record(keys.entry('b'), []);
       return 7;
     });
@@ -65,7 +66,7 @@ describe('DependencyTracker', () => {
     const tracker = new DependencyTracker(true, keys);
     await expect(
       tracker.collect(async () => {
-        await sleep(1);
+        await nextTurn();
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');

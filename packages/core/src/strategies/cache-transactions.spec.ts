@@ -1,4 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+// A turn of the event loop (not a microtask): the async context must survive a real hop.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { CacheTransactions } from './cache-transactions.js';
 
@@ -11,7 +12,7 @@ describe('CacheTransactions', () => {
     };
     const result = await transactions.run(async () => {
       await transactions.defer(op('a'));
-      await sleep(1);
+      await nextTurn();
       await transactions.defer(op('b'));
       expect(applied).toEqual([]);
       return 'done';
@@ -33,7 +34,7 @@ describe('CacheTransactions', () => {
       expect(applied).toEqual(['short']);
     });
     await transactions.run(async () => {
-      await sleep(1);
+      await nextTurn();
       await transactions.defer(async () => void applied.push('short'));
     });
     release();

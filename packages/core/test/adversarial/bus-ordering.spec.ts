@@ -125,16 +125,18 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
     expect(Number.isSafeInteger(version)).toBe(true);
     const channel = `${engineOf(a).options.prefix}:bus`;
     const late = { v: 2, s: 'another instance', k: [engineOf(a).keys.entry('k')], u: [String(version - 10)] };
+    await b.set('probe-after-late', 'p');
     await admin.publish(channel, JSON.stringify(late));
-    await b.delete('probe-after-late'); // a message after it, to know it was handled
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A message after it, from another instance: once B dropped the probe, it handled the late one.
+    await a.delete('probe-after-late');
+    await heard(b, 'probe-after-late');
     expect(b.peek('k')).toBe('v1');
     await admin.publish(channel, JSON.stringify({ ...late, u: [String(version)] }));
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 2)).toBe(true);
   });
 
   it('garbage and forged messages: unreadable ones are counted and drop only what they name; none stores anything', async () => {
-    const [a] = await two();
+    const [a, b] = await two();
     const rejected: string[] = [];
     a.events.on('bus:rejected', ({ reason }) => rejected.push(reason));
     await a.set('kept', 'v');
@@ -163,8 +165,11 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
       JSON.stringify({ v: 2, s: { toString: 'x' }, k: [{ key: 'nope' }] }),
     ];
     for (const message of garbage) await admin.publish(channel, message);
+    await a.set('after-garbage', 'p');
     await a.delete('probe'); // its own message comes back after the garbage: skipped, but handled in order
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Another instance's message after the garbage: once A dropped the probe, it handled all of it.
+    await b.delete('after-garbage');
+    await heard(a, 'after-garbage');
     expect(await eventually(() => engineOf(a).bus?.rejectedMessages === 10, DELIVERY_MS, 5)).toBe(true);
     expect(rejected).toHaveLength(10);
     expect(({} as Record<string, unknown>)['k']).toBeUndefined();

@@ -10,6 +10,7 @@ describe('cross-instance single-flight: a second instance never loads what the f
 
   afterEach(() => {
     vi.restoreAllMocks();
+    vi.useRealTimers();
   });
 
   const two = async (options: CacheStackOptions = {}): Promise<[CacheStack, CacheStack]> => {
@@ -90,8 +91,10 @@ describe('cross-instance single-flight: a second instance never loads what the f
 
   it('an entry past its TTL inside grace: both instances refresh it, the loader runs once', async () => {
     const [a, b] = await two({ grace: '30s' });
+    // The entry ages on a faked Date (sockets and timers stay real; Redis keeps it for the grace).
+    vi.useFakeTimers({ toFake: ['Date'] });
     await a.set('graced', 'stale', { ttl: '50ms' });
-    await sleep(80);
+    vi.advanceTimersByTime(80);
     const { calls, results } = await raceIntoFreeLease(a, b, 'graced', { grace: '30s' });
     expect(calls).toBe(1);
     expect(results).toStrictEqual(['value 1', 'value 1']);

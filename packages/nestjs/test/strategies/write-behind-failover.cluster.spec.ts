@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { RedisWriteBehindCache } from '@strata/core/internal';
 import { startPostgres, type PostgresServer } from '@strata/testing';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisCluster } from '../support/redis.js';
 import { createSchema, type Price } from './pricing.fixture.js';
@@ -56,15 +57,22 @@ describe('write-behind on a Redis Cluster during a primary failover', () => {
     // Phase 1: journaled (two writes per key, coalesced), not flushed, and replicated.
     await writeAll('before', 1);
     await writeAll('before', 2);
-    await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await readRows(databaseUrl)).toEqual(new Map());
-
-    // The primary of one partition dies; nothing is in flight at that moment.
     const partition = journal.partitions.find((p) =>
       journal.cacheKey(`before-${KEYS[0] ?? ''}`).startsWith(`${p.tag}:`),
     );
     if (partition === undefined) throw new Error('no partition for the key');
     const victim = await redis.cluster.primaryFor(partition.stream);
+    // Replicated: the replica acknowledged a write made after the records (one ordered stream).
+    const probe = new Redis(victim.url);
+    try {
+      await probe.set(`${partition.tag}:replicated`, '1');
+      expect(await probe.wait(1, 5_000)).toBe(1);
+    } finally {
+      probe.disconnect();
+    }
+
+    // The primary of that partition dies; nothing is in flight at that moment.
     await victim.kill();
     const failover = redis.cluster.failover(victim);
 

@@ -160,6 +160,7 @@ describe('write-behind (memory-only stack)', () => {
     for (let i = 1; i <= 90; i++) {
       ops.push(i % 3 === 2 ? prices.delete('sku-4') : prices.set('sku-4', price('sku-4', i)));
       if (i % 7 === 0) ops.push(prices.flush());
+      // A timer turn now and then: flushes started above get to run between the operations.
       if (i % 10 === 0) await sleep(1);
     }
     await Promise.all(ops);

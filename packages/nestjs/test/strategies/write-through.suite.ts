@@ -3,14 +3,13 @@ import { UncacheableValueError } from '@strata/core';
 import type { RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deferred } from '../support/deferred.js';
+import { deferred, waitFor } from '../support/deferred.js';
 import { uniquePrefix } from '../support/app.js';
 import {
   closeCatalogApps,
   createCatalogApp,
   PriceLoader,
   PriceWriter,
-  sleep,
   type CatalogApp,
   type Price,
 } from './pricing.fixture.js';
@@ -57,14 +56,6 @@ const price = (id: string, amount: number): Price => ({ id, amount });
 const cached = (id: string): Promise<Price | null | undefined> =>
   app.stack.get<Price | null>(id, { namespace: 'prices' });
 
-async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 /** Checks, with a client of its own, that Redis still holds the entry of `id` (survived the crash). */
 async function redisHolds(server: RedisServer, id: string): Promise<boolean> {
   const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -79,7 +70,7 @@ async function redisHolds(server: RedisServer, id: string): Promise<boolean> {
 /** Restarts Redis and waits until the app uses it again. */
 async function restartRedis(server: RedisServer): Promise<void> {
   await server.restart();
-  await waitUntil(() => app.stack.l2Available, 5_000, 'the app to reconnect to Redis');
+  await waitFor(() => app.stack.l2Available, 5_000, 'the app to reconnect to Redis');
 }
 
 function writeThroughTests(servers: StrategyServers): void {
@@ -203,7 +194,7 @@ function writeThroughTests(servers: StrategyServers): void {
     };
     // A starts first but its writer stalls; B's set starts later and completes meanwhile.
     const slow = a.catalog.prices.set('sku-1', price('sku-1', 1));
-    await waitUntil(() => held, 5_000, "A's writer to start");
+    await waitFor(() => held, 5_000, "A's writer to start");
     await b.catalog.prices.set('sku-1', price('sku-1', 2));
     gate.resolve();
     await slow;
