@@ -24,7 +24,7 @@ import { deferred, eventually, uniquePrefix, type Deferred } from './support.js'
 class CounterTable implements CacheWriter<number>, CacheLoader<number> {
   readonly rows = new Map<string, { count: number; version: number }>();
   /** Set: the next `incrementMany` waits here (after `held` resolves) before it applies. */
-  hold: { readonly held: Deferred; readonly release: Deferred } | undefined;
+  hold: { readonly held: Deferred<void>; readonly release: Deferred<void> } | undefined;
 
   async writeMany(_records: readonly WriteRecord<number>[]): Promise<void> {}
 
