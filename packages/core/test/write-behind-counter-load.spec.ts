@@ -91,12 +91,14 @@ describe('write-behind counter: a read that loads the database', () => {
     const flushing = a.flush();
     await hold.held.promise;
 
-    // Journaled behind the delivery in flight; B's read must deliver both deltas, then load.
-    expect(await b.increment('k', 2)).toBe(3);
-    expect(await b.get('k')).toBe(3);
-
-    hold.release.resolve();
-    await flushing;
+    try {
+      // Journaled behind the delivery in flight; B's read must deliver both deltas, then load.
+      expect(await b.increment('k', 2)).toBe(3);
+      expect(await b.get('k')).toBe(3);
+    } finally {
+      hold.release.resolve();
+      await flushing;
+    }
     expect(table.rows.get('k')?.count).toBe(3);
     // The cached count moves with each increment, from the right base.
     expect(await b.increment('k', 4)).toBe(7);
