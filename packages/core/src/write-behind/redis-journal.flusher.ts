@@ -99,16 +99,25 @@ export class RedisJournalFlusher<T> {
     }
   }
 
-  /** Delivers one key's latest record now (a read that needs the database to be current). */
-  async flushKey(key: string): Promise<void> {
+  /**
+   * Delivers a key's unflushed writes up to version `upTo` now (a read that needs the database
+   * to be current: `upTo` is the newest record it saw in the journal).
+   */
+  async flushKey(key: string, upTo: number): Promise<void> {
     const p = this.journal.partitionOf(key);
-    const [raw = ''] = await this.journal.take(p, [key]);
-    const record = raw === '' ? undefined : parseJournalRecord(raw);
-    // Unreadable: the next pass that reads its stream record dead-letters it.
-    if (record === undefined) return;
-    await deliverRecords(this.writer, this.options.cache, [{ key, record }]);
-    // The stream records stay: whoever reads them finds nothing in flight and acknowledges them.
-    await this.journal.ack(p, [{ key, version: record.version }], []);
+    for (;;) {
+      const [raw = ''] = await this.journal.take(p, [key]);
+      const record = raw === '' ? undefined : parseJournalRecord(raw);
+      // Unreadable: the next pass that reads its stream record dead-letters it.
+      if (record === undefined) return;
+      await deliverRecords(this.writer, this.options.cache, [{ key, record }]);
+      // The stream records stay: whoever reads them finds nothing in flight and acknowledges them.
+      await this.journal.ack(p, [{ key, version: record.version }], []);
+      // A take answers the record already in flight (another delivery's) before the pending one:
+      // the writes journaled behind it are still pending, and a count loaded without them would
+      // be cached short. Each take answers a newer record, so this ends.
+      if (record.version >= upTo) return;
+    }
   }
 
   /**

@@ -210,7 +210,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
     if (latest?.kind === 'set') return decodeValue(latest.value) as T;
     if (latest?.kind === 'delete') return undefined;
     // Unflushed deltas: the database must have them before it is read.
-    if (latest?.kind === 'increment') await this.flusher.flushKey(key);
+    if (latest?.kind === 'increment') await this.flusher.flushKey(key, latest.version);
     return this.config.loader?.load(key);
   }
 
