@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { toPositiveMs, type DurationBounds } from '../duration/positive-ms.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
+import { configErrorOf } from './config-error-of.js';
 import { DEFAULT_MAX_VALUE_BYTES, MAX_VALUE_BYTES_LIMIT } from '../codec/value-size.js';
 import { LIFETIME_BOUNDS, TIMER_BOUNDS } from '../ttl/ttl-limits.js';
 import type { Cluster, Redis } from 'ioredis';
@@ -177,14 +178,7 @@ const schema = z.strictObject({
  */
 export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedStackOptions {
   const parsed = schema.safeParse(options);
-  if (!parsed.success) {
-    const issue = innermostIssue(parsed.error.issues[0]);
-    const path = issue?.path ?? [];
-    const keys = issue?.code === 'unrecognized_keys' ? issue.keys : [];
-    const option = [...path, ...keys.slice(0, 1)].map(String).join('.') || '(options)';
-    const reason = issue?.code === 'unrecognized_keys' ? 'unknown option' : (issue?.message ?? 'invalid');
-    throw new StrataConfigError(option, valueAt(options, [...path, ...keys.slice(0, 1)]), reason);
-  }
+  if (!parsed.success) throw configErrorOf(parsed.error, options);
   const given = parsed.data;
   // Adoption happens on an L2 miss and stores into L2: without Redis there is neither.
   if (given.migrateFrom !== undefined && given.redis === undefined) {
@@ -256,22 +250,6 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
   };
 }
 
-/**
- * For a union (`l1: false | {…}`) whose branches all failed, zod reports only the union's path:
- * take the branch issue that reached deepest, so the error names `l1.ttl`, not `l1`.
- */
-function innermostIssue(issue: z.core.$ZodIssue | undefined): z.core.$ZodIssue | undefined {
-  if (issue?.code !== 'invalid_union') return issue;
-  let deepest: z.core.$ZodIssue | undefined;
-  for (const branch of issue.errors) {
-    const first = branch[0];
-    if (first !== undefined && first.path.length > (deepest?.path.length ?? 0)) deepest = first;
-  }
-  if (deepest === undefined) return issue;
-  const inner = innermostIssue(deepest) ?? deepest;
-  return { ...inner, path: [...issue.path, ...inner.path] };
-}
-
 function isRedisUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -289,13 +267,4 @@ export function isRedisClient(value: unknown): value is Redis | Cluster {
     typeof (value as { defineCommand?: unknown }).defineCommand === 'function' &&
     typeof (value as { status?: unknown }).status === 'string'
   );
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let current: unknown = root;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }

@@ -99,10 +99,7 @@ export class RedisJournalFlusher<T> {
     }
   }
 
-  /**
-   * Delivers a key's unflushed writes up to version `upTo` now (a read that needs the database
-   * to be current: `upTo` is the newest record it saw in the journal).
-   */
+  /** Delivers a key's writes up to version `upTo` (the newest a read saw in the journal) now. */
   async flushKey(key: string, upTo: number): Promise<void> {
     const p = this.journal.partitionOf(key);
     for (;;) {
@@ -113,9 +110,8 @@ export class RedisJournalFlusher<T> {
       await deliverRecords(this.writer, this.options.cache, [{ key, record }]);
       // The stream records stay: whoever reads them finds nothing in flight and acknowledges them.
       await this.journal.ack(p, [{ key, version: record.version }], []);
-      // A take answers the record already in flight (another delivery's) before the pending one:
-      // the writes journaled behind it are still pending, and a count loaded without them would
-      // be cached short. Each take answers a newer record, so this ends.
+      // A take answers a record in flight before the pending one, which a count loaded now would
+      // miss; each take answers a newer record, so this ends.
       if (record.version >= upTo) return;
     }
   }
