@@ -93,11 +93,16 @@ export function textTable(rows: readonly ResultRow[]): string {
 
 /** The same table in Markdown. */
 export function markdownTable(rows: readonly ResultRow[]): string {
+  return markdownOf(HEADERS, rows.map(cells));
+}
+
+/** A Markdown table of `headers` over `body`, with `|` in cells escaped. */
+export function markdownOf(headers: readonly string[], body: readonly (readonly string[])[]): string {
   const escape = (c: string): string => c.replaceAll('|', '\\|');
   return [
-    `| ${HEADERS.join(' | ')} |`,
-    `|${HEADERS.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
+    `| ${headers.join(' | ')} |`,
+    `|${headers.map(() => '---').join('|')}|`,
+    ...body.map((r) => `| ${r.map(escape).join(' | ')} |`),
   ].join('\n');
 }
 

@@ -2,7 +2,7 @@
  * Reduces the paired samples of each scenario to the median ratio new/old with its interquartile
  * range, gives a verdict, and renders the Markdown that is printed (and written with `--write`).
  */
-import { formatNs, formatRate } from '../report.js';
+import { formatNs, formatRate, markdownOf } from '../report.js';
 import type { Machine } from '../results-file.js';
 import { median, percentile } from '../stats.js';
 import type { PairedSamples, Sample, SampleKind } from './alternate.js';
@@ -94,12 +94,7 @@ const HEADERS = [
 
 /** The results as a Markdown table. */
 export function compareTable(rows: readonly CompareRow[]): string {
-  const escape = (c: string): string => c.replaceAll('|', '\\|');
-  return [
-    `| ${HEADERS.join(' | ')} |`,
-    `|${HEADERS.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${cells(r).map(escape).join(' | ')} |`),
-  ].join('\n');
+  return markdownOf(HEADERS, rows.map(cells));
 }
 
 /** Which builds and how they were measured. */
