@@ -56,7 +56,12 @@ export function bentoPeer(options: BentoPeerOptions): BentoPeer {
   }
   store = store.useL2Layer(redisDriver({ connection }));
   if (options.bus ?? l1) store = store.useBus(redisBusDriver({ connection }));
-  const cache = new BentoCache({ default: 'peer', prefix: options.prefix, ttl: '10m', stores: { peer: store } });
+  const cache = new BentoCache({
+    default: 'peer',
+    prefix: options.prefix,
+    ttl: '10m',
+    stores: { peer: store },
+  });
   return {
     cache,
     close: () => cache.disconnect(),

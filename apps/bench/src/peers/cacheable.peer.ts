@@ -34,6 +34,13 @@ export interface CacheablePeerOptions {
 /** One `Cacheable` instance, and how to close it. */
 export interface CacheablePeer {
   readonly cache: Cacheable;
+  /** `error` events so far (with `nonBlocking`, failed background writes to Redis land here). */
+  errors(): number;
+  /**
+   * Opens its Redis connections, which it otherwise opens on first use: with the non-blocking
+   * client (no offline queue), the writes sent while the connection opens would fail.
+   */
+  connect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,15 +60,23 @@ export function cacheablePeer(options: CacheablePeerOptions): CacheablePeer {
     primaryKind === 'none'
       ? new Keyv({ store: new NothingMap<string, unknown>() })
       : createMemoryKeyv({ useClone: primaryKind === 'copy' });
+  const provider = (options.sync ?? true) ? new RedisMessageProvider({ uri: options.url }) : undefined;
   const cache = new Cacheable({
     primary,
     secondary,
     nonBlocking,
     namespace: options.namespace,
-    ...((options.sync ?? true) ? { sync: { qified: new RedisMessageProvider({ uri: options.url }) } } : {}),
+    ...(provider ? { sync: { qified: provider } } : {}),
   });
+  let errors = 0;
+  cache.on('error', () => errors++);
   return {
     cache,
+    errors: () => errors,
+    async connect() {
+      await cache.get('connect', { nonBlocking: false });
+      await provider?.connect();
+    },
     close: () => cache.disconnect(),
   };
 }

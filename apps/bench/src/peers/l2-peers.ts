@@ -41,6 +41,7 @@ export function l2Peers(redis: BenchRedis, tag: string): L2Peers {
 
 /** Writes `value` under `key` through each peer and returns their reads of it. */
 export async function l2PeerReads(peers: L2Peers, key: string, value: unknown): Promise<Subject[]> {
+  await peers.cacheable.connect();
   await peers.bento.cache.set({ key, value, ttl: '10m' });
   if (!(await peers.cacheable.cache.set(key, value, '10m'))) throw new Error('cacheable: set failed');
   return [

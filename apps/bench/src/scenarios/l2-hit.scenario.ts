@@ -12,7 +12,14 @@ import { formatNs, formatRate, type ResultRow, type ScenarioResult } from '../re
 import { median, pairedRatioSpread, percentile } from '../stats.js';
 import { makeValue, VALUE_JSON } from '../value.js';
 import { engineOf } from '@strata/core/internal';
-import { BENTO_L2_GET, CACHEABLE_L2_GET, L2_PEERS_METHOD, l2PeerReads, l2Peers, type L2Peers } from '../peers/l2-peers.js';
+import {
+  BENTO_L2_GET,
+  CACHEABLE_L2_GET,
+  L2_PEERS_METHOD,
+  l2PeerReads,
+  l2Peers,
+  type L2Peers,
+} from '../peers/l2-peers.js';
 
 const LATENCY: LatencyOptions = { callsPerBlock: 200, blocks: 25, warmupCalls: 2_000 };
 const THROUGHPUT: ThroughputOptions = { concurrency: 50, roundMs: 500, rounds: 4, warmupMs: 300 };
