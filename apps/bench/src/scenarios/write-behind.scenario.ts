@@ -156,6 +156,7 @@ export async function writeBehindRedisThroughputScenario(redis: BenchRedis): Pro
         name: 'ioredis SET',
         run: async () => (await raw.set(`${redis.prefix}:raw:k${i++ % KEYS}`, json), 1),
       },
+      { name: `${SET_ROW}, with the peers`, run: async () => (await stack.set(`s${i++ % KEYS}`, value), 1) },
       value,
       KEYS,
       THROUGHPUT,
