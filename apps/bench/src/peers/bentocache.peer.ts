@@ -1,7 +1,7 @@
 // BentoCache (npm `bentocache`) set up as its multi-tier docs show for production: a memory L1
 // (LRU, 10 MB; 1,000 entries when unserialized), Redis as L2 through ioredis, and the Redis bus that keeps the L1 copies of other
 // instances in step. Grace periods are off (its default); everything else is its defaults.
-import { BentoCache, bentostore } from 'bentocache';
+import { BentoCache, bentostore, type BentoStore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import type { RedisOptions } from 'ioredis';
@@ -27,7 +27,7 @@ export interface BentoPeerOptions {
 
 /** One BentoCache instance: its single store, and how to close it. */
 export interface BentoPeer {
-  readonly cache: BentoCache<{ peer: ReturnType<typeof bentostore> }>;
+  readonly cache: BentoCache<Record<string, BentoStore>>;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,10 @@ export function redisOptionsOf(url: string): RedisOptions {
   };
 }
 
-/** A BentoCache with one store named `peer`; its connections open lazily, on first use. */
+/**
+ * A BentoCache with one store named after the prefix: its bus channel carries the store's name, so
+ * instances with the same prefix hear each other and no other. Connections open on first use.
+ */
 export function bentoPeer(options: BentoPeerOptions): BentoPeer {
   const connection = redisOptionsOf(options.url);
   const l1 = options.l1 ?? true;
@@ -56,11 +59,11 @@ export function bentoPeer(options: BentoPeerOptions): BentoPeer {
   }
   store = store.useL2Layer(redisDriver({ connection }));
   if (options.bus ?? l1) store = store.useBus(redisBusDriver({ connection }));
-  const cache = new BentoCache({
-    default: 'peer',
+  const cache = new BentoCache<Record<string, BentoStore>>({
+    default: options.prefix,
     prefix: options.prefix,
     ttl: '10m',
-    stores: { peer: store },
+    stores: { [options.prefix]: store },
   });
   return {
     cache,

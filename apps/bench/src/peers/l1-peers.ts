@@ -17,7 +17,7 @@ export const CACHEABLE_L1_SHARED = 'cacheable get (L1 + Redis + sync, useClone: 
  * Fewer calls and rounds than the Strata rows: a peer's hit costs up to several times Strata's,
  * and scenario 10 must stay short.
  */
-export const L1_PEERS_BATCH: BatchOptions = { calls: 1_000, rounds: 15, warmupRounds: 3 };
+export const L1_PEERS_BATCH: BatchOptions = { calls: 1_000, rounds: 10, warmupRounds: 2 };
 
 /** How the L1 peers are configured, for method texts. */
 export const L1_PEERS_METHOD =
