@@ -9,6 +9,7 @@ import { invalidationScenario } from './scenarios/invalidation.scenario.js';
 import { l1WithRedisScenario } from './scenarios/l1-with-redis.scenario.js';
 import { isolatedHitScenario, sharedHitScenario } from './scenarios/l1-hit.scenario.js';
 import { l2LatencyScenario, l2ThroughputScenario } from './scenarios/l2-hit.scenario.js';
+import { largeValuesScenario } from './scenarios/large-values.scenario.js';
 import { metricsScenario } from './scenarios/metrics.scenario.js';
 import {
   coalescingScenario,
@@ -71,6 +72,12 @@ const scenarios: readonly Scenario[] = [
     run: (redis) => httpCacheScenario(redis as BenchRedis),
   },
   { id: '12', name: 'L1 hit with metrics on vs off', needsRedis: false, run: () => metricsScenario() },
+  {
+    id: '14',
+    name: 'large values through Redis',
+    needsRedis: true,
+    run: (redis) => largeValuesScenario(redis as BenchRedis),
+  },
 ];
 
 /** `BENCH_ONLY=1,3` runs a subset (and leaves RESULTS.md alone). */

@@ -8,9 +8,21 @@ import { makeValue } from '../value.js';
 import { wallClockMs } from './protocol.js';
 import { serve } from './serve.js';
 import { engineOf } from '@strata/core/internal';
+import { bentoPeer, type BentoPeer } from '../peers/bentocache.peer.js';
+import { cacheablePeer, type CacheablePeer } from '../peers/cacheable.peer.js';
 
-/** How the writer changes a key: Strata `set` or `delete`, or a raw ioredis `PUBLISH` of the key. */
-export type WriteOp = 'set' | 'delete' | 'publish';
+/**
+ * How the writer changes a key: Strata `set` or `delete`, a raw ioredis `PUBLISH` of the key, or
+ * a peer's `set` / `delete` (BentoCache, cacheable).
+ */
+export type WriteOp =
+  'set' | 'delete' | 'publish' | 'bento-set' | 'bento-delete' | 'cacheable-set' | 'cacheable-delete';
+
+/** The peer a write op goes through, if any. */
+export function peerOf(op: WriteOp): 'bento' | 'cacheable' | undefined {
+  if (op.startsWith('bento-')) return 'bento';
+  return op.startsWith('cacheable-') ? 'cacheable' : undefined;
+}
 
 /** One write as the writer timed it (wall clock, ms). */
 export interface TimedWrite {
@@ -24,10 +36,10 @@ export interface TimedWrite {
 export type BusCommands = {
   /** Connects the stack (prefix shared by all instances) and two plain clients for the raw baseline. */
   init(url: string, prefix: string, rawChannel: string): void;
-  /** Writer: stores every key (its set also announces them on the bus). */
-  fill(keys: readonly string[]): void;
+  /** Writer: stores every key through `peer` or Strata (its set also announces them on the bus). */
+  fill(keys: readonly string[], peer?: 'bento' | 'cacheable'): void;
   /** Reader: reads every key from Redis into L1, and watches them; returns how many are in L1. */
-  prime(keys: readonly string[]): number;
+  prime(keys: readonly string[], peer?: 'bento' | 'cacheable'): number;
   /** Reader: watches raw messages carrying these keys. */
   watchRaw(keys: readonly string[]): void;
   /** Writer: one op per key, sequential, `gapMs` apart. */
@@ -39,6 +51,8 @@ export type BusCommands = {
 };
 
 let stack: CacheStack | undefined;
+let bento: BentoPeer | undefined;
+let cacheable: CacheablePeer | undefined;
 let publisher: Redis | undefined;
 let subscriber: Redis | undefined;
 let channel = '';
@@ -86,12 +100,20 @@ await serve<BusCommands>(
         if (from === channel && watched.get(key) === key && !seen.has(key)) seen.set(key, at);
       });
       await subscriber.subscribe(rawChannel);
+      await initPeers(url, prefix);
     },
-    async fill(keys) {
+    async fill(keys, peer) {
       const value = makeValue();
-      await Promise.all(keys.map((key) => must(stack).set(key, value, { ttl: '10m' })));
+      await Promise.all(
+        keys.map(async (key) => {
+          if (peer === 'bento') await must(bento).cache.set({ key, value, ttl: '10m' });
+          else if (peer === 'cacheable') await must(cacheable).cache.set(key, value, '10m');
+          else await must(stack).set(key, value, { ttl: '10m' });
+        }),
+      );
     },
-    async prime(keys) {
+    async prime(keys, peer) {
+      if (peer !== undefined) return primePeer(keys, peer);
       const s = must(stack);
       let inL1 = 0;
       for (const key of keys) {
@@ -114,7 +136,8 @@ await serve<BusCommands>(
         const start = wallClockMs();
         if (op === 'set') await s.set(key, value, { ttl: '10m' });
         else if (op === 'delete') await s.delete(key);
-        else await pub.publish(channel, key);
+        else if (op === 'publish') await pub.publish(channel, key);
+        else await writePeer(op, key, value);
         timed.push({ key, start, end: wallClockMs() });
         await sleep(gapMs);
       }
@@ -133,5 +156,78 @@ await serve<BusCommands>(
     await stack?.close();
     await publisher?.quit();
     await subscriber?.quit();
+    await bento?.close();
+    await cacheable?.close();
   },
 );
+
+/** Watched-key marker of a peer's key, kept apart from Strata's full keys and raw keys. */
+const peerKey = (peer: 'bento' | 'cacheable', key: string): string => `${peer}\u0000${key}`;
+
+/**
+ * BentoCache (memory L1, Redis L2, Redis bus) and cacheable (memory primary, @keyv/redis,
+ * `nonBlocking: true`, CacheableSync) as their docs recommend, with what each reader records:
+ * for BentoCache, its `bus:message:received` event, which it emits synchronously just before its
+ * handler expires (a set) or deletes (a delete) the keys in L1; for cacheable, the end of the
+ * sync handler's write to the primary (the new value stored, or the key deleted), by wrapping
+ * the primary Keyv's `set` and `delete`.
+ */
+async function initPeers(url: string, prefix: string): Promise<void> {
+  const b = bentoPeer({ url, prefix: `${prefix}-bento` });
+  bento = b;
+  b.cache.on('bus:message:received', ({ message }: { message: { keys: string[] } }) => {
+    const at = wallClockMs();
+    for (const key of message.keys) {
+      const marked = peerKey('bento', key);
+      if (watched.has(marked) && !seen.has(key)) seen.set(key, at);
+    }
+  });
+  const c = cacheablePeer({ url, namespace: `${prefix}-cacheable` });
+  cacheable = c;
+  const primary = c.cache.primary;
+  const record = (key: string): void => {
+    const at = wallClockMs();
+    if (watched.has(peerKey('cacheable', key)) && !seen.has(key)) seen.set(key, at);
+  };
+  const set = primary.set.bind(primary);
+  const del = primary.delete.bind(primary);
+  primary.set = (async (key: string, value: unknown, ttl?: number) => {
+    const done = await set(key, value, ttl);
+    record(key);
+    return done;
+  }) as typeof primary.set;
+  primary.delete = (async (key: string | string[]) => {
+    const done = await del(key as string);
+    if (typeof key === 'string') record(key);
+    return done;
+  }) as typeof primary.delete;
+  // Both connect on first use and subscribe in the background: connect, then give the subscriptions time.
+  await b.cache.get({ key: 'connect' });
+  await c.connect();
+  await sleep(200);
+}
+
+async function primePeer(keys: readonly string[], peer: 'bento' | 'cacheable'): Promise<number> {
+  let inL1 = 0;
+  for (const key of keys) {
+    if (peer === 'bento') {
+      if ((await must(bento).cache.get({ key })) === undefined)
+        throw new Error(`prime: "${key}" is not in Redis`);
+      inL1++; // BentoCache has no L1-only read: a hit from Redis is stored in L1 before it returns.
+    } else {
+      const c = must(cacheable).cache;
+      if ((await c.get(key, { nonBlocking: false })) === undefined)
+        throw new Error(`prime: "${key}" is not in Redis`);
+      if ((await c.primary.get(key)) !== undefined) inL1++;
+    }
+    watched.set(peerKey(peer, key), key);
+  }
+  return inL1;
+}
+
+async function writePeer(op: WriteOp, key: string, value: unknown): Promise<void> {
+  if (op === 'bento-set') await must(bento).cache.set({ key, value, ttl: '10m' });
+  else if (op === 'bento-delete') await must(bento).cache.delete({ key });
+  else if (op === 'cacheable-set') await must(cacheable).cache.set(key, value, '10m');
+  else if (op === 'cacheable-delete') await must(cacheable).cache.delete(key);
+}

@@ -8,9 +8,14 @@ import { makeValue, VALUE_JSON, type Product } from '../value.js';
 import { wallClockMs } from './protocol.js';
 import { serve } from './serve.js';
 import { engineOf } from '@strata/core/internal';
+import { bentoPeer, type BentoPeer } from '../peers/bentocache.peer.js';
+import { cacheablePeer, type CacheablePeer } from '../peers/cacheable.peer.js';
 
-/** The caches compared: Strata with its defaults (lease on), Strata with `lease: false`, cache-manager `wrap`. */
-export type LoadSubject = 'strata' | 'strata-no-lease' | 'cache-manager';
+/**
+ * The caches compared: Strata with its defaults (lease on), Strata with `lease: false`,
+ * cache-manager `wrap`, BentoCache `getOrSet` and cacheable `getOrSet` (as their docs recommend).
+ */
+export type LoadSubject = 'strata' | 'strata-no-lease' | 'cache-manager' | 'bentocache' | 'cacheable';
 
 /** What one child did for one `load` command. */
 export interface LoadReport {
@@ -26,7 +31,7 @@ export interface LoadReport {
 }
 
 export type LoadCommands = {
-  /** Connects the three caches; keys under `<prefix>-lease`, `<prefix>-nolease`, `<prefix>-cm:`. */
+  /** Connects the caches; keys under `<prefix>-lease`, `-nolease`, `-cm:`, `-bento`, `-cacheable`. */
   init(url: string, prefix: string): void;
   /** Starts `calls` concurrent loads of `key` (a loader taking `delayMs`) and waits for all. */
   load(subject: LoadSubject, key: string, calls: number, delayMs: number): LoadReport;
@@ -37,6 +42,8 @@ let strata: CacheStack | undefined;
 let noLease: CacheStack | undefined;
 let manager: Cache<RedisStore> | undefined;
 let cmPrefix = '';
+let bento: BentoPeer | undefined;
+let cacheable: CacheablePeer | undefined;
 let l2Errors = 0;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,6 +65,9 @@ await serve<LoadCommands>(
       await client.connect();
       manager = await caching(redisInsStore(client, { ttl: TTL_MS }));
       cmPrefix = `${prefix}-cm:`;
+      bento = bentoPeer({ url, prefix: `${prefix}-bento` });
+      cacheable = cacheablePeer({ url, namespace: `${prefix}-cacheable` });
+      await cacheable.connect();
     },
     async load(subject, key, calls, delayMs) {
       let runs = 0;
@@ -68,6 +78,10 @@ await serve<LoadCommands>(
       };
       const call = (): Promise<Product> => {
         if (subject === 'cache-manager') return must(manager).wrap(cmPrefix + key, loader, TTL_MS);
+        if (subject === 'bentocache')
+          return must(bento).cache.getOrSet({ key, factory: loader, ttl: TTL_MS });
+        if (subject === 'cacheable')
+          return must(cacheable).cache.getOrSet(key, loader, { ttl: TTL_MS }) as Promise<Product>;
         return must(subject === 'strata' ? strata : noLease).getOrLoad(key, loader, { ttl: TTL_MS });
       };
       const errorsBefore = l2Errors;
@@ -82,6 +96,8 @@ await serve<LoadCommands>(
     await strata?.close();
     await noLease?.close();
     await manager?.store.client.quit();
+    await bento?.close();
+    await cacheable?.close();
   },
 );
 

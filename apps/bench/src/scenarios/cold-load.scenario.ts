@@ -13,6 +13,8 @@ const SUBJECTS: readonly { readonly id: LoadSubject; readonly name: string }[] =
   { id: 'strata', name: 'Strata getOrLoad (default: lease)' },
   { id: 'strata-no-lease', name: 'Strata getOrLoad (lease: false)' },
   { id: 'cache-manager', name: 'cache-manager 5 wrap (ioredis-yet)' },
+  { id: 'bentocache', name: 'BentoCache getOrSet' },
+  { id: 'cacheable', name: 'cacheable getOrSet' },
 ];
 const BASELINE = 'cache-manager 5 wrap (ioredis-yet)';
 
@@ -88,7 +90,7 @@ export async function coldLoadScenario(redis: BenchRedis): Promise<ScenarioResul
     const spread = Math.max(...SUBJECTS.flatMap((s) => of(s.id).map((r) => r.startSpreadMs)));
     return {
       title: '8. Loader runs for 200 concurrent cold calls over 3 processes',
-      method: `Three child processes (Node \`fork\`, plain JavaScript on the built packages), each an instance of an app on the same Redis: a CacheStack with the default options (L1, bus and lease on), a CacheStack with \`lease: false\`, and cache-manager 5.7 \`caching(redisInsStore(client))\` + \`wrap\` (which coalesces concurrent calls within one process only), each under its own prefix. The parent sends all three processes a load command back to back; each starts ${callsOf(0)}, ${callsOf(1)} or ${callsOf(2)} concurrent calls (${CALLS} in all) on one cold key whose loader sleeps ${LOADER_MS} ms and counts its runs, and answers once every call has returned the value. One unrecorded round per subject, then ${ROUNDS} rounds with a fresh key each, subjects alternating (order rotating). Value: total loader runs per round over the three processes, median and max; ratio: median / median of cache-manager. Target: at most 1 run in every round. Redis ${redis.version} (${redis.source}).`,
+      method: `Three child processes (Node \`fork\`, plain JavaScript on the built packages), each an instance of an app on the same Redis: a CacheStack with the default options (L1, bus and lease on), a CacheStack with \`lease: false\`, and cache-manager 5.7 \`caching(redisInsStore(client))\` + \`wrap\` (which coalesces concurrent calls within one process only), and, as peers, BentoCache \`getOrSet\` (memory L1, Redis L2, Redis bus; its stampede protection is a per-key mutex in the process, with no lock across processes) and cacheable \`getOrSet\` (its README's setup: memory primary, @keyv/redis secondary, \`nonBlocking: true\`, sync; it coalesces concurrent calls of one key within the process), each under its own prefix. The parent sends all three processes a load command back to back; each starts ${callsOf(0)}, ${callsOf(1)} or ${callsOf(2)} concurrent calls (${CALLS} in all) on one cold key whose loader sleeps ${LOADER_MS} ms and counts its runs, and answers once every call has returned the value. One unrecorded round per subject, then ${ROUNDS} rounds with a fresh key each, subjects alternating (order rotating). Value: total loader runs per round over the three processes, median and max; ratio: median / median of cache-manager. Target: at most 1 run in every round. Redis ${redis.version} (${redis.source}).`,
       rows: [
         row('strata', 'Strata getOrLoad (default: lease)', {
           op: '<=',
@@ -96,9 +98,11 @@ export async function coldLoadScenario(redis: BenchRedis): Promise<ScenarioResul
           absolute: { measured: maxStrata, label: 'max 1 run' },
         }),
         row('strata-no-lease', 'Strata getOrLoad (lease: false)', undefined),
+        row('bentocache', 'BentoCache getOrSet', undefined),
+        row('cacheable', 'cacheable getOrSet', undefined),
       ],
       notes: [
-        `Time from the first process starting its calls to the last call returning, median over the rounds (loader: ${LOADER_MS} ms): lease ${wall('strata')}, lease: false ${wall('strata-no-lease')}, cache-manager ${wall('cache-manager')}. With the lease, the processes that did not get it wait for the value by polling Redis (after 5, 10, 20, 40 ms, then every 50 ms), so they see it up to one poll interval after it is stored.`,
+        `Time from the first process starting its calls to the last call returning, median over the rounds (loader: ${LOADER_MS} ms): lease ${wall('strata')}, lease: false ${wall('strata-no-lease')}, cache-manager ${wall('cache-manager')}, BentoCache ${wall('bentocache')}, cacheable ${wall('cacheable')}. With the lease, the processes that did not get it wait for the value by polling Redis (after 5, 10, 20, 40 ms, then every 50 ms), so they see it up to one poll interval after it is stored.`,
         `The three processes started their calls within ${spread.toFixed(1)} ms of each other in every round (wall clock, performance.timeOrigin + performance.now()), well inside the ${LOADER_MS} ms load: the calls overlapped.`,
       ],
     };

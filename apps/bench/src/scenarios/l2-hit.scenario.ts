@@ -12,6 +12,14 @@ import { formatNs, formatRate, type ResultRow, type ScenarioResult } from '../re
 import { median, pairedRatioSpread, percentile } from '../stats.js';
 import { makeValue, VALUE_JSON } from '../value.js';
 import { engineOf } from '@strata/core/internal';
+import {
+  BENTO_L2_GET,
+  CACHEABLE_L2_GET,
+  L2_PEERS_METHOD,
+  l2PeerReads,
+  l2Peers,
+  type L2Peers,
+} from '../peers/l2-peers.js';
 
 const LATENCY: LatencyOptions = { callsPerBlock: 200, blocks: 25, warmupCalls: 2_000 };
 const THROUGHPUT: ThroughputOptions = { concurrency: 50, roundMs: 500, rounds: 4, warmupMs: 300 };
@@ -28,7 +36,8 @@ interface L2Fixture {
 /**
  * One entry per subject, same value, each subject on its own connection: a `CacheStack` with
  * Redis only (L1 off) and an untagged entry written by `set`; a plain ioredis client reading the
- * value's JSON; and `cache-manager-ioredis-yet`'s store, written by its own `set`.
+ * value's JSON; `cache-manager-ioredis-yet`'s store, and BentoCache and cacheable with Redis as
+ * their only layer, each written by its own `set`.
  */
 async function l2Fixture(redis: BenchRedis): Promise<L2Fixture> {
   const stack = new CacheStack({
@@ -36,15 +45,17 @@ async function l2Fixture(redis: BenchRedis): Promise<L2Fixture> {
     l1: false,
     redis: { url: redis.url, failOnUnavailable: true },
   });
+  const peers = l2Peers(redis, 'l2');
   try {
-    return await fill(stack, redis);
+    return await fill(stack, peers, redis);
   } catch (error) {
     await stack.close();
+    await peers.close();
     throw error;
   }
 }
 
-async function fill(stack: CacheStack, redis: BenchRedis): Promise<L2Fixture> {
+async function fill(stack: CacheStack, peers: L2Peers, redis: BenchRedis): Promise<L2Fixture> {
   await stack.connect();
   if (engineOf(stack).l1 !== undefined) throw new Error('the stack under test must have no L1');
   await stack.set('product', makeValue(), { ttl: '10m' });
@@ -57,6 +68,7 @@ async function fill(stack: CacheStack, redis: BenchRedis): Promise<L2Fixture> {
   const peerKey = `${redis.prefix}:peer:product`;
   await store.set(peerKey, makeValue(), 600_000);
 
+  const peerReads = await l2PeerReads(peers, 'product', makeValue());
   const subjects: Subject[] = [
     {
       name: RAW,
@@ -67,6 +79,7 @@ async function fill(stack: CacheStack, redis: BenchRedis): Promise<L2Fixture> {
     },
     { name: STRATA, run: () => stack.get('product') },
     { name: PEER, run: () => store.get(peerKey) },
+    ...peerReads,
   ];
   for (const subject of subjects) {
     // JSON-equal, not deep-equal: telejson (the peer's codec) revives the ISO date string as a Date.
@@ -79,6 +92,7 @@ async function fill(stack: CacheStack, redis: BenchRedis): Promise<L2Fixture> {
     subjects,
     async close() {
       await stack.close();
+      await peers.close();
       if (errors > 0) throw new Error(`${errors} L2 errors during the measurement`);
     },
   };
@@ -110,9 +124,14 @@ export async function l2LatencyScenario(redis: BenchRedis): Promise<ScenarioResu
     return {
       title: '3. L2 hit latency, untagged entry, sequential calls',
       method:
-        `A CacheStack with \`redis\` and \`l1: false\` (with Redis, L1 is on by default; the invalidation bus, on, only announces writes and does nothing on a read) calling get(key) on an untagged ~1 KB entry; baseline: GET + JSON.parse of the same JSON on a separate plain ioredis client; peer: cache-manager-ioredis-yet's \`redisInsStore(client).get\` on a third client, value written through its \`set\` (its telejson codec also revives the ISO date string as a Date). ${LATENCY.warmupCalls.toLocaleString('en-US')} warm-up calls each, then ${LATENCY.blocks} blocks of ${LATENCY.callsPerBlock} sequential awaited calls per subject, blocks alternating (order rotating); every call timed on its own with process.hrtime.bigint(), no forced GC. Ratio: p50 / p50 of the baseline. ` +
+        `A CacheStack with \`redis\` and \`l1: false\` (with Redis, L1 is on by default; the invalidation bus, on, only announces writes and does nothing on a read) calling get(key) on an untagged ~1 KB entry; baseline: GET + JSON.parse of the same JSON on a separate plain ioredis client; peer: cache-manager-ioredis-yet's \`redisInsStore(client).get\` on a third client, value written through its \`set\` (its telejson codec also revives the ISO date string as a Date). ${L2_PEERS_METHOD} Each on connections of its own. ${LATENCY.warmupCalls.toLocaleString('en-US')} warm-up calls each, then ${LATENCY.blocks} blocks of ${LATENCY.callsPerBlock} sequential awaited calls per subject, blocks alternating (order rotating); every call timed on its own with process.hrtime.bigint(), no forced GC. Ratio: p50 / p50 of the baseline. ` +
         describe(redis),
-      rows: [row(STRATA, { op: '<=', value: 1.25 }), row(PEER, undefined)],
+      rows: [
+        row(STRATA, { op: '<=', value: 1.25 }),
+        row(PEER, undefined),
+        row(BENTO_L2_GET, undefined),
+        row(CACHEABLE_L2_GET, undefined),
+      ],
       notes: [
         ...(redis.external ? [] : serverTimeNotes(before, after)),
         'On a small VM the baseline round trip is bimodal (about 30 µs when the kernel runs Node and redis-server on one core, about 80 µs on two), and a fixed per-call cost weighs more against the shorter one: the ratio moves with it. See README.md.',
@@ -126,7 +145,7 @@ export async function l2LatencyScenario(redis: BenchRedis): Promise<ScenarioResu
 /**
  * Server time per call during the measurement, from `INFO commandstats` deltas (private server
  * only: on a shared one other clients' traffic would be counted). The Strata read is one MGET
- * (the entry and its namespace time); the baseline and the peer are one GET each.
+ * (the entry and its namespace time); the baseline and the peers are one GET each.
  */
 function serverTimeNotes(before: Map<string, CommandStat>, after: Map<string, CommandStat>): string[] {
   const perCall = (command: string): string | undefined => {
@@ -139,7 +158,7 @@ function serverTimeNotes(before: Map<string, CommandStat>, after: Map<string, Co
   const get = perCall('get');
   const mget = perCall('mget');
   return [
-    `Redis server time per call during this measurement (INFO commandstats): GET ${get ?? 'n/a'} (baseline and peer); MGET ${mget ?? 'n/a'} (Strata: the entry and its namespace time in one command; tags announced by the caller ride along, others cost one more MGET).`,
+    `Redis server time per call during this measurement (INFO commandstats): GET ${get ?? 'n/a'} (baseline and peers: cache-manager-ioredis-yet, BentoCache, cacheable); MGET ${mget ?? 'n/a'} (Strata: the entry and its namespace time in one command; tags announced by the caller ride along, others cost one more MGET).`,
   ];
 }
 
@@ -162,9 +181,14 @@ export async function l2ThroughputScenario(redis: BenchRedis): Promise<ScenarioR
     return {
       title: `4. L2 hit throughput, ${THROUGHPUT.concurrency} in flight`,
       method:
-        `Same three subjects and connections as scenario 3. ${THROUGHPUT.concurrency} concurrent loops each await one call after another; one ${THROUGHPUT.warmupMs} ms warm-up round per subject, then ${THROUGHPUT.rounds} rounds of ${THROUGHPUT.roundMs} ms per subject (${(THROUGHPUT.rounds * THROUGHPUT.roundMs) / 1000} s each), alternating, no forced GC. Value: median completed hits per second over the rounds; ratio: subject / baseline (≥ target is good), with the interquartile range of the per-round ratios. ` +
+        `Same subjects and connections as scenario 3. ${THROUGHPUT.concurrency} concurrent loops each await one call after another; one ${THROUGHPUT.warmupMs} ms warm-up round per subject, then ${THROUGHPUT.rounds} rounds of ${THROUGHPUT.roundMs} ms per subject (${(THROUGHPUT.rounds * THROUGHPUT.roundMs) / 1000} s each), alternating, no forced GC. Value: median completed hits per second over the rounds; ratio: subject / baseline (≥ target is good), with the interquartile range of the per-round ratios. ` +
         describe(redis),
-      rows: [row(STRATA, { op: '>=', value: 0.8 }), row(PEER, undefined)],
+      rows: [
+        row(STRATA, { op: '>=', value: 0.8 }),
+        row(PEER, undefined),
+        row(BENTO_L2_GET, undefined),
+        row(CACHEABLE_L2_GET, undefined),
+      ],
     };
   } finally {
     await fixture.close();
