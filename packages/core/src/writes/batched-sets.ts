@@ -1,0 +1,71 @@
+import { RedisSetBatches } from '../layers/redis-set-batches.js';
+import type { Tiers } from '../tiers/tiers.js';
+import type { EntryWrite, EntryWriter, EntryWriteTarget, L2WriteToken } from './entry-writer.js';
+import type { KeyChanges } from './key-changes.js';
+
+/**
+ * `CacheStack.set` on one Redis server (or a Sentinel's primary): concurrent sets share one call
+ * of the set-batch script ({@link RedisSetBatches}), which stores each entry, sets its key's
+ * change time and announces the batch on the bus, so a set costs no round trip of its own for
+ * its change time or its announcement. A set resolves once Redis ran the call that carried it.
+ *
+ * Everything else is the one write path's ({@link EntryWriter}): the guard's rules (skipped
+ * while Redis is down or the breaker open, the operation's Redis time, pending evictions replayed
+ * first; a set that did not reach Redis evicts what it replaces, a refused one at once), then L1
+ * under the version Redis gave. When the call did not run (a failure, an outage, out of memory),
+ * the change time and the announcement are made as for any other set ({@link KeyChanges.after}):
+ * what fails is remembered for a replay, an unsent announcement is retried by the bus.
+ */
+export class BatchedSets {
+  private readonly batches: RedisSetBatches | undefined;
+
+  constructor(
+    private readonly tiers: Tiers,
+    private readonly writer: EntryWriter,
+    private readonly changes: KeyChanges,
+  ) {
+    const { connection, l2, guard, bus, keys, options } = tiers;
+    // On a Cluster, entries and change times live on different nodes: sets take the write path.
+    if (connection === undefined || guard === undefined || l2?.ordered !== true) return;
+    this.batches = new RedisSetBatches(connection.client, {
+      changeTimeOf: options.dependencies ? (key) => keys.keyDependency(key) : undefined,
+      dependencyTtlMs: options.dependencyTtlMs,
+      bus: bus?.address,
+    });
+  }
+
+  /** Whether sets are batched here (a stack on one Redis server or a Sentinel's primary). */
+  get enabled(): boolean {
+    return this.batches !== undefined;
+  }
+
+  /**
+   * The Redis write of a set, its change time and its announcement, then L1 (see the class).
+   * For a write that extends no key dependency times first (no `dependsOn`).
+   */
+  async set(w: EntryWrite, l1Token: number | undefined, l2Token: L2WriteToken): Promise<void> {
+    const batches = this.batches;
+    if (batches === undefined) throw new Error('unreachable: sets are not batched on this stack');
+    // Whether the script call ran in Redis: then the change time and the announcement were made.
+    let ran = false;
+    const target: EntryWriteTarget = {
+      writeVersion: async (key, entry, ttlMs, token) => {
+        const version = await batches.writeVersion(key, entry, ttlMs, token);
+        ran = true;
+        return version;
+      },
+    };
+    const version = await this.writer.write(w, l1Token, l2Token, target);
+    if (!ran) {
+      await this.changes.after([w.full], Promise.resolve(version === undefined ? undefined : [version - 1]));
+      return;
+    }
+    // As KeyChanges does once the change time is set: this instance's dependents go too.
+    if (this.tiers.options.dependencies) this.tiers.l1?.invalidate([this.tiers.keys.keyDependency(w.full)]);
+  }
+
+  /** Resolves once every script call made so far has its reply (shutdown). */
+  async drain(): Promise<void> {
+    await this.batches?.idle();
+  }
+}
