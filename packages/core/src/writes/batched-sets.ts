@@ -44,13 +44,14 @@ export class BatchedSets {
    * For a write that extends no key dependency times first (no `dependsOn`).
    */
   async set(w: EntryWrite, l1Token: number | undefined, l2Token: L2WriteToken): Promise<void> {
-    const batches = this.batches;
-    if (batches === undefined) throw new Error('unreachable: sets are not batched on this stack');
+    const { batches } = this;
+    const l2 = this.tiers.l2;
+    if (batches === undefined || l2 === undefined) throw new Error('unreachable: sets are not batched here');
     // Whether the script call ran in Redis: then the change time and the announcement were made.
     let ran = false;
     const target: EntryWriteTarget = {
       writeVersion: async (key, entry, ttlMs, token) => {
-        const version = await batches.writeVersion(key, entry, ttlMs, token);
+        const version = await l2.writeVersion(key, entry, ttlMs, token, batches);
         ran = true;
         return version;
       },
