@@ -29,8 +29,8 @@ export interface RedisSetBatchesOptions {
 
 interface SetRequest {
   readonly key: string;
-  readonly token: string;
-  readonly px: string;
+  /** `<PX>`, or `<PX> <token>` for a conditional set. */
+  readonly meta: string;
   readonly tail: string;
 }
 
@@ -75,10 +75,10 @@ export class RedisSetBatches {
     ttlMs: number,
     token?: number,
   ): Promise<number | undefined> {
+    const px = Math.max(1, Math.ceil(ttlMs));
     const version = await this.batcher.submit(0, {
       key,
-      token: token === undefined ? '' : String(token),
-      px: String(Math.max(1, Math.ceil(ttlMs))),
+      meta: token === undefined ? String(px) : `${px} ${token}`,
       tail: serializeEntryTail(entry),
     });
     return version > 0 ? version : undefined;
@@ -103,7 +103,7 @@ export class RedisSetBatches {
       bus?.channel ?? '',
       bus?.sender ?? '',
     );
-    for (const r of requests) args.push(r.token, r.px, r.tail);
+    for (const r of requests) args.push(r.meta, r.tail);
     const reply = await this.client.strataSetBatch(...args);
     const versions = reply.split(' ').map(Number);
     if (versions.length !== n || versions.some((v) => !Number.isSafeInteger(v)))

@@ -8,9 +8,10 @@
  * KEYS: the n entry keys, then, with change times, the n key dependency times (one per entry,
  * same order; see `INVALIDATE_SCRIPT` in redis.scripts.ts).
  * ARGV: [1] n, [2] the least life of a key dependency time in ms ('' for no change times),
- * [3] the invalidation bus's channel ('' without a bus), [4] this instance's id on it, then three
- * per entry: its token ('' for an unconditional set, else the time the entry must be unchanged
- * since), its PX, and the entry without its header prefix.
+ * [3] the invalidation bus's channel ('' without a bus), [4] this instance's id on it, then two
+ * per entry: `<PX>` for an unconditional set, or `<PX> <token>` for one that must find the entry
+ * unchanged since the token's time; and the entry without its header prefix. (Two arguments, not
+ * three: the client copies a call's arguments one by one, and so does Redis.)
  *
  * Per entry, in order, what `WRITE_SCRIPT` does: with a token, the set is refused (result `0`)
  * when the key was deleted or written at or after the token's time; else its version is the
@@ -44,12 +45,14 @@ local function recordVersion(key)
 end
 local out, keys, upTo = {}, {}, {}
 for i = 1, n do
-  local key, token, at = KEYS[i], ARGV[2 + i * 3], 2 + i * 3
+  local key, at = KEYS[i], 3 + i * 2
+  local px, token = string.match(ARGV[at], '^(%d+) ?(.*)$')
   local last = recordVersion(key)
   local created
   if token ~= '' then
+    -- A token that is not a number refuses its set alone, not the batch.
     created = tonumber(token)
-    if last and last >= created then created = nil end
+    if created and last and last >= created then created = nil end
   elseif last and last >= now then
     created = last + 1
   else
@@ -58,8 +61,8 @@ for i = 1, n do
   keys[i] = key
   if created then
     local version = string.format('%.0f', created)
-    redis.call('SET', key, 'S1|' .. version .. '|', 'PX', ARGV[at + 1])
-    redis.call('APPEND', key, ARGV[at + 2])
+    redis.call('SET', key, 'S1|' .. version .. '|', 'PX', px)
+    redis.call('APPEND', key, ARGV[at + 1])
     out[i] = version
     upTo[i] = string.format('%.0f', created - 1)
   else
