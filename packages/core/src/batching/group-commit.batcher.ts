@@ -71,11 +71,15 @@ export class GroupCommitBatcher<R, T> {
       this.inFlight.set(partition, (this.inFlight.get(partition) ?? 0) + 1);
       const sent = this.sendBatch(partition, batch).finally(() => {
         this.sends.delete(sent);
-        this.inFlight.set(partition, (this.inFlight.get(partition) ?? 1) - 1);
+        const left = (this.inFlight.get(partition) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(partition, left);
+        else this.inFlight.delete(partition);
         this.pump(partition);
       });
       this.sends.add(sent);
     }
+    // Partitions come and go (a Cluster has 16,384 slots): an idle one keeps no entry.
+    if (queue?.length === 0 && !this.inFlight.has(partition)) this.waiting.delete(partition);
   }
 
   /** Sends one batch and settles its requests. Never rejects. */

@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { GroupCommitBatcher } from '../batching/group-commit.batcher.js';
 import { serializeEntryTail } from '../codec/entry.envelope.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
+import { keySlot } from '../redis/key-slot.js';
 import type { EntryToWrite } from './cache-layer.interface.js';
 import { SET_BATCH_SCRIPT } from './set-batch.script.js';
 
@@ -16,6 +17,11 @@ const MAX_SETS_IN_FLIGHT = 2;
 
 /** Options of a {@link RedisSetBatches}. */
 export interface RedisSetBatchesOptions {
+  /**
+   * A Redis Cluster: one batch per slot of the entry keys, and the calls store the entries only
+   * (the change times and the bus's node are elsewhere: `changeTimeOf` and `bus` are ignored).
+   */
+  readonly perSlot?: boolean;
   /**
    * The key dependency time of a full entry key (`KeyBuilder.keyDependency`), set to the time of
    * each set; absent: no change times (`dependencies: false`).
@@ -39,11 +45,11 @@ interface SetBatchCommand {
 }
 
 /**
- * The sets of a `CacheStack` on one Redis server (or a Sentinel's primary), group-committed
- * ({@link GroupCommitBatcher}): the sets waiting while a call is in flight share the next one.
- * One call of the set-batch script (set-batch.script.ts) stores each entry as `WRITE_SCRIPT`
- * would, sets each key's change time and announces them all on the bus. Not for a Cluster, where
- * the entries and the change times live on different nodes.
+ * The sets of a `CacheStack`, group-committed ({@link GroupCommitBatcher}): the sets waiting while
+ * a call is in flight share the next one. On one Redis server (or a Sentinel's primary), one call
+ * of the set-batch script (set-batch.script.ts) stores each entry as `WRITE_SCRIPT` would, sets
+ * each key's change time and announces them all on the bus. On a Cluster (`perSlot`), the sets
+ * are batched per slot and a call stores their entries only.
  */
 export class RedisSetBatches {
   private readonly client: (Redis | Cluster) & SetBatchCommand;
@@ -53,21 +59,27 @@ export class RedisSetBatches {
     MAX_SETS_IN_FLIGHT,
   );
 
-  constructor(
-    client: Redis | Cluster,
-    private readonly options: RedisSetBatchesOptions,
-  ) {
+  private readonly options: RedisSetBatchesOptions;
+
+  constructor(client: Redis | Cluster, options: RedisSetBatchesOptions) {
     // The key count varies with the batch: it is the first argument. Idempotent per name.
     client.defineCommand('strataSetBatch', { lua: SET_BATCH_SCRIPT });
     this.client = client as (Redis | Cluster) & SetBatchCommand;
+    this.options =
+      options.perSlot === true ? { perSlot: true, dependencyTtlMs: options.dependencyTtlMs } : options;
+  }
+
+  /** Whether a call also sets the change times and announces the sets (not on a Cluster). */
+  get completesSets(): boolean {
+    return this.options.perSlot !== true;
   }
 
   /**
    * Sets `entry` under `key` for `ttlMs`, unconditionally or, with `token`, only if the key did
    * not change since then (as `RedisLayer.writeVersion`), together with its change time and its
-   * announcement. Resolves once Redis ran the call that carried it: the entry's version, or
-   * `undefined` when the token refused it (its change time and announcement were made all the
-   * same). Rejects when that call failed.
+   * announcement (see {@link RedisSetBatches.completesSets}). Resolves once Redis ran the call
+   * that carried it: the entry's version, or `undefined` when the token refused it (its change
+   * time and announcement were made all the same). Rejects when that call failed.
    */
   async writeVersion(
     key: string,
@@ -76,7 +88,7 @@ export class RedisSetBatches {
     token?: number,
   ): Promise<number | undefined> {
     const px = Math.max(1, Math.ceil(ttlMs));
-    const version = await this.batcher.submit(0, {
+    const version = await this.batcher.submit(this.options.perSlot === true ? keySlot(key) : 0, {
       key,
       meta: token === undefined ? String(px) : `${px} ${token}`,
       tail: serializeEntryTail(entry),

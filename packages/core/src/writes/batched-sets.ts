@@ -4,10 +4,12 @@ import type { EntryWrite, EntryWriter, EntryWriteTarget, L2WriteToken } from './
 import type { KeyChanges } from './key-changes.js';
 
 /**
- * `CacheStack.set` on one Redis server (or a Sentinel's primary): concurrent sets share one call
- * of the set-batch script ({@link RedisSetBatches}), which stores each entry, sets its key's
- * change time and announces the batch on the bus, so a set costs no round trip of its own for
- * its change time or its announcement. A set resolves once Redis ran the call that carried it.
+ * `CacheStack.set` on Redis: concurrent sets share one call of the set-batch script
+ * ({@link RedisSetBatches}). On one server (or a Sentinel's primary) that call also sets each
+ * key's change time and announces the batch on the bus, so a set costs no round trip of its own
+ * for them; on a Cluster, sets are batched per slot, and each set's change time and announcement
+ * follow its call as for a delete ({@link KeyChanges.after}). A set resolves once Redis ran the
+ * call that carried it and, on a Cluster, its change time and announcement were answered.
  *
  * Everything else is the one write path's ({@link EntryWriter}): the guard's rules (skipped
  * while Redis is down or the breaker open, the operation's Redis time, pending evictions replayed
@@ -25,16 +27,17 @@ export class BatchedSets {
     private readonly changes: KeyChanges,
   ) {
     const { connection, l2, guard, bus, keys, options } = tiers;
-    // On a Cluster, entries and change times live on different nodes: sets take the write path.
-    if (connection === undefined || guard === undefined || l2?.ordered !== true) return;
+    if (connection === undefined || guard === undefined || l2 === undefined) return;
     this.batches = new RedisSetBatches(connection.client, {
+      // On a Cluster, entries, change times and the bus's node may all be different nodes.
+      perSlot: !l2.ordered,
       changeTimeOf: options.dependencies ? (key) => keys.keyDependency(key) : undefined,
       dependencyTtlMs: options.dependencyTtlMs,
       bus: bus?.address,
     });
   }
 
-  /** Whether sets are batched here (a stack on one Redis server or a Sentinel's primary). */
+  /** Whether sets are batched here (a stack with Redis). */
   get enabled(): boolean {
     return this.batches !== undefined;
   }
@@ -57,7 +60,8 @@ export class BatchedSets {
       },
     };
     const version = await this.writer.write(w, l1Token, l2Token, target);
-    if (!ran) {
+    // On a Cluster the call stored the entry only: its change time and announcement follow it.
+    if (!ran || !batches.completesSets) {
       await this.changes.after([w.full], Promise.resolve(version === undefined ? undefined : [version - 1]));
       return;
     }
