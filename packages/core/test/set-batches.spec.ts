@@ -158,6 +158,19 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     expect(await b.get('lone')).toBe('v2');
   });
 
+  it('without change times or a bus, a batch stores the entries alone', async () => {
+    const [a, b] = await two({ dependencies: false, bus: false });
+    const before = await commandCalls();
+    await Promise.all(keys.map((key, i) => a.set(key, `bare ${i}`)));
+    expect(await callsSince(before, 'evalsha', 'eval')).toBeLessThanOrEqual(SETS / 10);
+    expect(await callsSince(before, 'publish', 'pttl')).toBe(0);
+    const { keys: keyBuilder } = engineOf(a);
+    for (const [i, key] of keys.entries()) {
+      expect(await b.get(key)).toBe(`bare ${i}`);
+      expect(await admin.exists(keyBuilder.keyDependency(keyBuilder.entry(key)))).toBe(0);
+    }
+  });
+
   it('close() waits for a batch in flight', async () => {
     const [a, b] = await two();
     // More than the calls in flight carry: the rest waits for a reply, then goes in another call.
