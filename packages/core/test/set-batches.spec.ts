@@ -171,6 +171,23 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     }
   });
 
+  it('a delete or tag invalidation made after a set lands after it in Redis, as when sets went alone', async () => {
+    const [a, b] = await two();
+    const set = a.set('k', 'set first');
+    await a.delete('k');
+    await set;
+    expect(await b.get('k')).toBeUndefined();
+    const tagged = a.set('t', 'set first', { tags: ['group'] });
+    await a.invalidateTags(['group']);
+    await tagged;
+    expect(await b.get('t')).toBeUndefined();
+    // Behind calls in flight too.
+    const many = keys.map((key) => a.set(key, 'set first'));
+    await a.delete(keys);
+    await Promise.all(many);
+    for (const key of keys) expect(await b.get(key)).toBeUndefined();
+  });
+
   it('close() waits for a batch in flight', async () => {
     const [a, b] = await two();
     // More than the calls in flight carry: the rest waits for a reply, then goes in another call.

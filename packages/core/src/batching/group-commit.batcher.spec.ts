@@ -98,4 +98,23 @@ describe('GroupCommitBatcher', () => {
     await Promise.all(appended);
     expect(idle).toBe(true);
   });
+
+  it('sent() resolves once the requests queued so far are handed to a call, not answered', async () => {
+    const { calls, send } = controlledSend();
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 1, 1);
+    expect(batcher.sent(0)).toBeUndefined();
+    const results = [batcher.submit(0, 1), batcher.submit(0, 2)];
+    let sent = false;
+    const waited = batcher.sent(0)?.then(() => (sent = true));
+    await tick();
+    // The second waits for the first call's reply before it is sent.
+    expect(calls.map((c) => c.requests)).toEqual([[1]]);
+    expect(sent).toBe(false);
+    calls[0]?.answer();
+    await waited;
+    expect(calls.map((c) => c.requests)).toEqual([[1], [2]]);
+    expect(sent).toBe(true);
+    calls[1]?.answer();
+    await Promise.all(results);
+  });
 });

@@ -2,6 +2,8 @@ interface Waiting<R, T> {
   readonly request: R;
   readonly resolve: (result: T) => void;
   readonly reject: (error: unknown) => void;
+  /** Told once the request's call has been handed to the client (see `sent`). */
+  onSent?: (() => void)[];
 }
 
 /**
@@ -51,6 +53,18 @@ export class GroupCommitBatcher<R, T> {
     });
   }
 
+  /**
+   * Resolves once every request of `partition` queued so far has been handed to the client in a
+   * call (not answered yet); `undefined` when none waits. A command sent after that, on the same
+   * connection, is run by Redis after them: what a caller needs to keep its own order with them.
+   */
+  sent(partition: number): Promise<void> | undefined {
+    const queue = this.waiting.get(partition);
+    const last = queue?.[queue.length - 1];
+    if (last === undefined) return undefined;
+    return new Promise<void>((resolve) => (last.onSent ??= []).push(resolve));
+  }
+
   /** Resolves once every request queued so far has its reply. */
   async idle(): Promise<void> {
     // Requests wait either for their first call (scheduled) or for a call in flight to end.
@@ -77,6 +91,8 @@ export class GroupCommitBatcher<R, T> {
         this.pump(partition);
       });
       this.sends.add(sent);
+      // `send` ran up to its first await: the call is with the client.
+      for (const queued of batch) queued.onSent?.forEach((told) => told());
     }
     // Partitions come and go (a Cluster has 16,384 slots): an idle one keeps no entry.
     if (queue?.length === 0 && !this.inFlight.has(partition)) this.waiting.delete(partition);

@@ -96,6 +96,16 @@ export class RedisSetBatches {
     return version > 0 ? version : undefined;
   }
 
+  /**
+   * On one server: resolves once the sets queued so far are sent (see
+   * {@link GroupCommitBatcher.sent}), so that a delete or invalidation sent after it lands after
+   * them, as it would after a set sent alone; `undefined` when none waits, or on a Cluster (where
+   * commands for different nodes have no order anyway).
+   */
+  sent(): Promise<void> | undefined {
+    return this.options.perSlot === true ? undefined : this.batcher.sent(0);
+  }
+
   /** Resolves once every call made so far has its reply (shutdown). */
   idle(): Promise<void> {
     return this.batcher.idle();

@@ -69,6 +69,15 @@ export class BatchedSets {
     if (this.tiers.options.dependencies) this.tiers.l1?.invalidate([this.tiers.keys.keyDependency(w.full)]);
   }
 
+  /**
+   * Resolves once the sets made so far are sent to Redis (`undefined`: they are): a delete or
+   * invalidation waits for it, so that Redis runs it after the sets made before it, as when each
+   * set was sent at once.
+   */
+  queued(): Promise<void> | undefined {
+    return this.batches?.sent();
+  }
+
   /** Resolves once every script call made so far has its reply (shutdown). */
   async drain(): Promise<void> {
     await this.batches?.idle();

@@ -136,6 +136,9 @@ export class WritePath {
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => tiers.keys.entry(key, options?.namespace));
     tiers.l1?.delete(full);
+    // After the sets made before it, in Redis too (they may wait for a call in flight).
+    const sets = this.sets.queued();
+    if (sets !== undefined) await sets;
     await this.changes.after(full, tiers.guard?.delete(full));
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
@@ -156,6 +159,8 @@ export class WritePath {
 
   private async invalidate(tagKeys: readonly string[]): Promise<void> {
     this.tiers.l1?.invalidate(tagKeys);
+    const sets = this.sets.queued();
+    if (sets !== undefined) await sets;
     await this.tiers.guard?.invalidate(tagKeys);
     await this.tiers.bus?.announce(NO_TAGS, [], tagKeys);
   }
