@@ -99,22 +99,22 @@ describe('GroupCommitBatcher', () => {
     expect(idle).toBe(true);
   });
 
-  it('sent() resolves once the requests queued so far are handed to a call, not answered', async () => {
+  it('flush() sends what waits at once, past maxInFlight, ahead of what is queued after', async () => {
     const { calls, send } = controlledSend();
-    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 1, 1);
-    expect(batcher.sent(0)).toBeUndefined();
-    const results = [batcher.submit(0, 1), batcher.submit(0, 2)];
-    let sent = false;
-    const waited = batcher.sent(0)?.then(() => (sent = true));
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 2, 1);
+    const first = [batcher.submit(0, 1), batcher.submit(0, 2), batcher.submit(0, 3)];
+    batcher.flush(0);
+    // Sent before this turn ends, in calls of at most maxBatch, though only one may be in flight.
+    expect(calls.map((c) => c.requests)).toEqual([[1, 2], [3]]);
+    const later = batcher.submit(0, 4);
     await tick();
-    // The second waits for the first call's reply before it is sent.
-    expect(calls.map((c) => c.requests)).toEqual([[1]]);
-    expect(sent).toBe(false);
+    expect(calls.map((c) => c.requests)).toEqual([[1, 2], [3]]);
     calls[0]?.answer();
-    await waited;
-    expect(calls.map((c) => c.requests)).toEqual([[1], [2]]);
-    expect(sent).toBe(true);
     calls[1]?.answer();
-    await Promise.all(results);
+    await Promise.all(first);
+    await tick();
+    expect(calls.map((c) => c.requests)).toEqual([[1, 2], [3], [4]]);
+    calls[2]?.answer();
+    expect(await later).toEqual({ version: 40 });
   });
 });

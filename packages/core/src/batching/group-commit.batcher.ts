@@ -2,8 +2,6 @@ interface Waiting<R, T> {
   readonly request: R;
   readonly resolve: (result: T) => void;
   readonly reject: (error: unknown) => void;
-  /** Told once the request's call has been handed to the client (see `sent`). */
-  onSent?: (() => void)[];
 }
 
 /**
@@ -54,15 +52,14 @@ export class GroupCommitBatcher<R, T> {
   }
 
   /**
-   * Resolves once every request of `partition` queued so far has been handed to the client in a
-   * call (not answered yet); `undefined` when none waits. A command sent after that, on the same
-   * connection, is run by Redis after them: what a caller needs to keep its own order with them.
+   * Sends every request of `partition` that waits, now, in calls of at most `maxBatch`, even past
+   * `maxInFlight`. A command the caller sends right after, on the same connection, is then run by
+   * Redis after them: how a caller keeps its own commands in order with the requests it queued
+   * before them (and ahead of those it queues after).
    */
-  sent(partition: number): Promise<void> | undefined {
+  flush(partition: number): void {
     const queue = this.waiting.get(partition);
-    const last = queue?.[queue.length - 1];
-    if (last === undefined) return undefined;
-    return new Promise<void>((resolve) => (last.onSent ??= []).push(resolve));
+    while (queue !== undefined && queue.length > 0) this.dispatch(partition, queue.splice(0, this.maxBatch));
   }
 
   /** Resolves once every request queued so far has its reply. */
@@ -81,21 +78,23 @@ export class GroupCommitBatcher<R, T> {
       queue.length > 0 &&
       (this.inFlight.get(partition) ?? 0) < this.maxInFlight
     ) {
-      const batch = queue.splice(0, this.maxBatch);
-      this.inFlight.set(partition, (this.inFlight.get(partition) ?? 0) + 1);
-      const sent = this.sendBatch(partition, batch).finally(() => {
-        this.sends.delete(sent);
-        const left = (this.inFlight.get(partition) ?? 1) - 1;
-        if (left > 0) this.inFlight.set(partition, left);
-        else this.inFlight.delete(partition);
-        this.pump(partition);
-      });
-      this.sends.add(sent);
-      // `send` ran up to its first await: the call is with the client.
-      for (const queued of batch) queued.onSent?.forEach((told) => told());
+      this.dispatch(partition, queue.splice(0, this.maxBatch));
     }
     // Partitions come and go (a Cluster has 16,384 slots): an idle one keeps no entry.
     if (queue?.length === 0 && !this.inFlight.has(partition)) this.waiting.delete(partition);
+  }
+
+  /** Sends one batch (its call is with the client when this returns) and tracks it. */
+  private dispatch(partition: number, batch: Waiting<R, T>[]): void {
+    this.inFlight.set(partition, (this.inFlight.get(partition) ?? 0) + 1);
+    const sent = this.sendBatch(partition, batch).finally(() => {
+      this.sends.delete(sent);
+      const left = (this.inFlight.get(partition) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(partition, left);
+      else this.inFlight.delete(partition);
+      this.pump(partition);
+    });
+    this.sends.add(sent);
   }
 
   /** Sends one batch and settles its requests. Never rejects. */

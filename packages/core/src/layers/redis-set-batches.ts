@@ -97,13 +97,12 @@ export class RedisSetBatches {
   }
 
   /**
-   * On one server: resolves once the sets queued so far are sent (see
-   * {@link GroupCommitBatcher.sent}), so that a delete or invalidation sent after it lands after
-   * them, as it would after a set sent alone; `undefined` when none waits, or on a Cluster (where
-   * commands for different nodes have no order anyway).
+   * On one server: sends the sets that wait now (see {@link GroupCommitBatcher.flush}), so that a
+   * delete or invalidation sent right after lands after them and ahead of later sets, as when
+   * each set was sent at once. On a Cluster, nothing (commands for different nodes have no order).
    */
-  sent(): Promise<void> | undefined {
-    return this.options.perSlot === true ? undefined : this.batcher.sent(0);
+  flush(): void {
+    if (this.options.perSlot !== true) this.batcher.flush(0);
   }
 
   /** Resolves once every call made so far has its reply (shutdown). */

@@ -70,12 +70,12 @@ export class BatchedSets {
   }
 
   /**
-   * Resolves once the sets made so far are sent to Redis (`undefined`: they are): a delete or
-   * invalidation waits for it, so that Redis runs it after the sets made before it, as when each
-   * set was sent at once.
+   * Sends the sets made so far that still wait for a call: a delete or invalidation calls it just
+   * before it sends its own command, so that Redis runs it after them and before later sets, as
+   * when each set was sent at once.
    */
-  queued(): Promise<void> | undefined {
-    return this.batches?.sent();
+  flush(): void {
+    this.batches?.flush();
   }
 
   /** Resolves once every script call made so far has its reply (shutdown). */

@@ -136,9 +136,8 @@ export class WritePath {
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => tiers.keys.entry(key, options?.namespace));
     tiers.l1?.delete(full);
-    // After the sets made before it, in Redis too (they may wait for a call in flight).
-    const sets = this.sets.queued();
-    if (sets !== undefined) await sets;
+    // In Redis too, after the sets made before it (they may wait for a call) and before later ones.
+    this.sets.flush();
     await this.changes.after(full, tiers.guard?.delete(full));
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
@@ -159,8 +158,7 @@ export class WritePath {
 
   private async invalidate(tagKeys: readonly string[]): Promise<void> {
     this.tiers.l1?.invalidate(tagKeys);
-    const sets = this.sets.queued();
-    if (sets !== undefined) await sets;
+    this.sets.flush();
     await this.tiers.guard?.invalidate(tagKeys);
     await this.tiers.bus?.announce(NO_TAGS, [], tagKeys);
   }
