@@ -42,6 +42,7 @@ const LAYERS = [
     'tracing',
     'ttl',
     'options',
+    'batching',
   ],
   ['redis', 'layers', 'bus', 'lease', 'dependencies', 'migration'],
   ['tiers'],

@@ -173,10 +173,13 @@ export class Engine {
   }
 
   /**
-   * Waits for loads and refreshes in flight (at most `drainTimeoutMs`), then closes the Redis
-   * connection Strata owns, the bus and L1. Idempotent.
+   * Waits for loads, refreshes and the script calls of sets in flight (at most
+   * `drainTimeoutMs`), then closes the Redis connection Strata owns, the bus and L1. Idempotent.
    */
   close(drainTimeoutMs: number): Promise<void> {
-    return this.tiers.close(() => Promise.all([this.loads.drain(), this.reads.drain()]), drainTimeoutMs);
+    return this.tiers.close(
+      () => Promise.all([this.loads.drain(), this.reads.drain(), this.writes.drain()]),
+      drainTimeoutMs,
+    );
   }
 }

@@ -138,6 +138,7 @@ export class L2Guard {
    * wins, `undefined` on failure.
    * `replaces`: the write stands for a change of the source of truth (a set, not a load's
    * result), so if it does not reach Redis the value it replaces is evicted once Redis is back.
+   * `target`: what sends it (by default the Redis layer's write script).
    */
   async write(
     key: string,
@@ -145,9 +146,10 @@ export class L2Guard {
     ttlMs: number,
     token: number | undefined,
     replaces: boolean,
+    target: Pick<RedisLayer, 'writeVersion'> = this.layer,
   ): Promise<number | false | undefined> {
     const written = await this.attempt('write', async () => {
-      const version = await this.layer.writeVersion(key, entry, ttlMs, token);
+      const version = await target.writeVersion(key, entry, ttlMs, token);
       return version ?? false;
     });
     if (written.ok) return written.value;

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { parseEntry, serializeEntryTail } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
+import type { RedisSetBatches } from './redis-set-batches.js';
 import {
   DELETE_SCRIPT,
   EXTEND_DEPENDENCIES_SCRIPT,
@@ -147,14 +148,17 @@ export class RedisLayer implements CacheLayer {
 
   /**
    * {@link RedisLayer.write}, answering the stored entry's version (its `created` in Redis), or
-   * `undefined` when the token refused it.
+   * `undefined` when the token refused it. With `batch`, the write goes with the sets of a batch
+   * (its change time and announcement too, see {@link RedisSetBatches}) instead of alone.
    */
   async writeVersion(
     key: string,
     entry: EntryToWrite,
     ttlMs: number,
     token?: number,
+    batch?: RedisSetBatches,
   ): Promise<number | undefined> {
+    if (batch !== undefined) return batch.writeVersion(key, entry, ttlMs, token);
     const px = Math.max(1, Math.ceil(ttlMs));
     const version = await this.client.strataWrite(
       key,

@@ -1,7 +1,16 @@
 import { StrataError } from '../errors/strata.error.js';
-import type { AppendResult } from './journal-append.batcher.js';
 import type { JournalWrite } from './journal-record.js';
 import type { PartitionKeys } from './journal-partition.keys.js';
+
+/** The outcome of one journal append, or `'full'` when its partition had no room. */
+export type AppendResult =
+  | {
+      readonly version: number;
+      readonly count?: number;
+      /** With `replicas`: whether enough replicas confirmed the write in time. */
+      readonly replicated?: boolean;
+    }
+  | 'full';
 
 /** Where the append script announces the entries it changed: the bus channel and this instance's id. */
 export interface BusAddress {

@@ -1,8 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import { JournalAppendBatcher, type AppendResult } from './journal-append.batcher.js';
+import { GroupCommitBatcher } from '../batching/group-commit.batcher.js';
 import { APPEND_SCRIPT } from './journal-append.script.js';
 import {
   appendArguments,
+  type AppendResult,
   parseAppendReply,
   type AppendRequest,
   type BusAddress,
@@ -39,7 +40,7 @@ interface AppendCommand {
 
 /**
  * The write side of a Redis journal: appends, group-committed per partition
- * ({@link JournalAppendBatcher}). With `replicas`, every script call is followed by `WAIT`, and
+ * ({@link GroupCommitBatcher}). With `replicas`, every script call is followed by `WAIT`, and
  * each append's result says whether enough replicas confirmed it. `WAIT` blocks the connection it
  * runs on until then, so appends then use a connection of their own (a `duplicate()` of the
  * stack's, its command timeout extended by the `WAIT` timeout) and cache reads never queue
@@ -48,7 +49,7 @@ interface AppendCommand {
 export class JournalAppender {
   private readonly client: (Redis | Cluster) & AppendCommand;
   private readonly dedicated: Redis | undefined;
-  private readonly batcher = new JournalAppendBatcher<AppendRequest>(
+  private readonly batcher = new GroupCommitBatcher<AppendRequest, AppendResult>(
     (partition, requests) => this.send(partition, requests),
     MAX_APPEND_BATCH,
     MAX_APPENDS_IN_FLIGHT,
@@ -81,7 +82,7 @@ export class JournalAppender {
 
   /** Queues an append to `partition`; resolves its own result, or rejects with its own error. */
   append(partition: number, request: AppendRequest): Promise<AppendResult> {
-    return this.batcher.append(partition, request);
+    return this.batcher.submit(partition, request);
   }
 
   /** Resolves once every append made so far has its reply. */

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { parseJournalRecord, type JournalRecord } from './journal-record.js';
 import { RedisDeadLetters } from './redis-dead-letters.js';
 import { firstId, type ParsedEntries } from './stream-entries.js';
-import type { AppendResult } from './journal-append.batcher.js';
+import type { AppendResult } from './journal-append.request.js';
 import type { AppendRequest } from './journal-append.request.js';
 import { JournalAppender } from './journal-appender.js';
 import { JOURNAL_GROUP, JournalConsumerGroup } from './journal-consumer.group.js';

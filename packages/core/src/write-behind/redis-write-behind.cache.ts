@@ -14,7 +14,7 @@ import { deliverRecords, missingIncrementMany } from './journal-delivery.js';
 import { assertDelta, recordFor, type JournalRecord, type JournalWrite } from './journal-record.js';
 import { journalWriteOf } from './journal-append.request.js';
 import type { RedisJournalFlusher } from './redis-journal.flusher.js';
-import type { AppendResult } from './journal-append.batcher.js';
+import type { AppendResult } from './journal-append.request.js';
 import type { AppendRequest, RedisJournal } from './redis-journal.js';
 import type { WriteBehindStrategyCache } from './write-behind.config.js';
 import { assertLimit, type DeadLetter, type RedriveOutcome } from './dead-letter.js';

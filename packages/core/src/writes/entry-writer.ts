@@ -1,6 +1,7 @@
 import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
+import type { RedisLayer } from '../layers/redis.layer.js';
 
 /**
  * How a write may land in Redis: unconditionally (a set), if nothing changed the entry since a
@@ -8,6 +9,9 @@ import type { EntryToWrite } from '../layers/cache-layer.interface.js';
  * read failed or was skipped).
  */
 export type L2WriteToken = number | 'unconditional' | { readonly since: number } | undefined;
+
+/** What sends an entry's write to Redis (`RedisLayer.writeVersion`'s contract). */
+export type EntryWriteTarget = Pick<RedisLayer, 'writeVersion'>;
 
 /** What a write stores besides its value. */
 export interface EntryWrite {
@@ -33,8 +37,8 @@ export class EntryWriter {
   constructor(private readonly tiers: Tiers) {}
 
   /**
-   * Writes `w` to Redis (as `l2Token` allows), then to L1 under `l1Token` and the version Redis
-   * gave it.
+   * Writes `w` to Redis (as `l2Token` allows, through `target`: by default the Redis layer's
+   * write script), then to L1 under `l1Token` and the version Redis gave it.
    *
    * @returns The entry's version in Redis, or `undefined` when it was not written there.
    */
@@ -42,6 +46,7 @@ export class EntryWriter {
     w: EntryWrite,
     l1Token: number | undefined,
     l2Token: L2WriteToken,
+    target?: EntryWriteTarget,
   ): Promise<number | undefined> {
     const { guard, keys } = this.tiers;
     const now = this.tiers.clock.now();
@@ -69,7 +74,7 @@ export class EntryWriter {
         return undefined;
       }
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
-      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number');
+      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number', target);
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return undefined;
       this.writeL1(w, entry, lifeMs, l1Token, written);

@@ -9,6 +9,7 @@ import type { Tiers } from '../tiers/tiers.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-options.js';
 import { callLifetimeMs } from '../ttl/ttl-policy.js';
+import { BatchedSets } from './batched-sets.js';
 import type { EntryWriter } from './entry-writer.js';
 import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
 
@@ -35,11 +36,21 @@ export function tooLarge(
  * (docs/dependencies.md). The stack's public methods delegate here.
  */
 export class WritePath {
+  /** Sets on one Redis server, several to a script call. */
+  private readonly sets: BatchedSets;
+
   constructor(
     private readonly tiers: Tiers,
     private readonly writer: EntryWriter,
     private readonly changes: KeyChanges,
-  ) {}
+  ) {
+    this.sets = new BatchedSets(tiers, writer, changes);
+  }
+
+  /** Waits for the script calls of sets still in flight (shutdown). */
+  drain(): Promise<void> {
+    return this.sets.drain();
+  }
 
   async setEncoded(key: string, value: unknown, encoded: EncodedValue, options: WriteOptions): Promise<void> {
     const { tiers } = this;
@@ -74,10 +85,13 @@ export class WritePath {
     // Taken before the Redis write: a change another instance makes after it, announced before
     // this write reaches L1, keeps this (older) value out of L1.
     const l1Token = options.ticket?.l1 ?? tiers.l1?.missToken();
-    const written = this.writer
-      .write(write, l1Token, l2WriteToken(options))
-      .then((version): ChangedUpTo => (version === undefined ? undefined : [version - 1]));
-    await this.changes.after([full], written, issued);
+    if (issued && this.sets.enabled) await this.sets.set(write, l1Token, l2WriteToken(options));
+    else {
+      const written = this.writer
+        .write(write, l1Token, l2WriteToken(options))
+        .then((version): ChangedUpTo => (version === undefined ? undefined : [version - 1]));
+      await this.changes.after([full], written, issued);
+    }
     if (tiers.events.has('set'))
       tiers.events.emit('set', { cache: cacheOfEntry(tiers.keys.prefix, full), key: full });
   }
@@ -122,6 +136,8 @@ export class WritePath {
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => tiers.keys.entry(key, options?.namespace));
     tiers.l1?.delete(full);
+    // In Redis too, after the sets made before it (they may wait for a call) and before later ones.
+    this.sets.flush();
     await this.changes.after(full, tiers.guard?.delete(full));
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
@@ -142,6 +158,7 @@ export class WritePath {
 
   private async invalidate(tagKeys: readonly string[]): Promise<void> {
     this.tiers.l1?.invalidate(tagKeys);
+    this.sets.flush();
     await this.tiers.guard?.invalidate(tagKeys);
     await this.tiers.bus?.announce(NO_TAGS, [], tagKeys);
   }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { JournalAppendBatcher, type AppendResult } from './journal-append.batcher.js';
+import { GroupCommitBatcher } from './group-commit.batcher.js';
+
+/** A request's result in these tests. */
+type AppendResult = { readonly version: number };
 
 /** A send that records its calls and answers when told to. */
 function controlledSend() {
@@ -20,11 +23,11 @@ function controlledSend() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('JournalAppendBatcher', () => {
+describe('GroupCommitBatcher', () => {
   it('sends appends made together in one call, in call order, and resolves each with its own result', async () => {
     const { calls, send } = controlledSend();
-    const batcher = new JournalAppendBatcher(send, 16, 4);
-    const results = [1, 2, 3].map((r) => batcher.append(0, r));
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 16, 4);
+    const results = [1, 2, 3].map((r) => batcher.submit(0, r));
     await tick();
     expect(calls.map((c) => c.requests)).toEqual([[1, 2, 3]]);
     calls[0]?.answer();
@@ -33,9 +36,9 @@ describe('JournalAppendBatcher', () => {
 
   it('splits into batches of at most maxBatch, with at most maxInFlight calls per partition', async () => {
     const { calls, send } = controlledSend();
-    const batcher = new JournalAppendBatcher(send, 2, 2);
-    const results = Array.from({ length: 7 }, (_, i) => batcher.append(0, i + 1));
-    const other = batcher.append(1, 100);
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 2, 2);
+    const results = Array.from({ length: 7 }, (_, i) => batcher.submit(0, i + 1));
+    const other = batcher.submit(1, 100);
     await tick();
     // Partition 0: two calls in flight, the rest waits; partition 1 has its own slots.
     expect(calls.map((c) => [c.partition, c.requests])).toEqual([
@@ -56,8 +59,8 @@ describe('JournalAppendBatcher', () => {
 
   it('rejects only the append whose result is an error', async () => {
     const { calls, send } = controlledSend();
-    const batcher = new JournalAppendBatcher(send, 16, 4);
-    const results = Promise.allSettled([1, -2, 3].map((r) => batcher.append(0, r)));
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 16, 4);
+    const results = Promise.allSettled([1, -2, 3].map((r) => batcher.submit(0, r)));
     await tick();
     calls[0]?.answer();
     expect((await results).map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
@@ -65,10 +68,10 @@ describe('JournalAppendBatcher', () => {
 
   it('rejects every append of a failed call, and the next call still goes', async () => {
     const { calls, send } = controlledSend();
-    const batcher = new JournalAppendBatcher(send, 16, 1);
-    const first = Promise.allSettled([batcher.append(0, 1), batcher.append(0, 2)]);
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 16, 1);
+    const first = Promise.allSettled([batcher.submit(0, 1), batcher.submit(0, 2)]);
     await tick();
-    const later = batcher.append(0, 3);
+    const later = batcher.submit(0, 3);
     await tick();
     expect(calls).toHaveLength(1); // one slot: 3 waits
     calls[0]?.answer(new Error('connection lost'));
@@ -80,8 +83,8 @@ describe('JournalAppendBatcher', () => {
 
   it('idle() resolves once every queued append has its reply', async () => {
     const { calls, send } = controlledSend();
-    const batcher = new JournalAppendBatcher(send, 1, 1);
-    const appended = [batcher.append(0, 1), batcher.append(0, 2)];
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 1, 1);
+    const appended = [batcher.submit(0, 1), batcher.submit(0, 2)];
     let idle = false;
     // Called before the first call is even sent.
     const settled = batcher.idle().then(() => (idle = true));
@@ -94,5 +97,24 @@ describe('JournalAppendBatcher', () => {
     await settled;
     await Promise.all(appended);
     expect(idle).toBe(true);
+  });
+
+  it('flush() sends what waits at once, past maxInFlight, ahead of what is queued after', async () => {
+    const { calls, send } = controlledSend();
+    const batcher = new GroupCommitBatcher<number, AppendResult>(send, 2, 1);
+    const first = [batcher.submit(0, 1), batcher.submit(0, 2), batcher.submit(0, 3)];
+    batcher.flush(0);
+    // Sent before this turn ends, in calls of at most maxBatch, though only one may be in flight.
+    expect(calls.map((c) => c.requests)).toEqual([[1, 2], [3]]);
+    const later = batcher.submit(0, 4);
+    await tick();
+    expect(calls.map((c) => c.requests)).toEqual([[1, 2], [3]]);
+    calls[0]?.answer();
+    calls[1]?.answer();
+    await Promise.all(first);
+    await tick();
+    expect(calls.map((c) => c.requests)).toEqual([[1, 2], [3], [4]]);
+    calls[2]?.answer();
+    expect(await later).toEqual({ version: 40 });
   });
 });
