@@ -112,6 +112,17 @@ describe('journal append script', () => {
     });
   });
 
+  it('announces with the sender first, as every message of the bus begins, so the sender skips its own', async () => {
+    const p = partition();
+    const channel = `${uniquePrefix()}:bus`;
+    const messages: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+    await subscriber.subscribe(channel);
+    await appender(p, 100, channel).append(0, write('s', 'a', 'j1'));
+    await expect.poll(() => messages.length).toBe(1);
+    expect(messages[0]?.startsWith('{"v":2,"s":"me",')).toBe(true);
+  });
+
   it('keeps a key of any characters whole, and the entry head after it', async () => {
     const p = partition();
     const journal = appender(p);

@@ -156,6 +156,8 @@ end
 if used then redis.call('SET', KEYS[4], int(version)) end
 local channel = ARGV[5 + n * 2]
 if channel and channel ~= '' and #changed > 0 then
-  redis.call('PUBLISH', channel, cjson.encode({ v = 2, s = ARGV[6 + n * 2], k = changed, u = upTo }))
+  -- Written in this order (v, s first) so the sender recognizes its own message by its start.
+  redis.call('PUBLISH', channel, '{"v":2,"s":' .. cjson.encode(ARGV[6 + n * 2]) .. ',"k":'
+    .. cjson.encode(changed) .. ',"u":' .. cjson.encode(upTo) .. '}')
 end
 return table.concat(out, '\\n')`;
