@@ -1,6 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CacheStack, WriteBehindStrategy, type CacheWriter, type DeleteRecord, type WriteRecord } from '../src/index.js';
+import {
+  CacheStack,
+  WriteBehindStrategy,
+  type CacheWriter,
+  type DeleteRecord,
+  type WriteRecord,
+} from '../src/index.js';
 import type { RedisWriteBehindCache } from '../src/internal.js';
 import { MAX_APPEND_BATCH } from '../src/write-behind/journal-appender.js';
 import { useRedisStacks } from './redis-stacks.support.js';
