@@ -112,6 +112,38 @@ describe('journal append script', () => {
     });
   });
 
+  it('announces with the sender first, as every message of the bus begins, so the sender skips its own', async () => {
+    const p = partition();
+    const channel = `${uniquePrefix()}:bus`;
+    const messages: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => messages.push(message));
+    await subscriber.subscribe(channel);
+    await appender(p, 100, channel).append(0, write('s', 'a', 'j1'));
+    await expect.poll(() => messages.length).toBe(1);
+    expect(messages[0]?.startsWith('{"v":2,"s":"me",')).toBe(true);
+  });
+
+  it('stamps an entry above the one it replaces when that one is ahead, and at the server time otherwise', async () => {
+    const p = partition();
+    const journal = appender(p);
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1_000_000 + Number(micros);
+    const stampOf = async (key: string): Promise<number> =>
+      Number(/^S1\|(\d+)\|/.exec((await redis.get(`{p}:entry:${key}`)) ?? '')?.[1]);
+    // Ahead by the same number of digits, behind by fewer, and more digits that are a smaller
+    // number (leading zeros): only the first is above the server's time.
+    const ahead = String(now + 3_600_000_000);
+    await redis.set('{p}:entry:ahead', `S1|${ahead}|${HEAD}j1`);
+    await redis.set('{p}:entry:behind', `S1|123|${HEAD}j1`);
+    await redis.set('{p}:entry:zeros', `X|000000${now - 1_000_000}`);
+    await Promise.all(['ahead', 'behind', 'zeros'].map((key) => journal.append(0, write('s', key, 'j2'))));
+    expect(await stampOf('ahead')).toBe(Number(ahead) + 1);
+    for (const key of ['behind', 'zeros']) {
+      expect(await stampOf(key)).toBeGreaterThanOrEqual(now);
+      expect(await stampOf(key)).toBeLessThan(Number(ahead));
+    }
+  });
+
   it('keeps a key of any characters whole, and the entry head after it', async () => {
     const p = partition();
     const journal = appender(p);

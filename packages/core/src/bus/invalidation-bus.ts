@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { GuardedRun } from '../layers/guarded-run.js';
-import { decodeBusMessage, encodeBusMessage } from './bus-message.js';
+import { BUS_FORMAT_VERSION, decodeBusMessage, encodeBusMessage } from './bus-message.js';
 import { BusSubscriber } from './bus-subscriber.js';
 
 /** Options of an {@link InvalidationBus} (durations in ms). */
@@ -50,6 +50,12 @@ interface Batch {
 export class InvalidationBus {
   /** This instance's id on the bus. */
   readonly id = randomUUID();
+  /**
+   * How every message this instance publishes begins (`encodeBusMessage`, and the write-behind
+   * append script, write `v` and `s` first): its own messages, one per batch of writes, are
+   * passed over without being decoded.
+   */
+  private readonly ownPrefix = `{"v":${BUS_FORMAT_VERSION},"s":${JSON.stringify(this.id)}`;
   /** Absent without L1: such an instance only announces its changes to the others. */
   private readonly subscriber: BusSubscriber | undefined;
   private batch: Batch | undefined;
@@ -253,6 +259,8 @@ export class InvalidationBus {
   }
 
   private receive(raw: string): void {
+    // The id is followed by its closing quote: no other sender's message starts this way.
+    if (raw.startsWith(this.ownPrefix)) return;
     const decoded = decodeBusMessage(raw);
     if (decoded.kind === 'rejected') {
       // Not a layout this release reads (a newer release, another publisher, a forgery): what

@@ -67,34 +67,38 @@ export function isCurrentEncoding(encoded: EncodedValue): boolean {
 
 const MAX_DEPTH = 1000;
 
-/** True when plain JSON would lose something: then the slower typed form is used. */
+/**
+ * True when plain JSON would lose something: then the slower typed form is used. Runs on every
+ * encode, before `JSON.stringify`: strings and booleans (most leaves) are passed over without a
+ * call, and arrays are walked by index.
+ */
 function needsTyping(value: unknown, depth: number): boolean {
   // encodeValue turns this into an UncacheableValueError naming its target.
   if (depth > MAX_DEPTH) throw new RangeError('nested too deeply (or cyclic)');
-  switch (typeof value) {
-    case 'bigint':
-      return true;
-    case 'number':
-      // -0 too: JSON writes it as 0.
-      return !Number.isFinite(value) || Object.is(value, -0);
-    case 'object': {
-      if (value === null) return false;
-      if (value instanceof Date || value instanceof Map || value instanceof Set) return true;
-      if (Array.isArray(value)) {
-        for (const item of value) if (item === undefined || needsTyping(item, depth + 1)) return true;
-        return false;
-      }
-      // A user object with our marker key must be escaped, or decode would misread it.
-      if (Object.hasOwn(value, TYPE_KEY)) return true;
-      for (const key in value) {
-        if (Object.hasOwn(value, key) && needsTyping((value as Record<string, unknown>)[key], depth + 1))
-          return true;
-      }
-      return false;
+  if (typeof value === 'number') return !Number.isFinite(value) || Object.is(value, -0);
+  if (typeof value !== 'object') return typeof value === 'bigint';
+  if (value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined || (mayNeedTyping(item) && needsTyping(item, depth + 1))) return true;
     }
-    default:
-      return false;
+    return false;
   }
+  if (value instanceof Date || value instanceof Map || value instanceof Set) return true;
+  // A user object with our marker key must be escaped, or decode would misread it.
+  if (Object.hasOwn(value, TYPE_KEY)) return true;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (mayNeedTyping(item) && Object.hasOwn(value, key) && needsTyping(item, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** Whether {@link needsTyping} can answer true for `value`: not for strings, booleans and the like. */
+function mayNeedTyping(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'object' || type === 'number' || type === 'bigint';
 }
 
 interface Tagged {

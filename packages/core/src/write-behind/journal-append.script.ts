@@ -38,13 +38,19 @@ local floor, tombPx, limit, n = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), t
 local t = redis.call('TIME')
 local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local created = int(nowUs)
+local belowCreated = int(nowUs - 1)
 -- The time of a new record under key: above the record it replaces, so a key's versions never go
 -- backwards when this node's clock does (a failover to a replica whose clock is behind).
+-- Arguments of redis.call are strings: Redis formats a Lua number with '%.17g' first. Digit
+-- strings of one length compare as their numbers do, so the common case converts nothing.
 local function stampFor(key)
-  local head = redis.pcall('GETRANGE', key, 0, 39)
+  local head = redis.pcall('GETRANGE', key, '0', '39')
   if type(head) ~= 'string' then return created end
   local _, _, last = string.find(head, '^[SX]1?|(%d+)')
-  if last and tonumber(last) >= nowUs then return int(tonumber(last) + 1) end
+  if last and (#last > #created or (#last == #created and last >= created)) then
+    local n = tonumber(last)
+    if n >= nowUs then return int(n + 1) end
+  end
   return created
 end
 local version = math.floor(nowUs / 1000) * 1024
@@ -140,6 +146,7 @@ for w = 0, n - 1 do
     -- which changes the value in place under the entry's old version.
     if string.sub(entry, 1, 1) == 'X' then upTo[#upTo + 1] = stamp
     elseif op == 'i' then upTo[#upTo + 1] = ''
+    elseif stamp == created then upTo[#upTo + 1] = belowCreated
     else upTo[#upTo + 1] = int(tonumber(stamp) - 1) end
     -- A key already pending has its stream record: whoever takes it takes this write too.
     if added then redis.call('XADD', stream, '*', 'k', field, 'v', v) end
@@ -149,6 +156,8 @@ end
 if used then redis.call('SET', KEYS[4], int(version)) end
 local channel = ARGV[5 + n * 2]
 if channel and channel ~= '' and #changed > 0 then
-  redis.call('PUBLISH', channel, cjson.encode({ v = 2, s = ARGV[6 + n * 2], k = changed, u = upTo }))
+  -- Written in this order (v, s first) so the sender recognizes its own message by its start.
+  redis.call('PUBLISH', channel, '{"v":2,"s":' .. cjson.encode(ARGV[6 + n * 2]) .. ',"k":'
+    .. cjson.encode(changed) .. ',"u":' .. cjson.encode(upTo) .. '}')
 end
 return table.concat(out, '\\n')`;

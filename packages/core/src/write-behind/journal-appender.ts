@@ -18,7 +18,7 @@ import type { PartitionKeys } from './journal-partition.keys.js';
  * (apps/bench scenario 7) these used less process CPU per append than smaller batches with more
  * calls in flight, and larger batches gained nothing; measure again there before changing them.
  */
-const MAX_APPEND_BATCH = 32;
+export const MAX_APPEND_BATCH = 32;
 const MAX_APPENDS_IN_FLIGHT = 2;
 
 /** Options of a {@link JournalAppender}. */
