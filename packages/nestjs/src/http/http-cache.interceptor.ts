@@ -153,8 +153,10 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     plan: HttpCachePlan,
   ): unknown {
     const stored = this.store.peek(plan.primary, req.headers);
-    if (stored === undefined || freshness(stored, route.policy, Date.now()) !== 'fresh') return NOT_IN_L1;
-    return this.send(req, res, route, replayResponse(req, stored, 'HIT'));
+    if (stored === undefined) return NOT_IN_L1;
+    const now = Date.now();
+    if (freshness(stored, route.policy, now) !== 'fresh') return NOT_IN_L1;
+    return this.send(req, res, route, replayResponse(req, stored, 'HIT', now));
   }
 
   /**

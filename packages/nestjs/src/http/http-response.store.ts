@@ -37,11 +37,25 @@ export function variantEntryKey(primary: string, variant: string): string {
 }
 
 /**
+ * Stored responses already found to have the current shape. L1 hands out the same object on every
+ * hit (entries are stored shared, deep-frozen by the stack), so a hit checks its shape once, not
+ * per request. Only frozen ones are remembered: one that could still change is checked each time.
+ */
+const checkedResponses = new WeakSet<object>();
+
+function isCheckedStoredResponse(value: unknown): value is StoredResponse {
+  if (typeof value === 'object' && value !== null && checkedResponses.has(value)) return true;
+  if (!isStoredResponse(value)) return false;
+  if ([value, value.headers, value.varyNames, value.tags].every(Object.isFrozen)) checkedResponses.add(value);
+  return true;
+}
+
+/**
  * The first stage of a lookup: the response (no `Vary`), the index of its variants, or a miss
  * (`CACHE_MISS` and entries of another shape too).
  */
 function readPrimary(head: unknown): StoredResponse | VaryIndex | undefined {
-  if (isStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
+  if (isCheckedStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
   return isVaryIndex(head) ? head : undefined;
 }
 
@@ -50,7 +64,7 @@ function readPrimary(head: unknown): StoredResponse | VaryIndex | undefined {
  * index may have changed since this variant was written).
  */
 function readVariant(stored: unknown, request: HeaderSource, variant: string): StoredResponse | undefined {
-  return isStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
+  return isCheckedStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
 }
 
 /** Reads and writes stored responses in one namespace of a {@link CacheStack}. */
