@@ -115,7 +115,8 @@ export interface BytesAnswer {
  * Sets a header on the response, one line per member of an array. On Express, with the
  * response's own `setHeader` (Node's `ServerResponse`, which takes a line or an array of lines as
  * they are): `res.set()`, the adapter's way, only converts the value to a string and completes a
- * `Content-Type` charset, so `Content-Type` alone still goes through it. Elsewhere (Fastify's
+ * `Content-Type` charset, so a `Content-Type` still goes through it unless it already has the form
+ * `res.set()` keeps as it is (`type/subtype; charset=utf-8`, see {@link isTextAsIsType}). Elsewhere (Fastify's
  * `reply`, which keeps its headers apart from Node's) through the adapter.
  */
 export function setResponseHeader(
@@ -135,7 +136,7 @@ function setHeaderOn(
   name: string,
   value: string | readonly string[],
 ): void {
-  if (express && name !== 'content-type') {
+  if (express && (name !== 'content-type' || (typeof value === 'string' && isTextAsIsType(value)))) {
     const setHeader = (response as { setHeader?: unknown }).setHeader;
     if (typeof setHeader === 'function') {
       (setHeader as (name: string, value: string | readonly string[]) => void).call(response, name, value);
