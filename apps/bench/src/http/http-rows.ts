@@ -84,7 +84,8 @@ export function httpRows(subjects: readonly HttpSubject[], measured: Measured): 
   const of = (stack: HttpStackKind): HttpSubject | undefined => subjects.find((s) => s.stack === stack);
   const reference = of('floor-interceptor');
   const bare = of('bare');
-  if (reference === undefined || bare === undefined) throw new Error('scenario 11: no reference or bare route');
+  if (reference === undefined || bare === undefined)
+    throw new Error('scenario 11: no reference or bare route');
   const cost: ResultRow[] = [];
   const rates: ResultRow[] = [];
   for (const subject of subjects) {

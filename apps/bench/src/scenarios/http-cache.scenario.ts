@@ -152,7 +152,9 @@ async function measure(servers: readonly Server[]): Promise<Measured> {
     // (expected: about one run per expiry of the 1-minute entry, up to 50 for CacheInterceptor).
     const requests = measured.requests.get(server.subject.name) ?? 0;
     if (answersFromCache(server.subject.stack) && handlerRuns > requests / 100) {
-      throw new Error(`${server.subject.name}: the handler ran ${handlerRuns} times for ${requests} requests`);
+      throw new Error(
+        `${server.subject.name}: the handler ran ${handlerRuns} times for ${requests} requests`,
+      );
     }
   }
   return measured;
