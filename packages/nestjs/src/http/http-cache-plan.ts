@@ -66,6 +66,8 @@ export function planCacheRequest(
     personal,
   });
   if (!primary.ok) return undefined;
-  const routeTags = route.policy.tags?.(req) ?? [];
+  const routeTags = route.policy.tags?.(req) ?? NO_TAGS;
   return { primary: primary.key, tags: [resourcePathTag(primary.resource), ...routeTags], routeTags };
 }
+
+const NO_TAGS: readonly string[] = Object.freeze([]);

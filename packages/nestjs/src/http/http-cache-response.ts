@@ -87,6 +87,8 @@ export interface CacheableRequest {
 
 function conditionalMatches(request: CacheableRequest, status: number, etag: string): boolean {
   const ifNoneMatch = headerString(request.headers, 'if-none-match');
+  // Most requests are not conditional.
+  if (ifNoneMatch === undefined) return false;
   return isNotModified({ method: request.method, ifNoneMatch, status, etag });
 }
 
