@@ -39,7 +39,7 @@ export function planCacheRequest(
   settings: PlanSettings,
 ): HttpCachePlan | undefined {
   const options = { scope: route.scope, publicCookies: settings.publicCookies };
-  if (!checkCacheableRequest({ method: req.method, headers: req.headers }, options).ok) return undefined;
+  if (!checkCacheableRequest(req, options).ok) return undefined;
   const unkeyed = checkUnkeyedHeaders(req.headers, settings.unkeyedHeaders);
   if (!unkeyed.ok) return undefined;
   let user = '';
