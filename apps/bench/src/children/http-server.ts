@@ -18,6 +18,8 @@ export type HttpServerCommands = {
   /** Starts the app of `subject`; returns its port. */
   start(subject: HttpSubject, redis: RedisTarget | undefined): number;
   stats(): ServerStats;
+  /** This process's id (for CPU pinning). */
+  pid(): number;
 };
 
 let app: INestApplication | undefined;
@@ -33,6 +35,9 @@ await serve<HttpServerCommands>(
     stats() {
       const cpu = process.cpuUsage();
       return { handlerRuns: handlerRuns.count, cpuMicros: cpu.user + cpu.system };
+    },
+    pid() {
+      return process.pid;
     },
   },
   async () => {

@@ -10,6 +10,8 @@ export interface LoadRun {
   /** Completed responses per second. */
   readonly rps: number;
   readonly requests: number;
+  /** 99th percentile of the response latency, ms (autocannon's histogram: whole milliseconds). */
+  readonly p99Ms: number;
   /** CPU time this process (the load generator) used, as a fraction of one core. */
   readonly generatorCpu: number;
 }
@@ -28,6 +30,7 @@ export async function runLoad(url: string, connections: number, seconds: number)
   return {
     rps: result.requests.total / wallSeconds,
     requests: result.requests.total,
+    p99Ms: result.latency.p99,
     generatorCpu: (cpu.user + cpu.system) / 1e6 / wallSeconds,
   };
 }

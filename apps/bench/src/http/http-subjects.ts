@@ -6,10 +6,9 @@
 /**
  * What serves `GET /product`: no cache, Strata's interceptor (memory, memory with
  * `shareReferences: true`, Redis only), or `@nestjs/cache-manager`'s (memory, `@keyv/redis`).
- * Two references, not caches, bound what any interceptor can reach: `noop-interceptor` (a global
- * interceptor returning `next.handle()`: the bare route plus Nest's interceptor pipeline) and
- * `floor-interceptor` (one answering every request with the value's JSON, computed once, and the
- * headers a Strata hit sends: the least an interceptor that serves from a cache can do).
+ * The reference, not a cache: `floor-interceptor`, a global interceptor answering every request
+ * with the value's JSON, computed once, and the headers a Strata hit sends (the least an
+ * interceptor that serves from a cache can do): the cost of a hit is measured against it.
  */
 export type HttpStackKind =
   | 'bare'
@@ -18,12 +17,11 @@ export type HttpStackKind =
   | 'strata-redis'
   | 'cm-memory'
   | 'cm-redis'
-  | 'noop-interceptor'
   | 'floor-interceptor';
 
 /** Whether a subject answers from a cache (`X-Cache: HIT`, its handler run about once). */
 export function answersFromCache(stack: HttpStackKind): boolean {
-  return stack !== 'bare' && stack !== 'noop-interceptor';
+  return stack !== 'bare';
 }
 
 /** The Nest HTTP adapter of a subject. */

@@ -13,7 +13,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { type HeaderSource, headerString, splitList } from './http-headers.js';
+import { type HeaderSource, type HeaderValue, headerString, splitList } from './http-headers.js';
 import { queryKey } from './query-key.js';
 import { canonicalPath, type TargetBypassReason, targetPath } from './request-target.js';
 
@@ -259,6 +259,17 @@ function decisionsOf(
   return decisions;
 }
 
+/** The outcome for a request with no unkeyed header. */
+const NO_KEY_PART: UnkeyedHeadersResult = Object.freeze({ ok: true, keyPart: '' });
+
+function carriesAny(
+  request: Readonly<Record<string, HeaderValue>>,
+  decisions: ReadonlyMap<string, UnkeyedHeaderDecision>,
+): boolean {
+  for (const name of decisions.keys()) if (request[name] !== undefined) return true;
+  return false;
+}
+
 /**
  * Checks a request for unkeyed headers: any `bypass` header present (even empty) means bypass;
  * the `key` headers present give the extra key part.
@@ -272,6 +283,8 @@ export function checkUnkeyedHeaders(
   policy: Readonly<Record<string, UnkeyedHeaderDecision>> = DEFAULT_UNKEYED_HEADERS,
 ): UnkeyedHeadersResult {
   const decisions = decisionsOf(policy);
+  // The usual request carries none of them: one property read per name, nothing allocated.
+  if (typeof request !== 'function' && !carriesAny(request, decisions)) return NO_KEY_PART;
   const keyed: [string, string][] = [];
   for (const [name, decision] of decisions) {
     const value = normalizeHeaderValue(request, name);
@@ -279,7 +292,7 @@ export function checkUnkeyedHeaders(
     if (decision === 'bypass') return { ok: false, reason: 'unkeyed-header', header: name };
     keyed.push([name, value]);
   }
-  if (keyed.length === 0) return { ok: true, keyPart: '' };
+  if (keyed.length === 0) return NO_KEY_PART;
   keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return { ok: true, keyPart: JSON.stringify(keyed) };
 }

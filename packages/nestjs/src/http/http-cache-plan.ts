@@ -39,7 +39,7 @@ export function planCacheRequest(
   settings: PlanSettings,
 ): HttpCachePlan | undefined {
   const options = { scope: route.scope, publicCookies: settings.publicCookies };
-  if (!checkCacheableRequest({ method: req.method, headers: req.headers }, options).ok) return undefined;
+  if (!checkCacheableRequest(req, options).ok) return undefined;
   const unkeyed = checkUnkeyedHeaders(req.headers, settings.unkeyedHeaders);
   if (!unkeyed.ok) return undefined;
   let user = '';
@@ -66,6 +66,8 @@ export function planCacheRequest(
     personal,
   });
   if (!primary.ok) return undefined;
-  const routeTags = route.policy.tags?.(req) ?? [];
+  const routeTags = route.policy.tags?.(req) ?? NO_TAGS;
   return { primary: primary.key, tags: [resourcePathTag(primary.resource), ...routeTags], routeTags };
 }
+
+const NO_TAGS: readonly string[] = Object.freeze([]);

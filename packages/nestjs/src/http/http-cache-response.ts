@@ -87,6 +87,8 @@ export interface CacheableRequest {
 
 function conditionalMatches(request: CacheableRequest, status: number, etag: string): boolean {
   const ifNoneMatch = headerString(request.headers, 'if-none-match');
+  // Most requests are not conditional.
+  if (ifNoneMatch === undefined) return false;
   return isNotModified({ method: request.method, ifNoneMatch, status, etag });
 }
 
@@ -108,14 +110,15 @@ export function missResponse(request: CacheableRequest, captured: CapturedRespon
 /**
  * The answer to a hit: a 304 with the headers RFC 9110 §15.4.5 lists when `If-None-Match`
  * matches, else the stored status, headers and exact bytes; both with `Age` and `X-Cache: HIT`
- * (`STALE` for a response served past its freshness).
+ * (`STALE` for a response served past its freshness). `now` (ms since the epoch) gives the `Age`.
  */
 export function replayResponse(
   request: CacheableRequest,
   stored: StoredResponse,
   cache: 'HIT' | 'STALE' = 'HIT',
+  now: number = Date.now(),
 ): BytesAnswer {
-  const age = String(ageSeconds(stored, Date.now()));
+  const age = String(ageSeconds(stored, now));
   if (conditionalMatches(request, stored.status, stored.etag)) {
     const headers = { ...notModifiedHeaders(stored.headers), age, 'x-cache': cache };
     return { status: 304, headers, body: undefined };

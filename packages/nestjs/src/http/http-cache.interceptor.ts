@@ -36,7 +36,7 @@ import { ResponseFlights } from './response-flights.js';
 import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-responses.js';
 import { resolvePublicCookies } from './request-cookies.js';
 import { clientRequestsRevalidation } from './client-revalidation.js';
-import { claimRequest } from './request-claim.js';
+import { claimingHandler, isClaimed, passOn } from './request-claim.js';
 
 export { httpPathTag };
 
@@ -122,23 +122,30 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     if (context.getType() !== 'http') return next.handle();
     const req = context.switchToHttp().getRequest<ExchangeRequest>();
     // Bound twice (the module's global binding and `useGlobalInterceptors` or `@UseInterceptors`):
-    // the outer one serves the request, the inner ones pass it through.
-    if (claimRequest(req)) return next.handle();
+    // the outer one serves the request, the inner ones pass it through. The outer one marks the
+    // request whenever it runs the rest of the pipeline (request-claim.ts), which is the only way
+    // an inner one gets to see it.
+    if (isClaimed(req)) return next.handle();
     const method = req.method.toUpperCase();
     if (INVALIDATING_METHODS.has(method)) {
-      return this.invalidations.after(req, routeStatus(context.getHandler(), method), next);
+      return this.invalidations.after(
+        req,
+        routeStatus(context.getHandler(), method),
+        claimingHandler(req, next),
+      );
     }
-    if (method !== 'GET' && method !== 'HEAD') return next.handle();
+    if (method !== 'GET' && method !== 'HEAD') return passOn(req, next);
     const route = this.routes.resolve(context.getClass(), context.getHandler());
-    if (route === null) return next.handle();
+    if (route === null) return passOn(req, next);
     const plan = this.planRequest(req, route);
-    if (plan === undefined) return next.handle();
+    if (plan === undefined) return passOn(req, next);
     const res = context.switchToHttp().getResponse<ExchangeResponse>();
     if (route.policy.honorClientNoCache && clientRequestsRevalidation(req.headers)) {
-      return from(this.revalidate(req, res, route, plan, next));
+      return from(this.revalidate(req, res, route, plan, claimingHandler(req, next)));
     }
     const local = this.serveFresh(req, res, route, plan);
-    return local === NOT_IN_L1 ? from(this.serve(req, res, route, plan, next)) : of(local);
+    if (local !== NOT_IN_L1) return of(local);
+    return from(this.serve(req, res, route, plan, claimingHandler(req, next)));
   }
 
   /**
@@ -153,8 +160,10 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     plan: HttpCachePlan,
   ): unknown {
     const stored = this.store.peek(plan.primary, req.headers);
-    if (stored === undefined || freshness(stored, route.policy, Date.now()) !== 'fresh') return NOT_IN_L1;
-    return this.send(req, res, route, replayResponse(req, stored, 'HIT'));
+    if (stored === undefined) return NOT_IN_L1;
+    const now = Date.now();
+    if (freshness(stored, route.policy, now) !== 'fresh') return NOT_IN_L1;
+    return this.send(req, res, route, replayResponse(req, stored, 'HIT', now));
   }
 
   /**

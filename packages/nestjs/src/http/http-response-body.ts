@@ -115,7 +115,8 @@ export interface BytesAnswer {
  * Sets a header on the response, one line per member of an array. On Express, with the
  * response's own `setHeader` (Node's `ServerResponse`, which takes a line or an array of lines as
  * they are): `res.set()`, the adapter's way, only converts the value to a string and completes a
- * `Content-Type` charset, so `Content-Type` alone still goes through it. Elsewhere (Fastify's
+ * `Content-Type` charset, so a `Content-Type` still goes through it unless it already has the form
+ * `res.set()` keeps as it is (`type/subtype; charset=utf-8`, see {@link isTextAsIsType}). Elsewhere (Fastify's
  * `reply`, which keeps its headers apart from Node's) through the adapter.
  */
 export function setResponseHeader(
@@ -124,7 +125,18 @@ export function setResponseHeader(
   name: string,
   value: string | readonly string[],
 ): void {
-  if (name !== 'content-type' && adapter.getType() === 'express') {
+  setHeaderOn(adapter, adapter.getType() === 'express', response, name, value);
+}
+
+/** {@link setResponseHeader}, the adapter's type already known. */
+function setHeaderOn(
+  adapter: AbstractHttpAdapter,
+  express: boolean,
+  response: unknown,
+  name: string,
+  value: string | readonly string[],
+): void {
+  if (express && (name !== 'content-type' || (typeof value === 'string' && isTextAsIsType(value)))) {
     const setHeader = (response as { setHeader?: unknown }).setHeader;
     if (typeof setHeader === 'function') {
       (setHeader as (name: string, value: string | readonly string[]) => void).call(response, name, value);
@@ -148,6 +160,19 @@ export function setResponseHeader(
  * `; charset=utf-8` to a JSON type that has no charset.
  */
 const TEXT_AS_IS_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+; charset=utf-8$/;
+
+/** {@link TEXT_AS_IS_TYPE} of the last types seen: an app sends a handful. */
+const textAsIsTypes = new Map<string, boolean>();
+
+function isTextAsIsType(type: string): boolean {
+  let asIs = textAsIsTypes.get(type);
+  if (asIs === undefined) {
+    asIs = TEXT_AS_IS_TYPE.test(type);
+    if (textAsIsTypes.size >= 64) textAsIsTypes.clear();
+    textAsIsTypes.set(type, asIs);
+  }
+  return asIs;
+}
 
 /** The response's `Content-Type` as a string, on Express (`res`) and Fastify (`reply`) alike. */
 function contentTypeOf(response: unknown): unknown {
@@ -186,14 +211,16 @@ export function sendBytes(
   if (answer.status !== routeStatus || body === undefined || body.length === 0) {
     return bytesResponse(answer.status, answer.headers, body);
   }
-  for (const name in answer.headers) {
-    if (name === 'content-length' || name === 'set-cookie' || !Object.hasOwn(answer.headers, name)) continue;
-    setResponseHeader(adapter, response, name, answer.headers[name] as string | readonly string[]);
+  const express = adapter.getType() === 'express';
+  const { headers } = answer;
+  for (const name in headers) {
+    if (name === 'content-length' || name === 'set-cookie' || !Object.hasOwn(headers, name)) continue;
+    setHeaderOn(adapter, express, response, name, headers[name] as string | readonly string[]);
   }
   // Both adapters set Content-Length themselves for a string.
   if (typeof body === 'string') {
     const type = contentTypeOf(response);
-    if (typeof type === 'string' && TEXT_AS_IS_TYPE.test(type)) return body;
+    if (typeof type === 'string' && isTextAsIsType(type)) return body;
   }
   const bytes = bodyBytes(body);
   adapter.setHeader(response, 'content-length', String(bytes.byteLength));

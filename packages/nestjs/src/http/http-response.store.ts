@@ -37,11 +37,28 @@ export function variantEntryKey(primary: string, variant: string): string {
 }
 
 /**
+ * Stored responses already found to have the current shape. L1 hands out the same object on every
+ * hit (entries are stored shared, deep-frozen by the stack), so an L1 hit checks its shape once, not
+ * per request. Only frozen ones found in L1 are remembered: one that could still change is checked
+ * each time, and one read from Redis is a new object per read.
+ */
+const checkedResponses = new WeakSet<object>();
+
+function isCheckedStoredResponse(value: unknown, fromL1: boolean): value is StoredResponse {
+  if (typeof value === 'object' && value !== null && checkedResponses.has(value)) return true;
+  if (!isStoredResponse(value)) return false;
+  if (fromL1 && [value, value.headers, value.varyNames, value.tags].every(Object.isFrozen)) {
+    checkedResponses.add(value);
+  }
+  return true;
+}
+
+/**
  * The first stage of a lookup: the response (no `Vary`), the index of its variants, or a miss
  * (`CACHE_MISS` and entries of another shape too).
  */
-function readPrimary(head: unknown): StoredResponse | VaryIndex | undefined {
-  if (isStoredResponse(head)) return head.varyNames.length === 0 ? head : undefined;
+function readPrimary(head: unknown, fromL1: boolean): StoredResponse | VaryIndex | undefined {
+  if (isCheckedStoredResponse(head, fromL1)) return head.varyNames.length === 0 ? head : undefined;
   return isVaryIndex(head) ? head : undefined;
 }
 
@@ -49,16 +66,28 @@ function readPrimary(head: unknown): StoredResponse | VaryIndex | undefined {
  * The second stage: the variant entry, if its `Vary` names still give the request's variant (the
  * index may have changed since this variant was written).
  */
-function readVariant(stored: unknown, request: HeaderSource, variant: string): StoredResponse | undefined {
-  return isStoredResponse(stored) && variantKey(stored.varyNames, request) === variant ? stored : undefined;
+function readVariant(
+  stored: unknown,
+  request: HeaderSource,
+  variant: string,
+  fromL1: boolean,
+): StoredResponse | undefined {
+  return isCheckedStoredResponse(stored, fromL1) && variantKey(stored.varyNames, request) === variant
+    ? stored
+    : undefined;
 }
 
 /** Reads and writes stored responses in one namespace of a {@link CacheStack}. */
 export class HttpResponseStore {
+  /** Pages are only read: the stack hands out the stored object instead of a decoded copy. */
+  private readonly readOptions: { readonly namespace: string; readonly share: true };
+
   constructor(
     private readonly stack: CacheStack,
     private readonly namespace: string,
-  ) {}
+  ) {
+    this.readOptions = { namespace, share: true };
+  }
 
   /**
    * The stored response for a request, or `undefined`. Entries of another shape read as a miss.
@@ -67,11 +96,12 @@ export class HttpResponseStore {
    * @param request - the request headers, for the variant key.
    */
   async lookup(primary: string, request: HeaderSource): Promise<StoredResponse | undefined> {
-    const options = { namespace: this.namespace, share: true };
-    const head = readPrimary(await this.stack.get(primary, options));
+    const options = this.readOptions;
+    const head = readPrimary(await this.stack.get(primary, options), false);
     if (head === undefined || !('kind' in head)) return head;
     const variant = variantKey(head.varyNames, request);
-    return readVariant(await this.stack.get(variantEntryKey(primary, variant), options), request, variant);
+    const stored = await this.stack.get(variantEntryKey(primary, variant), options);
+    return readVariant(stored, request, variant, false);
   }
 
   /**
@@ -80,10 +110,15 @@ export class HttpResponseStore {
    * response is still fresh for its route is the caller's check (`freshness`). No promise.
    */
   peek(primary: string, request: HeaderSource): StoredResponse | undefined {
-    const head = readPrimary(this.stack.peek(primary, this.namespace));
+    const head = readPrimary(this.stack.peek(primary, this.namespace), true);
     if (head === undefined || !('kind' in head)) return head;
     const variant = variantKey(head.varyNames, request);
-    return readVariant(this.stack.peek(variantEntryKey(primary, variant), this.namespace), request, variant);
+    return readVariant(
+      this.stack.peek(variantEntryKey(primary, variant), this.namespace),
+      request,
+      variant,
+      true,
+    );
   }
 
   /**

@@ -91,7 +91,9 @@ export function nonPublicCookie(
   headers: HeaderSource,
   publicCookies: ReadonlySet<string>,
 ): string | undefined {
-  const read = readCookieNames(cookieHeader(headers));
+  const header = cookieHeader(headers);
+  if (header === undefined) return undefined;
+  const read = readCookieNames(header);
   if (!read.ok) return `an unreadable Cookie header (at ${JSON.stringify(read.malformed.slice(0, 40))})`;
   const name = read.names.find((candidate) => !publicCookies.has(candidate));
   return name === undefined ? undefined : `the cookie "${name.slice(0, 40)}", which is not in publicCookies`;

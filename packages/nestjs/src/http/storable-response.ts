@@ -57,6 +57,9 @@ export interface CacheRequest {
 
 const NO_PUBLIC_COOKIES: ReadonlySet<string> = new Set();
 
+/** The decision of a request that may use the cache (one object for all). */
+const CACHEABLE: CacheDecision<RequestBypassReason> = Object.freeze({ ok: true });
+
 function fail<Reason extends string>(reason: Reason, detail: string): CacheDecision<Reason> {
   return { ok: false, reason, detail };
 }
@@ -76,7 +79,7 @@ export function checkCacheableRequest(
   const method = request.method.toUpperCase();
   if (method !== 'GET' && method !== 'HEAD')
     return fail('method', `${method} is never served from the cache`);
-  if (options.scope === 'private' || options.scope === 'public') return { ok: true };
+  if (options.scope === 'private' || options.scope === 'public') return CACHEABLE;
   if (hasHeader(request.headers, 'authorization')) {
     return fail(
       'authorization',
@@ -87,7 +90,7 @@ export function checkCacheableRequest(
   if (cookie !== undefined) {
     return fail('cookie', `the request carries ${cookie} and the route is neither private nor public`);
   }
-  return { ok: true };
+  return CACHEABLE;
 }
 
 /** The response side of a decision. */
