@@ -4,6 +4,7 @@ import type { StrataEvents } from '../events/strata-events.js';
 import type { EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisLayer } from './redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
+import type { HeldLease } from '../lease/held-lease.js';
 import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
 import { OperationDeadlines } from './operation-deadlines.js';
 import { PendingEvictions, type ReplayListener } from './pending-evictions.js';
@@ -138,6 +139,7 @@ export class L2Guard {
    * wins, `undefined` on failure.
    * `replaces`: the write stands for a change of the source of truth (a set, not a load's
    * result), so if it does not reach Redis the value it replaces is evicted once Redis is back.
+   * `lease`: the lease a load holds, released by the same script where it can be.
    */
   async write(
     key: string,
@@ -145,9 +147,10 @@ export class L2Guard {
     ttlMs: number,
     token: number | undefined,
     replaces: boolean,
+    lease?: HeldLease,
   ): Promise<number | false | undefined> {
     const written = await this.attempt('write', async () => {
-      const version = await this.layer.writeVersion(key, entry, ttlMs, token);
+      const version = await this.layer.writeVersion(key, entry, ttlMs, token, lease);
       return version ?? false;
     });
     if (written.ok) return written.value;

@@ -7,7 +7,8 @@
  * 1.7e15 in exponent notation.
  */
 
-const NOW = `local t = redis.call('TIME')
+/** Lua: `now`, Redis `TIME` in microseconds. */
+export const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
 /**
@@ -15,7 +16,7 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
  * time), or nil. Reads the header only (`GETRANGE`), not the value. A key of another type (not
  * Strata's) has none: it is replaced, as a plain `SET` or `UNLINK` would.
  */
-const RECORD_VERSION = `local function recordVersion(key)
+export const RECORD_VERSION = `local function recordVersion(key)
   local head = redis.pcall('GETRANGE', key, 0, 39)
   if type(head) ~= 'string' then return nil end
   local _, _, v = string.find(head, '^[SX]1?|(%d+)')

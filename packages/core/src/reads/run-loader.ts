@@ -9,7 +9,7 @@ import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { Tiers } from '../tiers/tiers.js';
 import type { EntryWriter } from '../writes/entry-writer.js';
-import type { LoadRequest, Tokens } from './load-request.js';
+import type { LoaderTokens, LoadRequest } from './load-request.js';
 import type { Loaded } from './read-path.types.js';
 
 /**
@@ -22,7 +22,7 @@ export async function runLoader(
   tiers: Tiers,
   writer: EntryWriter,
   request: LoadRequest,
-  tokens: Tokens,
+  tokens: LoaderTokens,
 ): Promise<Loaded> {
   const { full, loader, options, policy, tagKeys } = request;
   const { events, keys, tracker } = tiers;
@@ -73,7 +73,7 @@ export async function runLoader(
   }
   const ttlMs = Math.min(tiers.ttl.forValue(value, policy.ttlMs, policy.nullTtlMs), remainingMs ?? Infinity);
   const shared = tiers.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
-  const { l1, l2 } = tokens;
+  const { l1, l2, lease } = tokens;
   const write = {
     full,
     encoded,
@@ -83,6 +83,7 @@ export async function runLoader(
     loadMs: Math.ceil(loadMs),
     shared,
   };
-  await writer.write(write, l1, l2);
+  // With the lease the load holds: the write script releases it too, where it can.
+  await writer.write(write, l1, l2, lease);
   return { value, encoded, tags };
 }

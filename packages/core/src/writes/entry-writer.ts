@@ -1,6 +1,7 @@
 import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
+import type { HeldLease } from '../lease/held-lease.js';
 
 /**
  * How a write may land in Redis: unconditionally (a set), if nothing changed the entry since a
@@ -34,7 +35,7 @@ export class EntryWriter {
 
   /**
    * Writes `w` to Redis (as `l2Token` allows), then to L1 under `l1Token` and the version Redis
-   * gave it.
+   * gave it. `lease`: the lease a load holds, which the Redis write releases where it can.
    *
    * @returns The entry's version in Redis, or `undefined` when it was not written there.
    */
@@ -42,6 +43,7 @@ export class EntryWriter {
     w: EntryWrite,
     l1Token: number | undefined,
     l2Token: L2WriteToken,
+    lease?: HeldLease,
   ): Promise<number | undefined> {
     const { guard, keys } = this.tiers;
     const now = this.tiers.clock.now();
@@ -69,7 +71,7 @@ export class EntryWriter {
         return undefined;
       }
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
-      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number');
+      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number', lease);
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return undefined;
       this.writeL1(w, entry, lifeMs, l1Token, written);
