@@ -20,6 +20,18 @@ export interface MissClaim {
    * entry there may be used instead of loading. `undefined` when it did not change.
    */
   readonly read: LayerRead | undefined;
+  /**
+   * Set when Redis refused the lease for another reason than memory (a read-only replica): the
+   * token stands, the lease is unavailable, and the caller reports this as the lease's failure.
+   */
+  readonly refused?: Error;
+}
+
+/** Redis's refusal of a lease's `SET`, as the error reply it is (see `isRedisReply`): Redis answered. */
+function refusal(message: string): Error {
+  const error = new Error(message);
+  error.name = 'ReplyError';
+  return error;
 }
 
 /** The script's lease codes, in order. */
@@ -119,6 +131,8 @@ export class RedisMissCommands {
       throw error;
     }
     const token = Number(reply[0]);
+    if (Number(reply[1]) === 4)
+      return { token, lease: 'unavailable', read: undefined, refused: refusal(String(reply[2])) };
     if (holder !== '') state = LEASE_STATES[Number(reply[1])] ?? 'unavailable';
     const raw = reply[2];
     if (typeof raw !== 'string') return { token, lease: state, read: undefined };

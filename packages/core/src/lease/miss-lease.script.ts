@@ -15,11 +15,11 @@ import { NOW, RECORD_VERSION } from '../layers/redis.scripts.js';
  * NOW_SCRIPT). The lease is `SET NX PX`, called with `redis.pcall`: when Redis is out of memory
  * (`maxmemory` with `noeviction`) it refuses the `SET`, as the first write of a script, and the
  * script still answers: the token, and the lease unavailable (the caller loads without it, and
- * degrades rather than fails). Any other refusal of the `SET` (a read-only replica) is the
- * script's error reply.
+ * degrades rather than fails). Any other refusal of the `SET` (a read-only replica) is returned
+ * with the token (lease 4, then the error), for the caller to report as the lease's failure.
  *
  * Returns `{token, lease}` with lease 0 = unavailable (out of memory), 1 = acquired, 2 = held by
- * another holder, 3 = not asked; when the key changed since the miss read, also the record and the
+ * another holder, 3 = not asked, 4 = refused (then the error); when the key changed since the miss read, also the record and the
  * times of the tag keys given (`false`, a nil reply, for a time not set), so the caller may use
  * that entry instead of loading. Reading the record after taking the lease finds every value
  * stored by the lease's previous holder, which stored before releasing it.
@@ -41,7 +41,7 @@ if ARGV[2] ~= '' then
   firstTag = 3
   local taken = redis.pcall('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX')
   if type(taken) == 'table' and taken.err then
-    if not string.find(taken.err, 'OOM', 1, true) then return taken end
+    if not string.find(taken.err, 'OOM', 1, true) then return {token, 4, taken.err} end
     lease = 0
   elseif taken then
     lease = 1

@@ -1,3 +1,4 @@
+import type { MissClaim } from '../layers/redis-miss.commands.js';
 import type { ClaimResult, LeaseClaim } from '../lease/load-lease.js';
 import type { Tiers } from '../tiers/tiers.js';
 import { l2LookupOf } from './l2-lookup.js';
@@ -28,20 +29,23 @@ export function missClaim(
   const { full, tagKeys } = request;
   return {
     take: async (lease) => {
-      const claimed =
-        guard === undefined || l2 === undefined
-          ? undefined
-          : await guard.command(
-              lease === undefined ? 'read' : 'lease',
-              () => l2.claimMiss(full, seen, tagKeys, lease),
-              {
-                undo: lease?.undo,
-              },
-            );
-      onToken(claimed?.token);
+      if (guard === undefined || l2 === undefined) return UNANSWERED;
+      let token: number | undefined;
+      const claim = async (): Promise<MissClaim> => {
+        const answer = await l2.claimMiss(full, seen, tagKeys, lease);
+        token = answer.token;
+        // A lease Redis refused (read-only) fails as a lease's command would; the token stands.
+        if (answer.refused !== undefined) throw answer.refused;
+        return answer;
+      };
+      const claimed = await guard.command(lease === undefined ? 'read' : 'lease', claim, {
+        undo: lease?.undo,
+      });
+      // Without an answer there is no token: the load's result stays out of Redis.
+      onToken(token);
       if (claimed === undefined) return UNANSWERED;
       // A record that an eviction waiting for its replay may cover is not served (see L2Guard.read).
-      const read = claimed.read !== undefined && guard?.pendingRepairs === 0 ? claimed.read : undefined;
+      const read = claimed.read !== undefined && guard.pendingRepairs === 0 ? claimed.read : undefined;
       const found = read === undefined ? undefined : l2LookupOf(tiers, full, read, l1Token, L2_READ.lookup);
       return {
         lease: claimed.lease,
