@@ -99,13 +99,16 @@ async function roundTrips(redis: BenchRedis, strata: Subject): Promise<{ perMiss
   for (let i = 0; i < COUNTED_MISSES; i++) await strata.run();
   const after = await redis.commandStats();
   const delta = (name: string): number => (after.get(name)?.calls ?? 0) - (before.get(name)?.calls ?? 0);
+  const usec = (name: string): number => (after.get(name)?.usec ?? 0) - (before.get(name)?.usec ?? 0);
+  const serverTime = (name: string): string =>
+    delta(name) > 0 ? ` (${(usec(name) / delta(name)).toFixed(1)} µs of server time each)` : '';
   const listed = (names: readonly string[]): string =>
     names.map((name) => `${name.toUpperCase()} ${delta(name)}`).join(', ');
   const sent = ['mget', 'evalsha', 'eval', 'publish'];
   const total = sent.reduce((sum, name) => sum + delta(name), 0);
   return {
     perMiss: total / COUNTED_MISSES,
-    detail: `${listed(sent)}; run inside the scripts: ${listed(['time', 'getrange', 'get', 'set', 'del'])}`,
+    detail: `${sent.map((name) => `${name.toUpperCase()} ${delta(name)}${serverTime(name)}`).join(', ')}; run inside the scripts: ${listed(['time', 'getrange', 'get', 'set', 'del'])}`,
   };
 }
 

@@ -63,9 +63,11 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Cross-instance single-flight: on a miss, one instance takes a lease on the key (`SET NX PX`
- * with a random token) and loads; the others wait for the value it stores. A lease is released
- * by a compare-and-delete script, so a holder whose lease expired cannot delete its successor's.
- * If the holder dies, its lease expires after `ttlMs` and a waiter takes over.
+ * with a random token, in the script that also takes the load's write token: see
+ * {@link LeaseClaim}) and loads; the others wait for the value it stores. A lease is released by
+ * a compare-and-delete, in the script that stores the value where it can, else by a script of its
+ * own, so a holder whose lease expired cannot delete its successor's. If the holder dies, its
+ * lease expires after `ttlMs` and a waiter takes over.
  */
 export class LoadLeases {
   private readonly client: LeaseClient;
