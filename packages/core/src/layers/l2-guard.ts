@@ -135,11 +135,10 @@ export class L2Guard {
   }
 
   /**
-   * Writes through Redis: the stored entry's version, `false` when a newer write or a delete
-   * wins, `undefined` on failure.
-   * `replaces`: the write stands for a change of the source of truth (a set, not a load's
-   * result), so if it does not reach Redis the value it replaces is evicted once Redis is back.
-   * `lease`: the lease a load holds, released by the same script where it can be.
+   * Writes through Redis (releasing `lease`, a load's, where one script can): the stored entry's
+   * version, `false` when a newer write or a delete wins, `undefined` on failure. `replaces`: the
+   * write stands for a change of the source of truth (a set, not a load's result), so if it does
+   * not reach Redis the value it replaces is evicted once Redis is back.
    */
   async write(
     key: string,
