@@ -125,6 +125,23 @@ describe('round trips of a cold miss (one Redis server)', () => {
     expect(stack.breakerState).toBe('closed');
   });
 
+  it('a write that fails (Redis ran out of memory during the load) does not lose the release: it is sent apart', async () => {
+    const { stack, log } = await instance();
+    const source = deferred<string>();
+    const loading = stack.getOrLoad('k', () => source.promise);
+    await vi.waitFor(async () => expect(await leaseKeys(stack)).toHaveLength(1));
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    source.resolve('loaded');
+
+    expect(await loading).toBe('loaded');
+    // The write script failed at its SET, before its release: the release went as a command of its own.
+    expect(log.names()).toStrictEqual(['mget', 'evalsha', 'evalsha', 'eval']);
+    await admin.config('SET', 'maxmemory', '0');
+    expect(await leaseKeys(stack)).toStrictEqual([]);
+    expect(stack.breakerState).toBe('closed');
+  });
+
   it("the claim finds a value the lease's holder stored after the miss read: no second load, no extra round trip", async () => {
     const [a, b] = await appInstances(redis.url, 2, redis.open);
     const log = logCommands(engineOf(b!).connection!.client);
