@@ -78,6 +78,20 @@ export class L2Guard {
     return this.deadlines.run(fn, budget);
   }
 
+  /**
+   * Runs `fn` as one cache operation over `budget`, which `fn` hands to its commands itself (see
+   * `OperationDeadlines.explicit`): a miss, whose async context is entered for its loader only
+   * ({@link L2Guard.enter}).
+   */
+  explicitOperation<T>(fn: () => Promise<T>, budget: RedisTimeBudget): Promise<T> {
+    return this.deadlines.explicit(fn, budget);
+  }
+
+  /** Runs `fn` (a loader) in the async context of `budget`'s operation: the calls it makes share it. */
+  enter<T>(fn: () => Promise<T>, budget: RedisTimeBudget): Promise<T> {
+    return this.deadlines.enter(fn, budget);
+  }
+
   /** Runs `fn` as an operation of its own, even inside another (a background refresh). */
   detachedOperation<T>(fn: () => Promise<T>): Promise<T> {
     return this.deadlines.run(fn, this.deadlines.fresh());
@@ -147,11 +161,16 @@ export class L2Guard {
     token: number | undefined,
     replaces: boolean,
     lease?: HeldLease,
+    budget?: RedisTimeBudget,
   ): Promise<number | false | undefined> {
-    const written = await this.attempt('write', async () => {
-      const version = await this.layer.writeVersion(key, entry, ttlMs, token, lease);
-      return version ?? false;
-    });
+    const written = await this.attempt(
+      'write',
+      async () => {
+        const version = await this.layer.writeVersion(key, entry, ttlMs, token, lease);
+        return version ?? false;
+      },
+      { budget },
+    );
     if (written.ok) return written.value;
     // Else the value it replaces would be served after the outage, or, refused because Redis is
     // out of memory, by every instance now: a delete marker is stored even then.
@@ -185,11 +204,19 @@ export class L2Guard {
    *
    * @returns Whether Redis confirmed it; if not, the dependent entry must not be written to Redis.
    */
-  async extendDependencies(keyDependencies: readonly string[], ttlMs: number): Promise<boolean> {
-    const done = await this.run('write', async () => {
-      await this.layer.extendDependencies(keyDependencies, ttlMs);
-      return true;
-    });
+  async extendDependencies(
+    keyDependencies: readonly string[],
+    ttlMs: number,
+    budget?: RedisTimeBudget,
+  ): Promise<boolean> {
+    const done = await this.run(
+      'write',
+      async () => {
+        await this.layer.extendDependencies(keyDependencies, ttlMs);
+        return true;
+      },
+      { budget },
+    );
     return done === true;
   }
 
@@ -252,13 +279,14 @@ export class L2Guard {
     operation: string,
     command: () => Promise<T>,
     options: GuardedRunOptions = {},
-    budget = this.deadlines.current(),
+    budget = options.budget ?? this.deadlines.current(),
   ): Promise<Attempt<T>> {
     // Once its operation has used up its Redis time, a command is not sent; upkeep goes on its own.
     if (budget.spent()) {
       // With a budget of its own, this run does not come back here.
       if (options.background === true) {
-        this.deadlines.own(this.detachedOperation(() => this.run(operation, command, options)));
+        const own = { ...options, budget: undefined };
+        this.deadlines.own(this.detachedOperation(() => this.run(operation, command, own)));
       }
       return SKIPPED;
     }

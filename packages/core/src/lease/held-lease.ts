@@ -1,6 +1,6 @@
 /**
  * A lease to take along with a miss's write token (see `MISS_LEASE_SCRIPT`): its key, its
- * holder's random token, and its life.
+ * holder's unique token, and its life.
  */
 export interface LeaseRequest {
   readonly key: string;

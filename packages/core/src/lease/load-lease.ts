@@ -1,8 +1,9 @@
 import { SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { GuardedRun } from '../layers/guarded-run.js';
 import type { HeldLease, LeaseRequest } from './held-lease.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 
 /** Options of {@link LoadLeases} (durations in ms). */
 export interface LoadLeaseOptions {
@@ -59,11 +60,18 @@ type LeaseClient = (Redis | Cluster) & {
 const FIRST_POLL_MS = 5;
 const MAX_POLL_MS = 50;
 
+/**
+ * Lease tokens: a random prefix drawn once per process, then a counter. Unique across processes
+ * as a random token each would be (96 random bits), without drawing one per lease.
+ */
+const TOKEN_PREFIX = `${randomBytes(12).toString('base64url')}:`;
+let lastToken = 0;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Cross-instance single-flight: on a miss, one instance takes a lease on the key (`SET NX PX`
- * with a random token, in the script that also takes the load's write token: see
+ * with a token unique to the holder, in the script that also takes the load's write token: see
  * {@link LeaseClaim}) and loads; the others wait for the value it stores. A lease is released by
  * a compare-and-delete, in the script that stores the value where it can, else by a script of its
  * own, so a holder whose lease expired cannot delete its successor's. If the holder dies, its
@@ -103,9 +111,13 @@ export class LoadLeases {
    *
    * @returns `acquired` (with `release`), `held` by another instance, or `unavailable`.
    */
-  async acquire<T = never>(fullKey: string, claim?: LeaseClaim<T>): Promise<LeaseOutcome<T>> {
+  async acquire<T = never>(
+    fullKey: string,
+    claim?: LeaseClaim<T>,
+    budget?: RedisTimeBudget,
+  ): Promise<LeaseOutcome<T>> {
     const key = this.keyOf(fullKey);
-    const token = randomUUID();
+    const token = TOKEN_PREFIX + String(++lastToken);
     // Unanswered, it may still be taken once this call has loaded without it: released at once
     // (a no-op if not taken), or the other instances would wait for a value nobody loads.
     const undo = (): Promise<unknown> => this.releaseNow(key, token);
@@ -117,9 +129,7 @@ export class LoadLeases {
       const reply = await this.run(
         'lease',
         () => this.client.set(key, token, 'PX', this.options.ttlMs, 'NX'),
-        {
-          undo,
-        },
+        { undo, budget },
       );
       state = reply === undefined ? 'unavailable' : reply === 'OK' ? 'acquired' : 'held';
     }
@@ -157,7 +167,7 @@ export class LoadLeases {
         await renewal;
         if (releasedByWrite) return;
         // A failed release only delays the waiters until the lease expires.
-        await this.run('lease', () => this.releaseNow(key, token), { background: true });
+        await this.run('lease', () => this.releaseNow(key, token), { background: true, budget });
       },
     };
   }
@@ -185,6 +195,7 @@ export class LoadLeases {
    *   it can).
    * @param lookup - Reads the entry another instance may have stored; `undefined` while absent.
    * @param claim - Takes the write token, re-checks the entry, and takes the lease with them.
+   * @param budget - The Redis time of the load's operation (else the one of its async context).
    * @returns What `load`, `lookup` or `claim` gave.
    */
   async loadOnce<T>(
@@ -192,13 +203,14 @@ export class LoadLeases {
     load: (lease: HeldLease | undefined) => Promise<T>,
     lookup: () => Promise<T | undefined>,
     claim: LeaseClaim<T>,
+    budget?: RedisTimeBudget,
   ): Promise<T> {
     // The holder renews its lease while it loads, so waiters wait as long as it lives. The bound
     // is for a lease that never expires (set by hand without PX): past it, a waiter loads itself.
     const deadline = this.clock.now() + Math.max(10 * this.options.ttlMs, 60_000);
     let delay = FIRST_POLL_MS;
     for (;;) {
-      const lease = await this.acquire(fullKey, claim);
+      const lease = await this.acquire(fullKey, claim, budget);
       if (lease.kind === 'acquired') {
         try {
           // A lease taken by a command of its own is followed by the claim without one.

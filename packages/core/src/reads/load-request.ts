@@ -1,4 +1,5 @@
 import type { HeldLease } from '../lease/held-lease.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { LoadOptions } from '../options/call-options.js';
 import type { ReadPolicy } from '../options/stale-policy.js';
 import type { Tiers } from '../tiers/tiers.js';
@@ -42,11 +43,15 @@ export interface Tokens {
   readonly l2: number | PendingL2Token | undefined;
 }
 
-/** The tokens a loader's write goes with: both taken, and the lease the load holds, if any. */
+/**
+ * The tokens a loader's write goes with: both taken, the lease the load holds, if any, and the
+ * Redis time of the load's operation (its loader runs in the operation's async context).
+ */
 export interface LoaderTokens {
   readonly l1: number | undefined;
   readonly l2: number | undefined;
   readonly lease: HeldLease | undefined;
+  readonly budget: RedisTimeBudget | undefined;
 }
 
 /** The {@link LoadRequest} of one call. */

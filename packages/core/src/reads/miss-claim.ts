@@ -1,5 +1,6 @@
 import type { MissClaim } from '../layers/redis-miss.commands.js';
 import type { ClaimResult, LeaseClaim } from '../lease/load-lease.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { Tiers } from '../tiers/tiers.js';
 import { l2LookupOf } from './l2-lookup.js';
 import type { LoadRequest } from './load-request.js';
@@ -17,6 +18,7 @@ const UNANSWERED: ClaimResult<Loaded> = { lease: 'unavailable', found: undefined
  *
  * @param seen - The version of the record the miss read found (`null`: none); `undefined`:
  *   compare nothing (an early refresh).
+ * @param budget - The Redis time of the load's operation.
  */
 export function missClaim(
   tiers: Tiers,
@@ -24,6 +26,7 @@ export function missClaim(
   l1Token: number | undefined,
   seen: number | null | undefined,
   onToken: (token: number | undefined) => void,
+  budget: RedisTimeBudget | undefined,
 ): LeaseClaim<Loaded> {
   const { guard, l2 } = tiers;
   const { full, tagKeys } = request;
@@ -40,6 +43,7 @@ export function missClaim(
       };
       const claimed = await guard.command(lease === undefined ? 'read' : 'lease', claim, {
         undo: lease?.undo,
+        budget,
       });
       // Without an answer there is no token: the load's result stays out of Redis.
       onToken(token);

@@ -106,9 +106,11 @@ export class ReadPath {
       return loadedFrom(this.tiers, entry, l2.shared);
     }
     // A miss goes on to the lease, the loader and the write: one operation with the read, sharing
-    // its Redis time (entered only now, so that an L2 hit costs no async context).
-    const miss = (): Promise<Loaded> => this.afterMiss(request, l2, { l1: l1Token, l2: l2.token });
-    return guard === undefined || budget === undefined ? miss() : guard.operation(miss, budget);
+    // its Redis time. Each step is handed the budget; only the loader runs in the operation's
+    // async context (for the cache calls it makes), which costs every promise created in it.
+    const tokens = { l1: l1Token, l2: l2.token };
+    if (guard === undefined || budget === undefined) return this.afterMiss(request, l2, tokens, undefined);
+    return guard.explicitOperation(() => this.afterMiss(request, l2, tokens, budget), budget);
   }
 
   /** The rest of a load that missed: stale serving, or the loader under the key's lease. */
@@ -116,6 +118,7 @@ export class ReadPath {
     request: LoadRequest,
     l2: L2Lookup & { readonly hit: false },
     tokens: Tokens,
+    budget: RedisTimeBudget | undefined,
   ): Promise<Loaded> {
     const { full } = request;
     const stale = request.policy.staleMs > 0 ? this.staleRecord(full, l2.stale) : undefined;
@@ -126,9 +129,9 @@ export class ReadPath {
     this.entryEvents.miss(full);
     // Only here, on a miss with nothing stale to serve, is a legacy cache worth a round trip.
     const migrateFrom = this.tiers.options.migrateFrom;
-    if (migrateFrom === undefined) return this.loadOnce(request, tokens);
+    if (migrateFrom === undefined) return this.loadOnce(request, tokens, true, budget);
     const loader = adoptingLoader(migrateFrom, this.tiers.keys.prefix, full, request.loader);
-    return this.loadOnce({ ...request, loader }, tokens);
+    return this.loadOnce({ ...request, loader }, tokens, true, budget);
   }
 
   /**
@@ -136,28 +139,41 @@ export class ReadPath {
    * holds it, by waiting for the value that instance stores (docs/distributed.md). The Redis write
    * token is taken in the round trip that takes the lease, which also re-checks the entry (unless
    * `recheck` is false: an early refresh, whose entry is still fresh); the write releases the lease.
+   * `budget`: the Redis time of the operation (by default, the one of the async context).
    */
-  private loadOnce(request: LoadRequest, tokens: Tokens, recheck = true): Promise<Loaded> {
+  private loadOnce(
+    request: LoadRequest,
+    tokens: Tokens,
+    recheck = true,
+    budget: RedisTimeBudget | undefined = this.tiers.guard?.budget(),
+  ): Promise<Loaded> {
     const { leases, guard } = this.tiers;
     const { full } = request;
     let l2 = tokens.l2;
     const load = async (lease?: HeldLease): Promise<Loaded> => {
       // Not taken with a lease (`lease: false`, or an attempt without a claim): taken now.
-      if (typeof l2 === 'object') l2 = await guard?.missToken(full, l2.seen);
-      return runLoader(this.tiers, this.writer, request, { l1: tokens.l1, l2, lease });
+      if (typeof l2 === 'object') l2 = await guard?.missToken(full, l2.seen, budget);
+      return runLoader(this.tiers, this.writer, request, { l1: tokens.l1, l2, lease, budget });
     };
     // No write token: Redis failed or was skipped on this miss, so a lease would only cost one
     // more command timeout (and the result is not written to Redis for others anyway).
     if (leases === undefined || l2 === undefined) return load();
     const seen = recheck && typeof l2 === 'object' ? l2.seen : undefined;
-    const claim = missClaim(this.tiers, request, tokens.l1, seen, (token) => {
-      l2 = token;
-    });
+    const claim = missClaim(
+      this.tiers,
+      request,
+      tokens.l1,
+      seen,
+      (token) => {
+        l2 = token;
+      },
+      budget,
+    );
     const lookup = async (): Promise<Loaded | undefined> => {
-      const read = await this.readL2(full, request.tagKeys, tokens.l1, L2_READ.lookup);
+      const read = await this.readL2(full, request.tagKeys, tokens.l1, L2_READ.lookup, budget);
       return read.hit ? loadedFrom(this.tiers, read.entry, read.shared) : undefined;
     };
-    return leases.loadOnce(full, load, lookup, claim);
+    return leases.loadOnce(full, load, lookup, claim, budget);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import type { HeldLease } from '../lease/held-lease.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 
 /**
  * How a write may land in Redis: unconditionally (a set), if nothing changed the entry since a
@@ -35,7 +36,8 @@ export class EntryWriter {
 
   /**
    * Writes `w` to Redis (as `l2Token` allows), then to L1 under `l1Token` and the version Redis
-   * gave it. `lease`: the lease a load holds, which the Redis write releases where it can.
+   * gave it. `lease`: the lease a load holds, which the Redis write releases where it can;
+   * `budget`: the Redis time of the load's operation.
    *
    * @returns The entry's version in Redis, or `undefined` when it was not written there.
    */
@@ -44,6 +46,7 @@ export class EntryWriter {
     l1Token: number | undefined,
     l2Token: L2WriteToken,
     lease?: HeldLease,
+    budget?: RedisTimeBudget,
   ): Promise<number | undefined> {
     const { guard, keys } = this.tiers;
     const now = this.tiers.clock.now();
@@ -64,14 +67,15 @@ export class EntryWriter {
       // Before the entry: a key dependency time that expired before its dependent would let it
       // pass its check again. If Redis did not confirm, the entry stays out of Redis (L1 only).
       const keyDependencies = w.tags.filter((tag) => keys.isKeyDependency(tag));
-      if (keyDependencies.length > 0 && !(await guard.extendDependencies(keyDependencies, lifeMs))) {
+      if (keyDependencies.length > 0 && !(await guard.extendDependencies(keyDependencies, lifeMs, budget))) {
         // A set replaces what Redis holds: evict that (now, or once Redis is back).
         if (typeof l2Token !== 'number') await guard.delete([w.full]);
         this.writeL1(w, entry, lifeMs, l1Token, undefined);
         return undefined;
       }
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
-      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number', lease);
+      const replaces = typeof l2Token !== 'number';
+      const written = await guard.write(w.full, entry, lifeMs, token, replaces, lease, budget);
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return undefined;
       this.writeL1(w, entry, lifeMs, l1Token, written);
