@@ -67,6 +67,21 @@ const SUBJECTS: readonly ColdMissSubject[] = [
     },
   },
   {
+    name: 'Strata getOrLoad (L1, bus, lease: false)',
+    async open(redis, prefix) {
+      const stack = new CacheStack({
+        prefix,
+        redis: { url: redis.url, failOnUnavailable: true },
+        lease: false,
+      });
+      await stack.connect();
+      return {
+        miss: (key, loader) => stack.getOrLoad(key, loader, { ttl: TTL_MS }),
+        close: () => stack.close(),
+      };
+    },
+  },
+  {
     name: 'cache-manager 5 wrap (ioredis-yet)',
     async open(redis, prefix) {
       const manager = await caching(redisInsStore(await redis.client(), { ttl: TTL_MS }));
@@ -78,8 +93,10 @@ const SUBJECTS: readonly ColdMissSubject[] = [
   },
 ];
 
-/** The 0 ms loader: the ~1 KB bench value. */
-const loader = (): Promise<Product> => Promise.resolve(makeValue());
+/** The value every load returns, built once: a call times the cache, not the building of its value. */
+const VALUE = makeValue();
+/** The 0 ms loader: the prebuilt ~1 KB bench value. */
+const loader = (): Promise<Product> => Promise.resolve(VALUE);
 
 /** Sequential calls of `open`, each on a key never used before. */
 function freshKeys(name: string, open: OpenSubject): Subject {
@@ -146,7 +163,7 @@ export async function coldMissScenario(redis: BenchRedis): Promise<ScenarioResul
     return {
       title: '13. Cold miss latency, sequential calls',
       method:
-        `Each call gets a key no call used before, through a loader that returns the ~1 KB bench value at once (0 ms). Strata: \`getOrLoad\` on a CacheStack with the Redis defaults (L1, invalidation bus, cross-instance lease); baseline: GET, then SET of the value's JSON with PX, on a plain ioredis client; peer: cache-manager 5 \`wrap\` over cache-manager-ioredis-yet. Each subject on its own connection and key prefix. ${LATENCY.warmupCalls.toLocaleString('en-US')} warm-up calls each, then ${LATENCY.blocks} blocks of ${LATENCY.callsPerBlock} sequential awaited calls per subject, blocks alternating (order rotating); every call timed on its own. Ratio: p50 / p50 of the baseline. ` +
+        `Each call gets a key no call used before, through a loader that returns the prebuilt ~1 KB bench value at once (0 ms); every subject encodes it to JSON for Redis. Strata: \`getOrLoad\` on a CacheStack with the Redis defaults (L1, invalidation bus, cross-instance lease), and with \`lease: false\` for context; baseline: GET, then SET of the value's JSON with PX, on a plain ioredis client; peer: cache-manager 5 \`wrap\` over cache-manager-ioredis-yet. Each subject on its own connection and key prefix. ${LATENCY.warmupCalls.toLocaleString('en-US')} warm-up calls each, then ${LATENCY.blocks} blocks of ${LATENCY.callsPerBlock} sequential awaited calls per subject, blocks alternating (order rotating); every call timed on its own. Ratio: p50 / p50 of the baseline. ` +
         `Redis ${redis.version} (${redis.source}); keys under \`${redis.prefix}\`, deleted afterwards.`,
       rows,
       notes:
