@@ -4,6 +4,7 @@ import { benchRedis, type BenchRedis } from './redis.js';
 import { textTable, type ScenarioResult } from './report.js';
 import { describeMachine, resultsMarkdown } from './results-file.js';
 import { coldLoadScenario } from './scenarios/cold-load.scenario.js';
+import { coldMissScenario } from './scenarios/cold-miss.scenario.js';
 import { httpCacheScenario } from './scenarios/http-cache.scenario.js';
 import { invalidationScenario } from './scenarios/invalidation.scenario.js';
 import { l1WithRedisScenario } from './scenarios/l1-with-redis.scenario.js';
@@ -72,6 +73,12 @@ const scenarios: readonly Scenario[] = [
     run: (redis) => httpCacheScenario(redis as BenchRedis),
   },
   { id: '12', name: 'L1 hit with metrics on vs off', needsRedis: false, run: () => metricsScenario() },
+  {
+    id: '13',
+    name: 'cold miss latency',
+    needsRedis: true,
+    run: (redis) => coldMissScenario(redis as BenchRedis),
+  },
   {
     id: '14',
     name: 'large values through Redis',

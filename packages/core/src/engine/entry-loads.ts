@@ -1,6 +1,6 @@
 import { decodeValue } from '../codec/value.codec.js';
 import { L2_READ, NOT_SERVED, type Loaded } from '../reads/read-path.types.js';
-import { invalidTtl, resolveReadPolicy } from '../options/stale-policy.js';
+import { invalidTtl, resolveReadPolicy, type ReadPolicy } from '../options/stale-policy.js';
 import { loadRequest } from '../reads/load-request.js';
 import type { ReadPath } from '../reads/read-path.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
@@ -11,17 +11,41 @@ import type { Tiers } from '../tiers/tiers.js';
 
 const NO_TAGS: readonly string[] = [];
 
+/** A policy with a call's lifetimes, and what it was built from. */
+interface CallLifetimes {
+  readonly defaults: ReadPolicy;
+  readonly ttl: LoadOptions<unknown>['ttl'];
+  readonly nullTtl: LoadOptions<unknown>['nullTtl'];
+  readonly policy: ReadPolicy;
+}
+
 /**
  * The reads of a stack by full key, past the caller's L1 peek: `get`'s L2 read, and `getOrLoad`'s
  * stale serving from L1 and its load, run once per key in this process (single-flight).
  */
 export class EntryLoads {
   private readonly flights = new SingleFlight<Loaded>();
+  private lastLifetimes: CallLifetimes | undefined;
 
   constructor(
     private readonly tiers: Tiers,
     private readonly reads: ReadPath,
   ) {}
+
+  /**
+   * `defaults` with the call's `ttl` and `nullTtl` in ms. The last result is kept: calls of one
+   * call site, with the same options, reuse it (a policy is never changed once built).
+   */
+  private withLifetimes(defaults: ReadPolicy, options: LoadOptions<unknown>): ReadPolicy {
+    const { ttl, nullTtl } = options;
+    const last = this.lastLifetimes;
+    if (last !== undefined && last.defaults === defaults && last.ttl === ttl && last.nullTtl === nullTtl) {
+      return last.policy;
+    }
+    const policy = withCallLifetimes(defaults, ttl, nullTtl);
+    this.lastLifetimes = { defaults, ttl, nullTtl, policy };
+    return policy;
+  }
 
   /** Waits for the loads in flight. */
   drain(): Promise<void> {
@@ -52,7 +76,7 @@ export class EntryLoads {
     const policy =
       options.ttl === undefined && options.nullTtl === undefined
         ? defaults
-        : withCallLifetimes(defaults, options.ttl, options.nullTtl);
+        : this.withLifetimes(defaults, options);
     if (policy.early !== undefined || policy.swrMs > 0) {
       const local = reads.fromL1(full, loader, options, policy);
       if (local !== NOT_SERVED) return local;

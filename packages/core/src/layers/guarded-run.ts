@@ -1,3 +1,5 @@
+import type { RedisTimeBudget } from './redis-time-budget.js';
+
 /** How a {@link GuardedRun} treats its command besides the common rules. */
 export interface GuardedRunOptions {
   /**
@@ -12,6 +14,11 @@ export interface GuardedRunOptions {
    * and not waited for.
    */
   readonly background?: boolean;
+  /**
+   * The Redis time of the operation the command is part of, when the caller holds it (a miss
+   * hands it from step to step); else the operation's found through the async context.
+   */
+  readonly budget?: RedisTimeBudget;
 }
 
 /** Runs a Redis command the way every L2 command runs: `undefined` when skipped or failed. */

@@ -4,6 +4,7 @@ import type { StrataEvents } from '../events/strata-events.js';
 import type { EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisLayer } from './redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
+import type { HeldLease } from '../lease/held-lease.js';
 import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
 import { OperationDeadlines } from './operation-deadlines.js';
 import { PendingEvictions, type ReplayListener } from './pending-evictions.js';
@@ -12,6 +13,16 @@ import type { RedisTimeBudget } from './redis-time-budget.js';
 
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
 const PROBE_RETRY_MS = 100;
+
+/** How {@link L2Guard.write} reaches Redis, besides the entry and its token. */
+export interface L2WriteVia {
+  /** What sends the write: by default the Redis layer's write script (a set batch for sets). */
+  readonly target?: Pick<RedisLayer, 'writeVersion'>;
+  /** The lease a load holds, which the write releases where one script can. */
+  readonly lease?: HeldLease;
+  /** The Redis time of the load's operation. */
+  readonly budget?: RedisTimeBudget;
+}
 
 /**
  * The one path every L2 operation takes. It skips Redis while the connection is down or the
@@ -77,6 +88,20 @@ export class L2Guard {
     return this.deadlines.run(fn, budget);
   }
 
+  /**
+   * Runs `fn` as one cache operation over `budget`, which `fn` hands to its commands itself (see
+   * `OperationDeadlines.explicit`): a miss, whose async context is entered for its loader only
+   * ({@link L2Guard.enter}).
+   */
+  explicitOperation<T>(fn: () => Promise<T>, budget: RedisTimeBudget): Promise<T> {
+    return this.deadlines.explicit(fn, budget);
+  }
+
+  /** Runs `fn` (a loader) in the async context of `budget`'s operation: the calls it makes share it. */
+  enter<T>(fn: () => Promise<T>, budget: RedisTimeBudget): Promise<T> {
+    return this.deadlines.enter(fn, budget);
+  }
+
   /** Runs `fn` as an operation of its own, even inside another (a background refresh). */
   detachedOperation<T>(fn: () => Promise<T>): Promise<T> {
     return this.deadlines.run(fn, this.deadlines.fresh());
@@ -135,10 +160,9 @@ export class L2Guard {
 
   /**
    * Writes through Redis: the stored entry's version, `false` when a newer write or a delete
-   * wins, `undefined` on failure.
-   * `replaces`: the write stands for a change of the source of truth (a set, not a load's
-   * result), so if it does not reach Redis the value it replaces is evicted once Redis is back.
-   * `target`: what sends it (by default the Redis layer's write script).
+   * wins, `undefined` on failure. `replaces`: the write stands for a change of the source of truth
+   * (a set, not a load's result), so if it does not reach Redis the value it replaces is evicted
+   * once Redis is back. `via`: what sends it, the lease it releases, its time budget.
    */
   async write(
     key: string,
@@ -146,12 +170,17 @@ export class L2Guard {
     ttlMs: number,
     token: number | undefined,
     replaces: boolean,
-    target: Pick<RedisLayer, 'writeVersion'> = this.layer,
+    via: L2WriteVia = {},
   ): Promise<number | false | undefined> {
-    const written = await this.attempt('write', async () => {
-      const version = await target.writeVersion(key, entry, ttlMs, token);
-      return version ?? false;
-    });
+    const { target = this.layer, lease, budget } = via;
+    const written = await this.attempt(
+      'write',
+      async () => {
+        const version = await target.writeVersion(key, entry, ttlMs, token, lease && { lease });
+        return version ?? false;
+      },
+      { budget },
+    );
     if (written.ok) return written.value;
     // Else the value it replaces would be served after the outage, or, refused because Redis is
     // out of memory, by every instance now: a delete marker is stored even then.
@@ -185,11 +214,19 @@ export class L2Guard {
    *
    * @returns Whether Redis confirmed it; if not, the dependent entry must not be written to Redis.
    */
-  async extendDependencies(keyDependencies: readonly string[], ttlMs: number): Promise<boolean> {
-    const done = await this.run('write', async () => {
-      await this.layer.extendDependencies(keyDependencies, ttlMs);
-      return true;
-    });
+  async extendDependencies(
+    keyDependencies: readonly string[],
+    ttlMs: number,
+    budget?: RedisTimeBudget,
+  ): Promise<boolean> {
+    const done = await this.run(
+      'write',
+      async () => {
+        await this.layer.extendDependencies(keyDependencies, ttlMs);
+        return true;
+      },
+      { budget },
+    );
     return done === true;
   }
 
@@ -252,13 +289,14 @@ export class L2Guard {
     operation: string,
     command: () => Promise<T>,
     options: GuardedRunOptions = {},
-    budget = this.deadlines.current(),
+    budget = options.budget ?? this.deadlines.current(),
   ): Promise<Attempt<T>> {
     // Once its operation has used up its Redis time, a command is not sent; upkeep goes on its own.
     if (budget.spent()) {
       // With a budget of its own, this run does not come back here.
       if (options.background === true) {
-        this.deadlines.own(this.detachedOperation(() => this.run(operation, command, options)));
+        const own = { ...options, budget: undefined };
+        this.deadlines.own(this.detachedOperation(() => this.run(operation, command, own)));
       }
       return SKIPPED;
     }

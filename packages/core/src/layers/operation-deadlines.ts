@@ -3,16 +3,28 @@ import { CacheStoreError } from '../errors/cache-store.error.js';
 import { isRedisReply } from '../redis/redis-reply.js';
 import { RedisTimeBudget } from './redis-time-budget.js';
 
+/** A command in flight: its deadline (`performance.now()` time), and how it is given up on. */
+interface InFlight {
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
 /**
  * One deadline per cache operation: the commands an operation sends share one
  * {@link RedisTimeBudget}, found through the operation's async context, and each is given up on
  * when the budget runs out. A frozen Redis (or a Cluster whose nodes are all down, where ioredis
  * waits and re-sends before it gives up) then holds a call for one budget, not once per command.
+ * One timer, armed for the earliest deadline in flight, serves every command.
  */
 export class OperationDeadlines {
   private readonly operations = new ScopedStorage<RedisTimeBudget>();
   /** Undoing of commands their caller gave up on, and upkeep sent unwaited: shutdown waits for it. */
   private readonly lateWork = new Set<Promise<unknown>>();
+  /** Commands in flight, each with its deadline; one timer serves them all. */
+  private readonly inFlight = new Set<InFlight>();
+  private timer: NodeJS.Timeout | undefined;
+  /** When {@link OperationDeadlines.timer} fires (`Infinity`: not armed). */
+  private timerAt = Infinity;
 
   constructor(
     /** Redis time of one operation, in ms (`redis.commandTimeout`). */
@@ -36,6 +48,29 @@ export class OperationDeadlines {
     } finally {
       own.finish();
     }
+  }
+
+  /**
+   * Runs `fn` as one operation over `budget` without entering its async context, which costs
+   * every promise created meanwhile: `fn` hands the budget to its commands itself, and runs what
+   * may call back into the cache (a loader) with {@link OperationDeadlines.enter}. The budget is
+   * finished when `fn` returns, unless it is the enclosing operation's.
+   */
+  async explicit<T>(fn: () => Promise<T>, budget: RedisTimeBudget): Promise<T> {
+    if (this.operations.store === budget) return fn();
+    try {
+      return await fn();
+    } finally {
+      budget.finish();
+    }
+  }
+
+  /**
+   * Runs `fn`, a part of an {@link OperationDeadlines.explicit} operation that may call back into
+   * the cache (a loader), in the operation's async context: the calls it makes share `budget`.
+   */
+  enter<T>(fn: () => Promise<T>, budget: RedisTimeBudget): Promise<T> {
+    return this.operations.store === budget ? fn() : this.operations.run(budget, fn);
   }
 
   /** The budget of the operation in progress, or a new one outside any. */
@@ -62,33 +97,37 @@ export class OperationDeadlines {
     undo?: () => Promise<unknown>,
   ): Promise<T> {
     const now = performance.now();
-    const leftMs = budget.remainingMs(now);
+    const deadline = now + budget.remainingMs(now);
     budget.begin(now);
-    let timer: NodeJS.Timeout | undefined;
+    let waiting: InFlight | undefined;
     let lastTurn: NodeJS.Immediate | undefined;
     try {
       const sent = command();
-      const expiry = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+      return await new Promise<T>((resolve, reject) => {
+        waiting = {
+          deadline,
           // Timers run before the event loop reads its sockets: after a stall (a GC pause, a
           // CPU-bound request) longer than the budget, the reply may be waiting unread. Give the
           // loop one turn to read it (setImmediate runs after the poll phase) before giving up.
-          lastTurn = setImmediate(() => {
-            reject(
-              new CacheStoreError(
-                operation,
-                `no reply within the operation's ${this.budgetMs} ms of Redis time`,
-              ),
-            );
-          });
-        }, leftMs);
+          expire: () => {
+            lastTurn = setImmediate(() => {
+              reject(
+                new CacheStoreError(
+                  operation,
+                  `no reply within the operation's ${this.budgetMs} ms of Redis time`,
+                ),
+              );
+            });
+          },
+        };
+        this.watch(waiting);
+        sent.then(resolve, reject);
       });
-      return await Promise.race([sent, expiry]);
     } catch (error) {
       if (undo !== undefined && !isRedisReply(error)) this.own(undo());
       throw error;
     } finally {
-      clearTimeout(timer);
+      if (waiting !== undefined) this.inFlight.delete(waiting);
       clearImmediate(lastTurn);
       budget.end();
     }
@@ -97,7 +136,43 @@ export class OperationDeadlines {
   /** Waits for the undoing of commands given up on and for upkeep sent unwaited (shutdown). */
   async drain(): Promise<void> {
     await Promise.all([...this.lateWork]);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
   }
+
+  /** Has `command` given up on at its deadline, by the one timer of all commands in flight. */
+  private watch(command: InFlight): void {
+    this.inFlight.add(command);
+    if (command.deadline < this.timerAt) this.arm(command.deadline);
+  }
+
+  private arm(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.expireDue, at - performance.now());
+    // A command in flight holds its connection's socket, which keeps the process alive.
+    this.timer.unref();
+  }
+
+  /**
+   * Gives up on the commands whose deadline came (timers fire on whole milliseconds: within one
+   * of it), then waits for the next. A timer left armed after its commands settled fires once,
+   * for nothing: cheaper than a timer set and cleared per command.
+   */
+  private readonly expireDue = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const command of this.inFlight) {
+      if (command.deadline - now < 1) {
+        this.inFlight.delete(command);
+        command.expire();
+      } else if (command.deadline < next) next = command.deadline;
+    }
+    if (next !== Infinity) this.arm(next);
+  };
 
   /** Keeps `work`, which no caller waits for, until it settles: {@link drain} waits for it. */
   own(work: Promise<unknown>): void {

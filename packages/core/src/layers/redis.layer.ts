@@ -2,6 +2,9 @@ import type { Cluster, Redis } from 'ioredis';
 import { parseEntry, serializeEntryTail } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisSetBatches } from './redis-set-batches.js';
+import { isAtOrAfter, markerRead, MISS } from './record-read.js';
+import { RedisMissCommands, type MissClaim } from './redis-miss.commands.js';
+import type { HeldLease, LeaseRequest } from '../lease/held-lease.js';
 import {
   DELETE_SCRIPT,
   EXTEND_DEPENDENCIES_SCRIPT,
@@ -29,29 +32,6 @@ export interface RedisLayerOptions {
   readonly dependencyTtlMs?: number;
 }
 
-const MISS: LayerRead = { entry: undefined };
-
-/** The version in the header of a record this release does not read as an entry. */
-const RECORD_VERSION = /^(?:X|S1)\|(\d+)/;
-
-/**
- * A read that found no readable entry: a delete marker (`X|<time>`), or an entry this release
- * does not read (an earlier release's value encoding, `S1|<created>|…`), still gives the version
- * the write token compares against, so the load that follows may replace it. The pattern is the
- * token script's (`^[SX]1?|(%d+)`).
- */
-function markerRead(raw: string): LayerRead {
-  const match = RECORD_VERSION.exec(raw);
-  if (match === null) return MISS;
-  const version = Number(match[1]);
-  return Number.isSafeInteger(version) && version > 0 ? { entry: undefined, version } : MISS;
-}
-
-/** Whether an invalidation time read from Redis supersedes an entry created at `created`. */
-function isAtOrAfter(time: string | null | undefined, created: number): boolean {
-  return time !== null && time !== undefined && Number(time) >= created;
-}
-
 interface StrataScripts {
   strataNow(key: string, seen?: string): Promise<number>;
   strataWrite(key: string, token: string, px: number, tail: string): Promise<number>;
@@ -72,6 +52,7 @@ export class RedisLayer implements CacheLayer {
   readonly name = 'l2' as const;
   private readonly client: ScriptedClient;
   private readonly splitReads: boolean;
+  private readonly miss: RedisMissCommands;
 
   constructor(
     client: Redis | Cluster,
@@ -85,6 +66,7 @@ export class RedisLayer implements CacheLayer {
     client.defineCommand('strataInvalidate', { lua: INVALIDATE_SCRIPT });
     client.defineCommand('strataExtendDependencies', { lua: EXTEND_DEPENDENCIES_SCRIPT });
     this.client = client as ScriptedClient;
+    this.miss = new RedisMissCommands(client);
   }
 
   /**
@@ -142,24 +124,43 @@ export class RedisLayer implements CacheLayer {
     return this.client.strataNow(key, seen === null ? '' : String(seen));
   }
 
+  /**
+   * A load's claim before its loader runs: the write token, `lease` if given, and the record if
+   * the key changed since the miss read (see {@link RedisMissCommands.claim}).
+   */
+  claimMiss(
+    key: string,
+    seen: number | null | undefined,
+    tagHint: readonly string[],
+    lease: LeaseRequest | undefined,
+  ): Promise<MissClaim> {
+    return this.miss.claim(key, seen, tagHint, lease);
+  }
+
   async write(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<boolean> {
     return (await this.writeVersion(key, entry, ttlMs, token)) !== undefined;
   }
 
   /**
    * {@link RedisLayer.write}, answering the stored entry's version (its `created` in Redis), or
-   * `undefined` when the token refused it. With `batch`, the write goes with the sets of a batch
-   * (its change time and announcement too, see {@link RedisSetBatches}) instead of alone.
+   * `undefined` when the token refused it. With `how.batch`, the write goes with the sets of a batch
+   * (its change time and announcement too, see {@link RedisSetBatches}) instead of alone; with the
+   * `how.lease` a load holds (and a token), the same script releases it where both keys share a node.
    */
   async writeVersion(
     key: string,
     entry: EntryToWrite,
     ttlMs: number,
     token?: number,
-    batch?: RedisSetBatches,
+    how: { readonly batch?: RedisSetBatches; readonly lease?: HeldLease } = {},
   ): Promise<number | undefined> {
+    const { batch, lease } = how;
     if (batch !== undefined) return batch.writeVersion(key, entry, ttlMs, token);
     const px = Math.max(1, Math.ceil(ttlMs));
+    if (lease !== undefined && token !== undefined && this.miss.together(key, lease.key)) {
+      const stored = await this.miss.writeReleasing(key, entry, px, token, lease);
+      return stored > 0 ? stored : undefined;
+    }
     const version = await this.client.strataWrite(
       key,
       token === undefined ? '' : String(token),

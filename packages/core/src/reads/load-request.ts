@@ -1,3 +1,5 @@
+import type { HeldLease } from '../lease/held-lease.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { LoadOptions } from '../options/call-options.js';
 import type { ReadPolicy } from '../options/stale-policy.js';
 import type { Tiers } from '../tiers/tiers.js';
@@ -21,13 +23,35 @@ export interface LoadRequest {
 }
 
 /**
- * Write tokens taken before a loader runs (no stale sets): L1's logical clock, and Redis time on
- * the entry's node. They travel beside a {@link LoadRequest}: a refresh of the same request takes
- * its own.
+ * Redis's write token of a load not taken yet: it is taken just before the loader runs, in the
+ * round trip that takes the lease (`seen`: the version of the record the miss read found, `null`
+ * for none, so that a change made since that read refuses the write; `undefined`: compare
+ * nothing, for a load that must run although an entry exists).
+ */
+export interface PendingL2Token {
+  readonly seen: number | null | undefined;
+}
+
+/**
+ * Write tokens of a load (no stale sets): L1's logical clock, taken before the L2 read, and Redis
+ * time on the entry's node, taken (or {@link PendingL2Token} to be taken) before the loader runs;
+ * `l2` is `undefined` when Redis failed or was skipped. They travel beside a {@link LoadRequest}:
+ * a refresh of the same request takes its own.
  */
 export interface Tokens {
   readonly l1: number | undefined;
+  readonly l2: number | PendingL2Token | undefined;
+}
+
+/**
+ * The tokens a loader's write goes with: both taken, the lease the load holds, if any, and the
+ * Redis time of the load's operation (its loader runs in the operation's async context).
+ */
+export interface LoaderTokens {
+  readonly l1: number | undefined;
   readonly l2: number | undefined;
+  readonly lease: HeldLease | undefined;
+  readonly budget: RedisTimeBudget | undefined;
 }
 
 /** The {@link LoadRequest} of one call. */

@@ -1,5 +1,4 @@
 import type { CacheEntry } from '../codec/entry.envelope.js';
-import { decodeValue, deepFreeze } from '../codec/value.codec.js';
 import { LoaderTimeoutError } from '../errors/loader-timeout.error.js';
 import { StrataError } from '../errors/strata.error.js';
 import type { EntryEvents } from '../events/entry-events.js';
@@ -8,7 +7,10 @@ import type { Tiers } from '../tiers/tiers.js';
 import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { LoadOptions } from '../options/call-options.js';
 import type { EntryWriter } from '../writes/entry-writer.js';
-import { loadRequest, type LoadRequest, type Tokens } from './load-request.js';
+import { loadRequest, type LoadRequest, type PendingL2Token, type Tokens } from './load-request.js';
+import type { HeldLease } from '../lease/held-lease.js';
+import { l2LookupOf } from './l2-lookup.js';
+import { missClaim } from './miss-claim.js';
 import { loadedFrom, ownCopy } from './loaded.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import {
@@ -31,6 +33,7 @@ import type { ReadPolicy } from '../options/stale-policy.js';
 import { isEarlyRefreshDue } from './xfetch.js';
 
 const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined, stale: undefined };
+const COMPARE_NOTHING: PendingL2Token = { seen: undefined };
 /**
  * The load path of a `CacheStack` past the L1 fast path: the L2 read, stale serving (grace,
  * stale-while-revalidate), early refresh, loader timeouts, and the background refreshes behind
@@ -103,9 +106,11 @@ export class ReadPath {
       return loadedFrom(this.tiers, entry, l2.shared);
     }
     // A miss goes on to the lease, the loader and the write: one operation with the read, sharing
-    // its Redis time (entered only now, so that an L2 hit costs no async context).
-    const miss = (): Promise<Loaded> => this.afterMiss(request, l2, { l1: l1Token, l2: l2.token });
-    return guard === undefined || budget === undefined ? miss() : guard.operation(miss, budget);
+    // its Redis time. Each step is handed the budget; only the loader runs in the operation's
+    // async context (for the cache calls it makes), which costs every promise created in it.
+    const tokens = { l1: l1Token, l2: l2.token };
+    if (guard === undefined || budget === undefined) return this.afterMiss(request, l2, tokens, undefined);
+    return guard.explicitOperation(() => this.afterMiss(request, l2, tokens, budget), budget);
   }
 
   /** The rest of a load that missed: stale serving, or the loader under the key's lease. */
@@ -113,6 +118,7 @@ export class ReadPath {
     request: LoadRequest,
     l2: L2Lookup & { readonly hit: false },
     tokens: Tokens,
+    budget: RedisTimeBudget | undefined,
   ): Promise<Loaded> {
     const { full } = request;
     const stale = request.policy.staleMs > 0 ? this.staleRecord(full, l2.stale) : undefined;
@@ -123,34 +129,58 @@ export class ReadPath {
     this.entryEvents.miss(full);
     // Only here, on a miss with nothing stale to serve, is a legacy cache worth a round trip.
     const migrateFrom = this.tiers.options.migrateFrom;
-    if (migrateFrom === undefined) return this.loadOnce(request, tokens);
+    if (migrateFrom === undefined) return this.loadOnce(request, tokens, true, budget);
     const loader = adoptingLoader(migrateFrom, this.tiers.keys.prefix, full, request.loader);
-    return this.loadOnce({ ...request, loader }, tokens);
+    return this.loadOnce({ ...request, loader }, tokens, true, budget);
   }
 
   /**
    * Runs the loader once across instances: under the key's lease, or, while another instance
-   * holds it, by waiting for the value that instance stores (docs/distributed.md). `recheck`:
-   * see `LoadLeases.loadOnce` (`false` for an early refresh, whose entry is still fresh).
+   * holds it, by waiting for the value that instance stores (docs/distributed.md). The Redis write
+   * token is taken in the round trip that takes the lease, which also re-checks the entry (unless
+   * `recheck` is false: an early refresh, whose entry is still fresh); the write releases the lease.
+   * `budget`: the Redis time of the operation (by default, the one of the async context).
    */
-  private loadOnce(request: LoadRequest, tokens: Tokens, recheck = true): Promise<Loaded> {
-    const load = (): Promise<Loaded> => runLoader(this.tiers, this.writer, request, tokens);
-    const { leases } = this.tiers;
+  private loadOnce(
+    request: LoadRequest,
+    tokens: Tokens,
+    recheck = true,
+    budget: RedisTimeBudget | undefined = this.tiers.guard?.budget(),
+  ): Promise<Loaded> {
+    const { leases, guard } = this.tiers;
+    const { full } = request;
+    let l2 = tokens.l2;
+    const load = async (lease?: HeldLease): Promise<Loaded> => {
+      // Not taken with a lease (`lease: false`, or an attempt without a claim): taken now.
+      if (typeof l2 === 'object') l2 = await guard?.missToken(full, l2.seen, budget);
+      return runLoader(this.tiers, this.writer, request, { l1: tokens.l1, l2, lease, budget });
+    };
     // No write token: Redis failed or was skipped on this miss, so a lease would only cost one
     // more command timeout (and the result is not written to Redis for others anyway).
-    if (leases === undefined || tokens.l2 === undefined) return load();
+    if (leases === undefined || l2 === undefined) return load();
+    const seen = recheck && typeof l2 === 'object' ? l2.seen : undefined;
+    const claim = missClaim(
+      this.tiers,
+      request,
+      tokens.l1,
+      seen,
+      (token) => {
+        l2 = token;
+      },
+      budget,
+    );
     const lookup = async (): Promise<Loaded | undefined> => {
-      const l2 = await this.readL2(request.full, request.tagKeys, tokens.l1, L2_READ.lookup);
-      return l2.hit ? loadedFrom(this.tiers, l2.entry, l2.shared) : undefined;
+      const read = await this.readL2(full, request.tagKeys, tokens.l1, L2_READ.lookup, budget);
+      return read.hit ? loadedFrom(this.tiers, read.entry, read.shared) : undefined;
     };
-    return leases.loadOnce(request.full, load, lookup, recheck);
+    return leases.loadOnce(full, load, lookup, claim, budget);
   }
 
   /**
    * Reads L2; on a fresh hit backfills L1 (under `l1Token`, L1's miss token taken before the
-   * read). Otherwise returns the token for the write that follows when `mode` asks for it (taken
-   * now, before the loader runs: one more round trip, on misses only) and the expired entry, if
-   * Redis still holds one (it keeps entries until their stale window ends).
+   * read). Otherwise returns what the token for the write that follows compares against, when
+   * `mode` asks for it (the token itself is taken before the loader runs, with the lease), and
+   * the expired entry, if Redis still holds one (it keeps entries until their stale window ends).
    */
   async readL2(
     full: string,
@@ -159,25 +189,10 @@ export class ReadPath {
     mode: L2ReadMode,
     budget: RedisTimeBudget | undefined = this.tiers.guard?.budget(),
   ): Promise<L2Lookup> {
-    const { guard, clock, options } = this.tiers;
+    const { guard } = this.tiers;
     if (guard === undefined) return MISS_WITHOUT_TOKEN;
     const read = await guard.read(full, tagKeys, budget);
-    if (read === undefined) return MISS_WITHOUT_TOKEN;
-    const entry = read.entry;
-    if (entry === undefined || entry.freshUntil <= clock.now()) {
-      // The token refuses the write if the key changes after this read, not only after the token.
-      const token = mode.wantToken ? await guard.missToken(full, read.version ?? null, budget) : undefined;
-      return { hit: false, token, stale: entry };
-    }
-    if (this.tiers.events.has('hit')) this.entryEvents.hit(full, 'l2');
-    const shared =
-      options.shareReferences || mode.share === true ? deepFreeze(decodeValue(entry.value)) : undefined;
-    const l1 = this.tiers.l1;
-    if (l1 !== undefined && options.l1) {
-      const lifeMs = Math.min(entry.staleUntil - clock.now(), options.l1.ttlMs);
-      l1.write(full, entry, lifeMs, l1Token, shared, entry.created);
-    }
-    return { hit: true, entry, shared };
+    return read === undefined ? MISS_WITHOUT_TOKEN : l2LookupOf(this.tiers, full, read, l1Token, mode);
   }
 
   /**
@@ -274,8 +289,8 @@ export class ReadPath {
     if (typeof start === 'object') {
       tokens = start;
     } else if (start === 'recompute') {
-      const l1Token = l1?.missToken();
-      tokens = { l1: l1Token, l2: await guard?.missToken(full) };
+      // Its token compares nothing: the fresh entry it replaces is older than the load.
+      tokens = { l1: l1?.missToken(), l2: guard === undefined ? undefined : COMPARE_NOTHING };
     } else {
       const l1Token = l1?.missToken();
       const record = l1?.lookup(full, clock.now());

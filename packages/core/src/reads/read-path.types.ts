@@ -1,6 +1,6 @@
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { EncodedValue } from '../codec/value.codec.js';
-import type { Tokens } from './load-request.js';
+import type { PendingL2Token, Tokens } from './load-request.js';
 
 /** A load's result. */
 export interface Loaded {
@@ -14,14 +14,24 @@ export interface Loaded {
   readonly tags?: readonly string[];
 }
 
-/** An L2 read: a fresh entry, or the token for the write that follows (and the stale entry, if any). */
+/**
+ * An L2 read: a fresh entry, or what the token for the write that follows compares against (and
+ * the stale entry, if any).
+ */
 export type L2Lookup =
   | { readonly hit: true; readonly entry: CacheEntry; readonly shared: unknown }
-  | { readonly hit: false; readonly token: number | undefined; readonly stale: CacheEntry | undefined };
+  | {
+      readonly hit: false;
+      readonly token: PendingL2Token | undefined;
+      readonly stale: CacheEntry | undefined;
+    };
 
 /** How `ReadPath.readL2` reads: for the write that follows a miss, and with what frozen copy. */
 export interface L2ReadMode {
-  /** Take the Redis token for the write that follows a miss (one more round trip, on misses only). */
+  /**
+   * Ready the Redis token for the write that follows a miss (taken later, with the lease: no
+   * round trip here).
+   */
   readonly wantToken: boolean;
   /** Keep the decoded value frozen in L1 and hand it out (`share`). */
   readonly share?: boolean;

@@ -9,7 +9,7 @@ import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { Tiers } from '../tiers/tiers.js';
 import type { EntryWriter } from '../writes/entry-writer.js';
-import type { LoadRequest, Tokens } from './load-request.js';
+import type { LoaderTokens, LoadRequest } from './load-request.js';
 import type { Loaded } from './read-path.types.js';
 
 /**
@@ -22,17 +22,24 @@ export async function runLoader(
   tiers: Tiers,
   writer: EntryWriter,
   request: LoadRequest,
-  tokens: Tokens,
+  tokens: LoaderTokens,
 ): Promise<Loaded> {
   const { full, loader, options, policy, tagKeys } = request;
-  const { events, keys, tracker } = tiers;
+  const { events, keys, tracker, guard } = tiers;
+  const { l1, l2, lease, budget } = tokens;
   const cache = cacheOfEntry(keys.prefix, full);
   if (events.has('load:start')) events.emit('load:start', { cache, key: full });
   const started = performance.now();
   let value: unknown;
   let tags = tagKeys;
-  const untraced = (): unknown =>
+  const bounded = (): unknown =>
     policy.hardTimeoutMs === undefined ? loader() : callWithin(loader, policy.hardTimeoutMs, full);
+  // The loader runs in its operation's async context: cache calls it makes share its Redis time.
+  const untraced = (): unknown =>
+    guard === undefined || budget === undefined
+      ? bounded()
+      : // eslint-disable-next-line @typescript-eslint/require-await
+        guard.enter(async () => bounded(), budget);
   try {
     // The span is active while the loader runs: its own spans (a query) nest under it.
     const call = (): Promise<unknown> =>
@@ -73,7 +80,6 @@ export async function runLoader(
   }
   const ttlMs = Math.min(tiers.ttl.forValue(value, policy.ttlMs, policy.nullTtlMs), remainingMs ?? Infinity);
   const shared = tiers.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
-  const { l1, l2 } = tokens;
   const write = {
     full,
     encoded,
@@ -83,6 +89,7 @@ export async function runLoader(
     loadMs: Math.ceil(loadMs),
     shared,
   };
-  await writer.write(write, l1, l2);
+  // With the lease the load holds: the write script releases it too, where it can.
+  await writer.write(write, l1, l2, { lease, budget });
   return { value, encoded, tags };
 }

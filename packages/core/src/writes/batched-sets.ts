@@ -54,12 +54,12 @@ export class BatchedSets {
     let ran = false;
     const target: EntryWriteTarget = {
       writeVersion: async (key, entry, ttlMs, token) => {
-        const version = await l2.writeVersion(key, entry, ttlMs, token, batches);
+        const version = await l2.writeVersion(key, entry, ttlMs, token, { batch: batches });
         ran = true;
         return version;
       },
     };
-    const version = await this.writer.write(w, l1Token, l2Token, target);
+    const version = await this.writer.write(w, l1Token, l2Token, { target });
     // On a Cluster the call stored the entry only: its change time and announcement follow it.
     if (!ran || !batches.completesSets) {
       await this.changes.after([w.full], Promise.resolve(version === undefined ? undefined : [version - 1]));

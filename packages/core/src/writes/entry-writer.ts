@@ -1,6 +1,7 @@
 import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
+import type { L2WriteVia } from '../layers/l2-guard.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
 
 /**
@@ -37,8 +38,9 @@ export class EntryWriter {
   constructor(private readonly tiers: Tiers) {}
 
   /**
-   * Writes `w` to Redis (as `l2Token` allows, through `target`: by default the Redis layer's
-   * write script), then to L1 under `l1Token` and the version Redis gave it.
+   * Writes `w` to Redis (as `l2Token` allows; `via`: what sends it, by default the Redis layer's
+   * write script, the lease a load holds, which the Redis write releases where it can, and the
+   * Redis time of the load's operation), then to L1 under `l1Token` and the version Redis gave it.
    *
    * @returns The entry's version in Redis, or `undefined` when it was not written there.
    */
@@ -46,7 +48,7 @@ export class EntryWriter {
     w: EntryWrite,
     l1Token: number | undefined,
     l2Token: L2WriteToken,
-    target?: EntryWriteTarget,
+    via: L2WriteVia = {},
   ): Promise<number | undefined> {
     const { guard, keys } = this.tiers;
     const now = this.tiers.clock.now();
@@ -67,14 +69,17 @@ export class EntryWriter {
       // Before the entry: a key dependency time that expired before its dependent would let it
       // pass its check again. If Redis did not confirm, the entry stays out of Redis (L1 only).
       const keyDependencies = w.tags.filter((tag) => keys.isKeyDependency(tag));
-      if (keyDependencies.length > 0 && !(await guard.extendDependencies(keyDependencies, lifeMs))) {
+      if (
+        keyDependencies.length > 0 &&
+        !(await guard.extendDependencies(keyDependencies, lifeMs, via.budget))
+      ) {
         // A set replaces what Redis holds: evict that (now, or once Redis is back).
         if (typeof l2Token !== 'number') await guard.delete([w.full]);
         this.writeL1(w, entry, lifeMs, l1Token, undefined);
         return undefined;
       }
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
-      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number', target);
+      const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number', via);
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
       if (written === false) return undefined;
       this.writeL1(w, entry, lifeMs, l1Token, written);

@@ -1,0 +1,53 @@
+import { parseEntry } from '../codec/entry.envelope.js';
+import type { LayerRead } from './cache-layer.interface.js';
+
+/** A read that found no record. */
+export const MISS: LayerRead = { entry: undefined };
+
+/** The version in the header of a record this release does not read as an entry. */
+const RECORD_VERSION = /^(?:X|S1)\|(\d+)/;
+
+/**
+ * A read that found no readable entry: a delete marker (`X|<time>`), or an entry this release
+ * does not read (an earlier release's value encoding, `S1|<created>|…`), still gives the version
+ * the write token compares against, so the load that follows may replace it. The pattern is the
+ * token script's (`^[SX]1?|(%d+)`).
+ */
+export function markerRead(raw: string): LayerRead {
+  const match = RECORD_VERSION.exec(raw);
+  if (match === null) return MISS;
+  const version = Number(match[1]);
+  return Number.isSafeInteger(version) && version > 0 ? { entry: undefined, version } : MISS;
+}
+
+/** Whether an invalidation time read from Redis supersedes an entry created at `created`. */
+export function isAtOrAfter(time: string | null | undefined, created: number): boolean {
+  return time !== null && time !== undefined && Number(time) >= created;
+}
+
+/**
+ * The read of a record fetched outside the hit path (with a miss's claim), checked against its tag
+ * and namespace times: those of `hinted` come in `times` (same order); the others are read with
+ * `readTimes` (all tag times share a slot). Reading a time after the record can only find it
+ * newer, so the check is never weaker than an atomic one.
+ */
+export async function checkedRecord(
+  raw: string,
+  hinted: readonly string[],
+  times: readonly (string | null)[],
+  readTimes: (keys: string[]) => Promise<(string | null)[]>,
+): Promise<LayerRead> {
+  const entry = parseEntry(raw);
+  if (entry === undefined) return markerRead(raw);
+  const superseded: LayerRead = { entry: undefined, version: entry.created };
+  const unknown: string[] = [];
+  for (const tag of entry.tags) {
+    const at = hinted.indexOf(tag);
+    if (at < 0) unknown.push(tag);
+    else if (isAtOrAfter(times[at], entry.created)) return superseded;
+  }
+  if (unknown.length > 0) {
+    for (const time of await readTimes(unknown)) if (isAtOrAfter(time, entry.created)) return superseded;
+  }
+  return { entry, version: entry.created };
+}
