@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { benchRedis, type BenchRedis } from './redis.js';
 import { textTable, type ScenarioResult } from './report.js';
 import { describeMachine, resultsMarkdown } from './results-file.js';
+import { withPeerTargets } from './peer-targets.js';
 import { coldLoadScenario } from './scenarios/cold-load.scenario.js';
 import { coldMissScenario } from './scenarios/cold-miss.scenario.js';
 import { httpCacheScenario } from './scenarios/http-cache.scenario.js';
@@ -115,7 +116,7 @@ try {
     const t0 = performance.now();
     process.stdout.write(`running ${scenario.id}. ${scenario.name}… `);
     try {
-      results.push(await scenario.run(redis));
+      results.push(withPeerTargets(await scenario.run(redis)));
       console.log(`${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } catch (error) {
       console.log('failed');

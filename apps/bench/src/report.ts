@@ -131,29 +131,3 @@ export function ratioRow(
     ...(target ? { target } : {}),
   };
 }
-
-/**
- * A target that puts a subject at least level with the best of its peers, each row's ratio taken
- * to the same baseline: for a cost (`<=`), the subject's ratio over the lowest peer ratio must be
- * at most `margin`; for a rate (`>=`), over the highest peer ratio, at least `margin`. The label
- * names that peer, e.g. `≥ best peer (BentoCache get (L2 only), 0.55×)`.
- */
-export function bestPeerTarget(
-  op: Target['op'],
-  ratio: number,
-  peers: readonly ResultRow[],
-  margin = 1,
-): Target {
-  if (peers.length === 0) throw new Error('no peer rows to compare with');
-  const best = peers.reduce((a, b) => ((op === '<=' ? b.ratio < a.ratio : b.ratio > a.ratio) ? b : a));
-  const sign = op === '<=' ? '≤' : '≥';
-  const times = margin === 1 ? '' : `${margin}× `;
-  return {
-    op,
-    value: margin,
-    absolute: {
-      measured: ratio / best.ratio,
-      label: `${sign} ${times}best peer (${best.subject}, ${formatRatio(best.ratio)})`,
-    },
-  };
-}
