@@ -84,6 +84,10 @@ if least ~= '' then
   end
 end
 if channel ~= '' then
-  redis.call('PUBLISH', channel, cjson.encode({ v = 2, s = ARGV[4], k = keys, u = upTo, t = times }))
+  -- Written in this order (v, s first) so the sender recognizes its own message by its start.
+  local message = '{"v":2,"s":' .. cjson.encode(ARGV[4]) .. ',"k":' .. cjson.encode(keys)
+    .. ',"u":' .. cjson.encode(upTo)
+  if times then message = message .. ',"t":' .. cjson.encode(times) end
+  redis.call('PUBLISH', channel, message .. '}')
 end
 return table.concat(out, ' ')`;
