@@ -37,8 +37,13 @@ import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-r
 import { resolvePublicCookies } from './request-cookies.js';
 import { clientRequestsRevalidation } from './client-revalidation.js';
 import { claimingHandler, isClaimed, passOn } from './request-claim.js';
+import { sendStoredHit, storedHit } from './stored-hit.js';
+import { ageSeconds } from './stored-response.js';
 
 export { httpPathTag };
+
+/** The headers `reportHttpCacheAnswer` reads of a hit. */
+const HIT_REPORT_HEADERS = Object.freeze({ 'x-cache': 'HIT' });
 
 /** What `serveFresh` returns when the response is not answered from L1. */
 const NOT_IN_L1: unique symbol = Symbol('not in L1');
@@ -163,7 +168,19 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     if (stored === undefined) return NOT_IN_L1;
     const now = Date.now();
     if (freshness(stored, route.policy, now) !== 'fresh') return NOT_IN_L1;
-    return this.send(req, res, route, replayResponse(req, stored, 'HIT', now));
+    // The usual hit, a text page with the route's status and no `If-None-Match`: its headers and
+    // body prepared once per stored response (stored-hit.ts), no answer object built.
+    const hit =
+      stored.status === route.status && req.headers['if-none-match'] === undefined
+        ? storedHit(stored)
+        : undefined;
+    if (hit === undefined) return this.send(req, res, route, replayResponse(req, stored, 'HIT', now));
+    if (this.events.has('http:response')) {
+      reportHttpCacheAnswer(this.events, req, { status: stored.status, headers: HIT_REPORT_HEADERS });
+    }
+    const adapter = this.adapterHost.httpAdapter;
+    const express = adapter.getType() === 'express';
+    return sendStoredHit(adapter, express, res, hit, String(ageSeconds(stored, now)), 'HIT');
   }
 
   /**
