@@ -125,7 +125,9 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   /** @inheritdoc */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const req = context.switchToHttp().getRequest<ExchangeRequest>();
+    // The arguments of an HTTP handler are `[request, response, next]`: read as they are, not
+    // through `switchToHttp()`, which builds three closures per call.
+    const req = context.getArgByIndex<ExchangeRequest>(0);
     // Bound twice (the module's global binding and `useGlobalInterceptors` or `@UseInterceptors`):
     // the outer one serves the request, the inner ones pass it through. The outer one marks the
     // request whenever it runs the rest of the pipeline (request-claim.ts), which is the only way
@@ -144,7 +146,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     if (route === null) return passOn(req, next);
     const plan = this.planRequest(req, route);
     if (plan === undefined) return passOn(req, next);
-    const res = context.switchToHttp().getResponse<ExchangeResponse>();
+    const res = context.getArgByIndex<ExchangeResponse>(1);
     if (route.policy.honorClientNoCache && clientRequestsRevalidation(req.headers)) {
       return from(this.revalidate(req, res, route, plan, claimingHandler(req, next)));
     }
