@@ -174,7 +174,10 @@ interface KnownKey {
   readonly result: PrimaryKeyResult;
 }
 
-/** {@link primaryKey}, `query` the canonical text of `input.query` (`undefined` when it has none or is unkeyable). */
+/**
+ * {@link primaryKey}, `parsedQuery` the canonical text of `input.query` (`undefined` when it has
+ * none or is unkeyable).
+ */
 function buildPrimaryKey(input: PrimaryKeyInput, parsedQuery: string | undefined): PrimaryKeyResult {
   const target = targetPath(input.target);
   if (!target.ok) return target;

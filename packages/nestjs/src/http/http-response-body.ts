@@ -128,7 +128,10 @@ export function setResponseHeader(
   setHeaderOn(adapter, adapter.getType() === 'express', response, name, value);
 }
 
-/** {@link setResponseHeader}, the adapter's type already known (`express`: `adapter.getType() === 'express'`). */
+/**
+ * {@link setResponseHeader}, the adapter's type already known (`express`:
+ * `adapter.getType() === 'express'`).
+ */
 export function setHeaderOn(
   adapter: AbstractHttpAdapter,
   express: boolean,

@@ -3,9 +3,9 @@
  * response, so that a hit sets its headers and hands the adapter the stored string without
  * building an answer object first.
  *
- * A hit replayed this way goes out exactly as `replayResponse` (http-cache-response.ts) and `sendBytes` (http-response-body.ts) would
- * send it (same headers, in the same order, same body): it only skips what they work out per
- * request that cannot change for one stored response.
+ * A hit replayed this way goes out exactly as `replayResponse` (http-cache-response.ts) and
+ * `sendBytes` (http-response-body.ts) would send it (same headers, in the same order, same body):
+ * it only skips what they work out per request that cannot change for one stored response.
  *
  * @module
  */
@@ -65,7 +65,8 @@ function prepareHit(stored: StoredResponse): StoredHit | null {
 /**
  * Sets the headers of `hit` on the response, with `age` and `cache` (`X-Cache`), and returns what
  * Nest sends: the stored string. Only for a request without `If-None-Match` and a stored status
- * equal to the route's (else see `replayResponse` (http-cache-response.ts) and `sendBytes` (http-response-body.ts)).
+ * equal to the route's (else see `replayResponse` in http-cache-response.ts and `sendBytes` in
+ * http-response-body.ts).
  *
  * @param express - `adapter.getType() === 'express'`.
  */
