@@ -164,3 +164,43 @@ describe('primaryKey', () => {
     expect(unsafeRequestResource('http', 'a.test/x', '/p')).toBeNull();
   });
 });
+
+describe('primaryKey of a target asked before', () => {
+  it('is the key of its own inputs, whichever input differs from the last request to the target', () => {
+    const target = '/remembered?a=1';
+    const first = key({ target, query: { a: '1' } });
+    const others: Partial<PrimaryKeyInput>[] = [
+      { scheme: 'https' },
+      { host: 'b.test' },
+      { host: undefined },
+      { query: { a: '2' } },
+      { route: 'C.other' },
+      { scope: 'public' },
+      { personal: 'digest' },
+    ];
+    const keys = others.map((other) => key({ target, query: { a: '1' }, ...other }));
+    expect(new Set([first, ...keys]).size).toBe(others.length + 1);
+    expect(keys[1]).toContain('|6:b.test|');
+    expect(keys[3]).toContain("|9:(1'a:1'2)|");
+    // Asked again after each of them: the first request's key.
+    expect(key({ target, query: { a: '1' } })).toBe(first);
+    expect(first).toBe("h2|4:http|6:a.test|2:80|3:C.m|14:shared-default|11:/remembered|9:(1'a:1'1)|0:");
+  });
+
+  it('still refuses what it refused, and a query the adapter did not parse', () => {
+    const target = '/remembered-too?a=1';
+    key({ target, query: { a: '1' } });
+    expect(primaryKey({ ...base, target, query: undefined })).toEqual({
+      ok: false,
+      reason: 'unkeyable-query',
+    });
+    expect(primaryKey({ ...base, target, query: { a: new Date(0) } })).toEqual({
+      ok: false,
+      reason: 'unkeyable-query',
+    });
+    expect(primaryKey({ ...base, target, query: { a: '1' }, host: 'a.test/x' })).toEqual({
+      ok: false,
+      reason: 'invalid-host',
+    });
+  });
+});

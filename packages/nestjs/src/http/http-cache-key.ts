@@ -121,13 +121,70 @@ const field = (value: string): string => `${value.length}:${value}`;
  * ```
  */
 export function primaryKey(input: PrimaryKeyInput): PrimaryKeyResult {
+  // A parsed query is keyed by its canonical text, read on every request (what the handler sees).
+  const query = input.query === undefined ? undefined : queryKey(input.query);
+  const known = knownKeys.get(input.target);
+  if (
+    known !== undefined &&
+    query !== undefined &&
+    known.query === query &&
+    known.host === input.host &&
+    known.scheme === input.scheme &&
+    known.route === input.route &&
+    known.scope === input.scope &&
+    known.personal === input.personal
+  ) {
+    return known.result;
+  }
+  const result = buildPrimaryKey(input, query);
+  if (result.ok && query !== undefined) {
+    if (knownKeys.size >= KNOWN_KEYS_SIZE) knownKeys.clear();
+    const { scheme, host, route, scope, personal } = input;
+    knownKeys.set(input.target, {
+      scheme,
+      host,
+      query,
+      route,
+      scope,
+      personal,
+      result: Object.freeze(result),
+    });
+  }
+  return result;
+}
+
+/**
+ * The last keys built, by request target, with every input they were built from. The key is a
+ * function of those inputs alone, so a request whose inputs are all equal (`===`) gets the key
+ * already built instead of parsing and joining the same fields again (the same string, too: its
+ * hash is already known to the maps it is looked up in). Only keys of parsed queries, whose text
+ * is compared. Bounded: a flood of other targets only clears it.
+ */
+const knownKeys = new Map<string, KnownKey>();
+const KNOWN_KEYS_SIZE = 1_000;
+
+interface KnownKey {
+  readonly scheme: HttpScheme;
+  readonly host: string | undefined;
+  /** The canonical text of the parsed query. */
+  readonly query: string;
+  readonly route: string;
+  readonly scope: string;
+  readonly personal: string;
+  readonly result: PrimaryKeyResult;
+}
+
+/**
+ * {@link primaryKey}, `parsedQuery` the canonical text of `input.query` (`undefined` when it has
+ * none or is unkeyable).
+ */
+function buildPrimaryKey(input: PrimaryKeyInput, parsedQuery: string | undefined): PrimaryKeyResult {
   const target = targetPath(input.target);
   if (!target.ok) return target;
   const host = parseHost(input.host, input.scheme);
   if (host === null) return { ok: false, reason: 'invalid-host' };
   // An adapter that parsed no query gives nothing to key it on, unless there was none to parse.
-  const query =
-    input.query !== undefined ? queryKey(input.query) : target.query.length === 0 ? '()' : undefined;
+  const query = input.query !== undefined ? parsedQuery : target.query.length === 0 ? '()' : undefined;
   if (query === undefined) return { ok: false, reason: 'unkeyable-query' };
   const port = String(host.port);
   // No `Host` (HTTP/1.0) and an empty one give the handler `undefined` and `''`: `-` is no field.
@@ -262,11 +319,19 @@ function decisionsOf(
 /** The outcome for a request with no unkeyed header. */
 const NO_KEY_PART: UnkeyedHeadersResult = Object.freeze({ ok: true, keyPart: '' });
 
+/** The lowercase names of each policy's decisions, as an array (no iterator per request). */
+const policyNames = new WeakMap<ReadonlyMap<string, UnkeyedHeaderDecision>, readonly string[]>();
+
 function carriesAny(
   request: Readonly<Record<string, HeaderValue>>,
   decisions: ReadonlyMap<string, UnkeyedHeaderDecision>,
 ): boolean {
-  for (const name of decisions.keys()) if (request[name] !== undefined) return true;
+  let names = policyNames.get(decisions);
+  if (names === undefined) {
+    names = [...decisions.keys()];
+    policyNames.set(decisions, names);
+  }
+  for (let i = 0; i < names.length; i++) if (request[names[i] as string] !== undefined) return true;
   return false;
 }
 

@@ -67,7 +67,9 @@ export function planCacheRequest(
   });
   if (!primary.ok) return undefined;
   const routeTags = route.policy.tags?.(req) ?? NO_TAGS;
-  return { primary: primary.key, tags: [resourcePathTag(primary.resource), ...routeTags], routeTags };
+  const pathTag = resourcePathTag(primary.resource);
+  const tags = routeTags.length === 0 ? [pathTag] : [pathTag, ...routeTags];
+  return { primary: primary.key, tags, routeTags };
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);

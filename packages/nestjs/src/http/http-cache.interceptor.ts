@@ -37,8 +37,13 @@ import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-r
 import { resolvePublicCookies } from './request-cookies.js';
 import { clientRequestsRevalidation } from './client-revalidation.js';
 import { claimingHandler, isClaimed, passOn } from './request-claim.js';
+import { sendStoredHit, storedHit } from './stored-hit.js';
+import { ageSeconds } from './stored-response.js';
 
 export { httpPathTag };
+
+/** The headers `reportHttpCacheAnswer` reads of a hit. */
+const HIT_REPORT_HEADERS = Object.freeze({ 'x-cache': 'HIT' });
 
 /** What `serveFresh` returns when the response is not answered from L1. */
 const NOT_IN_L1: unique symbol = Symbol('not in L1');
@@ -120,7 +125,9 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
   /** @inheritdoc */
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const req = context.switchToHttp().getRequest<ExchangeRequest>();
+    // The arguments of an HTTP handler are `[request, response, next]`: read as they are, not
+    // through `switchToHttp()`, which builds three closures per call.
+    const req = context.getArgByIndex<ExchangeRequest>(0);
     // Bound twice (the module's global binding and `useGlobalInterceptors` or `@UseInterceptors`):
     // the outer one serves the request, the inner ones pass it through. The outer one marks the
     // request whenever it runs the rest of the pipeline (request-claim.ts), which is the only way
@@ -139,7 +146,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     if (route === null) return passOn(req, next);
     const plan = this.planRequest(req, route);
     if (plan === undefined) return passOn(req, next);
-    const res = context.switchToHttp().getResponse<ExchangeResponse>();
+    const res = context.getArgByIndex<ExchangeResponse>(1);
     if (route.policy.honorClientNoCache && clientRequestsRevalidation(req.headers)) {
       return from(this.revalidate(req, res, route, plan, claimingHandler(req, next)));
     }
@@ -163,7 +170,19 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     if (stored === undefined) return NOT_IN_L1;
     const now = Date.now();
     if (freshness(stored, route.policy, now) !== 'fresh') return NOT_IN_L1;
-    return this.send(req, res, route, replayResponse(req, stored, 'HIT', now));
+    // The usual hit, a text page with the route's status and no `If-None-Match`: its headers and
+    // body prepared once per stored response (stored-hit.ts), no answer object built.
+    const hit =
+      stored.status === route.status && req.headers['if-none-match'] === undefined
+        ? storedHit(stored)
+        : undefined;
+    if (hit === undefined) return this.send(req, res, route, replayResponse(req, stored, 'HIT', now));
+    if (this.events.has('http:response')) {
+      reportHttpCacheAnswer(this.events, req, { status: stored.status, headers: HIT_REPORT_HEADERS });
+    }
+    const adapter = this.adapterHost.httpAdapter;
+    const express = adapter.getType() === 'express';
+    return sendStoredHit(adapter, express, res, hit, String(ageSeconds(stored, now)), 'HIT');
   }
 
   /**

@@ -128,8 +128,11 @@ export function setResponseHeader(
   setHeaderOn(adapter, adapter.getType() === 'express', response, name, value);
 }
 
-/** {@link setResponseHeader}, the adapter's type already known. */
-function setHeaderOn(
+/**
+ * {@link setResponseHeader}, the adapter's type already known (`express`:
+ * `adapter.getType() === 'express'`).
+ */
+export function setHeaderOn(
   adapter: AbstractHttpAdapter,
   express: boolean,
   response: unknown,
@@ -164,7 +167,8 @@ const TEXT_AS_IS_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+; charset=utf-8$
 /** {@link TEXT_AS_IS_TYPE} of the last types seen: an app sends a handful. */
 const textAsIsTypes = new Map<string, boolean>();
 
-function isTextAsIsType(type: string): boolean {
+/** Whether both adapters send a string under `type` leaving `type` as it is (see {@link TEXT_AS_IS_TYPE}). */
+export function isTextAsIsType(type: string): boolean {
   let asIs = textAsIsTypes.get(type);
   if (asIs === undefined) {
     asIs = TEXT_AS_IS_TYPE.test(type);

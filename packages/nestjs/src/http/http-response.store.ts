@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CacheStack } from '@strata/core';
-import type { WriteTicket } from '@strata/core/internal';
+import { CACHE_MISS, engineOf, type WriteTicket } from '@strata/core/internal';
 import type { HeaderSource } from './http-headers.js';
 import { variantKey } from './http-cache-key.js';
 import { isStoredResponse, type StoredResponse } from './stored-response.js';
@@ -77,16 +77,42 @@ function readVariant(
     : undefined;
 }
 
+/** How many full entry keys {@link HttpResponseStore} remembers (see its `peek`). */
+const ENTRY_KEY_CACHE_SIZE = 1_000;
+
 /** Reads and writes stored responses in one namespace of a {@link CacheStack}. */
 export class HttpResponseStore {
   /** Pages are only read: the stack hands out the stored object instead of a decoded copy. */
   private readonly readOptions: { readonly namespace: string; readonly share: true };
+  /** The stack's engine, for L1 peeks by full entry key. */
+  private readonly engine: ReturnType<typeof engineOf>;
+  /**
+   * The full entry keys (`KeyBuilder.entry`) of the last primary keys peeked: a hit then skips
+   * building the entry key and scanning it again (see {@link HttpResponseStore.peek}). The key
+   * builder's own output, only remembered: the keys stay exactly the stack's. Bounded: a flood of
+   * other URLs only clears it.
+   */
+  private readonly entryKeys = new Map<string, string>();
 
   constructor(
     private readonly stack: CacheStack,
     private readonly namespace: string,
   ) {
     this.readOptions = { namespace, share: true };
+    this.engine = engineOf(stack);
+  }
+
+  /** `stack.peek(key, namespace)`, with the full keys of the primary keys last seen remembered. */
+  private peekPrimary(primary: string): unknown {
+    const engine = this.engine;
+    if (engine.l1 === undefined) return CACHE_MISS;
+    let full = this.entryKeys.get(primary);
+    if (full === undefined) {
+      full = engine.keys.entry(primary, this.namespace);
+      if (this.entryKeys.size >= ENTRY_KEY_CACHE_SIZE) this.entryKeys.clear();
+      this.entryKeys.set(primary, full);
+    }
+    return engine.peekEntry(full);
   }
 
   /**
@@ -110,7 +136,7 @@ export class HttpResponseStore {
    * response is still fresh for its route is the caller's check (`freshness`). No promise.
    */
   peek(primary: string, request: HeaderSource): StoredResponse | undefined {
-    const head = readPrimary(this.stack.peek(primary, this.namespace), true);
+    const head = readPrimary(this.peekPrimary(primary), true);
     if (head === undefined || !('kind' in head)) return head;
     const variant = variantKey(head.varyNames, request);
     return readVariant(

@@ -79,6 +79,8 @@ function encodeArray(
 function encodeObject(object: object, depth: number, budget: { nodes: number }): string | undefined {
   if (!isRecord(object)) return undefined;
   const names = Object.keys(object).sort();
+  // The usual query: none (`{}`).
+  if (names.length === 0) return '()';
   const record = object as Record<string, unknown>;
   const parts: string[] = [];
   for (const name of names) {
