@@ -24,7 +24,7 @@ export { getCacheToken, InjectCache } from './strategies/inject-cache.decorator.
 export { HttpCache, NoHttpCache } from './http/http-cache.decorator.js';
 export { HttpCacheInterceptor, httpPathTag } from './http/http-cache.interceptor.js';
 export { HttpCacheModule } from './http/http-cache.module.js';
-export { DEFAULT_UNKEYED_HEADERS } from './http/http-cache-key.js';
+export { DEFAULT_UNKEYED_HEADERS } from './http/unkeyed-headers.js';
 export type { HttpCacheModuleOptions, HttpCacheOptions } from './http/http-cache.options.js';
 
 export { StrataMetricsModule } from './metrics/strata-metrics.module.js';

@@ -4,7 +4,8 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import { checkUnkeyedHeaders, primaryKey, type UnkeyedHeaderDecision } from './http-cache-key.js';
+import { primaryKey } from './http-cache-key.js';
+import { checkUnkeyedHeaders, type UnkeyedHeaderDecision } from './unkeyed-headers.js';
 import type { HttpCacheRoute } from './http-cache-routes.js';
 import { type ExchangeRequest, requestScheme, requestTarget } from './http-exchange.js';
 import { headerString } from './http-headers.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_UNKEYED_HEADERS, checkUnkeyedHeaders, parseVary, variantKey } from './http-cache-key.js';
+import { parseVary, variantKey } from './http-cache-key.js';
+import { DEFAULT_UNKEYED_HEADERS, checkUnkeyedHeaders } from './unkeyed-headers.js';
 
 describe('parseVary', () => {
   it('lowercases, trims, dedupes and sorts names', () => {

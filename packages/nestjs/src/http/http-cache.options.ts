@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Duration, StrataConfigError } from '@strata/core';
 import { toPositiveMs } from '@strata/core/internal';
-import type { UnkeyedHeaderDecision } from './http-cache-key.js';
+import type { UnkeyedHeaderDecision } from './unkeyed-headers.js';
 
 /**
  * The request as `@HttpCache` callbacks see it: the fields Express and Fastify requests share.
