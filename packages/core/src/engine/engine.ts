@@ -147,7 +147,12 @@ export class Engine {
     encoded: EncodedValue,
     options: WriteOptions = {},
   ): Promise<void> {
-    await this.l2Operation(() => this.writes.setEncoded(key, value, encoded, options));
+    const guard = this.guard;
+    if (guard === undefined) return this.writes.setEncoded(key, value, encoded, options, undefined);
+    // One operation, its budget handed on explicitly: the usual set enters no async context,
+    // which costs every promise created in it (write-path.ts enters it where a set needs it).
+    const budget = guard.budget();
+    await guard.explicitOperation(() => this.writes.setEncoded(key, value, encoded, options, budget), budget);
   }
 
   /**

@@ -74,7 +74,7 @@ export class EntryWriter {
         !(await guard.extendDependencies(keyDependencies, lifeMs, via.budget))
       ) {
         // A set replaces what Redis holds: evict that (now, or once Redis is back).
-        if (typeof l2Token !== 'number') await guard.delete([w.full]);
+        if (typeof l2Token !== 'number') await guard.delete([w.full], via.budget);
         this.writeL1(w, entry, lifeMs, l1Token, undefined);
         return undefined;
       }
