@@ -141,13 +141,16 @@ export class Engine {
    * `CacheStack.set` for a caller that has already encoded `value` with `encode` (a write-behind
    * journal does, to snapshot it): the value is not encoded twice.
    */
-  async setEncoded(
-    key: string,
-    value: unknown,
-    encoded: EncodedValue,
-    options: WriteOptions = {},
-  ): Promise<void> {
-    await this.l2Operation(() => this.writes.setEncoded(key, value, encoded, options));
+  setEncoded(key: string, value: unknown, encoded: EncodedValue, options: WriteOptions = {}): Promise<void> {
+    const guard = this.guard;
+    if (guard === undefined) return this.writes.setEncoded(key, value, encoded, options, undefined);
+    // One operation, its budget handed on explicitly: the usual set enters no async context,
+    // which costs every promise created in it (write-path.ts enters it where a set needs it).
+    const budget = guard.budget();
+    return guard.explicitOperation(
+      () => this.writes.setEncoded(key, value, encoded, options, budget),
+      budget,
+    );
   }
 
   /**

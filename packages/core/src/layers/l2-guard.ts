@@ -184,7 +184,7 @@ export class L2Guard {
     if (written.ok) return written.value;
     // Else the value it replaces would be served after the outage, or, refused because Redis is
     // out of memory, by every instance now: a delete marker is stored even then.
-    if (replaces && written.refused) await this.delete([key]);
+    if (replaces && written.refused) await this.delete([key], budget);
     else if (replaces) this.pending.rememberDeletes([key]);
     return undefined;
   }
@@ -192,10 +192,13 @@ export class L2Guard {
   /**
    * Deletes keys in Redis, or remembers them for when Redis is back.
    *
+   * `budget`: the Redis time of the operation, when the caller holds it (else found through the
+   * async context).
+   *
    * @returns Each key's delete version, or `undefined` when Redis was skipped or failed.
    */
-  async delete(keys: readonly string[]): Promise<readonly number[] | undefined> {
-    const versions = await this.run('delete', () => this.layer.deleteVersions(keys));
+  async delete(keys: readonly string[], budget?: RedisTimeBudget): Promise<readonly number[] | undefined> {
+    const versions = await this.run('delete', () => this.layer.deleteVersions(keys), { budget });
     if (versions === undefined) this.pending.rememberDeletes(keys);
     return versions;
   }

@@ -1,4 +1,5 @@
 import { RedisSetBatches } from '../layers/redis-set-batches.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { Tiers } from '../tiers/tiers.js';
 import type { EntryWrite, EntryWriter, EntryWriteTarget, L2WriteToken } from './entry-writer.js';
 import type { KeyChanges } from './key-changes.js';
@@ -44,9 +45,15 @@ export class BatchedSets {
 
   /**
    * The Redis write of a set, its change time and its announcement, then L1 (see the class).
-   * For a write that extends no key dependency times first (no `dependsOn`).
+   * For a write that extends no key dependency times first (no `dependsOn`). `budget`: the Redis
+   * time of the set's operation.
    */
-  async set(w: EntryWrite, l1Token: number | undefined, l2Token: L2WriteToken): Promise<void> {
+  async set(
+    w: EntryWrite,
+    l1Token: number | undefined,
+    l2Token: L2WriteToken,
+    budget: RedisTimeBudget | undefined,
+  ): Promise<void> {
     const { batches } = this;
     const l2 = this.tiers.l2;
     if (batches === undefined || l2 === undefined) throw new Error('unreachable: sets are not batched here');
@@ -59,10 +66,14 @@ export class BatchedSets {
         return version;
       },
     };
-    const version = await this.writer.write(w, l1Token, l2Token, { target });
+    const version = await this.writer.write(w, l1Token, l2Token, { target, budget });
     // On a Cluster the call stored the entry only: its change time and announcement follow it.
     if (!ran || !batches.completesSets) {
-      await this.changes.after([w.full], Promise.resolve(version === undefined ? undefined : [version - 1]));
+      const after = (): Promise<void> =>
+        this.changes.after([w.full], Promise.resolve(version === undefined ? undefined : [version - 1]));
+      // Within what is left of the set's Redis time (in its operation's async context).
+      const guard = this.tiers.guard;
+      await (guard === undefined || budget === undefined ? after() : guard.enter(after, budget));
       return;
     }
     // As KeyChanges does once the change time is set: this instance's dependents go too.

@@ -4,6 +4,8 @@ import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import type { L2WriteVia } from '../layers/l2-guard.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
 
+const NONE: readonly string[] = [];
+
 /**
  * How a write may land in Redis: unconditionally (a set), if nothing changed the entry since a
  * token (a load's miss token, or `ifUnchangedSince`), or not at all (`undefined`: the load's Redis
@@ -68,13 +70,16 @@ export class EntryWriter {
         l2Token === 'unconditional' ? undefined : typeof l2Token === 'number' ? l2Token : l2Token.since;
       // Before the entry: a key dependency time that expired before its dependent would let it
       // pass its check again. If Redis did not confirm, the entry stays out of Redis (L1 only).
-      const keyDependencies = w.tags.filter((tag) => keys.isKeyDependency(tag));
+      // (Filtered only when there are some: most writes carry none, and allocate nothing here.)
+      const keyDependencies = w.tags.some((tag) => keys.isKeyDependency(tag))
+        ? w.tags.filter((tag) => keys.isKeyDependency(tag))
+        : NONE;
       if (
         keyDependencies.length > 0 &&
         !(await guard.extendDependencies(keyDependencies, lifeMs, via.budget))
       ) {
         // A set replaces what Redis holds: evict that (now, or once Redis is back).
-        if (typeof l2Token !== 'number') await guard.delete([w.full]);
+        if (typeof l2Token !== 'number') await guard.delete([w.full], via.budget);
         this.writeL1(w, entry, lifeMs, l1Token, undefined);
         return undefined;
       }

@@ -5,6 +5,7 @@ import { deepFreeze, encodeValue, type EncodedValue } from '../codec/value.codec
 import { mergeDependencies } from '../dependencies/dependency-tracker.js';
 import { cacheOfEntry } from '../events/entry-cache.js';
 import type { StrataEventMap } from '../events/strata-event-map.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { Tiers } from '../tiers/tiers.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-options.js';
@@ -52,7 +53,18 @@ export class WritePath {
     return this.sets.drain();
   }
 
-  async setEncoded(key: string, value: unknown, encoded: EncodedValue, options: WriteOptions): Promise<void> {
+  /**
+   * `CacheStack.set` of an encoded value. `budget`: the Redis time of the set's operation, which
+   * the caller runs as an explicit one (`L2Guard.explicitOperation`); the usual set hands it to
+   * its batched write, anything else runs in the operation's async context (`L2Guard.enter`).
+   */
+  async setEncoded(
+    key: string,
+    value: unknown,
+    encoded: EncodedValue,
+    options: WriteOptions,
+    budget: RedisTimeBudget | undefined,
+  ): Promise<void> {
     const { tiers } = this;
     const full = tiers.keys.entry(key, options.namespace);
     const ttlMs = tiers.ttl.forValue(value, callLifetimeMs(options.ttl, 'ttl'), undefined);
@@ -64,7 +76,7 @@ export class WritePath {
       const error = new ValueTooLargeError(full, bytes, tiers.options.maxValueBytes);
       if (tiers.events.has('value:too-large'))
         tiers.events.emit('value:too-large', tooLarge(tiers.keys.prefix, error, 'set'));
-      await this.delete(key, options);
+      await this.inOperation(() => this.delete(key, options), budget);
       throw error;
     }
     const shared = tiers.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
@@ -85,15 +97,23 @@ export class WritePath {
     // Taken before the Redis write: a change another instance makes after it, announced before
     // this write reaches L1, keeps this (older) value out of L1.
     const l1Token = options.ticket?.l1 ?? tiers.l1?.missToken();
-    if (issued && this.sets.enabled) await this.sets.set(write, l1Token, l2WriteToken(options));
+    if (issued && this.sets.enabled) await this.sets.set(write, l1Token, l2WriteToken(options), budget);
     else {
-      const written = this.writer
-        .write(write, l1Token, l2WriteToken(options))
-        .then((version): ChangedUpTo => (version === undefined ? undefined : [version - 1]));
-      await this.changes.after([full], written, issued);
+      await this.inOperation(() => {
+        const written = this.writer
+          .write(write, l1Token, l2WriteToken(options))
+          .then((version): ChangedUpTo => (version === undefined ? undefined : [version - 1]));
+        return this.changes.after([full], written, issued);
+      }, budget);
     }
     if (tiers.events.has('set'))
       tiers.events.emit('set', { cache: cacheOfEntry(tiers.keys.prefix, full), key: full });
+  }
+
+  /** Runs `fn` in the async context of the operation of `budget` (none without Redis). */
+  private inOperation(fn: () => Promise<void>, budget: RedisTimeBudget | undefined): Promise<void> {
+    const guard = this.tiers.guard;
+    return guard === undefined || budget === undefined ? fn() : guard.enter(fn, budget);
   }
 
   /** See `CacheStack.encode`: the encoded value, checked against `maxValueBytes`. */
