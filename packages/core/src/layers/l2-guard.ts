@@ -4,25 +4,15 @@ import type { StrataEvents } from '../events/strata-events.js';
 import type { EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisLayer } from './redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
-import type { HeldLease } from '../lease/held-lease.js';
 import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
+import { L2Probe } from './l2-probe.js';
 import { OperationDeadlines } from './operation-deadlines.js';
 import { PendingEvictions, type ReplayListener } from './pending-evictions.js';
 import { type Attempt, type GuardedRun, type GuardedRunOptions, REFUSED, SKIPPED } from './guarded-run.js';
 import type { RedisTimeBudget } from './redis-time-budget.js';
+import type { L2WriteVia } from './l2-write-via.js';
 
 /** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
-const PROBE_RETRY_MS = 100;
-
-/** How {@link L2Guard.write} reaches Redis, besides the entry and its token. */
-export interface L2WriteVia {
-  /** What sends the write: by default the Redis layer's write script (a set batch for sets). */
-  readonly target?: Pick<RedisLayer, 'writeVersion'>;
-  /** The lease a load holds, which the write releases where one script can. */
-  readonly lease?: HeldLease;
-  /** The Redis time of the load's operation. */
-  readonly budget?: RedisTimeBudget;
-}
 
 /**
  * The one path every L2 operation takes. It skips Redis while the connection is down or the
@@ -39,14 +29,12 @@ export interface L2WriteVia {
 export class L2Guard {
   private readonly breaker: CircuitBreaker;
   private readonly pending: PendingEvictions;
-  /** A trial command scheduled for when an open breaker lets one through (see {@link L2Guard.probeLater}). */
-  private probeTimer: NodeJS.Timeout | undefined;
-  private probing: Promise<unknown> | undefined;
-  private stopped = false;
+  /** The trial command sent when an open breaker lets one through, or evictions wait. */
+  private readonly probe: L2Probe;
   private readonly deadlines: OperationDeadlines;
   /** On reconnection: replay what waits and close the breaker without waiting for a call. */
   private readonly onReady = (): void => {
-    if (this.pendingRepairs > 0 || this.breaker.state !== 'closed') this.probeLater(0);
+    if (this.pendingRepairs > 0 || this.breaker.state !== 'closed') this.probe.later(0);
   };
 
   constructor(
@@ -58,12 +46,17 @@ export class L2Guard {
     budgetMs: number,
   ) {
     this.deadlines = new OperationDeadlines(budgetMs);
+    this.probe = new L2Probe(
+      connection,
+      () => this.run('probe', () => connection.client.ping()),
+      () => this.breaker.state === 'closed',
+    );
     this.pending = new PendingEvictions(layer, events);
     this.breaker = new CircuitBreaker({
       ...breaker,
       onStateChange: (state) => {
         events.emit('breaker:state', { state });
-        if (state === 'open') this.probeLater(breaker.breakDurationMs);
+        if (state === 'open') this.probe.later(breaker.breakDurationMs);
       },
     });
     connection.client.on('ready', this.onReady);
@@ -247,36 +240,10 @@ export class L2Guard {
 
   /** Stops probing and waits for a replay or probe in progress (shutdown). */
   async drain(): Promise<void> {
-    this.stopped = true;
     this.connection.client.off('ready', this.onReady);
-    clearTimeout(this.probeTimer);
-    this.probeTimer = undefined;
-    await this.probing;
+    await this.probe.stop();
     await this.pending.settled();
     await this.deadlines.drain();
-  }
-
-  /**
-   * Once the breaker lets a trial through, sends one (replaying pending evictions first, then
-   * `PING`), so the breaker closes and evictions are replayed when Redis is back even when no
-   * call comes: `l2Available` (health checks, write-behind) then tells the truth. A failed trial
-   * reopens the breaker, which schedules the next one.
-   */
-  private probeLater(delayMs: number): void {
-    if (this.stopped || this.probeTimer !== undefined) return;
-    this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      if (this.stopped) return;
-      // Still disconnected (ioredis reconnects meanwhile): look again later.
-      if (!this.connection.ready) return this.probeLater(delayMs);
-      this.probing = this.run('probe', () => this.connection.client.ping()).finally(() => {
-        this.probing = undefined;
-        // Skipped (a timer may fire a moment before the breaker lets a trial through, or another
-        // call's trial was in flight) or failed: try again until the breaker is closed.
-        if (this.breaker.state !== 'closed') this.probeLater(Math.max(delayMs, PROBE_RETRY_MS));
-      });
-    }, delayMs);
-    this.probeTimer.unref();
   }
 
   private async run<T>(

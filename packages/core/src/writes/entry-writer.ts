@@ -1,7 +1,7 @@
 import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
-import type { L2WriteVia } from '../layers/l2-guard.js';
+import type { L2WriteVia } from '../layers/l2-write-via.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
 
 const NONE: readonly string[] = [];
