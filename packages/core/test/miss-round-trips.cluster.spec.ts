@@ -1,9 +1,9 @@
-import { startRedisCluster, type RedisCluster } from '@strata/testing';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CacheStack } from '../src/index.js';
 import { engineOf } from '../src/internal.js';
 import { logCommands, type CommandLog } from './command-log.support.js';
+import { useRedisCluster } from './redis-cluster.support.js';
 import { uniquePrefix } from './support.js';
 
 /**
@@ -12,27 +12,15 @@ import { uniquePrefix } from './support.js';
  * the write only when it shares the entry's slot, which it does when the key has a hash tag.
  */
 describe('round trips of a cold miss (Redis Cluster)', () => {
-  let cluster: RedisCluster;
-  const open: CacheStack[] = [];
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-  });
-
-  afterAll(async () => {
-    await cluster?.dispose();
-  });
+  const suite = useRedisCluster();
+  const { open } = suite;
 
   /** A stack with the Redis defaults (L1, bus, lease), its scripts loaded on every node. */
   async function instance(): Promise<{ stack: CacheStack; log: CommandLog }> {
     const stack = new CacheStack({
       prefix: uniquePrefix(),
       jitter: 0,
-      redis: { cluster: { nodes: cluster.nodes }, commandTimeout: '1s' },
+      redis: { cluster: { nodes: suite.cluster.nodes }, commandTimeout: '1s' },
     });
     open.push(stack);
     expect(await stack.connect()).toBe(true);
@@ -48,7 +36,7 @@ describe('round trips of a cold miss (Redis Cluster)', () => {
 
   const leaseKeys = async (stack: CacheStack): Promise<string[]> => {
     const found: string[] = [];
-    for (const node of await cluster.primaries()) {
+    for (const node of await suite.cluster.primaries()) {
       const admin = new Redis(node.url);
       found.push(...(await admin.keys(`${engineOf(stack).options.prefix}:~lease:*`)));
       admin.disconnect();

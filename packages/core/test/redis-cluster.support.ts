@@ -1,5 +1,7 @@
-import type { RedisCluster } from '@strata/testing';
+import { startRedisCluster, type RedisCluster } from '@strata/testing';
 import type { Cluster } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { CacheStack } from '../src/index.js';
 import { createClusterClient } from '../src/redis/redis-client.factory.js';
 
 /**
@@ -25,4 +27,37 @@ export async function clusterReady(client: Cluster): Promise<void> {
       resolve();
     });
   });
+}
+
+/** A suite's Redis Cluster, and the stacks its current test opened (closed after each test). */
+export interface ClusterSuite {
+  /** The cluster, started in `beforeAll`. */
+  readonly cluster: RedisCluster;
+  /** Stacks to close after the test. */
+  readonly open: CacheStack[];
+}
+
+/**
+ * Starts a local Redis Cluster before the suite, closes the stacks each test pushed to `open`
+ * after it, and disposes of the cluster after the suite.
+ */
+export function useRedisCluster(): ClusterSuite {
+  let cluster: RedisCluster | undefined;
+  const open: CacheStack[] = [];
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((stack) => stack.close()));
+  });
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+  return {
+    get cluster(): RedisCluster {
+      if (cluster === undefined) throw new Error('the cluster is started in beforeAll');
+      return cluster;
+    },
+    open,
+  };
 }

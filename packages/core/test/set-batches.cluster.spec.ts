@@ -1,8 +1,8 @@
-import { startRedisCluster, type RedisCluster } from '@strata/testing';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CacheStack } from '../src/index.js';
 import { CACHE_MISS, engineOf } from '../src/internal.js';
+import { useRedisCluster } from './redis-cluster.support.js';
 import { eventually, uniquePrefix } from './support.js';
 
 /** Bus delivery on a loaded machine: asserted with margin. */
@@ -10,20 +10,8 @@ const DELIVERY_MS = 1_000;
 const SETS = 40;
 
 describe('CacheStack.set on a Redis Cluster: concurrent sets of one slot share a script call', () => {
-  let cluster: RedisCluster;
-  const open: CacheStack[] = [];
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-  });
-
-  afterAll(async () => {
-    await cluster?.dispose();
-  });
+  const suite = useRedisCluster();
+  const { open } = suite;
 
   async function two(): Promise<[CacheStack, CacheStack]> {
     const prefix = uniquePrefix();
@@ -32,7 +20,7 @@ describe('CacheStack.set on a Redis Cluster: concurrent sets of one slot share a
         new CacheStack({
           prefix,
           jitter: 0,
-          redis: { cluster: { nodes: cluster.nodes }, commandTimeout: '1s' },
+          redis: { cluster: { nodes: suite.cluster.nodes }, commandTimeout: '1s' },
         }),
     );
     open.push(...stacks);
@@ -58,11 +46,11 @@ describe('CacheStack.set on a Redis Cluster: concurrent sets of one slot share a
     const { keys: keyBuilder } = engineOf(a);
     // One hash tag: every key in one slot, so on one primary; not the one of the change times,
     // whose scripts would be counted too.
-    const timesOn = (await cluster.primaryFor(keyBuilder.keyDependency(keyBuilder.entry('x')))).id;
+    const timesOn = (await suite.cluster.primaryFor(keyBuilder.keyDependency(keyBuilder.entry('x')))).id;
     let tag = 0;
-    while ((await cluster.primaryFor(keyBuilder.entry(`{cart${tag}}:0`))).id === timesOn) tag++;
+    while ((await suite.cluster.primaryFor(keyBuilder.entry(`{cart${tag}}:0`))).id === timesOn) tag++;
     const keys = Array.from({ length: SETS }, (_, i) => `{cart${tag}}:${i}`);
-    const primary = await cluster.primaryFor(keyBuilder.entry(keys[0] ?? ''));
+    const primary = await suite.cluster.primaryFor(keyBuilder.entry(keys[0] ?? ''));
     const node = new Redis(primary.url);
     try {
       for (const key of keys) await b.set(key, 'old');
@@ -80,7 +68,7 @@ describe('CacheStack.set on a Redis Cluster: concurrent sets of one slot share a
         expect(await b.get(key)).toBe(`new ${i}`);
         const full = keyBuilder.entry(key);
         const version = Number(/^S1\|(\d+)\|/.exec((await node.get(full)) ?? '')?.[1]);
-        const timeNode = new Redis((await cluster.primaryFor(keyBuilder.keyDependency(full))).url);
+        const timeNode = new Redis((await suite.cluster.primaryFor(keyBuilder.keyDependency(full))).url);
         // The change time is written after the entry's call returned: at or after its version.
         expect(Number(await timeNode.get(keyBuilder.keyDependency(full)))).toBeGreaterThanOrEqual(version);
         timeNode.disconnect();
