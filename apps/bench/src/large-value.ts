@@ -3,18 +3,7 @@
  * dates, nested objects and arrays), from a seeded PRNG, so every run measures the same bytes and
  * the text does not repeat (a repeated string would flatter any codec or compression).
  */
-
-/** A seeded PRNG (mulberry32): uniform numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '@strata/testing';
 
 const ONSETS = [
   'b',

@@ -35,3 +35,5 @@ export type { PostgresServer, StartPostgresOptions } from './postgres-server.typ
 export { TestServerError, type TestServerErrorCode } from './test-server.error.js';
 /** Ask the kernel for a free loopback port. */
 export { findFreePort } from './free-port.util.js';
+/** A seeded PRNG, for workloads and values replayable from their seed. */
+export { seededRandom } from './seeded-random.util.js';

@@ -1,8 +1,9 @@
-import { startRedisCluster, type RedisCluster, type RedisClusterNode } from '@strata/testing';
+import type { RedisClusterNode } from '@strata/testing';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { CACHE_MISS } from '../src/internal.js';
+import { useRedisCluster } from './redis-cluster.support.js';
 import { countingLoader, eventually, sleep, uniquePrefix } from './support.js';
 import { engineOf } from '../src/internal.js';
 
@@ -14,20 +15,8 @@ const DELIVERY_MS = 500;
  * `redis.cluster` option (Strata creates and closes the Cluster client).
  */
 describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
-  let cluster: RedisCluster;
-  const open: CacheStack[] = [];
-
-  beforeAll(async () => {
-    cluster = await startRedisCluster();
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-  });
-
-  afterAll(async () => {
-    await cluster?.dispose();
-  });
+  const suite = useRedisCluster();
+  const { open } = suite;
 
   async function instances(
     count: number,
@@ -41,7 +30,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
         jitter: 0,
         breaker: { breakDuration: '200ms' },
         ...options,
-        redis: { cluster: { nodes: cluster.nodes }, commandTimeout: '1s' },
+        redis: { cluster: { nodes: suite.cluster.nodes }, commandTimeout: '1s' },
       });
       open.push(stack);
       expect(await stack.connect()).toBe(true);
@@ -70,7 +59,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
     const keys = Array.from({ length: 12 }, (_, i) => `product:${i}`);
     const primaries = new Set<number>();
     for (const key of keys) {
-      primaries.add((await cluster.primaryFor(engineOf(a).keys.entry(key))).port);
+      primaries.add((await suite.cluster.primaryFor(engineOf(a).keys.entry(key))).port);
       await a.set(key, { v: 1 }, { tags: ['catalog'] });
       expect(await inL1(b, key)).toStrictEqual({ v: 1 });
     }
@@ -113,7 +102,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
 
     // The primary B's subscriber is connected to (it picks any node; make it a primary's).
     const node = await subscriberNode(b);
-    if (node.role === 'primary') await cluster.failover(node);
+    if (node.role === 'primary') await suite.cluster.failover(node);
     else await node.kill();
     expect(await eventually(() => states.includes(false), 5_000, 10)).toBe(true);
     expect(b.peek('k')).toBe(CACHE_MISS);
@@ -137,7 +126,7 @@ describe('distributed caching on a Redis Cluster (redis.cluster)', () => {
   async function subscriberNode(stack: CacheStack): Promise<RedisClusterNode> {
     const channel = engineOf(stack).options.bus?.channel;
     if (channel === undefined) throw new Error('no bus');
-    const nodes = [...(await cluster.primaries()), ...(await cluster.replicas())];
+    const nodes = [...(await suite.cluster.primaries()), ...(await suite.cluster.replicas())];
     for (const node of nodes) {
       const client = new Redis(node.url);
       try {

@@ -1,3 +1,4 @@
+import { seededRandom } from '@strata/testing';
 import { describe, expect, it } from 'vitest';
 import { CacheStack } from '../../src/index.js';
 import { CACHE_MISS } from '../../src/internal.js';
@@ -13,18 +14,6 @@ const QUIESCENCE_MS = 300;
 const KEYS = 100;
 const OPS_PER_KEY = 5;
 const RUNS = 20;
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function shuffle<T>(items: T[], next: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -51,7 +40,7 @@ describe('L1 coherence under concurrent writes from several instances', () => {
     await truth.connect();
     const divergences: string[] = [];
     for (let run = 0; run < RUNS; run++) {
-      const next = random(run + 1);
+      const next = seededRandom(run + 1);
       const ops: (() => Promise<unknown>)[] = [];
       for (let k = 0; k < KEYS; k++) {
         const key = `r${run}:k${k}`;

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CacheStack } from '@strata/core';
-import { CACHE_MISS, engineOf, type WriteTicket } from '@strata/core/internal';
+import { engineOf, type WriteTicket } from '@strata/core/internal';
 import type { HeaderSource } from './http-headers.js';
 import { variantKey } from './http-cache-key.js';
 import { isStoredResponse, type StoredResponse } from './stored-response.js';
@@ -105,7 +105,6 @@ export class HttpResponseStore {
   /** `stack.peek(key, namespace)`, with the full keys of the primary keys last seen remembered. */
   private peekPrimary(primary: string): unknown {
     const engine = this.engine;
-    if (engine.l1 === undefined) return CACHE_MISS;
     let full = this.entryKeys.get(primary);
     if (full === undefined) {
       full = engine.keys.entry(primary, this.namespace);
