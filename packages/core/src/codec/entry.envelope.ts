@@ -44,11 +44,20 @@ export interface CacheEntry {
  * check in Lua down to `string.find`, without JSON decoding.
  */
 export function serializeEntryTail(entry: Omit<CacheEntry, 'created'>): string {
+  return serializeEntryHead(entry) + entry.value;
+}
+
+/**
+ * {@link serializeEntryTail} without the value: what the write scripts put between the `created`
+ * time and the value. A caller that sends the value as an argument of its own spares the client a
+ * copy of it (a string joined to a large value must be flattened before it is sent).
+ */
+export function serializeEntryHead(entry: Omit<CacheEntry, 'created' | 'value'>): string {
   const loadMs = entry.loadMs;
-  let tail = `${Math.round(entry.freshUntil)}|${Math.round(entry.staleUntil)}|${entry.tags.length}`;
-  tail += loadMs !== undefined && loadMs > 0 ? `|${Math.ceil(loadMs)}\n` : '\n';
-  for (const tag of entry.tags) tail += tag + '\n';
-  return tail + entry.value;
+  let head = `${Math.round(entry.freshUntil)}|${Math.round(entry.staleUntil)}|${entry.tags.length}`;
+  head += loadMs !== undefined && loadMs > 0 ? `|${Math.ceil(loadMs)}\n` : '\n';
+  for (const tag of entry.tags) head += tag + '\n';
+  return head;
 }
 
 const HEADER_PREFIX = `S${ENTRY_FORMAT_VERSION}|`;

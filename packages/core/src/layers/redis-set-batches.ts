@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { GroupCommitBatcher } from '../batching/group-commit.batcher.js';
-import { serializeEntryTail } from '../codec/entry.envelope.js';
+import { serializeEntryHead } from '../codec/entry.envelope.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import { keySlot } from '../redis/key-slot.js';
 import type { EntryToWrite } from './cache-layer.interface.js';
@@ -33,15 +33,23 @@ export interface RedisSetBatchesOptions {
   readonly bus?: { readonly channel: string; readonly sender: string };
 }
 
+/**
+ * Length from which a value is handed to the client as bytes: the client then copies it into the
+ * command's buffer, where a string would be joined into one command string that is flattened and
+ * encoded again when it is written to the socket.
+ */
+const BUFFER_FROM = 16 * 1024;
+
 interface SetRequest {
   readonly key: string;
-  /** `<PX>`, or `<PX> <token>` for a conditional set. */
+  /** `<PX>`, or `<PX> <token>` for a conditional set, a newline, then the entry's fields. */
   readonly meta: string;
-  readonly tail: string;
+  /** The encoded value; a large one as its UTF-8 bytes (see {@link BUFFER_FROM}). */
+  readonly value: string | Buffer;
 }
 
 interface SetBatchCommand {
-  strataSetBatch(...args: string[]): Promise<string>;
+  strataSetBatch(...args: (string | Buffer)[]): Promise<string>;
 }
 
 /**
@@ -90,8 +98,8 @@ export class RedisSetBatches {
     const px = Math.max(1, Math.ceil(ttlMs));
     const version = await this.batcher.submit(this.options.perSlot === true ? keySlot(key) : 0, {
       key,
-      meta: token === undefined ? String(px) : `${px} ${token}`,
-      tail: serializeEntryTail(entry),
+      meta: `${token === undefined ? px : `${px} ${token}`}\n${serializeEntryHead(entry)}`,
+      value: entry.value.length < BUFFER_FROM ? entry.value : Buffer.from(entry.value),
     });
     return version > 0 ? version : undefined;
   }
@@ -115,7 +123,7 @@ export class RedisSetBatches {
     const { changeTimeOf, dependencyTtlMs, bus } = this.options;
     const n = requests.length;
     // Built in one array, numbers as strings (the client would convert them one by one).
-    const args = [String(changeTimeOf === undefined ? n : 2 * n)];
+    const args: (string | Buffer)[] = [String(changeTimeOf === undefined ? n : 2 * n)];
     for (const r of requests) args.push(r.key);
     if (changeTimeOf !== undefined) for (const r of requests) args.push(changeTimeOf(r.key));
     args.push(
@@ -124,7 +132,7 @@ export class RedisSetBatches {
       bus?.channel ?? '',
       bus?.sender ?? '',
     );
-    for (const r of requests) args.push(r.meta, r.tail);
+    for (const r of requests) args.push(r.meta, r.value);
     const reply = await this.client.strataSetBatch(...args);
     const versions = reply.split(' ').map(Number);
     if (versions.length !== n || versions.some((v) => !Number.isSafeInteger(v)))

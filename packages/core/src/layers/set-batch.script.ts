@@ -10,14 +10,15 @@
  * ARGV: [1] n, [2] the least life of a key dependency time in ms ('' for no change times),
  * [3] the invalidation bus's channel ('' without a bus), [4] this instance's id on it, then two
  * per entry: `<PX>` for an unconditional set, or `<PX> <token>` for one that must find the entry
- * unchanged since the token's time; and the entry without its header prefix. (Two arguments, not
- * three: the client copies a call's arguments one by one, and so does Redis.)
+ * unchanged since the token's time, then a newline and the entry's fields up to its value
+ * (`serializeEntryHead`); and the encoded value, alone, so that the client sends it as it is (a
+ * string joined to it would be copied first) and Redis appends it without a Lua copy of its own.
  *
  * Per entry, in order, what `WRITE_SCRIPT` does: with a token, the set is refused (result `0`)
  * when the key was deleted or written at or after the token's time; else its version is the
  * token, or without one the time now raised above the version of the record it replaces (see
- * AFTER_RECORDS). The entry is written as `S1|<version>|` and then `APPEND`ed its tail: making a
- * Lua string of a value of some size costs more than a command (journal-append.script.ts
+ * AFTER_RECORDS). The entry is written as `S1|<version>|<fields>` and then `APPEND`ed its value:
+ * making a Lua string of a value of some size costs more than a command (journal-append.script.ts
  * measured it). Then each entry's change time is set to the time now, keeping at least the life
  * it had (`INVALIDATE_SCRIPT`'s rule for key dependency times), refused sets included: a refused
  * set still stands for a change of the source of truth. Then, with a channel, one message of the
@@ -46,7 +47,7 @@ end
 local out, keys, upTo = {}, {}, {}
 for i = 1, n do
   local key, at = KEYS[i], 3 + i * 2
-  local px, token = string.match(ARGV[at], '^(%d+) ?(.*)$')
+  local px, token, head = string.match(ARGV[at], '^(%d+) ?([^\\n]*)\\n(.*)$')
   local last = recordVersion(key)
   local created
   if token ~= '' then
@@ -61,7 +62,7 @@ for i = 1, n do
   keys[i] = key
   if created then
     local version = string.format('%.0f', created)
-    redis.call('SET', key, 'S1|' .. version .. '|', 'PX', px)
+    redis.call('SET', key, 'S1|' .. version .. '|' .. head, 'PX', px)
     redis.call('APPEND', key, ARGV[at + 1])
     out[i] = version
     upTo[i] = string.format('%.0f', created - 1)
