@@ -110,9 +110,13 @@ export class GroupCommitBatcher<R, T> {
       return;
     }
     batch.forEach((queued, i) => {
-      const result = results[i];
-      if (result === undefined) queued.reject(new Error('group commit: the reply has too few results'));
-      else if (result instanceof Error) queued.reject(result);
+      if (i >= results.length) {
+        queued.reject(new Error('group commit: the reply has too few results'));
+        return;
+      }
+      // Within the results (checked above): a result may itself be `undefined`.
+      const result = results[i] as T | Error;
+      if (result instanceof Error) queued.reject(result);
       else queued.resolve(result);
     });
   }

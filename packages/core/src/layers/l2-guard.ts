@@ -12,8 +12,6 @@ import { type Attempt, type GuardedRun, type GuardedRunOptions, REFUSED, SKIPPED
 import type { RedisTimeBudget } from './redis-time-budget.js';
 import type { L2WriteVia } from './l2-write-via.js';
 
-/** Delay of a probe after one that did not close the breaker (and on reconnection, the first). */
-
 /**
  * The one path every L2 operation takes. It skips Redis while the connection is down or the
  * circuit breaker is open, turns failures into `undefined` (the caller falls back to the loader)
@@ -165,16 +163,14 @@ export class L2Guard {
     replaces: boolean,
     via: L2WriteVia = {},
   ): Promise<number | false | undefined> {
-    const { target = this.layer, lease, budget } = via;
+    const { batch, lease, budget } = via;
+    const how = batch !== undefined ? { batch } : lease && { lease };
     const written = await this.attempt(
       'write',
-      async () => {
-        const version = await target.writeVersion(key, entry, ttlMs, token, lease && { lease });
-        return version ?? false;
-      },
+      () => this.layer.writeVersion(key, entry, ttlMs, token, how),
       { budget },
     );
-    if (written.ok) return written.value;
+    if (written.ok) return written.value ?? false;
     // Else the value it replaces would be served after the outage, or, refused because Redis is
     // out of memory, by every instance now: a delete marker is stored even then.
     if (replaces && written.refused) await this.delete([key], budget);

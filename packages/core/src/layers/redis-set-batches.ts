@@ -61,7 +61,7 @@ interface SetBatchCommand {
  */
 export class RedisSetBatches {
   private readonly client: (Redis | Cluster) & SetBatchCommand;
-  private readonly batcher = new GroupCommitBatcher<SetRequest, number>(
+  private readonly batcher = new GroupCommitBatcher<SetRequest, number | undefined>(
     (_, requests) => this.send(requests),
     MAX_SET_BATCH,
     MAX_SETS_IN_FLIGHT,
@@ -89,19 +89,13 @@ export class RedisSetBatches {
    * that carried it: the entry's version, or `undefined` when the token refused it (its change
    * time and announcement were made all the same). Rejects when that call failed.
    */
-  async writeVersion(
-    key: string,
-    entry: EntryToWrite,
-    ttlMs: number,
-    token?: number,
-  ): Promise<number | undefined> {
+  writeVersion(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<number | undefined> {
     const px = Math.max(1, Math.ceil(ttlMs));
-    const version = await this.batcher.submit(this.options.perSlot === true ? keySlot(key) : 0, {
+    return this.batcher.submit(this.options.perSlot === true ? keySlot(key) : 0, {
       key,
       meta: `${token === undefined ? px : `${px} ${token}`}\n${serializeEntryHead(entry)}`,
       value: entry.value.length < BUFFER_FROM ? entry.value : Buffer.from(entry.value),
     });
-    return version > 0 ? version : undefined;
   }
 
   /**
@@ -118,8 +112,8 @@ export class RedisSetBatches {
     return this.batcher.idle();
   }
 
-  /** One script call for a batch of sets: one version (or `0`) per set. */
-  private async send(requests: readonly SetRequest[]): Promise<number[]> {
+  /** One script call for a batch of sets: one version (or `undefined`: refused) per set. */
+  private async send(requests: readonly SetRequest[]): Promise<(number | undefined)[]> {
     const { changeTimeOf, dependencyTtlMs, bus } = this.options;
     const n = requests.length;
     // Built in one array, numbers as strings (the client would convert them one by one).
@@ -137,6 +131,6 @@ export class RedisSetBatches {
     const versions = reply.split(' ').map(Number);
     if (versions.length !== n || versions.some((v) => !Number.isSafeInteger(v)))
       throw new CacheStoreError('write', `unexpected reply of the set batch script for ${n} sets`);
-    return versions;
+    return versions.map((v) => (v > 0 ? v : undefined));
   }
 }

@@ -147,7 +147,7 @@ export class RedisLayer implements CacheLayer {
    * (its change time and announcement too, see {@link RedisSetBatches}) instead of alone; with the
    * `how.lease` a load holds (and a token), the same script releases it where both keys share a node.
    */
-  async writeVersion(
+  writeVersion(
     key: string,
     entry: EntryToWrite,
     ttlMs: number,
@@ -155,7 +155,19 @@ export class RedisLayer implements CacheLayer {
     how: { readonly batch?: RedisSetBatches; readonly lease?: HeldLease } = {},
   ): Promise<number | undefined> {
     const { batch, lease } = how;
+    // Not an async function: a set hands on its batch's promise without a frame of its own.
     if (batch !== undefined) return batch.writeVersion(key, entry, ttlMs, token);
+    return this.writeAlone(key, entry, ttlMs, token, lease);
+  }
+
+  /** {@link RedisLayer.writeVersion} in a script call of its own. */
+  private async writeAlone(
+    key: string,
+    entry: EntryToWrite,
+    ttlMs: number,
+    token: number | undefined,
+    lease: HeldLease | undefined,
+  ): Promise<number | undefined> {
     const px = Math.max(1, Math.ceil(ttlMs));
     if (lease !== undefined && token !== undefined && this.miss.together(key, lease.key)) {
       const stored = await this.miss.writeReleasing(key, entry, px, token, lease);

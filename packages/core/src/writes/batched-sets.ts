@@ -1,7 +1,7 @@
 import { RedisSetBatches } from '../layers/redis-set-batches.js';
 import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { Tiers } from '../tiers/tiers.js';
-import type { EntryWrite, EntryWriter, EntryWriteTarget, L2WriteToken } from './entry-writer.js';
+import type { EntryWrite, EntryWriter, L2WriteToken } from './entry-writer.js';
 import type { KeyChanges } from './key-changes.js';
 
 /**
@@ -55,22 +55,13 @@ export class BatchedSets {
     budget: RedisTimeBudget | undefined,
   ): Promise<void> {
     const { batches } = this;
-    const l2 = this.tiers.l2;
-    if (batches === undefined || l2 === undefined) throw new Error('unreachable: sets are not batched here');
-    // Whether the script call ran in Redis: then the change time and the announcement were made.
-    let ran = false;
-    const target: EntryWriteTarget = {
-      writeVersion: async (key, entry, ttlMs, token) => {
-        const version = await l2.writeVersion(key, entry, ttlMs, token, { batch: batches });
-        ran = true;
-        return version;
-      },
-    };
-    const version = await this.writer.write(w, l1Token, l2Token, { target, budget });
-    // On a Cluster the call stored the entry only: its change time and announcement follow it.
-    if (!ran || !batches.completesSets) {
-      const after = (): Promise<void> =>
-        this.changes.after([w.full], Promise.resolve(version === undefined ? undefined : [version - 1]));
+    if (batches === undefined) throw new Error('unreachable: sets are not batched here');
+    const version = await this.writer.write(w, l1Token, l2Token, { batch: batches, budget });
+    // A version, or `false` (refused by its token): the script call ran in Redis, and with it the
+    // change time and the announcement. On a Cluster the call stored the entry only: they follow.
+    if (version === undefined || !batches.completesSets) {
+      const upTo = typeof version === 'number' ? [version - 1] : undefined;
+      const after = (): Promise<void> => this.changes.after([w.full], Promise.resolve(upTo));
       // Within what is left of the set's Redis time (in its operation's async context).
       const guard = this.tiers.guard;
       await (guard === undefined || budget === undefined ? after() : guard.enter(after, budget));

@@ -2,7 +2,6 @@ import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import type { L2WriteVia } from '../layers/l2-write-via.js';
-import type { RedisLayer } from '../layers/redis.layer.js';
 
 const NONE: readonly string[] = [];
 
@@ -12,9 +11,6 @@ const NONE: readonly string[] = [];
  * read failed or was skipped).
  */
 export type L2WriteToken = number | 'unconditional' | { readonly since: number } | undefined;
-
-/** What sends an entry's write to Redis (`RedisLayer.writeVersion`'s contract). */
-export type EntryWriteTarget = Pick<RedisLayer, 'writeVersion'>;
 
 /** What a write stores besides its value. */
 export interface EntryWrite {
@@ -40,18 +36,19 @@ export class EntryWriter {
   constructor(private readonly tiers: Tiers) {}
 
   /**
-   * Writes `w` to Redis (as `l2Token` allows; `via`: what sends it, by default the Redis layer's
-   * write script, the lease a load holds, which the Redis write releases where it can, and the
-   * Redis time of the load's operation), then to L1 under `l1Token` and the version Redis gave it.
+   * Writes `w` to Redis (as `l2Token` allows; `via`: the set batches it joins, or the lease a
+   * load holds, which the Redis write releases where it can, and the Redis time of the
+   * operation), then to L1 under `l1Token` and the version Redis gave it.
    *
-   * @returns The entry's version in Redis, or `undefined` when it was not written there.
+   * @returns The entry's version in Redis; `false` when Redis refused it (a newer write or a
+   * delete won); `undefined` when it did not reach Redis (no token, Redis skipped or failed).
    */
   async write(
     w: EntryWrite,
     l1Token: number | undefined,
     l2Token: L2WriteToken,
     via: L2WriteVia = {},
-  ): Promise<number | undefined> {
+  ): Promise<number | false | undefined> {
     const { guard, keys } = this.tiers;
     const now = this.tiers.clock.now();
     const lifeMs = w.ttlMs + w.staleMs;
@@ -86,7 +83,7 @@ export class EntryWriter {
       // A set (conditional or not) replaces what Redis holds: if it fails, evict after the outage.
       const written = await guard.write(w.full, entry, lifeMs, token, typeof l2Token !== 'number', via);
       // A newer write or a delete happened in Redis while we loaded: keep L1 out of it too.
-      if (written === false) return undefined;
+      if (written === false) return false;
       this.writeL1(w, entry, lifeMs, l1Token, written);
       return written;
     }

@@ -102,7 +102,7 @@ export class WritePath {
       await this.inOperation(() => {
         const written = this.writer
           .write(write, l1Token, l2WriteToken(options))
-          .then((version): ChangedUpTo => (version === undefined ? undefined : [version - 1]));
+          .then((version): ChangedUpTo => (typeof version === 'number' ? [version - 1] : undefined));
         return this.changes.after([full], written, issued);
       }, budget);
     }
