@@ -29,6 +29,38 @@ describe('encodeValue / decodeValue', () => {
     expect(encodeValue({ deep: { deeper: [1, 2] } })[0]).toBe('j');
   });
 
+  it('finds every lossy value wherever it sits: arrays, class instances, null-prototype objects', () => {
+    class Holder {
+      constructor(readonly inner: unknown) {}
+    }
+    const bare = (inner: unknown): object => Object.assign(Object.create(null) as object, { inner });
+    const lossy: unknown[] = [NaN, Infinity, -Infinity, -0, 5n, new Date(0), new Map(), new Set()];
+    for (const value of lossy) {
+      for (const wrapped of [
+        [value],
+        [1, [value]],
+        { a: value },
+        new Holder(value),
+        bare(value),
+        [bare([value])],
+      ]) {
+        expect(encodeValue(wrapped)[0], String(value)).toBe('T');
+      }
+      expect(roundTrip([value])).toStrictEqual([value]);
+      expect(roundTrip({ a: value })).toStrictEqual({ a: value });
+    }
+    expect(encodeValue([1, undefined])[0]).toBe('T');
+    expect(encodeValue({ a: 0, b: -1.5, c: 'x', d: true, e: null, f: [0, ''] })[0]).toBe('j');
+  });
+
+  it('ignores inherited properties, as JSON does', () => {
+    class WithDefault {
+      own = 1;
+    }
+    Object.defineProperty(WithDefault.prototype, 'inherited', { value: new Date(0), enumerable: true });
+    expect(encodeValue(new WithDefault())).toBe('j{"own":1}');
+  });
+
   it('round-trips Date, keeping the instant and the type', () => {
     const date = new Date('2024-02-29T12:34:56.789Z');
     const decoded = roundTrip(date);

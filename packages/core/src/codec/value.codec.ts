@@ -69,36 +69,53 @@ const MAX_DEPTH = 1000;
 
 /**
  * True when plain JSON would lose something: then the slower typed form is used. Runs on every
- * encode, before `JSON.stringify`: strings and booleans (most leaves) are passed over without a
- * call, and arrays are walked by index.
+ * encode, before `JSON.stringify`.
  */
 function needsTyping(value: unknown, depth: number): boolean {
+  if (typeof value === 'number') return lossyNumber(value);
+  if (typeof value !== 'object') return typeof value === 'bigint';
+  return value !== null && objectNeedsTyping(value, depth);
+}
+
+/** `NaN`, the infinities and `-0`, which JSON would write as `null` or `0`. */
+function lossyNumber(n: number): boolean {
+  // `n - n` is 0 for every finite number and NaN otherwise.
+  return n - n !== 0 || (n === 0 && 1 / n < 0);
+}
+
+/**
+ * {@link needsTyping} of an object. Its items are told apart by `typeof` inline (strings and
+ * booleans, most leaves, cost one comparison and no call), arrays are walked by index, and the
+ * own-property check `for…in` needs is skipped for plain objects, whose prototype adds no keys.
+ */
+function objectNeedsTyping(value: object, depth: number): boolean {
   // encodeValue turns this into an UncacheableValueError naming its target.
   if (depth > MAX_DEPTH) throw new RangeError('nested too deeply (or cyclic)');
-  if (typeof value === 'number') return !Number.isFinite(value) || Object.is(value, -0);
-  if (typeof value !== 'object') return typeof value === 'bigint';
-  if (value === null) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item === undefined || (mayNeedTyping(item) && needsTyping(item, depth + 1))) return true;
+      if (typeof item === 'object') {
+        if (item !== null && objectNeedsTyping(item, depth + 1)) return true;
+      } else if (typeof item === 'number') {
+        if (lossyNumber(item)) return true;
+      } else if (item === undefined || typeof item === 'bigint') return true;
     }
     return false;
   }
   if (value instanceof Date || value instanceof Map || value instanceof Set) return true;
   // A user object with our marker key must be escaped, or decode would misread it.
   if (Object.hasOwn(value, TYPE_KEY)) return true;
+  const plain = Object.getPrototypeOf(value) === Object.prototype;
   for (const key in value) {
     const item = (value as Record<string, unknown>)[key];
-    if (mayNeedTyping(item) && Object.hasOwn(value, key) && needsTyping(item, depth + 1)) return true;
+    if (typeof item === 'object') {
+      if (item !== null && (plain || Object.hasOwn(value, key)) && objectNeedsTyping(item, depth + 1))
+        return true;
+    } else if (typeof item === 'number') {
+      if (lossyNumber(item) && (plain || Object.hasOwn(value, key))) return true;
+    } else if (typeof item === 'bigint' && (plain || Object.hasOwn(value, key))) return true;
   }
   return false;
-}
-
-/** Whether {@link needsTyping} can answer true for `value`: not for strings, booleans and the like. */
-function mayNeedTyping(value: unknown): boolean {
-  const type = typeof value;
-  return type === 'object' || type === 'number' || type === 'bigint';
 }
 
 interface Tagged {
