@@ -14,8 +14,11 @@ export interface InvalidationBusOptions {
   readonly outageTtlMs: number;
 }
 
-/** Most keys (or tags) in one published message; a larger batch is sent as several. */
-const MAX_KEYS_PER_MESSAGE = 1_000;
+/**
+ * Most keys (or tags) in one published message; a larger batch is sent as several (and a delete
+ * of more keys is not announced by its own script call).
+ */
+export const MAX_KEYS_PER_MESSAGE = 1_000;
 /** Most announcements kept for a retry when publishing failed; older ones are dropped. */
 const MAX_UNSENT = 10_000;
 /** First retry of an announcement that could not be published; doubles up to {@link MAX_RESEND_MS}. */

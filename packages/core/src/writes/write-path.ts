@@ -10,6 +10,7 @@ import type { Tiers } from '../tiers/tiers.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-options.js';
 import { callLifetimeMs } from '../ttl/ttl-policy.js';
+import { AnnouncedDeletes } from './announced-deletes.js';
 import { BatchedSets } from './batched-sets.js';
 import type { EntryWriter } from './entry-writer.js';
 import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
@@ -39,6 +40,8 @@ export function tooLarge(
 export class WritePath {
   /** Sets on one Redis server, several to a script call. */
   private readonly sets: BatchedSets;
+  /** Deletes, announced by their own script call on one Redis server. */
+  private readonly deletes: AnnouncedDeletes;
 
   constructor(
     private readonly tiers: Tiers,
@@ -46,6 +49,7 @@ export class WritePath {
     private readonly changes: KeyChanges,
   ) {
     this.sets = new BatchedSets(tiers, writer, changes);
+    this.deletes = new AnnouncedDeletes(tiers, changes);
   }
 
   /** Waits for the script calls of sets still in flight (shutdown). */
@@ -158,7 +162,7 @@ export class WritePath {
     tiers.l1?.delete(full);
     // In Redis too, after the sets made before it (they may wait for a call) and before later ones.
     this.sets.flush();
-    await this.changes.after(full, tiers.guard?.delete(full));
+    await this.deletes.delete(full);
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
   }
