@@ -1,4 +1,5 @@
 import { MAX_KEYS_PER_MESSAGE } from '../bus/invalidation-bus.js';
+import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { Tiers } from '../tiers/tiers.js';
 import type { KeyChanges } from './key-changes.js';
 
@@ -21,20 +22,30 @@ export class AnnouncedDeletes {
     private readonly changes: KeyChanges,
   ) {}
 
-  /** Deletes `full` (full entry keys) in Redis, records their change times and announces them. */
-  async delete(full: readonly string[]): Promise<void> {
+  /**
+   * Deletes `full` (full entry keys) in Redis, records their change times and announces them.
+   * `budget`: the Redis time of the delete's operation, handed to its script call; what follows a
+   * call runs in the operation's async context (`L2Guard.enter`).
+   */
+  async delete(full: readonly string[], budget: RedisTimeBudget | undefined): Promise<void> {
     const { guard, l1, l2, bus, keys, options } = this.tiers;
     if (guard === undefined || l2?.ordered !== true || full.length > MAX_KEYS_PER_MESSAGE) {
-      await this.changes.after(full, guard?.delete(full));
+      await this.inOperation(() => this.changes.after(full, guard?.delete(full)), budget);
       return;
     }
     const changeTimes = options.dependencies ? full.map((key) => keys.keyDependency(key)) : undefined;
-    const versions = await guard.delete(full, undefined, { changeTimes, bus: bus?.address });
+    const versions = await guard.delete(full, budget, { changeTimes, bus: bus?.address });
     if (versions === undefined) {
-      await this.changes.after(full, Promise.resolve(undefined));
+      await this.inOperation(() => this.changes.after(full, Promise.resolve(undefined)), budget);
       return;
     }
     // As KeyChanges does once the change times are set: this instance's dependents go too.
     if (changeTimes !== undefined) l1?.invalidate(changeTimes);
+  }
+
+  /** Runs `fn` in the async context of the operation of `budget` (none without Redis). */
+  private inOperation(fn: () => Promise<void>, budget: RedisTimeBudget | undefined): Promise<void> {
+    const guard = this.tiers.guard;
+    return guard === undefined || budget === undefined ? fn() : guard.enter(fn, budget);
   }
 }
