@@ -37,7 +37,9 @@ interface Batch {
 /**
  * Keeps the L1 layers of all instances coherent over Redis pub/sub. Every set, delete, tag and
  * namespace invalidation is announced (batched per microtask: one `PUBLISH` for the writes of one
- * tick); each instance drops the L1 copies concerned, skipping its own messages. While the
+ * tick; on one Redis server, the script call of a set or delete publishes its own, in this
+ * layout, see {@link InvalidationBus.address}); each instance drops the L1 copies concerned,
+ * skipping its own messages. While the
  * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
  * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
  * `outageTtlMs`. An announcement that could not be published is sent again with the next one,
