@@ -14,8 +14,11 @@ export interface InvalidationBusOptions {
   readonly outageTtlMs: number;
 }
 
-/** Most keys (or tags) in one published message; a larger batch is sent as several. */
-const MAX_KEYS_PER_MESSAGE = 1_000;
+/**
+ * Most keys (or tags) in one published message; a larger batch is sent as several (and a delete
+ * of more keys is not announced by its own script call).
+ */
+export const MAX_KEYS_PER_MESSAGE = 1_000;
 /** Most announcements kept for a retry when publishing failed; older ones are dropped. */
 const MAX_UNSENT = 10_000;
 /** First retry of an announcement that could not be published; doubles up to {@link MAX_RESEND_MS}. */
@@ -34,7 +37,9 @@ interface Batch {
 /**
  * Keeps the L1 layers of all instances coherent over Redis pub/sub. Every set, delete, tag and
  * namespace invalidation is announced (batched per microtask: one `PUBLISH` for the writes of one
- * tick); each instance drops the L1 copies concerned, skipping its own messages. While the
+ * tick; on one Redis server, the script call of a set or delete publishes its own, in this
+ * layout, see {@link InvalidationBus.address}); each instance drops the L1 copies concerned,
+ * skipping its own messages. While the
  * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
  * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
  * `outageTtlMs`. An announcement that could not be published is sent again with the next one,

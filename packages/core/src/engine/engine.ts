@@ -154,6 +154,17 @@ export class Engine {
   }
 
   /**
+   * `CacheStack.delete`: one operation, its budget handed on explicitly, as a set's (write-path.ts
+   * enters its async context only where a delete sends more than its script call).
+   */
+  delete(keys: string | readonly string[], options: ReadOptions | undefined): Promise<void> {
+    const guard = this.guard;
+    if (guard === undefined) return this.writes.delete(keys, options, undefined);
+    const budget = guard.budget();
+    return guard.explicitOperation(() => this.writes.delete(keys, options, budget), budget);
+  }
+
+  /**
    * What a script that writes an entry itself (the Redis write-behind journal) needs: the full
    * key, the entry's life in Redis (`ttlMs`: its TTL plus the stack's stale window, for `PX`), and
    * its Redis form up to its value (`serializeEntryTail` without it).

@@ -2,7 +2,7 @@ import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { StrataEvents } from '../events/strata-events.js';
 import type { EntryToWrite, LayerRead } from './cache-layer.interface.js';
-import type { RedisLayer } from './redis.layer.js';
+import type { DeleteCompletion, RedisLayer } from './redis.layer.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { isOutOfMemoryReply, isRedisReply } from '../redis/redis-reply.js';
 import { L2Probe } from './l2-probe.js';
@@ -179,15 +179,20 @@ export class L2Guard {
   }
 
   /**
-   * Deletes keys in Redis, or remembers them for when Redis is back.
+   * Deletes keys in Redis, or remembers them for when Redis is back (a replayed delete stores its
+   * markers only: its change times and announcement are the caller's to make then).
    *
    * `budget`: the Redis time of the operation, when the caller holds it (else found through the
-   * async context).
+   * async context). `completion`: what the same call does besides, on one server.
    *
    * @returns Each key's delete version, or `undefined` when Redis was skipped or failed.
    */
-  async delete(keys: readonly string[], budget?: RedisTimeBudget): Promise<readonly number[] | undefined> {
-    const versions = await this.run('delete', () => this.layer.deleteVersions(keys), { budget });
+  async delete(
+    keys: readonly string[],
+    budget?: RedisTimeBudget,
+    completion?: DeleteCompletion,
+  ): Promise<readonly number[] | undefined> {
+    const versions = await this.run('delete', () => this.layer.deleteVersions(keys, completion), { budget });
     if (versions === undefined) this.pending.rememberDeletes(keys);
     return versions;
   }

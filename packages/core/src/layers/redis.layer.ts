@@ -32,6 +32,24 @@ export interface RedisLayerOptions {
   readonly dependencyTtlMs?: number;
 }
 
+/** Default least life of a key dependency time, in ms (see {@link RedisLayerOptions}). */
+const DEFAULT_DEPENDENCY_TTL_MS = 600_000;
+
+/**
+ * What a delete's script call does besides storing its markers, on one server (a single Redis or
+ * a Sentinel's primary, where every key is on the node that runs the call): what
+ * `KeyChanges.after` would otherwise do in further round trips.
+ */
+export interface DeleteCompletion {
+  /**
+   * The key dependency time of each deleted key (same order), set to the time of the delete;
+   * absent: none (`dependencies: false`).
+   */
+  readonly changeTimes?: readonly string[];
+  /** The invalidation bus's channel and this instance's id on it: the delete is announced there. */
+  readonly bus?: { readonly channel: string; readonly sender: string };
+}
+
 interface StrataScripts {
   strataNow(key: string, seen?: string): Promise<number>;
   strataWrite(key: string, token: string, px: number, tail: string): Promise<number>;
@@ -186,14 +204,36 @@ export class RedisLayer implements CacheLayer {
     await this.deleteVersions(keys);
   }
 
-  /** {@link RedisLayer.delete}, answering each key's delete version (its marker's time). */
-  async deleteVersions(keys: readonly string[]): Promise<readonly number[]> {
+  /**
+   * {@link RedisLayer.delete}, answering each key's delete version (its marker's time). With
+   * `completion` (one server only, see {@link RedisLayer.ordered}), the same script call also sets
+   * the keys' change times and announces the delete (see {@link DeleteCompletion}).
+   */
+  async deleteVersions(keys: readonly string[], completion?: DeleteCompletion): Promise<readonly number[]> {
     if (keys.length === 0) return [];
+    const ttl = this.options.tombstoneTtlMs;
     if (this.client.isCluster) {
+      if (completion !== undefined) throw new Error('unreachable: a completed delete needs one server');
       // Keys of different slots may live on different nodes: one script per key.
-      return Promise.all(keys.map((key) => this.client.strataDelete(1, key, this.options.tombstoneTtlMs)));
+      return Promise.all(keys.map((key) => this.client.strataDelete(1, key, ttl)));
     }
-    const version = await this.client.strataDelete(keys.length, ...keys, this.options.tombstoneTtlMs);
+    let version: number;
+    if (completion === undefined) version = await this.client.strataDelete(keys.length, ...keys, ttl);
+    else {
+      const { changeTimes, bus } = completion;
+      if (changeTimes !== undefined && changeTimes.length !== keys.length)
+        throw new Error('unreachable: one change time per deleted key');
+      const args: string[] = [String(keys.length + (changeTimes?.length ?? 0)), ...keys];
+      if (changeTimes !== undefined) args.push(...changeTimes);
+      args.push(
+        String(ttl),
+        String(keys.length),
+        changeTimes === undefined ? '' : String(this.options.dependencyTtlMs ?? DEFAULT_DEPENDENCY_TTL_MS),
+        bus?.channel ?? '',
+        bus?.sender ?? '',
+      );
+      version = await this.client.strataDelete(...args);
+    }
     return keys.map(() => version);
   }
 
@@ -203,7 +243,7 @@ export class RedisLayer implements CacheLayer {
       tagKeys.length,
       ...tagKeys,
       this.options.keyDependencyPrefix ?? '',
-      this.options.dependencyTtlMs ?? 600_000,
+      this.options.dependencyTtlMs ?? DEFAULT_DEPENDENCY_TTL_MS,
     );
   }
 

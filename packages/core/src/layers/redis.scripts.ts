@@ -1,7 +1,8 @@
 /**
  * Lua scripts of the Redis layer. Each runs atomically on the node that owns its KEYS; a script
  * touches more than one key only where all of them share a hash tag (tag and namespace times),
- * so every script is valid on a Redis Cluster.
+ * so every script is valid on a Redis Cluster. The one exception, a delete with its change times
+ * and announcement (DELETE_SCRIPT), is sent only to a single server or a Sentinel's primary.
  *
  * Times are Redis `TIME` in microseconds, formatted with `%.0f`: Lua 5.1 would print
  * 1.7e15 in exponent notation.
@@ -85,18 +86,65 @@ return created`;
  * loads' writes no-ops and reads misses. Returns the marker's time (the delete's version), above
  * the versions of the records it replaces (see AFTER_RECORDS).
  *
+ * On one node holding every key (a single server or a Sentinel's primary), the same call can
+ * finish the delete as `CacheStack.delete` does: ARGV[2] is n, the number of entry keys (absent:
+ * every KEY is one), ARGV[3] the least life of a key dependency time in ms ('' for none), ARGV[4]
+ * the invalidation bus's channel ('' for none) and ARGV[5] this instance's id on it. With change
+ * times, KEYS n+1..2n are the entry keys' dependency times: each is set to the time now, keeping
+ * at least the life it had (`INVALIDATE_SCRIPT`'s rule). With a channel, one message of the bus's
+ * layout 2 (bus-message.ts, sender first, as the set-batch script writes it) names the entry keys,
+ * each with the marker's time as the version up to which copies are outdated, and the change
+ * times as tags. So the other instances hear of the delete in the round trip that made it.
+ *
  * The first write is an `UNLINK` (which frees memory, so Redis allows it when out of memory
  * under `maxmemory` with `noeviction`); a script that has written once is never stopped midway,
- * so the markers are stored under OOM too. Without it, the first `SET` would be refused and the
- * old entry would stay readable. A marker-less `DEL` is no substitute: a load that began before
- * the delete could then store its older value.
+ * so the markers and change times are stored under OOM too, and `PUBLISH` is allowed then. The
+ * lives of the change times are read before it. Without it, the first `SET` would be refused and
+ * the old entry would stay readable. A marker-less `DEL` is no substitute: a load that began
+ * before the delete could then store its older value.
  */
 export const DELETE_SCRIPT = `${NOW}
 ${RECORD_VERSION}
-${AFTER_RECORDS}
-local marker = 'X|' .. string.format('%.0f', now)
+local n = tonumber(ARGV[2]) or #KEYS
+local least, channel = ARGV[3] or '', ARGV[4] or ''
+-- The change time is Redis's time, as INVALIDATE_SCRIPT's; the marker's may be raised above it.
+local stamp = string.format('%.0f', now)
+for i = 1, n do
+  local last = recordVersion(KEYS[i])
+  if last and last >= now then now = last + 1 end
+end
+local lives = {}
+if least ~= '' then
+  local life = tonumber(least)
+  for i = 1, n do
+    local left = redis.call('PTTL', KEYS[n + i])
+    if left == -1 then lives[i] = false else lives[i] = math.max(left, life) end
+  end
+end
+local version = string.format('%.0f', now)
+local marker = 'X|' .. version
 redis.call('UNLINK', KEYS[1])
-for i = 1, #KEYS do redis.call('SET', KEYS[i], marker, 'PX', ARGV[1]) end
+for i = 1, n do redis.call('SET', KEYS[i], marker, 'PX', ARGV[1]) end
+if least ~= '' then
+  for i = 1, n do
+    if lives[i] then redis.call('SET', KEYS[n + i], stamp, 'PX', lives[i])
+    else redis.call('SET', KEYS[n + i], stamp) end
+  end
+end
+if channel ~= '' then
+  local keys, upTo, times = {}, {}, {}
+  for i = 1, n do
+    keys[i] = KEYS[i]
+    upTo[i] = version
+  end
+  local message = '{"v":2,"s":' .. cjson.encode(ARGV[5]) .. ',"k":' .. cjson.encode(keys)
+    .. ',"u":' .. cjson.encode(upTo)
+  if least ~= '' then
+    for i = 1, n do times[i] = KEYS[n + i] end
+    message = message .. ',"t":' .. cjson.encode(times)
+  end
+  redis.call('PUBLISH', channel, message .. '}')
+end
 return now`;
 
 /**

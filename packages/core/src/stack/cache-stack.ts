@@ -167,8 +167,7 @@ export class CacheStack {
 
   /** Deletes keys; loads in flight for them will not store their result. */
   async delete(keys: string | readonly string[], options?: ReadOptions): Promise<void> {
-    const engine = this.#engine;
-    await engine.l2Operation(() => engine.writes.delete(keys, options));
+    await this.#engine.delete(keys, options);
   }
 
   /** Drops every entry carrying any of `tags`, in O(1) round trips whatever their number. */

@@ -10,6 +10,7 @@ import type { Tiers } from '../tiers/tiers.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-options.js';
 import { callLifetimeMs } from '../ttl/ttl-policy.js';
+import { AnnouncedDeletes } from './announced-deletes.js';
 import { BatchedSets } from './batched-sets.js';
 import type { EntryWriter } from './entry-writer.js';
 import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
@@ -39,6 +40,8 @@ export function tooLarge(
 export class WritePath {
   /** Sets on one Redis server, several to a script call. */
   private readonly sets: BatchedSets;
+  /** Deletes, announced by their own script call on one Redis server. */
+  private readonly deletes: AnnouncedDeletes;
 
   constructor(
     private readonly tiers: Tiers,
@@ -46,6 +49,7 @@ export class WritePath {
     private readonly changes: KeyChanges,
   ) {
     this.sets = new BatchedSets(tiers, writer, changes);
+    this.deletes = new AnnouncedDeletes(tiers, changes);
   }
 
   /** Waits for the script calls of sets still in flight (shutdown). */
@@ -76,7 +80,7 @@ export class WritePath {
       const error = new ValueTooLargeError(full, bytes, tiers.options.maxValueBytes);
       if (tiers.events.has('value:too-large'))
         tiers.events.emit('value:too-large', tooLarge(tiers.keys.prefix, error, 'set'));
-      await this.inOperation(() => this.delete(key, options), budget);
+      await this.delete(key, options, budget);
       throw error;
     }
     const shared = tiers.options.shareReferences || options.share === true ? deepFreeze(value) : undefined;
@@ -151,14 +155,22 @@ export class WritePath {
     return { full, ttlMs, head };
   }
 
-  async delete(keys: string | readonly string[], options: ReadOptions | undefined): Promise<void> {
+  /**
+   * `CacheStack.delete`. `budget`: the Redis time of the delete's operation, which the caller runs
+   * as an explicit one (`L2Guard.explicitOperation`); `undefined` without Redis.
+   */
+  async delete(
+    keys: string | readonly string[],
+    options: ReadOptions | undefined,
+    budget: RedisTimeBudget | undefined,
+  ): Promise<void> {
     const { tiers } = this;
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => tiers.keys.entry(key, options?.namespace));
     tiers.l1?.delete(full);
     // In Redis too, after the sets made before it (they may wait for a call) and before later ones.
     this.sets.flush();
-    await this.changes.after(full, tiers.guard?.delete(full));
+    await this.deletes.delete(full, budget);
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
   }

@@ -250,7 +250,7 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
 
   it('an announcement whose PUBLISH failed is retried on its own, without waiting for another write', async () => {
     const [a, b] = await two();
-    await a.set('k', 'old');
+    await a.set('k', 'old', { tags: ['group'] });
     expect(
       await eventually(async () => (await b.get('k')) === 'old' && b.peek('k') === 'old', DELIVERY_MS, 5),
     ).toBe(true);
@@ -262,8 +262,9 @@ describe('L1 coherence when bus messages and Redis replies cross, or the channel
       if (failures++ === 0) return Promise.reject(new Error('Command timed out'));
       return publish(...args);
     }) as typeof client.publish);
-    // A delete: a set on one Redis server announces itself inside its own script call.
-    await a.delete('k'); // its announcement fails; no other write follows
+    // A tag invalidation: a set or a delete on one Redis server announces itself inside its own
+    // script call.
+    await a.invalidateTags(['group']); // its announcement fails; no other write follows
     expect(failures).toBe(1);
     expect(await eventually(() => b.peek('k') === CACHE_MISS, DELIVERY_MS, 5)).toBe(true);
     expect(await b.get('k')).toBeUndefined();
