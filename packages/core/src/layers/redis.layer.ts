@@ -4,6 +4,7 @@ import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interfac
 import type { RedisSetBatches } from './redis-set-batches.js';
 import { isAtOrAfter, markerRead, MISS } from './record-read.js';
 import { RedisMissCommands, type MissClaim } from './redis-miss.commands.js';
+import { CoalescedSends } from '../redis/coalesced-sends.js';
 import type { HeldLease, LeaseRequest } from '../lease/held-lease.js';
 import {
   DELETE_SCRIPT,
@@ -53,6 +54,8 @@ export class RedisLayer implements CacheLayer {
   private readonly client: ScriptedClient;
   private readonly splitReads: boolean;
   private readonly miss: RedisMissCommands;
+  /** Commands sent in one pass (many callers at once) go out in one socket write. */
+  readonly sends: CoalescedSends;
 
   constructor(
     client: Redis | Cluster,
@@ -67,6 +70,7 @@ export class RedisLayer implements CacheLayer {
     client.defineCommand('strataExtendDependencies', { lua: EXTEND_DEPENDENCIES_SCRIPT });
     this.client = client as ScriptedClient;
     this.miss = new RedisMissCommands(client);
+    this.sends = new CoalescedSends(client);
   }
 
   /**
@@ -80,6 +84,7 @@ export class RedisLayer implements CacheLayer {
   async read(key: string, tagHint: readonly string[] = []): Promise<LayerRead> {
     let values: (string | null)[];
     let hinted: readonly string[];
+    this.sends.hold();
     if (this.splitReads || tagHint.length === 0) {
       values = [await this.client.get(key)];
       hinted = [];
