@@ -1,14 +1,9 @@
 import { ScopedStorage } from '../async/scoped-storage.js';
-import { CacheStoreError } from '../errors/cache-store.error.js';
 import type { CoalescedSends } from '../redis/coalesced-sends.js';
 import { isRedisReply } from '../redis/redis-reply.js';
+import { CommandDeadline, type DeadlineWatch } from './command-deadline.js';
+import { InFlightCommands, type InFlightCommand } from './in-flight-commands.js';
 import { RedisTimeBudget } from './redis-time-budget.js';
-
-/** A command in flight: its deadline (`performance.now()` time), and how it is given up on. */
-interface InFlight {
-  readonly deadline: number;
-  readonly expire: () => void;
-}
 
 /**
  * One deadline per cache operation: the commands an operation sends share one
@@ -17,19 +12,19 @@ interface InFlight {
  * waits and re-sends before it gives up) then holds a call for one budget, not once per command.
  * One timer, armed for the earliest deadline in flight, serves every command.
  */
-export class OperationDeadlines {
+export class OperationDeadlines implements DeadlineWatch {
   private readonly operations = new ScopedStorage<RedisTimeBudget>();
   /** Undoing of commands their caller gave up on, and upkeep sent unwaited: shutdown waits for it. */
   private readonly lateWork = new Set<Promise<unknown>>();
   /** Commands in flight, each with its deadline; one timer serves them all. */
-  private readonly inFlight = new Set<InFlight>();
+  private readonly inFlight = new InFlightCommands();
   private timer: NodeJS.Timeout | undefined;
   /** When {@link OperationDeadlines.timer} fires (`Infinity`: not armed). */
   private timerAt = Infinity;
 
   constructor(
     /** Redis time of one operation, in ms (`redis.commandTimeout`). */
-    private readonly budgetMs: number,
+    readonly budgetMs: number,
     /** What holds the connection's writes back to the end of a pass, if anything. */
     private readonly sends?: CoalescedSends,
   ) {}
@@ -111,55 +106,12 @@ export class OperationDeadlines {
     }
     // Not an async function: on the hot path of every command, one promise and one turn fewer.
     return new Promise<T>((resolve, reject) => {
-      let waiting: InFlight | undefined;
-      let lastTurn: NodeJS.Immediate | undefined;
-      let settled = false;
-      const settle = (): boolean => {
-        if (settled) return false;
-        settled = true;
-        if (waiting !== undefined) {
-          this.inFlight.delete(waiting);
-          clearImmediate(lastTurn);
-          budget.end();
-        }
-        return true;
-      };
-      const fail = (error: unknown): void => {
-        if (!settle()) return;
-        if (undo !== undefined && !isRedisReply(error)) this.own(undo());
-        // What the command rejected with (or the deadline's error), unchanged.
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        reject(error);
-      };
-      // The command's clock starts once it is written (see CoalescedSends).
-      const start = (): void => {
-        if (settled) return;
-        const now = performance.now();
-        waiting = {
-          deadline: now + budget.remainingMs(now),
-          // Timers run before the event loop reads its sockets: after a stall (a GC pause, a
-          // CPU-bound request) longer than the budget, the reply may be waiting unread. Give the
-          // loop one turn to read it (setImmediate runs after the poll phase) before giving up.
-          expire: () => {
-            lastTurn = setImmediate(() => {
-              fail(
-                new CacheStoreError(
-                  operation,
-                  `no reply within the operation's ${this.budgetMs} ms of Redis time`,
-                ),
-              );
-            });
-          },
-        };
-        budget.begin(now);
-        this.watch(waiting);
-      };
+      const pending = new CommandDeadline<T>(this, budget, operation, undo, resolve, reject);
+      // Held back to the end of the pass: its clock starts once it is written.
       const sends = this.sends;
-      if (sends?.holding === true) sends.afterRelease(start);
-      else start();
-      sent.then((value) => {
-        if (settle()) resolve(value);
-      }, fail);
+      if (sends?.holding === true) sends.afterRelease(pending);
+      else pending.start();
+      sent.then(pending.answered, pending.failed);
     });
   }
 
@@ -172,9 +124,14 @@ export class OperationDeadlines {
   }
 
   /** Has `command` given up on at its deadline, by the one timer of all commands in flight. */
-  private watch(command: InFlight): void {
+  watch(command: InFlightCommand): void {
     this.inFlight.add(command);
     if (command.deadline < this.timerAt) this.arm(command.deadline);
+  }
+
+  /** Stops watching `command`, which settled. */
+  unwatch(command: InFlightCommand): void {
+    this.inFlight.delete(command);
   }
 
   private arm(at: number): void {
@@ -195,12 +152,12 @@ export class OperationDeadlines {
     this.timerAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const command of this.inFlight) {
+    this.inFlight.forEach((command) => {
       if (command.deadline - now < 1) {
         this.inFlight.delete(command);
         command.expire();
       } else if (command.deadline < next) next = command.deadline;
-    }
+    });
     if (next !== Infinity) this.arm(next);
   };
 

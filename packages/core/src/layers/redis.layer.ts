@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { parseEntry, serializeEntryTail } from '../codec/entry.envelope.js';
+import { parseEntry, serializeEntryTail, type CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisSetBatches } from './redis-set-batches.js';
 import { isAtOrAfter, markerRead, MISS } from './record-read.js';
@@ -43,6 +43,9 @@ interface StrataScripts {
 
 type ScriptedClient = (Redis | Cluster) & StrataScripts;
 
+/** No tag keys, or no times, came with a record. */
+const NO_TIMES: readonly never[] = [];
+
 /**
  * The Redis layer, over a client Strata owns. Reads and writes go through Lua scripts on the
  * command connection: tag checks and guarded writes must be atomic, which a `cache-manager` store
@@ -81,32 +84,41 @@ export class RedisLayer implements CacheLayer {
    * entry is read with its own `GET`). Reading a time after the entry can only find it newer, so
    * the check is never weaker than an atomic one.
    */
-  async read(key: string, tagHint: readonly string[] = []): Promise<LayerRead> {
-    let values: (string | null)[];
-    let hinted: readonly string[];
+  read(key: string, tagHint: readonly string[] = []): Promise<LayerRead> {
     this.sends.hold();
+    // `then`, not `await`: no async frame to keep per read in flight.
     if (this.splitReads || tagHint.length === 0) {
-      values = [await this.client.get(key)];
-      hinted = [];
-    } else {
-      values = await this.client.mget(key, ...tagHint);
-      hinted = tagHint;
+      return this.client.get(key).then((raw) => this.checked(raw, NO_TIMES, NO_TIMES));
     }
-    const raw = values[0];
+    return this.client.mget(key, ...tagHint).then((values) => this.checked(values[0], tagHint, values));
+  }
+
+  /**
+   * The read of a record: its entry, unless a time of its tags or namespace is at or after its
+   * creation. `hinted` are the tag keys whose times came with it: `times[i + 1]` is `hinted[i]`'s.
+   */
+  private checked(
+    raw: string | null | undefined,
+    hinted: readonly string[],
+    times: readonly (string | null)[],
+  ): LayerRead | Promise<LayerRead> {
     if (raw === null || raw === undefined) return MISS;
     const entry = parseEntry(raw);
     if (entry === undefined) return markerRead(raw);
-    const seen: LayerRead = { entry: undefined, version: entry.created };
     let unknown: string[] | undefined;
     for (const tag of entry.tags) {
       const at = hinted.indexOf(tag);
       if (at < 0) (unknown ??= []).push(tag);
-      else if (isAtOrAfter(values[at + 1], entry.created)) return seen;
+      else if (isAtOrAfter(times[at + 1], entry.created)) return { entry: undefined, version: entry.created };
     }
-    if (unknown !== undefined) {
-      const times = await this.client.mget(...unknown);
-      for (const time of times) if (isAtOrAfter(time, entry.created)) return seen;
-    }
+    return unknown === undefined ? { entry, version: entry.created } : this.checkedLater(entry, unknown);
+  }
+
+  /** {@link RedisLayer.checked} for the tags whose times did not come with the record: read now. */
+  private async checkedLater(entry: CacheEntry, tagKeys: string[]): Promise<LayerRead> {
+    const times = await this.client.mget(...tagKeys);
+    for (const time of times)
+      if (isAtOrAfter(time, entry.created)) return { entry: undefined, version: entry.created };
     return { entry, version: entry.created };
   }
 

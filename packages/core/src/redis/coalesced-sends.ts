@@ -1,5 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
 
+/** A command held back, told when it is written. */
+export interface HeldCommand {
+  /** It is written now. */
+  start(): void;
+}
+
 /** The part of a socket that holding writes back needs. */
 interface Corkable {
   cork(): void;
@@ -28,14 +34,15 @@ export class CoalescedSends {
   /** The socket held back in this pass, released by {@link CoalescedSends.release}. */
   private held: Corkable | undefined;
   /** Run once what the pass held was written out. */
-  private written: (() => void)[] = [];
+  private written: HeldCommand[] = [];
   private readonly release = (): void => {
     const held = this.held;
-    const written = this.written;
     this.held = undefined;
-    this.written = [];
     held?.uncork();
-    for (const sent of written) sent();
+    const written = this.written;
+    if (written.length === 0) return;
+    this.written = [];
+    for (const command of written) command.start();
   };
 
   constructor(private readonly client: Redis | Cluster) {}
@@ -59,8 +66,8 @@ export class CoalescedSends {
     return this.held !== undefined;
   }
 
-  /** Runs `sent` once what is held now was written out (at the end of the pass). */
-  afterRelease(sent: () => void): void {
-    this.written.push(sent);
+  /** Tells `command`, held now, when it is written (at the end of the pass). */
+  afterRelease(command: HeldCommand): void {
+    this.written.push(command);
   }
 }
