@@ -86,6 +86,28 @@ describe('commands sent together (one Redis server)', () => {
     expect(await after).toBeUndefined();
   });
 
+  it("holds a connection's writes back only until the pass ends, and never those of a client the app gave", async () => {
+    const cache = await stack();
+    await cache.set('k', 'v');
+    const own = engineOf(cache).redisClient as Redis;
+    const read = cache.get('k');
+    expect(own.stream.writableCorked).toBe(1);
+    expect(await read).toBe('v');
+    expect(own.stream.writableCorked).toBe(0);
+
+    const client = new Redis(server.url);
+    try {
+      const shared = await stack({ redis: { client } });
+      await shared.set('k', 'v');
+      const sharedRead = shared.get('k');
+      expect(client.stream.writableCorked).toBe(0);
+      expect(await sharedRead).toBe('v');
+    } finally {
+      await Promise.all(open.splice(0).map((opened) => opened.close()));
+      client.disconnect();
+    }
+  });
+
   it('a stall after gets were sent together does not use up their Redis time, which starts once they are written', async () => {
     const cache = await stack({ redis: { url: server.url, commandTimeout: 200 } });
     const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);

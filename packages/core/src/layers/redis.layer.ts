@@ -31,6 +31,12 @@ export interface RedisLayerOptions {
   readonly keyDependencyPrefix?: string;
   /** Least life of a key dependency time, in ms. @default 600_000 */
   readonly dependencyTtlMs?: number;
+  /**
+   * Send the commands of one pass of the event loop in one socket write ({@link CoalescedSends}).
+   * Off for a client the app gave: its own commands would wait for the end of the pass too.
+   * @default true
+   */
+  readonly coalesceSends?: boolean;
 }
 
 interface StrataScripts {
@@ -73,7 +79,7 @@ export class RedisLayer implements CacheLayer {
     client.defineCommand('strataExtendDependencies', { lua: EXTEND_DEPENDENCIES_SCRIPT });
     this.client = client as ScriptedClient;
     this.miss = new RedisMissCommands(client);
-    this.sends = new CoalescedSends(client);
+    this.sends = new CoalescedSends(client, options.coalesceSends ?? true);
   }
 
   /**

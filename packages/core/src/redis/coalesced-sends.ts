@@ -28,7 +28,8 @@ interface Corkable {
  * CPU-bound request) does not use up its Redis time.
  *
  * Only for a single server's connection (a Sentinel's primary included): a Cluster client writes
- * to one socket per node and is left as it is.
+ * to one socket per node and is left as it is. Off for a client the app gave (its own commands
+ * would wait too).
  */
 export class CoalescedSends {
   /** The socket held back in this pass, released by {@link CoalescedSends.release}. */
@@ -45,14 +46,18 @@ export class CoalescedSends {
     for (const command of written) command.start();
   };
 
-  constructor(private readonly client: Redis | Cluster) {}
+  constructor(
+    private readonly client: Redis | Cluster,
+    /** `false`: every command goes out at once, as ioredis sends it. */
+    private readonly enabled = true,
+  ) {}
 
   /**
    * Call right before sending a command: from here to the end of the current pass, what the
    * connection sends goes out in one write.
    */
   hold(): void {
-    if (this.held !== undefined || this.client.isCluster) return;
+    if (this.held !== undefined || !this.enabled || this.client.isCluster) return;
     // Absent before the first connection; a reconnection replaces it, so it is read each time.
     const socket: Corkable | undefined = (this.client as Redis).stream;
     if (socket === undefined) return;
