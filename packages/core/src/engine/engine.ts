@@ -119,7 +119,7 @@ export class Engine {
     return this.loads.load(full, loader, options);
   }
 
-  /** `CacheStack.get` by full key, after the caller's L1 peek missed: L2, or `CACHE_MISS`. */
+  /** `CacheStack.get` by full key, after the caller's L1 peek missed: L2, or `undefined` on a miss. */
   readEntry(full: string, options: GetOptions): Promise<unknown> {
     return this.loads.read(full, options);
   }

@@ -1,15 +1,17 @@
 import { decodeValue } from '../codec/value.codec.js';
-import { L2_READ, NOT_SERVED, type Loaded } from '../reads/read-path.types.js';
+import { l2LookupOf } from '../reads/l2-lookup.js';
+import { L2_READ, NOT_SERVED, type L2Lookup, type Loaded } from '../reads/read-path.types.js';
 import { invalidTtl, resolveReadPolicy, type ReadPolicy } from '../options/stale-policy.js';
 import { loadRequest } from '../reads/load-request.js';
 import type { ReadPath } from '../reads/read-path.js';
 import { SingleFlight } from '../single-flight/single-flight.js';
 import { withCallLifetimes } from '../ttl/ttl-policy.js';
 import type { GetOptions, LoadOptions } from '../options/call-options.js';
-import { CACHE_MISS } from './cache-miss.js';
 import type { Tiers } from '../tiers/tiers.js';
 
 const NO_TAGS: readonly string[] = [];
+/** What `read` makes of Redis skipped or failed: a miss. */
+const NO_READ: L2Lookup = { hit: false, token: undefined, stale: undefined };
 
 /** A policy with a call's lifetimes, and what it was built from. */
 interface CallLifetimes {
@@ -54,9 +56,13 @@ export class EntryLoads {
 
   /** See `Engine.readEntry`. */
   async read(full: string, options: GetOptions): Promise<unknown> {
-    const { tiers, reads } = this;
+    const { tiers } = this;
+    const { guard } = tiers;
     const mode = options.share === true ? L2_READ.lookupShared : L2_READ.lookup;
-    const l2 = await reads.readL2(full, tiers.tagKeys(options), tiers.l1?.missToken(), mode);
+    // `ReadPath.readL2`, inline: one async frame fewer on the hot path of an L2 hit.
+    const l1Token = tiers.l1?.missToken();
+    const read = guard === undefined ? undefined : await guard.read(full, tiers.tagKeys(options));
+    const l2 = read === undefined ? NO_READ : l2LookupOf(tiers, full, read, l1Token, mode);
     if (l2.hit) {
       tiers.tracker.record(full, l2.entry.tags);
       return tiers.materialize(l2.entry.value, l2.shared);
@@ -64,7 +70,7 @@ export class EntryLoads {
     tiers.entryEvents.miss(full);
     // A later set of the key would change what the caller read.
     tiers.tracker.record(full, NO_TAGS);
-    return CACHE_MISS;
+    return undefined;
   }
 
   /** See `Engine.loadEntry`. */

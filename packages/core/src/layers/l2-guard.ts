@@ -43,7 +43,7 @@ export class L2Guard {
     /** Redis time of one cache operation, all its commands together (`redis.commandTimeout`). */
     budgetMs: number,
   ) {
-    this.deadlines = new OperationDeadlines(budgetMs);
+    this.deadlines = new OperationDeadlines(budgetMs, layer.sends);
     this.probe = new L2Probe(
       connection,
       () => this.run('probe', () => connection.client.ping()),
@@ -112,24 +112,39 @@ export class L2Guard {
     tagHint: readonly string[],
     budget = this.deadlines.current(),
   ): Promise<LayerRead | undefined> {
-    let read: LayerRead | undefined;
-    if (this.pendingRepairs > 0) {
-      const attempt = await this.attempt('read', () => this.layer.read(key, tagHint), {}, budget);
-      read = attempt.ok ? attempt.value : undefined;
-    } else {
-      // The hot path of an L2 hit, inlined: one async frame fewer than run().
-      if (budget.spent() || !this.connection.ready || !this.breaker.allows()) return undefined;
-      try {
-        read = await this.deadlines.within(budget, 'read', () => this.layer.read(key, tagHint));
-        this.breaker.succeed();
-      } catch (error) {
-        this.failed('read', error);
-        return undefined;
-      }
+    if (this.pendingRepairs > 0) return this.readRepairing(key, tagHint, budget);
+    // The hot path of an L2 hit, inlined: one async frame fewer than run().
+    if (budget.spent() || !this.connection.ready || !this.breaker.allows()) return undefined;
+    let read: LayerRead;
+    try {
+      read = await this.deadlines.within(budget, 'read', () => this.layer.read(key, tagHint));
+      this.breaker.succeed();
+    } catch (error) {
+      this.failed('read', error);
+      return undefined;
     }
-    if (read?.entry === undefined || this.pendingRepairs === 0) return read;
-    // Replays failed above; do not serve what an unreplayed eviction covers.
-    return this.pending.covers(key, read.entry.tags) ? { entry: undefined } : read;
+    // An eviction that failed meanwhile waits for its replay: do not serve what it covers.
+    return read.entry === undefined || this.pendingRepairs === 0 ? read : this.uncovered(key, read);
+  }
+
+  /** {@link L2Guard.read} while evictions wait for their replay: they are replayed first. */
+  private async readRepairing(
+    key: string,
+    tagHint: readonly string[],
+    budget: RedisTimeBudget,
+  ): Promise<LayerRead | undefined> {
+    const attempt = await this.attempt('read', () => this.layer.read(key, tagHint), {}, budget);
+    if (!attempt.ok) return undefined;
+    const read = attempt.value;
+    return read.entry === undefined || this.pendingRepairs === 0 ? read : this.uncovered(key, read);
+  }
+
+  /** `read`, or nothing if an eviction that waits for its replay covers its entry. */
+  private uncovered(key: string, read: LayerRead): LayerRead {
+    // Replays failed: do not serve what an unreplayed eviction covers.
+    return read.entry !== undefined && this.pending.covers(key, read.entry.tags)
+      ? { entry: undefined }
+      : read;
   }
 
   /**

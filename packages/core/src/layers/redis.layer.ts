@@ -1,9 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
-import { parseEntry, serializeEntryTail } from '../codec/entry.envelope.js';
+import { parseEntry, serializeEntryTail, type CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisSetBatches } from './redis-set-batches.js';
 import { isAtOrAfter, markerRead, MISS } from './record-read.js';
 import { RedisMissCommands, type MissClaim } from './redis-miss.commands.js';
+import { CoalescedSends } from '../redis/coalesced-sends.js';
 import type { HeldLease, LeaseRequest } from '../lease/held-lease.js';
 import {
   DELETE_SCRIPT,
@@ -30,6 +31,12 @@ export interface RedisLayerOptions {
   readonly keyDependencyPrefix?: string;
   /** Least life of a key dependency time, in ms. @default 600_000 */
   readonly dependencyTtlMs?: number;
+  /**
+   * Send the commands of one pass of the event loop in one socket write ({@link CoalescedSends}).
+   * Off for a client the app gave: its own commands would wait for the end of the pass too.
+   * @default true
+   */
+  readonly coalesceSends?: boolean;
 }
 
 /** Default least life of a key dependency time, in ms (see {@link RedisLayerOptions}). */
@@ -60,6 +67,9 @@ interface StrataScripts {
 
 type ScriptedClient = (Redis | Cluster) & StrataScripts;
 
+/** No tag keys, or no times, came with a record. */
+const NO_TIMES: readonly never[] = [];
+
 /**
  * The Redis layer, over a client Strata owns. Reads and writes go through Lua scripts on the
  * command connection: tag checks and guarded writes must be atomic, which a `cache-manager` store
@@ -71,6 +81,8 @@ export class RedisLayer implements CacheLayer {
   private readonly client: ScriptedClient;
   private readonly splitReads: boolean;
   private readonly miss: RedisMissCommands;
+  /** Commands sent in one pass (many callers at once) go out in one socket write. */
+  readonly sends: CoalescedSends;
 
   constructor(
     client: Redis | Cluster,
@@ -85,6 +97,7 @@ export class RedisLayer implements CacheLayer {
     client.defineCommand('strataExtendDependencies', { lua: EXTEND_DEPENDENCIES_SCRIPT });
     this.client = client as ScriptedClient;
     this.miss = new RedisMissCommands(client);
+    this.sends = new CoalescedSends(client, options.coalesceSends ?? true);
   }
 
   /**
@@ -95,31 +108,41 @@ export class RedisLayer implements CacheLayer {
    * entry is read with its own `GET`). Reading a time after the entry can only find it newer, so
    * the check is never weaker than an atomic one.
    */
-  async read(key: string, tagHint: readonly string[] = []): Promise<LayerRead> {
-    let values: (string | null)[];
-    let hinted: readonly string[];
+  read(key: string, tagHint: readonly string[] = []): Promise<LayerRead> {
+    this.sends.hold();
+    // `then`, not `await`: no async frame to keep per read in flight.
     if (this.splitReads || tagHint.length === 0) {
-      values = [await this.client.get(key)];
-      hinted = [];
-    } else {
-      values = await this.client.mget(key, ...tagHint);
-      hinted = tagHint;
+      return this.client.get(key).then((raw) => this.checked(raw, NO_TIMES, NO_TIMES));
     }
-    const raw = values[0];
+    return this.client.mget(key, ...tagHint).then((values) => this.checked(values[0], tagHint, values));
+  }
+
+  /**
+   * The read of a record: its entry, unless a time of its tags or namespace is at or after its
+   * creation. `hinted` are the tag keys whose times came with it: `times[i + 1]` is `hinted[i]`'s.
+   */
+  private checked(
+    raw: string | null | undefined,
+    hinted: readonly string[],
+    times: readonly (string | null)[],
+  ): LayerRead | Promise<LayerRead> {
     if (raw === null || raw === undefined) return MISS;
     const entry = parseEntry(raw);
     if (entry === undefined) return markerRead(raw);
-    const seen: LayerRead = { entry: undefined, version: entry.created };
     let unknown: string[] | undefined;
     for (const tag of entry.tags) {
       const at = hinted.indexOf(tag);
       if (at < 0) (unknown ??= []).push(tag);
-      else if (isAtOrAfter(values[at + 1], entry.created)) return seen;
+      else if (isAtOrAfter(times[at + 1], entry.created)) return { entry: undefined, version: entry.created };
     }
-    if (unknown !== undefined) {
-      const times = await this.client.mget(...unknown);
-      for (const time of times) if (isAtOrAfter(time, entry.created)) return seen;
-    }
+    return unknown === undefined ? { entry, version: entry.created } : this.checkedLater(entry, unknown);
+  }
+
+  /** {@link RedisLayer.checked} for the tags whose times did not come with the record: read now. */
+  private async checkedLater(entry: CacheEntry, tagKeys: string[]): Promise<LayerRead> {
+    const times = await this.client.mget(...tagKeys);
+    for (const time of times)
+      if (isAtOrAfter(time, entry.created)) return { entry: undefined, version: entry.created };
     return { entry, version: entry.created };
   }
 

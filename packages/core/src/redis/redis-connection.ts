@@ -68,6 +68,11 @@ export class RedisConnection {
     this.client.on('error', onError);
   }
 
+  /** Whether Strata created the client (from a URL, Sentinel or Cluster options) rather than the app. */
+  get ownsClient(): boolean {
+    return this.owned;
+  }
+
   /** Where the connection points, with any password removed. */
   get target(): string {
     return this.description;

@@ -17,6 +17,9 @@ export { CACHE_MISS } from '../engine/cache-miss.js';
 
 let readEngine: (stack: CacheStack) => Engine;
 
+/** The options of a call that gives none: one object for all of them. */
+const NO_OPTIONS: GetOptions = Object.freeze({});
+
 /**
  * The cache engine: an in-process LRU (L1) and/or Redis (L2), with keys, namespaces, tags,
  * TTL jitter, single-flight loading and no stale sets. Framework-free; `@strata/nestjs` builds
@@ -87,13 +90,19 @@ export class CacheStack {
   }
 
   /** Reads a value; `undefined` on a miss. */
-  async get<T>(key: string, options: GetOptions = {}): Promise<T | undefined> {
-    const engine = this.#engine;
-    const full = engine.keys.entry(key, options.namespace);
-    const local = engine.peekEntry(full);
-    if (local !== CACHE_MISS) return local as T;
-    const remote = await engine.readEntry(full, options);
-    return remote === CACHE_MISS ? undefined : (remote as T);
+  get<T>(key: string, options: GetOptions = NO_OPTIONS): Promise<T | undefined> {
+    // Not an async function (one frame fewer on an L2 hit), so what throws becomes a rejection here.
+    try {
+      const engine = this.#engine;
+      const full = engine.keys.entry(key, options.namespace);
+      const local = engine.peekEntry(full);
+      if (local !== CACHE_MISS) return Promise.resolve(local as T);
+      return engine.readEntry(full, options) as Promise<T | undefined>;
+    } catch (error) {
+      // What was thrown, unchanged, as an async function would have rejected with it.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -48,6 +48,7 @@ export function buildStackLayers(
     tombstoneTtlMs: options.tombstoneTtlMs,
     keyDependencyPrefix: keys.keyDependencyPrefix,
     dependencyTtlMs: options.dependencyTtlMs,
+    coalesceSends: connection.ownsClient,
   });
   const guard = new L2Guard(l2, connection, events, options.breaker, options.redis.commandTimeoutMs);
   const bus = options.bus
