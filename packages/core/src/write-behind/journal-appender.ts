@@ -13,13 +13,14 @@ import type { PartitionKeys } from './journal-partition.keys.js';
 /**
  * Most appends one script call carries, and most calls in flight per partition. Each call costs
  * the process a fixed part (the command, its timer, the socket write, the reply), so fuller calls
- * cost less per append; a call also holds Redis while it runs, so batches stay short, and two in
- * flight let Redis run one while the process prepares the next. Under many concurrent writers
- * (apps/bench scenario 7) these used less process CPU per append than smaller batches with more
- * calls in flight, and larger batches gained nothing; measure again there before changing them.
+ * cost less per append; a call also holds Redis while it runs, so batches stay short, and several
+ * in flight keep Redis busy while the process reads one reply and prepares the next call. With 50
+ * concurrent writers (apps/bench scenario 7), 16 × 4 gave about 1.5 times the appends per second
+ * of 32 × 2, alternating both in one machine's runs (8 × 4 and 8 × 8 less, 16 × 8 no more);
+ * measure again there before changing them.
  */
-export const MAX_APPEND_BATCH = 32;
-const MAX_APPENDS_IN_FLIGHT = 2;
+export const MAX_APPEND_BATCH = 16;
+const MAX_APPENDS_IN_FLIGHT = 4;
 
 /** Options of a {@link JournalAppender}. */
 export interface JournalAppenderOptions {
