@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions, type StrataEventMap } from '../src/index.js';
 import { CACHE_MISS, engineOf } from '../src/internal.js';
 import { logCommands, type CommandLog } from './command-log.support.js';
+import { callsSince, commandCalls } from './command-stats.support.js';
 import { appInstances } from './instances.support.js';
 import { deferred, eventually } from './support.js';
 
@@ -45,19 +46,6 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     await a.delete('warm-up');
     return [a, b];
   };
-
-  /** Calls per command since the server started (`INFO commandstats`, scripts' commands included). */
-  async function commandCalls(): Promise<Map<string, number>> {
-    const info = await admin.info('commandstats');
-    const calls = new Map<string, number>();
-    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-      calls.set(match[1] ?? '', Number(match[2]));
-    return calls;
-  }
-
-  async function callsSince(before: Map<string, number>, name: string): Promise<number> {
-    return ((await commandCalls()).get(name) ?? 0) - (before.get(name) ?? 0);
-  }
 
   /** A's client, logged from now on. */
   const logged = (stack: CacheStack): CommandLog => {
@@ -102,7 +90,7 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     await derivedFrom(a, 'k', 'derived-a');
     await derivedFrom(b, 'k', 'derived-b');
     const log = logged(a);
-    const before = await commandCalls();
+    const before = await commandCalls(admin);
 
     await a.delete('k');
 
@@ -112,8 +100,8 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     expect(log.names()).toStrictEqual(['evalsha']);
     expect(log.maxInFlight()).toBe(1);
     // Redis ran one script, whose PUBLISH was its own (no other client published).
-    expect(await callsSince(before, 'evalsha')).toBe(1);
-    expect(await callsSince(before, 'publish')).toBe(1);
+    expect(await callsSince(admin, before, 'evalsha')).toBe(1);
+    expect(await callsSince(admin, before, 'publish')).toBe(1);
     expect(a.peek('derived-a')).toBe(CACHE_MISS);
 
     const { keys } = engineOf(a);
@@ -150,13 +138,13 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     const [a, b] = await two({ dependencies: false, bus: false });
     await a.set('k', 'old');
     const log = logged(a);
-    const before = await commandCalls();
+    const before = await commandCalls(admin);
 
     await a.delete('k');
 
     expect(log.names()).toStrictEqual(['evalsha']);
-    expect(await callsSince(before, 'publish')).toBe(0);
-    expect(await callsSince(before, 'pttl')).toBe(0);
+    expect(await callsSince(admin, before, 'publish')).toBe(0);
+    expect(await callsSince(admin, before, 'pttl')).toBe(0);
     const { keys } = engineOf(a);
     expect(await admin.get(keys.entry('k'))).toMatch(/^X\|/);
     expect(await admin.exists(keys.keyDependency(keys.entry('k')))).toBe(0);

@@ -4,16 +4,10 @@ import { CacheStack, type CacheStackOptions, type StrataEventMap } from '../src/
 import { engineOf } from '../src/internal.js';
 import { RedisLayer } from '../src/layers/redis.layer.js';
 import { logCommands, type CommandLog } from './command-log.support.js';
+import { callsSince, commandCalls } from './command-stats.support.js';
 import { appInstances } from './instances.support.js';
 import { useRedisStacks } from './redis-stacks.support.js';
 import { countingLoader, deferred } from './support.js';
-
-/** The calls of `cmdstat_<name>` in `INFO commandstats` (scripts' own commands included). */
-async function calls(admin: Redis, name: string): Promise<number> {
-  const stats = await admin.info('commandstats');
-  const match = new RegExp(`^cmdstat_${name}:calls=(\\d+)`, 'm').exec(stats);
-  return match === null ? 0 : Number(match[1]);
-}
 
 /**
  * The Redis round trips of a `getOrLoad` on one server, counted on the stack's own client (each
@@ -53,7 +47,7 @@ describe('round trips of a cold miss (one Redis server)', () => {
 
   it('a cold miss with the lease costs three round trips: the read, the claim, the write that releases', async () => {
     const { stack, log } = await instance();
-    const evalshaBefore = await calls(admin, 'evalsha');
+    const before = await commandCalls(admin);
 
     expect(await stack.getOrLoad('cold', () => ({ loaded: true }), { tags: ['t'] })).toStrictEqual({
       loaded: true,
@@ -62,7 +56,7 @@ describe('round trips of a cold miss (one Redis server)', () => {
     expect(log.names()).toStrictEqual(['mget', 'evalsha', 'evalsha']);
     expect(log.maxInFlight()).toBe(1);
     // Redis ran two scripts (the INFO call of this check is the admin's, not the stack's).
-    expect((await calls(admin, 'evalsha')) - evalshaBefore).toBe(2);
+    expect(await callsSince(admin, before, 'evalsha')).toBe(2);
     expect(await leaseKeys(stack)).toStrictEqual([]);
     expect(await admin.get(engineOf(stack).keys.entry('cold'))).toMatch(/^S1\|/);
   });
@@ -71,12 +65,12 @@ describe('round trips of a cold miss (one Redis server)', () => {
     const [writer, reader] = await appInstances(redis.url, 2, redis.open);
     await writer!.set('stored', 'v', { tags: ['t'] });
     const log = logCommands(engineOf(reader!).connection!.client);
-    const evalshaBefore = await calls(admin, 'evalsha');
+    const before = await commandCalls(admin);
 
     expect(await reader!.getOrLoad('stored', () => 'loaded', { tags: ['t'] })).toBe('v');
 
     expect(log.names()).toStrictEqual(['mget']);
-    expect((await calls(admin, 'evalsha')) - evalshaBefore).toBe(0);
+    expect(await callsSince(admin, before, 'evalsha')).toBe(0);
   });
 
   it('lease: false costs the same three: the read, the token, the write', async () => {

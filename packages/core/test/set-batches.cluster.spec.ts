@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { CacheStack } from '../src/index.js';
 import { CACHE_MISS, engineOf } from '../src/internal.js';
+import { scriptCalls } from './command-stats.support.js';
 import { useRedisCluster } from './redis-cluster.support.js';
 import { eventually, uniquePrefix } from './support.js';
 
@@ -31,14 +32,6 @@ describe('CacheStack.set on a Redis Cluster: concurrent sets of one slot share a
     const [a, b] = stacks;
     if (a === undefined || b === undefined) throw new Error('two stacks expected');
     return [a, b];
-  }
-
-  /** Script calls the primary serving `key` has run so far (`INFO commandstats`). */
-  async function scriptCalls(node: Redis): Promise<number> {
-    const info = await node.info('commandstats');
-    let calls = 0;
-    for (const match of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
-    return calls;
   }
 
   it('stores each set with its change time in per-slot calls; peers drop their copies', async () => {

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { CACHE_MISS, engineOf } from '../src/internal.js';
+import { callsSince, commandCalls } from './command-stats.support.js';
 import { appInstances } from './instances.support.js';
 import { eventually, sleep } from './support.js';
 
@@ -36,21 +37,6 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     return [a, b];
   };
 
-  /** Calls per command since the server started (`INFO commandstats`). */
-  async function commandCalls(): Promise<Map<string, number>> {
-    const info = await admin.info('commandstats');
-    const calls = new Map<string, number>();
-    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
-      calls.set(match[1] ?? '', Number(match[2]));
-    return calls;
-  }
-
-  /** How many more times each of `names` was called between `before` and now. */
-  async function callsSince(before: Map<string, number>, ...names: string[]): Promise<number> {
-    const after = await commandCalls();
-    return names.reduce((sum, name) => sum + (after.get(name) ?? 0) - (before.get(name) ?? 0), 0);
-  }
-
   /** The version in the header of the record Redis holds under `full` (`S1|<version>|…`). */
   async function versionInRedis(full: string): Promise<number | undefined> {
     const raw = await admin.get(full);
@@ -82,10 +68,10 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     await a.set('derived', 'from k0', { dependsOn: dependencies });
     expect(await a.get('derived')).toBe('from k0');
 
-    const before = await commandCalls();
+    const before = await commandCalls(admin);
     await Promise.all(keys.map((key, i) => a.set(key, `new ${i}`)));
-    const scripts = await callsSince(before, 'evalsha', 'eval');
-    const publishes = await callsSince(before, 'publish');
+    const scripts = await callsSince(admin, before, 'evalsha', 'eval');
+    const publishes = await callsSince(admin, before, 'publish');
     expect(scripts).toBeLessThanOrEqual(SETS / 10);
     expect(publishes).toBe(scripts);
 
@@ -117,14 +103,14 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     await b.set('k1', 'newer');
     await b.set('k2', 'newer');
     await inL1(a, 'k1');
-    const before = await commandCalls();
+    const before = await commandCalls(admin);
     await Promise.all([
       a.set('k1', 'stale', { ticket }),
       a.set('k2', 'stale', { ifUnchangedSince: token }),
       a.set('k3', 'stored'),
       a.set('k4', 'stored', { ifUnchangedSince: fresh }),
     ]);
-    expect(await callsSince(before, 'evalsha', 'eval')).toBe(1);
+    expect(await callsSince(admin, before, 'evalsha', 'eval')).toBe(1);
     expect(await b.get('k1')).toBe('newer');
     expect(await b.get('k2')).toBe('newer');
     expect(await b.get('k3')).toBe('stored');
@@ -160,10 +146,10 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
 
   it('without change times or a bus, a batch stores the entries alone', async () => {
     const [a, b] = await two({ dependencies: false, bus: false });
-    const before = await commandCalls();
+    const before = await commandCalls(admin);
     await Promise.all(keys.map((key, i) => a.set(key, `bare ${i}`)));
-    expect(await callsSince(before, 'evalsha', 'eval')).toBeLessThanOrEqual(SETS / 10);
-    expect(await callsSince(before, 'publish', 'pttl')).toBe(0);
+    expect(await callsSince(admin, before, 'evalsha', 'eval')).toBeLessThanOrEqual(SETS / 10);
+    expect(await callsSince(admin, before, 'publish', 'pttl')).toBe(0);
     const { keys: keyBuilder } = engineOf(a);
     for (const [i, key] of keys.entries()) {
       expect(await b.get(key)).toBe(`bare ${i}`);

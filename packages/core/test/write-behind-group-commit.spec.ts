@@ -9,6 +9,7 @@ import {
 } from '../src/index.js';
 import type { RedisWriteBehindCache } from '../src/internal.js';
 import { MAX_APPEND_BATCH } from '../src/write-behind/journal-appender.js';
+import { scriptCalls } from './command-stats.support.js';
 import { useRedisStacks } from './redis-stacks.support.js';
 import { uniquePrefix } from './support.js';
 
@@ -40,14 +41,6 @@ afterEach(async () => {
 });
 afterAll(() => admin.disconnect());
 
-/** Script calls (`EVAL` + `EVALSHA`) the server has run so far. */
-async function scriptCalls(): Promise<number> {
-  const stats = await admin.info('commandstats');
-  let calls = 0;
-  for (const match of stats.matchAll(/^cmdstat_(?:eval|evalsha):calls=(\d+)/gm)) calls += Number(match[1]);
-  return calls;
-}
-
 async function writeBehind(writer: RecordingWriter): Promise<RedisWriteBehindCache<{ n: number }>> {
   const stack = new CacheStack({ prefix: uniquePrefix(), redis: { url: redis.url } });
   redis.open.push(stack);
@@ -68,9 +61,9 @@ describe('write-behind on Redis: group commit of concurrent sets', () => {
     const writer = new RecordingWriter();
     const cache = await writeBehind(writer);
     const n = 3 * MAX_APPEND_BATCH + 5;
-    const before = await scriptCalls();
+    const before = await scriptCalls(admin);
     await Promise.all(Array.from({ length: n }, (_, i) => cache.set(`k${i}`, { n: i })));
-    const calls = (await scriptCalls()) - before;
+    const calls = (await scriptCalls(admin)) - before;
     expect(calls).toBeGreaterThan(0);
     expect(calls).toBeLessThanOrEqual(Math.ceil(n / MAX_APPEND_BATCH));
     // Accepted: journaled before the set resolved, so the journal holds every one of them.
