@@ -1,11 +1,10 @@
-import { startRedis, type RedisServer } from '@strata/testing';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions, type StrataEventMap } from '../src/index.js';
 import { CACHE_MISS, engineOf } from '../src/internal.js';
 import { logCommands, type CommandLog } from './command-log.support.js';
 import { callsSince, commandCalls } from './command-stats.support.js';
 import { appInstances } from './instances.support.js';
+import { useRedisStacks } from './redis-stacks.support.js';
 import { deferred, eventually } from './support.js';
 
 /** Bus delivery on a loaded machine: asserted with margin. */
@@ -18,28 +17,15 @@ const DELIVERY_MS = 1_000;
  * once Redis serves again.
  */
 describe('CacheStack.delete on one Redis server: one round trip to the other instances', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  const open: CacheStack[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-    admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
-    admin.on('error', () => undefined); // a test freezes the server
-  });
+  const redis = useRedisStacks();
+  const { open } = redis;
 
   afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-    await admin.config('SET', 'maxmemory', '0');
-  });
-
-  afterAll(async () => {
-    admin?.disconnect();
-    await server?.dispose();
+    await redis.admin.config('SET', 'maxmemory', '0');
   });
 
   const two = async (options: CacheStackOptions = {}): Promise<[CacheStack, CacheStack]> => {
-    const [a, b] = await appInstances(server.url, 2, open, options);
+    const [a, b] = await appInstances(redis.url, 2, open, options);
     if (a === undefined || b === undefined) throw new Error('two stacks expected');
     // Each script's first call is an EVALSHA Redis does not know yet, then an EVAL: warm them.
     await a.set('warm-up', 'set');
@@ -90,7 +76,7 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     await derivedFrom(a, 'k', 'derived-a');
     await derivedFrom(b, 'k', 'derived-b');
     const log = logged(a);
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
 
     await a.delete('k');
 
@@ -100,17 +86,17 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     expect(log.names()).toStrictEqual(['evalsha']);
     expect(log.maxInFlight()).toBe(1);
     // Redis ran one script, whose PUBLISH was its own (no other client published).
-    expect(await callsSince(admin, before, 'evalsha')).toBe(1);
-    expect(await callsSince(admin, before, 'publish')).toBe(1);
+    expect(await callsSince(redis.admin, before, 'evalsha')).toBe(1);
+    expect(await callsSince(redis.admin, before, 'publish')).toBe(1);
     expect(a.peek('derived-a')).toBe(CACHE_MISS);
 
     const { keys } = engineOf(a);
     const full = keys.entry('k');
-    const marker = /^X\|(\d+)$/.exec((await admin.get(full)) ?? '');
+    const marker = /^X\|(\d+)$/.exec((await redis.admin.get(full)) ?? '');
     expect(marker).not.toBeNull();
     // The change time is the delete's time, and it lives at least `dependencyTtl` (10 minutes by default).
-    expect(await admin.get(keys.keyDependency(full))).toBe(marker?.[1]);
-    expect(await admin.pttl(keys.keyDependency(full))).toBeGreaterThan(9 * 60_000);
+    expect(await redis.admin.get(keys.keyDependency(full))).toBe(marker?.[1]);
+    expect(await redis.admin.pttl(keys.keyDependency(full))).toBeGreaterThan(9 * 60_000);
     for (const stack of [a, b]) {
       expect(await stack.get('k')).toBeUndefined();
       expect(await stack.get('derived-a')).toBeUndefined();
@@ -129,7 +115,7 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     expect(log.names()).toStrictEqual(['evalsha']);
     expect(await dropped(b, names)).toBe(true);
     for (const key of names) {
-      expect(await admin.get(engineOf(a).keys.entry(key))).toMatch(/^X\|/);
+      expect(await redis.admin.get(engineOf(a).keys.entry(key))).toMatch(/^X\|/);
       expect(await b.get(key)).toBeUndefined();
     }
   });
@@ -138,16 +124,16 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     const [a, b] = await two({ dependencies: false, bus: false });
     await a.set('k', 'old');
     const log = logged(a);
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
 
     await a.delete('k');
 
     expect(log.names()).toStrictEqual(['evalsha']);
-    expect(await callsSince(admin, before, 'publish')).toBe(0);
-    expect(await callsSince(admin, before, 'pttl')).toBe(0);
+    expect(await callsSince(redis.admin, before, 'publish')).toBe(0);
+    expect(await callsSince(redis.admin, before, 'pttl')).toBe(0);
     const { keys } = engineOf(a);
-    expect(await admin.get(keys.entry('k'))).toMatch(/^X\|/);
-    expect(await admin.exists(keys.keyDependency(keys.entry('k')))).toBe(0);
+    expect(await redis.admin.get(keys.entry('k'))).toMatch(/^X\|/);
+    expect(await redis.admin.exists(keys.keyDependency(keys.entry('k')))).toBe(0);
     expect(await b.get('k')).toBeUndefined();
   });
 
@@ -177,9 +163,9 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     await derivedFrom(b, 'k', 'derived-b');
     const errors: StrataEventMap['l2:error'][] = [];
     a.events.on('l2:error', (event) => errors.push(event));
-    await admin.config('SET', 'maxmemory-policy', 'noeviction');
-    await admin.config('SET', 'maxmemory', '1');
-    await expect(admin.set('oom:probe', 'x')).rejects.toThrow(/^OOM /);
+    await redis.admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await redis.admin.config('SET', 'maxmemory', '1');
+    await expect(redis.admin.set('oom:probe', 'x')).rejects.toThrow(/^OOM /);
     const log = logged(a);
 
     await a.delete('k');
@@ -190,8 +176,8 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     expect(await dropped(b, ['k', 'derived-b', 'tagged'])).toBe(true);
     const { keys } = engineOf(a);
     const full = keys.entry('k');
-    expect(await admin.get(full)).toMatch(/^X\|/);
-    expect(Number(await admin.get(keys.keyDependency(full)))).toBeGreaterThan(0);
+    expect(await redis.admin.get(full)).toMatch(/^X\|/);
+    expect(Number(await redis.admin.get(keys.keyDependency(full)))).toBeGreaterThan(0);
     expect(await b.get('k')).toBeUndefined();
     expect(await b.get('derived-b')).toBeUndefined();
     expect(await b.get('tagged')).toBeUndefined();
@@ -200,14 +186,14 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
 
   it('a delete (or invalidation) whose call does not run, the breaker open, is replayed and announced once Redis serves again', async () => {
     const [a, b] = await two({
-      redis: { url: server.url, commandTimeout: '150ms' },
+      redis: { url: redis.url, commandTimeout: '150ms' },
       breaker: { failureThreshold: 1, breakDuration: '500ms' },
     });
     await heldBy(a, b, 'k', 'old');
     await heldBy(a, b, 'tagged', 'old', { tags: ['group'] });
     await derivedFrom(b, 'k', 'derived-b');
     // A frozen Redis times A's read out: the breaker opens, and stays open after Redis is back.
-    const paused = server.pause(400);
+    const paused = redis.server.pause(400);
     await a.get('probe');
     await paused;
     expect(a.breakerState).toBe('open');
@@ -218,10 +204,10 @@ describe('CacheStack.delete on one Redis server: one round trip to the other ins
     // Not sent: remembered, and Redis still holds the entry.
     expect(engineOf(a).guard?.pendingRepairs).toBeGreaterThan(0);
     const { keys } = engineOf(a);
-    expect(await admin.get(keys.entry('k'))).toMatch(/^S1\|/);
+    expect(await redis.admin.get(keys.entry('k'))).toMatch(/^S1\|/);
     // The probe closes the breaker: the replayed delete, its change time and its announcement follow.
     expect(await eventually(() => engineOf(a).guard?.pendingRepairs === 0, 5_000, 10)).toBe(true);
-    expect(await admin.get(keys.entry('k'))).toMatch(/^X\|/);
+    expect(await redis.admin.get(keys.entry('k'))).toMatch(/^X\|/);
     expect(await dropped(b, ['k', 'derived-b', 'tagged'])).toBe(true);
     expect(await b.get('k')).toBeUndefined();
     expect(await b.get('derived-b')).toBeUndefined();

@@ -1,10 +1,9 @@
-import { startRedis, type RedisServer } from '@strata/testing';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CacheStack, type CacheStackOptions } from '../src/index.js';
 import { CACHE_MISS, engineOf } from '../src/internal.js';
 import { callsSince, commandCalls } from './command-stats.support.js';
 import { appInstances } from './instances.support.js';
+import { useRedisStacks } from './redis-stacks.support.js';
 import { eventually, sleep } from './support.js';
 
 /** Bus delivery on a loaded machine: asserted with margin. */
@@ -12,34 +11,18 @@ const DELIVERY_MS = 1_000;
 const SETS = 60;
 
 describe('CacheStack.set on one Redis server: concurrent sets share a script call', () => {
-  let server: RedisServer;
-  let admin: Redis;
-  const open: CacheStack[] = [];
-
-  beforeAll(async () => {
-    server = await startRedis();
-    admin = new Redis(server.url, { maxRetriesPerRequest: 1 });
-    admin.on('error', () => undefined); // a test freezes the server
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((stack) => stack.close()));
-  });
-
-  afterAll(async () => {
-    admin?.disconnect();
-    await server?.dispose();
-  });
+  const redis = useRedisStacks();
+  const { open } = redis;
 
   const two = async (options: CacheStackOptions = {}): Promise<[CacheStack, CacheStack]> => {
-    const [a, b] = await appInstances(server.url, 2, open, options);
+    const [a, b] = await appInstances(redis.url, 2, open, options);
     if (a === undefined || b === undefined) throw new Error('two stacks expected');
     return [a, b];
   };
 
   /** The version in the header of the record Redis holds under `full` (`S1|<version>|…`). */
   async function versionInRedis(full: string): Promise<number | undefined> {
-    const raw = await admin.get(full);
+    const raw = await redis.admin.get(full);
     const match = /^S1\|(\d+)\|/.exec(raw ?? '');
     return match === null ? undefined : Number(match[1]);
   }
@@ -68,10 +51,10 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     await a.set('derived', 'from k0', { dependsOn: dependencies });
     expect(await a.get('derived')).toBe('from k0');
 
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
     await Promise.all(keys.map((key, i) => a.set(key, `new ${i}`)));
-    const scripts = await callsSince(admin, before, 'evalsha', 'eval');
-    const publishes = await callsSince(admin, before, 'publish');
+    const scripts = await callsSince(redis.admin, before, 'evalsha', 'eval');
+    const publishes = await callsSince(redis.admin, before, 'publish');
     expect(scripts).toBeLessThanOrEqual(SETS / 10);
     expect(publishes).toBe(scripts);
 
@@ -81,9 +64,9 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
       const version = await versionInRedis(full);
       expect(version).toBeGreaterThan(0);
       // The change time is the time of the call that stored the set: at its version, and it lives.
-      const changed = Number(await admin.get(keyBuilder.keyDependency(full)));
+      const changed = Number(await redis.admin.get(keyBuilder.keyDependency(full)));
       expect(changed).toBe(version);
-      expect(await admin.pttl(keyBuilder.keyDependency(full))).toBeGreaterThan(0);
+      expect(await redis.admin.pttl(keyBuilder.keyDependency(full))).toBeGreaterThan(0);
       expect(a.peek(key)).toBe(`new ${i}`);
     }
     // Every copy B held is dropped, and B reads the new values.
@@ -103,14 +86,14 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     await b.set('k1', 'newer');
     await b.set('k2', 'newer');
     await inL1(a, 'k1');
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
     await Promise.all([
       a.set('k1', 'stale', { ticket }),
       a.set('k2', 'stale', { ifUnchangedSince: token }),
       a.set('k3', 'stored'),
       a.set('k4', 'stored', { ifUnchangedSince: fresh }),
     ]);
-    expect(await callsSince(admin, before, 'evalsha', 'eval')).toBe(1);
+    expect(await callsSince(redis.admin, before, 'evalsha', 'eval')).toBe(1);
     expect(await b.get('k1')).toBe('newer');
     expect(await b.get('k2')).toBe('newer');
     expect(await b.get('k3')).toBe('stored');
@@ -124,7 +107,7 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
     const [a, b] = await two();
     await a.set('lone', 'v1');
     await inL1(b, 'lone');
-    const monitor = await admin.monitor();
+    const monitor = await redis.admin.monitor();
     const sent: string[] = [];
     const fromScripts: string[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
@@ -146,14 +129,14 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
 
   it('without change times or a bus, a batch stores the entries alone', async () => {
     const [a, b] = await two({ dependencies: false, bus: false });
-    const before = await commandCalls(admin);
+    const before = await commandCalls(redis.admin);
     await Promise.all(keys.map((key, i) => a.set(key, `bare ${i}`)));
-    expect(await callsSince(admin, before, 'evalsha', 'eval')).toBeLessThanOrEqual(SETS / 10);
-    expect(await callsSince(admin, before, 'publish', 'pttl')).toBe(0);
+    expect(await callsSince(redis.admin, before, 'evalsha', 'eval')).toBeLessThanOrEqual(SETS / 10);
+    expect(await callsSince(redis.admin, before, 'publish', 'pttl')).toBe(0);
     const { keys: keyBuilder } = engineOf(a);
     for (const [i, key] of keys.entries()) {
       expect(await b.get(key)).toBe(`bare ${i}`);
-      expect(await admin.exists(keyBuilder.keyDependency(keyBuilder.entry(key)))).toBe(0);
+      expect(await redis.admin.exists(keyBuilder.keyDependency(keyBuilder.entry(key)))).toBe(0);
     }
   });
 
@@ -187,13 +170,13 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
 
   it('a batch whose call fails (Redis frozen): each set is evicted once Redis is back, and announced', async () => {
     const [a, b] = await two({
-      redis: { url: server.url, commandTimeout: '200ms' },
+      redis: { url: redis.url, commandTimeout: '200ms' },
       breaker: { breakDuration: '200ms' },
     });
     const some = keys.slice(0, 10);
     for (const key of some) await b.set(key, 'old');
     for (const key of some) await inL1(b, key);
-    const paused = server.pause(1_000);
+    const paused = redis.server.pause(1_000);
     await sleep(50);
     const started = performance.now();
     // Resolve (a failed set is reported, not thrown) within the command timeout.
@@ -207,7 +190,7 @@ describe('CacheStack.set on one Redis server: concurrent sets share a script cal
       return engineOf(a).guard?.pendingRepairs === 0;
     };
     expect(await eventually(replayed, 3_000)).toBe(true);
-    for (const key of some) expect(await admin.get(engineOf(a).keys.entry(key))).toMatch(/^X\|/);
+    for (const key of some) expect(await redis.admin.get(engineOf(a).keys.entry(key))).toMatch(/^X\|/);
     expect(await eventually(() => some.every((key) => b.peek(key) === CACHE_MISS), DELIVERY_MS * 3, 10)).toBe(
       true,
     );
