@@ -81,6 +81,12 @@ async function getRows(
 }
 
 /** Server µs per call of `command` between two `INFO commandstats` readings. */
+/** Server µs of EVALSHA per Strata set. */
+function perSet(before: Map<string, CommandStat>, after: Map<string, CommandStat>, sets: number): string {
+  const usec = (after.get('evalsha')?.usec ?? 0) - (before.get('evalsha')?.usec ?? 0);
+  return sets > 0 ? `${(usec / sets).toFixed(0)} µs` : 'n/a';
+}
+
 function serverTime(
   before: Map<string, CommandStat>,
   after: Map<string, CommandStat>,
@@ -89,7 +95,7 @@ function serverTime(
   const a = after.get(command) ?? { calls: 0, usec: 0 };
   const b = before.get(command) ?? { calls: 0, usec: 0 };
   const calls = a.calls - b.calls;
-  return calls > 0 ? `${((a.usec - b.usec) / calls).toFixed(0)} µs over ${calls} calls` : 'n/a';
+  return calls > 0 ? `${((a.usec - b.usec) / calls).toFixed(0)} µs per call over ${calls} calls` : 'n/a';
 }
 
 async function setRows(
@@ -103,12 +109,16 @@ async function setRows(
   const json = JSON.stringify(value);
   const raw = await redis.client();
   let i = 0;
+  let strataSets = 0;
   const subjects: Subject[] = [
     {
       name: RAW_SET,
       run: async () => (await raw.set(`${redis.prefix}:lv-raw-set:${i++ % SET_KEYS}`, json), 1),
     },
-    { name: STRATA_SET, run: async () => (await stack.set(`lv-set-${i++ % SET_KEYS}`, value), 1) },
+    {
+      name: STRATA_SET,
+      run: async () => (await stack.set(`lv-set-${i++ % SET_KEYS}`, value), strataSets++, 1),
+    },
     {
       name: BENTO_SET,
       run: async () => (await peers.bento.cache.set({ key: `lv-set-${i++ % SET_KEYS}`, value }), 1),
@@ -123,7 +133,7 @@ async function setRows(
   const after = await redis.commandStats();
   if (!redis.external)
     notes.push(
-      `Redis server time per write of the ${size.label} value during the set rounds (INFO commandstats): EVALSHA ${serverTime(before, after, 'evalsha')} (Strata's write script, which stores a header and the value), SET ${serverTime(before, after, 'set')} (the baseline and the peers).`,
+      `Redis server time during the set rounds of the ${size.label} value (INFO commandstats): EVALSHA ${serverTime(before, after, 'evalsha')} (Strata's set-batch script, which stores a header and the value of each set it carries: ${perSet(before, after, strataSets)} per set over ${strataSets.toLocaleString('en-US')} sets, warm-up included), SET ${serverTime(before, after, 'set')} (the baseline and the peers, one value each).`,
     );
   const at = (name: string): number[] => samples.get(name) ?? [];
   return subjects.slice(1).map((subject) => ({
