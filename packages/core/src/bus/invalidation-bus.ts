@@ -5,6 +5,7 @@ import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { GuardedRun } from '../layers/guarded-run.js';
 import { BUS_FORMAT_VERSION, decodeBusMessage, encodeBusMessage } from './bus-message.js';
 import { BusSubscriber } from './bus-subscriber.js';
+import { addChange, type AnnouncedChanges } from './announced-changes.js';
 
 /** Options of an {@link InvalidationBus} (durations in ms). */
 export interface InvalidationBusOptions {
@@ -25,11 +26,8 @@ const MAX_UNSENT = 10_000;
 const FIRST_RESEND_MS = 50;
 const MAX_RESEND_MS = 2_000;
 
-/** Keys to announce, each with the entry version up to which copies are outdated (`undefined`: unknown). */
-type KeyChanges = Map<string, number | undefined>;
-
 interface Batch {
-  readonly keys: KeyChanges;
+  readonly keys: AnnouncedChanges;
   readonly tags: Set<string>;
   done: Promise<void>;
 }
@@ -39,10 +37,9 @@ interface Batch {
  * namespace invalidation is announced (batched per microtask: one `PUBLISH` for the writes of one
  * tick; on one Redis server, the script call of a set or delete publishes its own, in this
  * layout, see {@link InvalidationBus.address}); each instance drops the L1 copies concerned,
- * skipping its own messages. While the
- * subscription is down, messages may be missed: L1 is cleared when it drops and again once it is
- * back (what was stored meanwhile could have missed one), and entries stored meanwhile live at most
- * `outageTtlMs`. An announcement that could not be published is sent again with the next one,
+ * skipping its own messages. While the subscription is down, messages may be missed: L1 is
+ * cleared when it drops and again once it is back (what was stored meanwhile could have missed
+ * one), and entries stored meanwhile live at most `outageTtlMs`. An announcement that could not be published is sent again with the next one,
  * on a timer (50 ms, doubling to 2 s), when the subscription is back and as soon as Redis takes
  * commands again (after the evictions the guard replays), whichever is first.
  *
@@ -64,7 +61,7 @@ export class InvalidationBus {
   /** Absent without L1: such an instance only announces its changes to the others. */
   private readonly subscriber: BusSubscriber | undefined;
   private batch: Batch | undefined;
-  private readonly unsentKeys: KeyChanges = new Map();
+  private readonly unsentKeys: AnnouncedChanges = new Map();
   private readonly unsentTags = new Set<string>();
   private resend: Promise<void> | undefined;
   /** Batches being published: `close` waits for them. */
@@ -187,7 +184,7 @@ export class InvalidationBus {
     await this.subscriber?.close();
   }
 
-  private async publish(keys: KeyChanges, tags: Set<string>): Promise<void> {
+  private async publish(keys: AnnouncedChanges, tags: Set<string>): Promise<void> {
     for (const [key, upTo] of this.unsentKeys) addChange(keys, key, upTo);
     for (const tag of this.unsentTags) tags.add(tag);
     this.unsentKeys.clear();
@@ -297,14 +294,4 @@ export class InvalidationBus {
     l1.degrade(this.options.outageTtlMs);
     this.events.emit('bus:state', { connected: false });
   }
-}
-
-/** Adds a key's change to `changes`: the higher of two versions, unknown if either is. */
-function addChange(changes: KeyChanges, key: string, upTo: number | undefined): void {
-  if (!changes.has(key)) {
-    changes.set(key, upTo);
-    return;
-  }
-  const known = changes.get(key);
-  changes.set(key, known === undefined || upTo === undefined ? undefined : Math.max(known, upTo));
 }
