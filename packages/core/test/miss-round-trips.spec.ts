@@ -7,7 +7,7 @@ import { logCommands, type CommandLog } from './command-log.support.js';
 import { callsSince, commandCalls } from './command-stats.support.js';
 import { appInstances } from './instances.support.js';
 import { useRedisStacks } from './redis-stacks.support.js';
-import { countingLoader, deferred } from './support.js';
+import { countingLoader, deferred, holdCall } from './support.js';
 
 /**
  * The Redis round trips of a `getOrLoad` on one server, counted on the stack's own client (each
@@ -141,7 +141,6 @@ describe('round trips of a cold miss (one Redis server)', () => {
     const log = logCommands(engineOf(b!).connection!.client);
     const aLoading = deferred();
     const aMayFinish = deferred();
-    const bClaiming = deferred();
     const aDone = deferred();
     const loader = countingLoader(async (call) => {
       if (call === 1) {
@@ -150,24 +149,12 @@ describe('round trips of a cold miss (one Redis server)', () => {
       }
       return `value ${call}`;
     });
-    const claimMiss = RedisLayer.prototype.claimMiss;
-    let claims = 0;
-    vi.spyOn(RedisLayer.prototype, 'claimMiss').mockImplementation(async function (
-      this: RedisLayer,
-      ...args: Parameters<RedisLayer['claimMiss']>
-    ) {
-      claims++;
-      if (claims === 2) {
-        // B, between its miss read and its claim: A stores and releases meanwhile.
-        bClaiming.resolve();
-        await aDone.promise;
-      }
-      return claimMiss.apply(this, args);
-    });
+    // B, between its miss read and its claim (the second claim): A stores and releases meanwhile.
+    const bClaiming = holdCall(RedisLayer.prototype, 'claimMiss', 2, aDone.promise);
     const first = a!.getOrLoad('cold', loader.load);
     await aLoading.promise;
     const second = b!.getOrLoad('cold', loader.load);
-    await bClaiming.promise;
+    await bClaiming;
     log.reset();
     aMayFinish.resolve();
     expect(await first).toBe('value 1');

@@ -74,3 +74,29 @@ export function countingLoader<T>(produce: (call: number) => T | Promise<T>): {
     calls: () => calls,
   };
 }
+
+/**
+ * Holds the `nth` call (from 1) of `prototype[method]`, on any instance, until `release` settles,
+ * then lets it run: a deterministic window between two steps of an operation. Resolves once that
+ * call began. Undone by `vi.restoreAllMocks()`.
+ */
+export function holdCall<T extends object>(
+  prototype: T,
+  method: keyof T & string,
+  nth: number,
+  release: Promise<unknown>,
+): Promise<void> {
+  type Method = (this: unknown, ...args: unknown[]) => unknown;
+  const target = prototype as unknown as Record<string, Method>;
+  const original = target[method] as Method;
+  const reached = deferred();
+  let calls = 0;
+  vi.spyOn(target, method).mockImplementation(async function (this: unknown, ...args: unknown[]) {
+    if (++calls === nth) {
+      reached.resolve();
+      await release;
+    }
+    return original.apply(this, args);
+  });
+  return reached.promise;
+}

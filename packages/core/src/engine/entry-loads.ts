@@ -1,6 +1,6 @@
 import { decodeValue } from '../codec/value.codec.js';
 import { l2LookupOf } from '../reads/l2-lookup.js';
-import { L2_READ, NOT_SERVED, type L2Lookup, type Loaded } from '../reads/read-path.types.js';
+import { L2_READ, MISS_WITHOUT_TOKEN, NOT_SERVED, type Loaded } from '../reads/read-path.types.js';
 import { invalidTtl, resolveReadPolicy, type ReadPolicy } from '../options/stale-policy.js';
 import { loadRequest } from '../reads/load-request.js';
 import type { ReadPath } from '../reads/read-path.js';
@@ -10,8 +10,6 @@ import type { GetOptions, LoadOptions } from '../options/call-options.js';
 import type { Tiers } from '../tiers/tiers.js';
 
 const NO_TAGS: readonly string[] = [];
-/** What `read` makes of Redis skipped or failed: a miss. */
-const NO_READ: L2Lookup = { hit: false, token: undefined, stale: undefined };
 
 /** A policy with a call's lifetimes, and what it was built from. */
 interface CallLifetimes {
@@ -62,7 +60,7 @@ export class EntryLoads {
     // `ReadPath.readL2`, inline: one async frame fewer on the hot path of an L2 hit.
     const l1Token = tiers.l1?.missToken();
     const read = guard === undefined ? undefined : await guard.read(full, tiers.tagKeys(options));
-    const l2 = read === undefined ? NO_READ : l2LookupOf(tiers, full, read, l1Token, mode);
+    const l2 = read === undefined ? MISS_WITHOUT_TOKEN : l2LookupOf(tiers, full, read, l1Token, mode);
     if (l2.hit) {
       tiers.tracker.record(full, l2.entry.tags);
       return tiers.materialize(l2.entry.value, l2.shared);

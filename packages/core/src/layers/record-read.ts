@@ -1,4 +1,4 @@
-import { parseEntry } from '../codec/entry.envelope.js';
+import { parseEntry, type CacheEntry } from '../codec/entry.envelope.js';
 import type { LayerRead } from './cache-layer.interface.js';
 
 /** A read that found no record. */
@@ -26,28 +26,38 @@ export function isAtOrAfter(time: string | null | undefined, created: number): b
 }
 
 /**
- * The read of a record fetched outside the hit path (with a miss's claim), checked against its tag
- * and namespace times: those of `hinted` come in `times` (same order); the others are read with
- * `readTimes` (all tag times share a slot). Reading a time after the record can only find it
- * newer, so the check is never weaker than an atomic one.
+ * The read of a record, checked against its tag and namespace times: those of `hinted` come in
+ * `times` (`hinted[i]`'s at `times[first + i]`); the others are read with `readTimes` (all tag
+ * times share a slot). Reading a time after the record can only find it newer, so the check is
+ * never weaker than an atomic one. Answers at once (no promise) when every time came with the
+ * record: the L2 hit path.
  */
-export async function checkedRecord(
+export function checkedRecord(
   raw: string,
   hinted: readonly string[],
   times: readonly (string | null)[],
+  first: number,
   readTimes: (keys: string[]) => Promise<(string | null)[]>,
-): Promise<LayerRead> {
+): LayerRead | Promise<LayerRead> {
   const entry = parseEntry(raw);
   if (entry === undefined) return markerRead(raw);
-  const superseded: LayerRead = { entry: undefined, version: entry.created };
-  const unknown: string[] = [];
+  let unknown: string[] | undefined;
   for (const tag of entry.tags) {
     const at = hinted.indexOf(tag);
-    if (at < 0) unknown.push(tag);
-    else if (isAtOrAfter(times[at], entry.created)) return superseded;
+    if (at < 0) (unknown ??= []).push(tag);
+    else if (isAtOrAfter(times[first + at], entry.created))
+      return { entry: undefined, version: entry.created };
   }
-  if (unknown.length > 0) {
-    for (const time of await readTimes(unknown)) if (isAtOrAfter(time, entry.created)) return superseded;
-  }
+  return unknown === undefined ? { entry, version: entry.created } : checkedLater(entry, unknown, readTimes);
+}
+
+/** {@link checkedRecord} for the tags whose times did not come with the record: read now. */
+async function checkedLater(
+  entry: CacheEntry,
+  tagKeys: string[],
+  readTimes: (keys: string[]) => Promise<(string | null)[]>,
+): Promise<LayerRead> {
+  for (const time of await readTimes(tagKeys))
+    if (isAtOrAfter(time, entry.created)) return { entry: undefined, version: entry.created };
   return { entry, version: entry.created };
 }

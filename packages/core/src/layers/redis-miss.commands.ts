@@ -137,7 +137,7 @@ export class RedisMissCommands {
     const raw = reply[2];
     if (typeof raw !== 'string') return { token, lease: state, read: undefined };
     const times = reply.slice(3).map((time) => (typeof time === 'string' ? time : null));
-    const read = await checkedRecord(raw, hinted, times, (unknown) => this.client.mget(...unknown));
+    const read = await checkedRecord(raw, hinted, times, 0, (unknown) => this.client.mget(...unknown));
     return { token, lease: state, read };
   }
 

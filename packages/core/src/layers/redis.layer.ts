@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
-import { parseEntry, serializeEntryTail, type CacheEntry } from '../codec/entry.envelope.js';
+import { serializeEntryTail } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisSetBatches } from './redis-set-batches.js';
-import { isAtOrAfter, markerRead, MISS } from './record-read.js';
+import { checkedRecord, MISS } from './record-read.js';
 import { RedisMissCommands, type MissClaim } from './redis-miss.commands.js';
 import { CoalescedSends } from '../redis/coalesced-sends.js';
 import type { HeldLease, LeaseRequest } from '../lease/held-lease.js';
@@ -127,24 +127,12 @@ export class RedisLayer implements CacheLayer {
     times: readonly (string | null)[],
   ): LayerRead | Promise<LayerRead> {
     if (raw === null || raw === undefined) return MISS;
-    const entry = parseEntry(raw);
-    if (entry === undefined) return markerRead(raw);
-    let unknown: string[] | undefined;
-    for (const tag of entry.tags) {
-      const at = hinted.indexOf(tag);
-      if (at < 0) (unknown ??= []).push(tag);
-      else if (isAtOrAfter(times[at + 1], entry.created)) return { entry: undefined, version: entry.created };
-    }
-    return unknown === undefined ? { entry, version: entry.created } : this.checkedLater(entry, unknown);
+    return checkedRecord(raw, hinted, times, 1, this.readTimes);
   }
 
-  /** {@link RedisLayer.checked} for the tags whose times did not come with the record: read now. */
-  private async checkedLater(entry: CacheEntry, tagKeys: string[]): Promise<LayerRead> {
-    const times = await this.client.mget(...tagKeys);
-    for (const time of times)
-      if (isAtOrAfter(time, entry.created)) return { entry: undefined, version: entry.created };
-    return { entry, version: entry.created };
-  }
+  /** Reads the times of tag keys whose times did not come with a record. */
+  private readonly readTimes = (tagKeys: string[]): Promise<(string | null)[]> =>
+    this.client.mget(...tagKeys);
 
   /**
    * Whether two commands issued one after the other are run by Redis in that order: on one

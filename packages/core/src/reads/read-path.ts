@@ -15,6 +15,7 @@ import { loadedFrom, ownCopy } from './loaded.js';
 import { TIMED_OUT, waitAtMost } from './loader-timeouts.js';
 import {
   L2_READ,
+  MISS_WITHOUT_TOKEN,
   NOT_SERVED,
   type L2Lookup,
   type L2ReadMode,
@@ -32,7 +33,6 @@ import { runLoader } from './run-loader.js';
 import type { ReadPolicy } from '../options/stale-policy.js';
 import { isEarlyRefreshDue } from './xfetch.js';
 
-const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined, stale: undefined };
 const COMPARE_NOTHING: PendingL2Token = { seen: undefined };
 /**
  * The load path of a `CacheStack` past the L1 fast path: the L2 read, stale serving (grace,

@@ -45,6 +45,9 @@ export const L2_READ = {
   forWriteShared: { wantToken: true, share: true },
 } as const satisfies Record<string, L2ReadMode>;
 
+/** What a load makes of Redis skipped or failed: a miss, with no write token. */
+export const MISS_WITHOUT_TOKEN: L2Lookup = { hit: false, token: undefined, stale: undefined };
+
 /** How a refresh starts: with the tokens of the read that found the entry stale, by reading again, or at once. */
 export type Start = Tokens | 'revalidate' | 'recompute';
 

@@ -3,7 +3,7 @@ import { CacheStack, type CacheStackOptions, type LoadOptions } from '../../src/
 import { LoadLeases } from '../../src/lease/load-lease.js';
 import { appInstances } from '../instances.support.js';
 import { useRedisStacks } from '../redis-stacks.support.js';
-import { countingLoader, deferred, sleep } from '../support.js';
+import { countingLoader, deferred, holdCall, sleep } from '../support.js';
 
 describe('cross-instance single-flight: a second instance never loads what the first stored', () => {
   const redis = useRedisStacks();
@@ -31,7 +31,6 @@ describe('cross-instance single-flight: a second instance never loads what the f
   ): Promise<{ calls: number; results: string[] }> {
     const aLoading = deferred();
     const aMayFinish = deferred();
-    const bAttempting = deferred();
     const aDone = deferred();
     const loader = countingLoader(async (call) => {
       if (call === 1) {
@@ -40,24 +39,12 @@ describe('cross-instance single-flight: a second instance never loads what the f
       }
       return `value ${call}`;
     });
-    const acquire = LoadLeases.prototype.acquire;
-    let attempts = 0;
-    vi.spyOn(LoadLeases.prototype, 'acquire').mockImplementation(async function (
-      this: LoadLeases,
-      fullKey: string,
-    ) {
-      attempts++;
-      if (attempts === 2) {
-        // B, between its miss and its lease attempt.
-        bAttempting.resolve();
-        await aDone.promise;
-      }
-      return acquire.call(this, fullKey);
-    });
+    // B, between its miss and its lease attempt (the second attempt).
+    const bAttempting = holdCall(LoadLeases.prototype, 'acquire', 2, aDone.promise);
     const first = a.getOrLoad(key, loader.load, options);
     await aLoading.promise;
     const second = b.getOrLoad(key, loader.load, options);
-    await bAttempting.promise;
+    await bAttempting;
     aMayFinish.resolve();
     const fromA = await first;
     aDone.resolve();
