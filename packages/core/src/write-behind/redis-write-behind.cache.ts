@@ -163,7 +163,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
 
   async increment(key: string, delta: number): Promise<number | undefined> {
     assertDelta(delta);
-    if (this.writer.incrementMany === undefined) throw missingIncrementMany(this.name);
+    if (this.writer.incrementMany === undefined || this.redis.values.encrypts)
+      throw missingIncrementMany(this.name, this.redis.values.encrypts);
     let count: number | undefined;
     await this.order.run(key, async () => {
       const { full, ttlMs, head } = engineOf(this.stack).entryHead(this.cacheKey(key), 0, this.writeOptions);
