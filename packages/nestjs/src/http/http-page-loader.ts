@@ -110,7 +110,11 @@ export class HttpPageLoader {
       try {
         const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
         const dependsOn = handled.dependencies;
-        await this.deps.store.store(plan.primary, req.headers, candidate, lifetimeMs, { ticket, dependsOn });
+        await this.deps.store.store(plan.primary, req.headers, candidate, lifetimeMs, {
+          ticket,
+          dependsOn,
+          sensitive: route.scope === 'private',
+        });
         stored = candidate;
       } catch (error) {
         // A response that could not be stored is still sent; waiters run their own handler.
