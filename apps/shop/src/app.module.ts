@@ -4,7 +4,12 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CartsModule } from './carts/carts.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
-import { SHOP_CONFIG, type ShopConfig, shopRedisOptions } from './config/shop-config.js';
+import {
+  SHOP_CONFIG,
+  type ShopConfig,
+  shopEncryptionOptions,
+  shopRedisOptions,
+} from './config/shop-config.js';
 import { DatabaseModule } from './db/database.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { OrdersModule } from './orders/orders.module.js';
@@ -34,6 +39,7 @@ export class ShopModule {
           ttl: '5m',
           redis: shopRedisOptions(config),
           l1: config.cacheEnabled ? { maxEntries: 50_000 } : { maxBytes: 1 },
+          ...withEncryption(config),
         }),
         // Shared pages fail closed on cookies: a visitor's analytics cookies must not make every
         // catalogue page a miss, and no cached handler reads them.
@@ -58,3 +64,11 @@ export class ShopModule {
 /** Holds the {@link ShopConfig} provider (global, so any module can inject `SHOP_CONFIG`). */
 @Module({})
 class ShopConfigModule {}
+
+/** `{ encryption }` when the shop has a key (see `shopEncryptionOptions`), else nothing. */
+function withEncryption(config: ShopConfig): {
+  encryption?: NonNullable<ReturnType<typeof shopEncryptionOptions>>;
+} {
+  const encryption = shopEncryptionOptions(config);
+  return encryption === undefined ? {} : { encryption };
+}

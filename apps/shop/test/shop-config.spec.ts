@@ -74,4 +74,17 @@ describe('shop configuration from the environment', () => {
   it('enables a log level and every more severe one', () => {
     expect(nestLogLevels('warn')).toEqual(['warn', 'error', 'fatal']);
   });
+
+  it('reads CACHE_ENCRYPTION_KEY (32 bytes in base64) and never shows a bad one', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    expect(loadShopConfig({ CACHE_ENCRYPTION_KEY: key }, '/unused').cacheEncryptionKey).toBe(key);
+    const short = Buffer.alloc(16, 7).toString('base64');
+    expect(() => loadShopConfig({ CACHE_ENCRYPTION_KEY: short }, '/unused')).toThrow(ShopConfigError);
+    try {
+      loadShopConfig({ CACHE_ENCRYPTION_KEY: short }, '/unused');
+    } catch (error) {
+      expect((error as Error).message).toContain('CACHE_ENCRYPTION_KEY');
+      expect((error as Error).message).not.toContain(short);
+    }
+  });
 });

@@ -3,6 +3,8 @@
  * cache (no server at all), and PostgreSQL with Redis (real servers from @strata/testing).
  */
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@strata/testing';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShopConfig } from '../src/config/shop-config.js';
 import { ADMIN, ALICE, BOB, startShop, testConfig, TEST_PRODUCTS, type TestShop } from './shop.fixture.js';
@@ -26,10 +28,10 @@ const backends: Backend[] = [
       const servers: { pg?: PostgresServer; redis?: RedisServer } = {};
       servers.pg = await startPostgres();
       servers.redis = await startRedis();
-      const config = testConfig(
-        { kind: 'postgres', url: await servers.pg.createDatabase() },
-        servers.redis.url,
-      );
+      const config = {
+        ...testConfig({ kind: 'postgres', url: await servers.pg.createDatabase() }, servers.redis.url),
+        cacheEncryptionKey: randomBytes(32).toString('base64'),
+      };
       return {
         config,
         dispose: async () => void (await Promise.all([servers.pg?.dispose(), servers.redis?.dispose()])),
@@ -242,7 +244,7 @@ describe.each(backends)('shop on $name', (backend) => {
         .set(ADMIN)
         .send({ namespace })
         .expect(400);
-      expect(JSON.stringify(refused.body)).toContain('expected one of default, http');
+      expect(JSON.stringify(refused.body)).toContain('expected one of default, users, http');
       await shop.http
         .post('/admin/cache/invalidate')
         .set(ADMIN)
@@ -251,9 +253,30 @@ describe.each(backends)('shop on $name', (backend) => {
     }
     // Nothing was dropped by the refused requests.
     expect((await shop.http.get('/products/16').expect(200)).headers['x-cache']).toBe('HIT');
-    for (const namespace of ['default', 'http', 'prices', 'stock', 'carts', 'views'])
+    for (const namespace of ['default', 'users', 'http', 'prices', 'stock', 'carts', 'views'])
       await shop.http.post('/admin/cache/invalidate').set(ADMIN).send({ namespace }).expect(204);
     expect((await shop.http.get('/products/16').expect(200)).headers['x-cache']).toBe('MISS');
+  });
+
+  it('keeps who a token belongs to and the private order pages encrypted in Redis', async () => {
+    const { redisUrl, cachePrefix } = shop.config;
+    if (redisUrl === undefined) return; // memory only: nothing leaves the process
+    // Alice's history (an earlier test placed an order) is cached, as is who her token belongs to.
+    expect((await shop.http.get('/orders').set(ALICE).expect(200)).body.length).toBeGreaterThan(0);
+    const raw = new Redis(redisUrl);
+    try {
+      const entries: [string, string][] = [];
+      for (const key of await raw.keys(`${cachePrefix}:*`))
+        if ((await raw.type(key)) === 'string') entries.push([key, (await raw.get(key)) ?? '']);
+      const sensitive = entries.filter(
+        ([key, value]) => key.startsWith(`${cachePrefix}:users:`) || /\n[^\n]*:t:orders:\d+\n/.test(value),
+      );
+      expect(sensitive.some(([key]) => key.startsWith(`${cachePrefix}:users:`))).toBe(true);
+      expect(sensitive.some(([key]) => key.startsWith(`${cachePrefix}:http:`))).toBe(true);
+      for (const [, value] of sensitive) expect(value).toMatch(/\nEhk1\.[^\n]*$/);
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('serves the Swagger UI and its document', async () => {

@@ -19,7 +19,14 @@ export class UsersService {
     return this.lookup(createHash('sha256').update(token).digest('base64url'), token);
   }
 
-  @Cacheable({ key: (hash: string) => `user-token:${hash}`, ttl: '5m', nullTtl: '10s', tags: ['users'] })
+  // The `users` namespace is sensitive when the shop has CACHE_ENCRYPTION_KEY (shop-config.ts).
+  @Cacheable({
+    key: (hash: string) => `user-token:${hash}`,
+    namespace: 'users',
+    ttl: '5m',
+    nullTtl: '10s',
+    tags: ['users'],
+  })
   protected async lookup(_hash: string, token: string): Promise<ShopUser | null> {
     const [row] = await this.db
       .select({ id: users.id, name: users.name, role: users.role })

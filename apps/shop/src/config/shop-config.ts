@@ -40,6 +40,11 @@ export interface ShopConfig {
   readonly cachePrefix: string;
   /** How often write-behind caches (carts, views) flush to the database. @default '1s' */
   readonly flushInterval: string;
+  /**
+   * 32 bytes in base64 (`openssl rand -base64 32`): with Redis, the sensitive entries (signed-in
+   * users, the private order-history pages) are stored encrypted with it. Absent: in clear.
+   */
+  readonly cacheEncryptionKey?: string;
 }
 
 /** The token under which the {@link ShopConfig} is provided. */
@@ -74,7 +79,11 @@ const env = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/)
     .default('shop'),
+  CACHE_ENCRYPTION_KEY: z.string().optional(),
 });
+
+/** Variables whose value an error message must never show. */
+const SECRET_VARIABLES = new Set(['CACHE_ENCRYPTION_KEY']);
 
 /**
  * Reads the shop's configuration from environment variables (empty values count as unset) and
@@ -92,13 +101,23 @@ export function loadShopConfig(source: NodeJS.ProcessEnv, defaultDataDir: string
     throw new ShopConfigError(
       parsed.error.issues.map((issue) => {
         const name = issue.path.join('.');
-        return `${name} = ${JSON.stringify(present[name] ?? '')}: ${issue.message}`;
+        const shown = SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(present[name] ?? '');
+        return `${name} = ${shown}: ${issue.message}`;
       }),
     );
   }
   const v = parsed.data;
   if (v.REDIS_CLUSTER === 'on' && v.REDIS_URL === undefined) {
     throw new ShopConfigError(['REDIS_CLUSTER = "on": needs REDIS_URL, the address of one cluster node']);
+  }
+  const key = v.CACHE_ENCRYPTION_KEY;
+  if (
+    key !== undefined &&
+    (Buffer.from(key, 'base64').length !== 32 || Buffer.from(key, 'base64').toString('base64') !== key)
+  ) {
+    throw new ShopConfigError([
+      'CACHE_ENCRYPTION_KEY = (hidden): expected 32 bytes in base64, such as the output of `openssl rand -base64 32`',
+    ]);
   }
   return {
     port: v.PORT,
@@ -112,7 +131,18 @@ export function loadShopConfig(source: NodeJS.ProcessEnv, defaultDataDir: string
     cacheEnabled: v.SHOP_CACHE === 'on',
     cachePrefix: v.SHOP_CACHE_PREFIX,
     flushInterval: '1s',
+    ...(key === undefined ? {} : { cacheEncryptionKey: key }),
   };
+}
+
+/**
+ * Strata's `encryption` option for the shop: with `CACHE_ENCRYPTION_KEY`, the `users` namespace
+ * (who a token belongs to) is sensitive, and so are the private order-history pages (every
+ * `scope: 'private'` page is, once keys are given). Absent without the key.
+ */
+export function shopEncryptionOptions(config: ShopConfig): CacheStackOptions['encryption'] {
+  const key = config.cacheEncryptionKey;
+  return key === undefined ? undefined : { keys: { k1: key }, current: 'k1', namespaces: ['users'] };
 }
 
 /** The Nest log levels to enable for a `LOG_LEVEL` (that level and every more severe one). */
