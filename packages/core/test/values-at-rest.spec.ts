@@ -121,6 +121,31 @@ describe('values at rest in Redis', () => {
       expect(await b.get('order:1', { sensitive: true })).toBeUndefined();
     });
 
+    it('reads an encrypted value that was truncated, re-labelled with another listed key, or swapped for a compressed plaintext as a miss', async () => {
+      const [a, b] = await two({ l1: false, encryption: { keys: { k1: K1, k2: K2 }, current: 'k1' } });
+      await a.set('order:1', SECRET, { sensitive: true });
+      const full = fullKey(a, 'order:1');
+      const raw = (await redis.admin.get(full)) ?? '';
+      const at = raw.lastIndexOf('\nEhk1.') + 1;
+      const head = raw.slice(0, at);
+      const value = raw.slice(at);
+      const { deflateRawSync } = await import('node:zlib');
+      const forged = [
+        head + value.slice(0, value.length - 8),
+        head + value.slice(0, value.indexOf('.', 4) + 1),
+        head + value.replace('Ehk1.', 'Ehk2.'),
+        head +
+          'Z' +
+          deflateRawSync(Buffer.from('j' + JSON.stringify({ card: 'attacker' }))).toString('base64'),
+      ];
+      const seen = unreadable(b);
+      for (const forgery of forged) {
+        await redis.admin.set(full, forgery, 'KEEPTTL');
+        expect(await b.get('order:1', { sensitive: true })).toBeUndefined();
+      }
+      expect(seen.map((event) => event.reason)).toEqual(['tampered', 'tampered', 'tampered', 'unencrypted']);
+    });
+
     it('keeps entries under an old master key readable while it is listed, and writes with the current one', async () => {
       const old = await one(encrypted({ k1: K1 }, 'k1'));
       await old.set('order:1', SECRET, { sensitive: true });
