@@ -42,6 +42,8 @@ export const DEFAULT_THRESHOLD = 8192;
 /** Three Redis-only stacks (`l1: false, bus: false`) sharing one master key, under `<prefix>-var-*`. */
 export function atRestStacks(redis: BenchRedis): AtRestStacks {
   const keys = { k1: randomBytes(32) };
+  // One-letter tags: the entry's header holds the prefix (in its namespace tag), so prefixes of
+  // one length keep the byte counts of the stacks comparable.
   const make = (tag: string, options: Pick<CacheStackOptions, 'compression' | 'encryption'>) =>
     new CacheStack({
       prefix: `${redis.prefix}-var-${tag}`,
@@ -50,12 +52,12 @@ export function atRestStacks(redis: BenchRedis): AtRestStacks {
       redis: { url: redis.url, failOnUnavailable: true },
       ...options,
     });
-  const clear = make('clear', { compression: false, encryption: { keys, current: 'k1' } });
-  const eager = make('eager', {
+  const clear = make('c', { compression: false, encryption: { keys, current: 'k1' } });
+  const eager = make('e', {
     compression: { threshold: EAGER_THRESHOLD },
     encryption: { keys, current: 'k1', compress: true },
   });
-  const defaults = make('default', { encryption: { keys, current: 'k1', compress: true } });
+  const defaults = make('d', { encryption: { keys, current: 'k1', compress: true } });
   const all = [clear, eager, defaults];
   let errors = 0;
   for (const stack of all) stack.events.on('l2:error', () => errors++);
