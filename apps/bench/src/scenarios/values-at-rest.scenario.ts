@@ -178,6 +178,35 @@ async function setRows(forms: readonly AtRestForm[], size: Size): Promise<Result
   }));
 }
 
+/** Sequential sets per form whose Redis time {@link serverTimeNote} counts: fewer for large values. */
+const serverSets = (size: Size): number =>
+  size.bytes >= 1024 * 1024 ? 10 : size.bytes >= 100 * 1024 ? 40 : 200;
+
+/**
+ * Redis time per set of each form (`INFO commandstats`, EVALSHA: the write script receives the
+ * stored value, and passing it costs Redis time in proportion to its length), measured over
+ * sequential sets of one form at a time so that the counts are the form's own. `undefined` on a
+ * shared (`REDIS_URL`) server, whose statistics other clients move.
+ */
+async function serverTimeNote(
+  redis: BenchRedis,
+  forms: readonly AtRestForm[],
+  size: Size,
+): Promise<string | undefined> {
+  if (redis.external) return undefined;
+  const value = makeLargeValue(size.bytes);
+  const sets = serverSets(size);
+  const parts: string[] = [];
+  for (const [f, form] of forms.entries()) {
+    const before = (await redis.commandStats()).get('evalsha')?.usec ?? 0;
+    for (let i = 0; i < sets; i++)
+      await form.stack.set(`server-${size.bytes}-${f}-${i % SET_KEYS}`, value, { sensitive: form.sensitive });
+    const after = (await redis.commandStats()).get('evalsha')?.usec ?? 0;
+    parts.push(`${form.name} ${((after - before) / sets).toFixed(0)} µs`);
+  }
+  return `Redis time per set of the ${size.label} value (EVALSHA in INFO commandstats, ${sets} sequential sets per form): ${parts.join(', ')}.`;
+}
+
 /** Rows of stored sizes: the four forms of the generated values, then the realistic pages and the threshold sizes. */
 async function allBytesRows(raw: Redis, stacks: AtRestStacks): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
@@ -228,6 +257,11 @@ export async function valuesAtRestScenario(redis: BenchRedis): Promise<ScenarioR
     for (const s of THRESHOLD_SIZES) rows.push(...(await getRows(raw, pair, s)));
     for (const s of SIZES) rows.push(...(await setRows(forms, s)));
     for (const s of THRESHOLD_SIZES) rows.push(...(await setRows(pair, s)));
+    const notes = [wireNote(rows)];
+    for (const s of [...SIZES, ...THRESHOLD_SIZES]) {
+      const note = await serverTimeNote(redis, SIZES.includes(s) ? forms : pair, s);
+      if (note !== undefined) notes.push(note);
+    }
     const errors = stacks.errors();
     if (errors.length > 0)
       throw new Error(`${errors.length} L2 errors during the measurement, first: ${errors[0]}`);
@@ -238,7 +272,7 @@ export async function valuesAtRestScenario(redis: BenchRedis): Promise<ScenarioR
       title: '15. Values at rest: plain, compressed, encrypted',
       method: `Values from \`makeLargeValue\` (scenario 14's seeded catalogue JSON, near-random syllables: ${sizes.join(', ')}). Three Redis-only stacks (\`l1: false, bus: false, commandTimeout: '2s'\`) sharing one master key: \`compression: false\` (plain; \`sensitive: true\` calls encrypt without compressing), \`compression: { threshold: ${EAGER_THRESHOLD} }\` (compresses every measured size; at and above ${DEFAULT_THRESHOLD} characters it does what the default does) and the default threshold (${DEFAULT_THRESHOLD}) with \`encryption.compress: true\`. Every form is checked before it is measured: the entry holds the expected kind (\`Z\` compressed, \`E\` encrypted) and reads back deep-equal. Bytes: \`STRLEN\` of the entry key (header and stored value); ratio: plain bytes / these bytes (more is smaller). The shop rows store the shop's \`GET /products\` page shape (\`src/listing-page-value.ts\`: id, SKU, "<adjective> <noun> <id>" name, category, price, currency, as the shop's seed makes them), its largest page and the same shape grown to 100 KB, which the shop never sends. Gets: sequential \`get\` (\`sensitive: true\` for the encrypted form), every call timed, forms in alternating blocks, order rotating; ratio p50 / plain p50. Get CPU (up to 32 KB): the process's CPU time (user + system) per get over ${SMALL_CPU.rounds} alternating samples of ${SMALL_CPU.calls} sequential gets per form, less sensitive than wall time to the machine's other load; ratio of the medians, with the spread of the per-sample ratios. Sets: ${SMALL_SETS.concurrency} in flight up to 32 KB, ${LARGE_SETS.concurrency} from 100 KB, over ${SET_KEYS} keys per form, a ${LARGE_SETS.warmupMs} ms warm-up then ${LARGE_SETS.rounds} rounds of ${LARGE_SETS.roundMs} ms per form, alternating; ratio: sets per second / plain's, with the spread of the per-round ratios. Redis ${redis.version} (${redis.source}), on loopback.`,
       rows,
-      notes: [wireNote(rows)],
+      notes,
     };
   } finally {
     await stacks.close();
