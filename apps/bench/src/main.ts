@@ -13,6 +13,7 @@ import { isolatedHitScenario, sharedHitScenario } from './scenarios/l1-hit.scena
 import { l2LatencyScenario, l2ThroughputScenario } from './scenarios/l2-hit.scenario.js';
 import { largeValuesScenario } from './scenarios/large-values.scenario.js';
 import { metricsScenario } from './scenarios/metrics.scenario.js';
+import { valuesAtRestScenario } from './scenarios/values-at-rest.scenario.js';
 import {
   coalescingScenario,
   writeBehindRedisThroughputScenario,
@@ -85,6 +86,12 @@ const scenarios: readonly Scenario[] = [
     name: 'large values through Redis',
     needsRedis: true,
     run: (redis) => largeValuesScenario(redis as BenchRedis),
+  },
+  {
+    id: '15',
+    name: 'values at rest (plain, compressed, encrypted)',
+    needsRedis: true,
+    run: (redis) => valuesAtRestScenario(redis as BenchRedis),
   },
 ];
 

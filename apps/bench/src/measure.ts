@@ -147,3 +147,41 @@ export async function alternateThroughput(
   }
   return samples;
 }
+
+/** Options of {@link alternateCpu}. */
+export interface CpuOptions {
+  /** Sequential awaited calls per sample. */
+  readonly calls: number;
+  /** Samples per subject (subjects alternate between samples, order rotating). */
+  readonly rounds: number;
+  /** Unrecorded calls per subject first. */
+  readonly warmupCalls: number;
+}
+
+/**
+ * For what a call costs this process, apart from waiting: each sample runs `calls` sequential
+ * awaited calls and records the process's CPU time (user + system, `process.cpuUsage`) per call,
+ * in ns. Other processes on the machine slow the wall clock, not this count. Returns the samples
+ * of each subject, by name.
+ */
+export async function alternateCpu(
+  subjects: readonly Subject[],
+  options: CpuOptions,
+): Promise<Map<string, number[]>> {
+  for (const subject of subjects) {
+    for (let i = 0; i < options.warmupCalls; i++) await subject.run();
+  }
+  const samples = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (const subject of rotate(subjects, round)) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < options.calls; i++) {
+        if ((await subject.run()) === undefined)
+          throw new Error(`${subject.name} returned undefined: not a hit`);
+      }
+      const used = process.cpuUsage(before);
+      samples.get(subject.name)?.push(((used.user + used.system) * 1_000) / options.calls);
+    }
+  }
+  return samples;
+}
