@@ -156,10 +156,9 @@ export class StoredValueCodec {
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
       decipher.setAAD(associatedData(binding, entryKey, id, salt, head));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-      plain = Buffer.concat([
-        decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
+      plain = decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES));
+      // GCM holds nothing back: `final` only checks the tag (and throws when it does not match).
+      decipher.final();
     } catch {
       return { reason: 'tampered' };
     }
@@ -168,7 +167,7 @@ export class StoredValueCodec {
       plain[0] === DEFLATED_BYTES
         ? inflateValue(body, this.options.maxValueBytes)
         : plain[0] === PLAIN_BYTES
-          ? body.toString('utf8')
+          ? plain.toString('utf8', 1)
           : undefined;
     return encoded !== undefined && isPlainKind(encoded) ? encoded : { reason: 'corrupt' };
   }
