@@ -10,12 +10,11 @@
  *
  * @module
  */
-import { StreamableFile } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { selectRepresentation } from './accept-encoding.js';
 import type { Representation } from './content-coding.js';
 import { type HeaderSource, headerString } from './http-headers.js';
-import { isTextAsIsType, type ResponseBody, setHeaderOn } from './http-response-body.js';
+import { expressBytes, isTextAsIsType, type ResponseBody, setHeaderOn } from './http-response-body.js';
 import { storedRepresentation } from './stored-representation.js';
 import { type StoredResponse, storedCodings } from './stored-response.js';
 
@@ -126,5 +125,5 @@ export function sendStoredHit(
     setHeaderOn(adapter, express, response, name, value);
   }
   if (typeof body === 'string' || !express) return body;
-  return new StreamableFile(body);
+  return expressBytes(body);
 }

@@ -186,10 +186,13 @@ export function storedBody(stored: Pick<StoredResponse, 'body' | 'bodyEncoding'>
 export function storedCodings(stored: Pick<StoredResponse, 'codings'>): readonly ContentCoding[] {
   const { codings } = stored;
   if (codings === undefined) return NO_CODINGS;
+  // Nearly every coded page has both: no new array per hit for it.
+  if (codings.br !== undefined && codings.gzip !== undefined) return BOTH_CODINGS;
   return CONTENT_CODINGS.filter((coding) => codings[coding] !== undefined);
 }
 
 const NO_CODINGS: readonly ContentCoding[] = Object.freeze([]);
+const BOTH_CODINGS: readonly ContentCoding[] = CONTENT_CODINGS;
 
 /** The `Age` of a stored response in whole seconds (RFC 9111 §5.1); never negative, even with clock skew. */
 export function ageSeconds(stored: Pick<StoredResponse, 'storedAt'>, now: number): number {
