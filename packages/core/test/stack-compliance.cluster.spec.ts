@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startRedisCluster, type RedisCluster } from '@strata/testing';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +35,16 @@ runStackCompliance('Redis Cluster (L1 off)', (options) =>
 );
 
 runStackCompliance('L1 + Redis Cluster', (options) => connected({ ...options, l1: {}, redis: { client } }));
+
+runStackCompliance('Redis Cluster, values compressed from 64 characters and encrypted', (options) =>
+  connected({
+    ...options,
+    l1: false,
+    redis: { client },
+    compression: { threshold: 64 },
+    encryption: { keys: { k1: randomBytes(32) }, current: 'k1', namespaces: ['default'], compress: true },
+  }),
+);
 
 runDependencyCompliance('Redis Cluster (L1 off)', (options) =>
   connected({ ...options, l1: false, redis: { client } }),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startRedis, type RedisServer } from '@strata/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,16 @@ runStackCompliance('Redis only (L1 off)', (options) =>
 );
 
 runStackCompliance('L1 + Redis', (options) => connected({ ...options, l1: {}, redis: { url: server.url } }));
+
+runStackCompliance('Redis only, values compressed from 64 characters and encrypted', (options) =>
+  connected({
+    ...options,
+    l1: false,
+    redis: { url: server.url },
+    compression: { threshold: 64 },
+    encryption: { keys: { k1: randomBytes(32) }, current: 'k1', namespaces: ['default'], compress: true },
+  }),
+);
 
 runStackCompliance('Redis with split reads (tag times checked by MGET, per-key deletes)', (options) =>
   connected({ ...options, l1: false, redis: { client: splitReadClient } }),

@@ -1,3 +1,4 @@
+import { SEAL_ENCRYPT, type SealFlags, type StoredValueCodec } from './stored-value.codec.js';
 import { isCurrentEncoding, type EncodedValue } from './value.codec.js';
 
 /**
@@ -32,8 +33,14 @@ export interface CacheEntry {
   readonly loadMs?: number;
   /** Full tag keys (namespace tag included) the entry depends on. */
   readonly tags: readonly string[];
-  /** The encoded value. */
+  /** The encoded value (in clear: L1 and callers never see a compressed or encrypted form). */
   readonly value: EncodedValue;
+  /**
+   * How the value is stored in Redis (`SealFlags`): encrypted (a sensitive entry), or never
+   * compressed. Not part of the stored header: a read sets `SEAL_ENCRYPT` on an entry it found
+   * encrypted. Absent: `0`.
+   */
+  readonly seal?: SealFlags;
 }
 
 /**
@@ -60,17 +67,37 @@ export function serializeEntryHead(entry: Omit<CacheEntry, 'created' | 'value'>)
   return head;
 }
 
+/**
+ * {@link serializeEntryTail} with the value in its stored form (compressed or encrypted as
+ * `values` and the entry's `seal` say, see `StoredValueCodec.seal`).
+ *
+ * @param key - the entry's full key: an encrypted value is bound to it.
+ */
+export function storedEntryTail(
+  key: string,
+  entry: Omit<CacheEntry, 'created'>,
+  values: StoredValueCodec | undefined,
+): string {
+  const head = serializeEntryHead(entry);
+  return head + (values === undefined ? entry.value : values.seal(key, head, entry.value, entry.seal ?? 0));
+}
+
 const HEADER_PREFIX = `S${ENTRY_FORMAT_VERSION}|`;
 
 /**
- * Parses the Redis form of an entry; `undefined` for delete markers, unknown formats, and values
- * in an earlier release's typed encoding (see `isCurrentEncoding`).
+ * Parses the Redis form of an entry; `undefined` for delete markers, unknown formats, values
+ * in an earlier release's typed encoding (see `isCurrentEncoding`), and values `values` cannot
+ * open (of an unknown kind, encrypted under an unknown key or tampered with: see
+ * `StoredValueCodec.open`; without `values`, every compressed or encrypted value).
+ *
+ * @param key - the entry's full key: an encrypted value is bound to it.
  */
-export function parseEntry(raw: string): CacheEntry | undefined {
+export function parseEntry(raw: string, key = '', values?: StoredValueCodec): CacheEntry | undefined {
   // Hand-rolled: on the L2 hit path, split('|') + Number() cost three times as much.
   if (!raw.startsWith(HEADER_PREFIX)) return undefined;
   const cursor = { at: HEADER_PREFIX.length };
   const created = readInt(raw, cursor, 0x7c /* | */);
+  const headStart = cursor.at;
   const freshUntil = readInt(raw, cursor, 0x7c);
   const staleUntil = readInt(raw, cursor, 0x7c);
   const tagCount = readInt(raw, cursor, 0x0a /* \n */, 0x7c);
@@ -84,12 +111,22 @@ export function parseEntry(raw: string): CacheEntry | undefined {
     tags.push(raw.slice(position, end));
     position = end + 1;
   }
-  const value = raw.slice(position);
-  // A typed value of an earlier release could hold user data that reads back as a tag: a miss.
-  if (!isCurrentEncoding(value)) return undefined;
-  return loadMs > 0
-    ? { created, freshUntil, staleUntil, loadMs, tags, value }
-    : { created, freshUntil, staleUntil, tags, value };
+  let value = raw.slice(position);
+  let seal: SealFlags | undefined;
+  const kind = value.charCodeAt(0);
+  if (kind !== 0x6a /* j */ && kind !== 0x54 /* T */) {
+    // A typed value of an earlier release could hold user data that reads back as a tag: a miss.
+    if (!isCurrentEncoding(value) || values === undefined) return undefined;
+    const opened = values.open(key, raw.slice(headStart, position), value);
+    if (opened === undefined) return undefined;
+    if (kind === 0x45 /* E */) seal = SEAL_ENCRYPT;
+    value = opened;
+  }
+  const entry: CacheEntry =
+    loadMs > 0
+      ? { created, freshUntil, staleUntil, loadMs, tags, value }
+      : { created, freshUntil, staleUntil, tags, value };
+  return seal === undefined ? entry : { ...entry, seal };
 }
 
 /**

@@ -49,12 +49,17 @@ export function encodeValue(value: unknown, target = 'value'): EncodedValue {
 
 /**
  * Decodes what {@link encodeValue} produced (or an earlier release's `t` kind, same layout). Every
- * call returns a fresh copy.
+ * call returns a fresh copy. Throws a `SyntaxError` for any other kind: readers of Redis never
+ * get here with one (an entry of an unknown kind is a miss, a journal record of one a dead letter).
  */
 export function decodeValue(encoded: EncodedValue): unknown {
+  const kind = encoded.charCodeAt(0);
   const body = encoded.slice(1);
-  // Any other kind is typed: `T`, or `t` from an earlier release (write-behind journals).
-  return encoded.charCodeAt(0) === 0x6a /* j */ ? JSON.parse(body) : JSON.parse(body, typedReviver);
+  if (kind === 0x6a /* j */) return JSON.parse(body);
+  // `T`, or `t` from an earlier release (write-behind journals).
+  if (kind === 0x54 /* T */ || kind === LEGACY_TYPED) return JSON.parse(body, typedReviver);
+  // Compressed and encrypted forms are opened before (StoredValueCodec); anything else is not ours.
+  throw new SyntaxError(`not an encoded value (kind ${JSON.stringify(encoded.slice(0, 1))})`);
 }
 
 /**

@@ -57,10 +57,11 @@ export class EntryLoads {
     const { tiers } = this;
     const { guard } = tiers;
     const mode = options.share === true ? L2_READ.lookupShared : L2_READ.lookup;
+    const seal = tiers.sealOf(options);
     // `ReadPath.readL2`, inline: one async frame fewer on the hot path of an L2 hit.
     const l1Token = tiers.l1?.missToken();
     const read = guard === undefined ? undefined : await guard.read(full, tiers.tagKeys(options));
-    const l2 = read === undefined ? MISS_WITHOUT_TOKEN : l2LookupOf(tiers, full, read, l1Token, mode);
+    const l2 = read === undefined ? MISS_WITHOUT_TOKEN : l2LookupOf(tiers, full, read, l1Token, mode, seal);
     if (l2.hit) {
       tiers.tracker.record(full, l2.entry.tags);
       return tiers.materialize(l2.entry.value, l2.shared);

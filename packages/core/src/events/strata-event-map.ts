@@ -53,6 +53,19 @@ export interface StrataEventMap {
     maxBytes: number;
     operation: 'set' | 'load';
   };
+  /**
+   * An entry in Redis could not be read, and the read was a miss (the loader runs): `tampered`
+   * (an encrypted value failed authentication: changed, moved to another key, or under another
+   * key of the same id), `unknown-key` (encrypted under a master key not listed in
+   * `encryption.keys`), `unencrypted` (a sensitive read found an entry stored in clear),
+   * `corrupt` (compressed bytes that do not inflate), `unknown-kind` (a value kind this release
+   * does not know, written by a newer one).
+   */
+  'entry:unreadable': {
+    cache: string;
+    key: string;
+    reason: 'unknown-kind' | 'unknown-key' | 'tampered' | 'corrupt' | 'unencrypted';
+  };
   /** A value was stored by `set` (not by a load: see `load`). */
   set: { cache: string; key: string };
   /** Keys of one cache were deleted. */

@@ -1,4 +1,5 @@
 import { parseEntry, type CacheEntry } from '../codec/entry.envelope.js';
+import type { StoredValueCodec } from '../codec/stored-value.codec.js';
 import type { LayerRead } from './cache-layer.interface.js';
 
 /** A read that found no record. */
@@ -30,16 +31,19 @@ export function isAtOrAfter(time: string | null | undefined, created: number): b
  * `times` (`hinted[i]`'s at `times[first + i]`); the others are read with `readTimes` (all tag
  * times share a slot). Reading a time after the record can only find it newer, so the check is
  * never weaker than an atomic one. Answers at once (no promise) when every time came with the
- * record: the L2 hit path.
+ * record: the L2 hit path. `key` and `values` open a compressed or encrypted value (see
+ * `parseEntry`).
  */
 export function checkedRecord(
+  key: string,
+  values: StoredValueCodec | undefined,
   raw: string,
   hinted: readonly string[],
   times: readonly (string | null)[],
   first: number,
   readTimes: (keys: string[]) => Promise<(string | null)[]>,
 ): LayerRead | Promise<LayerRead> {
-  const entry = parseEntry(raw);
+  const entry = parseEntry(raw, key, values);
   if (entry === undefined) return markerRead(raw);
   let unknown: string[] | undefined;
   for (const tag of entry.tags) {

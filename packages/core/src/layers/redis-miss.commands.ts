@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { serializeEntryTail } from '../codec/entry.envelope.js';
+import { storedEntryTail } from '../codec/entry.envelope.js';
+import type { StoredValueCodec } from '../codec/stored-value.codec.js';
 import type { HeldLease, LeaseRequest } from '../lease/held-lease.js';
 import { MISS_LEASE_SCRIPT } from '../lease/miss-lease.script.js';
 import { isOutOfMemoryReply } from '../redis/redis-reply.js';
@@ -71,7 +72,14 @@ function hashedPart(key: string): string {
 export class RedisMissCommands {
   private readonly client: (Redis | Cluster) & MissScripts;
 
-  constructor(client: Redis | Cluster) {
+  /**
+   * @param values - the stored form of values (compressed, encrypted), for the write and the
+   * record the claim re-reads.
+   */
+  constructor(
+    client: Redis | Cluster,
+    private readonly values: StoredValueCodec | undefined,
+  ) {
     // defineCommand is idempotent per name, so a client shared by two stacks is fine.
     client.defineCommand('strataMissLease', { lua: MISS_LEASE_SCRIPT });
     client.defineCommand('strataLoadWrite', { numberOfKeys: 2, lua: LOAD_WRITE_SCRIPT });
@@ -137,7 +145,9 @@ export class RedisMissCommands {
     const raw = reply[2];
     if (typeof raw !== 'string') return { token, lease: state, read: undefined };
     const times = reply.slice(3).map((time) => (typeof time === 'string' ? time : null));
-    const read = await checkedRecord(raw, hinted, times, 0, (unknown) => this.client.mget(...unknown));
+    const read = await checkedRecord(key, this.values, raw, hinted, times, 0, (unknown) =>
+      this.client.mget(...unknown),
+    );
     return { token, lease: state, read };
   }
 
@@ -154,7 +164,7 @@ export class RedisMissCommands {
     token: number,
     lease: HeldLease,
   ): Promise<number> {
-    const tail = serializeEntryTail(entry);
+    const tail = storedEntryTail(key, entry, this.values);
     const version = await this.client.strataLoadWrite(key, lease.key, String(token), px, tail, lease.token);
     lease.released();
     return version;

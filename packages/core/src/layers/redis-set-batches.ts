@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { GroupCommitBatcher } from '../batching/group-commit.batcher.js';
 import { serializeEntryHead } from '../codec/entry.envelope.js';
+import type { StoredValueCodec } from '../codec/stored-value.codec.js';
 import { CacheStoreError } from '../errors/cache-store.error.js';
 import { keySlot } from '../redis/key-slot.js';
 import type { EntryToWrite } from './cache-layer.interface.js';
@@ -31,6 +32,8 @@ export interface RedisSetBatchesOptions {
   readonly dependencyTtlMs: number;
   /** The invalidation bus's channel and this instance's id on it; absent without a bus. */
   readonly bus?: { readonly channel: string; readonly sender: string };
+  /** The stored form of values (compressed, encrypted); absent: stored as they are. */
+  readonly values?: StoredValueCodec;
 }
 
 /**
@@ -74,7 +77,9 @@ export class RedisSetBatches {
     client.defineCommand('strataSetBatch', { lua: SET_BATCH_SCRIPT });
     this.client = client as (Redis | Cluster) & SetBatchCommand;
     this.options =
-      options.perSlot === true ? { perSlot: true, dependencyTtlMs: options.dependencyTtlMs } : options;
+      options.perSlot === true
+        ? { perSlot: true, dependencyTtlMs: options.dependencyTtlMs, values: options.values }
+        : options;
   }
 
   /** Whether a call also sets the change times and announces the sets (not on a Cluster). */
@@ -91,10 +96,13 @@ export class RedisSetBatches {
    */
   writeVersion(key: string, entry: EntryToWrite, ttlMs: number, token?: number): Promise<number | undefined> {
     const px = Math.max(1, Math.ceil(ttlMs));
+    const head = serializeEntryHead(entry);
+    const values = this.options.values;
+    const value = values === undefined ? entry.value : values.seal(key, head, entry.value, entry.seal ?? 0);
     return this.batcher.submit(this.options.perSlot === true ? keySlot(key) : 0, {
       key,
-      meta: `${token === undefined ? px : `${px} ${token}`}\n${serializeEntryHead(entry)}`,
-      value: entry.value.length < BUFFER_FROM ? entry.value : Buffer.from(entry.value),
+      meta: `${token === undefined ? px : `${px} ${token}`}\n${head}`,
+      value: value.length < BUFFER_FROM ? value : Buffer.from(value),
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
-import { serializeEntryTail } from '../codec/entry.envelope.js';
+import { storedEntryTail } from '../codec/entry.envelope.js';
+import type { StoredValueCodec } from '../codec/stored-value.codec.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import type { RedisSetBatches } from './redis-set-batches.js';
 import { checkedRecord, MISS } from './record-read.js';
@@ -37,6 +38,12 @@ export interface RedisLayerOptions {
    * @default true
    */
   readonly coalesceSends?: boolean;
+  /**
+   * The stored form of values: compressed above a threshold, encrypted for sensitive entries
+   * (`CacheEntry.seal`). Absent: values are stored as they are, and compressed or encrypted ones
+   * read as misses.
+   */
+  readonly values?: StoredValueCodec;
 }
 
 /** Default least life of a key dependency time, in ms (see {@link RedisLayerOptions}). */
@@ -96,7 +103,7 @@ export class RedisLayer implements CacheLayer {
     client.defineCommand('strataInvalidate', { lua: INVALIDATE_SCRIPT });
     client.defineCommand('strataExtendDependencies', { lua: EXTEND_DEPENDENCIES_SCRIPT });
     this.client = client as ScriptedClient;
-    this.miss = new RedisMissCommands(client);
+    this.miss = new RedisMissCommands(client, options.values);
     this.sends = new CoalescedSends(client, options.coalesceSends ?? true);
   }
 
@@ -112,9 +119,9 @@ export class RedisLayer implements CacheLayer {
     this.sends.hold();
     // `then`, not `await`: no async frame to keep per read in flight.
     if (this.splitReads || tagHint.length === 0) {
-      return this.client.get(key).then((raw) => this.checked(raw, NO_TIMES, NO_TIMES));
+      return this.client.get(key).then((raw) => this.checked(key, raw, NO_TIMES, NO_TIMES));
     }
-    return this.client.mget(key, ...tagHint).then((values) => this.checked(values[0], tagHint, values));
+    return this.client.mget(key, ...tagHint).then((values) => this.checked(key, values[0], tagHint, values));
   }
 
   /**
@@ -122,17 +129,23 @@ export class RedisLayer implements CacheLayer {
    * creation. `hinted` are the tag keys whose times came with it: `times[i + 1]` is `hinted[i]`'s.
    */
   private checked(
+    key: string,
     raw: string | null | undefined,
     hinted: readonly string[],
     times: readonly (string | null)[],
   ): LayerRead | Promise<LayerRead> {
     if (raw === null || raw === undefined) return MISS;
-    return checkedRecord(raw, hinted, times, 1, this.readTimes);
+    return checkedRecord(key, this.options.values, raw, hinted, times, 1, this.readTimes);
   }
 
   /** Reads the times of tag keys whose times did not come with a record. */
   private readonly readTimes = (tagKeys: string[]): Promise<(string | null)[]> =>
     this.client.mget(...tagKeys);
+
+  /** The stored form of values (see {@link RedisLayerOptions.values}). */
+  get values(): StoredValueCodec | undefined {
+    return this.options.values;
+  }
 
   /**
    * Whether two commands issued one after the other are run by Redis in that order: on one
@@ -206,7 +219,7 @@ export class RedisLayer implements CacheLayer {
       key,
       token === undefined ? '' : String(token),
       px,
-      serializeEntryTail(entry),
+      storedEntryTail(key, entry, this.options.values),
     );
     return version > 0 ? version : undefined;
   }

@@ -1,3 +1,4 @@
+import type { CompressionOptions, EncryptionOptions } from './at-rest.options.js';
 import type { Cluster, Redis } from 'ioredis';
 import type { StrataClock } from '../clock/strata-clock.js';
 import type { Duration } from '../duration/duration.js';
@@ -160,6 +161,19 @@ export interface CacheStackOptions extends StaleReadStackOptions {
    * @default false
    */
   readonly shareReferences?: boolean;
+  /**
+   * Compression of large values in Redis and in write-behind journals (raw DEFLATE, base64);
+   * `false` turns it off. See docs/values-at-rest.md.
+   * @default { threshold: 8192 }
+   */
+  readonly compression?: CompressionOptions | false;
+  /**
+   * Encryption of sensitive entries in Redis and in write-behind journals (AES-256-GCM): which
+   * master keys, which one new writes use, which namespaces are sensitive. Absent: no entry can be
+   * sensitive (a call that asks for it throws). See docs/security.md.
+   * @default undefined
+   */
+  readonly encryption?: EncryptionOptions;
   /**
    * The in-process layer. Without `redis` it is the store and is always on. With `redis`, it
    * sits in front of Redis, kept coherent across instances by the bus; `false` turns it off.

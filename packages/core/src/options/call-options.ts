@@ -22,6 +22,13 @@ export interface GetOptions extends ReadOptions {
    * @default false
    */
   readonly share?: boolean;
+  /**
+   * The entry is sensitive (see `encryption`): an entry found in Redis that is not encrypted (stored
+   * before the key was made sensitive, or by someone else) reads as a miss. Entries of a namespace
+   * listed in `encryption.namespaces` always are.
+   * @default false
+   */
+  readonly sensitive?: boolean;
 }
 
 /** Options of a write. */
@@ -55,6 +62,20 @@ export interface WriteOptions extends ReadOptions {
    * @default false
    */
   readonly share?: boolean;
+  /**
+   * Store the value encrypted in Redis (and in write-behind journals), with the stack's
+   * `encryption` keys, which must be configured (else the call throws `StrataConfigError`).
+   * Entries of a namespace listed in `encryption.namespaces` always are. L1 keeps it in clear, in
+   * process memory only.
+   * @default false
+   */
+  readonly sensitive?: boolean;
+  /**
+   * `false`: never compress this value in Redis (for bytes that would not shrink, such as
+   * already-compressed data), whatever its size. See `compression`.
+   * @default true
+   */
+  readonly compress?: boolean;
 }
 
 /**

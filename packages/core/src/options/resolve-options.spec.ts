@@ -24,6 +24,12 @@ describe('resolveStackOptions', () => {
       maxKeyLength: 512,
       maxValueBytes: 4 * 1024 * 1024,
       shareReferences: false,
+      atRest: {
+        compressionThreshold: 8192,
+        keyring: undefined,
+        compressSensitive: false,
+        sensitiveNamespaces: new Set(),
+      },
       l1: { maxEntries: 10_000, maxBytes: 64 * 1024 * 1024, ttlMs: Number.POSITIVE_INFINITY },
       redis: undefined,
       breaker: { failureThreshold: 3, breakDurationMs: 5_000 },

@@ -16,6 +16,12 @@ import {
   type ResolvedLeaseOptions,
 } from './resolve-bus-options.js';
 import {
+  compressionSchema,
+  encryptionSchema,
+  resolveAtRest,
+  type ResolvedAtRestOptions,
+} from './resolve-at-rest-options.js';
+import {
   resolveStaleReads,
   staleReadSchemaShape,
   type ResolvedStaleReads,
@@ -31,6 +37,8 @@ export interface ResolvedStackOptions {
   /** Largest encoded value stored, in UTF-8 bytes (see `maxValueBytes`). */
   readonly maxValueBytes: number;
   readonly shareReferences: boolean;
+  /** Compression and encryption of values at rest. */
+  readonly atRest: ResolvedAtRestOptions;
   readonly l1: { readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number } | undefined;
   readonly redis:
     | {
@@ -93,6 +101,8 @@ const schema = z.strictObject({
     .max(MAX_VALUE_BYTES_LIMIT, 'expected at most 536870912 (512 MiB, the largest Redis string)')
     .optional(),
   shareReferences: z.boolean().optional(),
+  compression: compressionSchema.optional(),
+  encryption: encryptionSchema.optional(),
   l1: z
     .union([
       z.literal(false),
@@ -216,6 +226,7 @@ export function resolveStackOptions(options: CacheStackOptions = {}): ResolvedSt
     maxKeyLength: given.maxKeyLength ?? 512,
     maxValueBytes: given.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES,
     shareReferences: given.shareReferences ?? false,
+    atRest: resolveAtRest(given.compression, options.encryption),
     // Without Redis the memory layer is the store, so `l1: false` cannot turn it off.
     l1: l1Wanted
       ? {

@@ -1,3 +1,4 @@
+import type { SealFlags } from '../codec/stored-value.codec.js';
 import type { HeldLease } from '../lease/held-lease.js';
 import type { RedisTimeBudget } from '../layers/redis-time-budget.js';
 import type { LoadOptions } from '../options/call-options.js';
@@ -8,6 +9,8 @@ import type { Tiers } from '../tiers/tiers.js';
  * One `getOrLoad` past its L1 fast path: what every step of the load (L2 read, stale serving,
  * lease, loader, write, background refresh) needs to know about the call. Built once per load
  * that L1 did not answer, and shared by the refreshes it starts.
+ *
+ * @throws StrataConfigError for a sensitive call that cannot be encrypted (see `Tiers.sealOf`).
  */
 export interface LoadRequest {
   /** The entry's full key (`KeyBuilder.entry`). */
@@ -20,6 +23,8 @@ export interface LoadRequest {
   readonly policy: ReadPolicy;
   /** The dependency keys of the call's tags and namespace (`KeyBuilder.dependencies`). */
   readonly tagKeys: readonly string[];
+  /** How the entry is stored in Redis (`Tiers.sealOf`): encrypted, never compressed. */
+  readonly seal: SealFlags;
 }
 
 /**
@@ -62,5 +67,5 @@ export function loadRequest(
   options: LoadOptions<unknown>,
   policy: ReadPolicy,
 ): LoadRequest {
-  return { full, loader, options, policy, tagKeys: tiers.tagKeys(options) };
+  return { full, loader, options, policy, tagKeys: tiers.tagKeys(options), seal: tiers.sealOf(options) };
 }

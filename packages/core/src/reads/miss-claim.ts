@@ -50,7 +50,8 @@ export function missClaim(
       if (claimed === undefined) return UNANSWERED;
       // A record that an eviction waiting for its replay may cover is not served (see L2Guard.read).
       const read = claimed.read !== undefined && guard.pendingRepairs === 0 ? claimed.read : undefined;
-      const found = read === undefined ? undefined : l2LookupOf(tiers, full, read, l1Token, L2_READ.lookup);
+      const found =
+        read === undefined ? undefined : l2LookupOf(tiers, full, read, l1Token, L2_READ.lookup, request.seal);
       return {
         lease: claimed.lease,
         found: found?.hit === true ? loadedFrom(tiers, found.entry, found.shared) : undefined,

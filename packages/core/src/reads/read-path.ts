@@ -91,10 +91,10 @@ export class ReadPath {
   async load(request: LoadRequest, l1Token: number | undefined): Promise<Loaded> {
     const { guard } = this.tiers;
     if (this.tiers.closed) throw new StrataError('E_CLOSED', 'The cache stack is closed');
-    const { full, policy } = request;
+    const { policy } = request;
     const budget = guard?.budget();
     const mode = request.options.share === true ? L2_READ.forWriteShared : L2_READ.forWrite;
-    const l2 = await this.readL2(full, request.tagKeys, l1Token, mode, budget);
+    const l2 = await this.readL2(request, l1Token, mode, budget);
     if (l2.hit) {
       const entry = l2.entry;
       if (
@@ -170,7 +170,7 @@ export class ReadPath {
       budget,
     );
     const lookup = async (): Promise<Loaded | undefined> => {
-      const read = await this.readL2(full, request.tagKeys, tokens.l1, L2_READ.lookup, budget);
+      const read = await this.readL2(request, tokens.l1, L2_READ.lookup, budget);
       return read.hit ? loadedFrom(this.tiers, read.entry, read.shared) : undefined;
     };
     return leases.loadOnce(full, load, lookup, claim, budget);
@@ -183,16 +183,18 @@ export class ReadPath {
    * the expired entry, if Redis still holds one (it keeps entries until their stale window ends).
    */
   async readL2(
-    full: string,
-    tagKeys: readonly string[],
+    request: LoadRequest,
     l1Token: number | undefined,
     mode: L2ReadMode,
     budget: RedisTimeBudget | undefined = this.tiers.guard?.budget(),
   ): Promise<L2Lookup> {
     const { guard } = this.tiers;
     if (guard === undefined) return MISS_WITHOUT_TOKEN;
-    const read = await guard.read(full, tagKeys, budget);
-    return read === undefined ? MISS_WITHOUT_TOKEN : l2LookupOf(this.tiers, full, read, l1Token, mode);
+    const { full } = request;
+    const read = await guard.read(full, request.tagKeys, budget);
+    return read === undefined
+      ? MISS_WITHOUT_TOKEN
+      : l2LookupOf(this.tiers, full, read, l1Token, mode, request.seal);
   }
 
   /**
@@ -297,7 +299,7 @@ export class ReadPath {
       if (record !== undefined && record.entry.freshUntil > clock.now()) {
         return { outcome: 'hit', value: loadedFrom(this.tiers, record.entry, record.shared) };
       }
-      const l2 = await this.readL2(full, request.tagKeys, l1Token, L2_READ.forWrite);
+      const l2 = await this.readL2(request, l1Token, L2_READ.forWrite);
       if (l2.hit) {
         return { outcome: 'hit', value: loadedFrom(this.tiers, l2.entry, l2.shared) };
       }

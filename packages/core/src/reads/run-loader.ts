@@ -88,6 +88,7 @@ export async function runLoader(
     tags,
     loadMs: Math.ceil(loadMs),
     shared,
+    seal: request.seal,
   };
   // With the lease the load holds: the write script releases it too, where it can.
   await writer.write(write, l1, l2, { lease, budget });

@@ -1,4 +1,4 @@
-import type { CacheStack } from '../stack/cache-stack.js';
+import { type CacheStack, engineOf } from '../stack/cache-stack.js';
 import { CacheTransactions } from './cache-transactions.js';
 import type { NamedCacheConfig } from './named-cache.config.js';
 import type { StrategyCache } from './strategy-cache.interface.js';
@@ -31,6 +31,8 @@ export class CacheAsideCache<T> implements StrategyCache<T> {
     protected readonly transactions: CacheTransactions,
   ) {
     this.name = config.name;
+    if (config.sensitive === true)
+      engineOf(stack).tiers.markSensitive(config.name, `caches[${config.name}].sensitive`);
   }
 
   async get(key: string): Promise<T | undefined> {

@@ -14,4 +14,12 @@ export interface NamedCacheConfig<T> {
   readonly ttl?: Duration;
   /** Time to live of cached `null`s; the stack's `nullTtl` when absent. */
   readonly nullTtl?: Duration;
+  /**
+   * Every entry of the cache is sensitive: encrypted in Redis and in its write-behind journal with
+   * the stack's `encryption` keys (binding fails without them when the stack has Redis). A
+   * write-behind cache on the Redis journal cannot also count (`increment` adds inside Redis, which
+   * cannot read ciphertext): its writer must not have `incrementMany`.
+   * @default false
+   */
+  readonly sensitive?: boolean;
 }

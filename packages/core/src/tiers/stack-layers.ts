@@ -8,6 +8,8 @@ import { LoadLeases } from '../lease/load-lease.js';
 import type { ResolvedStackOptions } from '../options/resolve-options.js';
 import { RedisConnection } from '../redis/redis-connection.js';
 import { L2Guard } from '../layers/l2-guard.js';
+import { StoredValueCodec } from '../codec/stored-value.codec.js';
+import { cacheOfEntry } from '../events/entry-cache.js';
 
 /** The layers of a `CacheStack` and what connects them, each absent when not configured. */
 export interface StackLayers {
@@ -18,6 +20,25 @@ export interface StackLayers {
   readonly guard: L2Guard | undefined;
   readonly bus: InvalidationBus | undefined;
   readonly leases: LoadLeases | undefined;
+}
+
+/** The stored form of the stack's values (`compression`, `encryption`), reporting unreadable entries. */
+export function storedValues(
+  options: ResolvedStackOptions,
+  keys: KeyBuilder,
+  events: StrataEvents,
+): StoredValueCodec {
+  const { atRest } = options;
+  return new StoredValueCodec({
+    compressionThreshold: atRest.compressionThreshold,
+    keyring: atRest.keyring,
+    compressSensitive: atRest.compressSensitive,
+    maxValueBytes: options.maxValueBytes,
+    onUnreadable: (key, reason) => {
+      if (events.has('entry:unreadable'))
+        events.emit('entry:unreadable', { cache: cacheOfEntry(keys.prefix, key), key, reason });
+    },
+  });
 }
 
 /**
@@ -49,6 +70,7 @@ export function buildStackLayers(
     keyDependencyPrefix: keys.keyDependencyPrefix,
     dependencyTtlMs: options.dependencyTtlMs,
     coalesceSends: connection.ownsClient,
+    values: storedValues(options, keys, events),
   });
   const guard = new L2Guard(l2, connection, events, options.breaker, options.redis.commandTimeoutMs);
   const bus = options.bus

@@ -1,11 +1,12 @@
 import type { InvalidationBus } from '../bus/invalidation-bus.js';
 import { isStrataClock, SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
 import { decodeValue, type EncodedValue } from '../codec/value.codec.js';
+import { SEAL_ENCRYPT, SEAL_NO_COMPRESSION, type SealFlags } from '../codec/stored-value.codec.js';
 import { DependencyTracker } from '../dependencies/dependency-tracker.js';
 import { StrataConfigError } from '../errors/strata-config.error.js';
 import { EntryEvents } from '../events/entry-events.js';
 import type { StrataEvents } from '../events/strata-events.js';
-import { KeyBuilder } from '../keys/key-builder.js';
+import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { L2Guard } from '../layers/l2-guard.js';
 import type { MemoryLayer } from '../layers/memory.layer.js';
 import type { RedisLayer } from '../layers/redis.layer.js';
@@ -51,6 +52,8 @@ export class Tiers {
   /** What a computation inside `trackDependencies` read. */
   readonly tracker: DependencyTracker;
   #closed = false;
+  /** Namespaces all of whose entries are sensitive: `encryption.namespaces`, then {@link Tiers.markSensitive}. */
+  readonly #sensitive: Set<string>;
 
   /** Validates `options` (throws `StrataConfigError`) and builds the layers. */
   constructor(options: CacheStackOptions, events: StrataEvents) {
@@ -67,6 +70,24 @@ export class Tiers {
     const watch = (dependency: string): void => this.l1?.watchDependencies([dependency]);
     this.tracker = new DependencyTracker(this.options.dependencies, this.keys, watch);
     this.entryEvents = new EntryEvents(events, this.keys.prefix);
+    this.#sensitive = new Set(this.options.atRest.sensitiveNamespaces);
+  }
+
+  /**
+   * Makes every entry of `namespace` sensitive from now on (a named cache bound with
+   * `sensitive: true`).
+   *
+   * @param option - named in the error.
+   * @throws StrataConfigError when the stack has Redis and no `encryption` keys.
+   */
+  markSensitive(namespace: string, option: string): void {
+    if (this.options.atRest.keyring === undefined && this.l2 !== undefined)
+      throw new StrataConfigError(
+        option,
+        true,
+        "a sensitive cache needs the stack's `encryption` keys to be stored in Redis",
+      );
+    this.#sensitive.add(namespace);
   }
 
   /** Whether `close` was called: loads no longer start. */
@@ -77,6 +98,32 @@ export class Tiers {
   /** A stored value as a caller gets it: the shared frozen one, or a fresh decode. */
   materialize(encoded: EncodedValue, shared: unknown): unknown {
     return shared !== undefined ? shared : decodeValue(encoded);
+  }
+
+  /**
+   * How a call's entry is stored in Redis (see `SealFlags`): encrypted when the call says
+   * `sensitive` or its namespace is listed in `encryption.namespaces`; never compressed with
+   * `compress: false`.
+   *
+   * @throws StrataConfigError when the call is sensitive, the stack has Redis, and no `encryption`
+   * keys are configured: a sensitive value is never stored in clear.
+   */
+  sealOf(options: {
+    readonly namespace?: string;
+    readonly sensitive?: boolean;
+    readonly compress?: boolean;
+  }): SealFlags {
+    const sensitiveNamespaces = this.#sensitive;
+    const keyring = this.options.atRest.keyring;
+    let flags = options.compress === false ? SEAL_NO_COMPRESSION : 0;
+    if (
+      options.sensitive === true ||
+      (sensitiveNamespaces.size > 0 && sensitiveNamespaces.has(options.namespace ?? DEFAULT_NAMESPACE))
+    ) {
+      if (keyring === undefined && this.l2 !== undefined) throw sensitiveWithoutKeys();
+      flags |= SEAL_ENCRYPT;
+    }
+    return flags;
   }
 
   /** The dependency keys of a call's tags and namespace. */
@@ -106,4 +153,13 @@ export class Tiers {
     await this.l1?.close();
     this.events.clear();
   }
+}
+
+/** The error of a sensitive call on a stack with Redis and no keys. */
+function sensitiveWithoutKeys(): StrataConfigError {
+  return new StrataConfigError(
+    'encryption',
+    undefined,
+    'a sensitive entry (`sensitive: true`, or a namespace in `encryption.namespaces`) needs encryption keys to be stored in Redis: give `encryption: { keys, current }`',
+  );
 }

@@ -25,8 +25,10 @@ export interface AppendRequest {
   readonly key: string;
   /** The full key of the cache entry (same partition slot on a cluster). */
   readonly entryKey: string;
-  /** Encoded value (`s`), integer delta (`i`), '' (`d`). */
+  /** Encoded value in its stored form (`s`; compressed, encrypted), integer delta (`i`), '' (`d`). */
   readonly payload: string;
+  /** A set's encoded value in clear, when `payload` is its stored form. */
+  readonly value?: string;
   /** The entry tail without its value (`fresh|stale|n\ntags…`); '' for a delete. */
   readonly entryHead: string;
   /** PX of the entry. */
@@ -37,7 +39,7 @@ export interface AppendRequest {
 
 /** The write an append request journals, for the paths that persist it without the journal. */
 export function journalWriteOf(request: AppendRequest): JournalWrite {
-  if (request.op === 's') return { kind: 'set', value: request.payload };
+  if (request.op === 's') return { kind: 'set', value: request.value ?? request.payload };
   if (request.op === 'd') return { kind: 'delete' };
   return { kind: 'increment', delta: Number(request.payload) };
 }

@@ -46,8 +46,14 @@ export async function deliverRecords<T>(
   }
 }
 
-/** The error of an `increment` on a cache whose writer cannot apply deltas. */
-export function missingIncrementMany(cache: string): StrataConfigError {
+/** The error of an `increment` on a cache whose writer cannot apply deltas, or whose values are encrypted. */
+export function missingIncrementMany(cache: string, sensitive = false): StrataConfigError {
+  if (sensitive)
+    return new StrataConfigError(
+      `caches[${cache}].sensitive`,
+      true,
+      'a sensitive write-behind cache on the Redis journal cannot count: Redis cannot add to ciphertext',
+    );
   return new StrataConfigError(
     `caches[${cache}].writer`,
     undefined,

@@ -29,16 +29,25 @@ export function recordFor(
   return addDelta(previous, write.delta, version);
 }
 
-/** The Redis form of a record: `version|s|<encoded>`, `version|d|`, `version|i|<delta>`. */
-export function parseJournalRecord(raw: string): JournalRecord | undefined {
+/**
+ * The Redis form of a record: `version|s|<encoded>`, `version|d|`, `version|i|<delta>`.
+ * `open` turns a set's stored value (compressed, encrypted) into its encoded value; a value it
+ * cannot open makes the record unreadable (`undefined`).
+ */
+export function parseJournalRecord(
+  raw: string,
+  open: (stored: string) => EncodedValue | undefined = (stored) => stored,
+): JournalRecord | undefined {
   const bar = raw.indexOf('|');
   if (bar < 1 || raw.charCodeAt(bar + 2) !== 0x7c /* | */) return undefined;
   const version = Number(raw.slice(0, bar));
   const payload = raw.slice(bar + 3);
   if (!Number.isSafeInteger(version)) return undefined;
   switch (raw[bar + 1]) {
-    case 's':
-      return { kind: 'set', version, value: payload };
+    case 's': {
+      const value = open(payload);
+      return value === undefined ? undefined : { kind: 'set', version, value };
+    }
     case 'd':
       return { kind: 'delete', version };
     case 'i': {

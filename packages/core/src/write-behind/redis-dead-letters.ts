@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { DeadLetterNotRedrivableError } from '../errors/dead-letter-not-redrivable.error.js';
 import { UnknownDeadLetterError } from '../errors/unknown-dead-letter.error.js';
 import { deadLetterOf, type DeadLetter, type RedriveOutcome } from './dead-letter.js';
-import { parseJournalRecord } from './journal-record.js';
+import type { JournalRecord } from './journal-record.js';
 import { REDRIVE_SCRIPT } from './redis-dead-letter.scripts.js';
 import type { PartitionKeys } from './journal-partition.keys.js';
 
@@ -25,6 +25,8 @@ export class RedisDeadLetters {
     client: Redis | Cluster,
     private readonly partitions: readonly PartitionKeys[],
     private readonly cache: string,
+    /** Parses a record of a key and opens its value (`RedisJournal.parse`). */
+    private readonly parseRecord: (key: string, raw: string) => JournalRecord | undefined,
   ) {
     client.defineCommand('strataJournalRedrive', { numberOfKeys: 5, lua: REDRIVE_SCRIPT });
     this.client = client as (Redis | Cluster) & RedriveScript;
@@ -116,7 +118,7 @@ export class RedisDeadLetters {
     const key = fields.get('k') ?? '';
     const error = fields.get('e') ?? '';
     const r = fields.get('r') ?? '';
-    const record = parseJournalRecord(`${fields.get('v') ?? ''}|${r}`);
+    const record = this.parseRecord(key, `${fields.get('v') ?? ''}|${r}`);
     if (record === undefined)
       return {
         id,

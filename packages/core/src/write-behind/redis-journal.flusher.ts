@@ -4,7 +4,6 @@ import { STRATA_SPANS, withSpan } from '../tracing/strata-tracing.js';
 import type { CacheWriter } from '../strategies/cache-writer.interface.js';
 import type { DeadLetter } from './dead-letter.js';
 import { deliverRecords, retryDelay, type KeyedRecord } from './journal-delivery.js';
-import { parseJournalRecord } from './journal-record.js';
 import { HeldRecords } from './held-records.js';
 import type { PartitionKeys } from './journal-partition.keys.js';
 import { RedisDeadLettering } from './redis-dead-lettering.js';
@@ -104,7 +103,7 @@ export class RedisJournalFlusher<T> {
     const p = this.journal.partitionOf(key);
     for (;;) {
       const [raw = ''] = await this.journal.take(p, [key]);
-      const record = raw === '' ? undefined : parseJournalRecord(raw);
+      const record = raw === '' ? undefined : this.journal.parse(key, raw);
       // Unreadable: the next pass that reads its stream record dead-letters it.
       if (record === undefined) return;
       await deliverRecords(this.writer, this.options.cache, [{ key, record }]);
@@ -237,7 +236,12 @@ export class RedisJournalFlusher<T> {
     const due = held.due(this.options.batchSize, force, Date.now());
     if (due.length === 0) return;
     const taken = await this.journal.take(p, due);
-    const { fresh, retries, nothing, unreadable } = sortTaken(due, taken, (key) => held.isRetry(key));
+    const { fresh, retries, nothing, unreadable } = sortTaken(
+      due,
+      taken,
+      (key) => held.isRetry(key),
+      this.journal,
+    );
     // A pending record that cannot be parsed or decoded: no retry fixes it, and left in flight it
     // would shadow every later write of its key.
     for (const { key, raw, reason } of unreadable)

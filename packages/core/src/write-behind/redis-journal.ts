@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { parseJournalRecord, type JournalRecord } from './journal-record.js';
+import { PLAIN_JOURNAL_VALUES, type JournalValues } from './journal-values.js';
 import { RedisDeadLetters } from './redis-dead-letters.js';
 import { firstId, type ParsedEntries } from './stream-entries.js';
 import type { AppendResult } from './journal-append.request.js';
@@ -34,6 +35,8 @@ export interface RedisJournalOptions {
   readonly replicas?: { readonly count: number; readonly timeoutMs: number };
   /** The invalidation bus appends announce changed entries on (in the append script). */
   readonly bus?: { readonly channel: string; readonly sender: string };
+  /** The stored form of journaled values (compressed, encrypted); absent: as they are. */
+  readonly values?: JournalValues;
 }
 
 interface JournalScripts {
@@ -78,7 +81,20 @@ export class RedisJournal {
       replicas: options.replicas,
       bus: options.bus,
     });
-    this.deadLetters = new RedisDeadLetters(client, this.partitions, options.cache);
+    this.deadLetters = new RedisDeadLetters(client, this.partitions, options.cache, (key, raw) =>
+      this.parse(key, raw),
+    );
+  }
+
+  /** The stored form of journaled values. */
+  get values(): JournalValues {
+    return this.options.values ?? PLAIN_JOURNAL_VALUES;
+  }
+
+  /** A record of `key` read from Redis, its value opened (`undefined`: malformed or unreadable). */
+  parse(key: string, raw: string): JournalRecord | undefined {
+    const values = this.options.values;
+    return parseJournalRecord(raw, values === undefined ? undefined : (stored) => values.open(key, stored));
   }
 
   /** Whether entries must carry the partition's hash tag (a cluster: one script, one slot). */
@@ -200,7 +216,7 @@ export class RedisJournal {
     const p = this.partitionOf(key);
     const pending = await this.client.hget(p.pending, key);
     const raw = pending ?? (await this.client.hget(p.inflight, key));
-    return raw === null ? undefined : parseJournalRecord(raw);
+    return raw === null ? undefined : this.parse(key, raw);
   }
 
   /** Keys with unflushed writes, over all partitions. */

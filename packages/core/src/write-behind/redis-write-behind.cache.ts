@@ -123,7 +123,7 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
 
   override set(key: string, value: T): Promise<void> {
     // Checked against maxValueBytes too: the journal would carry it to Redis.
-    const payload = engineOf(this.stack).encode(this.cacheKey(key), value, {
+    const encoded = engineOf(this.stack).encode(this.cacheKey(key), value, {
       namespace: this.name,
       target: this.encodeTarget,
     });
@@ -137,7 +137,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
         op: 's',
         key,
         entryKey: full,
-        payload,
+        payload: this.redis.values.seal(key, encoded),
+        value: encoded,
         entryHead: head,
         entryPx: ttlMs,
         floor: this.clock.current,
@@ -162,7 +163,8 @@ export class RedisWriteBehindCache<T> extends CacheAsideCache<T> implements Writ
 
   async increment(key: string, delta: number): Promise<number | undefined> {
     assertDelta(delta);
-    if (this.writer.incrementMany === undefined) throw missingIncrementMany(this.name);
+    if (this.writer.incrementMany === undefined || this.redis.values.encrypts)
+      throw missingIncrementMany(this.name, this.redis.values.encrypts);
     let count: number | undefined;
     await this.order.run(key, async () => {
       const { full, ttlMs, head } = engineOf(this.stack).entryHead(this.cacheKey(key), 0, this.writeOptions);

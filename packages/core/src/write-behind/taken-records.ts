@@ -1,6 +1,6 @@
 import { decodeValue } from '../codec/value.codec.js';
 import type { KeyedRecord } from './journal-delivery.js';
-import { parseJournalRecord, type JournalRecord } from './journal-record.js';
+import type { JournalRecord } from './journal-record.js';
 
 /** A pending record that cannot be delivered, and why. */
 export interface UnreadableRecord {
@@ -30,12 +30,13 @@ export function sortTaken(
   due: readonly string[],
   taken: readonly string[],
   isRetry: (key: string) => boolean,
+  journal: { parse(key: string, raw: string): JournalRecord | undefined },
 ): TakenRecords {
   const sorted: TakenRecords = { fresh: [], retries: [], nothing: [], unreadable: [] };
   due.forEach((key, i) => {
     const raw = taken[i] ?? '';
     if (raw === '') return void sorted.nothing.push(key);
-    const record = parseJournalRecord(raw);
+    const record = journal.parse(key, raw);
     const ready = decodeForDelivery(record);
     if ('reason' in ready || record === undefined)
       sorted.unreadable.push({ key, raw, reason: 'reason' in ready ? ready.reason : 'malformed record' });

@@ -6,6 +6,7 @@ import { type CacheStack, engineOf } from '../stack/cache-stack.js';
 import { HybridClock } from '../strategies/hybrid-clock.js';
 import { WriteBehindCache } from './memory-write-behind.cache.js';
 import { RedisJournalFlusher } from './redis-journal.flusher.js';
+import { journalValuesOf } from './journal-values.js';
 import { RedisJournal } from './redis-journal.js';
 import { RedisWriteBehindCache } from './redis-write-behind.cache.js';
 import type { WriteBehindConfig, WriteBehindStrategyCache } from './write-behind.config.js';
@@ -97,6 +98,8 @@ export class WriteBehindStrategy {
         partitions,
         `expected at most maxQueueLength (${max}): each partition holds an equal share of it`,
       );
+    if (config.sensitive === true) engineOf(this.stack).tiers.markSensitive(config.name, `${at}.sensitive`);
+    const ref: { cache?: RedisWriteBehindCache<T> } = {};
     const redis = new RedisJournal(client, {
       prefix: engineOf(this.stack).keys.prefix,
       cache: config.name,
@@ -106,8 +109,15 @@ export class WriteBehindStrategy {
       deadLetterCap: DEAD_LETTER_CAP,
       replicas: replicaWait,
       bus: engineOf(this.stack).bus?.address,
+      values: journalValuesOf(this.stack, config.name, (key) => ref.cache?.cacheKey(key) ?? key),
     });
-    const ref: { cache?: RedisWriteBehindCache<T> } = {};
+    // `increment` adds to the stored value inside Redis, which cannot read ciphertext.
+    if (redis.values.encrypts && writer.incrementMany !== undefined)
+      throw new StrataConfigError(
+        `${at}.sensitive`,
+        true,
+        'a sensitive write-behind cache on the Redis journal cannot count: its writer must not have incrementMany',
+      );
     const flusher = new RedisJournalFlusher<T>(
       redis,
       writer,

@@ -35,6 +35,7 @@ export class BatchedSets {
       changeTimeOf: options.dependencies ? (key) => keys.keyDependency(key) : undefined,
       dependencyTtlMs: options.dependencyTtlMs,
       bus: bus?.address,
+      values: l2.values,
     });
   }
 

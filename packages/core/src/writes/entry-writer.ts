@@ -1,5 +1,6 @@
 import type { Tiers } from '../tiers/tiers.js';
 import type { EncodedValue } from '../codec/value.codec.js';
+import type { SealFlags } from '../codec/stored-value.codec.js';
 import type { EntryToWrite } from '../layers/cache-layer.interface.js';
 import type { L2WriteVia } from '../layers/l2-write-via.js';
 
@@ -25,6 +26,8 @@ export interface EntryWrite {
   readonly loadMs: number | undefined;
   /** The frozen value with `shareReferences`. */
   readonly shared: unknown;
+  /** How the value is stored in Redis (`Tiers.sealOf`). */
+  readonly seal: SealFlags;
 }
 
 /**
@@ -58,6 +61,7 @@ export class EntryWriter {
       loadMs: w.loadMs,
       tags: w.tags,
       value: w.encoded,
+      seal: w.seal,
     };
     // A load whose Redis read failed or was skipped has no token: writing it to Redis unguarded
     // could put its (possibly older) value over a delete made meanwhile, so only L1 gets it.

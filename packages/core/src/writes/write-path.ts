@@ -71,6 +71,7 @@ export class WritePath {
   ): Promise<void> {
     const { tiers } = this;
     const full = tiers.keys.entry(key, options.namespace);
+    const seal = tiers.sealOf(options);
     const ttlMs = tiers.ttl.forValue(value, callLifetimeMs(options.ttl, 'ttl'), undefined);
     // Before any Redis call: a value this large would time out its write and its announcement,
     // and open the breaker for every other key. The key is evicted instead (a small command), so
@@ -95,6 +96,7 @@ export class WritePath {
       tags,
       loadMs: undefined,
       shared,
+      seal,
     };
     // With dependencies, the writer extends their times before it sends the entry (entry-writer.ts).
     const issued = tags === own;

@@ -28,6 +28,13 @@ export interface CacheableOptions<A extends unknown[] = never[], R = unknown> ex
   readonly condition?: (...args: A) => boolean;
   /** Checked on the result: when it returns true, the result is not stored. */
   readonly unless?: (result: Awaited<R>, ...args: A) => boolean;
+  /**
+   * The entry is sensitive: stored encrypted in Redis with the module's `encryption` keys (boot
+   * fails without them when Redis is configured), and an entry found in clear is a miss. See
+   * docs/security.md.
+   * @default false
+   */
+  readonly sensitive?: boolean;
 }
 
 /** Options of `@CachePut`. */
@@ -50,6 +57,13 @@ export interface CachePutOptions<A extends unknown[] = never[], R = unknown> {
   readonly condition?: (...args: A) => boolean;
   /** Checked on the result: when true, the result is not stored. */
   readonly unless?: (result: Awaited<R>, ...args: A) => boolean;
+  /**
+   * The entry is sensitive: stored encrypted in Redis with the module's `encryption` keys (boot
+   * fails without them when Redis is configured), and a named cache's own `sensitive` applies to it. See
+   * docs/security.md.
+   * @default false
+   */
+  readonly sensitive?: boolean;
 }
 
 /** Options of `@CacheEvict`. */

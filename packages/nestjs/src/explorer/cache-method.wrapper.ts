@@ -114,7 +114,8 @@ function cacheable(method: DecoratedMethod, next: Invoke, options: CacheableOpti
     }
   });
   const tagsOf = listResolver(options.tags);
-  const { condition, unless, namespace } = options;
+  const { condition, unless, namespace, sensitive } = options;
+  assertSealable(stack, { namespace, sensitive }, `@Cacheable({ sensitive }) on ${target}`);
   // Stale reads: checked now (naming the decorator); the durations given reach getOrLoad in ms.
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
   const given = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
@@ -140,6 +141,7 @@ function cacheable(method: DecoratedMethod, next: Invoke, options: CacheableOpti
     nullTtl,
     namespace,
     target,
+    ...(sensitive === true ? { sensitive } : {}),
     ...reads,
     tags: Array.isArray(options.tags) ? (options.tags as readonly string[]) : undefined,
     shouldCache: (value) => value !== NO_VALUE,
@@ -180,6 +182,8 @@ function put(
   const keyOf = keyResolver(options.key, target, () => '');
   const tagsOf = listResolver(options.tags);
   const named = namedCacheOf(options, target, namedCache);
+  const { namespace, sensitive } = options;
+  assertSealable(stack, { namespace, sensitive }, `@CachePut({ sensitive }) on ${target}`);
   return async (self, args) => {
     // `condition` sees the arguments as they were before the call, as `@Cacheable`'s does.
     const allowed = options.condition === undefined || options.condition(...args);
@@ -192,7 +196,7 @@ function put(
     ) {
       // A named cache's write path is its strategy's (write-through persists first).
       if (named) await named.set(keyOf(args), value);
-      else await stack.set(keyOf(args), value, { ttl, tags: tagsOf?.(args), namespace: options.namespace });
+      else await stack.set(keyOf(args), value, { ttl, tags: tagsOf?.(args), namespace, sensitive });
     }
     return value;
   };
@@ -290,4 +294,25 @@ function listResolver(value: unknown): ((args: AnyArgs) => readonly string[]) | 
  */
 function lifetimeMs(value: number | string | undefined, option: string): number | undefined {
   return value === undefined ? undefined : toPositiveMs(value, option);
+}
+
+/**
+ * Fails the boot when a decorated method's entries are sensitive (its option, or its namespace in
+ * `encryption.namespaces`) and cannot be encrypted: a stack with Redis and no keys.
+ */
+function assertSealable(
+  stack: CacheStack,
+  options: { readonly namespace?: string; readonly sensitive?: boolean },
+  option: string,
+): void {
+  try {
+    engineOf(stack).tiers.sealOf(options);
+  } catch (error) {
+    if (!(error instanceof StrataConfigError)) throw error;
+    throw new StrataConfigError(
+      option,
+      options.sensitive ?? options.namespace,
+      "sensitive entries need the module's `encryption: { keys, current }` to be stored in Redis",
+    );
+  }
 }

@@ -274,7 +274,7 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     plan: HttpCachePlan,
     next: CallHandler,
   ): Promise<PageOutcome> {
-    const stored = await this.store.lookup(plan.primary, req.headers);
+    const stored = await this.store.lookup(plan.primary, req.headers, route.scope === 'private');
     if (stored === undefined) return this.pages.load(req, res, route, plan, next);
     const variant = variantKey(stored.varyNames, req.headers);
     switch (freshness(stored, route.policy, Date.now())) {

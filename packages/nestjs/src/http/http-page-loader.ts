@@ -117,7 +117,11 @@ export class HttpPageLoader {
       try {
         const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
         const dependsOn = handled.dependencies;
-        await this.deps.store.store(plan.primary, req.headers, candidate, lifetimeMs, { ticket, dependsOn });
+        await this.deps.store.store(plan.primary, req.headers, candidate, lifetimeMs, {
+          ticket,
+          dependsOn,
+          sensitive: route.scope === 'private',
+        });
         stored = candidate;
         if (codings !== undefined) rememberRepresentations(candidate, captured.body, codings);
       } catch (error) {

@@ -7,7 +7,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
-import type { CacheStack } from '@strata/core';
+import type { CacheStack, GetOptions } from '@strata/core';
 import { engineOf, type WriteTicket } from '@strata/core/internal';
 import type { HeaderSource } from './http-headers.js';
 import { variantKey } from './http-cache-key.js';
@@ -84,6 +84,8 @@ const ENTRY_KEY_CACHE_SIZE = 1_000;
 export class HttpResponseStore {
   /** Pages are only read: the stack hands out the stored object instead of a decoded copy. */
   private readonly readOptions: { readonly namespace: string; readonly share: true };
+  private readonly sensitiveReadOptions: GetOptions;
+  private readonly encrypts: boolean;
   /** The stack's engine, for L1 peeks by full entry key. */
   private readonly engine: ReturnType<typeof engineOf>;
   /**
@@ -99,6 +101,9 @@ export class HttpResponseStore {
     private readonly namespace: string,
   ) {
     this.readOptions = { namespace, share: true };
+    this.sensitiveReadOptions = { namespace, share: true, sensitive: true };
+    // Private pages are encrypted whenever keys are configured (docs/security.md).
+    this.encrypts = engineOf(stack).options.atRest.keyring !== undefined;
     this.engine = engineOf(stack);
   }
 
@@ -119,9 +124,15 @@ export class HttpResponseStore {
    *
    * @param primary - the request's primary key (with any per-user or keyed-header parts).
    * @param request - the request headers, for the variant key.
+   * @param sensitive - a `private` page: with the module's `encryption` keys, its entries are
+   *   encrypted in Redis, and one found in clear is a miss.
    */
-  async lookup(primary: string, request: HeaderSource): Promise<StoredResponse | undefined> {
-    const options = this.readOptions;
+  async lookup(
+    primary: string,
+    request: HeaderSource,
+    sensitive = false,
+  ): Promise<StoredResponse | undefined> {
+    const options = sensitive && this.encrypts ? this.sensitiveReadOptions : this.readOptions;
     const head = readPrimary(await this.stack.get(primary, options), false);
     if (head === undefined || !('kind' in head)) return head;
     const variant = variantKey(head.varyNames, request);
@@ -165,9 +176,15 @@ export class HttpResponseStore {
     request: HeaderSource,
     stored: StoredResponse,
     ttlMs: number,
-    written: { readonly ticket: WriteTicket; readonly dependsOn: readonly string[] },
+    written: {
+      readonly ticket: WriteTicket;
+      readonly dependsOn: readonly string[];
+      /** A `private` page (see {@link HttpResponseStore.lookup}). */
+      readonly sensitive?: boolean;
+    },
   ): Promise<void> {
     const options = {
+      sensitive: written.sensitive === true && this.encrypts,
       namespace: this.namespace,
       ttl: ttlMs,
       tags: stored.tags,

@@ -113,6 +113,12 @@ export class StrataMetrics {
       ['operation'],
     );
     set.subscribe(events.on('l2:error', (e) => l2Errors.inc({ operation: e.operation })));
+    const unreadable = set.counter(
+      'unreadable_entries_total',
+      'Entries in Redis read as misses because they could not be read (tampered, unknown-key, unencrypted, corrupt, unknown-kind), by cache.',
+      ['cache', 'reason'],
+    );
+    set.subscribe(events.on('entry:unreadable', (e) => unreadable.inc({ cache: e.cache, reason: e.reason })));
     let exported = 0;
     set.counter(
       'listener_errors_total',

@@ -220,7 +220,7 @@ describe('StrataMetricsModule', () => {
     const documented = mentioned(docs);
     const registered = registry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name);
     expect(registered.filter((name) => !documented.has(name))).toEqual([]);
-    expect(registered).toHaveLength(24);
+    expect(registered).toHaveLength(25);
   });
 
   it('removes its metrics when the app closes, so a new app can register them again', async () => {
