@@ -1,8 +1,9 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { INestApplication } from '@nestjs/common';
-import { HttpCacheModule, StrataModule } from '@strata/nestjs';
+import type { CacheStack } from '@strata/core';
+import { HttpCacheModule, STRATA_CACHE_STACK, StrataModule } from '@strata/nestjs';
 import type { StrataModuleOptions } from '../../src/module/strata-module.options.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from '../support/app.js';
 import { createHttpCacheApp, HTTP_ADAPTERS, type HttpAdapterName } from '../support/http-app.js';
 import { rawHttp } from '../support/raw-http.js';
@@ -268,6 +269,26 @@ describe.each(HTTP_ADAPTERS)('stored content codings on %s', (adapter) => {
       }
       expect(JSON.parse(gzip.body.toString('utf8'))).toMatchObject({ accept: 'gzip' });
       expect(encodingRuns(`own-vary:${id}`)).toBe(2);
+    });
+
+    it("writes a coded page without the stack's own compression (it would not shrink)", async () => {
+      const stack = app.get<CacheStack>(STRATA_CACHE_STACK);
+      const set = vi.spyOn(stack, 'set');
+      try {
+        const id = nextId();
+        await get(`/enc/json/${id}`, { 'accept-encoding': 'br' });
+        await get(`/enc/small/${id}`, { 'accept-encoding': 'br' });
+        const pages = set.mock.calls.map(([, value, options]) => ({
+          coded: (value as { bodyEncoding?: unknown }).bodyEncoding === 'coded',
+          compress: (options as { compress?: unknown } | undefined)?.compress,
+        }));
+        expect(pages).toEqual([
+          { coded: true, compress: false },
+          { coded: false, compress: undefined },
+        ]);
+      } finally {
+        set.mockRestore();
+      }
     });
 
     if (backend.name !== 'memory') {
