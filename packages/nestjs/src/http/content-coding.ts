@@ -44,8 +44,15 @@ const gzipAsync = promisify(gzip);
  * Media types worth compressing: text, JSON, XML, JavaScript, SVG, WebAssembly and the like.
  * Images, audio, video, archives and fonts other than SVG are compressed already.
  */
-const COMPRESSIBLE_TYPE =
-  /^(?:text\/[^;\s]+|application\/(?:json|javascript|ecmascript|x-javascript|xml|x-ndjson|ndjson|graphql-response\+json|wasm|x-www-form-urlencoded|ld\+json|manifest\+json|[^;\s]*\+(?:json|xml))|image\/svg\+xml)\s*(?:;|$)/i;
+const COMPRESSIBLE_TYPE = new RegExp(
+  [
+    '^(?:text/[^;\\s]+',
+    '|application/(?:json|javascript|ecmascript|x-javascript|xml|x-ndjson|ndjson|wasm',
+    '|x-www-form-urlencoded|[^;\\s]*\\+(?:json|xml))',
+    '|image/svg\\+xml)\\s*(?:;|$)',
+  ].join(''),
+  'i',
+);
 
 /** Whether a page of this `Content-Type` is worth compressing. */
 export function isCompressibleType(contentType: string | undefined): boolean {

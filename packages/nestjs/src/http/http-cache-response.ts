@@ -140,8 +140,9 @@ export function selectedRepresentation(
 /**
  * The answer to a hit, in the representation the request's `Accept-Encoding` selects (see
  * stored-representation.ts): a 304 with the headers RFC 9110 §15.4.5 lists when `If-None-Match`
- * matches that representation's `ETag`, else the stored status, headers and exact bytes; both with `Age` and `X-Cache: HIT`
- * (`STALE` for a response served past its freshness). `now` (ms since the epoch) gives the `Age`.
+ * matches that representation's `ETag`, else the stored status, headers and exact bytes; both
+ * with `Age` and `X-Cache: HIT` (`STALE` for a response served past its freshness). `now` (ms
+ * since the epoch) gives the `Age`.
  */
 export function replayResponse(
   request: CacheableRequest,

@@ -104,8 +104,8 @@ export function hitRepresentation(stored: StoredResponse, request: HeaderSource)
 /**
  * Sets the headers of `hit` on the response, with `age` and `cache` (`X-Cache`), and returns what
  * Nest sends: the stored string, or the bytes (Fastify) or a `StreamableFile` of them (Express,
- * whose Nest reply would JSON-encode a `Buffer`), as `sendBytes` returns them. Only for a request without `If-None-Match` and a stored status
- * equal to the route's (else see `replayResponse` in http-cache-response.ts and `sendBytes` in
+ * whose Nest reply would JSON-encode a `Buffer`), as `sendBytes` returns them. Only for a request
+ * without `If-None-Match` and a stored status equal to the route's (else see `replayResponse` in http-cache-response.ts and `sendBytes` in
  * http-response-body.ts).
  *
  * @param express - `adapter.getType() === 'express'`.
