@@ -7,6 +7,7 @@ import { withPeerTargets } from './peer-targets.js';
 import { coldLoadScenario } from './scenarios/cold-load.scenario.js';
 import { coldMissScenario } from './scenarios/cold-miss.scenario.js';
 import { httpCacheScenario } from './scenarios/http-cache.scenario.js';
+import { httpCompressedScenario } from './scenarios/http-compressed.scenario.js';
 import { invalidationScenario } from './scenarios/invalidation.scenario.js';
 import { l1WithRedisScenario } from './scenarios/l1-with-redis.scenario.js';
 import { isolatedHitScenario, sharedHitScenario } from './scenarios/l1-hit.scenario.js';
@@ -93,6 +94,7 @@ const scenarios: readonly Scenario[] = [
     needsRedis: true,
     run: (redis) => valuesAtRestScenario(redis as BenchRedis),
   },
+  { id: '16', name: 'compressed HTTP pages', needsRedis: false, run: () => httpCompressedScenario() },
 ];
 
 /** `BENCH_ONLY=1,3` runs a subset (and leaves RESULTS.md alone). */

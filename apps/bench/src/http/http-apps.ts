@@ -24,7 +24,10 @@ import type { FastifyReply } from 'fastify';
 import { HttpCache, HttpCacheModule, StrataModule } from '@strata/nestjs';
 import { type Observable, of } from 'rxjs';
 import { makeValue, type Product, VALUE_JSON } from '../value.js';
-import type { HttpSubject } from './http-subjects.js';
+import fastifyCompress from '@fastify/compress';
+import compression from 'compression';
+import { makeLargeValue } from '../large-value.js';
+import { behindCompression, PAGE_BYTES, type HttpSubject } from './http-subjects.js';
 
 /** How many times the handler ran in this process (one app per process). */
 export const handlerRuns = { count: 0 };
@@ -48,6 +51,16 @@ class StrataController {
   product(): Product {
     handlerRuns.count++;
     return makeValue();
+  }
+}
+
+@Controller()
+class StrataPageController {
+  @Get('page')
+  @HttpCache({ ttl: '1m' })
+  page(): object {
+    handlerRuns.count++;
+    return makeLargeValue(PAGE_BYTES);
   }
 }
 
@@ -140,6 +153,17 @@ function moduleOf(subject: HttpSubject, redis: RedisTarget | undefined): Type {
       controller = StrataController;
       break;
     }
+    case 'strata-coded':
+      imports = [StrataModule.forRoot({ prefix: 'bench-page' }), HttpCacheModule.forRoot({})];
+      controller = StrataPageController;
+      break;
+    case 'strata-identity-compressed':
+      imports = [
+        StrataModule.forRoot({ prefix: 'bench-page' }),
+        HttpCacheModule.forRoot({ compression: false }),
+      ];
+      controller = StrataPageController;
+      break;
     case 'cm-memory':
       imports = [CacheModule.register({ ttl: TTL_MS })];
       controller = CacheManagerController;
@@ -172,6 +196,11 @@ export async function startApp(
     subject.adapter === 'express'
       ? await NestFactory.create(module, new ExpressAdapter(), options)
       : await NestFactory.create<NestFastifyApplication>(module, new FastifyAdapter(), options);
+  if (behindCompression(subject.stack)) {
+    // The adapter's usual compression middleware, with its defaults.
+    if (subject.adapter === 'express') app.use(compression());
+    else await (app as NestFastifyApplication).register(fastifyCompress as never);
+  }
   // Strata subjects: HttpCacheModule.forRoot binds HttpCacheInterceptor to every route itself.
   await app.listen(0, '127.0.0.1');
   const address: unknown = app.getHttpServer().address();

@@ -16,10 +16,24 @@ export interface LoadRun {
   readonly generatorCpu: number;
 }
 
-/** Runs the load; throws if any request failed, timed out or got a non-2xx status. */
-export async function runLoad(url: string, connections: number, seconds: number): Promise<LoadRun> {
+/**
+ * Runs the load, every request with `headers`; throws if any request failed, timed out or got a
+ * non-2xx status.
+ */
+export async function runLoad(
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<LoadRun> {
   const cpuBefore = process.cpuUsage();
-  const result = await autocannon({ url, connections, pipelining: 1, duration: seconds });
+  const result = await autocannon({
+    url,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    headers: { ...headers },
+  });
   const cpu = process.cpuUsage(cpuBefore);
   const wallSeconds = (result.finish.getTime() - result.start.getTime()) / 1000;
   if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0) {

@@ -17,7 +17,9 @@ export type HttpStackKind =
   | 'strata-redis'
   | 'cm-memory'
   | 'cm-redis'
-  | 'floor-interceptor';
+  | 'floor-interceptor'
+  | 'strata-coded'
+  | 'strata-identity-compressed';
 
 /** Whether a subject answers from a cache (`X-Cache: HIT`, its handler run about once). */
 export function answersFromCache(stack: HttpStackKind): boolean {
@@ -40,5 +42,21 @@ export function usesRedis(stack: HttpStackKind): boolean {
   return stack === 'strata-redis' || stack === 'cm-redis';
 }
 
-/** The route every subject serves: the ~1 KB object of `value.ts`, as JSON. */
+/** The route every subject of scenario 11 serves: the ~1 KB object of `value.ts`, as JSON. */
 export const PRODUCT_PATH = '/product';
+
+/**
+ * The route of the compressed-page subjects (scenario 16), behind the adapter's compression
+ * middleware: a 10 KB JSON page (`makeLargeValue(10_000)`), stored by Strata in `br` and `gzip`
+ * (`strata-coded`), or stored as identity and compressed by the middleware on every hit
+ * (`strata-identity-compressed`, `HttpCacheModule.forRoot({ compression: false })`).
+ */
+export const PAGE_PATH = '/page';
+
+/** The size of the page at {@link PAGE_PATH}, as `makeLargeValue` takes it (bytes of JSON). */
+export const PAGE_BYTES = 10_000;
+
+/** Whether a subject serves {@link PAGE_PATH} behind the adapter's compression middleware. */
+export function behindCompression(stack: HttpStackKind): boolean {
+  return stack === 'strata-coded' || stack === 'strata-identity-compressed';
+}

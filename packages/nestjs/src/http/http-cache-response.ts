@@ -11,7 +11,8 @@ import { parseVary } from './http-cache-key.js';
 import { type HeaderSource, type HeaderValue, headerString } from './http-headers.js';
 import { type BytesAnswer, type ResponseBody, serializeBody } from './http-response-body.js';
 import { isNotModified, notModifiedHeaders } from './not-modified.js';
-import { ageSeconds, type StoredResponse, storedBody } from './stored-response.js';
+import { representationFor, type StoredRepresentation } from './stored-representation.js';
+import { ageSeconds, type StoredResponse } from './stored-response.js';
 
 /** A handler's answer as bytes, with every header it goes out with. */
 export interface CapturedResponse {
@@ -96,21 +97,52 @@ function conditionalMatches(request: CacheableRequest, status: number, etag: str
  * The answer to a miss: the captured bytes with what the cache added and `X-Cache: MISS` (the
  * handler's own headers are already on the response object), or a 304 when `If-None-Match`
  * matches the new `ETag`.
+ *
+ * When the page was stored with content codings (`stored`), the miss goes out as a hit of it
+ * would: in the representation the request's `Accept-Encoding` selects, with that
+ * representation's `ETag` and `Content-Encoding`, and `Vary: Accept-Encoding`.
  */
-export function missResponse(request: CacheableRequest, captured: CapturedResponse): BytesAnswer {
-  if (conditionalMatches(request, captured.status, captured.etag)) {
-    const headers = { ...notModifiedHeaders(captured.added), 'x-cache': 'MISS' };
+export function missResponse(
+  request: CacheableRequest,
+  captured: CapturedResponse,
+  stored?: StoredResponse,
+): BytesAnswer {
+  let added: Readonly<Record<string, string | readonly string[]>> = captured.added;
+  let etag = captured.etag;
+  let body = captured.body;
+  if (stored?.bodyEncoding === 'coded') {
+    const chosen = selectedRepresentation(request, stored);
+    etag = chosen.etag;
+    body = chosen.body;
+    const coded: Record<string, string | readonly string[]> = { ...captured.added, etag };
+    const vary = stored.headers.vary;
+    if (vary !== undefined) coded.vary = vary;
+    if (chosen.coding !== 'identity') coded['content-encoding'] = chosen.coding;
+    added = coded;
+  }
+  if (conditionalMatches(request, captured.status, etag)) {
+    const headers = { ...notModifiedHeaders(added), 'x-cache': 'MISS' };
     return { status: 304, headers, body: undefined };
   }
-  const headers = { 'x-cache': 'MISS', ...captured.added };
+  const headers = { 'x-cache': 'MISS', ...added };
   headers['x-cache'] = 'MISS';
-  return { status: captured.status, headers, body: captured.body };
+  return { status: captured.status, headers, body };
+}
+
+/** The representation of `stored` that `request` selects with its `Accept-Encoding`. */
+export function selectedRepresentation(
+  request: CacheableRequest,
+  stored: StoredResponse,
+): StoredRepresentation {
+  return representationFor(stored, headerString(request.headers, 'accept-encoding'));
 }
 
 /**
- * The answer to a hit: a 304 with the headers RFC 9110 §15.4.5 lists when `If-None-Match`
- * matches, else the stored status, headers and exact bytes; both with `Age` and `X-Cache: HIT`
- * (`STALE` for a response served past its freshness). `now` (ms since the epoch) gives the `Age`.
+ * The answer to a hit, in the representation the request's `Accept-Encoding` selects (see
+ * stored-representation.ts): a 304 with the headers RFC 9110 §15.4.5 lists when `If-None-Match`
+ * matches that representation's `ETag`, else the stored status, headers and exact bytes; both
+ * with `Age` and `X-Cache: HIT` (`STALE` for a response served past its freshness). `now` (ms
+ * since the epoch) gives the `Age`.
  */
 export function replayResponse(
   request: CacheableRequest,
@@ -119,17 +151,20 @@ export function replayResponse(
   now: number = Date.now(),
 ): BytesAnswer {
   const age = String(ageSeconds(stored, now));
-  if (conditionalMatches(request, stored.status, stored.etag)) {
-    const headers = { ...notModifiedHeaders(stored.headers), age, 'x-cache': cache };
+  // The representation the request's `Accept-Encoding` selects (identity for a page stored
+  // without codings); `If-None-Match` is compared with its own `ETag`.
+  const chosen = selectedRepresentation(request, stored);
+  if (conditionalMatches(request, stored.status, chosen.etag)) {
+    const headers = { ...notModifiedHeaders(chosen.headers), age, 'x-cache': cache };
     return { status: 304, headers, body: undefined };
   }
   // A spread, not a copy of each value: the stored record is never changed (it may be shared).
   // Listed first, then set again: V8 clones a record spread at the start of a literal fast, but
   // adding properties after the spread cost ~2 µs per hit here (measured).
-  const headers = { age, 'x-cache': cache, ...stored.headers };
+  const headers = { age, 'x-cache': cache, ...chosen.headers };
   headers.age = age;
   headers['x-cache'] = cache;
-  return { status: stored.status, headers, body: storedBody(stored) };
+  return { status: stored.status, headers, body: chosen.body };
 }
 
 /** The body Nest's exception filter would send for an `HttpException`. */

@@ -15,6 +15,7 @@ import { from, type Observable, of } from 'rxjs';
 import { reportHttpCacheAnswer } from '../metrics/http-cache-report.js';
 import { STRATA_CACHE_STACK } from '../module/cache-stack.token.js';
 import { resolveCdnTagHeaders } from './cdn-tags.js';
+import { resolveCompression } from './content-coding.js';
 import { afterResponseDetached, restoreHeaders } from './detached-response.js';
 import { variantKey } from './http-cache-key.js';
 import { DEFAULT_UNKEYED_HEADERS } from './unkeyed-headers.js';
@@ -38,7 +39,7 @@ import { failedStatus, freshness, StaleRefreshes, staleOnError } from './stale-r
 import { resolvePublicCookies } from './request-cookies.js';
 import { clientRequestsRevalidation } from './client-revalidation.js';
 import { claimingHandler, isClaimed, passOn } from './request-claim.js';
-import { sendStoredHit, storedHit } from './stored-hit.js';
+import { hitRepresentation, sendStoredHit, storedHit } from './stored-hit.js';
 import { ageSeconds } from './stored-response.js';
 
 export { httpPathTag };
@@ -114,8 +115,9 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     const publicCookies = resolvePublicCookies(given);
     this.settings = { publicCookies, unkeyedHeaders: given.unkeyedHeaders ?? DEFAULT_UNKEYED_HEADERS };
     const cdnTagHeaders = resolveCdnTagHeaders(given.cdnTagHeaders);
+    const compress = resolveCompression(given.compression);
     const { store, logger } = this;
-    this.pages = new HttpPageLoader({ stack, store, logger, publicCookies, cdnTagHeaders });
+    this.pages = new HttpPageLoader({ stack, store, logger, publicCookies, cdnTagHeaders, compress });
   }
 
   /** Waits for the background refreshes in progress (while the cache stack is still open); no new one starts. */
@@ -171,11 +173,11 @@ export class HttpCacheInterceptor implements NestInterceptor, OnModuleDestroy {
     if (stored === undefined) return NOT_IN_L1;
     const now = Date.now();
     if (freshness(stored, route.policy, now) !== 'fresh') return NOT_IN_L1;
-    // The usual hit, a text page with the route's status and no `If-None-Match`: its headers and
-    // body prepared once per stored response (stored-hit.ts), no answer object built.
+    // The usual hit, a page with the route's status and no `If-None-Match`: its headers and body
+    // prepared once per stored response and representation (stored-hit.ts), no answer object built.
     const hit =
       stored.status === route.status && req.headers['if-none-match'] === undefined
-        ? storedHit(stored)
+        ? storedHit(stored, hitRepresentation(stored, req.headers))
         : undefined;
     if (hit === undefined) return this.send(req, res, route, replayResponse(req, stored, 'HIT', now));
     if (this.events.has('http:response')) {

@@ -189,6 +189,15 @@ export interface HttpCacheModuleOptions {
    * @default []
    */
   readonly cdnTagHeaders?: readonly CdnTagHeader[];
+  /**
+   * Store compressible pages (text, JSON, XML, JavaScript, SVG… of 1 KB or more) compressed too,
+   * in `br` and `gzip`, once when they are stored; every answer then goes in the coding its
+   * request's `Accept-Encoding` selects, with `Content-Encoding` and `Vary: Accept-Encoding`, and
+   * a compression middleware leaves it alone. `false`: pages are stored and sent as the handler
+   * made them (a compression middleware then compresses each answer itself).
+   * @default true
+   */
+  readonly compression?: boolean;
 }
 
 /** A response header that carries the route's tags to a CDN (see `cdnTagHeaders`). */

@@ -8,16 +8,18 @@ import { type CallHandler, HttpException, type Logger } from '@nestjs/common';
 import type { CacheStack } from '@strata/core';
 import { lastValueFrom } from 'rxjs';
 import { cdnTagHeaders } from './cdn-tags.js';
+import { type CodedBodies, compressBody, shouldCompress } from './content-coding.js';
 import { variantKey } from './http-cache-key.js';
 import type { CdnTagHeader } from './http-cache.options.js';
 import type { HttpCachePlan } from './http-cache-plan.js';
-import { captureResponse, errorBody, missResponse } from './http-cache-response.js';
+import { type CapturedResponse, captureResponse, errorBody, missResponse } from './http-cache-response.js';
 import type { HttpCacheRoute } from './http-cache-routes.js';
 import type { ExchangeRequest, ExchangeResponse } from './http-exchange.js';
-import { type BytesAnswer, isStreamingValue } from './http-response-body.js';
+import { bodyBytes, bodyLength, type BytesAnswer, isStreamingValue } from './http-response-body.js';
 import type { HttpResponseStore } from './http-response.store.js';
 import { storedLifetimeMs } from './stale-responses.js';
 import { checkStorableResponse } from './storable-response.js';
+import { rememberRepresentations } from './stored-representation.js';
 import { type StoredResponse, toStoredResponse } from './stored-response.js';
 
 /** The outcome of a request that used the cache, also seen by the requests that waited for it. */
@@ -38,6 +40,8 @@ export interface PageLoaderDeps {
   readonly logger: Logger;
   readonly publicCookies: ReadonlySet<string>;
   readonly cdnTagHeaders: readonly CdnTagHeader[];
+  /** Store compressible pages in content codings too (`HttpCacheModuleOptions.compression`). */
+  readonly compress: boolean;
 }
 
 /** Runs a cached route's handler on a miss (or a refresh) and stores its page. */
@@ -100,12 +104,15 @@ export class HttpPageLoader {
     );
     let stored: StoredResponse | undefined;
     if (decision.ok) {
+      // Compressed once, here, in every stored coding: hits send the coding each asks for.
+      const codings = await this.codingsOf(captured);
       const storedAt = Date.now();
       const candidate = toStoredResponse({
         ...captured,
         storedAt,
         tags: plan.tags,
         freshUntil: normal ? storedAt + ttlMs : undefined,
+        codings,
       });
       try {
         const lifetimeMs = normal ? storedLifetimeMs(policy, ttlMs) : ttlMs;
@@ -116,6 +123,7 @@ export class HttpPageLoader {
           sensitive: route.scope === 'private',
         });
         stored = candidate;
+        if (codings !== undefined) rememberRepresentations(candidate, captured.body, codings);
       } catch (error) {
         // A response that could not be stored is still sent; waiters run their own handler.
         this.deps.logger.warn(
@@ -124,6 +132,17 @@ export class HttpPageLoader {
       }
     }
     const variant = variantKey(captured.varyNames, req.headers);
-    return { kind: 'miss', answer: missResponse(req, captured), stored, variant };
+    return { kind: 'miss', answer: missResponse(req, captured, stored), stored, variant };
+  }
+
+  /** The page's body in content codings, when it is worth compressing (see `shouldCompress`). */
+  private async codingsOf(captured: CapturedResponse): Promise<CodedBodies | undefined> {
+    if (!this.deps.compress) return undefined;
+    const candidate = {
+      status: captured.status,
+      headers: captured.headers,
+      bodyLength: bodyLength(captured.body),
+    };
+    return shouldCompress(candidate) ? compressBody(bodyBytes(captured.body)) : undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
@@ -46,10 +47,18 @@ const answer = (
   body,
 });
 
+/** What the response receives when Nest's Express reply pipes the file into it. */
 async function streamedBytes(file: StreamableFile): Promise<Buffer> {
+  const sink = new PassThrough();
+  const done = text(sink);
+  file.getStream().pipe(sink);
+  return Buffer.from(await done, 'latin1');
+}
+
+async function text(stream: PassThrough): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of file.getStream()) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('latin1');
 }
 
 describe('serializeBody', () => {

@@ -193,13 +193,16 @@ export class HttpResponseStore {
       // Pages are only read: L1 hands out the stored object instead of decoding it per hit.
       share: true,
     };
+    // A page stored in its content codings is compressed already: the stack's own compression
+    // would only spend CPU on base64 of compressed bytes (it shrinks by a quarter at best).
+    const page = stored.bodyEncoding === 'coded' ? { ...options, compress: false } : options;
     if (stored.varyNames.length === 0) {
-      await this.stack.set(primary, stored, options);
+      await this.stack.set(primary, stored, page);
       return;
     }
     const variant = variantKey(stored.varyNames, request);
     const index: VaryIndex = { v: 1, kind: 'vary', varyNames: stored.varyNames };
-    await this.stack.set(variantEntryKey(primary, variant), stored, options);
+    await this.stack.set(variantEntryKey(primary, variant), stored, page);
     await this.stack.set(primary, index, options);
   }
 }

@@ -207,3 +207,43 @@ describe('isStoredResponse', () => {
     for (const value of broken) expect(isStoredResponse(value)).toBe(false);
   });
 });
+
+describe('isStoredResponse with codings', () => {
+  const coded = (): Record<string, unknown> =>
+    JSON.parse(
+      JSON.stringify(
+        toStoredResponse({
+          status: 200,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: 'x'.repeat(2000),
+          etag: '"c"',
+          storedAt: 1,
+          codings: { br: Buffer.from([1, 2, 3]), gzip: Buffer.from([4, 5]) },
+        }),
+      ),
+    ) as Record<string, unknown>;
+
+  it('accepts a coded page, through the value codec too', () => {
+    expect(isStoredResponse(coded())).toBe(true);
+    expect(isStoredResponse(decodeValue(encodeValue(coded())))).toBe(true);
+  });
+
+  it('rejects codings that do not agree with the body', () => {
+    const valid = coded();
+    const broken: unknown[] = [
+      // A version 2 entry (no codings), left by an older release.
+      { ...valid, v: 2 },
+      { ...valid, body: 'x' },
+      { ...valid, codings: undefined },
+      { ...valid, codings: {} },
+      { ...valid, codings: null },
+      { ...valid, codings: ['br'] },
+      { ...valid, codings: { br: '' } },
+      { ...valid, codings: { br: 1 } },
+      { ...valid, codings: { deflate: 'AAAA' } },
+      { ...valid, bodyEncoding: 'utf8' },
+      { ...store(), codings: { br: 'AAAA' } },
+    ];
+    for (const value of broken) expect(isStoredResponse(value)).toBe(false);
+  });
+});

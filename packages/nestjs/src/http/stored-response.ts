@@ -7,14 +7,21 @@
  * @module
  */
 import { isUtf8 } from 'node:buffer';
+import {
+  type CodedBodies,
+  type ContentCoding,
+  CONTENT_CODINGS,
+  varyWithAcceptEncoding,
+} from './content-coding.js';
 import { type HeaderValue, splitList } from './http-headers.js';
 import type { ResponseBody } from './http-response-body.js';
 
 /**
  * Version of {@link StoredResponse}'s shape; an entry of another version reads as a miss.
- * 2: the body is text when it is UTF-8 (`bodyEncoding`); 1 stored base64 only.
+ * 3: a compressible page is stored coded (`bodyEncoding: 'coded'`, `codings`); 2 had no codings;
+ * 1 stored base64 only.
  */
-export const STORED_RESPONSE_VERSION = 2;
+export const STORED_RESPONSE_VERSION = 3;
 
 /** An HTTP response as the cache keeps it. */
 export interface StoredResponse {
@@ -24,13 +31,23 @@ export interface StoredResponse {
   readonly status: number;
   /** Lowercase names; without hop-by-hop headers, `Set-Cookie`, `Content-Length` and `Age`. */
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
-  /** The body: its text when {@link StoredResponse.bodyEncoding} is `utf8`, else its bytes in base64. */
+  /**
+   * The body: its text when {@link StoredResponse.bodyEncoding} is `utf8`, its bytes in base64
+   * when `base64`, empty when `coded` (the identity bytes are those of any coding, decoded).
+   */
   readonly body: string;
   /**
    * `utf8` for a body that is valid UTF-8 (JSON, text: stored and sent as the string, with no
-   * conversion on a hit), `base64` for other bytes.
+   * conversion on a hit), `base64` for other bytes, `coded` for a page stored only in its
+   * {@link StoredResponse.codings}.
    */
-  readonly bodyEncoding: 'utf8' | 'base64';
+  readonly bodyEncoding: 'utf8' | 'base64' | 'coded';
+  /**
+   * With `bodyEncoding: 'coded'` only: the body in each content coding it was stored in (at least
+   * one), in base64. Its `headers.vary` then names `Accept-Encoding`, which its `varyNames` do not:
+   * every representation lives in this one entry.
+   */
+  readonly codings?: Readonly<Partial<Record<ContentCoding, string>>>;
   /** The `ETag` sent with the response (also in `headers.etag`). */
   readonly etag: string;
   /** When it was stored, in ms since the epoch. */
@@ -108,17 +125,24 @@ export interface StoredResponseInput {
   readonly tags?: readonly string[];
   /** See {@link StoredResponse.freshUntil}. */
   readonly freshUntil?: number;
+  /**
+   * The body in content codings (see `compressBody`): when one is given, the page is stored
+   * `coded`, without its identity bytes, and its `Vary` gains `Accept-Encoding`.
+   */
+  readonly codings?: CodedBodies;
 }
 
 /** Builds the stored form; `etag` is also written to `headers.etag`. */
 export function toStoredResponse(input: StoredResponseInput): StoredResponse {
   const headers = storableHeaders(input.headers);
   headers.etag = input.etag;
+  const codings = storableCodings(input.codings);
+  if (codings !== undefined) headers.vary = varyWithAcceptEncoding(headers.vary);
   return {
     v: STORED_RESPONSE_VERSION,
     status: input.status,
     headers,
-    ...storableBody(input.body),
+    ...(codings === undefined ? storableBody(input.body) : { body: '', bodyEncoding: 'coded', codings }),
     etag: input.etag,
     storedAt: input.storedAt,
     varyNames: [...(input.varyNames ?? [])],
@@ -136,13 +160,39 @@ function storableBody(body: ResponseBody | Uint8Array): Pick<StoredResponse, 'bo
   return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
 }
 
+function storableCodings(coded: CodedBodies | undefined): StoredResponse['codings'] {
+  if (coded === undefined) return undefined;
+  const codings: Partial<Record<ContentCoding, string>> = {};
+  let any = false;
+  for (const coding of CONTENT_CODINGS) {
+    const bytes = coded[coding];
+    if (bytes === undefined) continue;
+    codings[coding] = bytes.toString('base64');
+    any = true;
+  }
+  return any ? codings : undefined;
+}
+
 /**
- * The body of a stored response, to send: the stored string itself for a UTF-8 body (no copy,
- * no decoding), the decoded bytes otherwise.
+ * The body of a stored response that is not `coded`, to send: the stored string itself for a
+ * UTF-8 body (no copy, no decoding), the decoded bytes otherwise. A `coded` page's bodies come
+ * from `storedRepresentation` (stored-representation.ts).
  */
 export function storedBody(stored: Pick<StoredResponse, 'body' | 'bodyEncoding'>): ResponseBody {
   return stored.bodyEncoding === 'utf8' ? stored.body : Buffer.from(stored.body, 'base64');
 }
+
+/** The codings a stored page holds, in {@link CONTENT_CODINGS} order (none unless `coded`). */
+export function storedCodings(stored: Pick<StoredResponse, 'codings'>): readonly ContentCoding[] {
+  const { codings } = stored;
+  if (codings === undefined) return NO_CODINGS;
+  // Nearly every coded page has both: no new array per hit for it.
+  if (codings.br !== undefined && codings.gzip !== undefined) return BOTH_CODINGS;
+  return CONTENT_CODINGS.filter((coding) => codings[coding] !== undefined);
+}
+
+const NO_CODINGS: readonly ContentCoding[] = Object.freeze([]);
+const BOTH_CODINGS: readonly ContentCoding[] = CONTENT_CODINGS;
 
 /** The `Age` of a stored response in whole seconds (RFC 9111 §5.1); never negative, even with clock skew. */
 export function ageSeconds(stored: Pick<StoredResponse, 'storedAt'>, now: number): number {
@@ -151,6 +201,28 @@ export function ageSeconds(stored: Pick<StoredResponse, 'storedAt'>, now: number
 
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'string');
+
+/**
+ * A body and its codings agree: `coded` with an empty body and one or more codings (known names,
+ * non-empty strings), any other encoding without codings.
+ */
+function isStoredBody(entry: Record<string, unknown>): boolean {
+  if (typeof entry.body !== 'string') return false;
+  if (entry.bodyEncoding === 'utf8' || entry.bodyEncoding === 'base64') return entry.codings === undefined;
+  if (entry.bodyEncoding !== 'coded' || entry.body !== '') return false;
+  const codings = entry.codings;
+  if (codings === null || typeof codings !== 'object' || Array.isArray(codings)) return false;
+  const names = Object.keys(codings);
+  return (
+    names.length > 0 &&
+    names.every((name) => {
+      const value = (codings as Record<string, unknown>)[name];
+      return (
+        (CONTENT_CODINGS as readonly string[]).includes(name) && typeof value === 'string' && value.length > 0
+      );
+    })
+  );
+}
 
 /**
  * True when `value` (read back from a store) has the current stored shape. Anything else, an
@@ -163,8 +235,7 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
   return (
     entry.v === STORED_RESPONSE_VERSION &&
     Number.isInteger(entry.status) &&
-    typeof entry.body === 'string' &&
-    (entry.bodyEncoding === 'utf8' || entry.bodyEncoding === 'base64') &&
+    isStoredBody(entry) &&
     typeof entry.etag === 'string' &&
     typeof entry.storedAt === 'number' &&
     isStringArray(entry.varyNames) &&

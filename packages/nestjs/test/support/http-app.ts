@@ -13,6 +13,8 @@ export interface HttpAppSetup {
   readonly fastify?: ConstructorParameters<typeof FastifyAdapter>[0];
   /** Express settings, applied before listening (`{ 'query parser': 'extended' }`). */
   readonly express?: Readonly<Record<string, unknown>>;
+  /** Runs before the app listens: middleware (`app.use(…)`), Fastify plugins (`app.register(…)`). */
+  readonly configure?: (app: INestApplication) => void | Promise<void>;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function createHttpCacheApp(
     const express = app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): unknown };
     for (const [name, value] of Object.entries(setup.express ?? {})) express.set(name, value);
   }
+  await setup.configure?.(app);
   await app.listen(0, '127.0.0.1');
   if (adapter === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app;
