@@ -10,7 +10,6 @@
 export { CacheStack } from './stack/cache-stack.js';
 export type { GetOptions, LoadOptions, ReadOptions, WriteOptions } from './options/call-options.js';
 export type { CacheStackOptions } from './options/cache-stack.options.js';
-export type { CompressionOptions, EncryptionOptions } from './options/at-rest.options.js';
 export type { Duration } from './duration/duration.js';
 export { MAX_TTL_MS } from './ttl/ttl-limits.js';
 
