@@ -131,7 +131,7 @@ function rows(adapter: HttpAdapterKind, samples: Samples): ResultRow[] {
     const s = of.get(coded) ?? [];
     const b = of.get(identity) ?? [];
     return {
-      scenario: '15',
+      scenario: '16',
       subject: `${coded}: ${metric}`,
       subjectValue: format(median(s)),
       baseline: `${identity}: ${metric}`,
@@ -170,7 +170,7 @@ export async function httpCompressedScenario(): Promise<ScenarioResult> {
     .flatMap(([, s]) => [...s.runs].map(([name, n]) => `${name}: ${n} handler runs`))
     .join('; ');
   return {
-    title: `15. Compressed pages: pre-compressed hit vs identity hit + compression middleware, ${CONNECTIONS} connections`,
+    title: `16. Compressed pages: pre-compressed hit vs identity hit + compression middleware, ${CONNECTIONS} connections`,
     method: `Each subject is a Nest app (logger off) in its own child process, under Strata's HttpCacheInterceptor with StrataModule.forRoot defaults (memory), serving GET ${PAGE_PATH} (@HttpCache({ ttl: '1m' })) whose handler returns makeLargeValue(${PAGE_BYTES}) (10 KB of varied JSON), behind the adapter's usual compression middleware with its defaults (compression 1.8 on Express, @fastify/compress 9 on Fastify; both brotli quality 4 for br). Subject: HttpCacheModule.forRoot({}), the page stored in br and gzip once, each hit sending the stored br bytes (the middleware skips a response with Content-Encoding). Baseline: HttpCacheModule.forRoot({ compression: false }), the page stored as identity and compressed by the middleware on every hit. Every request carries Accept-Encoding: ${ACCEPT_ENCODING}; before timing, both answer Content-Encoding: br, X-Cache: HIT, and bytes that decode to the page's JSON. Load: autocannon 9 in the bench process, ${CONNECTIONS} keep-alive connections${plan.pinned ? `; each server child on CPU ${plan.serverCpu}, the bench process on CPU ${plan.generatorCpu}` : `; nothing pinned (${plan.why})`}. Per adapter: one ${WARMUP_SECONDS} s warm-up run per subject, then ${ROUNDS} rounds of ${ROUND_SECONDS} s, both subjects once per round (order alternating). Ratio: median of the per-round ratios, interquartile range in brackets; values: medians.`,
     rows: measured.flatMap(([adapter, samples]) => rows(adapter, samples)),
     notes: [`Handler runs over the whole scenario: ${runs}.`],
