@@ -80,6 +80,8 @@ function referenceHeaders(): Record<string, string> {
     'content-type': 'application/json; charset=utf-8',
     etag: `"${createHash('sha256').update(VALUE_JSON).digest('base64url')}"`,
     'cache-control': 'max-age=60',
+    // The page is stored in its content codings too (1 KB of JSON), so a hit says it varies by them.
+    vary: 'Accept-Encoding',
     age: '0',
     'x-cache': 'HIT',
   };
@@ -87,7 +89,7 @@ function referenceHeaders(): Record<string, string> {
 
 /**
  * The reference, not a cache: every request answered with the value's JSON computed once, with
- * the headers a Strata hit sends (Content-Type, a strong ETag, Cache-Control, Age, X-Cache), the
+ * the headers a Strata hit sends (Content-Type, a strong ETag, Cache-Control, Vary, Age, X-Cache), the
  * handler never run. The least an interceptor answering from a cache can do: each adapter's
  * cheapest way to set the headers (Node's `setHeader` on Express, one `reply.headers()` on
  * Fastify), then the string, which both adapters send as it is.
