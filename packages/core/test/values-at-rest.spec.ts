@@ -191,11 +191,17 @@ describe('values at rest in Redis', () => {
     });
 
     it('keeps decrypted values in L1 only: an L1 hit costs no decryption, and Redis holds ciphertext', async () => {
-      const a = await one(encrypted());
+      const [a, b] = await two(encrypted());
       await a.set('order:1', SECRET, { sensitive: true });
+      // B fills its L1 from Redis: what it keeps is the encoded value in clear, not the ciphertext.
+      expect(await b.get('order:1', { sensitive: true })).toEqual(SECRET);
+      const kept = engineOf(b).l1?.lookup(fullKey(b, 'order:1'), Date.now());
+      expect(kept?.entry.value).toBe(`j${JSON.stringify(SECRET)}`);
+      expect(await redis.admin.get(fullKey(a, 'order:1'))).not.toContain('Lovelace');
+      // Redis loses it; each instance's own memory still answers, with no Redis read.
       await redis.admin.flushall();
-      // Redis lost it; the instance's own memory still answers.
       expect(await a.get('order:1', { sensitive: true })).toEqual(SECRET);
+      expect(await b.get('order:1', { sensitive: true })).toEqual(SECRET);
     });
 
     it('refuses a sensitive call on a Redis stack without keys; a memory-only stack keeps it in process', async () => {
