@@ -137,6 +137,60 @@ describe('CacheStack on a Redis Cluster', () => {
       await stack.close();
     }
   });
+
+  it('journals a sensitive write-behind cache encrypted in every partition, and reads it back from another instance', async () => {
+    const prefix = uniquePrefix();
+    const encryption = { keys: { k1: randomBytes(32) }, current: 'k1' };
+    const [one, two] = await Promise.all(
+      [0, 1].map(() => connected({ prefix, l1: false, redis: { client }, encryption })),
+    );
+    const written: WriteRecord<{ card: string }>[] = [];
+    const writer = {
+      writeMany: async (records: readonly WriteRecord<{ card: string }>[]) => void written.push(...records),
+      deleteMany: async () => undefined,
+    };
+    const config = { name: 'orders', writer, sensitive: true, flushInterval: '10s' } as const;
+    const [a, b] = await Promise.all(
+      [one, two].map((stack) => new WriteBehindStrategy(stack as CacheStack).bind<{ card: string }>(config)),
+    );
+    try {
+      const keys = Array.from({ length: 8 }, (_, i) => `order-${i}`);
+      for (const key of keys) await a?.set(key, { card: `4111-${key}` });
+      // Entries, stream records and pending hashes hold ciphertext only, on every node.
+      let seen = 0;
+      for (const node of cluster.nodes) {
+        const raw = new (await import('ioredis')).Redis(node.port, node.host);
+        try {
+          // Replicas too: they answer reads of what they hold once told READONLY.
+          await raw.call('READONLY');
+          for (const key of await raw.keys(`*${prefix}*`)) {
+            const type = await raw.type(key);
+            const text =
+              type === 'string'
+                ? ((await raw.get(key)) ?? '')
+                : type === 'hash'
+                  ? JSON.stringify(await raw.hgetall(key))
+                  : type === 'stream'
+                    ? JSON.stringify(await raw.xrange(key, '-', '+'))
+                    : '';
+            expect(text).not.toContain('4111');
+            seen++;
+          }
+        } finally {
+          raw.disconnect();
+        }
+      }
+      expect(seen).toBeGreaterThan(keys.length);
+      for (const key of keys) expect(await b?.get(key)).toEqual({ card: `4111-${key}` });
+      await a?.flush();
+      expect(written.map((record) => record.value.card).sort()).toEqual(
+        keys.map((key) => `4111-${key}`).sort(),
+      );
+    } finally {
+      await Promise.all([a?.close(), b?.close()]);
+      await Promise.all([one?.close(), two?.close()]);
+    }
+  });
 });
 
 // Last in the file: it leaves one primary dead (its replica promoted in its place).
