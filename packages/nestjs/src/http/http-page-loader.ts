@@ -143,6 +143,13 @@ export class HttpPageLoader {
       headers: captured.headers,
       bodyLength: bodyLength(captured.body),
     };
-    return shouldCompress(candidate) ? compressBody(bodyBytes(captured.body)) : undefined;
+    if (!shouldCompress(candidate)) return undefined;
+    try {
+      return await compressBody(bodyBytes(captured.body));
+    } catch (error) {
+      // Never an error for the client: the page is stored (and sent) as the handler made it.
+      this.deps.logger.warn(`A page could not be compressed, stored without codings: ${String(error)}`);
+      return undefined;
+    }
   }
 }
