@@ -1,5 +1,5 @@
-import { SEAL_ENCRYPT, type SealFlags, type StoredValueCodec } from './stored-value.codec.js';
-import { isCurrentEncoding, type EncodedValue } from './value.codec.js';
+import { isEncrypted, SEAL_ENCRYPT, type SealFlags, type StoredValueCodec } from './stored-value.codec.js';
+import { isCurrentEncoding, isLegacyEncoding, type EncodedValue } from './value.codec.js';
 
 /**
  * Version of the stored entry layout. An entry whose version Strata does not know (written by an
@@ -86,7 +86,7 @@ const HEADER_PREFIX = `S${ENTRY_FORMAT_VERSION}|`;
 
 /**
  * Parses the Redis form of an entry; `undefined` for delete markers, unknown formats, values
- * in an earlier release's typed encoding (see `isCurrentEncoding`), and values `values` cannot
+ * in an earlier release's typed encoding (see `isLegacyEncoding`), and values `values` cannot
  * open (of an unknown kind, encrypted under an unknown key or tampered with: see
  * `StoredValueCodec.open`; without `values`, every compressed or encrypted value).
  *
@@ -113,13 +113,12 @@ export function parseEntry(raw: string, key = '', values?: StoredValueCodec): Ca
   }
   let value = raw.slice(position);
   let seal: SealFlags | undefined;
-  const kind = value.charCodeAt(0);
-  if (kind !== 0x6a /* j */ && kind !== 0x54 /* T */) {
+  if (!isCurrentEncoding(value)) {
     // A typed value of an earlier release could hold user data that reads back as a tag: a miss.
-    if (!isCurrentEncoding(value) || values === undefined) return undefined;
+    if (isLegacyEncoding(value) || values === undefined) return undefined;
     const opened = values.open(key, raw.slice(headStart, position), value);
     if (opened === undefined) return undefined;
-    if (kind === 0x45 /* E */) seal = SEAL_ENCRYPT;
+    if (isEncrypted(value)) seal = SEAL_ENCRYPT;
     value = opened;
   }
   const entry: CacheEntry =

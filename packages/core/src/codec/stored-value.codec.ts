@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { EncryptionKeyring } from './encryption-keyring.js';
 import { deflateValue, inflateValue } from './value-compression.js';
+import { isCurrentEncoding, isLegacyEncoding } from './value.codec.js';
 
 /**
  * How a value is to be stored in Redis, as bits: {@link SEAL_ENCRYPT}, {@link SEAL_NO_COMPRESSION}.
@@ -65,11 +66,6 @@ const SALT_CHARS = 22;
 export class StoredValueCodec {
   constructor(private readonly options: StoredValueCodecOptions) {}
 
-  /** Whether sensitive values can be stored (keys are configured). */
-  get encrypts(): boolean {
-    return this.options.keyring !== undefined;
-  }
-
   /** Reports an entry read as a miss because it could not be read (see {@link UnreadableReason}). */
   unreadable(entryKey: string, reason: UnreadableReason): void {
     this.options.onUnreadable?.(entryKey, reason);
@@ -122,13 +118,13 @@ export class StoredValueCodec {
    * be read: then the read is a miss, never an error and never the stored bytes.
    */
   open(entryKey: string, head: string, stored: string): string | undefined {
-    const kind = stored.charCodeAt(0);
     // `t`: an earlier release's typed kind, which only journals still hold (entries refuse it first).
-    if (kind === 0x6a /* j */ || kind === 0x54 /* T */ || kind === 0x74 /* t */) return stored;
+    if (isCurrentEncoding(stored) || isLegacyEncoding(stored)) return stored;
+    const kind = stored.charCodeAt(0);
     let reason: UnreadableReason;
     if (kind === COMPRESSED) {
       const encoded = inflateValue(Buffer.from(stored.slice(1), 'base64'), this.options.maxValueBytes);
-      if (encoded !== undefined && isPlainKind(encoded)) return encoded;
+      if (encoded !== undefined && isCurrentEncoding(encoded)) return encoded;
       reason = 'corrupt';
     } else if (kind === ENCRYPTED) {
       const opened = this.decrypt(entryKey, head, stored);
@@ -169,14 +165,13 @@ export class StoredValueCodec {
         : plain[0] === PLAIN_BYTES
           ? plain.toString('utf8', 1)
           : undefined;
-    return encoded !== undefined && isPlainKind(encoded) ? encoded : { reason: 'corrupt' };
+    return encoded !== undefined && isCurrentEncoding(encoded) ? encoded : { reason: 'corrupt' };
   }
 }
 
-/** An encoded value of this release's kinds (`j`, `T`): what a sealed value must hold. */
-function isPlainKind(encoded: string): boolean {
-  const kind = encoded.charCodeAt(0);
-  return kind === 0x6a /* j */ || kind === 0x54; /* T */
+/** Whether a stored value is encrypted (`E`): its entry was written sensitive. */
+export function isEncrypted(stored: string): boolean {
+  return stored.charCodeAt(0) === ENCRYPTED;
 }
 
 /**

@@ -10,7 +10,7 @@ import { UncacheableValueError } from '../errors/uncacheable-value.error.js';
  *
  * `t` is the typed kind of earlier releases, same layout: {@link decodeValue} still reads it (a
  * write-behind journal may hold such values), but an entry read from Redis with it is a miss
- * ({@link isCurrentEncoding}): those releases could read an object's own `$t` data as a tag.
+ * ({@link isLegacyEncoding}): those releases could read an object's own `$t` data as a tag.
  */
 export type EncodedValue = string;
 
@@ -63,11 +63,22 @@ export function decodeValue(encoded: EncodedValue): unknown {
 }
 
 /**
- * Whether a stored value is in this release's encoding. An entry whose value is not (an earlier
- * release's typed `t`) is read as a miss: such a value could hold user data read back as a tag.
+ * Whether a value is in this release's encoding (`j` or `T`), as {@link encodeValue} makes it: not
+ * an earlier release's typed `t` (see {@link isLegacyEncoding}), nor a stored form (compressed,
+ * encrypted: `StoredValueCodec`), nor anything else.
  */
 export function isCurrentEncoding(encoded: EncodedValue): boolean {
-  return encoded.charCodeAt(0) !== LEGACY_TYPED;
+  const kind = encoded.charCodeAt(0);
+  return kind === 0x6a /* j */ || kind === 0x54; /* T */
+}
+
+/**
+ * Whether a value is in an earlier release's typed encoding (`t`). An entry holding one is read as
+ * a miss (such a value could hold user data read back as a tag); a write-behind journal may still
+ * hold one, and {@link decodeValue} reads it.
+ */
+export function isLegacyEncoding(encoded: EncodedValue): boolean {
+  return encoded.charCodeAt(0) === LEGACY_TYPED;
 }
 
 const MAX_DEPTH = 1000;

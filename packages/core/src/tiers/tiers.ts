@@ -81,13 +81,13 @@ export class Tiers {
    * @throws StrataConfigError when the stack has Redis and no `encryption` keys.
    */
   markSensitive(namespace: string, option: string): void {
-    if (this.options.atRest.keyring === undefined && this.l2 !== undefined)
-      throw new StrataConfigError(
-        option,
-        true,
-        "a sensitive cache needs the stack's `encryption` keys to be stored in Redis",
-      );
+    if (this.#refusesSensitive) throw sensitiveWithoutKeys(option);
     this.#sensitive.add(namespace);
+  }
+
+  /** A stack with Redis and no `encryption` keys: a sensitive entry could only be stored in clear. */
+  get #refusesSensitive(): boolean {
+    return this.options.atRest.keyring === undefined && this.l2 !== undefined;
   }
 
   /** Whether `close` was called: loads no longer start. */
@@ -105,22 +105,21 @@ export class Tiers {
    * `sensitive` or its namespace is listed in `encryption.namespaces`; never compressed with
    * `compress: false`.
    *
+   * @param option - named in the error (a decorator checked at boot names itself).
    * @throws StrataConfigError when the call is sensitive, the stack has Redis, and no `encryption`
    * keys are configured: a sensitive value is never stored in clear.
    */
-  sealOf(options: {
-    readonly namespace?: string;
-    readonly sensitive?: boolean;
-    readonly compress?: boolean;
-  }): SealFlags {
+  sealOf(
+    options: { readonly namespace?: string; readonly sensitive?: boolean; readonly compress?: boolean },
+    option = 'encryption',
+  ): SealFlags {
     const sensitiveNamespaces = this.#sensitive;
-    const keyring = this.options.atRest.keyring;
     let flags = options.compress === false ? SEAL_NO_COMPRESSION : 0;
     if (
       options.sensitive === true ||
       (sensitiveNamespaces.size > 0 && sensitiveNamespaces.has(options.namespace ?? DEFAULT_NAMESPACE))
     ) {
-      if (keyring === undefined && this.l2 !== undefined) throw sensitiveWithoutKeys();
+      if (this.#refusesSensitive) throw sensitiveWithoutKeys(option);
       flags |= SEAL_ENCRYPT;
     }
     return flags;
@@ -155,11 +154,11 @@ export class Tiers {
   }
 }
 
-/** The error of a sensitive call on a stack with Redis and no keys. */
-function sensitiveWithoutKeys(): StrataConfigError {
+/** The error of a sensitive entry (a call, a decorator, a named cache) on a stack with Redis and no keys. */
+function sensitiveWithoutKeys(option: string): StrataConfigError {
   return new StrataConfigError(
-    'encryption',
-    undefined,
+    option,
+    true,
     'a sensitive entry (`sensitive: true`, or a namespace in `encryption.namespaces`) needs encryption keys to be stored in Redis: give `encryption: { keys, current }`',
   );
 }

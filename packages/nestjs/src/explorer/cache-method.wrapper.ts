@@ -115,11 +115,12 @@ function cacheable(method: DecoratedMethod, next: Invoke, options: CacheableOpti
   });
   const tagsOf = listResolver(options.tags);
   const { condition, unless, namespace, sensitive } = options;
-  assertSealable(stack, { namespace, sensitive }, `@Cacheable({ sensitive }) on ${target}`);
+  const engine = engineOf(stack);
+  // At boot: sensitive entries on a stack with Redis and no keys fail here, naming the method.
+  engine.tiers.sealOf({ namespace, sensitive }, `@Cacheable({ sensitive }) on ${target}`);
   // Stale reads: checked now (naming the decorator); the durations given reach getOrLoad in ms.
   const { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh } = options;
   const given = { grace, staleWhileRevalidate, softTimeout, hardTimeout, earlyRefresh };
-  const engine = engineOf(stack);
   const policy = resolveReadPolicy(
     given,
     engine.options.reads,
@@ -183,7 +184,8 @@ function put(
   const tagsOf = listResolver(options.tags);
   const named = namedCacheOf(options, target, namedCache);
   const { namespace, sensitive } = options;
-  assertSealable(stack, { namespace, sensitive }, `@CachePut({ sensitive }) on ${target}`);
+  // At boot: sensitive entries on a stack with Redis and no keys fail here, naming the method.
+  engineOf(stack).tiers.sealOf({ namespace, sensitive }, `@CachePut({ sensitive }) on ${target}`);
   return async (self, args) => {
     // `condition` sees the arguments as they were before the call, as `@Cacheable`'s does.
     const allowed = options.condition === undefined || options.condition(...args);
@@ -294,25 +296,4 @@ function listResolver(value: unknown): ((args: AnyArgs) => readonly string[]) | 
  */
 function lifetimeMs(value: number | string | undefined, option: string): number | undefined {
   return value === undefined ? undefined : toPositiveMs(value, option);
-}
-
-/**
- * Fails the boot when a decorated method's entries are sensitive (its option, or its namespace in
- * `encryption.namespaces`) and cannot be encrypted: a stack with Redis and no keys.
- */
-function assertSealable(
-  stack: CacheStack,
-  options: { readonly namespace?: string; readonly sensitive?: boolean },
-  option: string,
-): void {
-  try {
-    engineOf(stack).tiers.sealOf(options);
-  } catch (error) {
-    if (!(error instanceof StrataConfigError)) throw error;
-    throw new StrataConfigError(
-      option,
-      options.sensitive ?? options.namespace,
-      "sensitive entries need the module's `encryption: { keys, current }` to be stored in Redis",
-    );
-  }
 }

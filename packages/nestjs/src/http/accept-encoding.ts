@@ -18,7 +18,11 @@ const PREFERRED: readonly Representation[] = Object.freeze([...CONTENT_CODINGS, 
 
 /** Clients send a handful of distinct `Accept-Encoding` values: their choices are remembered. */
 const MEMO_SIZE = 256;
-const chosen = new Map<string, Representation>();
+/**
+ * Choices by set of stored codings, then by header value: `storedCodings` hands out one frozen
+ * array per set, so a hit finds its memo by identity and builds no string.
+ */
+const chosen = new WeakMap<readonly ContentCoding[], Map<string, Representation>>();
 
 /**
  * The representation to send, among the stored codings `available` and identity:
@@ -36,12 +40,16 @@ export function selectRepresentation(
   available: readonly ContentCoding[],
 ): Representation {
   if (header === undefined || available.length === 0) return 'identity';
-  const key = `${available.join(',')}\n${header}`;
-  let choice = chosen.get(key);
+  let memo = chosen.get(available);
+  if (memo === undefined) {
+    memo = new Map();
+    chosen.set(available, memo);
+  }
+  let choice = memo.get(header);
   if (choice === undefined) {
     choice = negotiate(header, available);
-    if (chosen.size >= MEMO_SIZE) chosen.clear();
-    chosen.set(key, choice);
+    if (memo.size >= MEMO_SIZE) memo.clear();
+    memo.set(header, choice);
   }
   return choice;
 }

@@ -11,12 +11,11 @@
  * @module
  */
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { selectRepresentation } from './accept-encoding.js';
 import type { Representation } from './content-coding.js';
 import { type HeaderSource, headerString } from './http-headers.js';
 import { expressBytes, isTextAsIsType, type ResponseBody, setHeaderOn } from './http-response-body.js';
-import { storedRepresentation } from './stored-representation.js';
-import { type StoredResponse, storedCodings } from './stored-response.js';
+import { selectedCoding, storedRepresentation } from './stored-representation.js';
+import type { StoredResponse } from './stored-response.js';
 
 /** The headers and body of a stored response, as a hit with the route's status sends them. */
 export interface StoredHit {
@@ -94,11 +93,10 @@ function prepareHit(stored: StoredResponse, coding: Representation): StoredHit |
 
 /**
  * The representation of `stored` a request selects with its `Accept-Encoding` (identity for a
- * page stored without codings; see `selectRepresentation`).
+ * page stored without codings; see `selectedCoding`).
  */
 export function hitRepresentation(stored: StoredResponse, request: HeaderSource): Representation {
-  if (stored.bodyEncoding !== 'coded') return 'identity';
-  return selectRepresentation(headerString(request, 'accept-encoding'), storedCodings(stored));
+  return selectedCoding(stored, headerString(request, 'accept-encoding'));
 }
 
 /**

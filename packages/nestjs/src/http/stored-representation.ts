@@ -33,18 +33,21 @@ type Representations = Partial<Record<Representation, StoredRepresentation>>;
 const prepared = new WeakMap<StoredResponse, Representations>();
 
 /**
- * The representation of `stored` that a request with this `Accept-Encoding` gets (see
+ * Which representation of `stored` a request with this `Accept-Encoding` gets (see
  * `selectRepresentation`): always identity for a page stored without codings.
  */
+export function selectedCoding(stored: StoredResponse, acceptEncoding: string | undefined): Representation {
+  return stored.bodyEncoding === 'coded'
+    ? selectRepresentation(acceptEncoding, storedCodings(stored))
+    : 'identity';
+}
+
+/** The representation of `stored` that a request with this `Accept-Encoding` gets (see {@link selectedCoding}). */
 export function representationFor(
   stored: StoredResponse,
   acceptEncoding: string | undefined,
 ): StoredRepresentation {
-  const coding =
-    stored.bodyEncoding === 'coded'
-      ? selectRepresentation(acceptEncoding, storedCodings(stored))
-      : 'identity';
-  return storedRepresentation(stored, coding);
+  return storedRepresentation(stored, selectedCoding(stored, acceptEncoding));
 }
 
 /** The representation `coding` of `stored` (one of its stored codings, or identity). */

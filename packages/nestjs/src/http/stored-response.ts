@@ -186,13 +186,16 @@ export function storedBody(stored: Pick<StoredResponse, 'body' | 'bodyEncoding'>
 export function storedCodings(stored: Pick<StoredResponse, 'codings'>): readonly ContentCoding[] {
   const { codings } = stored;
   if (codings === undefined) return NO_CODINGS;
-  // Nearly every coded page has both: no new array per hit for it.
-  if (codings.br !== undefined && codings.gzip !== undefined) return BOTH_CODINGS;
-  return CONTENT_CODINGS.filter((coding) => codings[coding] !== undefined);
+  // One frozen array per set of codings: no new array per hit, and negotiation remembers its
+  // choices by array (accept-encoding.ts).
+  if (codings.br !== undefined) return codings.gzip !== undefined ? BOTH_CODINGS : BR_ONLY;
+  return codings.gzip !== undefined ? GZIP_ONLY : NO_CODINGS;
 }
 
 const NO_CODINGS: readonly ContentCoding[] = Object.freeze([]);
 const BOTH_CODINGS: readonly ContentCoding[] = CONTENT_CODINGS;
+const BR_ONLY: readonly ContentCoding[] = Object.freeze(['br'] as const);
+const GZIP_ONLY: readonly ContentCoding[] = Object.freeze(['gzip'] as const);
 
 /** The `Age` of a stored response in whole seconds (RFC 9111 §5.1); never negative, even with clock skew. */
 export function ageSeconds(stored: Pick<StoredResponse, 'storedAt'>, now: number): number {
