@@ -29,7 +29,8 @@ const MAX_RESEND_MS = 2_000;
 interface Batch {
   readonly keys: AnnouncedChanges;
   readonly tags: Set<string>;
-  done: Promise<void>;
+  /** Whether every message of the batch was published. */
+  done: Promise<boolean>;
 }
 
 /**
@@ -63,9 +64,9 @@ export class InvalidationBus {
   private batch: Batch | undefined;
   private readonly unsentKeys: AnnouncedChanges = new Map();
   private readonly unsentTags = new Set<string>();
-  private resend: Promise<void> | undefined;
+  private resend: Promise<boolean> | undefined;
   /** Batches being published: `close` waits for them. */
-  private readonly publishing = new Set<Promise<void>>();
+  private readonly publishing = new Set<Promise<boolean>>();
   private waiters: (() => void)[] = [];
   private rejected = 0;
   /** The next retry of unsent announcements, when some wait. */
@@ -145,17 +146,18 @@ export class InvalidationBus {
   /**
    * Tells the other instances to drop their L1 copies of `keys` (full entry keys) whose version
    * is at most `upTo[i]` (`undefined` or missing: every copy), and to apply the invalidation of
-   * `tags` (full tag or namespace keys). Resolves once published (or, if publishing failed, kept
-   * for the next attempt); never rejects.
+   * `tags` (full tag or namespace keys). Resolves once published, `true`, or, if publishing
+   * failed, kept for the next attempt, `false` (what confirms an invalidation waits for `true`);
+   * never rejects.
    */
   announce(
     keys: readonly string[],
     upTo: readonly (number | undefined)[],
     tags: readonly string[],
-  ): Promise<void> {
+  ): Promise<boolean> {
     let batch = this.batch;
     if (batch === undefined) {
-      const created: Batch = { keys: new Map(), tags: new Set(), done: Promise.resolve() };
+      const created: Batch = { keys: new Map(), tags: new Set(), done: Promise.resolve(true) };
       created.done = Promise.resolve().then(() => {
         if (this.batch === created) this.batch = undefined;
         return this.publish(created.keys, created.tags);
@@ -184,7 +186,8 @@ export class InvalidationBus {
     await this.subscriber?.close();
   }
 
-  private async publish(keys: AnnouncedChanges, tags: Set<string>): Promise<void> {
+  /** Publishes a batch with what waits unsent: whether every message was published. */
+  private async publish(keys: AnnouncedChanges, tags: Set<string>): Promise<boolean> {
     for (const [key, upTo] of this.unsentKeys) addChange(keys, key, upTo);
     for (const tag of this.unsentTags) tags.add(tag);
     this.unsentKeys.clear();
@@ -192,6 +195,7 @@ export class InvalidationBus {
     const keyList = [...keys.keys()];
     const upToList = [...keys.values()];
     const tagList = [...tags];
+    let published = true;
     for (let at = 0; at < Math.max(keyList.length, tagList.length); at += MAX_KEYS_PER_MESSAGE) {
       const chunkKeys = keyList.slice(at, at + MAX_KEYS_PER_MESSAGE);
       const chunkUpTo = upToList.slice(at, at + MAX_KEYS_PER_MESSAGE);
@@ -204,9 +208,12 @@ export class InvalidationBus {
       });
       // Skipped or failed (reported by the guard): kept for the next announcement.
       const sent = await this.run('publish', () => this.client.publish(this.options.channel, message));
-      if (sent === undefined) this.keepUnsent(chunkKeys, chunkUpTo, chunkTags);
-      else this.resendDelayMs = FIRST_RESEND_MS;
+      if (sent === undefined) {
+        this.keepUnsent(chunkKeys, chunkUpTo, chunkTags);
+        published = false;
+      } else this.resendDelayMs = FIRST_RESEND_MS;
     }
+    return published;
   }
 
   private keepUnsent(

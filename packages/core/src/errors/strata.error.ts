@@ -17,7 +17,8 @@ export type StrataErrorCode =
   | 'E_INVALID_TTL'
   | 'E_VALUE_TOO_LARGE'
   | 'E_UNKNOWN_DEAD_LETTER'
-  | 'E_DEAD_LETTER_NOT_REDRIVABLE';
+  | 'E_DEAD_LETTER_NOT_REDRIVABLE'
+  | 'E_INVALIDATION_UNCONFIRMED';
 
 /**
  * Base class of every error Strata throws.

@@ -122,13 +122,18 @@ export class L2Guard extends GuardedCommands {
     return versions;
   }
 
-  /** Invalidates tag/namespace keys in Redis, or remembers them for when Redis is back. */
-  async invalidate(tagKeys: readonly string[]): Promise<void> {
+  /**
+   * Invalidates tag/namespace keys in Redis, or remembers them for when Redis is back.
+   *
+   * @returns Whether Redis acknowledged it now.
+   */
+  async invalidate(tagKeys: readonly string[]): Promise<boolean> {
     const done = await this.run('invalidate', async () => {
       await this.layer.invalidate(tagKeys);
       return true;
     });
     if (done === undefined) this.pending.rememberInvalidations(tagKeys);
+    return done === true;
   }
 
   /**

@@ -12,6 +12,7 @@ import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-opt
 import { callLifetimeMs } from '../ttl/ttl-policy.js';
 import { AnnouncedDeletes } from './announced-deletes.js';
 import { BatchedSets } from './batched-sets.js';
+import { type ConfirmedInvalidation, ConfirmedInvalidations } from './confirmed-invalidations.js';
 import type { EntryWriter } from './entry-writer.js';
 import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
 
@@ -42,6 +43,8 @@ export class WritePath {
   private readonly sets: BatchedSets;
   /** Deletes, announced by their own script call on one Redis server. */
   private readonly deletes: AnnouncedDeletes;
+  /** Invalidations that resolve only once Redis and the bus acknowledged them. */
+  private readonly confirmed: ConfirmedInvalidations;
 
   constructor(
     private readonly tiers: Tiers,
@@ -50,6 +53,7 @@ export class WritePath {
   ) {
     this.sets = new BatchedSets(tiers, writer, changes);
     this.deletes = new AnnouncedDeletes(tiers, changes);
+    this.confirmed = new ConfirmedInvalidations(tiers, () => this.sets.flush());
   }
 
   /** Waits for the script calls of sets still in flight (shutdown). */
@@ -188,6 +192,11 @@ export class WritePath {
     await this.invalidate([this.tiers.keys.namespace(namespace)]);
     if (this.tiers.events.has('invalidate:namespace'))
       this.tiers.events.emit('invalidate:namespace', { cache: namespace });
+  }
+
+  /** See {@link ConfirmedInvalidations}: throws `InvalidationUnconfirmedError` unless it landed. */
+  invalidateConfirmed(request: ConfirmedInvalidation): Promise<void> {
+    return this.confirmed.apply(request);
   }
 
   private async invalidate(tagKeys: readonly string[]): Promise<void> {
