@@ -30,7 +30,7 @@ export type {
 /** Start a PostgreSQL server (external, container or local binaries). */
 export { startPostgres } from './postgres-server.fixture.js';
 /** Handle and options of a PostgreSQL test server. */
-export type { PostgresServer, StartPostgresOptions } from './postgres-server.types.js';
+export type { PostgresServer, PostgresSettings, StartPostgresOptions } from './postgres-server.types.js';
 /** The typed error every fixture rejects with, and its codes. */
 export { TestServerError, type TestServerErrorCode } from './test-server.error.js';
 /** Ask the kernel for a free loopback port. */

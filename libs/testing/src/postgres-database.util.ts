@@ -26,6 +26,35 @@ export async function runSql(url: string, statements: readonly string[], timeout
 }
 
 /**
+ * Runs one query on a short-lived connection and returns its rows.
+ *
+ * @param url - Connection URL.
+ * @param sql - The query, with `$1`… placeholders.
+ * @param values - Values for the placeholders.
+ * @param timeoutMs - Limit for connecting and for the query.
+ * @returns The result rows.
+ */
+export async function queryRows<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values: readonly unknown[] = [],
+  timeoutMs = 10_000,
+): Promise<T[]> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.query<T>(sql, [...values])).rows;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
  * One readiness check: connects and runs `select 1`.
  *
  * @param url - Connection URL.

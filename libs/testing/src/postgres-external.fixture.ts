@@ -1,5 +1,6 @@
 import { createDatabaseOn, dropDatabaseOn } from './postgres-database.util.js';
-import type { PostgresServer } from './postgres-server.types.js';
+import type { PostgresServer, PostgresSettings } from './postgres-server.types.js';
+import { checkPostgresSettings } from './postgres-settings.util.js';
 import { EXTERNAL_SERVER_MESSAGE, TestServerError } from './test-server.error.js';
 
 const refuse = (): Promise<never> =>
@@ -8,11 +9,16 @@ const refuse = (): Promise<never> =>
 /**
  * Wraps a PostgreSQL server this test did not start (from `DATABASE_URL`). `createDatabase()` works
  * and `dispose()` drops the databases it created; stop, kill and restart reject with `E_EXTERNAL_SERVER`.
+ * Such a server cannot be reconfigured, so requested settings are checked against it instead.
  *
  * @param url - The server's URL, e.g. `postgres://app:secret@ci-db:5432/app`.
+ * @param settings - Settings the test needs: a string must equal the server's value, a number is a minimum.
  * @returns A handle with `external: true`.
+ * @throws TestServerError `E_EXTERNAL_SERVER` naming each setting the server lacks, with its current
+ *   value, what is needed and the `ALTER SYSTEM` fix; `E_START_FAILED` for a malformed setting.
  */
-export function externalPostgres(url: string): PostgresServer {
+export async function externalPostgres(url: string, settings?: PostgresSettings): Promise<PostgresServer> {
+  await checkPostgresSettings(url, settings);
   const parsed = new URL(url);
   const created = new Set<string>();
   const dispose = async (): Promise<void> => {

@@ -10,7 +10,8 @@ import {
   type RunAsUser,
 } from './postgres-binaries.util.js';
 import { createDatabaseOn, pingPostgres } from './postgres-database.util.js';
-import type { PostgresServer } from './postgres-server.types.js';
+import type { PostgresServer, PostgresSettings } from './postgres-server.types.js';
+import { postgresSettingArgs } from './postgres-settings.util.js';
 import { SerialQueue } from './serial-queue.util.js';
 import { makeTempDir, removeTempDir } from './temp-dir.util.js';
 import { TestServerError } from './test-server.error.js';
@@ -49,6 +50,7 @@ class LocalPostgresServer implements PostgresServer {
     private readonly dir: string,
     readonly port: number,
     private readonly runAs: RunAsUser | undefined,
+    private readonly settingArgs: readonly string[],
   ) {
     this.url = `postgres://${USER}@${HOST}:${port}/${DATABASE}`;
   }
@@ -59,6 +61,7 @@ class LocalPostgresServer implements PostgresServer {
    * `fsync=off` and `full_page_writes=off` only matter if the *machine* crashes, so they cost
    * nothing in a test. `synchronous_commit=off` is deliberately NOT set: it lets a commit return
    * before its WAL is written, so `kill()` would lose the last ~200 ms of committed rows.
+   * The caller's settings come last, so they win; `restart()` passes them again.
    */
   async start(): Promise<void> {
     // prettier-ignore
@@ -69,6 +72,7 @@ class LocalPostgresServer implements PostgresServer {
       '-c', `listen_addresses=${HOST}`,
       '-c', 'fsync=off',
       '-c', 'full_page_writes=off',
+      ...this.settingArgs,
     ];
     const proc = ManagedProcess.spawn(this.binaries.postgres, args, { cwd: this.dir, ...this.runAs });
     this.process = proc;
@@ -151,11 +155,16 @@ async function initDataDir(
  * Starts a private PostgreSQL server from the binaries on this machine: `initdb` into a fresh temp
  * dir, then the postmaster on a free loopback port without fsync (tests need speed, not crash safety
  * of the host; committed rows still survive `kill()`). When running as root, both run as the `postgres` user.
+ * `initdb -A trust` also trusts replication connections from loopback (its `pg_hba.conf` has
+ * `host replication all 127.0.0.1/32 trust`), so with `wal_level: 'logical'` a test can open one.
  *
+ * @param settings - Extra server settings, passed as `-c name=value` on every start.
  * @returns A running server that accepts queries as `postgres` without a password.
- * @throws TestServerError `E_NO_POSTGRES` when the binaries are missing, `E_START_FAILED` when it does not come up.
+ * @throws TestServerError `E_NO_POSTGRES` when the binaries are missing, `E_START_FAILED` when it does not
+ *   come up or a setting is malformed or refused by the server.
  */
-export async function startPostgresProcess(): Promise<PostgresServer> {
+export async function startPostgresProcess(settings?: PostgresSettings): Promise<PostgresServer> {
+  const settingArgs = postgresSettingArgs(settings);
   const binaries = await findPostgresBinaries();
   if (binaries === undefined) throw new TestServerError('E_NO_POSTGRES', NO_POSTGRES_MESSAGE);
   const runAs = await postgresRunAs();
@@ -163,7 +172,7 @@ export async function startPostgresProcess(): Promise<PostgresServer> {
   try {
     await initDataDir(binaries, dir, runAs);
     for (let attempt = 1; ; attempt++) {
-      const server = new LocalPostgresServer(binaries, dir, await findFreePort(HOST), runAs);
+      const server = new LocalPostgresServer(binaries, dir, await findFreePort(HOST), runAs, settingArgs);
       try {
         await server.start();
         return server;

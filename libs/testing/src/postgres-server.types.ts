@@ -1,3 +1,11 @@
+/**
+ * Server settings (GUCs) by name, e.g. `{ wal_level: 'logical', max_replication_slots: 10 }`.
+ *
+ * Names are lowercase (`/^[a-z_][a-z0-9_.]*$/`); values must not contain NUL or line breaks. A number
+ * is read in the setting's base unit, as `postgres -c` reads it (`shared_buffers: 128` is 128 × 8 kB).
+ */
+export type PostgresSettings = Readonly<Record<string, string | number>>;
+
 /** Options for {@link startPostgres}. */
 export interface StartPostgresOptions {
   /**
@@ -5,6 +13,15 @@ export interface StartPostgresOptions {
    * `createDatabase()` still isolates tests there; stop, kill and restart are refused.
    */
   readonly allowExternal?: boolean;
+  /**
+   * Extra server settings, e.g. `{ wal_level: 'logical', max_replication_slots: 10, max_wal_senders: 10 }`
+   * for logical replication. A server this test starts gets them as `-c name=value` (after the fixture's
+   * own, so they win), on every start including `restart()`. A server from `DATABASE_URL` cannot be
+   * reconfigured: its values are checked instead, a string must equal the server's value and a number
+   * is a minimum, and `startPostgres` rejects with `E_EXTERNAL_SERVER` naming each setting that falls short.
+   * Malformed names or values are refused with `E_START_FAILED` before any server is touched.
+   */
+  readonly settings?: PostgresSettings;
 }
 
 /** A PostgreSQL server for one test file (or suite), with fault injection and per-test databases. */

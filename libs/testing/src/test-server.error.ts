@@ -4,8 +4,10 @@
  * - `E_NO_REDIS` / `E_NO_POSTGRES`: no Docker engine and no server binary on this machine (for a Redis
  *   Cluster or Sentinel setup, which never use Docker: `redis-server`, or for a cluster `redis-cli`, missing
  *   from `PATH`).
- * - `E_EXTERNAL_SERVER`: fault injection (stop, kill, restart, pause) was asked of a server this test did not start.
- * - `E_START_FAILED`: the server process exited, or never answered, while starting.
+ * - `E_EXTERNAL_SERVER`: fault injection (stop, kill, restart, pause) was asked of a server this test did not
+ *   start, or that server lacks settings the test asked for (which only a server it starts can be given).
+ * - `E_START_FAILED`: the server process exited, or never answered, while starting; or a setting asked for
+ *   is malformed.
  * - `E_NOT_RUNNING`: `pause()` was called while the server is stopped.
  * - `E_DISPOSED`: the handle was used after `dispose()`.
  * - `E_CLUSTER_STATE`: a Redis Cluster is not in the state an operation needs, or did not reach it in time
