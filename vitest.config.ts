@@ -23,6 +23,7 @@ export default defineConfig({
       '@strata/core': src('./packages/core/src/index.ts'),
       '@strata/nestjs': src('./packages/nestjs/src/index.ts'),
       '@strata/testing': src('./libs/testing/src/index.ts'),
+      '@strata/cdc': src('./packages/cdc/src/index.ts'),
     },
   },
   test: {

@@ -1,0 +1,301 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheStack } from '@strata/core';
+import { confirmInvalidation, engineOf } from '@strata/core/internal';
+import pg from 'pg';
+import { CdcError } from '../errors/cdc.error.js';
+import { CdcEvents, type CdcState } from '../events/cdc-events.js';
+import { ConsumerLease } from '../lease/consumer-lease.js';
+import type { CdcOptions } from '../options/cdc.options.js';
+import { resolveCdcOptions, type ResolvedCdcOptions } from '../options/resolve-cdc-options.js';
+import { checkWalLevel, ensurePublication, ensureSlot } from '../setup/replication-setup.js';
+import { checkTableIdentities } from '../setup/table-identity.js';
+import { invalidationValidator } from './invalidation-validator.js';
+import { InvalidationSet } from './invalidation-set.js';
+import { SlotSession } from './slot-session.js';
+import { StreamPosition } from './stream-position.js';
+
+/** Longest wait between two reconnection attempts. */
+const MAX_RETRY_MS = 30_000;
+/** After ending a stalled holder's walsender, the slot is free within moments. */
+const TAKEOVER_RETRY_MS = 100;
+
+/** What {@link CdcConsumer.status} reports. */
+export interface CdcStatus {
+  readonly state: CdcState;
+  /** The slot read (a temporary one's name, memory-only). */
+  readonly slot: string;
+  /** Whether this instance consumes the slot (with Redis: holds the fleet's lease). */
+  readonly consuming: boolean;
+  /** Everything up to this position is applied and confirmed. */
+  readonly confirmedLsn: string | undefined;
+  /** The server's WAL end as last heard of. */
+  readonly serverLsn: string | undefined;
+  /** Bytes of WAL between the two (what the slot makes the server keep, at least). */
+  readonly lagBytes: number;
+  /** Seconds since the oldest commit received and not yet applied. */
+  readonly lagSeconds: number;
+  /** `maxLagBytes`, the health indicator's threshold. */
+  readonly maxLagBytes: number;
+  /** Why it is `degraded` or `unavailable`. */
+  readonly reason: string | undefined;
+}
+
+/**
+ * Reads a PostgreSQL logical replication slot (pgoutput) and turns each committed change of a
+ * mapped table into invalidations of `stack`, on every instance: at least once, confirming a
+ * position only once its invalidations landed in Redis and on the bus (docs/cdc.md).
+ *
+ * With Redis, one instance of the fleet consumes the slot (a Redis lease; the others stand by and
+ * take over when it dies or stalls); memory-only, each instance reads a temporary slot of its own.
+ * An unreachable database or Redis degrades to TTL-only invalidation and reconnects.
+ */
+export class CdcConsumer {
+  /** Typed events: state, applied batches, fallbacks, errors. */
+  readonly events = new CdcEvents();
+  private readonly options: ResolvedCdcOptions;
+  private readonly position = new StreamPosition();
+  private readonly lease: ConsumerLease | undefined;
+  private state: CdcState = 'stopped';
+  private reason: string | undefined;
+  private session: SlotSession | undefined;
+  private slotName: string;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private readonly wakeUp = new AbortController();
+  private sessions = 0;
+
+  /** @throws StrataConfigError naming the option when `options` is invalid. */
+  constructor(
+    private readonly stack: CacheStack,
+    options: CdcOptions,
+  ) {
+    this.options = resolveCdcOptions(options);
+    this.slotName = this.options.slot;
+    const engine = engineOf(stack);
+    const client = engine.redisClient;
+    if (client !== undefined) {
+      this.lease = new ConsumerLease(
+        client,
+        `${engine.options.prefix}:cdc:${this.options.slot}`,
+        this.options.leaseTtlMs,
+      );
+    }
+  }
+
+  /**
+   * Checks the database (`wal_level`, the mapped tables and their replica identities), sets up the
+   * publication and, with Redis, the slot, then consumes in the background until `stop()`.
+   *
+   * @throws CdcError when the database cannot serve the mappings and `required` is on (an
+   *   unreachable database is not such an error: the consumer degrades and retries).
+   */
+  async start(): Promise<void> {
+    if (this.loop !== undefined) return;
+    this.setState('starting');
+    let ready = false;
+    try {
+      await this.setup();
+      ready = true;
+    } catch (error) {
+      if (error instanceof CdcError) {
+        this.events.emit('cdc:error', { during: 'setup', error });
+        if (this.options.required) {
+          this.setState('stopped');
+          throw error;
+        }
+        this.setState('unavailable', error.message);
+        return;
+      }
+      this.events.emit('cdc:error', { during: 'setup', error });
+      this.setState('degraded', describe(error));
+    }
+    this.loop = this.run(ready);
+  }
+
+  /** Stops consuming (what is unconfirmed is read again by the next consumer) and gives the lease up. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeUp.abort();
+    await this.session?.stop();
+    await this.loop;
+    await this.lease?.release();
+    this.setState('stopped');
+  }
+
+  /** Where the consumer stands, for health checks and metrics. */
+  status(): CdcStatus {
+    return {
+      state: this.state,
+      slot: this.slotName,
+      consuming: this.state === 'streaming',
+      confirmedLsn: this.position.confirmed,
+      serverLsn: this.position.server,
+      lagBytes: this.position.lagBytes,
+      lagSeconds: this.position.lagSeconds(),
+      maxLagBytes: this.options.maxLagBytes,
+      reason: this.reason,
+    };
+  }
+
+  private async run(ready: boolean): Promise<void> {
+    let delayMs = this.options.retryDelayMs;
+    while (!this.stopping) {
+      try {
+        if (!ready) {
+          await this.setup();
+          ready = true;
+        }
+        const lease = await this.lease?.acquire();
+        if (lease === 'taken' || lease === 'unreachable') {
+          if (lease === 'taken') this.setState('standby');
+          else this.setState('degraded', 'Redis does not answer: the consumer lease cannot be taken');
+          await this.pause(Math.ceil(this.options.leaseTtlMs / 3));
+          continue;
+        }
+        await this.consume();
+        delayMs = this.options.retryDelayMs;
+      } catch (error) {
+        if (this.stopping) break;
+        if (await this.endStalledHolder(error)) {
+          await this.pause(TAKEOVER_RETRY_MS);
+          continue;
+        }
+        this.events.emit('cdc:error', { during: ready ? 'stream' : 'setup', error });
+        this.setState('degraded', describe(error));
+        await this.pause(delayMs);
+        delayMs = Math.min(delayMs * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
+  /** One session on the slot, with the lease renewed meanwhile (its loss ends the session). */
+  private async consume(): Promise<void> {
+    const temporary = this.lease === undefined;
+    if (temporary) {
+      this.slotName = `${this.options.slot}_${randomBytes(6).toString('hex')}`;
+      this.position.confirmed = undefined;
+      // A new temporary slot starts now: what changed since the last one ended was missed.
+      if (this.sessions > 0) await this.applyEveryFallback();
+    }
+    if (this.stopping) return;
+    const session = new SlotSession(
+      {
+        stack: this.stack,
+        events: this.events,
+        tables: this.options.tables,
+        maxInvalidations: this.options.maxInvalidations,
+        validate: invalidationValidator(this.stack),
+        position: this.position,
+      },
+      this.options.connection,
+      { name: this.slotName, temporary },
+      this.options.publication,
+    );
+    this.session = session;
+    this.sessions++;
+    this.setState('streaming');
+    const renewals = new Set<Promise<void>>();
+    const timer =
+      this.lease === undefined
+        ? undefined
+        : setInterval(
+            () => {
+              const renewal = this.renew(session);
+              renewals.add(renewal);
+              void renewal.finally(() => renewals.delete(renewal));
+            },
+            Math.ceil(this.options.leaseTtlMs / 3),
+          );
+    try {
+      await session.run();
+    } finally {
+      clearInterval(timer);
+      await Promise.all([...renewals]);
+      this.session = undefined;
+    }
+  }
+
+  private async renew(session: SlotSession): Promise<void> {
+    if (this.lease === undefined || (await this.lease.renew())) return;
+    // Another instance may take over now: stop before it starts, so only one applies.
+    this.events.emit('cdc:error', {
+      during: 'lease',
+      error: new Error(`lost the consumer lease ${this.lease.key}`),
+    });
+    await session.stop();
+  }
+
+  /**
+   * Whether `error` says a stalled holder's walsender still holds the slot while this instance
+   * holds the lease: then that backend is terminated (the server would end it only after
+   * `wal_sender_timeout`), and the caller retries at once.
+   */
+  private async endStalledHolder(error: unknown): Promise<boolean> {
+    if (this.lease === undefined || !/replication slot .* is active for PID/i.test(describe(error)))
+      return false;
+    const client = new pg.Client({
+      connectionString: this.options.connection,
+      connectionTimeoutMillis: 10_000,
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query(
+        'select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid is not null',
+        [this.options.slot],
+      );
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async setup(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.options.connection,
+      connectionTimeoutMillis: 10_000,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await checkWalLevel(client);
+      await checkTableIdentities(client, this.options.tables.values());
+      await ensurePublication(client, this.options.publication, [...this.options.tables.values()]);
+      if (this.lease !== undefined) await ensureSlot(client, this.options.slot);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Applies the fallback of every mapped table (changes may have been missed). */
+  private async applyEveryFallback(): Promise<void> {
+    const set = new InvalidationSet(
+      this.options.maxInvalidations,
+      (table) => this.options.tables.get(table)!.fallback,
+    );
+    for (const table of this.options.tables.keys()) {
+      set.fallBack(table);
+      this.events.emit('cdc:fallback', { table, reason: 'reconnect' });
+    }
+    await confirmInvalidation(this.stack, set.toRequest());
+  }
+
+  /** Waits `ms`, or less when `stop()` is called. */
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.wakeUp.signal }).catch(() => undefined);
+  }
+
+  private setState(state: CdcState, reason?: string): void {
+    const changed = state !== this.state || reason !== this.reason;
+    this.state = state;
+    this.reason = reason;
+    if (changed) this.events.emit('cdc:state', reason === undefined ? { state } : { state, reason });
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,4 @@
+/** `value` when it is an `Error`, else an `Error` whose message describes it (for `throw`). */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

@@ -1,0 +1,153 @@
+import pg from 'pg';
+import { CdcError } from '../errors/cdc.error.js';
+import type { MappedTable } from '../consumer/mapped-tables.js';
+
+/** Names PostgreSQL accepts for a replication slot; publications are held to the same here. */
+export const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
+
+const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+const qualified = (table: MappedTable): string => `${ident(table.schema)}.${ident(table.name)}`;
+
+/** Fails unless the server runs `wal_level = logical`, with the fix in the message. */
+export async function checkWalLevel(client: pg.Client): Promise<void> {
+  const result = await client.query<{ wal_level: string }>('show wal_level');
+  const level = result.rows[0]?.wal_level;
+  if (level !== 'logical') {
+    throw new CdcError(
+      'E_CDC_UNAVAILABLE',
+      `cdc: the database runs wal_level = ${String(level)}; logical replication needs wal_level = logical. ` +
+        `Run: ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL`,
+    );
+  }
+}
+
+/**
+ * Creates the publication with the mapped tables when it is missing, and adds the mapped tables
+ * it lacks; a publication `FOR ALL TABLES` is left as it is.
+ *
+ * @throws CdcError `E_CDC_SETUP` naming the SQL to run when the role may not do it.
+ */
+export async function ensurePublication(
+  client: pg.Client,
+  publication: string,
+  tables: readonly MappedTable[],
+): Promise<void> {
+  const found = await client.query<{ puballtables: boolean }>(
+    'select puballtables from pg_publication where pubname = $1',
+    [publication],
+  );
+  const row = found.rows[0];
+  if (row?.puballtables === true) return;
+  let sql: string;
+  if (row === undefined) {
+    sql = `CREATE PUBLICATION ${ident(publication)} FOR TABLE ${tables.map(qualified).join(', ')}`;
+  } else {
+    const listed = await client.query<{ schemaname: string; tablename: string }>(
+      'select schemaname, tablename from pg_publication_tables where pubname = $1',
+      [publication],
+    );
+    const present = new Set(listed.rows.map((r) => `${r.schemaname}.${r.tablename}`));
+    const missing = tables.filter((table) => !present.has(table.id));
+    if (missing.length === 0) return;
+    sql = `ALTER PUBLICATION ${ident(publication)} ADD TABLE ${missing.map(qualified).join(', ')}`;
+  }
+  try {
+    await client.query(sql);
+  } catch (error) {
+    throw new CdcError(
+      'E_CDC_SETUP',
+      `cdc: could not set up publication ${publication} (${message(error)}). Run: ${sql}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * Creates the logical replication slot (pgoutput) when it is missing.
+ *
+ * @throws CdcError `E_CDC_SETUP` when a slot of that name belongs to another plugin or database,
+ * or cannot be created (with the SQL to run).
+ */
+export async function ensureSlot(client: pg.Client, slot: string): Promise<void> {
+  const found = await client.query<{ plugin: string | null; database: string | null }>(
+    'select plugin, database from pg_replication_slots where slot_name = $1',
+    [slot],
+  );
+  const row = found.rows[0];
+  if (row !== undefined) {
+    const database = (await client.query<{ db: string }>('select current_database() as db')).rows[0]?.db;
+    if (row.plugin !== 'pgoutput' || row.database !== database) {
+      throw new CdcError(
+        'E_CDC_SETUP',
+        `cdc: the replication slot ${slot} exists for plugin ${String(row.plugin)} on database ${String(row.database)}, ` +
+          `not pgoutput on ${String(database)}: choose another slot name`,
+      );
+    }
+    return;
+  }
+  try {
+    await client.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '42710') return; // created meanwhile by another instance
+    throw new CdcError(
+      'E_CDC_SETUP',
+      `cdc: could not create the replication slot ${slot} (${message(error)}). Run: SELECT pg_create_logical_replication_slot('${slot}', 'pgoutput')`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Drops the slot (and, when named, the publication): a slot left without a consumer makes the
+ * server keep WAL for it. Ends the slot's walsender first when one still holds it.
+ *
+ * @returns What was dropped.
+ */
+export async function dropReplication(
+  connection: string,
+  slot: string,
+  publication?: string,
+): Promise<{ slot: boolean; publication: boolean }> {
+  const client = new pg.Client({ connectionString: connection });
+  await client.connect();
+  try {
+    await client.query(
+      'select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid is not null',
+      [slot],
+    );
+    const slots = await client.query('select slot_name from pg_replication_slots where slot_name = $1', [
+      slot,
+    ]);
+    if (slots.rowCount !== 0) await dropSlotWhenReleased(client, slot);
+    let dropped = false;
+    if (publication !== undefined) {
+      const found = await client.query('select 1 from pg_publication where pubname = $1', [publication]);
+      if (found.rowCount !== 0) {
+        await client.query(`DROP PUBLICATION ${ident(publication)}`);
+        dropped = true;
+      }
+    }
+    return { slot: slots.rowCount !== 0, publication: dropped };
+  } finally {
+    await client.end();
+  }
+}
+
+/** `pg_drop_replication_slot`, retried for a moment while a terminated walsender lets go of it. */
+async function dropSlotWhenReleased(client: pg.Client, slot: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.query('select pg_drop_replication_slot($1)', [slot]);
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== '55006' || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
