@@ -1,52 +1,248 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { CACHE_MISS } from '@strata/core/internal';
-import type { CdcOptions } from '../src/index.js';
+import { type CdcEventMap, CdcError, type CdcOptions } from '../src/index.js';
 import { eventually, useCdcFixtures } from './cdc-fixtures.support.js';
 
 /** From COMMIT to the invalidation on every instance, on a loaded 2-core machine: asserted with margin. */
 const APPLIED_MS = 5_000;
 
-const shopTables = (connection: string, slot: string): CdcOptions => ({
+const tagOf = (row: Record<string, unknown> | null, column: string): string =>
+  `product:${String(row?.[column])}`;
+
+const shopOptions = (connection: string, slot: string): CdcOptions => ({
   connection,
   slot,
   publication: slot,
   tables: {
-    products: (change) => ({
-      tags: [`product:${String((change.new ?? change.old)?.['id'])}`, 'product-list'],
-    }),
-    prices: (change) => ({ tags: [`product:${String((change.new ?? change.old)?.['product_id'])}`] }),
+    products: (change) => ({ tags: [tagOf(change.new ?? change.old, 'id'), 'product-list'] }),
+    prices: (change) => ({ tags: [tagOf(change.new ?? change.old, 'product_id')] }),
   },
   onTruncate: { products: { namespaces: ['catalog'] } },
 });
 
+/** Counts a slot's rows and tells whether one is active. */
+async function slots(url: string, like: string): Promise<{ name: string; active: boolean }[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query<{ slot_name: string; active: boolean }>(
+      'select slot_name, active from pg_replication_slots where slot_name like $1',
+      [`${like}%`],
+    );
+    return result.rows.map((row) => ({ name: row.slot_name, active: row.active }));
+  } finally {
+    await client.end();
+  }
+}
+
 describe('CdcConsumer: committed changes become invalidations on every instance', () => {
   const fx = useCdcFixtures();
 
-  it('an UPDATE from another connection drops the tagged entries on two instances; a rolled-back one changes nothing', async () => {
+  async function seeded(): Promise<string> {
     const url = await fx.database();
     await fx.sql(
       url,
-      "insert into products values (1, 'kettle'), (2, 'mug')",
-      'insert into prices values (10, 1, 1999), (20, 2, 500)',
+      "insert into products values (1, 'kettle'), (2, 'mug'), (3, 'teapot')",
+      'insert into prices values (10, 1, 1999), (20, 2, 500), (30, 3, 2500)',
       'alter table prices replica identity full',
     );
-    const a = await fx.stack('cdc-update');
-    const prefix = (a as unknown as { events: unknown }) && undefined;
-    void prefix;
-    const b = await fx.stack('cdc-update-b');
-    const consumer = fx.consumer(a, shopTables(url, 'slot_update'));
+    return url;
+  }
+
+  async function streaming(options: CdcOptions, ...stacks: Awaited<ReturnType<typeof fx.stack>>[]) {
+    const consumer = fx.consumer(stacks[0]!, options);
     await consumer.start();
     expect(await eventually(() => consumer.status().state === 'streaming', APPLIED_MS)).toBe(true);
+    return consumer;
+  }
 
-    await a.set('product:1', { price: 1999 }, { tags: ['product:1'] });
-    await a.set('product:2', { price: 500 }, { tags: ['product:2'] });
-    expect(a.peek('product:1')).not.toBe(CACHE_MISS);
+  it('an UPDATE from another connection drops the tagged entries on both instances; a rolled-back one changes nothing', async () => {
+    const url = await seeded();
+    const prefix = fx.prefix('update');
+    const [a, b] = [await fx.stack(prefix), await fx.stack(prefix)];
+    await streaming(shopOptions(url, 'slot_update'), a, b);
+    for (const id of [1, 2]) await a.set(`product:${id}`, { id }, { tags: [`product:${id}`] });
+    for (const id of [1, 2]) expect(await b.get(`product:${id}`)).toEqual({ id });
+    expect(b.peek('product:1')).not.toBe(CACHE_MISS);
 
     await fx.sql(url, 'begin', 'update prices set amount_cents = 1 where product_id = 2', 'rollback');
     await fx.sql(url, 'update prices set amount_cents = 2499 where product_id = 1');
-    expect(await eventually(() => a.peek('product:1') === CACHE_MISS, APPLIED_MS)).toBe(true);
-    expect(await a.get('product:1')).toBeUndefined();
-    expect(await a.get('product:2')).toEqual({ price: 500 });
-    void b;
+    const dropped = () => a.peek('product:1') === CACHE_MISS && b.peek('product:1') === CACHE_MISS;
+    expect(await eventually(dropped, APPLIED_MS)).toBe(true);
+    expect(await b.get('product:1')).toBeUndefined();
+    expect(b.peek('product:2')).toEqual({ id: 2 });
+    expect(await a.get('product:2')).toEqual({ id: 2 });
+  });
+
+  it('inserts and deletes are mapped; a table without a mapping is ignored; a TRUNCATE follows onTruncate', async () => {
+    const url = await seeded();
+    const a = await fx.stack(fx.prefix('kinds'));
+    const consumer = await streaming(shopOptions(url, 'slot_kinds'), a);
+    const applied: CdcEventMap['cdc:applied'][] = [];
+    consumer.events.on('cdc:applied', (event) => applied.push(event));
+    await a.set('list', ['kettle'], { tags: ['product-list'] });
+    await a.set('p3', 3, { tags: ['product:3'] });
+    await a.set('audit', 'kept', { tags: ['product:9'] });
+    await fx.sql(url, "insert into audit_log (note) values ('not mapped')");
+    await fx.sql(url, "insert into products values (4, 'cup')");
+    expect(await eventually(() => a.peek('list') === CACHE_MISS, APPLIED_MS)).toBe(true);
+    await fx.sql(url, 'delete from prices where id = 30');
+    expect(await eventually(() => a.peek('p3') === CACHE_MISS, APPLIED_MS)).toBe(true);
+    expect(a.peek('audit')).toBe('kept');
+    expect(applied.every((event) => event.changes >= 1)).toBe(true);
+
+    await a.set('in-catalog', 'x', { namespace: 'catalog' });
+    await a.set('elsewhere', 'y', { namespace: 'orders' });
+    await fx.sql(url, 'truncate products cascade');
+    expect(await eventually(() => a.peek('in-catalog', 'catalog') === CACHE_MISS, APPLIED_MS)).toBe(true);
+    expect(await a.get('elsewhere', { namespace: 'orders' })).toBe('y');
+  });
+
+  it('a mapping that throws, or a transaction past maxInvalidations, applies the table fallback and says so', async () => {
+    const url = await seeded();
+    const a = await fx.stack(fx.prefix('fallback'));
+    const consumer = await streaming(
+      {
+        ...shopOptions(url, 'slot_fallback'),
+        maxInvalidations: 5,
+        tables: {
+          products: (change) => {
+            if (change.new?.['name'] === 'boom') throw new Error('mapping failed');
+            return { tags: [tagOf(change.new ?? change.old, 'id')] };
+          },
+          prices: (change) => ({ tags: [tagOf(change.new ?? change.old, 'product_id')] }),
+        },
+      },
+      a,
+    );
+    const fallbacks: CdcEventMap['cdc:fallback'][] = [];
+    consumer.events.on('cdc:fallback', (event) => fallbacks.push(event));
+
+    await a.set('in-catalog', 1, { namespace: 'catalog' });
+    await fx.sql(url, "update products set name = 'boom' where id = 1");
+    expect(await eventually(() => a.peek('in-catalog', 'catalog') === CACHE_MISS, APPLIED_MS)).toBe(true);
+    expect(fallbacks).toMatchObject([{ table: 'public.products', reason: 'mapping-error' }]);
+
+    await a.set('in-default', 1);
+    await fx.sql(url, 'insert into prices select g, g, 1 from generate_series(100, 120) g');
+    expect(await eventually(() => a.peek('in-default') === CACHE_MISS, APPLIED_MS)).toBe(true);
+    expect(fallbacks.at(-1)).toMatchObject({ table: 'public.prices', reason: 'too-many' });
+  });
+
+  it('boot fails, naming the table and the fix, when a mapping reads on delete what the replica identity does not send', async () => {
+    const url = await fx.database();
+    const a = await fx.stack(fx.prefix('identity'));
+    const consumer = fx.consumer(a, { ...shopOptions(url, 'slot_identity') });
+    const error: unknown = await consumer.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CdcError);
+    expect((error as CdcError).code).toBe('E_CDC_TABLE');
+    expect((error as CdcError).message).toMatch(
+      /public\.prices reads old\.product_id .*REPLICA IDENTITY FULL/,
+    );
+
+    const missing = fx.consumer(a, {
+      connection: url,
+      slot: 'slot_missing',
+      tables: { nope: () => undefined },
+    });
+    await expect(missing.start()).rejects.toMatchObject({
+      code: 'E_CDC_TABLE',
+      message: /public\.nope does not exist/,
+    });
+
+    await fx.sql(url, 'alter table prices replica identity full');
+    const fixed = fx.consumer(a, shopOptions(url, 'slot_identity'));
+    await fixed.start();
+    expect(await eventually(() => fixed.status().state === 'streaming', APPLIED_MS)).toBe(true);
+  });
+
+  it('a database without wal_level = logical fails boot with the fix, or leaves the consumer unavailable when not required', async () => {
+    const { startPostgres } = await import('@strata/testing');
+    await using plain = await startPostgres();
+    const url = await plain.createDatabase();
+    const a = await fx.stack(fx.prefix('wal'));
+    const options: CdcOptions = { connection: url, tables: { products: () => undefined } };
+    await expect(fx.consumer(a, options).start()).rejects.toMatchObject({
+      code: 'E_CDC_UNAVAILABLE',
+      message: /wal_level = replica.*ALTER SYSTEM SET wal_level = logical/,
+    });
+    const optional = fx.consumer(a, { ...options, required: false });
+    await optional.start();
+    expect(optional.status()).toMatchObject({ state: 'unavailable', reason: /wal_level/ });
+  });
+
+  it('an unreachable database degrades (start resolves) and the consumer catches up once it answers', async () => {
+    const url = await seeded();
+    const a = await fx.stack(fx.prefix('outage'));
+    const consumer = await streaming({ ...shopOptions(url, 'slot_outage'), retryDelay: 100 }, a);
+    // A fast shutdown waits for walsenders until their client confirmed all that was sent.
+    const stopping = performance.now();
+    await fx.postgres.stop();
+    expect(performance.now() - stopping).toBeLessThan(5_000);
+    try {
+      expect(await eventually(() => consumer.status().state === 'degraded', APPLIED_MS)).toBe(true);
+    } finally {
+      await fx.postgres.restart();
+    }
+    expect(await eventually(() => consumer.status().state === 'streaming', 15_000, 50)).toBe(true);
+    await a.set('p1', 1, { tags: ['product:1'] });
+    await fx.sql(url, 'update prices set amount_cents = 7 where product_id = 1');
+    expect(await eventually(() => a.peek('p1') === CACHE_MISS, APPLIED_MS)).toBe(true);
+  });
+
+  it('memory-only, each instance reads a temporary slot of its own, gone once it stops', async () => {
+    const url = await seeded();
+    const [a, b] = [await fx.stack('mem', { memoryOnly: true }), await fx.stack('mem', { memoryOnly: true })];
+    const first = await streaming(shopOptions(url, 'slot_mem'), a);
+    const second = await streaming(shopOptions(url, 'slot_mem'), b);
+    expect(first.status().slot).not.toBe(second.status().slot);
+    expect(await slots(url, 'slot_mem')).toHaveLength(2);
+    await a.set('p2', 2, { tags: ['product:2'] });
+    await b.set('p2', 2, { tags: ['product:2'] });
+    await fx.sql(url, 'update prices set amount_cents = 3 where product_id = 2');
+    expect(
+      await eventually(() => a.peek('p2') === CACHE_MISS && b.peek('p2') === CACHE_MISS, APPLIED_MS),
+    ).toBe(true);
+    await first.stop();
+    await second.stop();
+    expect(await eventually(async () => (await slots(url, 'slot_mem')).length === 0, APPLIED_MS, 50)).toBe(
+      true,
+    );
+  });
+
+  it('confirms idle keepalive positions, so a slot without mapped changes does not hold WAL back', async () => {
+    const url = await seeded();
+    const a = await fx.stack(fx.prefix('idle'));
+    const consumer = await streaming(shopOptions(url, 'slot_idle'), a);
+    const lsnAfter = async (): Promise<string> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query("insert into audit_log (note) select 'x' from generate_series(1, 500)");
+        return (await client.query<{ lsn: string }>('select pg_current_wal_lsn() as lsn')).rows[0]!.lsn;
+      } finally {
+        await client.end();
+      }
+    };
+    const written = await lsnAfter();
+    const confirmedPast = async (): Promise<boolean> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const row = (
+          await client.query<{ behind: boolean }>(
+            'select confirmed_flush_lsn < $1::pg_lsn as behind from pg_replication_slots where slot_name = $2',
+            [written, 'slot_idle'],
+          )
+        ).rows[0];
+        return row?.behind === false;
+      } finally {
+        await client.end();
+      }
+    };
+    // wal_sender_timeout is 5 s here: a keepalive comes at least every 2.5 s.
+    expect(await eventually(confirmedPast, 10_000, 200)).toBe(true);
+    expect(consumer.status().confirmedLsn).toBeDefined();
   });
 });

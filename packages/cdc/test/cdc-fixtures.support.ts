@@ -6,7 +6,13 @@ import { CdcConsumer } from '../src/index.js';
 import type { CdcOptions } from '../src/index.js';
 
 /** Settings a private PostgreSQL needs for logical replication. */
-export const LOGICAL = { wal_level: 'logical', max_replication_slots: 40, max_wal_senders: 40 } as const;
+export const LOGICAL = {
+  wal_level: 'logical',
+  max_replication_slots: 40,
+  max_wal_senders: 40,
+  // Keepalives every 2.5 s (half of it), and a dead walsender noticed within 5 s.
+  wal_sender_timeout: '5s',
+} as const;
 
 /** The shop's shape: products and their prices, and a table nothing maps. */
 export const SCHEMA = [
@@ -21,6 +27,8 @@ export interface CdcFixtures {
   readonly redis: RedisServer;
   /** A fresh database with {@link SCHEMA}. */
   database(): Promise<string>;
+  /** A prefix no other test uses: stacks given the same one are instances of one app. */
+  prefix(name: string): string;
   /** A connected stack on the file's Redis (memory-only with `memoryOnly`), closed after the test. */
   stack(prefix: string, options?: CacheStackOptions & { memoryOnly?: boolean }): Promise<CacheStack>;
   /** A consumer, stopped after the test (before the stacks close). */
@@ -68,10 +76,14 @@ export function useCdcFixtures(): CdcFixtures {
       await sql(url, ...SCHEMA);
       return url;
     },
+    prefix(name) {
+      return `${name}-${process.pid}-${++counter}`;
+    },
     async stack(prefix, options = {}) {
       const { memoryOnly, ...rest } = options;
       const stack = new CacheStack({
-        prefix: `${prefix}-${process.pid}-${++counter}`,
+        prefix,
+        jitter: 0,
         ...rest,
         ...(memoryOnly === true ? {} : { redis: { url: redis!.url } }),
       });

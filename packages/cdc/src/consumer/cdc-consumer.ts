@@ -191,10 +191,10 @@ export class CdcConsumer {
       this.options.connection,
       { name: this.slotName, temporary },
       this.options.publication,
+      () => this.setState('streaming'),
     );
     this.session = session;
     this.sessions++;
-    this.setState('streaming');
     const renewals = new Set<Promise<void>>();
     const timer =
       this.lease === undefined

@@ -55,6 +55,8 @@ export class SlotSession {
     connection: string,
     slot: StreamSlot,
     publication: string,
+    /** Called once the server streams the slot to this session. */
+    onStart: () => void,
   ) {
     this.assembler = new TransactionAssembler(
       context.tables,
@@ -65,6 +67,7 @@ export class SlotSession {
     this.stream = new ReplicationStream(connection, slot, publication, {
       onMessage: (message) => this.receive(message),
       onKeepalive: (walEnd, shouldRespond) => this.keepalive(walEnd, shouldRespond),
+      onStart,
     });
   }
 

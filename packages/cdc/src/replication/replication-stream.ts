@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import { asError } from '../errors/as-error.js';
+import { formatLsn, parseLsn } from './lsn.js';
 
 /** What a {@link ReplicationStream} hands on, synchronously and in stream order. */
 export interface StreamHandlers {
@@ -8,6 +9,8 @@ export interface StreamHandlers {
   readonly onMessage: (message: Pgoutput.Message) => void;
   /** A server keepalive: the server's WAL end, and whether it asks for a status at once. */
   readonly onKeepalive: (walEnd: string, shouldRespond: boolean) => void;
+  /** The server accepted `START_REPLICATION`: the slot exists and is read by this connection. */
+  readonly onStart: () => void;
 }
 
 /** The slot a stream reads: the fleet's, or one made for this connection alone. */
@@ -63,6 +66,7 @@ export class ReplicationStream {
     // stop() while connecting: the library's own stop may have run before its client existed.
     this.service.on('start', () => {
       if (this.stopRequested) this.lateStop ??= this.service.stop();
+      else handlers.onStart();
     });
     // The connection's errors also end `run` (as a rejection or an early end).
     this.service.on('error', (error: unknown) => {
@@ -101,7 +105,10 @@ export class ReplicationStream {
    * @returns `false` when the stream is not running.
    */
   confirm(lsn: string): Promise<boolean> {
-    return this.service.acknowledge(lsn);
+    // The library reports the position it is given plus one byte. The server's walsender only
+    // finishes a shutdown once the reported position equals what it sent, so it gets `lsn` itself.
+    const position = parseLsn(lsn);
+    return this.service.acknowledge(formatLsn(position > 0n ? position - 1n : 0n));
   }
 
   /** Ends the connection; what was not confirmed is sent again to the next stream. */
