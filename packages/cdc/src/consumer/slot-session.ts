@@ -2,6 +2,7 @@ import type { CacheStack } from '@strata/core';
 import { confirmInvalidation } from '@strata/core/internal';
 import type { Pgoutput } from 'pg-logical-replication';
 import type { CdcEvents } from '../events/cdc-events.js';
+import { CommitVisibility } from './commit-visibility.js';
 import type { CdcInvalidation } from '../options/row-change.js';
 import { ReplicationStream, type StreamSlot } from '../replication/replication-stream.js';
 import type { InvalidationSet } from './invalidation-set.js';
@@ -28,6 +29,8 @@ interface Pending {
   changes: number;
   /** Commit time (ms) of its oldest transaction. */
   readonly since: number;
+  /** Ids of its transactions that changed mapped tables: applied once visible to readers. */
+  readonly xids: number[];
 }
 
 /**
@@ -43,6 +46,7 @@ interface Pending {
 export class SlotSession {
   private readonly stream: ReplicationStream;
   private readonly assembler: TransactionAssembler;
+  private readonly visibility: CommitVisibility;
   private pending: Pending | undefined;
   private applying: Promise<void> | undefined;
   private failure: unknown;
@@ -64,6 +68,7 @@ export class SlotSession {
       context.validate,
       (table, reason, error) => context.events.emit('cdc:fallback', { table, reason, error }),
     );
+    this.visibility = new CommitVisibility(connection);
     this.stream = new ReplicationStream(connection, slot, publication, {
       onMessage: (message) => this.receive(message),
       onKeepalive: (walEnd, shouldRespond) => this.keepalive(walEnd, shouldRespond),
@@ -82,6 +87,7 @@ export class SlotSession {
       this.stopped = true;
       await this.applying;
       await Promise.all([...this.replies]);
+      await this.visibility.close();
       this.context.position.pendingSince = undefined;
     }
     if (this.failure !== undefined) throw asError(this.failure);
@@ -111,12 +117,14 @@ export class SlotSession {
         transactions: 1,
         changes: transaction.changes,
         since: transaction.committedAt,
+        xids: transaction.changes > 0 ? [transaction.xid] : [],
       };
     } else {
       pending.invalidations.merge(transaction.invalidations);
       pending.endLsn = transaction.endLsn;
       pending.transactions++;
       pending.changes += transaction.changes;
+      if (transaction.changes > 0) pending.xids.push(transaction.xid);
     }
     this.applying ??= this.applyPending().finally(() => {
       this.applying = undefined;
@@ -131,7 +139,10 @@ export class SlotSession {
       this.pending = undefined;
       const request = batch.invalidations.toRequest();
       try {
-        if (!batch.invalidations.empty) await confirmInvalidation(stack, request);
+        if (!batch.invalidations.empty) {
+          await this.visibility.wait(batch.xids);
+          await confirmInvalidation(stack, request);
+        }
       } catch (error) {
         this.failure = error;
         events.emit('cdc:error', { during: 'apply', error });

@@ -13,6 +13,8 @@ export interface CommittedTransaction {
   readonly committedAt: number;
   /** Row changes of mapped tables it held. */
   readonly changes: number;
+  /** Its transaction id (32-bit), to wait until it is visible to readers. */
+  readonly xid: number;
 }
 
 /** Reports a table's fallback. */
@@ -34,6 +36,7 @@ const PG_EPOCH_MS = 946_684_800_000;
 export class TransactionAssembler {
   private current: InvalidationSet | undefined;
   private changes = 0;
+  private xid = 0;
 
   constructor(
     private readonly tables: MappedTables,
@@ -60,6 +63,7 @@ export class TransactionAssembler {
       case 'begin':
         this.current = new InvalidationSet(this.maxInvalidations, (table) => this.fallbackOf(table));
         this.changes = 0;
+        this.xid = message.xid;
         return undefined;
       case 'insert':
       case 'update':
@@ -70,6 +74,7 @@ export class TransactionAssembler {
         for (const relation of message.relations) {
           const id = `${relation.schema}.${relation.name}`;
           if (!this.tables.has(id)) continue;
+          this.changes++;
           this.set().fallBack(id);
           this.onFallback(id, 'truncate');
         }
@@ -121,6 +126,7 @@ export class TransactionAssembler {
       endLsn: message.commitEndLsn,
       committedAt: PG_EPOCH_MS + Number(BigInt(message.commitTime.toString()) / 1000n),
       changes: this.changes,
+      xid: this.xid,
     };
   }
 

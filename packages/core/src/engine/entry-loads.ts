@@ -89,10 +89,20 @@ export class EntryLoads {
     const l1Token = tiers.l1?.missToken();
     const request = loadRequest(tiers, full, loader, options, policy);
     let leader = false;
-    const loaded = await this.flights.run(full, () => {
-      leader = true;
-      return reads.load(request, l1Token);
-    });
+    const l1 = tiers.l1;
+    // A load that began before an invalidation this instance knows of (its own, or heard on the
+    // bus) computes an older value than this read may return: this read starts its own.
+    const loaded = await this.flights.run(
+      full,
+      () => {
+        leader = true;
+        return reads.load(request, l1Token);
+      },
+      l1Token,
+      l1 === undefined
+        ? undefined
+        : (token) => token === undefined || !l1.changedSince(full, request.tagKeys, token),
+    );
     tiers.tracker.record(full, loaded.tags ?? request.tagKeys);
     if (leader || tiers.options.shareReferences || options.share === true) return loaded.value;
     // Not stored (`shouldCache` said no): followers still get their own copy, not the leader's.

@@ -28,6 +28,8 @@ export class MemoryLayer implements CacheLayer {
   private lastPruneWall = 0;
   /** Latest store time of a record the LRU evicted: a write with an older token may not fill its gap. */
   private evictedUpTo = 0;
+  /** The logical time of the last {@link MemoryLayer.clear}. */
+  private clearedAt = 0;
   /**
    * Deletes announced by other instances for keys this layer did not hold, by store time: a read
    * in flight for such a key must not store the value it got before the delete. Kept apart from
@@ -254,6 +256,25 @@ export class MemoryLayer implements CacheLayer {
     this.records.clear();
     this.remoteDeletes.clear();
     this.evictedUpTo = this.clock;
+    this.clearedAt = this.clock;
+  }
+
+  /**
+   * Whether `key` was deleted (here or by another instance), or one of `tagKeys` invalidated, or
+   * L1 cleared, since `token` (a {@link MemoryLayer.missToken}): a load that began under it
+   * computes an older value than a read that comes now may return.
+   */
+  changedSince(key: string, tagKeys: readonly string[], token: number): boolean {
+    if (token <= this.clearedAt) return true;
+    const current = this.records.peek(key);
+    if (current !== undefined && current.entry === undefined && current.deletedAt > token) return true;
+    const remote = this.remoteDeletes.get(key);
+    if (remote !== undefined && remote.at > token) return true;
+    for (const tagKey of tagKeys) {
+      const invalidation = this.invalidations.get(tagKey);
+      if (invalidation !== undefined && invalidation.at > token) return true;
+    }
+    return false;
   }
 
   close(): Promise<void> {

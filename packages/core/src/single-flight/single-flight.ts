@@ -3,11 +3,17 @@
  * their key runs get the same promise, hence the same result or the same error.
  */
 export class SingleFlight<T> {
-  private readonly inFlight = new Map<string, Promise<T>>();
+  /** The task callers of each key join, with the token it started under. */
+  private readonly inFlight = new Map<
+    string,
+    { readonly promise: Promise<T>; readonly token: number | undefined }
+  >();
+  /** Every task running, including those no longer joined (shutdown waits for them). */
+  private readonly running = new Set<Promise<T>>();
 
   /** The running task for `key`, if any. */
   get(key: string): Promise<T> | undefined {
-    return this.inFlight.get(key);
+    return this.inFlight.get(key)?.promise;
   }
 
   /** Number of keys with a task running. */
@@ -15,26 +21,45 @@ export class SingleFlight<T> {
     return this.inFlight.size;
   }
 
-  /** Joins the task running for `key`, or starts `task` as that task. */
-  run(key: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * Joins the task running for `key`, or starts `task` as that task. `token`: what the task
+   * starts under (an L1 miss token); `joinable` tells whether a running task, by its token, may
+   * still be joined: when not (its key or a tag was invalidated since it began, so its result is
+   * older than what this caller may read), `task` starts and later callers join it instead.
+   */
+  run(
+    key: string,
+    task: () => Promise<T>,
+    token?: number,
+    joinable?: (token: number | undefined) => boolean,
+  ): Promise<T> {
     const running = this.inFlight.get(key);
-    if (running) return running;
+    if (running !== undefined && (joinable === undefined || joinable(running.token))) return running.promise;
     let done = false;
+    // Unset while `task` throws synchronously (the `finally` below then runs before it is).
+    let flight: Promise<T> | undefined;
     const started = (async () => {
       try {
         return await task();
       } finally {
         done = true;
-        this.inFlight.delete(key);
+        if (flight !== undefined) {
+          if (this.inFlight.get(key)?.promise === flight) this.inFlight.delete(key);
+          this.running.delete(flight);
+        }
       }
     })();
+    flight = started;
     // A task that throws synchronously has already settled: registering it would pin its error.
-    if (!done) this.inFlight.set(key, started);
+    if (!done) {
+      this.inFlight.set(key, { promise: started, token });
+      this.running.add(started);
+    }
     return started;
   }
 
   /** Resolves when every running task has settled (used by shutdown). */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.running]);
   }
 }
