@@ -37,19 +37,20 @@ export class SingleFlight<T> {
     if (running !== undefined && (joinable === undefined || joinable(running.token))) return running.promise;
     let done = false;
     // Unset while `task` throws synchronously (the `finally` below then runs before it is).
-    let flight: Promise<T> | undefined;
+    const self: { flight?: Promise<T> } = {};
     const started = (async () => {
       try {
         return await task();
       } finally {
         done = true;
+        const flight = self.flight;
         if (flight !== undefined) {
           if (this.inFlight.get(key)?.promise === flight) this.inFlight.delete(key);
           this.running.delete(flight);
         }
       }
     })();
-    flight = started;
+    self.flight = started;
     // A task that throws synchronously has already settled: registering it would pin its error.
     if (!done) {
       this.inFlight.set(key, { promise: started, token });
