@@ -4,6 +4,7 @@ import { benchRedis, type BenchRedis } from './redis.js';
 import { textTable, type ScenarioResult } from './report.js';
 import { describeMachine, resultsMarkdown } from './results-file.js';
 import { withPeerTargets } from './peer-targets.js';
+import { cdcInvalidationScenario } from './scenarios/cdc-invalidation.scenario.js';
 import { coldLoadScenario } from './scenarios/cold-load.scenario.js';
 import { coldMissScenario } from './scenarios/cold-miss.scenario.js';
 import { httpCacheScenario } from './scenarios/http-cache.scenario.js';
@@ -95,6 +96,12 @@ const scenarios: readonly Scenario[] = [
     run: (redis) => valuesAtRestScenario(redis as BenchRedis),
   },
   { id: '16', name: 'compressed HTTP pages', needsRedis: false, run: () => httpCompressedScenario() },
+  {
+    id: '17',
+    name: 'CDC invalidation (PostgreSQL)',
+    needsRedis: true,
+    run: (redis) => cdcInvalidationScenario(redis as BenchRedis),
+  },
 ];
 
 /** `BENCH_ONLY=1,3` runs a subset (and leaves RESULTS.md alone). */

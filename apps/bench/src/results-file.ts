@@ -73,7 +73,7 @@ export function resultsMarkdown(
     '',
     'Ratio: subject / baseline (for throughput, higher is better). In parentheses: the interquartile',
     'range of the per-round ratios, where rounds are paired. Rows without a target are peers, for context.',
-    'A target with a unit instead of × (scenarios 8 and 9) bounds the measured value itself, not the ratio.',
+    'A target with a unit instead of × (scenarios 8, 9 and 17) bounds the measured value itself, not the ratio.',
     '',
   ];
   if (failures.length > 0) {

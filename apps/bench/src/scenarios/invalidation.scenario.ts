@@ -1,6 +1,6 @@
 import { closeAll, startChildren, type ChildHandle } from '../child-process.js';
 import { peerOf, type BusCommands, type TimedWrite, type WriteOp } from '../children/bus-instance.js';
-import { wallClockMs } from '../children/protocol.js';
+import { clockOffset, describeSkew, signedMs as signed, type ClockOffset } from '../clock-offset.js';
 import type { BenchRedis } from '../redis.js';
 import { formatNs, type ResultRow, type ScenarioResult } from '../report.js';
 import { percentile } from '../stats.js';
@@ -72,25 +72,6 @@ async function block(
   const seen = await Promise.all(readers.map(async (reader) => new Map(await reader.request('collect'))));
   return { writes, seen };
 }
-
-/**
- * The child's clock minus this process's, from the IPC ping with the shortest round trip, and
- * the uncertainty of that estimate (half that round trip), in ms.
- */
-async function clockOffset(child: Bus): Promise<{ offset: number; bound: number }> {
-  let best = { offset: 0, bound: Number.POSITIVE_INFINITY };
-  for (let i = 0; i < 50; i++) {
-    const sent = wallClockMs();
-    const theirs = await child.request('clock');
-    const back = wallClockMs();
-    if ((back - sent) / 2 < best.bound)
-      best = { offset: theirs - (sent + back) / 2, bound: (back - sent) / 2 };
-  }
-  return best;
-}
-
-/** Milliseconds as µs or ms, signed. */
-const signed = (ms: number): string => `${ms < 0 ? '-' : ''}${formatNs(Math.abs(ms) * 1e6)}`;
 
 /** Scenario 9: from a write in one process to the drop of the L1 copies in the others. */
 export async function invalidationScenario(redis: BenchRedis): Promise<ScenarioResult> {
@@ -168,13 +149,8 @@ export async function invalidationScenario(redis: BenchRedis): Promise<ScenarioR
       const share = (100 * values.filter((ms) => ms < 0).length) / values.length;
       return `${op}: p50 ${signed(p(values, 50))}, p99 ${signed(p(values, 99))}, already dropped in ${share.toFixed(0)} % of samples`;
     };
-    const [writerOffset, ...readerOffsets] = offsets as [
-      { offset: number; bound: number },
-      ...{ offset: number; bound: number }[],
-    ];
-    const skew = readerOffsets
-      .map((o) => `${signed(o.offset - writerOffset.offset)} ± ${signed(o.bound + writerOffset.bound)}`)
-      .join(' and ');
+    const [writerOffset, ...readerOffsets] = offsets as [ClockOffset, ...ClockOffset[]];
+    const skew = describeSkew(writerOffset, readerOffsets);
     const perOp = READERS * BLOCKS * KEYS_PER_BLOCK;
     return {
       title: '9. Invalidation propagation latency across processes',
