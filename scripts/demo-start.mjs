@@ -19,7 +19,7 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const shop = join(root, 'apps', 'shop');
 // In dependency order: tsc -b builds them in turn, and skips a project whose outputs are newer
 // than its inputs.
-const projects = ['packages/core', 'packages/nestjs', 'apps/shop'].map((dir) =>
+const projects = ['packages/core', 'packages/nestjs', 'packages/cdc', 'apps/shop'].map((dir) =>
   join(root, dir, 'tsconfig.build.json'),
 );
 const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');

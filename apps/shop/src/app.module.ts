@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { HttpCacheModule, StrataModule } from '@strata/nestjs';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { DatabaseInvalidationModule } from './cache/database-invalidation.provider.js';
 import { CartsModule } from './carts/carts.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import {
@@ -19,7 +20,8 @@ import { ViewsModule } from './views/views.module.js';
  * The shop. One cache stack for the app (`StrataModule.forRoot`): memory only, or L1 in front of
  * Redis with `REDIS_URL`. With `cacheEnabled: false` (the load script's baseline), the same code
  * runs on a stack whose L1 keeps nothing (`maxBytes: 1`: every entry is larger) and without the
- * HTTP cache, so every read goes to the database.
+ * HTTP cache, so every read goes to the database. On a PostgreSQL with `wal_level = logical`,
+ * committed changes of its tables also invalidate what shows them (`DatabaseInvalidationModule`).
  */
 @Module({})
 export class ShopModule {
@@ -54,6 +56,8 @@ export class ShopModule {
         ViewsModule.forRoot(config),
         OrdersModule,
         AdminModule,
+        // Invalidation from the database (@strata/cdc) when it can stream its changes.
+        DatabaseInvalidationModule,
         // /metrics, /health and the live cache dashboard (src/observability).
         ObservabilityModule.forRoot(),
       ],

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const distDirs = ['packages/core/dist', 'packages/nestjs/dist', 'apps/shop/dist'].map((d) => join(root, d));
+const distDirs = ['packages/core/dist', 'packages/nestjs/dist', 'packages/cdc/dist', 'apps/shop/dist'].map(
+  (d) => join(root, d),
+);
 
 /** A running `npm run demo:start`, in its own process group as in a terminal. */
 interface Demo {
@@ -110,7 +112,7 @@ describe('npm run demo:start', () => {
 
     expect(second, output).toEqual({ code: 0, signal: null });
     expect(output).not.toMatch(/ERR_PNPM|ELIFECYCLE|Command failed|npm error/);
-    for (const project of ['packages/core', 'packages/nestjs', 'apps/shop']) {
+    for (const project of ['packages/core', 'packages/nestjs', 'packages/cdc', 'apps/shop']) {
       expect(output).toContain(`Project '${project}/tsconfig.build.json' is up to date`);
     }
     expect(mtimes()).toEqual(before);

@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { DatabaseConfig } from '../config/shop-config.js';
 import { shopPackageRoot } from './package-root.js';
 import type { QueryCounter } from './query-counter.js';
+import { ensureFullReplicaIdentity } from './replica-identity.js';
 
 /**
  * The Drizzle database, whichever driver is behind it: the shop only uses the query builder and
@@ -36,7 +37,8 @@ export interface DatabaseHandle {
 
 /**
  * Opens the database (PGlite in `dataDir`, or in memory without one; or a `pg` pool) and applies
- * the SQL migrations in `apps/shop/drizzle`, with drizzle-orm's migrator for that driver.
+ * the SQL migrations in `apps/shop/drizzle`, with drizzle-orm's migrator for that driver. On
+ * PostgreSQL, also the replica identities that invalidation from the database needs.
  */
 export async function openDatabase(config: DatabaseConfig, counter: QueryCounter): Promise<DatabaseHandle> {
   const migrationsFolder = join(shopPackageRoot(), 'drizzle');
@@ -47,6 +49,7 @@ export async function openDatabase(config: DatabaseConfig, counter: QueryCounter
     pool.on('error', () => undefined);
     const db = drizzlePg({ client: pool, logger: counter });
     await migratePg(db, { migrationsFolder });
+    await ensureFullReplicaIdentity(pool);
     return { db: db as unknown as Database, driver: 'postgres', close: () => pool.end() };
   }
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
