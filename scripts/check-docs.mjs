@@ -14,8 +14,8 @@
  *   it is then skipped. Prefer a complete block: a fragment is not checked at all.
  *
  * The blocks are written to `.docs-check/` (gitignored), whose `node_modules` links
- * `@strata/core` and `@strata/nestjs` to the workspace packages (their `dist` types) and the
- * packages' own dependencies (Nest, rxjs, ioredis, prom-client…). Errors are printed as
+ * `@strata/core`, `@strata/nestjs` and `@strata/cdc` to the workspace packages (their `dist`
+ * types) and the packages' own dependencies (Nest, rxjs, ioredis, prom-client, pg…). Errors are printed as
  * `file.md:line:column: message` at the line of the Markdown file, and the exit code is 1.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -162,10 +162,12 @@ function linkModules(root, dir) {
     mkdirSync(join(path, '..'), { recursive: true });
     symlinkSync(relative(join(path, '..'), target), path, 'dir');
   };
-  link('@strata/core', join(root, 'packages/core'));
-  link('@strata/nestjs', join(root, 'packages/nestjs'));
-  for (const pkg of ['packages/nestjs', 'packages/core']) {
+  // Packages a scratch repository lacks (the check's own test links core and nestjs only) are skipped.
+  const packages = ['nestjs', 'core', 'cdc'].filter((name) => existsSync(join(root, 'packages', name)));
+  for (const name of packages) link(`@strata/${name}`, join(root, 'packages', name));
+  for (const pkg of packages.map((name) => `packages/${name}`)) {
     const source = join(root, pkg, 'node_modules');
+    if (!existsSync(source)) continue;
     for (const entry of readdirSync(source)) {
       if (entry.startsWith('.')) continue;
       if (!entry.startsWith('@')) link(entry, join(source, entry));
