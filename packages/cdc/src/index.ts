@@ -14,3 +14,10 @@ export type { CdcEventMap, CdcState } from './events/cdc-events.js';
 export { CdcError } from './errors/cdc.error.js';
 export type { CdcErrorCode } from './errors/cdc.error.js';
 export { dropReplication } from './setup/replication-setup.js';
+export { StrataCdcModule } from './nest/strata-cdc.module.js';
+export type {
+  StrataCdcModuleAsyncOptions,
+  StrataCdcModuleExtras,
+  StrataCdcModuleOptions,
+} from './nest/strata-cdc.module-definition.js';
+export { CdcHealthIndicator } from './nest/cdc-health.indicator.js';

@@ -43,6 +43,14 @@ export class StrataMetrics {
     return this.set.registry;
   }
 
+  /**
+   * The prefix of every metric name (`strata_` unless configured), so that metrics another
+   * package adds to {@link StrataMetrics.registry} (`@strata/cdc`'s) are named alike.
+   */
+  get prefix(): string {
+    return this.set.prefix;
+  }
+
   /** Registers the metrics and subscribes to the stack's events. */
   start(): void {
     this.entryMetrics();
