@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { CACHE_MISS } from '@strata/core/internal';
-import { type CdcEventMap, CdcError, type CdcOptions } from '../src/index.js';
+import { type CdcEventMap, CdcError, type CdcOptions, dropReplication } from '../src/index.js';
 import { eventually, useCdcFixtures } from './cdc-fixtures.support.js';
 
 /** From COMMIT to the invalidation on every instance, on a loaded 2-core machine: asserted with margin. */
@@ -244,5 +244,75 @@ describe('CdcConsumer: committed changes become invalidations on every instance'
     // wal_sender_timeout is 5 s here: a keepalive comes at least every 2.5 s.
     expect(await eventually(confirmedPast, 10_000, 200)).toBe(true);
     expect(consumer.status().confirmedLsn).toBeDefined();
+  });
+});
+
+describe('CdcConsumer: what the database must allow, and slots lost or partitioned tables', () => {
+  const fx = useCdcFixtures();
+
+  it('a role without REPLICATION fails boot with the ALTER ROLE fix', async () => {
+    const url = await fx.database();
+    await fx.sql(
+      url,
+      'do $$ begin create role cdc_reader login; exception when duplicate_object then null; end $$',
+    );
+    const reader = new URL(url);
+    reader.username = 'cdc_reader';
+    const a = await fx.stack(fx.prefix('role'));
+    await expect(
+      fx
+        .consumer(a, {
+          connection: reader.toString(),
+          slot: 'slot_role',
+          tables: { products: () => undefined },
+        })
+        .start(),
+    ).rejects.toMatchObject({ code: 'E_CDC_UNAVAILABLE', message: /ALTER ROLE "cdc_reader" REPLICATION/ });
+  });
+
+  it('a partitioned table is mapped under its own name', async () => {
+    const url = await fx.database();
+    await fx.sql(
+      url,
+      'create table orders (id int, region text, primary key (id, region)) partition by list (region)',
+      "create table orders_eu partition of orders for values in ('eu')",
+    );
+    const a = await fx.stack(fx.prefix('partitions'));
+    const consumer = fx.consumer(a, {
+      connection: url,
+      slot: 'slot_partitions',
+      publication: 'slot_partitions',
+      tables: { orders: (change) => ({ tags: [`order:${String(change.new?.['id'])}`] }) },
+    });
+    await consumer.start();
+    await a.set('o7', 'cached', { tags: ['order:7'] });
+    await fx.sql(url, "insert into orders values (7, 'eu')");
+    expect(await eventually(() => a.peek('o7') === CACHE_MISS, APPLIED_MS)).toBe(true);
+  });
+
+  it('a slot dropped under a running consumer is made again, and what changed meanwhile falls back', async () => {
+    const url = await fx.database();
+    await fx.sql(url, "insert into products values (1, 'kettle')");
+    const a = await fx.stack(fx.prefix('dropped'));
+    const consumer = fx.consumer(a, {
+      connection: url,
+      slot: 'slot_dropped',
+      publication: 'slot_dropped',
+      retryDelay: 50,
+      tables: { products: (change) => ({ tags: [`product:${String((change.new ?? change.old)?.['id'])}`] }) },
+      onTruncate: { products: { namespaces: ['catalog'] } },
+    });
+    await consumer.start();
+    expect(consumer.status().state).toBe('streaming');
+    await a.set('in-catalog', 1, { namespace: 'catalog' });
+    const fallbacks: string[] = [];
+    consumer.events.on('cdc:fallback', ({ table, reason }) => fallbacks.push(`${table} ${reason}`));
+    await dropReplication(url, 'slot_dropped');
+    expect(await eventually(() => a.peek('in-catalog', 'catalog') === CACHE_MISS, APPLIED_MS, 20)).toBe(true);
+    expect(fallbacks).toContain('public.products reconnect');
+    expect(await eventually(() => consumer.status().state === 'streaming', APPLIED_MS)).toBe(true);
+    await a.set('p1', 1, { tags: ['product:1'] });
+    await fx.sql(url, "update products set name = 'pot' where id = 1");
+    expect(await eventually(() => a.peek('p1') === CACHE_MISS, APPLIED_MS)).toBe(true);
   });
 });

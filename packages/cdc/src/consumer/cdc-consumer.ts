@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheStack } from '@strata/core';
-import { confirmInvalidation, engineOf } from '@strata/core/internal';
-import pg from 'pg';
+import { engineOf } from '@strata/core/internal';
 import { CdcError } from '../errors/cdc.error.js';
 import { CdcEvents, type CdcState } from '../events/cdc-events.js';
 import { ConsumerLease } from '../lease/consumer-lease.js';
 import type { CdcOptions } from '../options/cdc.options.js';
 import { resolveCdcOptions, type ResolvedCdcOptions } from '../options/resolve-cdc-options.js';
-import { checkWalLevel, ensurePublication, ensureSlot } from '../setup/replication-setup.js';
-import { checkTableIdentities } from '../setup/table-identity.js';
+import { endSlotReader, prepareDatabase } from '../setup/prepare-database.js';
 import { invalidationValidator } from './invalidation-validator.js';
 import { InvalidationSet } from './invalidation-set.js';
 import { SlotSession } from './slot-session.js';
@@ -59,11 +57,21 @@ export class CdcConsumer {
   private state: CdcState = 'stopped';
   private reason: string | undefined;
   private session: SlotSession | undefined;
+  /** The session whose failure the loop is handling. */
+  private failedSession: SlotSession | undefined;
   private slotName: string;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private readonly wakeUp = new AbortController();
-  private sessions = 0;
+  /** Resolves once the consumer first streams, stands by, degrades or stops: what `start` waits for. */
+  private readonly settled: Promise<void>;
+  private settle: () => void = () => undefined;
+  /** Setup ran once: a slot created after that replaces one that was lost. */
+  private prepared = false;
+  /** The slot was made again: its first session falls back. */
+  private slotLost = false;
+  /** A session reached the server since the last failure: the next failure retries at once. */
+  private streamedSinceFailure = false;
 
   /** @throws StrataConfigError naming the option when `options` is invalid. */
   constructor(
@@ -72,6 +80,7 @@ export class CdcConsumer {
   ) {
     this.options = resolveCdcOptions(options);
     this.slotName = this.options.slot;
+    this.settled = new Promise((resolve) => (this.settle = resolve));
     const engine = engineOf(stack);
     const client = engine.redisClient;
     if (client !== undefined) {
@@ -84,8 +93,10 @@ export class CdcConsumer {
   }
 
   /**
-   * Checks the database (`wal_level`, the mapped tables and their replica identities), sets up the
-   * publication and, with Redis, the slot, then consumes in the background until `stop()`.
+   * Checks the database (`wal_level`, the role, the mapped tables and their replica identities),
+   * sets up the publication and, with Redis, the slot, then consumes in the background until
+   * `stop()`. Resolves once the consumer streams (memory-only: its temporary slot exists), stands
+   * by for another instance, or is degraded (an unreachable database or Redis).
    *
    * @throws CdcError when the database cannot serve the mappings and `required` is on (an
    *   unreachable database is not such an error: the consumer degrades and retries).
@@ -111,11 +122,13 @@ export class CdcConsumer {
       this.setState('degraded', describe(error));
     }
     this.loop = this.run(ready);
+    await this.settled;
   }
 
   /** Stops consuming (what is unconfirmed is read again by the next consumer) and gives the lease up. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.settle();
     this.wakeUp.abort();
     await this.session?.stop();
     await this.loop;
@@ -161,8 +174,14 @@ export class CdcConsumer {
           await this.pause(TAKEOVER_RETRY_MS);
           continue;
         }
-        this.events.emit('cdc:error', { during: ready ? 'stream' : 'setup', error });
+        const during = !ready ? 'setup' : (this.failedSession?.failedDuring ?? 'stream');
+        this.events.emit('cdc:error', { during, error });
         this.setState('degraded', describe(error));
+        // The slot or publication may be gone (dropped, invalidated past max_slot_wal_keep_size):
+        // the next attempt checks and sets them up again.
+        ready = false;
+        if (this.streamedSinceFailure) delayMs = this.options.retryDelayMs;
+        this.streamedSinceFailure = false;
         await this.pause(delayMs);
         delayMs = Math.min(delayMs * 2, MAX_RETRY_MS);
       }
@@ -175,8 +194,6 @@ export class CdcConsumer {
     if (temporary) {
       this.slotName = `${this.options.slot}_${randomBytes(6).toString('hex')}`;
       this.position.confirmed = undefined;
-      // A new temporary slot starts now: what changed since the last one ended was missed.
-      if (this.sessions > 0) await this.applyEveryFallback();
     }
     if (this.stopping) return;
     const session = new SlotSession(
@@ -191,10 +208,16 @@ export class CdcConsumer {
       this.options.connection,
       { name: this.slotName, temporary },
       this.options.publication,
-      () => this.setState('streaming'),
+      () => {
+        this.streamedSinceFailure = true;
+        this.slotLost = false;
+        this.setState('streaming');
+      },
+      // A new (temporary or re-created) slot starts now: what changed before it may have been missed.
+      temporary || this.slotLost ? this.everyFallback() : undefined,
     );
     this.session = session;
-    this.sessions++;
+    this.failedSession = undefined;
     const renewals = new Set<Promise<void>>();
     const timer =
       this.lease === undefined
@@ -209,6 +232,9 @@ export class CdcConsumer {
           );
     try {
       await session.run();
+    } catch (error) {
+      this.failedSession = session;
+      throw error;
     } finally {
       clearInterval(timer);
       await Promise.all([...renewals]);
@@ -234,53 +260,36 @@ export class CdcConsumer {
   private async endStalledHolder(error: unknown): Promise<boolean> {
     if (this.lease === undefined || !/replication slot .* is active for PID/i.test(describe(error)))
       return false;
-    const client = new pg.Client({
-      connectionString: this.options.connection,
-      connectionTimeoutMillis: 10_000,
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query(
-        'select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid is not null',
-        [this.options.slot],
-      );
-      return true;
-    } catch {
-      return false;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    return endSlotReader(this.options.connection, this.options.slot);
   }
 
   private async setup(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: this.options.connection,
-      connectionTimeoutMillis: 10_000,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      await checkWalLevel(client);
-      await checkTableIdentities(client, this.options.tables.values());
-      await ensurePublication(client, this.options.publication, [...this.options.tables.values()]);
-      if (this.lease !== undefined) await ensureSlot(client, this.options.slot);
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+    const { connection, publication, tables, slot } = this.options;
+    const fleet = this.lease !== undefined;
+    const { slotCreated } = await prepareDatabase(
+      connection,
+      publication,
+      [...tables.values()],
+      fleet ? slot : undefined,
+    );
+    // A slot made again (dropped, or invalidated past max_slot_wal_keep_size) lost what changed
+    // meanwhile: the first session on it falls back, as a new temporary slot does.
+    if (slotCreated && this.prepared) this.slotLost = true;
+    this.prepared = true;
   }
 
-  /** Applies the fallback of every mapped table (changes may have been missed). */
-  private async applyEveryFallback(): Promise<void> {
+  /** Every mapped table's fallback, as one set (changes may have been missed). */
+  private everyFallback(): InvalidationSet {
+    const tables = this.options.tables;
     const set = new InvalidationSet(
       this.options.maxInvalidations,
-      (table) => this.options.tables.get(table)!.fallback,
+      (table) => tables.get(table)?.fallback ?? {},
     );
-    for (const table of this.options.tables.keys()) {
+    for (const table of tables.keys()) {
       set.fallBack(table);
       this.events.emit('cdc:fallback', { table, reason: 'reconnect' });
     }
-    await confirmInvalidation(this.stack, set.toRequest());
+    return set;
   }
 
   /** Waits `ms`, or less when `stop()` is called. */
@@ -289,6 +298,7 @@ export class CdcConsumer {
   }
 
   private setState(state: CdcState, reason?: string): void {
+    if (state === 'streaming' || state === 'standby' || state === 'degraded') this.settle();
     const changed = state !== this.state || reason !== this.reason;
     this.state = state;
     this.reason = reason;

@@ -8,7 +8,7 @@ import { ReplicationStream, type StreamSlot } from '../replication/replication-s
 import type { InvalidationSet } from './invalidation-set.js';
 import type { MappedTables } from './mapped-tables.js';
 import type { StreamPosition } from './stream-position.js';
-import { type CommittedTransaction, TransactionAssembler } from './transaction-assembler.js';
+import { TransactionAssembler } from './transaction-assembler.js';
 import { asError } from '../errors/as-error.js';
 
 /** What a {@link SlotSession} works with, shared by the consumer's sessions. */
@@ -24,7 +24,8 @@ export interface SessionContext {
 /** Committed transactions received and not yet applied, merged into one set. */
 interface Pending {
   readonly invalidations: InvalidationSet;
-  endLsn: string;
+  /** The position to confirm once applied (none for what a new temporary slot falls back to). */
+  endLsn: string | undefined;
   transactions: number;
   changes: number;
   /** Commit time (ms) of its oldest transaction. */
@@ -50,6 +51,8 @@ export class SlotSession {
   private pending: Pending | undefined;
   private applying: Promise<void> | undefined;
   private failure: unknown;
+  /** What failed: applying a batch, or (when unset) the stream itself. */
+  private failedStep: 'apply' | undefined;
   private stopped = false;
   /** Status messages sent to the server: `stop` waits for them. */
   private readonly replies = new Set<Promise<unknown>>();
@@ -61,6 +64,11 @@ export class SlotSession {
     publication: string,
     /** Called once the server streams the slot to this session. */
     onStart: () => void,
+    /**
+     * What to apply first, once the slot streams: a new temporary slot starts from now, so what
+     * changed before it (since the last one, or since boot) falls back.
+     */
+    private readonly startWith?: InvalidationSet,
   ) {
     this.assembler = new TransactionAssembler(
       context.tables,
@@ -72,7 +80,10 @@ export class SlotSession {
     this.stream = new ReplicationStream(connection, slot, publication, {
       onMessage: (message) => this.receive(message),
       onKeepalive: (walEnd, shouldRespond) => this.keepalive(walEnd, shouldRespond),
-      onStart,
+      onStart: () => {
+        if (this.startWith !== undefined) this.queue(this.startWith, undefined, 0, 0, Date.now(), []);
+        onStart();
+      },
     });
   }
 
@@ -93,6 +104,11 @@ export class SlotSession {
     if (this.failure !== undefined) throw asError(this.failure);
   }
 
+  /** What failed when `run` rejected: applying a batch, or the stream. */
+  get failedDuring(): 'apply' | 'stream' {
+    return this.failedStep ?? 'stream';
+  }
+
   /** Ends the connection; a batch being applied finishes, but its position is not confirmed. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -104,27 +120,34 @@ export class SlotSession {
     const transaction = this.assembler.receive(message);
     if (transaction === undefined) return;
     this.context.position.hear(transaction.endLsn);
-    this.queue(transaction);
+    const { invalidations, endLsn, changes, committedAt, xid } = transaction;
+    this.queue(invalidations, endLsn, 1, changes, committedAt, changes > 0 ? [xid] : []);
   }
 
-  private queue(transaction: CommittedTransaction): void {
+  /** Adds committed transactions' invalidations to what waits, and starts applying it. */
+  private queue(
+    invalidations: InvalidationSet,
+    endLsn: string | undefined,
+    transactions: number,
+    changes: number,
+    committedAt: number,
+    xids: number[],
+  ): void {
     const pending = this.pending;
-    this.context.position.pendingSince ??= transaction.committedAt;
+    this.context.position.pendingSince ??= committedAt;
     if (pending === undefined) {
-      this.pending = {
-        invalidations: transaction.invalidations,
-        endLsn: transaction.endLsn,
-        transactions: 1,
-        changes: transaction.changes,
-        since: transaction.committedAt,
-        xids: transaction.changes > 0 ? [transaction.xid] : [],
-      };
+      this.pending = { invalidations, endLsn, transactions, changes, since: committedAt, xids };
     } else {
-      pending.invalidations.merge(transaction.invalidations);
-      pending.endLsn = transaction.endLsn;
-      pending.transactions++;
-      pending.changes += transaction.changes;
-      if (transaction.changes > 0) pending.xids.push(transaction.xid);
+      const overflowed = pending.invalidations.overflow;
+      pending.invalidations.merge(invalidations);
+      if (!overflowed && pending.invalidations.overflow) {
+        for (const table of pending.invalidations.fallbacks)
+          this.context.events.emit('cdc:fallback', { table, reason: 'too-many' });
+      }
+      pending.endLsn = endLsn ?? pending.endLsn;
+      pending.transactions += transactions;
+      pending.changes += changes;
+      pending.xids.push(...xids);
     }
     this.applying ??= this.applyPending().finally(() => {
       this.applying = undefined;
@@ -145,13 +168,16 @@ export class SlotSession {
         }
       } catch (error) {
         this.failure = error;
-        events.emit('cdc:error', { during: 'apply', error });
+        this.failedStep = 'apply';
         await this.stream.stop();
         return;
       }
       if (this.stopped) return;
-      await this.stream.confirm(batch.endLsn);
-      position.confirm(batch.endLsn);
+      const endLsn = batch.endLsn;
+      if (endLsn !== undefined) {
+        await this.stream.confirm(endLsn);
+        position.confirm(endLsn);
+      }
       // `pending` may have been refilled while the batch was applied.
       position.pendingSince = (this.pending as Pending | undefined)?.since;
       events.emit('cdc:applied', {
@@ -160,7 +186,7 @@ export class SlotSession {
         keys: request.keys?.length ?? 0,
         tags: request.tags?.length ?? 0,
         namespaces: request.namespaces?.length ?? 0,
-        lsn: batch.endLsn,
+        lsn: endLsn ?? position.confirmed ?? '0/0',
         lagMs: Math.max(0, Date.now() - batch.since),
       });
     }

@@ -1,6 +1,8 @@
+import { StrataError } from '@strata/core';
+
 /** Stable codes of the errors `@strata/cdc` throws. Match on `error.code`, never on the message. */
 export type CdcErrorCode =
-  /** The database cannot stream changes: `wal_level` is not `logical`, or no replication is allowed. */
+  /** The database cannot stream changes: `wal_level` is not `logical`, or the role may not replicate. */
   | 'E_CDC_UNAVAILABLE'
   /** A mapped table is missing, or its `REPLICA IDENTITY` does not send what its mapping reads. */
   | 'E_CDC_TABLE'
@@ -13,12 +15,10 @@ export type CdcErrorCode =
  * An error of the change-data-capture consumer. At boot (`StrataCdcModule`, `CdcConsumer.start`)
  * its message names the table, setting or object concerned and the SQL that fixes it.
  */
-export class CdcError extends Error {
+export class CdcError extends StrataError {
   /** A stable, machine-readable code. */
-  readonly code: CdcErrorCode;
+  declare readonly code: CdcErrorCode;
   constructor(code: CdcErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = 'CdcError';
+    super(code, message, options);
   }
 }

@@ -26,8 +26,8 @@ export interface CdcOptions {
   readonly tables: Readonly<Record<string, TableMapping>>;
   /**
    * Per table, what a `TRUNCATE` drops, and what drops when the table's changes cannot be mapped
-   * one by one (a mapping that throws, a transaction past `maxInvalidations`). Tables without an
-   * entry fall back to their namespace of the default namespace's entries: `{ namespaces: ['default'] }`.
+   * one by one (a mapping that throws, a transaction past `maxInvalidations`; memory-only, a new
+   * temporary slot). A table without an entry drops the default namespace: `{ namespaces: ['default'] }`.
    */
   readonly onTruncate?: Readonly<Record<string, CdcInvalidation>>;
   /**
@@ -48,9 +48,10 @@ export interface CdcOptions {
    */
   readonly maxLagBytes?: number;
   /**
-   * Whether boot fails when the database cannot stream changes (`wal_level` is not `logical`, a
-   * mapped table is missing, a mapping needs columns the replica identity does not send). Default
-   * `true`; with `false`, the consumer logs why and the cache relies on TTLs.
+   * Whether boot fails when the database cannot stream changes (`wal_level` is not `logical`, the
+   * role lacks `REPLICATION`, a mapped table is missing, a mapping needs columns the replica
+   * identity does not send). Default `true`; with `false`, the consumer reports why (`cdc:state`
+   * `unavailable`, which the Nest module logs) and the cache relies on TTLs.
    */
   readonly required?: boolean;
 }

@@ -21,6 +21,21 @@ export async function checkWalLevel(client: pg.Client): Promise<void> {
   }
 }
 
+/** Fails unless the connected role may open replication connections (`REPLICATION` or superuser). */
+export async function checkReplicationRole(client: pg.Client): Promise<void> {
+  const result = await client.query<{ role: string; allowed: boolean }>(
+    'select current_user as role, rolreplication or rolsuper as allowed from pg_roles where rolname = current_user',
+  );
+  const row = result.rows[0];
+  if (row?.allowed !== true) {
+    const role = row?.role ?? 'the connecting role';
+    throw new CdcError(
+      'E_CDC_UNAVAILABLE',
+      `cdc: the role ${role} may not stream changes. Run, as a superuser: ALTER ROLE ${ident(role)} REPLICATION`,
+    );
+  }
+}
+
 /**
  * Creates the publication with the mapped tables when it is missing, and adds the mapped tables
  * it lacks; a publication `FOR ALL TABLES` is left as it is.
@@ -40,7 +55,8 @@ export async function ensurePublication(
   if (row?.puballtables === true) return;
   let sql: string;
   if (row === undefined) {
-    sql = `CREATE PUBLICATION ${ident(publication)} FOR TABLE ${tables.map(qualified).join(', ')}`;
+    // A partitioned table's changes are then published under its own name, not its partitions'.
+    sql = `CREATE PUBLICATION ${ident(publication)} FOR TABLE ${tables.map(qualified).join(', ')} WITH (publish_via_partition_root = true)`;
   } else {
     const listed = await client.query<{ schemaname: string; tablename: string }>(
       'select schemaname, tablename from pg_publication_tables where pubname = $1',
@@ -67,10 +83,11 @@ export async function ensurePublication(
 /**
  * Creates the logical replication slot (pgoutput) when it is missing.
  *
+ * @returns Whether this call created it.
  * @throws CdcError `E_CDC_SETUP` when a slot of that name belongs to another plugin or database,
  * or cannot be created (with the SQL to run).
  */
-export async function ensureSlot(client: pg.Client, slot: string): Promise<void> {
+export async function ensureSlot(client: pg.Client, slot: string): Promise<boolean> {
   const found = await client.query<{ plugin: string | null; database: string | null }>(
     'select plugin, database from pg_replication_slots where slot_name = $1',
     [slot],
@@ -85,12 +102,13 @@ export async function ensureSlot(client: pg.Client, slot: string): Promise<void>
           `not pgoutput on ${String(database)}: choose another slot name`,
       );
     }
-    return;
+    return false;
   }
   try {
     await client.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+    return true;
   } catch (error) {
-    if ((error as { code?: unknown }).code === '42710') return; // created meanwhile by another instance
+    if ((error as { code?: unknown }).code === '42710') return false; // created meanwhile by another instance
     throw new CdcError(
       'E_CDC_SETUP',
       `cdc: could not create the replication slot ${slot} (${message(error)}). Run: SELECT pg_create_logical_replication_slot('${slot}', 'pgoutput')`,
@@ -111,6 +129,7 @@ export async function dropReplication(
   publication?: string,
 ): Promise<{ slot: boolean; publication: boolean }> {
   const client = new pg.Client({ connectionString: connection });
+  client.on('error', () => undefined); // a failed query rejects; the connection's end is ours
   await client.connect();
   try {
     await client.query(

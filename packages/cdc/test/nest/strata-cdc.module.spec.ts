@@ -132,8 +132,6 @@ describe('StrataCdcModule: database changes invalidate a Nest app’s cache', ()
     expect((error as Error).message).toMatch(/StrataModule\.forRoot/);
   });
 
-  // The outage is a crash (SIGKILL): a fast shutdown would wait for the consumer's walsender, which
-  // does not end while the consumer reports a flush position past what was sent.
   it('the health indicator is up while streaming, down while PostgreSQL is down, and up again once it is back', async () => {
     const url = await shopDatabase();
     const log = new CapturedLog();
@@ -156,7 +154,8 @@ describe('StrataCdcModule: database changes invalidate a Nest app’s cache', ()
     expect(up.body.info.cdc).toHaveProperty('confirmedLsn');
     expect(log.of('StrataCdc', 'log')).toContain('Streaming committed changes from slot slot_health.');
 
-    await fx.postgres.kill();
+    // A fast shutdown: it must not wait for the consumer's walsender (exact flush positions).
+    await fx.postgres.stop();
     try {
       let down: { status?: string; state?: string; slot?: string; message?: string } | undefined;
       const isDown = async () => {

@@ -18,7 +18,11 @@ export type StrataErrorCode =
   | 'E_VALUE_TOO_LARGE'
   | 'E_UNKNOWN_DEAD_LETTER'
   | 'E_DEAD_LETTER_NOT_REDRIVABLE'
-  | 'E_INVALIDATION_UNCONFIRMED';
+  | 'E_INVALIDATION_UNCONFIRMED'
+  | 'E_CDC_UNAVAILABLE'
+  | 'E_CDC_TABLE'
+  | 'E_CDC_SETUP'
+  | 'E_CDC_COLUMN_NOT_SENT';
 
 /**
  * Base class of every error Strata throws.
