@@ -34,6 +34,7 @@ export const PUBLIC_PACKAGES = [
     snapshot: 'scripts/api/nestjs.exports.txt',
     maxNames: 30,
   },
+  { name: '@strata/cdc', dir: 'packages/cdc', snapshot: 'scripts/api/cdc.exports.txt', maxNames: 25 },
 ];
 
 /**

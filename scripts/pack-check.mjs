@@ -4,7 +4,7 @@
 // files, CommonJS leaking into ESM, and types that only resolve inside the workspace. Then it runs
 // the README's quick start, as copied, in that project: a second GET is an HTTP cache hit.
 // It also checks the packed packages' API: the root export lists against scripts/api/ (see
-// api-surface.mjs), the `@strata/core/internal` subpath, and that `@strata/nestjs` pins the exact
+// api-surface.mjs), the `@strata/core/internal` subpath, and that `@strata/nestjs` and `@strata/cdc` pin the exact
 // `@strata/core` version (the internal entry point makes no semver promise).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,7 +17,7 @@ import { checkApiSurface, loadTypeScript } from './api-surface.mjs';
 import { extractSnippets } from './check-docs.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const publishable = ['packages/core', 'packages/nestjs'];
+const publishable = ['packages/core', 'packages/nestjs', 'packages/cdc'];
 const scratch = mkdtempSync(join(tmpdir(), 'strata-pack-check-'));
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, npm_config_loglevel: 'error' } });
@@ -67,9 +67,10 @@ try {
     `import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { CacheStack, StrataConfigError, type CacheStackOptions } from '@strata/core';
+import { CacheStack, StrataConfigError, StrataError, type CacheStackOptions } from '@strata/core';
 import { KeyBuilder, parseDuration } from '@strata/core/internal';
 import { Cacheable, CacheService, StrataModule } from '@strata/nestjs';
+import { CdcConsumer, CdcError, StrataCdcModule, type CdcOptions } from '@strata/cdc';
 
 if (parseDuration('1m') !== 60_000 || typeof KeyBuilder !== 'function') {
   throw new Error('@strata/core/internal did not load');
@@ -81,6 +82,17 @@ let loads = 0;
 const first: number = await stack.getOrLoad('k', async () => ++loads);
 const second: number = await stack.getOrLoad('k', async () => ++loads);
 if (first !== 1 || second !== 1) throw new Error('CacheStack did not cache');
+
+const cdcOptions: CdcOptions = { connection: 'postgres://127.0.0.1:1/none', tables: {} };
+try {
+  new CdcConsumer(stack, cdcOptions);
+  throw new Error('a consumer without mapped tables was accepted');
+} catch (error) {
+  if (!(error instanceof StrataConfigError) || error.option !== 'cdc.tables') throw error;
+}
+if (!(new CdcError('E_CDC_TABLE', 'x') instanceof StrataError) || typeof StrataCdcModule.forRoot !== 'function') {
+  throw new Error('@strata/cdc did not load');
+}
 await stack.close();
 
 try {
@@ -143,6 +155,7 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
     consumer,
   );
   run(process.execPath, ['dist/main.js'], consumer);
+  run(join(consumer, 'node_modules', '.bin', 'strata-cdc'), ['--help'], consumer);
   checkSourceMaps(consumer);
   await runQuickStart(consumer);
   console.log('pack-check: the README quick start ran as copied (MISS, HIT, update drops the page)');
@@ -151,7 +164,7 @@ console.log('pack-check: consumer type-checked and ran against the packed tarbal
 }
 
 /**
- * The API of the installed tarballs: `@strata/nestjs` depends on the exact `@strata/core` version
+ * The API of the installed tarballs: `@strata/nestjs` and `@strata/cdc` depend on the exact `@strata/core` version
  * (pnpm pack rewrote `workspace:*`), and the root exports, read from the `types` of each package's
  * `exports["."]`, match the snapshots in scripts/api/ and are all shown in the documentation.
  * @param {string} consumer
@@ -161,11 +174,13 @@ function checkPackedApi(consumer) {
   const manifest = (name) =>
     JSON.parse(readFileSync(join(consumer, 'node_modules', name, 'package.json'), 'utf8'));
   const core = manifest('@strata/core');
-  const pinned = manifest('@strata/nestjs').dependencies?.['@strata/core'];
-  if (pinned !== core.version) {
-    throw new Error(
-      `the packed @strata/nestjs depends on @strata/core "${pinned}", not exactly "${core.version}"`,
-    );
+  for (const dependent of ['@strata/nestjs', '@strata/cdc']) {
+    const pinned = manifest(dependent).dependencies?.['@strata/core'];
+    if (pinned !== core.version) {
+      throw new Error(
+        `the packed ${dependent} depends on @strata/core "${pinned}", not exactly "${core.version}"`,
+      );
+    }
   }
   if (core.exports?.['./internal']?.types === undefined) {
     throw new Error('the packed @strata/core has no "./internal" entry with types in its exports');
@@ -178,7 +193,7 @@ function checkPackedApi(consumer) {
   });
   if (problems.length > 0) throw new Error(`pack-check: API check failed\n${problems.join('\n\n')}`);
   console.log(
-    `pack-check: @strata/nestjs pins @strata/core ${core.version}; root exports match scripts/api/`,
+    `pack-check: @strata/nestjs and @strata/cdc pin @strata/core ${core.version}; root exports match scripts/api/`,
   );
 }
 

@@ -270,6 +270,20 @@ describe('CdcConsumer: what the database must allow, and slots lost or partition
     ).rejects.toMatchObject({ code: 'E_CDC_UNAVAILABLE', message: /ALTER ROLE "cdc_reader" REPLICATION/ });
   });
 
+  it('a mapping that reads a name that is not a column fails boot, naming it', async () => {
+    const url = await fx.database();
+    const a = await fx.stack(fx.prefix('typo'));
+    const consumer = fx.consumer(a, {
+      connection: url,
+      slot: 'slot_typo',
+      tables: { products: (change) => ({ tags: [`product:${String(change.new?.['product_idd'])}`] }) },
+    });
+    await expect(consumer.start()).rejects.toMatchObject({
+      code: 'E_CDC_TABLE',
+      message: /public\.products reads new\.product_idd, not a column of the table \(its columns: id, name\)/,
+    });
+  });
+
   it('a partitioned table is mapped under its own name', async () => {
     const url = await fx.database();
     await fx.sql(

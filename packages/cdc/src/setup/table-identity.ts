@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { CdcError } from '../errors/cdc.error.js';
+import { isObjectMember } from '../replication/sent-row.js';
 import type { MappedTable } from '../consumer/mapped-tables.js';
 
 /** What pgoutput sends of a table's old rows, read from `pg_class.relreplident`. */
@@ -34,8 +35,8 @@ interface IdentityRow {
  * Reads each mapped table's replica identity and columns, and checks its mapping against them:
  * it fails, naming the table and the fix, when the table is missing, sends no old rows at all
  * (`REPLICA IDENTITY NOTHING`, or `DEFAULT` without a primary key), or when its mapping reads, on
- * a `delete`, a column the identity does not send (found by calling the mapping once with a row
- * that records what it reads).
+ * a `delete`, a column the identity does not send, or reads a name that is not a column (found
+ * by calling the mapping with rows that record what it reads).
  */
 export async function checkTableIdentities(
   client: pg.Client,
@@ -57,8 +58,13 @@ export async function checkTableIdentities(
           `deletes cannot be mapped. Run: ALTER TABLE ${quoted(table)} REPLICA IDENTITY FULL`,
       );
     }
-    const read = columnsReadOnDelete(table, row.columns, identityColumns);
-    const missing = read.filter((column) => !identityColumns.includes(column));
+    const { oldColumns: missing, unknown } = probeMapping(table, row.columns, identityColumns);
+    if (unknown.length > 0) {
+      throw new CdcError(
+        'E_CDC_TABLE',
+        `cdc: the mapping of ${table.id} reads ${unknown.join(', ')}, not a column of the table (its columns: ${row.columns.join(', ')})`,
+      );
+    }
     if (missing.length > 0) {
       throw new CdcError(
         'E_CDC_TABLE',
@@ -73,31 +79,43 @@ export async function checkTableIdentities(
 }
 
 /**
- * The columns `table`'s mapping reads from `old` on a delete, found by calling it once with an
- * old row whose identity columns hold `'0'` and whose other columns record that they were read.
+ * What `table`'s mapping reads, found by calling it twice with rows that record it: on a delete,
+ * the non-identity columns it reads from `old` (whose identity columns hold `'0'`); on a delete
+ * and an insert (every column `'0'`), the names it reads that are not columns at all.
  */
-function columnsReadOnDelete(
+function probeMapping(
   table: MappedTable,
   columns: readonly string[],
   identity: readonly string[],
-): string[] {
-  const read = new Set<string>();
+): { oldColumns: string[]; unknown: string[] } {
+  const oldColumns = new Set<string>();
+  const unknown = new Set<string>();
   const known = new Set(columns);
-  const base: Record<string, unknown> = {};
-  for (const column of identity) base[column] = '0';
-  const old = new Proxy(base, {
-    get(target, property, receiver) {
-      if (typeof property === 'string' && known.has(property) && !identity.includes(property))
-        read.add(property);
-      return Reflect.get(target, property, receiver) as unknown;
-    },
-  });
-  try {
-    table.map({ kind: 'delete', table: table.id, new: null, old, keyOnly: true });
-  } catch {
-    // What it read before throwing is what counts; a mapping that throws falls back at run time.
+  const recording = (present: readonly string[], side: 'old' | 'new'): Record<string, unknown> => {
+    const base: Record<string, unknown> = {};
+    for (const column of present) base[column] = '0';
+    return new Proxy(base, {
+      get(target, property, receiver) {
+        if (typeof property === 'string' && !isObjectMember(property)) {
+          if (!known.has(property)) unknown.add(`${side}.${property}`);
+          else if (side === 'old' && !present.includes(property)) oldColumns.add(property);
+        }
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+  };
+  const probes = [
+    { kind: 'delete', table: table.id, new: null, old: recording(identity, 'old'), keyOnly: true },
+    { kind: 'insert', table: table.id, new: recording(columns, 'new'), old: null, keyOnly: false },
+  ] as const;
+  for (const change of probes) {
+    try {
+      table.map(change);
+    } catch {
+      // What it read before throwing is what counts; a mapping that throws falls back at run time.
+    }
   }
-  return [...read];
+  return { oldColumns: [...oldColumns], unknown: [...unknown] };
 }
 
 function quoted(table: MappedTable): string {
