@@ -177,8 +177,9 @@ export class CdcConsumer {
         const during = !ready ? 'setup' : (this.failedSession?.failedDuring ?? 'stream');
         this.events.emit('cdc:error', { during, error });
         this.setState('degraded', describe(error));
-        // The slot or publication may be gone (dropped, invalidated past max_slot_wal_keep_size):
-        // the next attempt checks and sets them up again.
+        // The slot or publication may be gone (dropped): the next attempt checks and sets them up
+        // again. A slot invalidated past max_slot_wal_keep_size still exists (wal_status 'lost'):
+        // it keeps failing until someone drops it, and is made again then.
         ready = false;
         if (this.streamedSinceFailure) delayMs = this.options.retryDelayMs;
         this.streamedSinceFailure = false;
@@ -272,7 +273,7 @@ export class CdcConsumer {
       [...tables.values()],
       fleet ? slot : undefined,
     );
-    // A slot made again (dropped, or invalidated past max_slot_wal_keep_size) lost what changed
+    // A slot made again after a drop (an invalidated one too, once dropped) lost what changed
     // meanwhile: the first session on it falls back, as a new temporary slot does.
     if (slotCreated && this.prepared) this.slotLost = true;
     this.prepared = true;

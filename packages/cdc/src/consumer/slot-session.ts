@@ -24,7 +24,7 @@ export interface SessionContext {
 /** Committed transactions received and not yet applied, merged into one set. */
 interface Pending {
   readonly invalidations: InvalidationSet;
-  /** The position to confirm once applied (none for what a new temporary slot falls back to). */
+  /** The position to confirm once applied (none for what a new slot falls back to). */
   endLsn: string | undefined;
   transactions: number;
   changes: number;
@@ -62,11 +62,11 @@ export class SlotSession {
     connection: string,
     slot: StreamSlot,
     publication: string,
-    /** Called once the server streams the slot to this session. */
+    /** Called once the server streams the slot to this connection. */
     onStart: () => void,
     /**
-     * What to apply first, once the slot streams: a new temporary slot starts from now, so what
-     * changed before it (since the last one, or since boot) falls back.
+     * What to apply first, once the slot streams: a new temporary slot, or a slot made again after
+     * it was dropped, starts from now, so what changed before it falls back.
      */
     private readonly startWith?: InvalidationSet,
   ) {

@@ -8,7 +8,10 @@ export type CdcState =
   | 'standby'
   /** Reading the slot and applying its changes. */
   | 'streaming'
-  /** The database or Redis cannot be reached: invalidation relies on TTLs until it reconnects. */
+  /**
+   * The database or Redis cannot be reached, or a session failed: invalidation relies on TTLs
+   * until the consumer reconnects.
+   */
   | 'degraded'
   /** The database cannot stream changes and `required` is `false`: the consumer does nothing. */
   | 'unavailable'

@@ -14,8 +14,9 @@ import { StrataCdcConfigurableModule } from './strata-cdc.module-definition.js';
  * `Logger('StrataCdc')`; with `StrataMetricsModule`, adds `strata_cdc_*` metrics to its registry.
  *
  * Boot fails with a `CdcError` when the database cannot serve the mappings (`wal_level` is not
- * `logical`, a mapped table is missing or its replica identity does not send what its mapping
- * reads on a delete) unless `required: false`; an unreachable database only degrades it.
+ * `logical`, the role lacks `REPLICATION`, a mapped table is missing or its replica identity does
+ * not send what its mapping reads on a delete) unless `required: false`; an unreachable database
+ * only degrades it.
  *
  * @example
  * ```ts

@@ -11,7 +11,10 @@ export interface CdcOptions {
    * missing, the right to create the publication). Needs `wal_level = logical`.
    */
   readonly connection: string;
-  /** The publication the slot reads (created if missing, with the mapped tables). Default `strata_cdc`. */
+  /**
+   * The publication the slot reads (created if missing, with the mapped tables and
+   * `publish_via_partition_root = true`; an existing one is used as it is). Default `strata_cdc`.
+   */
   readonly publication?: string;
   /**
    * The logical replication slot (created if missing, with Redis). Default `strata_cdc`. Without
@@ -26,8 +29,9 @@ export interface CdcOptions {
   readonly tables: Readonly<Record<string, TableMapping>>;
   /**
    * Per table, what a `TRUNCATE` drops, and what drops when the table's changes cannot be mapped
-   * one by one (a mapping that throws, a transaction past `maxInvalidations`; memory-only, a new
-   * temporary slot). A table without an entry drops the default namespace: `{ namespaces: ['default'] }`.
+   * one by one (a mapping that throws, a transaction or batch past `maxInvalidations`; changes
+   * possibly missed: memory-only, each new temporary slot; with Redis, a slot made again after it
+   * was dropped). A table without an entry drops the default namespace: `{ namespaces: ['default'] }`.
    */
   readonly onTruncate?: Readonly<Record<string, CdcInvalidation>>;
   /**
@@ -40,7 +44,10 @@ export interface CdcOptions {
    * renewed every third of it. Default `'10s'`.
    */
   readonly leaseTtl?: Duration;
-  /** First wait before reconnecting after an error; doubles up to 30 s. Default `'500ms'`. */
+  /**
+   * First wait before reconnecting after an error; doubles up to 30 s, and starts again from it
+   * once a session reached the server. Default `'500ms'`.
+   */
   readonly retryDelay?: Duration;
   /**
    * A lag in bytes of WAL past which the health indicator reports the consumer down. Default
