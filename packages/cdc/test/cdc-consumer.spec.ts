@@ -284,12 +284,14 @@ describe('CdcConsumer: what the database must allow, and slots lost or partition
     });
   });
 
-  it('a partitioned table is mapped under its own name', async () => {
+  it('a partitioned table is mapped under its own name, also in a publication made by hand', async () => {
     const url = await fx.database();
     await fx.sql(
       url,
       'create table orders (id int, region text, primary key (id, region)) partition by list (region)',
       "create table orders_eu partition of orders for values in ('eu')",
+      // Made by hand, without publish_via_partition_root: the consumer sets it.
+      'create publication slot_partitions for table orders',
     );
     const a = await fx.stack(fx.prefix('partitions'));
     const consumer = fx.consumer(a, {

@@ -47,8 +47,8 @@ export async function ensurePublication(
   publication: string,
   tables: readonly MappedTable[],
 ): Promise<void> {
-  const found = await client.query<{ puballtables: boolean }>(
-    'select puballtables from pg_publication where pubname = $1',
+  const found = await client.query<{ puballtables: boolean; pubviaroot: boolean }>(
+    'select puballtables, pubviaroot from pg_publication where pubname = $1',
     [publication],
   );
   const row = found.rows[0];
@@ -58,14 +58,33 @@ export async function ensurePublication(
     // A partitioned table's changes are then published under its own name, not its partitions'.
     sql = `CREATE PUBLICATION ${ident(publication)} FOR TABLE ${tables.map(qualified).join(', ')} WITH (publish_via_partition_root = true)`;
   } else {
+    // The tables added to it (pg_publication_tables lists a partitioned table's partitions).
     const listed = await client.query<{ schemaname: string; tablename: string }>(
-      'select schemaname, tablename from pg_publication_tables where pubname = $1',
+      `select n.nspname as schemaname, c.relname as tablename
+       from pg_publication_rel r join pg_publication p on p.oid = r.prpubid
+       join pg_class c on c.oid = r.prrelid join pg_namespace n on n.oid = c.relnamespace
+       where p.pubname = $1`,
       [publication],
     );
     const present = new Set(listed.rows.map((r) => `${r.schemaname}.${r.tablename}`));
     const missing = tables.filter((table) => !present.has(table.id));
-    if (missing.length === 0) return;
-    sql = `ALTER PUBLICATION ${ident(publication)} ADD TABLE ${missing.map(qualified).join(', ')}`;
+    const statements: string[] = [];
+    if (missing.length > 0) {
+      statements.push(
+        `ALTER PUBLICATION ${ident(publication)} ADD TABLE ${missing.map(qualified).join(', ')}`,
+      );
+    }
+    // Changes of a partitioned table come under its partitions' names unless published via its root.
+    const partitioned = await client.query<{ partitioned: boolean }>(
+      `select bool_or(c.relkind = 'p') as partitioned from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where (n.nspname, c.relname) in (select * from unnest($1::text[], $2::text[]))`,
+      [tables.map((t) => t.schema), tables.map((t) => t.name)],
+    );
+    if (row.pubviaroot !== true && partitioned.rows[0]?.partitioned === true) {
+      statements.push(`ALTER PUBLICATION ${ident(publication)} SET (publish_via_partition_root = true)`);
+    }
+    if (statements.length === 0) return;
+    sql = statements.join('; ');
   }
   try {
     await client.query(sql);
@@ -88,11 +107,17 @@ export async function ensurePublication(
  * or cannot be created (with the SQL to run).
  */
 export async function ensureSlot(client: pg.Client, slot: string): Promise<boolean> {
-  const found = await client.query<{ plugin: string | null; database: string | null }>(
-    'select plugin, database from pg_replication_slots where slot_name = $1',
-    [slot],
-  );
-  const row = found.rows[0];
+  const found = await client.query<{
+    plugin: string | null;
+    database: string | null;
+    wal_status: string | null;
+  }>('select plugin, database, wal_status from pg_replication_slots where slot_name = $1', [slot]);
+  let row = found.rows[0];
+  if (row?.wal_status === 'lost') {
+    // Invalidated past max_slot_wal_keep_size: it cannot be read any more; a new one replaces it.
+    await client.query('select pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
+    row = undefined;
+  }
   if (row !== undefined) {
     const database = (await client.query<{ db: string }>('select current_database() as db')).rows[0]?.db;
     if (row.plugin !== 'pgoutput' || row.database !== database) {
