@@ -1,5 +1,6 @@
 import { SYSTEM_CLOCK, type StrataClock } from '../clock/strata-clock.js';
 import { LRUCache } from 'lru-cache';
+import { InvalidationsInFlight } from './invalidations-in-flight.js';
 import type { CacheEntry } from '../codec/entry.envelope.js';
 import type { CacheLayer, EntryToWrite, LayerRead } from './cache-layer.interface.js';
 import { KeyDependencyWatch } from './key-dependency-watch.js';
@@ -30,6 +31,8 @@ export class MemoryLayer implements CacheLayer {
   private evictedUpTo = 0;
   /** The logical time of the last {@link MemoryLayer.clear}. */
   private clearedAt = 0;
+  /** This instance's invalidations on their way to Redis: their entries are not written. */
+  private readonly inFlight = new InvalidationsInFlight();
   /**
    * Deletes announced by other instances for keys this layer did not hold, by store time: a read
    * in flight for such a key must not store the value it got before the delete. Kept apart from
@@ -132,6 +135,7 @@ export class MemoryLayer implements CacheLayer {
       ttlMs = Math.min(ttlMs, this.lifetimeCapMs);
     }
     if ((token !== undefined || version !== undefined) && this.isOutdated(key, token, version)) return false;
+    if (!this.inFlight.none && this.inFlight.covers(key, entry.tags)) return false;
     const created = token ?? ++this.clock;
     this.keyDependencies?.watch(entry.tags);
     this.longestLifetimeMs = Math.max(this.longestLifetimeMs, ttlMs);
@@ -257,6 +261,30 @@ export class MemoryLayer implements CacheLayer {
     this.remoteDeletes.clear();
     this.evictedUpTo = this.clock;
     this.clearedAt = this.clock;
+  }
+
+  /**
+   * Drops `keys` and `tagKeys` (as {@link MemoryLayer.delete} and {@link MemoryLayer.invalidate})
+   * for an invalidation of this instance that is on its way to Redis, and refuses to store their
+   * entries until {@link MemoryLayer.letThrough}: a read meanwhile finds the old entry in Redis,
+   * still valid there, and would put it back (this instance skips its own announcements).
+   */
+  holdBack(keys: readonly string[], tagKeys: readonly string[]): void {
+    if (keys.length > 0) this.markDeleted(keys);
+    if (tagKeys.length > 0) this.invalidate(tagKeys);
+    this.inFlight.add(keys);
+    this.inFlight.add(tagKeys);
+  }
+
+  /**
+   * Ends {@link MemoryLayer.holdBack} once Redis has the invalidation (or will replay it), and
+   * drops again what a read that began before may still store.
+   */
+  letThrough(keys: readonly string[], tagKeys: readonly string[]): void {
+    this.inFlight.remove(keys);
+    this.inFlight.remove(tagKeys);
+    if (keys.length > 0) this.markDeleted(keys);
+    if (tagKeys.length > 0) this.invalidate(tagKeys);
   }
 
   /**

@@ -50,18 +50,26 @@ export class ConfirmedInvalidations {
     const tagKeys = [...tags.map((tag) => layout.tag(tag)), ...namespaces.map((ns) => layout.namespace(ns))];
     const changeTimes = tiers.options.dependencies ? full.map((key) => layout.keyDependency(key)) : [];
     const invalidated = [...tagKeys, ...changeTimes];
-    if (full.length > 0) l1?.delete(full);
-    if (invalidated.length > 0) l1?.invalidate(invalidated);
-    if (guard !== undefined) {
-      this.flushSets();
+    if (guard === undefined) {
+      if (full.length > 0) l1?.delete(full);
+      if (invalidated.length > 0) l1?.invalidate(invalidated);
+    } else {
+      // Until Redis has the markers and tag times, a read of this instance finds the old entries
+      // there, still valid: L1 does not take them back meanwhile.
+      l1?.holdBack(full, invalidated);
       const upTo: (number | undefined)[] = [];
-      for (let at = 0; at < full.length; at += MAX_KEYS_PER_MESSAGE) {
-        const versions = await guard.delete(full.slice(at, at + MAX_KEYS_PER_MESSAGE));
-        if (versions === undefined) throw new InvalidationUnconfirmedError('redis');
-        upTo.push(...versions);
+      try {
+        this.flushSets();
+        for (let at = 0; at < full.length; at += MAX_KEYS_PER_MESSAGE) {
+          const versions = await guard.delete(full.slice(at, at + MAX_KEYS_PER_MESSAGE));
+          if (versions === undefined) throw new InvalidationUnconfirmedError('redis');
+          upTo.push(...versions);
+        }
+        if (invalidated.length > 0 && !(await guard.invalidate(invalidated)))
+          throw new InvalidationUnconfirmedError('redis');
+      } finally {
+        l1?.letThrough(full, invalidated);
       }
-      if (invalidated.length > 0 && !(await guard.invalidate(invalidated)))
-        throw new InvalidationUnconfirmedError('redis');
       if (bus !== undefined && (full.length > 0 || invalidated.length > 0)) {
         if (!(await bus.announce(full, upTo, invalidated))) throw new InvalidationUnconfirmedError('bus');
       }

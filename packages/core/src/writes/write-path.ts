@@ -173,10 +173,17 @@ export class WritePath {
     const { tiers } = this;
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => tiers.keys.entry(key, options?.namespace));
-    tiers.l1?.delete(full);
-    // In Redis too, after the sets made before it (they may wait for a call) and before later ones.
-    this.sets.flush();
-    await this.deletes.delete(full, budget);
+    const l1 = tiers.l1;
+    if (tiers.guard === undefined) l1?.delete(full);
+    else l1?.holdBack(full, NO_TAGS);
+    try {
+      // In Redis too, after the sets made before it (they may wait for a call) and before later ones.
+      this.sets.flush();
+      await this.deletes.delete(full, budget);
+    } finally {
+      // Until Redis has the markers, a read of this instance finds the old entry there, still valid.
+      if (tiers.guard !== undefined) l1?.letThrough(full, NO_TAGS);
+    }
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
   }
@@ -200,9 +207,19 @@ export class WritePath {
   }
 
   private async invalidate(tagKeys: readonly string[]): Promise<void> {
-    this.tiers.l1?.invalidate(tagKeys);
-    this.sets.flush();
-    await this.tiers.guard?.invalidate(tagKeys);
-    await this.tiers.bus?.announce(NO_TAGS, [], tagKeys);
+    const { l1, guard, bus } = this.tiers;
+    if (guard === undefined) {
+      l1?.invalidate(tagKeys);
+      return;
+    }
+    // Until Redis has the tag times, a read of this instance finds old entries there, still valid.
+    l1?.holdBack(NO_TAGS, tagKeys);
+    try {
+      this.sets.flush();
+      await guard.invalidate(tagKeys);
+    } finally {
+      l1?.letThrough(NO_TAGS, tagKeys);
+    }
+    await bus?.announce(NO_TAGS, [], tagKeys);
   }
 }
