@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { HttpCacheModule, StrataModule } from '@strata/nestjs';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthModule } from './auth/auth.module.js';
-import { DatabaseInvalidationModule } from './cache/database-invalidation.provider.js';
+import { DatabaseInvalidationModule } from './cache/database-invalidation.module.js';
 import { CartsModule } from './carts/carts.module.js';
 import { CatalogModule } from './catalog/catalog.module.js';
 import {
@@ -21,7 +21,8 @@ import { ViewsModule } from './views/views.module.js';
  * Redis with `REDIS_URL`. With `cacheEnabled: false` (the load script's baseline), the same code
  * runs on a stack whose L1 keeps nothing (`maxBytes: 1`: every entry is larger) and without the
  * HTTP cache, so every read goes to the database. On a PostgreSQL with `wal_level = logical`,
- * committed changes of its tables also invalidate what shows them (`DatabaseInvalidationModule`).
+ * committed changes of its tables also invalidate what shows them (`DatabaseInvalidationModule`,
+ * which imports `StrataCdcModule` when the database can stream its changes).
  */
 @Module({})
 export class ShopModule {
@@ -56,8 +57,9 @@ export class ShopModule {
         ViewsModule.forRoot(config),
         OrdersModule,
         AdminModule,
-        // Invalidation from the database (@strata/cdc) when it can stream its changes.
-        DatabaseInvalidationModule,
+        // Invalidation from the database (@strata/cdc) when it can stream its changes: a promise
+        // of the module (Nest awaits it), since deciding takes a query.
+        DatabaseInvalidationModule.forRoot(config),
         // /metrics, /health and the live cache dashboard (src/observability).
         ObservabilityModule.forRoot(),
       ],

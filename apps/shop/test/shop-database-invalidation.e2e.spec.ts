@@ -1,15 +1,16 @@
 /**
  * Invalidation from the database (`@strata/cdc`): on a PostgreSQL with `wal_level = logical`, a
- * row changed behind the shop's back (`psql`) drops the product page that shows it; on a server
- * without it, and on PGlite, the shop runs as before and says at boot why it is off.
+ * row changed behind the shop's back (`psql`) drops the product page that shows it, and `/health`
+ * and `/metrics` report the consumer (`StrataCdcModule`); on a server without it, and on PGlite,
+ * the shop runs as before, without the module, and says at boot why it is off.
  */
 import type { LoggerService } from '@nestjs/common';
-import type { CdcEventMap } from '@strata/cdc';
+import { ModuleRef } from '@nestjs/core';
+import { CdcConsumer, type CdcEventMap } from '@strata/cdc';
 import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '@strata/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createShopApp } from '../src/bootstrap.js';
-import { DatabaseInvalidation } from '../src/cache/database-invalidation.provider.js';
 import { shopCdcSlot } from '../src/cache/shop-cdc.options.js';
 import type { ShopConfig } from '../src/config/shop-config.js';
 import { testConfig, type TestShop } from './shop.fixture.js';
@@ -36,7 +37,27 @@ class RecordingLogger implements LoggerService {
 
 interface LoggedShop extends TestShop {
   readonly logs: RecordingLogger;
-  readonly invalidation: DatabaseInvalidation;
+}
+
+/** The consumer `StrataCdcModule` runs in the shop. */
+function consumerOf(shop: TestShop): CdcConsumer {
+  return shop.app.get(CdcConsumer);
+}
+
+/** The shop did not import `StrataCdcModule`: no consumer, no `cdc` on `/health` or `/metrics`. */
+async function expectNoConsumer(shop: TestShop): Promise<void> {
+  // Through ModuleRef: the app's own `get` of a missing provider would also exit the process
+  // (Nest's `abortOnError`).
+  expect(() => shop.app.get(ModuleRef).get(CdcConsumer, { strict: false })).toThrow(/CdcConsumer/);
+  expect((await shop.http.get('/health')).body.details).not.toHaveProperty('cdc');
+  expect((await shop.http.get('/metrics').expect(200)).text).not.toContain('strata_cdc_');
+}
+
+/** The value of the unlabelled metric `name` in a Prometheus text exposition. */
+function metricValue(exposition: string, name: string): number {
+  const line = exposition.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (line === undefined) throw new Error(`no ${name} in /metrics`);
+  return Number(line.slice(name.length + 1));
 }
 
 /** The shop as `startShop` boots it, with every log line from its init on recorded. */
@@ -52,7 +73,6 @@ async function startLoggedShop(config: ShopConfig): Promise<LoggedShop> {
     http: supertest(url),
     close: () => app.close(),
     logs,
-    invalidation: app.get(DatabaseInvalidation),
   };
 }
 
@@ -104,10 +124,8 @@ async function changeBehindTheShop(
   expect(cached.headers['x-cache']).toBe('HIT');
   expect(pick(cached.body)).not.toEqual(expected);
 
-  const events = shop.invalidation.events;
-  if (events === undefined) throw new Error('invalidation from the database is off');
   const applied: CdcEventMap['cdc:applied'][] = [];
-  const stopListening = events.on('cdc:applied', (event) => applied.push(event));
+  const stopListening = consumerOf(shop).events.on('cdc:applied', (event) => applied.push(event));
   try {
     await psql(url, statement);
     const reads: Read[] = [];
@@ -160,10 +178,10 @@ describe('invalidation from the database on PostgreSQL with wal_level = logical'
   it('shows a price changed with a plain UPDATE on the next product page read (with Redis)', async () => {
     const url = await postgres.createDatabase();
     const shop = await start(url, redis.url);
-    expect(shop.invalidation.off).toBeUndefined();
-    expect(shop.logs.lines.some((line) => line.startsWith('Invalidation from the database is on'))).toBe(
-      true,
-    );
+    expect(shop.logs.lines.filter((line) => line.startsWith('Invalidation from the database is'))).toEqual([
+      `Invalidation from the database is on: slot ${shopCdcSlot(shop.config.cachePrefix)} (streaming), ` +
+        'publication shop_cdc, tables products, prices, stock, reviews, categories, users',
+    ]);
 
     const [row] = await query<{ amount_cents: number }>(
       url,
@@ -178,7 +196,36 @@ describe('invalidation from the database on PostgreSQL with wal_level = logical'
       `UPDATE prices SET amount_cents = ${price} WHERE product_id = 1`,
       price,
     );
-    expect(shop.invalidation.status()).toMatchObject({ state: 'streaming', consuming: true });
+    expect(consumerOf(shop).status()).toMatchObject({ state: 'streaming', consuming: true });
+  });
+
+  it('reports the consumer on /health, and its changes on /metrics', async () => {
+    const url = await postgres.createDatabase();
+    const shop = await start(url, redis.url);
+    const health = await shop.http.get('/health').expect(200);
+    expect(health.body.info.cdc).toMatchObject({
+      status: 'up',
+      state: 'streaming',
+      slot: shopCdcSlot(shop.config.cachePrefix),
+    });
+    expect(health.body.info.cache).toMatchObject({ status: 'up' });
+
+    const before = (await shop.http.get('/metrics').expect(200)).text;
+    expect(metricValue(before, 'strata_cdc_consuming')).toBe(1);
+    const changesBefore = metricValue(before, 'strata_cdc_changes_total');
+    // The counter follows the same event, through a listener added when the app started.
+    const applied = new Promise<void>((resolve) => {
+      const off = consumerOf(shop).events.on('cdc:applied', (event) => {
+        if (event.changes === 0) return;
+        off();
+        resolve();
+      });
+    });
+    await psql(url, 'UPDATE prices SET amount_cents = amount_cents + 1 WHERE product_id = 7');
+    await applied;
+    const after = (await shop.http.get('/metrics').expect(200)).text;
+    expect(metricValue(after, 'strata_cdc_changes_total')).toBeGreaterThanOrEqual(changesBefore + 1);
+    expect(metricValue(after, 'strata_cdc_transactions_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('drops the pages of a product renamed, restocked, or with a review deleted in the database', async () => {
@@ -234,7 +281,7 @@ describe('invalidation from the database on PostgreSQL with wal_level = logical'
     const off = shop.logs.lines.filter((line) => line.startsWith('Invalidation from the database is off'));
     expect(off).toHaveLength(1);
     expect(off[0]).toContain(`ALTER ROLE "${role}" REPLICATION`);
-    expect(shop.invalidation.status()).toBeUndefined();
+    await expectNoConsumer(shop);
   });
 
   it('reads a temporary slot of its own without Redis', async () => {
@@ -286,7 +333,7 @@ describe('invalidation from the database on a server with wal_level = replica', 
       expect(off).toHaveLength(1);
       expect(off[0]).toContain('DATABASE_URL points at a server with wal_level = replica');
       expect(off[0]).toContain('ALTER SYSTEM SET wal_level = logical');
-      expect(shop.invalidation.status()).toBeUndefined();
+      await expectNoConsumer(shop);
     } finally {
       await shop.close();
     }
@@ -301,6 +348,7 @@ describe('invalidation from the database on PGlite', () => {
       const off = shop.logs.lines.filter((line) => line.startsWith('Invalidation from the database is off'));
       expect(off).toHaveLength(1);
       expect(off[0]).toContain('PGlite');
+      await expectNoConsumer(shop);
     } finally {
       await shop.close();
     }

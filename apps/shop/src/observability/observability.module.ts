@@ -12,7 +12,9 @@ import { MetricsController } from './metrics.controller.js';
 /**
  * The shop's observability: `GET /metrics` (Prometheus), `GET /health` (Terminus with
  * `StrataHealthIndicator`) and `GET /dashboard` (a live page of hit rates, load latency and
- * write-behind queues). See docs/observability.md ("The shop's dashboard").
+ * write-behind queues). See docs/observability.md ("The shop's dashboard"). With invalidation from
+ * the database on, `StrataCdcModule` adds its `strata_cdc_*` metrics to this registry (it finds
+ * `StrataMetrics`) and `/health` checks `CdcHealthIndicator` too.
  */
 @Module({})
 export class ObservabilityModule {
