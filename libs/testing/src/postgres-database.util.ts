@@ -11,18 +11,9 @@ const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
  * @param timeoutMs - Limit for connecting and for each statement.
  */
 export async function runSql(url: string, statements: readonly string[], timeoutMs = 10_000): Promise<void> {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: timeoutMs,
-    query_timeout: timeoutMs,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
+  await withClient(url, timeoutMs, async (client) => {
     for (const statement of statements) await client.query(statement);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
 }
 
 /**
@@ -34,12 +25,21 @@ export async function runSql(url: string, statements: readonly string[], timeout
  * @param timeoutMs - Limit for connecting and for the query.
  * @returns The result rows.
  */
-export async function queryRows<T extends pg.QueryResultRow>(
+export function queryRows<T extends pg.QueryResultRow>(
   url: string,
   sql: string,
   values: readonly unknown[] = [],
   timeoutMs = 10_000,
 ): Promise<T[]> {
+  return withClient(url, timeoutMs, async (client) => (await client.query<T>(sql, [...values])).rows);
+}
+
+/** Runs `fn` on a short-lived connection, closed afterwards whatever happens. */
+async function withClient<T>(
+  url: string,
+  timeoutMs: number,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({
     connectionString: url,
     connectionTimeoutMillis: timeoutMs,
@@ -48,7 +48,7 @@ export async function queryRows<T extends pg.QueryResultRow>(
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return (await client.query<T>(sql, [...values])).rows;
+    return await fn(client);
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -130,6 +130,47 @@ describe('CdcConsumer: committed changes become invalidations on every instance'
     expect(fallbacks.at(-1)).toMatchObject({ table: 'public.prices', reason: 'too-many' });
   });
 
+  it('a mapping that returns what the cache refuses (an empty tag) falls back instead of stalling the stream', async () => {
+    const url = await seeded();
+    const a = await fx.stack(fx.prefix('refused'));
+    const consumer = await streaming(
+      {
+        ...shopOptions(url, 'slot_refused'),
+        tables: { ...shopOptions(url, 'slot_refused').tables, products: () => ({ tags: [''] }) },
+      },
+      a,
+    );
+    const fallbacks: CdcEventMap['cdc:fallback'][] = [];
+    consumer.events.on('cdc:fallback', (event) => fallbacks.push(event));
+    await a.set('in-catalog', 1, { namespace: 'catalog' });
+    await fx.sql(url, "update products set name = 'pot' where id = 1");
+    expect(await eventually(() => a.peek('in-catalog', 'catalog') === CACHE_MISS, APPLIED_MS)).toBe(true);
+    expect(fallbacks).toMatchObject([{ table: 'public.products', reason: 'mapping-error' }]);
+    await a.set('p2', 2, { tags: ['product:2'] });
+    await fx.sql(url, 'update prices set amount_cents = 9 where product_id = 2');
+    expect(await eventually(() => a.peek('p2') === CACHE_MISS, APPLIED_MS)).toBe(true);
+  });
+
+  it('Redis frozen: the change waits in the slot and lands in Redis once it answers again', async () => {
+    const url = await seeded();
+    const prefix = fx.prefix('frozen-redis');
+    const a = await fx.stack(prefix);
+    const redisOnly = await fx.stack(prefix, { l1: false });
+    const consumer = await streaming(
+      { ...shopOptions(url, 'slot_frozen_redis'), retryDelay: 50, leaseTtl: 1_000 },
+      a,
+    );
+    const errors: string[] = [];
+    consumer.events.on('cdc:error', ({ during }) => errors.push(during));
+    await a.set('p1', 'old', { tags: ['product:1'] });
+    const frozen = fx.redis.pause(1_500);
+    await fx.sql(url, 'update prices set amount_cents = 5 where product_id = 1');
+    await frozen;
+    expect(await eventually(async () => (await redisOnly.get('p1')) === undefined, 15_000, 50)).toBe(true);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(await eventually(() => consumer.status().state === 'streaming', APPLIED_MS)).toBe(true);
+  });
+
   it('boot fails, naming the table and the fix, when a mapping reads on delete what the replica identity does not send', async () => {
     const url = await fx.database();
     const a = await fx.stack(fx.prefix('identity'));

@@ -177,9 +177,8 @@ export class CdcConsumer {
         const during = !ready ? 'setup' : (this.failedSession?.failedDuring ?? 'stream');
         this.events.emit('cdc:error', { during, error });
         this.setState('degraded', describe(error));
-        // The slot or publication may be gone (dropped): the next attempt checks and sets them up
-        // again. A slot invalidated past max_slot_wal_keep_size still exists (wal_status 'lost'):
-        // it keeps failing until someone drops it, and is made again then.
+        // The slot or publication may be gone (dropped, or the slot invalidated past
+        // max_slot_wal_keep_size): the next attempt checks and sets them up again.
         ready = false;
         if (this.streamedSinceFailure) delayMs = this.options.retryDelayMs;
         this.streamedSinceFailure = false;
