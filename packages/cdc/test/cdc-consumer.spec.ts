@@ -325,6 +325,40 @@ describe('CdcConsumer: what the database must allow, and slots lost or partition
     });
   });
 
+  it('an update that leaves a TOASTed column unchanged does not carry it: a mapping that reads it falls back', async () => {
+    const url = await fx.database();
+    await fx.sql(
+      url,
+      'create table reviews (id int primary key, product_id int not null, body text not null)',
+      'alter table reviews alter column body set storage external',
+      "insert into reviews select 1, 7, string_agg(md5(g::text), '') from generate_series(1, 400) g",
+    );
+    const a = await fx.stack(fx.prefix('toast'));
+    const consumer = fx.consumer(a, {
+      connection: url,
+      slot: 'slot_toast',
+      publication: 'slot_toast',
+      tables: {
+        reviews: (change) => ({
+          tags: [
+            `product:${String(change.new?.['product_id'])}`,
+            `words:${String(change.new?.['body']).length}`,
+          ],
+        }),
+      },
+      onTruncate: { reviews: { namespaces: ['reviews'] } },
+    });
+    const fallbacks: CdcEventMap['cdc:fallback'][] = [];
+    consumer.events.on('cdc:fallback', (event) => fallbacks.push(event));
+    await consumer.start();
+    await a.set('in-reviews', 1, { namespace: 'reviews' });
+    await fx.sql(url, 'update reviews set product_id = 8 where id = 1');
+    expect(await eventually(() => a.peek('in-reviews', 'reviews') === CACHE_MISS, APPLIED_MS)).toBe(true);
+    expect(fallbacks).toHaveLength(1);
+    expect(fallbacks[0]).toMatchObject({ table: 'public.reviews', reason: 'mapping-error' });
+    expect(String(fallbacks[0]?.error)).toMatch(/new\.body of public\.reviews was not sent/);
+  });
+
   it('a partitioned table is mapped under its own name, also in a publication made by hand', async () => {
     const url = await fx.database();
     await fx.sql(
