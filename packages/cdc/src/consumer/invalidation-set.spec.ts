@@ -26,11 +26,13 @@ describe('InvalidationSet', () => {
 
   it('past its bound drops keys and tags for the fallbacks of every table that contributed, and of later ones', () => {
     const set = fresh(3);
-    set.add('public.products', { tags: ['a', 'b'] });
-    set.add('public.prices', { tags: ['c', 'd'] });
+    set.fallBack('public.products'); // a mapping error, reported as such
+    expect(set.add('public.products', { tags: ['a', 'b'] })).toEqual([]);
+    expect(set.add('public.prices', { tags: ['c', 'd'] })).toEqual(['public.prices']);
     expect(set.overflow).toBe(true);
     expect(set.toRequest()).toEqual({ keys: [], tags: [], namespaces: ['catalog', 'prices'] });
-    set.add('public.other', { tags: ['e'] });
+    expect(set.add('public.other', { tags: ['e'] })).toEqual(['public.other']);
+    expect(set.add('public.other', { tags: ['f'] })).toEqual([]);
     expect(set.fallbacks).toEqual(['public.products', 'public.prices', 'public.other']);
   });
 
@@ -40,12 +42,12 @@ describe('InvalidationSet', () => {
     const second = fresh(3);
     second.add('public.prices', { tags: ['b', 'c'] });
     second.fallBack('public.products');
-    first.merge(second);
+    expect(first.merge(second)).toEqual([]);
     expect(first.overflow).toBe(false);
     expect(first.toRequest()).toEqual({ keys: [], tags: ['a', 'b', 'c'], namespaces: ['catalog'] });
     const third = fresh(3);
     third.add('public.prices', { tags: ['x', 'y'] });
-    first.merge(third);
+    expect(first.merge(third)).toEqual(['public.prices']);
     expect(first.overflow).toBe(true);
     expect(first.toRequest()).toEqual({ keys: [], tags: [], namespaces: ['catalog', 'prices'] });
   });

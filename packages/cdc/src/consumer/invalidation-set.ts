@@ -35,17 +35,18 @@ export class InvalidationSet {
     return this.overflowed;
   }
 
-  /** Adds what a change of `table` invalidates (or its fallback, once the set overflowed). */
-  add(table: string, invalidation: CdcInvalidation): void {
-    if (this.overflowed) {
-      this.fallenBack.add(table);
-      return;
-    }
+  /**
+   * Adds what a change of `table` invalidates (or its fallback, once the set overflowed).
+   *
+   * @returns The tables that fell back now because the set passed its bound.
+   */
+  add(table: string, invalidation: CdcInvalidation): readonly string[] {
+    if (this.overflowed) return this.fallBackForSize([table]);
     this.mappedTables.add(table);
     this.addKeys(invalidation.namespace ?? DEFAULT_NAMESPACE, invalidation.keys ?? []);
     this.addTags(invalidation.tags ?? []);
     for (const namespace of invalidation.namespaces ?? []) this.namespaces.add(namespace);
-    this.checkSize();
+    return this.checkSize();
   }
 
   /** Makes `table` fall back. */
@@ -53,20 +54,24 @@ export class InvalidationSet {
     this.fallenBack.add(table);
   }
 
-  /** Adds everything of `other` (a later transaction), keeping the bound. */
-  merge(other: InvalidationSet): void {
+  /**
+   * Adds everything of `other` (a later transaction), keeping the bound.
+   *
+   * @returns The tables that fell back now because the merged set passed its bound.
+   */
+  merge(other: InvalidationSet): readonly string[] {
     for (const table of other.fallenBack) this.fallenBack.add(table);
     for (const table of other.mappedTables) this.mappedTables.add(table);
     for (const namespace of other.namespaces) this.namespaces.add(namespace);
     if (other.overflowed) this.overflowNow();
     if (this.overflowed) {
-      for (const table of this.mappedTables) this.fallenBack.add(table);
+      const fallen = this.fallBackForSize(this.mappedTables);
       this.mappedTables.clear();
-      return;
+      return fallen;
     }
     for (const [namespace, keys] of other.keys) this.addKeys(namespace, keys);
     this.addTags(other.tags);
-    this.checkSize();
+    return this.checkSize();
   }
 
   /** The set as the call that applies it takes it, with the fallbacks of the tables that fell back. */
@@ -114,11 +119,23 @@ export class InvalidationSet {
     }
   }
 
-  private checkSize(): void {
-    if (this.size <= this.max) return;
+  private checkSize(): readonly string[] {
+    if (this.size <= this.max) return [];
     this.overflowNow();
-    for (const table of this.mappedTables) this.fallenBack.add(table);
+    const fallen = this.fallBackForSize(this.mappedTables);
     this.mappedTables.clear();
+    return fallen;
+  }
+
+  /** Makes `tables` fall back for the bound; returns those that had not fallen back already. */
+  private fallBackForSize(tables: Iterable<string>): string[] {
+    const fallen: string[] = [];
+    for (const table of tables) {
+      if (this.fallenBack.has(table)) continue;
+      this.fallenBack.add(table);
+      fallen.push(table);
+    }
+    return fallen;
   }
 
   private overflowNow(): void {

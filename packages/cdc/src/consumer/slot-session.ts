@@ -138,12 +138,8 @@ export class SlotSession {
     if (pending === undefined) {
       this.pending = { invalidations, endLsn, transactions, changes, since: committedAt, xids };
     } else {
-      const overflowed = pending.invalidations.overflow;
-      pending.invalidations.merge(invalidations);
-      if (!overflowed && pending.invalidations.overflow) {
-        for (const table of pending.invalidations.fallbacks)
-          this.context.events.emit('cdc:fallback', { table, reason: 'too-many' });
-      }
+      for (const table of pending.invalidations.merge(invalidations))
+        this.context.events.emit('cdc:fallback', { table, reason: 'too-many' });
       pending.endLsn = endLsn ?? pending.endLsn;
       pending.transactions += transactions;
       pending.changes += changes;

@@ -112,9 +112,7 @@ export class TransactionAssembler {
       return;
     }
     if (invalidation === undefined) return;
-    const overflowed = set.overflow;
-    set.add(id, invalidation);
-    if (!overflowed && set.overflow) for (const fallen of set.fallbacks) this.onFallback(fallen, 'too-many');
+    for (const fallen of set.add(id, invalidation)) this.onFallback(fallen, 'too-many');
   }
 
   private commit(message: Pgoutput.MessageCommit): CommittedTransaction | undefined {
