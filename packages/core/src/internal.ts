@@ -24,7 +24,7 @@ export { RedisUnavailableError } from './errors/redis-unavailable.error.js';
 export type { CacheLayerName, StrataEventName } from './events/strata-events.js';
 export { StrataEvents } from './events/strata-events.js';
 export { defaultKey } from './keys/default-key.js';
-export { KeyBuilder } from './keys/key-builder.js';
+export { DEFAULT_NAMESPACE, KeyBuilder } from './keys/key-builder.js';
 export type { RedisOptions } from './options/cache-stack.options.js';
 export type { WriteTicket } from './options/call-options.js';
 export { resolveReadPolicy } from './options/stale-policy.js';

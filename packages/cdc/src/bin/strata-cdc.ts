@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { dropReplication } from '../setup/replication-setup.js';
+import { messageOf } from '../errors/as-error.js';
 
 const USAGE = `Usage: strata-cdc drop-slot --connection <postgres url> [--slot strata_cdc] [--publication <name>]
 
@@ -42,6 +43,6 @@ async function main(argv: readonly string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  console.error(`strata-cdc: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`strata-cdc: ${messageOf(error)}`);
   process.exitCode = 1;
 }

@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CacheStack } from '@strata/core';
 import { engineOf } from '@strata/core/internal';
+import { messageOf } from '../errors/as-error.js';
 import { CdcError } from '../errors/cdc.error.js';
 import { CdcEvents, type CdcState } from '../events/cdc-events.js';
 import { ConsumerLease } from '../lease/consumer-lease.js';
 import type { CdcOptions } from '../options/cdc.options.js';
 import { resolveCdcOptions, type ResolvedCdcOptions } from '../options/resolve-cdc-options.js';
-import { endSlotReader, prepareDatabase } from '../setup/prepare-database.js';
+import { endStalledReader, prepareDatabase } from '../setup/prepare-database.js';
 import { invalidationValidator } from './invalidation-validator.js';
 import { InvalidationSet } from './invalidation-set.js';
+import { fallbackOf } from './mapped-tables.js';
 import { SlotSession } from './slot-session.js';
 import { StreamPosition } from './stream-position.js';
 
@@ -119,7 +121,7 @@ export class CdcConsumer {
         return;
       }
       this.events.emit('cdc:error', { during: 'setup', error });
-      this.setState('degraded', describe(error));
+      this.setState('degraded', messageOf(error));
     }
     this.loop = this.run(ready);
     await this.settled;
@@ -176,7 +178,7 @@ export class CdcConsumer {
         }
         const during = !ready ? 'setup' : (this.failedSession?.failedDuring ?? 'stream');
         this.events.emit('cdc:error', { during, error });
-        this.setState('degraded', describe(error));
+        this.setState('degraded', messageOf(error));
         // The slot or publication may be gone (dropped, or the slot invalidated past
         // max_slot_wal_keep_size): the next attempt checks and sets them up again.
         ready = false;
@@ -258,9 +260,9 @@ export class CdcConsumer {
    * `wal_sender_timeout`), and the caller retries at once.
    */
   private async endStalledHolder(error: unknown): Promise<boolean> {
-    if (this.lease === undefined || !/replication slot .* is active for PID/i.test(describe(error)))
+    if (this.lease === undefined || !/replication slot .* is active for PID/i.test(messageOf(error)))
       return false;
-    return endSlotReader(this.options.connection, this.options.slot);
+    return endStalledReader(this.options.connection, this.options.slot);
   }
 
   private async setup(): Promise<void> {
@@ -281,10 +283,7 @@ export class CdcConsumer {
   /** Every mapped table's fallback, as one set (changes may have been missed). */
   private everyFallback(): InvalidationSet {
     const tables = this.options.tables;
-    const set = new InvalidationSet(
-      this.options.maxInvalidations,
-      (table) => tables.get(table)?.fallback ?? {},
-    );
+    const set = new InvalidationSet(this.options.maxInvalidations, fallbackOf(tables));
     for (const table of tables.keys()) {
       set.fallBack(table);
       this.events.emit('cdc:fallback', { table, reason: 'reconnect' });
@@ -304,8 +303,4 @@ export class CdcConsumer {
     this.reason = reason;
     if (changed) this.events.emit('cdc:state', reason === undefined ? { state } : { state, reason });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

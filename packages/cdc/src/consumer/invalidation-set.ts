@@ -1,7 +1,5 @@
-import type { ConfirmedInvalidation, InvalidatedKey } from '@strata/core/internal';
+import { type ConfirmedInvalidation, DEFAULT_NAMESPACE, type InvalidatedKey } from '@strata/core/internal';
 import type { CdcInvalidation } from '../options/row-change.js';
-
-const DEFAULT_NAMESPACE = 'default';
 
 /**
  * The invalidations of committed transactions not yet applied, de-duplicated: keys per namespace,

@@ -1,3 +1,5 @@
+import { DEFAULT_NAMESPACE } from '@strata/core/internal';
+import pg from 'pg';
 import type { CdcInvalidation, TableMapping } from '../options/row-change.js';
 
 /** A mapped table, resolved: its mapping and what it falls back to. */
@@ -15,7 +17,9 @@ export interface MappedTable {
 export type MappedTables = ReadonlyMap<string, MappedTable>;
 
 /** The fallback of a table without an `onTruncate` entry: every entry of the default namespace. */
-export const DEFAULT_FALLBACK: CdcInvalidation = Object.freeze({ namespaces: Object.freeze(['default']) });
+export const DEFAULT_FALLBACK: CdcInvalidation = Object.freeze({
+  namespaces: Object.freeze([DEFAULT_NAMESPACE]),
+});
 
 /**
  * `schema` and `name` of a configured table name: `products` is `public.products`. Names are
@@ -26,4 +30,14 @@ export function splitTableName(table: string): { schema: string; name: string } 
   return dot === -1
     ? { schema: 'public', name: table }
     : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+}
+
+/** What a table falls back to (a table not mapped: the default fallback). */
+export function fallbackOf(tables: MappedTables): (table: string) => CdcInvalidation {
+  return (table) => tables.get(table)?.fallback ?? DEFAULT_FALLBACK;
+}
+
+/** `"schema"."name"` of a table, quoted for SQL. */
+export function quotedName(table: MappedTable): string {
+  return `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
 }

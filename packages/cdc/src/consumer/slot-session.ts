@@ -81,7 +81,17 @@ export class SlotSession {
       onMessage: (message) => this.receive(message),
       onKeepalive: (walEnd, shouldRespond) => this.keepalive(walEnd, shouldRespond),
       onStart: () => {
-        if (this.startWith !== undefined) this.queue(this.startWith, undefined, 0, 0, Date.now(), []);
+        const startWith = this.startWith;
+        if (startWith !== undefined) {
+          this.queue({
+            invalidations: startWith,
+            endLsn: undefined,
+            transactions: 0,
+            changes: 0,
+            since: Date.now(),
+            xids: [],
+          });
+        }
         onStart();
       },
     });
@@ -121,29 +131,28 @@ export class SlotSession {
     if (transaction === undefined) return;
     this.context.position.hear(transaction.endLsn);
     const { invalidations, endLsn, changes, committedAt, xid } = transaction;
-    this.queue(invalidations, endLsn, 1, changes, committedAt, changes > 0 ? [xid] : []);
+    this.queue({
+      invalidations,
+      endLsn,
+      transactions: 1,
+      changes,
+      since: committedAt,
+      xids: changes > 0 ? [xid] : [],
+    });
   }
 
   /** Adds committed transactions' invalidations to what waits, and starts applying it. */
-  private queue(
-    invalidations: InvalidationSet,
-    endLsn: string | undefined,
-    transactions: number,
-    changes: number,
-    committedAt: number,
-    xids: number[],
-  ): void {
+  private queue(next: Pending): void {
     const pending = this.pending;
-    this.context.position.pendingSince ??= committedAt;
-    if (pending === undefined) {
-      this.pending = { invalidations, endLsn, transactions, changes, since: committedAt, xids };
-    } else {
-      for (const table of pending.invalidations.merge(invalidations))
+    this.context.position.pendingSince ??= next.since;
+    if (pending === undefined) this.pending = next;
+    else {
+      for (const table of pending.invalidations.merge(next.invalidations))
         this.context.events.emit('cdc:fallback', { table, reason: 'too-many' });
-      pending.endLsn = endLsn ?? pending.endLsn;
-      pending.transactions += transactions;
-      pending.changes += changes;
-      pending.xids.push(...xids);
+      pending.endLsn = next.endLsn ?? pending.endLsn;
+      pending.transactions += next.transactions;
+      pending.changes += next.changes;
+      pending.xids.push(...next.xids);
     }
     this.applying ??= this.applyPending().finally(() => {
       this.applying = undefined;

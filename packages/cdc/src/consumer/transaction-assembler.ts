@@ -2,7 +2,7 @@ import type { Pgoutput } from 'pg-logical-replication';
 import type { CdcInvalidation, RowChange } from '../options/row-change.js';
 import { sentRow } from '../replication/sent-row.js';
 import { InvalidationSet } from './invalidation-set.js';
-import type { MappedTables } from './mapped-tables.js';
+import { fallbackOf, type MappedTables } from './mapped-tables.js';
 
 /** A committed transaction's invalidations and where it ends in the WAL. */
 export interface CommittedTransaction {
@@ -35,6 +35,8 @@ const PG_EPOCH_MS = 946_684_800_000;
  */
 export class TransactionAssembler {
   private current: InvalidationSet | undefined;
+  /** What each table falls back to. */
+  private readonly fallbacks: (table: string) => CdcInvalidation;
   private changes = 0;
   private xid = 0;
 
@@ -44,7 +46,9 @@ export class TransactionAssembler {
     /** Throws when an invalidation names an invalid key, tag or namespace. */
     private readonly validate: (invalidation: CdcInvalidation) => void,
     private readonly onFallback: FallbackReporter,
-  ) {}
+  ) {
+    this.fallbacks = fallbackOf(tables);
+  }
 
   /** Whether a transaction is open (begun, not committed). */
   get open(): boolean {
@@ -61,7 +65,7 @@ export class TransactionAssembler {
   receive(message: Pgoutput.Message): CommittedTransaction | undefined {
     switch (message.tag) {
       case 'begin':
-        this.current = new InvalidationSet(this.maxInvalidations, (table) => this.fallbackOf(table));
+        this.current = new InvalidationSet(this.maxInvalidations, this.fallbacks);
         this.changes = 0;
         this.xid = message.xid;
         return undefined;
@@ -130,10 +134,6 @@ export class TransactionAssembler {
 
   /** The open transaction's set (one is opened if a change came without a begin). */
   private set(): InvalidationSet {
-    return (this.current ??= new InvalidationSet(this.maxInvalidations, (table) => this.fallbackOf(table)));
-  }
-
-  private fallbackOf(table: string): CdcInvalidation {
-    return this.tables.get(table)?.fallback ?? { namespaces: ['default'] };
+    return (this.current ??= new InvalidationSet(this.maxInvalidations, this.fallbacks));
   }
 }

@@ -2,3 +2,8 @@
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
 }
+
+/** The message of an error, or what was thrown as text. */
+export function messageOf(value: unknown): string {
+  return value instanceof Error ? value.message : String(value);
+}

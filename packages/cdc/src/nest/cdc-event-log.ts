@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { CdcConsumer } from '../consumer/cdc-consumer.js';
+import { messageOf } from '../errors/as-error.js';
 import type { CdcEventMap } from '../events/cdc-events.js';
 
 /** What each fallback reason means, for the log line. */
@@ -37,14 +38,14 @@ export function logCdcEvents(consumer: CdcConsumer, logger: LoggerService): () =
     }),
     consumer.events.on('cdc:error', ({ during, error }) => {
       logger.error(
-        `Change data capture failed during ${during}: ${describe(error)}`,
+        `Change data capture failed during ${during}: ${messageOf(error)}`,
         error instanceof Error ? error.stack : undefined,
       );
     }),
     consumer.events.on('cdc:fallback', ({ table, reason, error }) => {
       if (reason === 'mapping-error') {
         logger.warn(
-          `The mapping of ${table} threw (${describe(error)}): the table's fallback was applied instead.`,
+          `The mapping of ${table} threw (${messageOf(error)}): the table's fallback was applied instead.`,
         );
       } else {
         logger.log(`${table} ${FALLBACK_REASONS[reason]}: the table's fallback was applied.`);
@@ -54,8 +55,4 @@ export function logCdcEvents(consumer: CdcConsumer, logger: LoggerService): () =
   return () => {
     for (const off of offs) off();
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -13,6 +13,7 @@ import { StrataMetrics } from '@strata/nestjs';
 import { CdcConsumer } from '../consumer/cdc-consumer.js';
 import { logCdcEvents } from './cdc-event-log.js';
 import { CdcMetrics } from './cdc-metrics.js';
+import { messageOf } from '../errors/as-error.js';
 
 /**
  * Runs the module's {@link CdcConsumer} with the app:
@@ -45,7 +46,7 @@ export class CdcLifecycle
       throw new StrataConfigError(
         'StrataCdcModule',
         'prom-client',
-        `cannot be imported: install it (a peer dependency of @strata/cdc) (${error instanceof Error ? error.message : String(error)})`,
+        `cannot be imported: install it (a peer dependency of @strata/cdc) (${messageOf(error)})`,
       );
     });
     this.metrics = new CdcMetrics(prom, this.consumer, strataMetrics.registry, strataMetrics.prefix);

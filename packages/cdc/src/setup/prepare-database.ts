@@ -1,19 +1,13 @@
-import pg from 'pg';
 import type { MappedTable } from '../consumer/mapped-tables.js';
-import { checkReplicationRole, checkWalLevel, ensurePublication, ensureSlot } from './replication-setup.js';
+import {
+  checkReplicationRole,
+  checkWalLevel,
+  endSlotReader,
+  ensurePublication,
+  ensureSlot,
+} from './replication-setup.js';
+import { withClient } from './short-lived-client.js';
 import { checkTableIdentities } from './table-identity.js';
-
-/** Runs `fn` on a short-lived connection of its own. */
-async function withClient<T>(connection: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: connection, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined); // a failed query rejects; the connection's end is ours
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /**
  * What the consumer checks and sets up before it streams: `wal_level`, the role's right to
@@ -41,18 +35,13 @@ export function prepareDatabase(
 
 /**
  * Ends the walsender still reading `slot` (a stalled or dead holder whose connection the server
- * has not dropped yet).
+ * has not dropped yet), on a connection of its own.
  *
  * @returns Whether the command ran.
  */
-export async function endSlotReader(connection: string, slot: string): Promise<boolean> {
+export async function endStalledReader(connection: string, slot: string): Promise<boolean> {
   try {
-    await withClient(connection, (client) =>
-      client.query(
-        'select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid is not null',
-        [slot],
-      ),
-    );
+    await withClient(connection, (client) => endSlotReader(client, slot));
     return true;
   } catch {
     return false;

@@ -1,12 +1,13 @@
 import pg from 'pg';
 import { CdcError } from '../errors/cdc.error.js';
-import type { MappedTable } from '../consumer/mapped-tables.js';
+import { type MappedTable, quotedName } from '../consumer/mapped-tables.js';
+import { messageOf } from '../errors/as-error.js';
+import { withClient } from './short-lived-client.js';
 
 /** Names PostgreSQL accepts for a replication slot; publications are held to the same here. */
 export const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 
-const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-const qualified = (table: MappedTable): string => `${ident(table.schema)}.${ident(table.name)}`;
+const ident = (name: string): string => pg.escapeIdentifier(name);
 
 /** Fails unless the server runs `wal_level = logical`, with the fix in the message. */
 export async function checkWalLevel(client: pg.Client): Promise<void> {
@@ -56,7 +57,7 @@ export async function ensurePublication(
   let sql: string;
   if (row === undefined) {
     // A partitioned table's changes are then published under its own name, not its partitions'.
-    sql = `CREATE PUBLICATION ${ident(publication)} FOR TABLE ${tables.map(qualified).join(', ')} WITH (publish_via_partition_root = true)`;
+    sql = `CREATE PUBLICATION ${ident(publication)} FOR TABLE ${tables.map(quotedName).join(', ')} WITH (publish_via_partition_root = true)`;
   } else {
     // The tables added to it (pg_publication_tables lists a partitioned table's partitions).
     const listed = await client.query<{ schemaname: string; tablename: string }>(
@@ -71,7 +72,7 @@ export async function ensurePublication(
     const statements: string[] = [];
     if (missing.length > 0) {
       statements.push(
-        `ALTER PUBLICATION ${ident(publication)} ADD TABLE ${missing.map(qualified).join(', ')}`,
+        `ALTER PUBLICATION ${ident(publication)} ADD TABLE ${missing.map(quotedName).join(', ')}`,
       );
     }
     // Changes of a partitioned table come under its partitions' names unless published via its root.
@@ -91,7 +92,7 @@ export async function ensurePublication(
   } catch (error) {
     throw new CdcError(
       'E_CDC_SETUP',
-      `cdc: could not set up publication ${publication} (${message(error)}). Run: ${sql}`,
+      `cdc: could not set up publication ${publication} (${messageOf(error)}). Run: ${sql}`,
       {
         cause: error,
       },
@@ -136,7 +137,7 @@ export async function ensureSlot(client: pg.Client, slot: string): Promise<boole
     if ((error as { code?: unknown }).code === '42710') return false; // created meanwhile by another instance
     throw new CdcError(
       'E_CDC_SETUP',
-      `cdc: could not create the replication slot ${slot} (${message(error)}). Run: SELECT pg_create_logical_replication_slot('${slot}', 'pgoutput')`,
+      `cdc: could not create the replication slot ${slot} (${messageOf(error)}). Run: SELECT pg_create_logical_replication_slot('${slot}', 'pgoutput')`,
       { cause: error },
     );
   }
@@ -148,19 +149,13 @@ export async function ensureSlot(client: pg.Client, slot: string): Promise<boole
  *
  * @returns What was dropped.
  */
-export async function dropReplication(
+export function dropReplication(
   connection: string,
   slot: string,
   publication?: string,
 ): Promise<{ slot: boolean; publication: boolean }> {
-  const client = new pg.Client({ connectionString: connection });
-  client.on('error', () => undefined); // a failed query rejects; the connection's end is ours
-  await client.connect();
-  try {
-    await client.query(
-      'select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid is not null',
-      [slot],
-    );
+  return withClient(connection, async (client) => {
+    await endSlotReader(client, slot);
     const slots = await client.query('select slot_name from pg_replication_slots where slot_name = $1', [
       slot,
     ]);
@@ -174,9 +169,15 @@ export async function dropReplication(
       }
     }
     return { slot: slots.rowCount !== 0, publication: dropped };
-  } finally {
-    await client.end();
-  }
+  });
+}
+
+/** Ends the walsender still reading `slot` (a stalled or dead holder the server has not dropped yet). */
+export async function endSlotReader(client: pg.Client, slot: string): Promise<void> {
+  await client.query(
+    'select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = $1 and active_pid is not null',
+    [slot],
+  );
 }
 
 /** `pg_drop_replication_slot`, retried for a moment while a terminated walsender lets go of it. */
@@ -190,8 +191,4 @@ async function dropSlotWhenReleased(client: pg.Client, slot: string): Promise<vo
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { CdcError } from '../errors/cdc.error.js';
 import { isObjectMember } from '../replication/sent-row.js';
-import type { MappedTable } from '../consumer/mapped-tables.js';
+import { type MappedTable, quotedName } from '../consumer/mapped-tables.js';
 
 /** What pgoutput sends of a table's old rows, read from `pg_class.relreplident`. */
 export interface TableIdentity {
@@ -55,7 +55,7 @@ export async function checkTableIdentities(
       throw new CdcError(
         'E_CDC_TABLE',
         `cdc: ${table.id} sends no old rows (REPLICA IDENTITY ${identity === 'n' ? 'NOTHING' : 'DEFAULT without a primary key'}): ` +
-          `deletes cannot be mapped. Run: ALTER TABLE ${quoted(table)} REPLICA IDENTITY FULL`,
+          `deletes cannot be mapped. Run: ALTER TABLE ${quotedName(table)} REPLICA IDENTITY FULL`,
       );
     }
     const { oldColumns: missing, unknown } = probeMapping(table, row.columns, identityColumns);
@@ -69,7 +69,7 @@ export async function checkTableIdentities(
       throw new CdcError(
         'E_CDC_TABLE',
         `cdc: the mapping of ${table.id} reads ${missing.map((c) => `old.${c}`).join(', ')} on a delete, but its replica identity ` +
-          `sends only ${identityColumns.join(', ')}. Run: ALTER TABLE ${quoted(table)} REPLICA IDENTITY FULL ` +
+          `sends only ${identityColumns.join(', ')}. Run: ALTER TABLE ${quotedName(table)} REPLICA IDENTITY FULL ` +
           `(or map deletes from the key columns only)`,
       );
     }
@@ -116,9 +116,4 @@ function probeMapping(
     }
   }
   return { oldColumns: [...oldColumns], unknown: [...unknown] };
-}
-
-function quoted(table: MappedTable): string {
-  const ident = (name: string): string => `"${name.replaceAll('"', '""')}"`;
-  return `${ident(table.schema)}.${ident(table.name)}`;
 }

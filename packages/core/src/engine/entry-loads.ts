@@ -89,9 +89,13 @@ export class EntryLoads {
     const l1Token = tiers.l1?.missToken();
     const request = loadRequest(tiers, full, loader, options, policy);
     let leader = false;
-    const l1 = tiers.l1;
     // A load that began before an invalidation this instance knows of (its own, or heard on the
     // bus) computes an older value than this read may return: this read starts its own.
+    const startedUnder = tiers.l1 === undefined ? undefined : this.flights.runningTask(full)?.token;
+    const outdated =
+      startedUnder !== undefined &&
+      tiers.l1 !== undefined &&
+      tiers.l1.changedSince(full, request.tagKeys, startedUnder);
     const loaded = await this.flights.run(
       full,
       () => {
@@ -99,9 +103,7 @@ export class EntryLoads {
         return reads.load(request, l1Token);
       },
       l1Token,
-      l1 === undefined
-        ? undefined
-        : (token) => token === undefined || !l1.changedSince(full, request.tagKeys, token),
+      outdated,
     );
     tiers.tracker.record(full, loaded.tags ?? request.tagKeys);
     if (leader || tiers.options.shareReferences || options.share === true) return loaded.value;

@@ -16,6 +16,11 @@ export class SingleFlight<T> {
     return this.inFlight.get(key)?.promise;
   }
 
+  /** Whether a task for `key` runs, and the token it started under. */
+  runningTask(key: string): { readonly token: number | undefined } | undefined {
+    return this.inFlight.get(key);
+  }
+
   /** Number of keys with a task running. */
   get size(): number {
     return this.inFlight.size;
@@ -23,18 +28,13 @@ export class SingleFlight<T> {
 
   /**
    * Joins the task running for `key`, or starts `task` as that task. `token`: what the task
-   * starts under (an L1 miss token); `joinable` tells whether a running task, by its token, may
-   * still be joined: when not (its key or a tag was invalidated since it began, so its result is
-   * older than what this caller may read), `task` starts and later callers join it instead.
+   * starts under (an L1 miss token, see {@link SingleFlight.runningTask}). `replace`: start `task`
+   * even when one runs (its result is older than what this caller may read: its key or a tag was
+   * invalidated since it began); later callers join the new one.
    */
-  run(
-    key: string,
-    task: () => Promise<T>,
-    token?: number,
-    joinable?: (token: number | undefined) => boolean,
-  ): Promise<T> {
+  run(key: string, task: () => Promise<T>, token?: number, replace = false): Promise<T> {
     const running = this.inFlight.get(key);
-    if (running !== undefined && (joinable === undefined || joinable(running.token))) return running.promise;
+    if (running !== undefined && !replace) return running.promise;
     let done = false;
     // Unset while `task` throws synchronously (the `finally` below then runs before it is).
     const self: { flight?: Promise<T> } = {};

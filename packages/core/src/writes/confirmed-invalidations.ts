@@ -2,6 +2,7 @@ import { MAX_KEYS_PER_MESSAGE } from '../bus/invalidation-bus.js';
 import { InvalidationUnconfirmedError } from '../errors/invalidation-unconfirmed.error.js';
 import { DEFAULT_NAMESPACE, KeyBuilder } from '../keys/key-builder.js';
 import type { Tiers } from '../tiers/tiers.js';
+import { heldBackWhile } from './held-back.js';
 
 /** One entry key of a {@link ConfirmedInvalidation}, in its namespace (`default` when absent). */
 export interface InvalidatedKey {
@@ -40,7 +41,7 @@ export class ConfirmedInvalidations {
 
   async apply(request: ConfirmedInvalidation): Promise<void> {
     const { tiers } = this;
-    const { keys: layout, l1, guard, bus, events } = tiers;
+    const { keys: layout, guard, bus, events } = tiers;
     for (const namespace of request.namespaces ?? NONE) KeyBuilder.assertNamespace(namespace);
     const full = [
       ...new Set((request.keys ?? NONE).map(({ key, namespace }) => layout.entry(key, namespace))),
@@ -50,29 +51,21 @@ export class ConfirmedInvalidations {
     const tagKeys = [...tags.map((tag) => layout.tag(tag)), ...namespaces.map((ns) => layout.namespace(ns))];
     const changeTimes = tiers.options.dependencies ? full.map((key) => layout.keyDependency(key)) : [];
     const invalidated = [...tagKeys, ...changeTimes];
-    if (guard === undefined) {
-      if (full.length > 0) l1?.delete(full);
-      if (invalidated.length > 0) l1?.invalidate(invalidated);
-    } else {
-      // Until Redis has the markers and tag times, a read of this instance finds the old entries
-      // there, still valid: L1 does not take them back meanwhile.
-      l1?.holdBack(full, invalidated);
-      const upTo: (number | undefined)[] = [];
-      try {
-        this.flushSets();
-        for (let at = 0; at < full.length; at += MAX_KEYS_PER_MESSAGE) {
-          const versions = await guard.delete(full.slice(at, at + MAX_KEYS_PER_MESSAGE));
-          if (versions === undefined) throw new InvalidationUnconfirmedError('redis');
-          upTo.push(...versions);
-        }
-        if (invalidated.length > 0 && !(await guard.invalidate(invalidated)))
-          throw new InvalidationUnconfirmedError('redis');
-      } finally {
-        l1?.letThrough(full, invalidated);
+    const upTo = await heldBackWhile(tiers, full, invalidated, async () => {
+      const versions: (number | undefined)[] = [];
+      if (guard === undefined) return versions;
+      this.flushSets();
+      for (let at = 0; at < full.length; at += MAX_KEYS_PER_MESSAGE) {
+        const chunk = await guard.delete(full.slice(at, at + MAX_KEYS_PER_MESSAGE));
+        if (chunk === undefined) throw new InvalidationUnconfirmedError('redis');
+        versions.push(...chunk);
       }
-      if (bus !== undefined && (full.length > 0 || invalidated.length > 0)) {
-        if (!(await bus.announce(full, upTo, invalidated))) throw new InvalidationUnconfirmedError('bus');
-      }
+      if (invalidated.length > 0 && !(await guard.invalidate(invalidated)))
+        throw new InvalidationUnconfirmedError('redis');
+      return versions;
+    });
+    if (bus !== undefined && (full.length > 0 || invalidated.length > 0)) {
+      if (!(await bus.announce(full, upTo, invalidated))) throw new InvalidationUnconfirmedError('bus');
     }
     if (full.length > 0 && events.has('delete')) {
       const byNamespace = new Map<string, string[]>();

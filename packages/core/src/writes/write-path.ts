@@ -12,6 +12,7 @@ import type { ReadOptions, WriteOptions, WriteTicket } from '../options/call-opt
 import { callLifetimeMs } from '../ttl/ttl-policy.js';
 import { AnnouncedDeletes } from './announced-deletes.js';
 import { BatchedSets } from './batched-sets.js';
+import { heldBackWhile } from './held-back.js';
 import { type ConfirmedInvalidation, ConfirmedInvalidations } from './confirmed-invalidations.js';
 import type { EntryWriter } from './entry-writer.js';
 import { type ChangedUpTo, type KeyChanges, l2WriteToken } from './key-changes.js';
@@ -173,17 +174,11 @@ export class WritePath {
     const { tiers } = this;
     const list = typeof keys === 'string' ? [keys] : keys;
     const full = list.map((key) => tiers.keys.entry(key, options?.namespace));
-    const l1 = tiers.l1;
-    if (tiers.guard === undefined) l1?.delete(full);
-    else l1?.holdBack(full, NO_TAGS);
-    try {
+    await heldBackWhile(tiers, full, NO_TAGS, () => {
       // In Redis too, after the sets made before it (they may wait for a call) and before later ones.
       this.sets.flush();
-      await this.deletes.delete(full, budget);
-    } finally {
-      // Until Redis has the markers, a read of this instance finds the old entry there, still valid.
-      if (tiers.guard !== undefined) l1?.letThrough(full, NO_TAGS);
-    }
+      return this.deletes.delete(full, budget);
+    });
     if (tiers.events.has('delete'))
       tiers.events.emit('delete', { cache: options?.namespace ?? DEFAULT_NAMESPACE, keys: full });
   }
@@ -207,19 +202,11 @@ export class WritePath {
   }
 
   private async invalidate(tagKeys: readonly string[]): Promise<void> {
-    const { l1, guard, bus } = this.tiers;
-    if (guard === undefined) {
-      l1?.invalidate(tagKeys);
-      return;
-    }
-    // Until Redis has the tag times, a read of this instance finds old entries there, still valid.
-    l1?.holdBack(NO_TAGS, tagKeys);
-    try {
+    const { tiers } = this;
+    await heldBackWhile(tiers, NO_TAGS, tagKeys, async () => {
       this.sets.flush();
-      await guard.invalidate(tagKeys);
-    } finally {
-      l1?.letThrough(NO_TAGS, tagKeys);
-    }
-    await bus?.announce(NO_TAGS, [], tagKeys);
+      await tiers.guard?.invalidate(tagKeys);
+    });
+    await tiers.bus?.announce(NO_TAGS, [], tagKeys);
   }
 }
