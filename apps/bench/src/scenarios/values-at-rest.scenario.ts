@@ -10,6 +10,7 @@ import {
   type AtRestForm,
   type AtRestStacks,
 } from '../at-rest-forms.js';
+import { compressionBoundNote } from '../compression-bound.js';
 import { makeLargeValue } from '../large-value.js';
 import { LISTING_MAX_PAGE_SIZE, makeListingPage, makeListingPageOfSize } from '../listing-page-value.js';
 import {
@@ -53,15 +54,15 @@ const size = (
 ): Size => ({ label, bytes, latency, throughput, ...(cpu ? { cpu } : {}) });
 /** The sizes of every form. */
 const SIZES: readonly Size[] = [
-  size('1 KB', 1024, { callsPerBlock: 50, blocks: 20, warmupCalls: 200 }, SMALL_SETS, SMALL_CPU),
+  size('1 KB', 1024, { callsPerBlock: 50, blocks: 20, warmupCalls: 3000 }, SMALL_SETS, SMALL_CPU),
   size('100 KB', 100 * 1024, { callsPerBlock: 20, blocks: 10, warmupCalls: 20 }, LARGE_SETS),
   size('1 MB', 1024 * 1024, { callsPerBlock: 5, blocks: 10, warmupCalls: 5 }, LARGE_SETS),
 ];
 /** The sizes around the default threshold, plain against compressed only. */
 const THRESHOLD_SIZES: readonly Size[] = [
-  size('2 KB', 2 * 1024, { callsPerBlock: 40, blocks: 15, warmupCalls: 100 }, SMALL_SETS, SMALL_CPU),
-  size('8 KB', 8 * 1024, { callsPerBlock: 40, blocks: 15, warmupCalls: 100 }, SMALL_SETS, SMALL_CPU),
-  size('32 KB', 32 * 1024, { callsPerBlock: 40, blocks: 10, warmupCalls: 50 }, SMALL_SETS, SMALL_CPU),
+  size('2 KB', 2 * 1024, { callsPerBlock: 40, blocks: 15, warmupCalls: 1500 }, SMALL_SETS, SMALL_CPU),
+  size('8 KB', 8 * 1024, { callsPerBlock: 40, blocks: 15, warmupCalls: 1000 }, SMALL_SETS, SMALL_CPU),
+  size('32 KB', 32 * 1024, { callsPerBlock: 40, blocks: 10, warmupCalls: 300 }, SMALL_SETS, SMALL_CPU),
 ];
 /** Keys each set subject cycles over. */
 const SET_KEYS = 4;
@@ -257,7 +258,7 @@ export async function valuesAtRestScenario(redis: BenchRedis): Promise<ScenarioR
     for (const s of THRESHOLD_SIZES) rows.push(...(await getRows(raw, pair, s)));
     for (const s of SIZES) rows.push(...(await setRows(forms, s)));
     for (const s of THRESHOLD_SIZES) rows.push(...(await setRows(pair, s)));
-    const notes = [wireNote(rows)];
+    const notes = [wireNote(rows), compressionBoundNote(makeLargeValue(100 * 1024), BYTES_TARGET.size)];
     for (const s of [...SIZES, ...THRESHOLD_SIZES]) {
       const note = await serverTimeNote(redis, SIZES.includes(s) ? forms : pair, s);
       if (note !== undefined) notes.push(note);
@@ -270,7 +271,7 @@ export async function valuesAtRestScenario(redis: BenchRedis): Promise<ScenarioR
     );
     return {
       title: '15. Values at rest: plain, compressed, encrypted',
-      method: `Values from \`makeLargeValue\` (scenario 14's seeded catalogue JSON, near-random syllables: ${sizes.join(', ')}). Three Redis-only stacks (\`l1: false, bus: false, commandTimeout: '2s'\`) sharing one master key: \`compression: false\` (plain; \`sensitive: true\` calls encrypt without compressing), \`compression: { threshold: ${EAGER_THRESHOLD} }\` (compresses every measured size; at and above ${DEFAULT_THRESHOLD} characters it does what the default does) and the default threshold (${DEFAULT_THRESHOLD}) with \`encryption.compress: true\`. Every form is checked before it is measured: the entry holds the expected kind (\`Z\` compressed, \`E\` encrypted) and reads back deep-equal. Bytes: \`STRLEN\` of the entry key (header and stored value); ratio: plain bytes / these bytes (more is smaller). The shop rows store the shop's \`GET /products\` page shape (\`src/listing-page-value.ts\`: id, SKU, "<adjective> <noun> <id>" name, category, price, currency, as the shop's seed makes them), its largest page and the same shape grown to 100 KB, which the shop never sends. Gets: sequential \`get\` (\`sensitive: true\` for the encrypted form), every call timed, forms in alternating blocks, order rotating; ratio p50 / plain p50. Get CPU (up to 32 KB): the process's CPU time (user + system) per get over ${SMALL_CPU.rounds} alternating samples of ${SMALL_CPU.calls} sequential gets per form, less sensitive than wall time to the machine's other load; ratio of the medians, with the spread of the per-sample ratios. Sets: ${SMALL_SETS.concurrency} in flight up to 32 KB, ${LARGE_SETS.concurrency} from 100 KB, over ${SET_KEYS} keys per form, a ${LARGE_SETS.warmupMs} ms warm-up then ${LARGE_SETS.rounds} rounds of ${LARGE_SETS.roundMs} ms per form, alternating; ratio: sets per second / plain's, with the spread of the per-round ratios. Redis ${redis.version} (${redis.source}), on loopback.`,
+      method: `Values from \`makeLargeValue\` (scenario 14's seeded catalogue JSON, near-random syllables: ${sizes.join(', ')}). Three Redis-only stacks (\`l1: false, bus: false, commandTimeout: '2s'\`) sharing one master key: \`compression: false\` (plain; \`sensitive: true\` calls encrypt without compressing), \`compression: { threshold: ${EAGER_THRESHOLD} }\` (compresses every measured size; at and above ${DEFAULT_THRESHOLD} characters it does what the default does) and the default threshold (${DEFAULT_THRESHOLD}) with \`encryption.compress: true\`. Every form is checked before it is measured: the entry holds the expected kind (\`Z\` compressed, \`E\` encrypted) and reads back deep-equal. Bytes: \`STRLEN\` of the entry key (header and stored value); ratio: plain bytes / these bytes (more is smaller). The shop rows store the shop's \`GET /products\` page shape (\`src/listing-page-value.ts\`: id, SKU, "<adjective> <noun> <id>" name, category, price, currency, as the shop's seed makes them), its largest page and the same shape grown to 100 KB, which the shop never sends. Gets: sequential \`get\` (\`sensitive: true\` for the encrypted form), every call timed after ${SIZES[0]?.latency.warmupCalls} unrecorded calls per form at 1 KB (fewer for larger values; enough that the decryption and inflation paths run optimized, as in a long-lived process, rather than in the interpreter), forms in alternating blocks, order rotating; ratio p50 / plain p50. Get CPU (up to 32 KB): the process's CPU time (user + system) per get over ${SMALL_CPU.rounds} alternating samples of ${SMALL_CPU.calls} sequential gets per form, less sensitive than wall time to the machine's other load; ratio of the medians, with the spread of the per-sample ratios. Sets: ${SMALL_SETS.concurrency} in flight up to 32 KB, ${LARGE_SETS.concurrency} from 100 KB, over ${SET_KEYS} keys per form, a ${LARGE_SETS.warmupMs} ms warm-up then ${LARGE_SETS.rounds} rounds of ${LARGE_SETS.roundMs} ms per form, alternating; ratio: sets per second / plain's, with the spread of the per-round ratios. Redis ${redis.version} (${redis.source}), on loopback.`,
       rows,
       notes,
     };
