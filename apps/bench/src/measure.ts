@@ -8,6 +8,11 @@
 export interface Subject {
   readonly name: string;
   readonly run: () => Promise<unknown>;
+  /**
+   * Untimed, after each of this subject's throughput rounds: finishes the background work its
+   * calls left (a write-behind flush), so that it does not run in the next subject's round.
+   */
+  readonly settle?: () => Promise<void>;
 }
 
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
@@ -138,11 +143,15 @@ export async function alternateThroughput(
   subjects: readonly Subject[],
   options: ThroughputOptions,
 ): Promise<Map<string, number[]>> {
-  for (const subject of subjects) await runFor(subject.run, options.concurrency, options.warmupMs);
+  for (const subject of subjects) {
+    await runFor(subject.run, options.concurrency, options.warmupMs);
+    await subject.settle?.();
+  }
   const samples = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
   for (let round = 0; round < options.rounds; round++) {
     for (const subject of rotate(subjects, round)) {
       samples.get(subject.name)?.push(await runFor(subject.run, options.concurrency, options.roundMs));
+      await subject.settle?.();
     }
   }
   return samples;

@@ -12,7 +12,7 @@ export interface Measured {
   readonly rps: Map<string, number[]>;
   /** Server CPU time (user and system) per request, µs. */
   readonly cpuPerRequest: Map<string, number[]>;
-  /** autocannon's p99 latency, ms. */
+  /** p99 latency of each run, ms (from every response's time: see `LoadRun.p99Ms`). */
   readonly p99: Map<string, number[]>;
   /** Server CPU during each run, as a fraction of one core. */
   readonly serverCpu: Map<string, number[]>;
@@ -36,7 +36,7 @@ const CPU: Metric = {
   samples: (m) => m.cpuPerRequest,
   format: (us) => `${us.toFixed(0)} µs`,
 };
-const P99: Metric = { label: 'p99', samples: (m) => m.p99, format: (ms) => `${ms.toFixed(0)} ms` };
+const P99: Metric = { label: 'p99', samples: (m) => m.p99, format: (ms) => `${ms.toFixed(2)} ms` };
 const RPS: Metric = {
   label: 'req/s',
   samples: (m) => m.rps,
@@ -116,7 +116,7 @@ export function httpNote(subjects: readonly HttpSubject[], measured: Measured): 
     const runs = measured.handlerRuns.get(s.name) ?? 0;
     const server = Math.round(at(measured.serverCpu, s.name) * 100);
     const generator = Math.round(at(measured.generatorCpu, s.name) * 100);
-    return `${s.name}: ${at(measured.cpuPerRequest, s.name).toFixed(0)} µs/request, p99 ${at(measured.p99, s.name).toFixed(0)} ms, ${Math.round(at(measured.rps, s.name)).toLocaleString('en-US')} req/s, server ${server} %, generator ${generator} %, handler runs ${runs.toLocaleString('en-US')}`;
+    return `${s.name}: ${at(measured.cpuPerRequest, s.name).toFixed(0)} µs/request, p99 ${at(measured.p99, s.name).toFixed(2)} ms, ${Math.round(at(measured.rps, s.name)).toLocaleString('en-US')} req/s, server ${server} %, generator ${generator} %, handler runs ${runs.toLocaleString('en-US')}`;
   });
   return `Medians over the rounds: server CPU time per request (user and system), p99 latency, req/s, CPU use of the server and of the load generator in % of one core; handler runs over the whole scenario. ${parts.join('; ')}.`;
 }
