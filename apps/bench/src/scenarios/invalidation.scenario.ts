@@ -8,7 +8,7 @@ import { percentile } from '../stats.js';
 const READERS = 2;
 const BLOCKS = 10;
 const KEYS_PER_BLOCK = 100;
-const WARMUP_KEYS = 50;
+const WARMUP_KEYS = 500;
 /** Pause between two writes, so each invalidation travels alone. */
 const GAP_MS = 1;
 /** Pause for messages still in flight (after a fill, after a block). */
