@@ -8,6 +8,7 @@ import { percentile } from '../stats.js';
 const READERS = 2;
 const BLOCKS = 10;
 const KEYS_PER_BLOCK = 100;
+/** Unrecorded writes per op first, so that every op's write path runs optimized (50 left it partly interpreted). */
 const WARMUP_KEYS = 500;
 /** Pause between two writes, so each invalidation travels alone. */
 const GAP_MS = 1;
