@@ -10,6 +10,7 @@ import {
   type RedisClusterAddress,
   type RedisClusterNode,
 } from '../src/index.js';
+import { introduceMissingNodes } from '../src/redis-cluster-introductions.util.js';
 
 /** Opens a connection to one node, runs `fn`, closes it. */
 /** The node on `port` once the cluster lists it among the replicas, or `undefined` after `timeoutMs`. */
@@ -172,6 +173,42 @@ describe('RedisCluster.dispose()', () => {
     }
     await cluster.dispose();
     await expect(cluster.primaries()).rejects.toMatchObject({ code: 'E_DISPOSED' });
+  });
+});
+
+/** `cluster_known_nodes` of each node, in node order. */
+async function knownNodeCounts(nodes: readonly RedisClusterAddress[]): Promise<number[]> {
+  return Promise.all(
+    nodes.map((node) =>
+      withNode(node, async (c) => Number(field(await c.cluster('INFO'), 'cluster_known_nodes'))),
+    ),
+  );
+}
+
+describe('a node that lost its handshake', () => {
+  it('stays unknown to the others through gossip, and is known again once introduced anew', async () => {
+    await using cluster = await startRedisCluster();
+    const [lost] = await cluster.replicas();
+    if (lost === undefined) throw new Error('no replica');
+    const others = cluster.nodes.filter((node) => node.port !== lost.port);
+    // What a dropped handshake leaves: every other node without the node, which still knows them.
+    // (FORGET also keeps gossip from bringing it back for a minute, as nobody listing it does.)
+    await Promise.all(others.map((node) => withNode(node, (c) => c.cluster('FORGET', lost.id))));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await knownNodeCounts(others)).toEqual([5, 5, 5, 5, 5]);
+
+    expect(await introduceMissingNodes(cluster.nodes)).toBe(others.length);
+
+    // Known again once the handshakes are over: listed by every node as a replica.
+    const healed = async (): Promise<boolean> =>
+      (await knownNodeCounts(cluster.nodes)).every((count) => count === 6) &&
+      (await cluster.replicas()).some((node) => node.port === lost.port);
+    const deadline = Date.now() + 10_000;
+    while (!(await healed()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await knownNodeCounts(cluster.nodes)).toEqual([6, 6, 6, 6, 6, 6]);
+    expect((await cluster.replicas()).map((node) => node.port)).toContain(lost.port);
+    // Nothing is missing any more: nothing to introduce.
+    expect(await introduceMissingNodes(cluster.nodes)).toBe(0);
   });
 });
 
