@@ -1,21 +1,5 @@
-import type { ClusterAddress } from './redis-cluster-topology.util.js';
+import { listedPorts, type ClusterAddress } from './redis-cluster-topology.util.js';
 import { sendRedisCommands, textReply } from './redis-command.util.js';
-
-/**
- * The ports of every node a `CLUSTER NODES` reply lists, handshakes included (a node being met
- * is on its way: introducing it again would only start a second handshake).
- */
-function listedPorts(text: string): Set<number> {
-  const ports = new Set<number>();
-  for (const line of text.split(/\r?\n/)) {
-    // `<id> <ip:port@cport[,hostname]> <flags> ...`
-    const address = line.trim().split(' ')[1];
-    if (address === undefined) continue;
-    const hostPort = address.split('@')[0] ?? '';
-    ports.add(Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)));
-  }
-  return ports;
-}
 
 /**
  * Introduces again, with `CLUSTER MEET`, every running node that another running node does not

@@ -40,13 +40,9 @@ export function parseClusterNodes(text: string): ClusterNodeEntry[] {
     if (flags.includes('handshake') || flags.includes('noaddr')) continue;
     const role = flags.includes('master') ? 'primary' : flags.includes('slave') ? 'replica' : undefined;
     if (role === undefined) continue;
-    // `ip:port@cport[,hostname]`
-    const hostPort = address.split('@')[0] ?? '';
-    const colon = hostPort.lastIndexOf(':');
     entries.push({
       id,
-      host: hostPort.slice(0, colon),
-      port: Number(hostPort.slice(colon + 1)),
+      ...addressOf(address),
       role,
       primaryId: primary === '-' ? undefined : primary,
       myself: flags.includes('myself'),
@@ -55,6 +51,28 @@ export function parseClusterNodes(text: string): ClusterNodeEntry[] {
     });
   }
   return entries;
+}
+
+/** The host and port of a `CLUSTER NODES` address field, `ip:port@cport[,hostname]`. */
+function addressOf(field: string): ClusterAddress {
+  const hostPort = field.split('@')[0] ?? '';
+  const colon = hostPort.lastIndexOf(':');
+  return { host: hostPort.slice(0, colon), port: Number(hostPort.slice(colon + 1)) };
+}
+
+/**
+ * The ports of every node a `CLUSTER NODES` reply lists, handshakes included (unlike
+ * {@link parseClusterNodes}: a node being met is on its way into the cluster).
+ *
+ * @param text - The reply.
+ */
+export function listedPorts(text: string): Set<number> {
+  const ports = new Set<number>();
+  for (const line of text.split(/\r?\n/)) {
+    const address = line.trim().split(' ')[1];
+    if (address !== undefined) ports.add(addressOf(address).port);
+  }
+  return ports;
 }
 
 function parseSlotRange(field: string): readonly [number, number] {
